@@ -1,0 +1,1 @@
+"""Front ends ("adapters"): each translates its platform to the core's Inbound/Outbound."""

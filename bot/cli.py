@@ -1,0 +1,163 @@
+"""The ``coach`` command: chat in the terminal, migrate the database, check and sync roadmaps."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.console.chat import ConsoleChat, is_interactive
+from core.conversation.engine import Coach
+from core.db.engine import Database
+from core.db.migrate import upgrade_async
+from core.errors import CoachError
+from core.logging import configure_logging
+from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
+from core.roadmaps.sync import sync_roadmaps
+from core.settings import Settings, load_settings
+
+logger = logging.getLogger("coach.cli")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        database_url=getattr(args, "db", None), roadmaps_dir=getattr(args, "dir", None)
+    )
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite file so a fresh machine needs no manual step."""
+    match = re.match(r"^sqlite(?:\+\w+)?:///(.+)$", url)
+    if match and match.group(1) != ":memory:":
+        Path(match.group(1)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+async def prepare_database(settings: Settings, *, migrate: bool, sync: bool) -> Database:
+    """Open the database; optionally migrate it to head and sync the roadmap content."""
+    _ensure_sqlite_dir(settings.database_url)
+    if migrate:
+        await upgrade_async(settings.database_url)
+    db = Database(settings.database_url, echo=settings.sql_echo)
+    if sync:
+        roadmaps = load_roadmaps(settings.roadmaps_dir)
+        async with db.transaction() as session:
+            report = await sync_roadmaps(session, roadmaps)
+        logger.info("roadmaps synced: %s", report.summary())
+    return db
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    db = await prepare_database(settings, migrate=not args.no_migrate, sync=not args.no_migrate)
+    try:
+        chat = ConsoleChat(Coach(db), args.user, sys.stdout, color=is_interactive())
+        if sys.stdin.isatty():
+            await chat.run_interactive()
+        else:
+            await chat.run_transcript(sys.stdin)
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _ensure_sqlite_dir(settings.database_url)
+    await upgrade_async(settings.database_url, args.revision)
+    print(f"database is at revision {args.revision}")
+    return 0
+
+
+def _roadmaps_check(args: argparse.Namespace) -> int:
+    roadmaps, problems = check_roadmaps(args.dir)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    print(format_summary(roadmaps))
+    return 0
+
+
+async def _roadmaps_sync(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    db = await prepare_database(settings, migrate=args.migrate, sync=False)
+    try:
+        roadmaps = load_roadmaps(settings.roadmaps_dir)
+        async with db.transaction() as session:
+            report = await sync_roadmaps(session, roadmaps)
+        print(report.summary())
+    finally:
+        await db.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (public so tests and docs can show ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="coach", description="Stardom Coach — a coaching bot for musicians."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat with the coach in the terminal")
+    chat.add_argument(
+        "--db", help="database URL (default: SQLite in your data folder, or DATABASE_URL)"
+    )
+    chat.add_argument(
+        "--user", default=getpass.getuser() or "me", help="be this musician (identity console:NAME)"
+    )
+    chat.add_argument(
+        "--no-migrate", action="store_true", help="don't migrate the schema and sync roadmaps first"
+    )
+    chat.set_defaults(func=_chat, is_async=True)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    up = db.add_parser("upgrade", help="run Alembic migrations")
+    up.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
+    up.add_argument("--revision", default="head")
+    up.set_defaults(func=_db_upgrade, is_async=True)
+
+    rm = sub.add_parser("roadmaps", help="roadmap content").add_subparsers(
+        dest="rm_command", required=True
+    )
+    check = rm.add_parser("check", help="validate every roadmap file and report all problems")
+    check.add_argument(
+        "--dir", type=Path, help="folder of YAML files (default: the bundled roadmaps)"
+    )
+    check.set_defaults(func=_roadmaps_check, is_async=False)
+    sync = rm.add_parser("sync", help="upsert roadmap content into the database (idempotent)")
+    sync.add_argument(
+        "--dir", type=Path, help="folder of YAML files (default: the bundled roadmaps)"
+    )
+    sync.add_argument("--db", help="database URL")
+    sync.add_argument("--migrate", action="store_true", help="migrate the schema first")
+    sync.set_defaults(func=_roadmaps_sync, is_async=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``coach`` console script."""
+    args = build_parser().parse_args(argv)
+    configure_logging(load_settings().log_level if args.command != "chat" else "WARNING")
+    try:
+        if args.is_async:
+            return int(asyncio.run(args.func(args)))
+        return int(args.func(args))
+    except CoachError as exc:
+        problems = getattr(exc, "problems", None)
+        for problem in problems or [str(exc)]:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The terminal chat: the same coach, with buttons shown as numbered choices.
+
+Typing a number presses the button with that number from the latest reply that had buttons;
+anything else is sent as a message. The numbering is screen state (what the person sees right
+now), not conversation state: the coach itself keeps nothing in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from typing import TextIO
+
+from core.conversation.engine import Coach
+from core.conversation.markup import parse
+from core.conversation.types import Button, Inbound, Outbound
+
+_BOLD, _ITALIC, _RESET = "\033[1m", "\033[3m", "\033[0m"
+
+
+def render(text: str, *, color: bool) -> str:
+    """Markup to terminal text: ANSI bold/italic on a colour terminal, plain otherwise."""
+    out = []
+    for span in parse(text):
+        if color and (span.bold or span.italic):
+            style = (_BOLD if span.bold else "") + (_ITALIC if span.italic else "")
+            out.append(f"{style}{span.text}{_RESET}")
+        else:
+            out.append(span.text)
+    return "".join(out)
+
+
+class ConsoleChat:
+    """One musician chatting in a terminal (or a pipe)."""
+
+    def __init__(self, coach: Coach, user: str, out: TextIO, *, color: bool = False) -> None:
+        self.coach = coach
+        self.user = user
+        self.out = out
+        self.color = color
+        self._buttons: list[Button] = []
+        self._button_message = "0"
+        self._ids = itertools.count(1)
+
+    def _inbound(self, line: str) -> Inbound:
+        stripped = line.strip()
+        if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
+            button = self._buttons[int(stripped) - 1]
+            return Inbound(
+                platform="console",
+                user_id=self.user,
+                chat_id=self.user,
+                kind="button",
+                payload=button.payload,
+                message_id=self._button_message,
+            )
+        kind = "command" if stripped.startswith("/") else "text"
+        return Inbound(
+            platform="console", user_id=self.user, chat_id=self.user, kind=kind, text=line
+        )
+
+    async def send(self, line: str) -> list[Outbound]:
+        """Send one line as the musician and print the coach's replies."""
+        replies = await self.coach.handle(self._inbound(line))
+        for reply in replies:
+            self.show(reply)
+        return replies
+
+    def show(self, reply: Outbound) -> None:
+        """Print one reply; remember its buttons so their numbers can be typed."""
+        if reply.toast:
+            self.out.write(f"  ({render(reply.text, color=False)})\n")
+            return
+        self.out.write(render(reply.text, color=self.color) + "\n")
+        if reply.image is not None:
+            self.out.write(f"  [picture: {reply.image_name or 'image.png'}]\n")
+        buttons = reply.all_buttons()
+        if buttons:
+            self._buttons = buttons
+            self._button_message = str(next(self._ids))
+            for n, button in enumerate(buttons, start=1):
+                self.out.write(f"  [{n}] {button.label}\n")
+        self.out.write("\n")
+        self.out.flush()
+
+    async def run_interactive(self) -> None:
+        """Prompt, send, print, until EOF or /quit."""
+        self.out.write("Stardom Coach — type /help for commands, /quit to leave.\n\n")
+        await self.send("/start")  # greets a newcomer, welcomes back a returning musician
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "you> ")
+            except (EOFError, KeyboardInterrupt):
+                self.out.write("\nBye! Your progress is saved.\n")
+                return
+            if line.strip() in {"/quit", "/exit"}:
+                self.out.write("Bye! Your progress is saved.\n")
+                return
+            if line.strip():
+                await self.send(line)
+
+    async def run_transcript(self, lines: TextIO) -> None:
+        """Read one message per line (stdin not a terminal) and print the whole transcript."""
+        for raw in lines:
+            line = raw.rstrip("\n")
+            if not line.strip():
+                continue
+            self.out.write(f"you> {line}\n")
+            await self.send(line)
+
+
+def is_interactive() -> bool:
+    """True when both ends of the chat are a terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()

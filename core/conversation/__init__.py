@@ -1,0 +1,1 @@
+"""The conversation engine: border types, markup, button payloads, command routing, ``handle``."""

@@ -1,0 +1,215 @@
+"""The words and buttons of the coach's replies, kept apart from the decisions in the engine.
+
+Everything here is pure: it takes catalog entries and progress rows and returns ``Outbound``s.
+User-supplied text always goes through ``esc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from core.conversation.commands import COMMANDS
+from core.conversation.markup import bold, esc, italic
+from core.conversation.payloads import Action, encode
+from core.conversation.types import Button, Outbound
+from core.db.models import UserTaskProgress
+from core.progress.service import Rows, stage_counts, stage_done, status_of, ticked_items
+from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
+from core.roadmaps.schema import InputType
+
+BAR_WIDTH = 10
+BUTTON_LABEL_MAX = 40
+
+
+def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    """A text progress bar: ``███████░░░``."""
+    filled = 0 if total == 0 else round(width * done / total)
+    return "█" * filled + "░" * (width - filled)
+
+
+def percent(done: int, total: int) -> int:
+    """Whole-number percentage, 0 when there is nothing to do."""
+    return 0 if total == 0 else round(100 * done / total)
+
+
+def _short(text: str, limit: int = BUTTON_LABEL_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def label_for(task: TaskInfo) -> str:
+    """What a data-input question is about, in words ("monthly listeners")."""
+    if task.input is not None and task.input.metric:
+        return task.input.metric.replace("_", " ")
+    return task.title[0].lower() + task.title[1:]
+
+
+def help_card() -> Outbound:
+    """``/help``: every command with one line."""
+    lines = [bold("Here's everything I can do:"), ""]
+    for cmd in COMMANDS:
+        args = f" {cmd.args}" if cmd.args else ""
+        lines.append(f"/{cmd.name}{esc(args)} — {cmd.help}")
+    lines += [
+        "",
+        italic(
+            "Tip: when I ask a question, just type the answer. Numbers like 12.5k, €300 or "
+            "15% are fine."
+        ),
+    ]
+    return Outbound(text="\n".join(lines))
+
+
+def roadmap_menu(
+    catalog: Catalog, *, action: Action = "pick"
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    """The numbered list of roadmaps with a one-line pitch each, and a button per roadmap."""
+    lines = []
+    rows = []
+    for i, r in enumerate(catalog.roadmaps, start=1):
+        lines.append(f"{i}. {bold(esc(r.name))} — {esc(r.pitch)}")
+        rows.append(
+            (
+                Button(
+                    label=r.name,
+                    payload=encode(action, r.slug),
+                ),
+            )
+        )
+    return "\n".join(lines), tuple(rows)
+
+
+HOW_IT_WORKS = (
+    "How it works: each roadmap is a run of stages. A stage has tasks — checklists you tick "
+    "and questions about your numbers. Finish a stage and the next one unlocks. /today always "
+    "shows your next step; /progress shows how far you've come."
+)
+
+
+def task_header(roadmap: RoadmapInfo, stage: StageInfo, task: TaskInfo) -> str:
+    """``Stage 2 · First Release — task 3 of 6`` above a task card."""
+    index = next((i for i, t in enumerate(stage.tasks) if t.id == task.id), 0) + 1
+    stage_no = (roadmap.stage_index(stage.id) or 0) + 1
+    optional = " (optional)" if task.optional else ""
+    return italic(
+        f"Stage {stage_no} · {esc(stage.title)} — task {index} of {len(stage.tasks)}{optional}"
+    )
+
+
+def checklist_card(
+    roadmap: RoadmapInfo,
+    stage: StageInfo,
+    task: TaskInfo,
+    row: UserTaskProgress | None,
+    *,
+    edit: bool = False,
+) -> Outbound:
+    """A checklist with a button per item: a box ticks it, a ticked box unticks it."""
+    ticked = set(ticked_items(row))
+    lines = [task_header(roadmap, stage, task), bold(esc(task.title)), esc(task.description), ""]
+    buttons: list[tuple[Button, ...]] = []
+    for n, item in enumerate(task.items, start=1):
+        mark = "☑" if item.key in ticked else "☐"
+        lines.append(f"{mark} {n}. {esc(item.text)}")
+        action: Action = "untick" if item.key in ticked else "tick"
+        buttons.append(
+            (
+                Button(
+                    label=_short(f"{mark} {n}. {item.text}"),
+                    payload=encode(action, task.slug, item.key),
+                ),
+            )
+        )
+    lines += [
+        "",
+        italic('Tap an item when it\'s done, or type its number ("done 2"). ')
+        + f"{len(ticked)}/{len(task.items)} done.",
+    ]
+    buttons.append(
+        (
+            Button(label="Skip", payload=encode("skip", task.slug)),
+            Button(label="Progress", payload=encode("cmd", "progress")),
+        )
+    )
+    return Outbound(text="\n".join(lines), buttons=tuple(buttons), edit=edit)
+
+
+def input_card(
+    roadmap: RoadmapInfo,
+    stage: StageInfo,
+    task: TaskInfo,
+    previous: str | None,
+    example: str,
+) -> Outbound:
+    """A data-input question; the answer comes back as free text."""
+    spec = task.spec
+    lines = [task_header(roadmap, stage, task), bold(esc(task.title)), esc(task.description), ""]
+    lines.append(f"❓ {esc(spec.question)}")
+    if spec.help:
+        lines.append(italic(esc(spec.help)))
+    if spec.type is InputType.CHOICE and spec.choices:
+        lines += [f"{n}. {esc(c)}" for n, c in enumerate(spec.choices, start=1)]
+    hint = f"Type your answer, e.g. {esc(example)}"
+    if previous:
+        hint += f" (last time: {esc(previous)})"
+    lines += ["", italic(hint)]
+    return Outbound(
+        text="\n".join(lines),
+        buttons=((Button(label="Skip", payload=encode("skip", task.slug)),),),
+    )
+
+
+def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Outbound:
+    """``/progress``: every stage with a bar and a percentage, and the overall figure."""
+    total_done = sum(stage_counts(s, rows)[0] for s in roadmap.stages)
+    total = roadmap.task_count
+    lines = [f"{bold(esc(roadmap.name))} — {percent(total_done, total)}% overall", ""]
+    locked = False
+    for n, stage in enumerate(roadmap.stages, start=1):
+        done, count = stage_counts(stage, rows)
+        if stage_done(stage, rows):
+            icon = "✅"
+        elif stage.id == current_stage_id:
+            icon = "▶️"
+            locked = True
+        elif locked:
+            icon = "🔒"
+        else:
+            icon = "▶️"
+            locked = True
+        lines.append(
+            f"{icon} {n}. {esc(stage.title)}\n    {bar(done, count)} {percent(done, count)}% "
+            f"({done}/{count})"
+        )
+    skipped = sum(1 for s in roadmap.stages for t in s.tasks if status_of(rows, t) == "skipped")
+    if skipped:
+        lines += ["", italic(f"{skipped} task(s) skipped — they count as dealt with.")]
+    return Outbound(
+        text="\n".join(lines),
+        buttons=((Button(label="Next task", payload=encode("cmd", "today")),),),
+    )
+
+
+def stats_card(stats: Mapping[str, Any], first_values: Mapping[str, Decimal]) -> Outbound:
+    """``/stats``: the latest value of every metric and how it moved since the first answer."""
+    if not stats:
+        return Outbound(
+            text="No numbers yet. When a task asks for one (listeners, mailing list, …), "
+            "I'll keep it here so you can watch it grow."
+        )
+    lines = [bold("📈 Your numbers"), ""]
+    for metric in sorted(stats):
+        entry = stats[metric]
+        name = metric.replace("_", " ").capitalize()
+        line = f"{esc(name)}: {bold(esc(str(entry.get('display', entry.get('value')))))}"
+        first = first_values.get(metric)
+        try:
+            now = Decimal(str(entry.get("value")))
+        except ArithmeticError:
+            now = None
+        if first is not None and now is not None and now != first:
+            arrow = "▲" if now > first else "▼"
+            line += f" {arrow} {now - first:+,} since your first answer"
+        lines.append(line)
+    return Outbound(text="\n".join(lines))

@@ -1,0 +1,73 @@
+"""The border between front ends and the core: ``Inbound`` in, ``list[Outbound]`` out.
+
+Both are frozen pydantic models owned by the core. Front ends translate their platform's update
+into an ``Inbound`` and render each ``Outbound``; they never reach into the core otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Platform = Literal["telegram", "discord", "console"]
+ChatType = Literal["private", "group", "guild"]
+InboundKind = Literal["command", "text", "button"]
+
+#: Longest free text the core will look at; longer messages get a polite "too long" answer.
+MAX_INBOUND_TEXT = 4000
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Inbound(_Frozen):
+    """One event from a person: a command, a free-text message or a button press.
+
+    ``update_id`` is the platform's unique id of the update (Telegram ``update_id``, Discord
+    interaction id); when set, a replay of the same update is ignored. ``message_id`` is the
+    message a pressed button sat on, so the reply can edit it in place.
+    """
+
+    platform: Platform
+    user_id: str = Field(min_length=1, max_length=64)
+    chat_id: str = Field(min_length=1, max_length=64)
+    chat_type: ChatType = "private"
+    kind: InboundKind
+    text: str = ""
+    payload: str | None = None
+    message_id: str | None = None
+    update_id: str | None = None
+    display_name: str | None = None
+    locale: str | None = None
+
+
+class Button(_Frozen):
+    """A button: what it says and the payload that comes back when it is pressed."""
+
+    label: str
+    payload: str = Field(max_length=64)
+
+
+class Outbound(_Frozen):
+    """One reply.
+
+    ``text`` uses the core's small markup (``*bold*``, ``_italic_``, `` `code` ``; see
+    :mod:`core.conversation.markup`). ``edit`` asks the front end to replace the message the
+    pressed button was on instead of sending a new one. ``toast`` marks a short notice meant for
+    the button press itself (Telegram's answerCallbackQuery text, a Discord ephemeral note).
+    """
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: bytes | None = None
+    image_name: str | None = None
+    edit: bool = False
+    toast: bool = False
+    ephemeral: bool = False
+    chat_id: str | None = None
+
+    def all_buttons(self) -> list[Button]:
+        """Every button, row by row, in reading order (the console numbers them this way)."""
+        return [b for row in self.buttons for b in row]

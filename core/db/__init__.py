@@ -1,0 +1,1 @@
+"""Persistence: engine/session factory, declarative base, models, migrations runner."""

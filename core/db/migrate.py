@@ -1,0 +1,41 @@
+"""Run Alembic migrations from code (``coach db upgrade``, ``--migrate``, tests).
+
+The Alembic scripts ship inside the ``migrations`` package so an installed wheel can migrate
+without the source tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+import migrations
+from core.db.engine import normalise_url
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at the packaged scripts and the given database."""
+    script_dir = Path(migrations.__file__).parent
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_dir))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (blocking; runs its own event loop inside env.py)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Take the schema down to ``revision``."""
+    command.downgrade(alembic_config(url), revision)
+
+
+async def upgrade_async(url: str, revision: str = "head") -> None:
+    """``upgrade`` from inside a running event loop (env.py needs its own loop, so a thread)."""
+    await asyncio.to_thread(upgrade, url, revision)

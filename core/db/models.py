@@ -1,0 +1,352 @@
+"""The tables. The seed design's names are kept (users, profiles, roadmaps, roadmap_stages, tasks,
+user_task_progress); the rest support chat: identities, bands, conversation state, reminders,
+deliveries, the event outbox, the audit log and processed platform update ids.
+
+Every lookup the code makes has an index: identity by (platform, external_id), progress by
+(profile, task), reminders by ``next_due_at``, samples by (profile, metric, time).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db.base import Base, JSONType, new_id, utcnow
+
+
+class User(Base):
+    """One person, whichever platforms they use."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    roles: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    broadcasts_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_active_at: Mapped[datetime | None] = mapped_column()
+
+
+class Identity(Base):
+    """(platform, external id) -> user. Linking Telegram and Discord gives one user two rows."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Band(Base):
+    """A band bound to a Discord guild (or a Telegram group)."""
+
+    __tablename__ = "bands"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    role_id: Mapped[str | None] = mapped_column(String(64))
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BandMember(Base):
+    """Membership of a user in a band, with their role in it (``manager`` or ``member``)."""
+
+    __tablename__ = "band_members"
+
+    band_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bands.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Roadmap(Base):
+    """A roadmap template, synced from ``roadmaps/*.yaml`` by slug."""
+
+    __tablename__ = "roadmaps"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    pitch: Mapped[str] = mapped_column(String(140))
+    description: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(8), default="any")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoadmapStage(Base):
+    """An ordered stage of a roadmap."""
+
+    __tablename__ = "roadmap_stages"
+    __table_args__ = (UniqueConstraint("roadmap_id", "slug"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    roadmap_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("roadmaps.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(120))
+    intro: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Task(Base):
+    """A task of a stage. ``slug`` is unique across all roadmaps (it names the task in buttons)."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    stage_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("roadmap_stages.id", ondelete="CASCADE"), index=True
+    )
+    roadmap_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("roadmaps.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    task_type: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    optional: Mapped[bool] = mapped_column(Boolean, default=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Profile(Base):
+    """An artist profile, owned by one user (solo) or one band, never both."""
+
+    __tablename__ = "profiles"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (band_id IS NULL)", name="owned_by_user_or_band"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    band_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bands.id", ondelete="CASCADE"), unique=True
+    )
+    artist_name: Mapped[str | None] = mapped_column(String(80))
+    current_stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    roadmap_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("roadmaps.id", ondelete="SET NULL")
+    )
+    current_stage_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("roadmap_stages.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime | None] = mapped_column()
+
+
+class UserTaskProgress(Base):
+    """Where one profile stands on one task: status, checklist ticks / answer, who, when."""
+
+    __tablename__ = "user_task_progress"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "task_id"),
+        CheckConstraint(
+            "status IN ('not_started', 'in_progress', 'completed', 'skipped')",
+            name="valid_status",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    task_data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    completed_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    completed_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatSample(Base):
+    """One data-input answer as a point of a metric's time series (for charts and trends)."""
+
+    __tablename__ = "stat_samples"
+    __table_args__ = (Index(None, "profile_id", "metric", "recorded_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    metric: Mapped[str] = mapped_column(String(40))
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    unit: Mapped[str | None] = mapped_column(String(24))
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationState(Base):
+    """What the coach waits for from a profile, plus the one-step undo record.
+
+    Kept in the database so a restarted process (or another worker) continues mid-question.
+    """
+
+    __tablename__ = "conversation_state"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    awaiting: Mapped[str | None] = mapped_column(String(24))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    undo: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reminder(Base):
+    """A nudge schedule for a user or band; the tick claims rows by ``next_due_at``."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (band_id IS NULL)", name="owned_by_user_or_band"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    band_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bands.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    platform: Mapped[str] = mapped_column(String(16))
+    target_chat: Mapped[str] = mapped_column(String(64))
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """One nudge or broadcast message sent (or attempted); the key makes sends idempotent."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    reminder_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(String(16))
+    target_chat: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """Transactional outbox (``task.completed``, ``stage.completed``, …) for analytics."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "processed_at", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(40))
+    profile_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditLog(Base):
+    """Security-relevant events: admin actions, denials, role changes, exports, deletions."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ProcessedUpdate(Base):
+    """Platform update ids already handled, so a replayed batch changes nothing."""
+
+    __tablename__ = "processed_updates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+__all__ = [
+    "AuditLog",
+    "Band",
+    "BandMember",
+    "ConversationState",
+    "Delivery",
+    "Event",
+    "Identity",
+    "ProcessedUpdate",
+    "Profile",
+    "Reminder",
+    "Roadmap",
+    "RoadmapStage",
+    "StatSample",
+    "Task",
+    "User",
+    "UserTaskProgress",
+]

@@ -1,0 +1,1 @@
+"""Musician progress: task status rules, answer parsing and the stats that answers feed."""

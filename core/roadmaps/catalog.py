@@ -1,0 +1,214 @@
+"""An in-memory, read-only snapshot of the roadmap templates as synced into the database.
+
+Templates change only on ``coach roadmaps sync`` / an admin reload, yet every event needs them, so
+the engine reads them from this snapshot instead of querying three tables per event. The snapshot
+is rebuilt after a reload in this process and at most ``ttl`` seconds later in every other worker.
+Per-musician state is never cached: it lives in the database only.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import models
+from core.errors import CoachError
+from core.roadmaps.schema import ChecklistItem, InputSpec
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """A task as the engine needs it."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    description: str
+    type: str
+    optional: bool
+    position: int
+    stage_id: uuid.UUID
+    roadmap_id: uuid.UUID
+    archived: bool
+    items: tuple[ChecklistItem, ...] = ()
+    input: InputSpec | None = None
+
+    @property
+    def is_checklist(self) -> bool:
+        """True for checklist tasks, False for data inputs."""
+        return self.type == "checklist"
+
+    @property
+    def spec(self) -> InputSpec:
+        """The input spec of a data-input task (a checklist has none: that is a caller's bug)."""
+        if self.input is None:
+            raise CoachError(f"task {self.slug} is a checklist, not a data input")
+        return self.input
+
+    def item_index(self, key: str) -> int | None:
+        """The 0-based index of a checklist item by key."""
+        for i, item in enumerate(self.items):
+            if item.key == key:
+                return i
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class StageInfo:
+    """A stage with its live (non-archived) tasks in order."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    intro: str
+    position: int
+    tasks: tuple[TaskInfo, ...]
+
+    @property
+    def required(self) -> tuple[TaskInfo, ...]:
+        """The tasks that must be completed or skipped for the stage to be done."""
+        return tuple(t for t in self.tasks if not t.optional)
+
+
+@dataclass(frozen=True, slots=True)
+class RoadmapInfo:
+    """A roadmap with its live stages in order."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    pitch: str
+    description: str
+    audience: str
+    stages: tuple[StageInfo, ...]
+
+    def stage_index(self, stage_id: uuid.UUID | None) -> int | None:
+        """Position of a stage in this roadmap, or ``None`` when it is not one of ours."""
+        for i, stage in enumerate(self.stages):
+            if stage.id == stage_id:
+                return i
+        return None
+
+    @property
+    def task_count(self) -> int:
+        """How many live tasks the roadmap has."""
+        return sum(len(s.tasks) for s in self.stages)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every live roadmap, and every task (archived ones too, to explain stale buttons)."""
+
+    roadmaps: tuple[RoadmapInfo, ...]
+    tasks_by_slug: dict[str, TaskInfo] = field(default_factory=dict)
+    tasks_by_id: dict[uuid.UUID, TaskInfo] = field(default_factory=dict)
+
+    def roadmap(self, roadmap_id: uuid.UUID | None) -> RoadmapInfo | None:
+        """A live roadmap by id."""
+        for r in self.roadmaps:
+            if r.id == roadmap_id:
+                return r
+        return None
+
+    def roadmap_by_slug(self, slug: str) -> RoadmapInfo | None:
+        """A live roadmap by slug."""
+        for r in self.roadmaps:
+            if r.slug == slug:
+                return r
+        return None
+
+
+def _task_info(row: models.Task) -> TaskInfo:
+    config = row.config or {}
+    items = tuple(ChecklistItem.model_validate(i) for i in config.get("items", ()))
+    spec = InputSpec.model_validate(config["input"]) if "input" in config else None
+    return TaskInfo(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        description=row.description,
+        type=row.task_type,
+        optional=row.optional,
+        position=row.position,
+        stage_id=row.stage_id,
+        roadmap_id=row.roadmap_id,
+        archived=row.archived,
+        items=items,
+        input=spec,
+    )
+
+
+async def load_catalog(session: AsyncSession) -> Catalog:
+    """Read every roadmap, stage and task in three queries and assemble the snapshot."""
+    roadmaps = (
+        await session.scalars(
+            select(models.Roadmap)
+            .where(models.Roadmap.archived.is_(False))
+            .order_by(models.Roadmap.position, models.Roadmap.slug)
+        )
+    ).all()
+    stages = (
+        await session.scalars(
+            select(models.RoadmapStage)
+            .where(models.RoadmapStage.archived.is_(False))
+            .order_by(models.RoadmapStage.position)
+        )
+    ).all()
+    tasks = (await session.scalars(select(models.Task).order_by(models.Task.position))).all()
+
+    infos = [_task_info(t) for t in tasks]
+    by_stage: dict[uuid.UUID, list[TaskInfo]] = {}
+    for info in infos:
+        if not info.archived:
+            by_stage.setdefault(info.stage_id, []).append(info)
+    stages_by_roadmap: dict[uuid.UUID, list[StageInfo]] = {}
+    for s in stages:
+        stage_tasks = tuple(by_stage.get(s.id, ()))
+        if not stage_tasks:
+            continue
+        stages_by_roadmap.setdefault(s.roadmap_id, []).append(
+            StageInfo(s.id, s.slug, s.title, s.intro, s.position, stage_tasks)
+        )
+    live = tuple(
+        RoadmapInfo(
+            r.id,
+            r.slug,
+            r.name,
+            r.pitch,
+            r.description,
+            r.audience,
+            tuple(stages_by_roadmap.get(r.id, ())),
+        )
+        for r in roadmaps
+        if stages_by_roadmap.get(r.id)
+    )
+    return Catalog(
+        roadmaps=live,
+        tasks_by_slug={t.slug: t for t in infos},
+        tasks_by_id={t.id: t for t in infos},
+    )
+
+
+class CatalogCache:
+    """Holds the current snapshot; reloads it when invalidated or older than ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._catalog: Catalog | None = None
+        self._loaded_at = 0.0
+
+    def invalidate(self) -> None:
+        """Forget the snapshot (after a sync in this process)."""
+        self._catalog = None
+
+    async def get(self, session: AsyncSession) -> Catalog:
+        """The snapshot, loading it with ``session`` when missing or stale."""
+        now = time.monotonic()
+        if self._catalog is None or now - self._loaded_at > self.ttl:
+            self._catalog = await load_catalog(session)
+            self._loaded_at = now
+        return self._catalog

@@ -1,0 +1,120 @@
+"""A test driver for the coach: push messages and button presses, read the replies.
+
+Modelled on errbot's ``testbot.push_message``/``pop_message``: tests talk to the real core
+through ``handle()`` exactly as a front end does, with a real database underneath.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.conversation.engine import Coach
+from core.conversation.markup import to_plain
+from core.conversation.types import Button, Inbound, Outbound
+from core.db.engine import Database
+from core.progress.parsing import example_answer
+from core.roadmaps.catalog import Catalog, load_catalog
+from core.roadmaps.loader import load_roadmaps
+from core.roadmaps.sync import sync_roadmaps
+
+_update_ids = itertools.count(1)
+
+
+async def synced_coach(database: Database) -> Coach:
+    """A coach over ``database`` with the bundled roadmaps synced in."""
+    async with database.transaction() as session:
+        await sync_roadmaps(session, load_roadmaps())
+    return Coach(database)
+
+
+async def catalog_of(database: Database) -> Catalog:
+    """The catalog as stored in the database."""
+    async with database.transaction() as session:
+        return await load_catalog(session)
+
+
+class Driver:
+    """One musician talking to the coach."""
+
+    def __init__(self, coach: Coach, user: str = "maya", platform: str = "console") -> None:
+        self.coach = coach
+        self.user = user
+        self.platform = platform
+        self.replies: list[Outbound] = []
+        self.buttons: list[Button] = []
+
+    async def _push(self, inbound: Inbound) -> list[Outbound]:
+        replies = await self.coach.handle(inbound)
+        self.replies = replies
+        for reply in replies:
+            if reply.buttons:
+                self.buttons = reply.all_buttons()
+        return replies
+
+    def inbound(self, **kw: Any) -> Inbound:
+        """An inbound event from this musician."""
+        base: dict[str, Any] = {
+            "platform": self.platform,
+            "user_id": self.user,
+            "chat_id": self.user,
+        }
+        base.update(kw)
+        return Inbound(**base)
+
+    async def say(self, text: str, *, update_id: str | None = None) -> list[Outbound]:
+        """Send a message (a command when it starts with a slash)."""
+        kind = "command" if text.startswith("/") else "text"
+        return await self._push(self.inbound(kind=kind, text=text, update_id=update_id))
+
+    async def press_payload(self, payload: str, *, update_id: str | None = None) -> list[Outbound]:
+        """Press a button by its payload."""
+        return await self._push(
+            self.inbound(kind="button", payload=payload, message_id="1", update_id=update_id)
+        )
+
+    def find(self, label_part: str) -> Button:
+        """A button from the latest replies whose label contains ``label_part``."""
+        for button in self.buttons:
+            if label_part.casefold() in button.label.casefold():
+                return button
+        raise AssertionError(f"no button with {label_part!r} in {[b.label for b in self.buttons]}")
+
+    async def press(self, label_part: str) -> list[Outbound]:
+        """Press the button whose label contains ``label_part``."""
+        return await self.press_payload(self.find(label_part).payload)
+
+    @property
+    def text(self) -> str:
+        """All the latest replies as plain text."""
+        return "\n".join(to_plain(r.text) for r in self.replies)
+
+    async def onboard(self, name: str = "Maya", roadmap_name: str = "Indie") -> None:
+        """``/start`` → artist name → pick a roadmap."""
+        await self.say("/start")
+        await self.say(name)
+        await self.press(roadmap_name)
+
+
+def next_update_id() -> str:
+    """A fresh platform update id."""
+    return str(next(_update_ids))
+
+
+def valid_answer(catalog: Catalog, task_slug: str, today: date) -> str:
+    """A raw answer that the parser accepts for this data-input task."""
+    task = catalog.tasks_by_slug[task_slug]
+    assert task.input is not None
+    return example_answer(task.input, today=today)
+
+
+async def count(database: Database, model: Any, *where: Any) -> int:
+    """Rows of ``model`` matching ``where``."""
+    async with database.transaction() as session:
+        stmt = select(func.count()).select_from(model)
+        for clause in where:
+            stmt = stmt.where(clause)
+        return int((await session.execute(stmt)).scalar_one())

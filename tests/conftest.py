@@ -1,0 +1,282 @@
+"""Database fixtures: a real PostgreSQL per test run and SQLite copies, both built by Alembic.
+
+Which PostgreSQL:
+
+1. ``TEST_DATABASE_URL`` if set (any database on a server where we may ``CREATE DATABASE``; we
+   only create and drop our own ``coach_test_*`` databases there), e.g.
+   ``TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres``;
+2. otherwise a throwaway server on 127.0.0.1 started from the installed binaries
+   (``/usr/lib/postgresql/*/bin/pg_ctl`` or ``pg_ctl`` on ``PATH``) by pytest-postgresql;
+3. otherwise the PostgreSQL tests fail with a message saying what to install.
+
+Fixtures (the contract other test modules rely on):
+
+* ``pg_admin_url`` (session): ``postgresql+asyncpg://`` URL of that server.
+* ``pg_url`` (session): one database per run, migrated to head, dropped at the end.
+* ``sqlite_template`` (session): a SQLite file migrated to head once; tests get copies.
+* ``database`` (function): a ``Database`` on an empty migrated database, once per backend
+  (ids ``sqlite`` and ``postgres``); ``@pytest.mark.postgres_only`` keeps only ``postgres``.
+* ``pg_database`` (function): the same, PostgreSQL only.
+* ``fresh_pg_url`` (function): ``await fresh_pg_url()`` makes another empty (unmigrated)
+  database, dropped at teardown.
+
+Migrations run in a worker thread: ``migrations/env.py`` calls ``asyncio.run``, which cannot run
+on a thread whose event loop is running (these fixtures may be set up from async fixtures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+from pytest_postgresql import factories
+from sqlalchemy import URL, make_url, text
+
+from core.db.engine import Database, normalise_url
+from core.db.migrate import upgrade
+
+T = TypeVar("T")
+
+#: The ``database`` fixture's parameters, in order; they are also the test ids.
+BACKENDS = ("sqlite", "postgres")
+
+_HOW_TO_GET_POSTGRES = (
+    "set TEST_DATABASE_URL to a PostgreSQL server where the tests may CREATE DATABASE, e.g. "
+    "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres"
+)
+_DB_NAME = re.compile(r"^coach_test_\d+_[0-9a-f]+$")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _find_pg_ctl() -> str | None:
+    """The newest ``/usr/lib/postgresql/<version>/bin/pg_ctl``, else ``pg_ctl`` on ``PATH``."""
+
+    def version(path: Path) -> tuple[int, ...]:
+        name = path.parent.parent.name
+        return tuple(int(part) for part in name.split(".") if part.isdigit())
+
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=version)
+    for candidate in reversed(candidates):
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("pg_ctl")
+
+
+def _in_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run blocking ``func`` in a fresh thread and wait (safe while an event loop runs here)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db") as pool:
+        return pool.submit(func, *args).result()
+
+
+def _run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion on its own loop in a worker thread, from sync code."""
+    return _in_thread(lambda: asyncio.run(factory()))
+
+
+def _asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy ``postgresql+asyncpg://`` URL as a plain libpq-style DSN for asyncpg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _new_database_name() -> str:
+    return f"coach_test_{os.getpid()}_{secrets.token_hex(4)}"
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    assert _DB_NAME.match(name), name
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_database(admin_url: str, name: str) -> None:
+    """Drop one of our databases, terminating whatever connections a test left open."""
+    assert _DB_NAME.match(name), name
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _truncate_all(db: Database) -> None:
+    """Empty every table but ``alembic_version``, whatever migrations created them."""
+    async with db.engine.begin() as conn:
+        # A connection some earlier test leaked would block TRUNCATE forever: fail instead.
+        await conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+        result = await conn.execute(
+            text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+            )
+        )
+        tables = list(result.scalars())
+        if tables:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+# --- which PostgreSQL ----------------------------------------------------------------------
+
+_PG_CTL = _find_pg_ctl()
+
+#: Started only when ``pg_admin_url`` asks for it (no TEST_DATABASE_URL); listens on 127.0.0.1
+#: on a free port, with durability off because the data is thrown away.
+_throwaway_postgresql_proc = factories.postgresql_proc(
+    executable=_PG_CTL,
+    host="127.0.0.1",
+    port=None,
+    postgres_options="-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(request: pytest.FixtureRequest) -> str:
+    """A ``postgresql+asyncpg://`` URL of a server where we may create throwaway databases."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        url = make_url(normalise_url(configured))
+        if url.get_backend_name() != "postgresql":
+            pytest.fail(f"TEST_DATABASE_URL must be a PostgreSQL URL, got {url!r}", pytrace=False)
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+    if _PG_CTL is None:
+        pytest.fail(
+            "PostgreSQL is needed for these tests and no pg_ctl was found (looked in "
+            "/usr/lib/postgresql/*/bin and on PATH). Install the server with "
+            "`apt-get install postgresql` (or your system's equivalent), or "
+            + _HOW_TO_GET_POSTGRES,
+            pytrace=False,
+        )
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.fail(
+            "Running as root, so no throwaway PostgreSQL can be started (initdb refuses to run "
+            "as root): " + _HOW_TO_GET_POSTGRES,
+            pytrace=False,
+        )
+    proc = request.getfixturevalue("_throwaway_postgresql_proc")
+    return URL.create(
+        "postgresql+asyncpg",
+        username=proc.user,
+        password=proc.password or None,
+        host=proc.host,
+        port=int(proc.port),
+        database=proc.maintenance_dbname,
+    ).render_as_string(hide_password=False)
+
+
+# --- databases -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """One PostgreSQL database for the whole run, migrated to head by Alembic."""
+    name = _new_database_name()
+    _run_async(lambda: _create_database(pg_admin_url, name))
+    try:
+        url = _with_database(pg_admin_url, name)
+        _in_thread(upgrade, url)
+        yield url
+    finally:
+        _run_async(lambda: _drop_database(pg_admin_url, name))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; per-test databases are copies of it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _in_thread(upgrade, f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def fresh_pg_url(pg_admin_url: str) -> Iterator[Callable[[], Awaitable[str]]]:
+    """``url = await fresh_pg_url()``: a new empty database (no migrations), dropped after."""
+    created: list[str] = []
+
+    async def make() -> str:
+        name = _new_database_name()
+        created.append(name)
+        await _create_database(pg_admin_url, name)
+        return _with_database(pg_admin_url, name)
+
+    yield make
+    for name in created:
+        _run_async(partial(_drop_database, pg_admin_url, name))
+
+
+def _parametrized_names(marker: pytest.Mark) -> set[str]:
+    names = marker.args[0] if marker.args else marker.kwargs.get("argnames", ())
+    if isinstance(names, str):
+        names = names.split(",")
+    return {name.strip() for name in names}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``database`` once per backend (postgres only if so marked)."""
+    if "database" not in metafunc.fixturenames:
+        return
+    if any(
+        "database" in _parametrized_names(marker)
+        for marker in metafunc.definition.iter_markers("parametrize")
+    ):
+        return  # the test chose its backends itself
+    if metafunc.definition.get_closest_marker("postgres_only"):
+        backends = ["postgres"]
+    else:
+        backends = list(BACKENDS)
+    metafunc.parametrize("database", backends, indirect=True, ids=backends)
+
+
+async def _open(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Database:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "coach.db"
+        shutil.copyfile(template, path)
+        return Database(f"sqlite+aiosqlite:///{path}")
+    if backend == "postgres":
+        db = Database(request.getfixturevalue("pg_url"))
+        try:
+            await _truncate_all(db)
+        except BaseException:
+            await db.dispose()
+            raise
+        return db
+    raise ValueError(f"unknown database backend {backend!r}; expected one of {BACKENDS}")
+
+
+@pytest.fixture
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A ``Database`` on an empty, migrated database: SQLite copy or truncated PostgreSQL."""
+    db = await _open(request, getattr(request, "param", "sqlite"), tmp_path)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def pg_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """Like ``database``, PostgreSQL only."""
+    db = await _open(request, "postgres", tmp_path)
+    try:
+        yield db
+    finally:
+        await db.dispose()
