@@ -53,7 +53,7 @@ async def prepare_database(settings: Settings, *, migrate: bool, sync: bool) -> 
 
 async def _chat(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    db = await prepare_database(settings, migrate=not args.no_migrate, sync=not args.no_migrate)
+    db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
     try:
         chat = ConsoleChat(Coach(db), args.user, sys.stdout, color=is_interactive())
         if sys.stdin.isatty():
@@ -112,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--user", default=getpass.getuser() or "me", help="be this musician (identity console:NAME)"
     )
     chat.add_argument(
-        "--no-migrate", action="store_true", help="don't migrate the schema and sync roadmaps first"
+        "--migrate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="migrate the schema and sync the roadmaps first (default: yes; the embedded "
+        "SQLite mode needs no other setup step)",
     )
     chat.set_defaults(func=_chat, is_async=True)
 

@@ -1,6 +1,7 @@
 """Settings from the environment (and a ``.env`` file), built in ``main()`` and passed down.
 
-Secrets are ``SecretStr`` so a stray ``repr`` or log line shows ``**********``, never the value.
+Front ends add their own settings (tokens as ``SecretStr``) when they arrive; nothing here is
+read at import time.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,21 +27,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     roadmaps_dir: Path | None = None
     log_level: str = "INFO"
-    admins: str = Field(
-        default="",
-        validation_alias="COACH_ADMINS",
-        description="comma-separated platform:id identities",
-    )
-    telegram_bot_token: SecretStr | None = None
-    discord_bot_token: SecretStr | None = None
     sql_echo: bool = False
-
-    def admin_identities(self) -> frozenset[str]:
-        """The ``COACH_ADMINS`` list as a set of ``platform:external_id`` strings."""
-        return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
 
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings now (never at import time); keyword overrides win over the environment."""
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)  # type: ignore[arg-type]
+    return Settings.model_validate(clean)
