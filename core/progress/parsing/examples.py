@@ -1,0 +1,85 @@
+"""Valid sample answers for the coach's "for example ..." hints: :func:`example_answer`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Final
+
+from core.progress.parsing.bounds import _bounds
+from core.progress.parsing.currencies import _currency_code, _money_example
+from core.progress.parsing.dates import _MONTH_ABBR
+from core.progress.parsing.display import _format_duration
+from core.progress.parsing.rounding import _CENT, _ONE, _trim4, _zero_sign
+from core.progress.parsing.text import _text_bounds
+from core.roadmaps.schema import InputSpec, InputType
+
+
+def example_answer(spec: InputSpec, *, today: date) -> str:
+    """A valid raw answer for ``spec``, for the coach's "for example ..." hint and for tests.
+
+    Numbers sit at the midpoint of min/max (or a typical value clamped into the allowed range);
+    dates are a few days after ``today``; URLs point at example.com; choices pick the first one.
+    """
+    match spec.type:
+        case InputType.INTEGER | InputType.DECIMAL | InputType.PERCENT:
+            number = _example_number(spec)
+            return f"{number:f}%" if spec.type is InputType.PERCENT else f"{number:f}"
+        case InputType.MONEY:
+            return _money_example(_currency_code(spec), _example_number(spec))
+        case InputType.DURATION:
+            return _format_duration(_example_number(spec))
+        case InputType.DATE:
+            day = today + timedelta(days=3)
+            return f"{day.day} {_MONTH_ABBR[day.month - 1]} {day.year}"
+        case InputType.URL:
+            return "https://example.com/your-page"
+        case InputType.CHOICE:
+            return spec.choices[0] if spec.choices else ""
+        case _:
+            low, high = _text_bounds(spec)
+            for sample in _TEXT_SAMPLES:
+                if low <= len(sample) <= high:
+                    return sample
+            return "x" * low
+
+
+_TEXT_SAMPLES: Final = (
+    "Played two new songs at the open mic.",
+    "New single is out",
+    "Great gig",
+    "ok",
+    "y",
+)
+
+
+_EXAMPLE_DEFAULTS: Final[Mapping[InputType, Decimal]] = {
+    InputType.INTEGER: Decimal(12500),
+    InputType.DECIMAL: Decimal("12.5"),
+    InputType.MONEY: Decimal(25),
+    InputType.PERCENT: Decimal(15),
+    InputType.DURATION: Decimal(200),
+}
+
+
+def _example_number(spec: InputSpec) -> Decimal:
+    """Midpoint of an explicit min/max, else a typical value clamped into the allowed range."""
+    low, high = _bounds(spec)
+    value = _EXAMPLE_DEFAULTS[spec.type]
+    if spec.min is not None and spec.max is not None:
+        value = (spec.min + spec.max) / 2
+    if low is not None:
+        value = max(value, low)
+    if high is not None:
+        value = min(value, high)
+    if spec.type in (InputType.INTEGER, InputType.DURATION):
+        value = value.quantize(_ONE, rounding=ROUND_HALF_UP)
+        if low is not None and value < low:
+            value = low.to_integral_value(rounding=ROUND_CEILING)
+        if high is not None and value > high:
+            value = high.to_integral_value(rounding=ROUND_FLOOR)
+        return _zero_sign(value.quantize(_ONE))
+    if spec.type is InputType.MONEY:
+        return _zero_sign(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+    return _zero_sign(_trim4(value))
