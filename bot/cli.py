@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 from bot.console.chat import ConsoleChat, is_interactive
 from core.conversation.engine import Coach
 from core.db.engine import Database
@@ -55,7 +57,10 @@ async def _chat(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
     try:
-        chat = ConsoleChat(Coach(db), args.user, sys.stdout, color=is_interactive())
+        pictures = Path(user_data_dir("stardom-coach", appauthor=False)) / "pictures"
+        chat = ConsoleChat(
+            Coach(db), args.user, sys.stdout, color=is_interactive(), picture_dir=pictures
+        )
         if sys.stdin.isatty():
             await chat.run_interactive()
         else:

@@ -15,6 +15,7 @@ from core.conversation.markup import parse
 from core.conversation.payloads import encode
 from core.db.engine import Database
 from core.db.models import Event, Identity, Profile, StatSample, UserTaskProgress
+from core.progress.metrics import metric_label
 from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo
 
 INDIE = "indie-singer-songwriter"
@@ -465,3 +466,38 @@ async def test_bare_command_words_work(database: Database, word: str) -> None:
     await maya.onboard()
     await maya.say(word)
     assert "not sure what to do" not in maya.text
+
+
+async def test_stats_show_numbers_trend_and_a_chart(database: Database) -> None:
+    coach = await synced_coach(database)
+    catalog = await catalog_of(database)
+    roadmap = _roadmap(catalog)
+    task = next(t for t in roadmap.stages[0].tasks if t.input is not None and t.input.metric)
+    assert task.input is not None
+    metric = task.input.metric
+    assert metric is not None
+    maya = Driver(coach)
+    await maya.onboard()
+    await maya.say("/stats")
+    assert "No numbers yet" in maya.text
+    assert maya.replies[0].image is None
+    await _walk_to(maya, roadmap, task)
+    await maya.say(valid_answer(catalog, task.slug, datetime.now(UTC).date()))
+    profile = await _profile(database)
+    async with database.transaction() as session:
+        session.add(
+            StatSample(
+                profile_id=profile.id,
+                task_id=task.id,
+                metric=metric,
+                value=Decimal(1),
+                recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
+    await maya.say("/stats")
+    assert metric_label(metric) in maya.text
+    assert "▲" in maya.text
+    assert "since your first answer" in maya.text
+    image = maya.replies[0].image
+    assert image is not None
+    assert image.startswith(b"\x89PNG")

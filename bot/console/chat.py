@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from core.conversation.engine import Coach
@@ -34,8 +36,17 @@ def render(text: str, *, color: bool) -> str:
 class ConsoleChat:
     """One musician chatting in a terminal (or a pipe)."""
 
-    def __init__(self, coach: Coach, user: str, out: TextIO, *, color: bool = False) -> None:
+    def __init__(
+        self,
+        coach: Coach,
+        user: str,
+        out: TextIO,
+        *,
+        color: bool = False,
+        picture_dir: Path | None = None,
+    ) -> None:
         self.coach = coach
+        self.picture_dir = picture_dir
         self.user = user
         self.out = out
         self.color = color
@@ -74,7 +85,7 @@ class ConsoleChat:
             return
         self.out.write(render(reply.text, color=self.color) + "\n")
         if reply.image is not None:
-            self.out.write(f"  [picture: {reply.image_name or 'image.png'}]\n")
+            self.out.write(f"  [picture: {self._save_picture(reply.image, reply.image_name)}]\n")
         buttons = reply.all_buttons()
         if buttons:
             self._buttons = buttons
@@ -83,6 +94,17 @@ class ConsoleChat:
                 self.out.write(f"  [{n}] {button.label}\n")
         self.out.write("\n")
         self.out.flush()
+
+    def _save_picture(self, png: bytes, name: str | None) -> str:
+        """Write a picture where the musician can open it; a terminal can't show it inline."""
+        name = name or "picture.png"
+        if self.picture_dir is None:
+            return f"{name}, {len(png) // 1024} KB"
+        self.picture_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        path = self.picture_dir / f"{self.user}-{stamp}-{name}"
+        path.write_bytes(png)
+        return f"saved to {path}"
 
     async def run_interactive(self) -> None:
         """Prompt, send, print, until EOF or /quit."""

@@ -15,6 +15,7 @@ from core.conversation.markup import bold, esc, italic
 from core.conversation.payloads import Action, encode
 from core.conversation.types import Button, Outbound
 from core.db.models import UserTaskProgress
+from core.progress.metrics import metric_label
 from core.progress.service import Rows, stage_counts, stage_done, status_of, ticked_items
 from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 from core.roadmaps.schema import InputType
@@ -201,7 +202,7 @@ def stats_card(stats: Mapping[str, Any], first_values: Mapping[str, Decimal]) ->
     lines = [bold("📈 Your numbers"), ""]
     for metric in sorted(stats):
         entry = stats[metric]
-        name = metric.replace("_", " ").capitalize()
+        name = metric_label(metric)
         line = f"{esc(name)}: {bold(esc(str(entry.get('display', entry.get('value')))))}"
         first = first_values.get(metric)
         try:

@@ -9,6 +9,7 @@ snapshot, so any number of workers can serve the same musicians.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import re
@@ -44,6 +45,7 @@ from core.db.models import (
     User,
     UserTaskProgress,
 )
+from core.progress.charts import render_stats_chart
 from core.progress.parsing import InvalidAnswer, Parsed, example_answer, is_far_from, parse_answer
 from core.progress.service import (
     DONE,
@@ -62,6 +64,8 @@ ARTIST_NAME_MAX = 60
 OUTLIER_FACTOR = 10
 #: Activity timestamps are refreshed at most this often (seconds), to spare an UPDATE per event.
 ACTIVITY_RESOLUTION = 60
+#: How many recent samples ``/stats`` reads for its figures and chart.
+STATS_SAMPLES = 2000
 #: Attempts per event when the database reports a retryable conflict.
 ATTEMPTS = 3
 
@@ -546,17 +550,24 @@ class Coach:
 
     async def _stats(self, turn: Turn) -> list[Outbound]:
         stats = turn.profile.current_stats or {}
-        firsts: dict[str, Decimal] = {}
-        if stats:
-            result = await turn.session.execute(
-                select(StatSample.metric, StatSample.value)
-                .where(StatSample.profile_id == turn.profile.id)
-                .order_by(StatSample.recorded_at.desc())
-                .limit(1000)
-            )
-            for metric, value in result:
-                firsts[metric] = Decimal(value)  # the oldest one wins: rows come newest first
-        return [cards.stats_card(stats, firsts)]
+        if not stats:
+            return [cards.stats_card(stats, {})]
+        result = await turn.session.execute(
+            select(StatSample.metric, StatSample.value, StatSample.recorded_at)
+            .where(StatSample.profile_id == turn.profile.id)
+            .order_by(StatSample.recorded_at.desc())
+            .limit(STATS_SAMPLES)
+        )
+        series: dict[str, list[tuple[datetime, Decimal]]] = {}
+        for metric, value, at in reversed(result.all()):
+            series.setdefault(metric, []).append((at, Decimal(value)))
+        firsts = {metric: points[0][1] for metric, points in series.items()}
+        card = cards.stats_card(stats, firsts)
+        title = f"{turn.profile.artist_name or 'Your'} — numbers over time"
+        png = await asyncio.to_thread(render_stats_chart, series, title=title)
+        if png is not None:
+            card = card.model_copy(update={"image": png, "image_name": "stats.png"})
+        return [card]
 
     # ------------------------------------------------------------------ buttons
 
