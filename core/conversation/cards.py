@@ -14,9 +14,15 @@ from core.conversation.commands import COMMANDS
 from core.conversation.markup import bold, esc, italic
 from core.conversation.payloads import Action, encode
 from core.conversation.types import Button, Outbound
-from core.db.models import UserTaskProgress
 from core.progress.metrics import metric_label
-from core.progress.service import Rows, stage_counts, stage_done, status_of, ticked_items
+from core.progress.service import (
+    ProgressRecord,
+    Rows,
+    stage_counts,
+    stage_done,
+    status_of,
+    ticked_items,
+)
 from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 from core.roadmaps.schema import InputType
 
@@ -102,7 +108,7 @@ def checklist_card(
     roadmap: RoadmapInfo,
     stage: StageInfo,
     task: TaskInfo,
-    row: UserTaskProgress | None,
+    row: ProgressRecord | None,
     *,
     edit: bool = False,
 ) -> Outbound:

@@ -9,32 +9,30 @@ tests all agree.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from core.db.models import UserTaskProgress
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
 
 DONE = frozenset({"completed", "skipped"})
 
-Rows = Mapping[uuid.UUID, UserTaskProgress]
+
+@dataclass(slots=True)
+class ProgressRecord:
+    """One ``user_task_progress`` row; ``stored`` is False until it is first written."""
+
+    task_id: uuid.UUID
+    status: str = "not_started"
+    task_data: dict[str, Any] = field(default_factory=dict)
+    completed_by: uuid.UUID | None = None
+    completed_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    stored: bool = False
 
 
-async def progress_rows(
-    session: AsyncSession, profile_id: uuid.UUID, task_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, UserTaskProgress]:
-    """The profile's progress rows for these tasks, keyed by task id (missing = not started)."""
-    ids = list(task_ids)
-    if not ids:
-        return {}
-    result = await session.scalars(
-        select(UserTaskProgress).where(
-            UserTaskProgress.profile_id == profile_id, UserTaskProgress.task_id.in_(ids)
-        )
-    )
-    return {row.task_id: row for row in result}
+Rows = Mapping[uuid.UUID, ProgressRecord]
 
 
 def status_of(rows: Rows, task: TaskInfo) -> str:
@@ -75,7 +73,7 @@ def stage_counts(stage: StageInfo, rows: Rows) -> tuple[int, int]:
     return done, len(stage.tasks)
 
 
-def ticked_items(row: UserTaskProgress | None) -> list[str]:
+def ticked_items(row: ProgressRecord | None) -> list[str]:
     """The checklist item keys ticked on this row, in tick order."""
     if row is None:
         return []

@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.db import models
 from core.errors import CoachError
@@ -122,7 +123,7 @@ class Catalog:
         return None
 
 
-def _task_info(row: models.Task) -> TaskInfo:
+def _task_info(row: Any) -> TaskInfo:
     config = row.config or {}
     items = tuple(ChecklistItem.model_validate(i) for i in config.get("items", ()))
     spec = InputSpec.model_validate(config["input"]) if "input" in config else None
@@ -142,23 +143,24 @@ def _task_info(row: models.Task) -> TaskInfo:
     )
 
 
-async def load_catalog(session: AsyncSession) -> Catalog:
+async def load_catalog(db: AsyncSession | AsyncConnection) -> Catalog:
     """Read every roadmap, stage and task in three queries and assemble the snapshot."""
+    roadmap_t = models.Roadmap.__table__
+    stage_t = models.RoadmapStage.__table__
+    task_t = models.Task.__table__
     roadmaps = (
-        await session.scalars(
-            select(models.Roadmap)
-            .where(models.Roadmap.archived.is_(False))
-            .order_by(models.Roadmap.position, models.Roadmap.slug)
+        await db.execute(
+            select(roadmap_t)
+            .where(roadmap_t.c.archived.is_(False))
+            .order_by(roadmap_t.c.position, roadmap_t.c.slug)
         )
     ).all()
     stages = (
-        await session.scalars(
-            select(models.RoadmapStage)
-            .where(models.RoadmapStage.archived.is_(False))
-            .order_by(models.RoadmapStage.position)
+        await db.execute(
+            select(stage_t).where(stage_t.c.archived.is_(False)).order_by(stage_t.c.position)
         )
     ).all()
-    tasks = (await session.scalars(select(models.Task).order_by(models.Task.position))).all()
+    tasks = (await db.execute(select(task_t).order_by(task_t.c.position))).all()
 
     infos = [_task_info(t) for t in tasks]
     by_stage: dict[uuid.UUID, list[TaskInfo]] = {}
@@ -205,10 +207,10 @@ class CatalogCache:
         """Forget the snapshot (after a sync in this process)."""
         self._catalog = None
 
-    async def get(self, session: AsyncSession) -> Catalog:
-        """The snapshot, loading it with ``session`` when missing or stale."""
+    async def get(self, db: AsyncSession | AsyncConnection) -> Catalog:
+        """The snapshot, loading it through ``db`` when missing or stale."""
         now = time.monotonic()
         if self._catalog is None or now - self._loaded_at > self.ttl:
-            self._catalog = await load_catalog(session)
+            self._catalog = await load_catalog(db)
             self._loaded_at = now
         return self._catalog

@@ -1,0 +1,146 @@
+"""Data-input answers: parse, re-ask specifically, confirm outliers, store, track the metric."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.conversation import cards, store
+from core.conversation.history import ensure_row, snapshot
+from core.conversation.markup import bold, esc, italic
+from core.conversation.navigation import Located, advance, locate, today
+from core.conversation.payloads import encode
+from core.conversation.turn import Turn
+from core.conversation.types import Button, Outbound
+from core.progress.parsing import InvalidAnswer, Parsed, is_far_from, parse_answer
+from core.progress.service import ProgressRecord
+from core.roadmaps.catalog import TaskInfo
+
+#: How much farther than the last figure an answer may be before the coach asks "are you sure?".
+OUTLIER_FACTOR = 10
+#: Longest raw answer kept with the stored value.
+RAW_KEEP = 200
+
+
+def _previous(turn: Turn, task: TaskInfo, row: ProgressRecord | None) -> tuple[Decimal, str] | None:
+    """The last figure of the task's metric (or of the task itself) and how it was shown."""
+    spec = task.spec
+    raw: Any = None
+    shown = "?"
+    if spec.metric and spec.metric in turn.rec.current_stats:
+        entry = turn.rec.current_stats[spec.metric]
+        raw, shown = entry.get("value"), str(entry.get("display"))
+    elif row is not None and row.task_data.get("numeric") is not None:
+        raw, shown = row.task_data.get("numeric"), str(row.task_data.get("display"))
+    if raw is None:
+        return None
+    try:
+        return Decimal(str(raw)), shown
+    except (InvalidOperation, ValueError):
+        return None
+
+
+async def answer(turn: Turn, text: str) -> list[Outbound]:
+    """Free text while a question is open."""
+    task = turn.state_task
+    if task is None or task.input is None:
+        turn.set_state(None)
+        return await today(turn)
+    found = await locate(turn, task.slug)
+    if isinstance(found, Outbound):
+        turn.set_state(None)
+        return [found.model_copy(update={"toast": False})]
+    _roadmap, _stage, task, rows = found
+    try:
+        parsed = parse_answer(task.spec, text, today=turn.today, label=cards.label_for(task))
+    except InvalidAnswer as exc:
+        return [Outbound(text=f"{esc(exc.message)}\n{italic('Try again, or /skip this one.')}")]
+    previous = _previous(turn, task, rows.get(task.id))
+    if (
+        parsed.numeric is not None
+        and previous is not None
+        and is_far_from(previous[0], parsed.numeric, OUTLIER_FACTOR)
+    ):
+        turn.set_state("confirm_value", task, {"raw": text[:RAW_KEEP]})
+        return [
+            Outbound(
+                text=f"Just checking: {bold(esc(parsed.display))} is more than "
+                f"{OUTLIER_FACTOR}× away from your last figure ({esc(previous[1])}). "
+                "Is that right?",
+                buttons=(
+                    (
+                        Button(label="Yes, save it", payload=encode("confirm", task.slug, "y")),
+                        Button(
+                            label="No, let me fix it", payload=encode("confirm", task.slug, "n")
+                        ),
+                    ),
+                ),
+            )
+        ]
+    return await _save(turn, found, parsed, text)
+
+
+async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
+    """The answer to "is that right?" for an unusual figure."""
+    task = turn.catalog.tasks_by_slug.get(task_slug)
+    if turn.awaiting != "confirm_value" or task is None or turn.rec.state_task_id != task.id:
+        return [Outbound(text="That question has expired — nothing changed.", toast=True)]
+    if not yes:
+        turn.set_state("answer", task)
+        return [Outbound(text="No problem — type the right figure.")]
+    found = await locate(turn, task.slug)
+    if isinstance(found, Outbound):
+        turn.set_state(None)
+        return [found]
+    raw = str(turn.rec.state_data.get("raw", ""))
+    try:
+        parsed = parse_answer(task.spec, raw, today=turn.today, label=cards.label_for(task))
+    except InvalidAnswer as exc:  # the content changed under us: ask again
+        turn.set_state("answer", task)
+        return [Outbound(text=esc(exc.message))]
+    return await _save(turn, found, parsed, raw)
+
+
+async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Outbound]:
+    roadmap, stage, task, rows = found
+    spec = task.spec
+    undo = snapshot(turn, task, rows.get(task.id), f"your answer to “{task.title}”")
+    row = ensure_row(rows, task)
+    data: dict[str, Any] = {**parsed.to_json(), "raw": raw[:RAW_KEEP]}
+    if parsed.numeric is not None:
+        data["numeric"] = str(parsed.numeric)
+    row.task_data = data
+    row.status = "completed"
+    row.completed_at = turn.now
+    row.completed_by = turn.rec.user_id
+    await turn.save(row)
+    if spec.metric and parsed.numeric is not None:
+        stats = dict(turn.rec.current_stats or {})
+        undo["stats"] = {spec.metric: stats.get(spec.metric)}
+        stats[spec.metric] = {
+            "value": str(parsed.numeric),
+            "display": parsed.display,
+            "unit": spec.unit,
+            "at": turn.now.isoformat(),
+        }
+        turn.set_profile(current_stats=stats)
+        sample_id = uuid.uuid4()
+        await store.add_sample(
+            turn.conn,
+            {
+                "id": sample_id,
+                "profile_id": turn.rec.profile_id,
+                "task_id": task.id,
+                "metric": spec.metric,
+                "value": parsed.numeric,
+                "unit": spec.unit,
+                "recorded_by": turn.rec.user_id,
+                "recorded_at": turn.now,
+            },
+        )
+        undo["sample_id"] = str(sample_id)
+    turn.set_undo(undo)
+    turn.event("task.completed", task=task.slug)
+    saved = Outbound(text=f"✅ Saved: {bold(esc(parsed.display))}.")
+    return [saved, *await advance(turn, roadmap, stage, rows)]

@@ -1,0 +1,118 @@
+"""Skip and one-step undo.
+
+Before a tick, an answer or a skip changes anything, :func:`snapshot` records how things stood
+(the progress row, the stage pointer, the stats entry it will replace); ``/undo`` puts that back
+and removes the stats sample the action created. One step is enough for "oops, wrong button".
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from core.conversation import store
+from core.conversation.markup import bold, esc
+from core.conversation.navigation import advance, current_stage, locate, offer_roadmaps, today
+from core.conversation.turn import Turn
+from core.conversation.types import Outbound
+from core.progress.service import ProgressRecord, next_task
+from core.roadmaps.catalog import TaskInfo
+
+
+def snapshot(turn: Turn, task: TaskInfo, row: ProgressRecord | None, label: str) -> dict[str, Any]:
+    """How things stand before an action on ``task`` (JSON-safe, stored in the state row)."""
+    stored = row is not None and row.stored
+    return {
+        "label": label,
+        "task_id": str(task.id),
+        "row": None
+        if not stored or row is None
+        else {
+            "status": row.status,
+            "task_data": row.task_data,
+            "completed_by": str(row.completed_by) if row.completed_by else None,
+            "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+        },
+        "stage_id": str(turn.rec.current_stage_id) if turn.rec.current_stage_id else None,
+        "stats": {},
+        "sample_id": None,
+    }
+
+
+def ensure_row(rows: dict[uuid.UUID, ProgressRecord], task: TaskInfo) -> ProgressRecord:
+    """The task's progress row, created in memory (and in ``rows``) if it didn't exist."""
+    row = rows.get(task.id)
+    if row is None:
+        row = rows[task.id] = ProgressRecord(task_id=task.id)
+    return row
+
+
+async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
+    """Skip a task (the current one when no slug is given); it counts as dealt with."""
+    roadmap = turn.roadmap
+    if roadmap is None:
+        return offer_roadmaps(turn, first_time=False)
+    if task_slug is None:
+        stage, rows = await current_stage(turn, roadmap)
+        task = next_task(stage, rows) if stage else None
+        if task is None:
+            return [Outbound(text="There's nothing to skip right now.")]
+        task_slug = task.slug
+    found = await locate(turn, task_slug)
+    if isinstance(found, Outbound):
+        return [found]
+    roadmap, stage, task, rows = found
+    undo = snapshot(turn, task, rows.get(task.id), f"skipping “{task.title}”")
+    row = ensure_row(rows, task)
+    row.status = "skipped"
+    await turn.save(row)
+    turn.set_undo(undo)
+    turn.event("task.skipped", task=task.slug)
+    turn.set_state(None)
+    skipped = Outbound(text=f"⏭️ Skipped {bold(esc(task.title))}. /undo brings it back.")
+    return [skipped, *await advance(turn, roadmap, stage, rows)]
+
+
+async def undo(turn: Turn) -> list[Outbound]:
+    """Put back what the last tick, answer or skip changed."""
+    snap = turn.rec.undo
+    roadmap = turn.roadmap
+    if not snap or roadmap is None:
+        return [Outbound(text="There's nothing to undo.")]
+    task = turn.catalog.tasks_by_id.get(uuid.UUID(snap["task_id"]))
+    if task is None or task.roadmap_id != roadmap.id:
+        turn.set_undo(None)
+        return [Outbound(text="There's nothing to undo.")]
+    rows = await turn.progress([task.id])
+    row = rows.get(task.id)
+    previous = snap.get("row")
+    if previous is None:
+        if row is not None:
+            await store.delete_progress(turn.conn, row.id)
+    else:
+        row = ensure_row(rows, task)
+        row.status = previous["status"]
+        row.task_data = previous["task_data"]
+        row.completed_by = uuid.UUID(previous["completed_by"]) if previous["completed_by"] else None
+        row.completed_at = (
+            datetime.fromisoformat(previous["completed_at"]) if previous["completed_at"] else None
+        )
+        await turn.save(row)
+    stage_id = uuid.UUID(snap["stage_id"]) if snap.get("stage_id") else None
+    if stage_id != turn.rec.current_stage_id:
+        turn.set_profile(current_stage_id=stage_id)
+    if snap.get("stats"):
+        stats = dict(turn.rec.current_stats or {})
+        for metric, old in snap["stats"].items():
+            if old is None:
+                stats.pop(metric, None)
+            else:
+                stats[metric] = old
+        turn.set_profile(current_stats=stats)
+    if snap.get("sample_id"):
+        await store.delete_sample(turn.conn, uuid.UUID(snap["sample_id"]))
+    turn.set_undo(None)
+    turn.event("task.undone", task=task.slug)
+    note = Outbound(text=f"↩️ Undone: {esc(snap['label'])}.")
+    return await today(turn, intro=[note])

@@ -1,0 +1,339 @@
+"""Every SQL statement the conversation engine runs, in one place, on SQLAlchemy Core.
+
+The engine is the hot path (one transaction per chat event), so it does not use the ORM's unit
+of work: the benchmark showed ORM loading, flushing and per-event statement building costing
+most of the time per event. Instead the statements are built once at import time with
+``bindparam``s (SQLAlchemy caches their compiled form), run on an ``AsyncConnection``, and their
+rows land in small dataclasses. Writes are explicit and only happen when something changed.
+
+The ORM models in :mod:`core.db.models` stay the schema's single source of truth: every
+statement here is built from their tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.db.base import UTCDateTime
+from core.db.models import (
+    ConversationState,
+    Event,
+    Identity,
+    Profile,
+    StatSample,
+    User,
+    UserTaskProgress,
+)
+from core.progress.service import ProgressRecord
+
+users = cast(Table, User.__table__)
+identities = cast(Table, Identity.__table__)
+profiles = cast(Table, Profile.__table__)
+states = cast(Table, ConversationState.__table__)
+progress = cast(Table, UserTaskProgress.__table__)
+samples = cast(Table, StatSample.__table__)
+events = cast(Table, Event.__table__)
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    """The musician's user, profile and conversation state rows, as read under the lock."""
+
+    user_id: uuid.UUID
+    timezone: str
+    user_last_active_at: datetime | None
+    profile_id: uuid.UUID
+    artist_name: str | None
+    current_stats: dict[str, Any]
+    roadmap_id: uuid.UUID | None
+    current_stage_id: uuid.UUID | None
+    last_activity_at: datetime | None
+    awaiting: str | None
+    state_task_id: uuid.UUID | None
+    state_data: dict[str, Any]
+    undo: dict[str, Any] | None
+
+
+# ---------------------------------------------------------------------------------- statements
+
+_DEDUPE = text(
+    "INSERT INTO processed_updates (platform, update_id, processed_at) "
+    "VALUES (:platform, :update_id, :processed_at) "
+    "ON CONFLICT DO NOTHING RETURNING update_id"
+).bindparams(bindparam("processed_at", type_=UTCDateTime()))
+
+_TURN = (
+    select(
+        users.c.id,
+        users.c.timezone,
+        users.c.last_active_at,
+        profiles.c.id,
+        profiles.c.artist_name,
+        profiles.c.current_stats,
+        profiles.c.roadmap_id,
+        profiles.c.current_stage_id,
+        profiles.c.last_activity_at,
+        states.c.awaiting,
+        states.c.task_id,
+        states.c.data,
+        states.c.undo,
+    )
+    .select_from(identities)
+    .join(users, users.c.id == identities.c.user_id)
+    .join(profiles, profiles.c.user_id == users.c.id)
+    .join(states, states.c.profile_id == profiles.c.id)
+    .where(
+        identities.c.platform == bindparam("platform"),
+        identities.c.external_id == bindparam("external_id"),
+    )
+    .with_for_update(of=profiles)
+)
+
+_PROGRESS = select(
+    progress.c.id,
+    progress.c.task_id,
+    progress.c.status,
+    progress.c.task_data,
+    progress.c.completed_by,
+    progress.c.completed_at,
+).where(
+    progress.c.profile_id == bindparam("profile_id"),
+    progress.c.task_id.in_(bindparam("task_ids", expanding=True)),
+)
+
+_INSERT_PROGRESS = insert(progress)
+_UPDATE_PROGRESS = (
+    update(progress)
+    .where(progress.c.id == bindparam("row_id"))
+    .values(
+        status=bindparam("status"),
+        task_data=bindparam("task_data"),
+        completed_by=bindparam("completed_by"),
+        completed_at=bindparam("completed_at"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_DELETE_PROGRESS = delete(progress).where(progress.c.id == bindparam("row_id"))
+_UPDATE_STATE = (
+    update(states)
+    .where(states.c.profile_id == bindparam("pid"))
+    .values(
+        awaiting=bindparam("awaiting"),
+        task_id=bindparam("task_id"),
+        data=bindparam("data"),
+        undo=bindparam("undo"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_INSERT_EVENT = insert(events)
+_INSERT_SAMPLE = insert(samples)
+_DELETE_SAMPLE = delete(samples).where(samples.c.id == bindparam("sample_id"))
+_SAMPLES = (
+    select(samples.c.metric, samples.c.value, samples.c.recorded_at)
+    .where(samples.c.profile_id == bindparam("profile_id"))
+    .order_by(samples.c.recorded_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
+# ---------------------------------------------------------------------------------- reads
+
+
+async def first_time(conn: AsyncConnection, platform: str, update_id: str, now: datetime) -> bool:
+    """Record a platform update id; False when it was recorded before (a replay)."""
+    result = await conn.execute(
+        _DEDUPE, {"platform": platform, "update_id": update_id, "processed_at": now}
+    )
+    return result.first() is not None
+
+
+async def load_turn(conn: AsyncConnection, platform: str, external_id: str) -> TurnRecord | None:
+    """The musician's rows, with their profile row locked until the transaction ends."""
+    row = (await conn.execute(_TURN, {"platform": platform, "external_id": external_id})).first()
+    if row is None:
+        return None
+    return TurnRecord(*row)
+
+
+async def load_progress(
+    conn: AsyncConnection, profile_id: uuid.UUID, task_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, ProgressRecord]:
+    """The profile's progress rows for these tasks, keyed by task id (missing = not started)."""
+    ids = list(task_ids)
+    if not ids:
+        return {}
+    result = await conn.execute(_PROGRESS, {"profile_id": profile_id, "task_ids": ids})
+    return {
+        row.task_id: ProgressRecord(
+            task_id=row.task_id,
+            status=row.status,
+            task_data=row.task_data or {},
+            completed_by=row.completed_by,
+            completed_at=row.completed_at,
+            id=row.id,
+            stored=True,
+        )
+        for row in result
+    }
+
+
+async def recent_samples(
+    conn: AsyncConnection, profile_id: uuid.UUID, limit: int
+) -> Sequence[tuple[str, Decimal, datetime]]:
+    """The latest ``limit`` stat samples of a profile, newest first."""
+    result = await conn.execute(_SAMPLES, {"profile_id": profile_id, "limit": limit})
+    return [(m, Decimal(v), at) for m, v, at in result]
+
+
+# ---------------------------------------------------------------------------------- writes
+
+
+async def create_musician(
+    conn: AsyncConnection,
+    *,
+    platform: str,
+    external_id: str,
+    display_name: str | None,
+    locale: str | None,
+    now: datetime,
+) -> TurnRecord:
+    """A new user with their identity, an empty solo profile and a conversation state row."""
+    user_id, profile_id = uuid.uuid4(), uuid.uuid4()
+    await conn.execute(
+        insert(users),
+        {
+            "id": user_id,
+            "display_name": display_name,
+            "locale": locale,
+            "timezone": "UTC",
+            "roles": [],
+            "broadcasts_opt_out": False,
+            "unreachable": False,
+            "created_at": now,
+            "last_active_at": now,
+        },
+    )
+    await conn.execute(
+        insert(identities),
+        {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "platform": platform,
+            "external_id": external_id,
+            "created_at": now,
+        },
+    )
+    await conn.execute(
+        insert(profiles),
+        {
+            "id": profile_id,
+            "user_id": user_id,
+            "current_stats": {},
+            "created_at": now,
+            "updated_at": now,
+            "last_activity_at": now,
+        },
+    )
+    await conn.execute(insert(states), {"profile_id": profile_id, "data": {}, "updated_at": now})
+    return TurnRecord(
+        user_id=user_id,
+        timezone="UTC",
+        user_last_active_at=now,
+        profile_id=profile_id,
+        artist_name=None,
+        current_stats={},
+        roadmap_id=None,
+        current_stage_id=None,
+        last_activity_at=now,
+        awaiting=None,
+        state_task_id=None,
+        state_data={},
+        undo=None,
+    )
+
+
+async def save_progress(
+    conn: AsyncConnection, profile_id: uuid.UUID, row: ProgressRecord, now: datetime
+) -> None:
+    """Insert or update one progress row (the caller holds the profile lock)."""
+    if row.stored:
+        await conn.execute(
+            _UPDATE_PROGRESS,
+            {
+                "row_id": row.id,
+                "status": row.status,
+                "task_data": row.task_data,
+                "completed_by": row.completed_by,
+                "completed_at": row.completed_at,
+                "updated_at": now,
+            },
+        )
+        return
+    await conn.execute(
+        _INSERT_PROGRESS,
+        {
+            "id": row.id,
+            "profile_id": profile_id,
+            "task_id": row.task_id,
+            "status": row.status,
+            "task_data": row.task_data,
+            "completed_by": row.completed_by,
+            "completed_at": row.completed_at,
+            "updated_at": now,
+        },
+    )
+    row.stored = True
+
+
+async def delete_progress(conn: AsyncConnection, row_id: uuid.UUID) -> None:
+    """Remove a progress row (undo of the action that created it)."""
+    await conn.execute(_DELETE_PROGRESS, {"row_id": row_id})
+
+
+async def save_state(conn: AsyncConnection, record: TurnRecord, now: datetime) -> None:
+    """Write the conversation state (what the coach awaits, and the undo record)."""
+    await conn.execute(
+        _UPDATE_STATE,
+        {
+            "pid": record.profile_id,
+            "awaiting": record.awaiting,
+            "task_id": record.state_task_id,
+            "data": record.state_data,
+            "undo": record.undo,
+            "updated_at": now,
+        },
+    )
+
+
+async def update_profile(conn: AsyncConnection, profile_id: uuid.UUID, **values: Any) -> None:
+    """Write the changed profile columns."""
+    await conn.execute(update(profiles).where(profiles.c.id == profile_id).values(**values))
+
+
+async def update_user(conn: AsyncConnection, user_id: uuid.UUID, **values: Any) -> None:
+    """Write the changed user columns."""
+    await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+async def add_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Append outbox events (one round trip for all of them)."""
+    if rows:
+        await conn.execute(_INSERT_EVENT, rows)
+
+
+async def add_sample(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    """Record one stats sample."""
+    await conn.execute(_INSERT_SAMPLE, row)
+
+
+async def delete_sample(conn: AsyncConnection, sample_id: uuid.UUID) -> None:
+    """Remove a stats sample (undo of the answer that created it)."""
+    await conn.execute(_DELETE_SAMPLE, {"sample_id": sample_id})

@@ -1,0 +1,147 @@
+"""One event's unit of work: the musician's rows, what changed, and the writes at the end.
+
+A ``Turn`` is built inside the event's transaction after the profile row is locked. Flows read
+and change it; :meth:`Turn.flush` then writes only what changed (profile columns, the
+conversation state, outbox events, stats samples), so a plain checklist tick costs one progress
+write and one state write.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.conversation import store
+from core.conversation.store import TurnRecord
+from core.conversation.types import Inbound
+from core.progress.service import ProgressRecord
+from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo
+
+#: Activity timestamps are refreshed at most this often (seconds), to spare an UPDATE per event.
+ACTIVITY_RESOLUTION = 60
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (NUL and friends) but keep emoji, accents and RTL text."""
+    if text.isprintable():
+        return text.strip()
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs"}
+    ).strip()
+
+
+@dataclass
+class Turn:
+    """Everything one event's handling needs, and the changes it makes."""
+
+    conn: AsyncConnection
+    inbound: Inbound
+    rec: TurnRecord
+    catalog: Catalog
+    now: datetime
+    is_new: bool = False
+    _profile_changes: dict[str, Any] = field(default_factory=dict)
+    _state_dirty: bool = False
+    _events: list[dict[str, Any]] = field(default_factory=list)
+
+    # ---------------------------------------------------------------- reading
+
+    @property
+    def today(self) -> date:
+        """Today in the musician's timezone (for "tomorrow", "next friday")."""
+        try:
+            return self.now.astimezone(ZoneInfo(self.rec.timezone)).date()
+        except (KeyError, ValueError):
+            return self.now.date()
+
+    @property
+    def roadmap(self) -> RoadmapInfo | None:
+        """The musician's current roadmap, if chosen and still live."""
+        return self.catalog.roadmap(self.rec.roadmap_id)
+
+    @property
+    def awaiting(self) -> str | None:
+        """What the coach is waiting for."""
+        return self.rec.awaiting
+
+    @property
+    def state_task(self) -> TaskInfo | None:
+        """The task the awaited answer belongs to."""
+        if self.rec.state_task_id is None:
+            return None
+        return self.catalog.tasks_by_id.get(self.rec.state_task_id)
+
+    async def progress(self, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, ProgressRecord]:
+        """This profile's progress rows for these tasks."""
+        return await store.load_progress(self.conn, self.rec.profile_id, task_ids)
+
+    # ---------------------------------------------------------------- changing
+
+    def set_state(
+        self,
+        awaiting: str | None,
+        task: TaskInfo | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Record what the coach now waits for."""
+        task_id = task.id if task else None
+        data = data or {}
+        rec = self.rec
+        if rec.awaiting != awaiting or rec.state_task_id != task_id or rec.state_data != data:
+            rec.awaiting, rec.state_task_id, rec.state_data = awaiting, task_id, data
+            self._state_dirty = True
+
+    def set_undo(self, undo: dict[str, Any] | None) -> None:
+        """Replace the one-step undo record."""
+        if self.rec.undo != undo:
+            self.rec.undo = undo
+            self._state_dirty = True
+
+    def set_profile(self, **values: Any) -> None:
+        """Change profile columns (written once, at the end of the event)."""
+        for name, value in values.items():
+            setattr(self.rec, name, value)
+            self._profile_changes[name] = value
+
+    def event(self, kind: str, **payload: Any) -> None:
+        """Queue an outbox event, written in the same transaction."""
+        self._events.append(
+            {
+                "id": uuid.uuid4(),
+                "type": kind,
+                "profile_id": self.rec.profile_id,
+                "user_id": self.rec.user_id,
+                "payload": {k: str(v) for k, v in payload.items()},
+                "created_at": self.now,
+                "processed_at": None,
+            }
+        )
+
+    async def save(self, row: ProgressRecord) -> None:
+        """Write one progress row now (later reads in this event see it)."""
+        await store.save_progress(self.conn, self.rec.profile_id, row, self.now)
+
+    async def flush(self) -> None:
+        """Write everything that changed; called once, at the end of the event."""
+        rec, now = self.rec, self.now
+        last = rec.last_activity_at
+        if last is None or (now - last).total_seconds() >= ACTIVITY_RESOLUTION:
+            self.set_profile(last_activity_at=now)
+            await store.update_user(self.conn, rec.user_id, last_active_at=now)
+        if self._profile_changes:
+            if set(self._profile_changes) - {"last_activity_at"}:
+                self._profile_changes["updated_at"] = now
+            await store.update_profile(self.conn, rec.profile_id, **self._profile_changes)
+            self._profile_changes = {}
+        if self._state_dirty:
+            await store.save_state(self.conn, rec, now)
+            self._state_dirty = False
+        if self._events:
+            await store.add_events(self.conn, self._events)
+            self._events = []
