@@ -79,6 +79,5 @@ async def tick_by_text(turn: Turn, text: str) -> list[Outbound] | None:
     elif verb:
         want = True
     else:  # a bare number toggles, like pressing that item's button
-        rows = await turn.progress([task.id])
-        want = key not in ticked_items(rows.get(task.id))
+        want = key not in ticked_items(await turn.task_progress(task))
     return await tick(turn, task.slug, key, want, from_button=False)

@@ -84,8 +84,8 @@ async def undo(turn: Turn) -> list[Outbound]:
     if task is None or task.roadmap_id != roadmap.id:
         turn.set_undo(None)
         return [Outbound(text="There's nothing to undo.")]
-    rows = await turn.progress([task.id])
-    row = rows.get(task.id)
+    row = await turn.task_progress(task)
+    rows = {task.id: row} if row is not None else {}
     previous = snap.get("row")
     if previous is None:
         if row is not None:

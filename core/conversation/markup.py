@@ -14,9 +14,12 @@ from dataclasses import dataclass
 _SPECIAL = "*_`\\"
 
 
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in _SPECIAL})
+
+
 def esc(text: str) -> str:
     """Escape user text so none of it is read as markup."""
-    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
+    return text.translate(_ESCAPES)
 
 
 def bold(text: str) -> str:

@@ -57,11 +57,11 @@ async def current_stage(
     index = roadmap.stage_index(turn.rec.current_stage_id)
     if index is not None:
         stage = roadmap.stages[index]
-        rows = await turn.progress([t.id for t in stage.tasks])
+        rows = await turn.stage_progress(stage)
         if not stage_done(stage, rows):
             return stage, rows
     # Pointer missing, or its stage already done (content edited): recompute from all progress.
-    all_rows = await turn.progress([t.id for s in roadmap.stages for t in s.tasks])
+    all_rows = await turn.roadmap_progress(roadmap)
     open_stage = first_open_stage(roadmap, all_rows)
     new_id = open_stage.id if open_stage else None
     if new_id != turn.rec.current_stage_id:

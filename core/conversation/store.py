@@ -13,11 +13,11 @@ statement here is built from their tables.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +29,7 @@ from core.db.models import (
     Identity,
     Profile,
     StatSample,
+    Task,
     User,
     UserTaskProgress,
 )
@@ -41,6 +42,7 @@ states = cast(Table, ConversationState.__table__)
 progress = cast(Table, UserTaskProgress.__table__)
 samples = cast(Table, StatSample.__table__)
 events = cast(Table, Event.__table__)
+tasks = cast(Table, Task.__table__)
 
 
 @dataclass(slots=True)
@@ -97,17 +99,34 @@ _TURN = (
     .with_for_update(of=profiles)
 )
 
-_PROGRESS = select(
+_PROGRESS_COLUMNS = (
     progress.c.id,
     progress.c.task_id,
     progress.c.status,
     progress.c.task_data,
     progress.c.completed_by,
     progress.c.completed_at,
-).where(
-    progress.c.profile_id == bindparam("profile_id"),
-    progress.c.task_id.in_(bindparam("task_ids", expanding=True)),
 )
+# Three shapes instead of one ``task_id IN (…)``: an expanding IN is re-rendered on every run,
+# while these compile once and stay cached.
+_PROGRESS_OF_STAGE = (
+    select(*_PROGRESS_COLUMNS)
+    .join(tasks, tasks.c.id == progress.c.task_id)
+    .where(progress.c.profile_id == bindparam("profile_id"), tasks.c.stage_id == bindparam("key"))
+)
+_PROGRESS_OF_ROADMAP = (
+    select(*_PROGRESS_COLUMNS)
+    .join(tasks, tasks.c.id == progress.c.task_id)
+    .where(progress.c.profile_id == bindparam("profile_id"), tasks.c.roadmap_id == bindparam("key"))
+)
+_PROGRESS_OF_TASK = select(*_PROGRESS_COLUMNS).where(
+    progress.c.profile_id == bindparam("profile_id"), progress.c.task_id == bindparam("key")
+)
+_PROGRESS_BY_SCOPE = {
+    "stage": _PROGRESS_OF_STAGE,
+    "roadmap": _PROGRESS_OF_ROADMAP,
+    "task": _PROGRESS_OF_TASK,
+}
 
 _INSERT_PROGRESS = insert(progress)
 _UPDATE_PROGRESS = (
@@ -164,21 +183,24 @@ async def load_turn(conn: AsyncConnection, platform: str, external_id: str) -> T
 
 
 async def load_progress(
-    conn: AsyncConnection, profile_id: uuid.UUID, task_ids: Iterable[uuid.UUID]
+    conn: AsyncConnection,
+    profile_id: uuid.UUID,
+    scope: Literal["stage", "roadmap", "task"],
+    key: uuid.UUID,
 ) -> dict[uuid.UUID, ProgressRecord]:
-    """The profile's progress rows for these tasks, keyed by task id (missing = not started)."""
-    ids = list(task_ids)
-    if not ids:
-        return {}
-    result = await conn.execute(_PROGRESS, {"profile_id": profile_id, "task_ids": ids})
+    """The profile's progress rows of one stage, roadmap or task, keyed by task id.
+
+    A task with no row is not started.
+    """
+    result = await conn.execute(_PROGRESS_BY_SCOPE[scope], {"profile_id": profile_id, "key": key})
     return {
-        row.task_id: ProgressRecord(
-            task_id=row.task_id,
-            status=row.status,
-            task_data=row.task_data or {},
-            completed_by=row.completed_by,
-            completed_at=row.completed_at,
-            id=row.id,
+        row[1]: ProgressRecord(
+            task_id=row[1],
+            status=row[2],
+            task_data=row[3] or {},
+            completed_by=row[4],
+            completed_at=row[5],
+            id=row[0],
             stored=True,
         )
         for row in result

@@ -21,7 +21,7 @@ from core.conversation import store
 from core.conversation.store import TurnRecord
 from core.conversation.types import Inbound
 from core.progress.service import ProgressRecord
-from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo
+from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 
 #: Activity timestamps are refreshed at most this often (seconds), to spare an UPDATE per event.
 ACTIVITY_RESOLUTION = 60
@@ -77,9 +77,18 @@ class Turn:
             return None
         return self.catalog.tasks_by_id.get(self.rec.state_task_id)
 
-    async def progress(self, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, ProgressRecord]:
-        """This profile's progress rows for these tasks."""
-        return await store.load_progress(self.conn, self.rec.profile_id, task_ids)
+    async def stage_progress(self, stage: StageInfo) -> dict[uuid.UUID, ProgressRecord]:
+        """This profile's progress rows for the tasks of a stage."""
+        return await store.load_progress(self.conn, self.rec.profile_id, "stage", stage.id)
+
+    async def roadmap_progress(self, roadmap: RoadmapInfo) -> dict[uuid.UUID, ProgressRecord]:
+        """This profile's progress rows for every task of a roadmap."""
+        return await store.load_progress(self.conn, self.rec.profile_id, "roadmap", roadmap.id)
+
+    async def task_progress(self, task: TaskInfo) -> ProgressRecord | None:
+        """This profile's progress row for one task, if any."""
+        rows = await store.load_progress(self.conn, self.rec.profile_id, "task", task.id)
+        return rows.get(task.id)
 
     # ---------------------------------------------------------------- changing
 

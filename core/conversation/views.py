@@ -22,7 +22,7 @@ async def progress(turn: Turn) -> list[Outbound]:
     if roadmap is None:
         return offer_roadmaps(turn, first_time=False)
     stage, _ = await current_stage(turn, roadmap)
-    rows = await turn.progress([t.id for s in roadmap.stages for t in s.tasks])
+    rows = await turn.roadmap_progress(roadmap)
     return [cards.progress_card(roadmap, rows, stage.id if stage else None)]
 
 
