@@ -480,6 +480,10 @@ def _count_statement(
         verbs.append(head[0].upper() if head else "?")
 
 
+def _count_hot_statement(statement: str) -> None:
+    _count_statement(None, None, statement, None, None, False)
+
+
 async def closed_loop(
     bench: Bench, musicians: list[Musician]
 ) -> tuple[Recorder, float, float, dict[str, float]]:
@@ -911,7 +915,9 @@ async def bench_main(args: argparse.Namespace, run: Run, loop_name: str) -> int:
         # -- closed loop ----------------------------------------------------------------------
         musicians = [Musician(bench) for _ in range(args.musicians)]
         event.listen(db.engine.sync_engine, "before_cursor_execute", _count_statement)
+        db.statement_hook = _count_hot_statement  # the asyncpg hot path on PostgreSQL
         closed, window, warmup, closed_cpu = await closed_loop(bench, musicians)
+        db.statement_hook = None
         event.remove(db.engine.sync_engine, "before_cursor_execute", _count_statement)
         throughput = closed.events / window
         lat = summary_ms(closed.latencies)

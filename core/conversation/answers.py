@@ -127,7 +127,7 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
         turn.set_profile(current_stats=stats)
         sample_id = uuid.uuid4()
         await store.add_sample(
-            turn.conn,
+            turn.ex,
             {
                 "id": sample_id,
                 "profile_id": turn.rec.profile_id,

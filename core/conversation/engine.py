@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation import answers, cards, checklist, history, onboarding, store, views
 from core.conversation.commands import COMMAND_NAMES, parse_command
@@ -30,7 +29,8 @@ from core.conversation.turn import Turn, clean_text
 from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound
 from core.db.base import utcnow
 from core.db.engine import Database
-from core.roadmaps.catalog import CatalogCache
+from core.db.executor import Executor
+from core.roadmaps.catalog import Catalog, CatalogCache
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ _YES = frozenset({"yes", "y", "yeah", "yep", "correct", "right", "sure", "ok", "
 _NO = frozenset({"no", "n", "nope", "wrong", "cancel", "👎"})
 _BARE_COMMANDS = frozenset({"skip", "undo", "help", "today", "progress", "cancel", "stats"})
 _GREETINGS = frozenset({"hi", "hello", "hey", "hallo", "hola", "yo"})
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_RETRYABLE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
 
 SORRY = (
     "Sorry — something went wrong on my side and nothing was changed. "
@@ -50,10 +50,13 @@ SORRY = (
 STALE = "That button is from an older version of me. /today shows your next step."
 
 
-def _retryable(exc: DBAPIError) -> bool:
+def _retryable(exc: Exception) -> bool:
+    """A conflict that a second attempt resolves: a unique race, a serialisation failure, a
+    deadlock — whether SQLAlchemy (SQLite) or asyncpg (the PostgreSQL hot path) raised it."""
     if isinstance(exc, IntegrityError):
         return True  # e.g. two first messages of a new musician racing to create the identity
-    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    origin = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(origin, "sqlstate", None) or getattr(origin, "pgcode", None)
     return code in _RETRYABLE_SQLSTATES
 
 
@@ -79,39 +82,36 @@ class Coach:
         """
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self.db.connection() as conn:
-                    return await self._handle(conn, inbound)
-            except DBAPIError as exc:
+                catalog = await self.catalog.current(self.db)
+                async with self.db.unit_of_work() as ex:
+                    return await self._handle(ex, catalog, inbound)
+            except Exception as exc:
                 if attempt < ATTEMPTS and _retryable(exc):
                     logger.info("retrying event after %s (attempt %d)", type(exc).__name__, attempt)
                     continue
-                logger.exception("database error while handling a %s event", inbound.kind)
-                return [Outbound(text=SORRY)]
-            except Exception:
-                logger.exception("unhandled error while handling a %s event", inbound.kind)
+                logger.exception("error while handling a %s event", inbound.kind)
                 return [Outbound(text=SORRY)]
         raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
 
-    async def _handle(self, conn: AsyncConnection, inbound: Inbound) -> list[Outbound]:
+    async def _handle(self, ex: Executor, catalog: Catalog, inbound: Inbound) -> list[Outbound]:
         now = self.clock()
         if inbound.update_id is not None and not await store.first_time(
-            conn, inbound.platform, inbound.update_id, now
+            ex, inbound.platform, inbound.update_id, now
         ):
             logger.debug("duplicate update %s:%s ignored", inbound.platform, inbound.update_id)
             return []
-        catalog = await self.catalog.get(conn)
-        rec = await store.load_turn(conn, inbound.platform, inbound.user_id)
+        rec = await store.load_turn(ex, inbound.platform, inbound.user_id)
         is_new = rec is None
         if rec is None:
             rec = await store.create_musician(
-                conn,
+                ex,
                 platform=inbound.platform,
                 external_id=inbound.user_id,
                 display_name=inbound.display_name,
                 locale=inbound.locale,
                 now=now,
             )
-        turn = Turn(conn, inbound, rec, catalog, now, is_new=is_new)
+        turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)
         replies = await self._dispatch(turn)
         await turn.flush()
         return replies

@@ -89,7 +89,7 @@ async def undo(turn: Turn) -> list[Outbound]:
     previous = snap.get("row")
     if previous is None:
         if row is not None:
-            await store.delete_progress(turn.conn, row.id)
+            await store.delete_progress(turn.ex, row.id)
     else:
         row = ensure_row(rows, task)
         row.status = previous["status"]
@@ -111,7 +111,7 @@ async def undo(turn: Turn) -> list[Outbound]:
                 stats[metric] = old
         turn.set_profile(current_stats=stats)
     if snap.get("sample_id"):
-        await store.delete_sample(turn.conn, uuid.UUID(snap["sample_id"]))
+        await store.delete_sample(turn.ex, uuid.UUID(snap["sample_id"]))
     turn.set_undo(None)
     turn.event("task.undone", task=task.slug)
     note = Outbound(text=f"↩️ Undone: {esc(snap['label'])}.")

@@ -20,9 +20,9 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db.base import UTCDateTime
+from core.db.executor import Executor
 from core.db.models import (
     ConversationState,
     Event,
@@ -152,6 +152,12 @@ _UPDATE_STATE = (
         updated_at=bindparam("updated_at"),
     )
 )
+_INSERT_USER = insert(users)
+_INSERT_IDENTITY = insert(identities)
+_INSERT_PROFILE = insert(profiles)
+_INSERT_STATE = insert(states)
+_UPDATE_PROFILE = update(profiles).where(profiles.c.id == bindparam("pid"))
+_UPDATE_USER = update(users).where(users.c.id == bindparam("uid"))
 _INSERT_EVENT = insert(events)
 _INSERT_SAMPLE = insert(samples)
 _DELETE_SAMPLE = delete(samples).where(samples.c.id == bindparam("sample_id"))
@@ -166,24 +172,22 @@ _SAMPLES = (
 # ---------------------------------------------------------------------------------- reads
 
 
-async def first_time(conn: AsyncConnection, platform: str, update_id: str, now: datetime) -> bool:
+async def first_time(ex: Executor, platform: str, update_id: str, now: datetime) -> bool:
     """Record a platform update id; False when it was recorded before (a replay)."""
-    result = await conn.execute(
+    rows = await ex.rows(
         _DEDUPE, {"platform": platform, "update_id": update_id, "processed_at": now}
     )
-    return result.first() is not None
+    return bool(rows)
 
 
-async def load_turn(conn: AsyncConnection, platform: str, external_id: str) -> TurnRecord | None:
+async def load_turn(ex: Executor, platform: str, external_id: str) -> TurnRecord | None:
     """The musician's rows, with their profile row locked until the transaction ends."""
-    row = (await conn.execute(_TURN, {"platform": platform, "external_id": external_id})).first()
-    if row is None:
-        return None
-    return TurnRecord(*row)
+    rows = await ex.rows(_TURN, {"platform": platform, "external_id": external_id})
+    return TurnRecord(*rows[0]) if rows else None
 
 
 async def load_progress(
-    conn: AsyncConnection,
+    ex: Executor,
     profile_id: uuid.UUID,
     scope: Literal["stage", "roadmap", "task"],
     key: uuid.UUID,
@@ -192,7 +196,7 @@ async def load_progress(
 
     A task with no row is not started.
     """
-    result = await conn.execute(_PROGRESS_BY_SCOPE[scope], {"profile_id": profile_id, "key": key})
+    result = await ex.rows(_PROGRESS_BY_SCOPE[scope], {"profile_id": profile_id, "key": key})
     return {
         row[1]: ProgressRecord(
             task_id=row[1],
@@ -208,10 +212,10 @@ async def load_progress(
 
 
 async def recent_samples(
-    conn: AsyncConnection, profile_id: uuid.UUID, limit: int
+    ex: Executor, profile_id: uuid.UUID, limit: int
 ) -> Sequence[tuple[str, Decimal, datetime]]:
     """The latest ``limit`` stat samples of a profile, newest first."""
-    result = await conn.execute(_SAMPLES, {"profile_id": profile_id, "limit": limit})
+    result = await ex.rows(_SAMPLES, {"profile_id": profile_id, "limit": limit})
     return [(m, Decimal(v), at) for m, v, at in result]
 
 
@@ -219,7 +223,7 @@ async def recent_samples(
 
 
 async def create_musician(
-    conn: AsyncConnection,
+    ex: Executor,
     *,
     platform: str,
     external_id: str,
@@ -229,8 +233,8 @@ async def create_musician(
 ) -> TurnRecord:
     """A new user with their identity, an empty solo profile and a conversation state row."""
     user_id, profile_id = uuid.uuid4(), uuid.uuid4()
-    await conn.execute(
-        insert(users),
+    await ex.run(
+        _INSERT_USER,
         {
             "id": user_id,
             "display_name": display_name,
@@ -243,28 +247,43 @@ async def create_musician(
             "last_active_at": now,
         },
     )
-    await conn.execute(
-        insert(identities),
+    await ex.run(
+        _INSERT_IDENTITY,
         {
             "id": uuid.uuid4(),
             "user_id": user_id,
             "platform": platform,
             "external_id": external_id,
+            "username": None,
             "created_at": now,
         },
     )
-    await conn.execute(
-        insert(profiles),
+    await ex.run(
+        _INSERT_PROFILE,
         {
             "id": profile_id,
             "user_id": user_id,
+            "band_id": None,
+            "artist_name": None,
+            "roadmap_id": None,
+            "current_stage_id": None,
             "current_stats": {},
             "created_at": now,
             "updated_at": now,
             "last_activity_at": now,
         },
     )
-    await conn.execute(insert(states), {"profile_id": profile_id, "data": {}, "updated_at": now})
+    await ex.run(
+        _INSERT_STATE,
+        {
+            "profile_id": profile_id,
+            "awaiting": None,
+            "task_id": None,
+            "data": {},
+            "undo": None,
+            "updated_at": now,
+        },
+    )
     return TurnRecord(
         user_id=user_id,
         timezone="UTC",
@@ -283,11 +302,11 @@ async def create_musician(
 
 
 async def save_progress(
-    conn: AsyncConnection, profile_id: uuid.UUID, row: ProgressRecord, now: datetime
+    ex: Executor, profile_id: uuid.UUID, row: ProgressRecord, now: datetime
 ) -> None:
     """Insert or update one progress row (the caller holds the profile lock)."""
     if row.stored:
-        await conn.execute(
+        await ex.run(
             _UPDATE_PROGRESS,
             {
                 "row_id": row.id,
@@ -299,7 +318,7 @@ async def save_progress(
             },
         )
         return
-    await conn.execute(
+    await ex.run(
         _INSERT_PROGRESS,
         {
             "id": row.id,
@@ -315,14 +334,14 @@ async def save_progress(
     row.stored = True
 
 
-async def delete_progress(conn: AsyncConnection, row_id: uuid.UUID) -> None:
+async def delete_progress(ex: Executor, row_id: uuid.UUID) -> None:
     """Remove a progress row (undo of the action that created it)."""
-    await conn.execute(_DELETE_PROGRESS, {"row_id": row_id})
+    await ex.run(_DELETE_PROGRESS, {"row_id": row_id})
 
 
-async def save_state(conn: AsyncConnection, record: TurnRecord, now: datetime) -> None:
+async def save_state(ex: Executor, record: TurnRecord, now: datetime) -> None:
     """Write the conversation state (what the coach awaits, and the undo record)."""
-    await conn.execute(
+    await ex.run(
         _UPDATE_STATE,
         {
             "pid": record.profile_id,
@@ -335,27 +354,27 @@ async def save_state(conn: AsyncConnection, record: TurnRecord, now: datetime) -
     )
 
 
-async def update_profile(conn: AsyncConnection, profile_id: uuid.UUID, **values: Any) -> None:
+async def update_profile(ex: Executor, profile_id: uuid.UUID, **values: Any) -> None:
     """Write the changed profile columns."""
-    await conn.execute(update(profiles).where(profiles.c.id == profile_id).values(**values))
+    await ex.run(_UPDATE_PROFILE, {"pid": profile_id, **values})
 
 
-async def update_user(conn: AsyncConnection, user_id: uuid.UUID, **values: Any) -> None:
+async def update_user(ex: Executor, user_id: uuid.UUID, **values: Any) -> None:
     """Write the changed user columns."""
-    await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+    await ex.run(_UPDATE_USER, {"uid": user_id, **values})
 
 
-async def add_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def add_events(ex: Executor, rows: list[dict[str, Any]]) -> None:
     """Append outbox events (one round trip for all of them)."""
     if rows:
-        await conn.execute(_INSERT_EVENT, rows)
+        await ex.run_many(_INSERT_EVENT, rows)
 
 
-async def add_sample(conn: AsyncConnection, row: dict[str, Any]) -> None:
+async def add_sample(ex: Executor, row: dict[str, Any]) -> None:
     """Record one stats sample."""
-    await conn.execute(_INSERT_SAMPLE, row)
+    await ex.run(_INSERT_SAMPLE, row)
 
 
-async def delete_sample(conn: AsyncConnection, sample_id: uuid.UUID) -> None:
+async def delete_sample(ex: Executor, sample_id: uuid.UUID) -> None:
     """Remove a stats sample (undo of the answer that created it)."""
-    await conn.execute(_DELETE_SAMPLE, {"sample_id": sample_id})
+    await ex.run(_DELETE_SAMPLE, {"sample_id": sample_id})

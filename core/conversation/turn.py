@@ -15,11 +15,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from core.conversation import store
 from core.conversation.store import TurnRecord
 from core.conversation.types import Inbound
+from core.db.executor import Executor
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 
@@ -40,7 +39,7 @@ def clean_text(text: str) -> str:
 class Turn:
     """Everything one event's handling needs, and the changes it makes."""
 
-    conn: AsyncConnection
+    ex: Executor
     inbound: Inbound
     rec: TurnRecord
     catalog: Catalog
@@ -79,15 +78,15 @@ class Turn:
 
     async def stage_progress(self, stage: StageInfo) -> dict[uuid.UUID, ProgressRecord]:
         """This profile's progress rows for the tasks of a stage."""
-        return await store.load_progress(self.conn, self.rec.profile_id, "stage", stage.id)
+        return await store.load_progress(self.ex, self.rec.profile_id, "stage", stage.id)
 
     async def roadmap_progress(self, roadmap: RoadmapInfo) -> dict[uuid.UUID, ProgressRecord]:
         """This profile's progress rows for every task of a roadmap."""
-        return await store.load_progress(self.conn, self.rec.profile_id, "roadmap", roadmap.id)
+        return await store.load_progress(self.ex, self.rec.profile_id, "roadmap", roadmap.id)
 
     async def task_progress(self, task: TaskInfo) -> ProgressRecord | None:
         """This profile's progress row for one task, if any."""
-        rows = await store.load_progress(self.conn, self.rec.profile_id, "task", task.id)
+        rows = await store.load_progress(self.ex, self.rec.profile_id, "task", task.id)
         return rows.get(task.id)
 
     # ---------------------------------------------------------------- changing
@@ -134,7 +133,7 @@ class Turn:
 
     async def save(self, row: ProgressRecord) -> None:
         """Write one progress row now (later reads in this event see it)."""
-        await store.save_progress(self.conn, self.rec.profile_id, row, self.now)
+        await store.save_progress(self.ex, self.rec.profile_id, row, self.now)
 
     async def flush(self) -> None:
         """Write everything that changed; called once, at the end of the event."""
@@ -142,15 +141,15 @@ class Turn:
         last = rec.last_activity_at
         if last is None or (now - last).total_seconds() >= ACTIVITY_RESOLUTION:
             self.set_profile(last_activity_at=now)
-            await store.update_user(self.conn, rec.user_id, last_active_at=now)
+            await store.update_user(self.ex, rec.user_id, last_active_at=now)
         if self._profile_changes:
             if set(self._profile_changes) - {"last_activity_at"}:
                 self._profile_changes["updated_at"] = now
-            await store.update_profile(self.conn, rec.profile_id, **self._profile_changes)
+            await store.update_profile(self.ex, rec.profile_id, **self._profile_changes)
             self._profile_changes = {}
         if self._state_dirty:
-            await store.save_state(self.conn, rec, now)
+            await store.save_state(self.ex, rec, now)
             self._state_dirty = False
         if self._events:
-            await store.add_events(self.conn, self._events)
+            await store.add_events(self.ex, self._events)
             self._events = []

@@ -31,7 +31,7 @@ async def stats(turn: Turn) -> list[Outbound]:
     current = turn.rec.current_stats or {}
     if not current:
         return [cards.stats_card(current, {})]
-    rows = await store.recent_samples(turn.conn, turn.rec.profile_id, STATS_SAMPLES)
+    rows = await store.recent_samples(turn.ex, turn.rec.profile_id, STATS_SAMPLES)
     series: dict[str, list[tuple[datetime, Decimal]]] = {}
     for metric, value, at in reversed(rows):
         series.setdefault(metric, []).append((at, value))

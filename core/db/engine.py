@@ -6,7 +6,7 @@ Built in ``main()`` from settings and passed down; nothing here runs at import t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,13 @@ from sqlalchemy.ext.asyncio import (
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
+)
+
+from core.db.executor import (
+    AsyncpgExecutor,
+    Executor,
+    SQLAlchemyExecutor,
+    init_asyncpg_connection,
 )
 
 
@@ -66,6 +73,12 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._sqlite_write_lock = asyncio.Lock()
+        self._pool_size = pool_size
+        self._pg_pool: Any = None
+        self._pg_pool_lock = asyncio.Lock()
+        #: Called with the SQL of every statement the asyncpg hot path runs (benchmarks count
+        #: statements per event with it; SQLAlchemy's own events cover the other paths).
+        self.statement_hook: Callable[[str], None] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,6 +110,37 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
 
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Executor]:
+        """One hot-path transaction: on PostgreSQL straight on asyncpg, else through SQLAlchemy.
+
+        See :mod:`core.db.executor` for why the hot path may bypass SQLAlchemy's execution layer.
+        """
+        if not self.is_postgres:
+            async with self.connection() as conn:
+                yield SQLAlchemyExecutor(conn)
+            return
+        pool = self._pg_pool or await self._open_pg_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            yield AsyncpgExecutor(conn, self.statement_hook)
+
+    async def _open_pg_pool(self) -> Any:
+        async with self._pg_pool_lock:
+            if self._pg_pool is None:
+                import asyncpg  # noqa: PLC0415 - only PostgreSQL deployments need it
+
+                dsn = make_url(self.url).set(drivername="postgresql")
+                self._pg_pool = await asyncpg.create_pool(
+                    dsn.render_as_string(hide_password=False),
+                    min_size=1,
+                    max_size=self._pool_size,
+                    init=init_asyncpg_connection,
+                )
+            return self._pg_pool
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        if self._pg_pool is not None:
+            await self._pg_pool.close()
+            self._pg_pool = None
         await self.engine.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.db import models
+from core.db.engine import Database
 from core.errors import CoachError
 from core.roadmaps.schema import ChecklistItem, InputSpec
 
@@ -206,6 +207,13 @@ class CatalogCache:
     def invalidate(self) -> None:
         """Forget the snapshot (after a sync in this process)."""
         self._catalog = None
+
+    async def current(self, database: Database) -> Catalog:
+        """The snapshot, reloading it in a short transaction of its own when missing or stale."""
+        if self._catalog is not None and time.monotonic() - self._loaded_at <= self.ttl:
+            return self._catalog
+        async with database.transaction() as session:
+            return await self.get(session)
 
     async def get(self, db: AsyncSession | AsyncConnection) -> Catalog:
         """The snapshot, loading it through ``db`` when missing or stale."""
