@@ -16,7 +16,14 @@ from sqlalchemy import select
 from core.conversation.engine import SORRY, Coach
 from core.conversation.payloads import encode
 from core.db.engine import Database
-from core.db.models import Event, Identity, StatSample, UserTaskProgress
+from core.db.models import (
+    ConversationState,
+    Event,
+    Identity,
+    Profile,
+    StatSample,
+    UserTaskProgress,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -93,3 +100,40 @@ async def test_new_musician_double_start_creates_one_user(database: Database) ->
     assert all(replies for replies in results)
     assert not any(SORRY in r.text for replies in results for r in replies)
     assert await count(database, Identity, Identity.external_id == "ben") == 1
+
+
+async def test_double_confirmation_keeps_the_next_question(database: Database) -> None:
+    """Several "yes" at once: one saves, the other must see the state the first one left.
+
+    A waiting transaction re-reads only the rows it locked; if the conversation state were not
+    locked with the profile, the second "yes" would act on the old question and wipe the next.
+    """
+    coach, maya = await _setup(database)
+    catalog = await catalog_of(database)
+    roadmap = catalog.roadmap_by_slug("indie-singer-songwriter")
+    assert roadmap is not None
+    stage = roadmap.stages[0]
+    index, task = next(
+        (i, t)
+        for i, t in enumerate(stage.tasks)
+        if t.input is not None and t.input.metric and t.input.type.value == "integer"
+    )
+    assert task.input is not None
+    for _ in range(index):
+        await maya.say("/skip")
+    async with database.transaction() as session:
+        profile = (await session.scalars(select(Profile))).one()
+        profile.current_stats = {task.input.metric: {"value": "100", "display": "100"}}
+    await maya.say("/today")
+    await maya.say("5000")
+    assert "more than 10×" in maya.text
+    results = await asyncio.gather(
+        *(coach.handle(maya.inbound(kind="text", text="yes")) for _ in range(4))
+    )
+    assert sum(any("Saved:" in r.text for r in replies) for replies in results) == 1
+    async with database.transaction() as session:
+        state = (await session.scalars(select(ConversationState))).one()
+    following = stage.tasks[index + 1] if index + 1 < len(stage.tasks) else None
+    if following is not None:
+        assert state.task_id == following.id, "the next question is still open"
+        assert state.awaiting in {"answer", "checklist"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from core.conversation.commands import COMMANDS
 from core.conversation.markup import bold, esc, italic
@@ -27,6 +27,8 @@ from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 from core.roadmaps.schema import InputType
 
 BAR_WIDTH = 10
+#: Most memoised cards kept per catalog snapshot.
+MEMO_MAX = 20_000
 BUTTON_LABEL_MAX = 40
 
 
@@ -111,9 +113,18 @@ def checklist_card(
     row: ProgressRecord | None,
     *,
     edit: bool = False,
+    memo: dict[Any, Any] | None = None,
 ) -> Outbound:
-    """A checklist with a button per item: a box ticks it, a ticked box unticks it."""
-    ticked = set(ticked_items(row))
+    """A checklist with a button per item: a box ticks it, a ticked box unticks it.
+
+    The card depends only on the content and which items are ticked, so it is memoised in
+    ``memo`` (the catalog snapshot's cache, dropped with the snapshot when content changes):
+    most ticks of most musicians redraw a card someone has already drawn.
+    """
+    ticked = frozenset(ticked_items(row))
+    key = ("checklist", task.id, ticked, edit)
+    if memo is not None and (hit := memo.get(key)) is not None:
+        return cast(Outbound, hit)
     lines = [task_header(roadmap, stage, task), bold(esc(task.title)), esc(task.description), ""]
     buttons: list[tuple[Button, ...]] = []
     for n, item in enumerate(task.items, start=1):
@@ -139,7 +150,12 @@ def checklist_card(
             Button(label="Progress", payload=encode("cmd", "progress")),
         )
     )
-    return Outbound(text="\n".join(lines), buttons=tuple(buttons), edit=edit)
+    card = Outbound(text="\n".join(lines), buttons=tuple(buttons), edit=edit)
+    if memo is not None:
+        if len(memo) >= MEMO_MAX:
+            memo.clear()
+        memo[key] = card
+    return card
 
 
 def input_card(

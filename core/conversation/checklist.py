@@ -47,7 +47,9 @@ async def tick(
         row.completed_by = turn.rec.user_id
         await turn.save(row)
         turn.event("task.completed", task=task.slug)
-        done_card = cards.checklist_card(roadmap, stage, task, row, edit=from_button)
+        done_card = cards.checklist_card(
+            roadmap, stage, task, row, edit=from_button, memo=turn.catalog.memo
+        )
         replies = [
             done_card.model_copy(update={"buttons": ()}),
             Outbound(text=f"✅ {bold(esc(task.title))} — done!"),
@@ -56,7 +58,9 @@ async def tick(
     row.status = "in_progress"
     await turn.save(row)
     turn.set_state("checklist", task)
-    return [cards.checklist_card(roadmap, stage, task, row, edit=from_button)]
+    return [
+        cards.checklist_card(roadmap, stage, task, row, edit=from_button, memo=turn.catalog.memo)
+    ]
 
 
 async def tick_by_text(turn: Turn, text: str) -> list[Outbound] | None:

@@ -95,12 +95,13 @@ class Coach:
 
     async def _handle(self, ex: Executor, catalog: Catalog, inbound: Inbound) -> list[Outbound]:
         now = self.clock()
-        if inbound.update_id is not None and not await store.first_time(
-            ex, inbound.platform, inbound.update_id, now
-        ):
+        loaded = await store.load_turn(
+            ex, inbound.platform, inbound.user_id, inbound.update_id, now
+        )
+        if not loaded.fresh:
             logger.debug("duplicate update %s:%s ignored", inbound.platform, inbound.update_id)
             return []
-        rec = await store.load_turn(ex, inbound.platform, inbound.user_id)
+        rec = loaded.record
         is_new = rec is None
         if rec is None:
             rec = await store.create_musician(

@@ -89,7 +89,7 @@ async def undo(turn: Turn) -> list[Outbound]:
     previous = snap.get("row")
     if previous is None:
         if row is not None:
-            await store.delete_progress(turn.ex, row.id)
+            await turn.delete(row)
     else:
         row = ensure_row(rows, task)
         row.status = previous["status"]

@@ -81,7 +81,7 @@ def task_card(
     """Show a task and wait for its ticks or its answer."""
     if task.is_checklist:
         turn.set_state("checklist", task)
-        return cards.checklist_card(roadmap, stage, task, row, edit=edit)
+        return cards.checklist_card(roadmap, stage, task, row, edit=edit, memo=turn.catalog.memo)
     spec = task.spec
     turn.set_state("answer", task)
     previous = None

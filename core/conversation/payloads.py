@@ -8,6 +8,7 @@ checked against the current state by the engine; decoding only checks the shape.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -77,8 +78,9 @@ class Payload:
         return wire
 
 
+@functools.lru_cache(maxsize=8192)
 def encode(action: Action, *args: str) -> str:
-    """Build a payload string."""
+    """Build a payload string (memoised: the same buttons are drawn over and over)."""
     return Payload(action, args).encode()
 
 

@@ -19,7 +19,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.db.base import UTCDateTime
 from core.db.executor import Executor
@@ -27,6 +37,7 @@ from core.db.models import (
     ConversationState,
     Event,
     Identity,
+    ProcessedUpdate,
     Profile,
     StatSample,
     Task,
@@ -42,6 +53,7 @@ states = cast(Table, ConversationState.__table__)
 progress = cast(Table, UserTaskProgress.__table__)
 samples = cast(Table, StatSample.__table__)
 events = cast(Table, Event.__table__)
+processed = cast(Table, ProcessedUpdate.__table__)
 tasks = cast(Table, Task.__table__)
 
 
@@ -72,22 +84,23 @@ _DEDUPE = text(
     "ON CONFLICT DO NOTHING RETURNING update_id"
 ).bindparams(bindparam("processed_at", type_=UTCDateTime()))
 
+_TURN_COLUMNS = (
+    users.c.id,
+    users.c.timezone,
+    users.c.last_active_at,
+    profiles.c.id,
+    profiles.c.artist_name,
+    profiles.c.current_stats,
+    profiles.c.roadmap_id,
+    profiles.c.current_stage_id,
+    profiles.c.last_activity_at,
+    states.c.awaiting,
+    states.c.task_id,
+    states.c.data,
+    states.c.undo,
+)
 _TURN = (
-    select(
-        users.c.id,
-        users.c.timezone,
-        users.c.last_active_at,
-        profiles.c.id,
-        profiles.c.artist_name,
-        profiles.c.current_stats,
-        profiles.c.roadmap_id,
-        profiles.c.current_stage_id,
-        profiles.c.last_activity_at,
-        states.c.awaiting,
-        states.c.task_id,
-        states.c.data,
-        states.c.undo,
-    )
+    select(*_TURN_COLUMNS)
     .select_from(identities)
     .join(users, users.c.id == identities.c.user_id)
     .join(profiles, profiles.c.user_id == users.c.id)
@@ -96,7 +109,10 @@ _TURN = (
         identities.c.platform == bindparam("platform"),
         identities.c.external_id == bindparam("external_id"),
     )
-    .with_for_update(of=profiles)
+    # Both rows are locked, not just the profile: under READ COMMITTED a waiting transaction
+    # re-reads only the rows it locks, so an unlocked conversation_state row could come back
+    # as it was before the transaction we waited for (a lost state update).
+    .with_for_update(of=[profiles, states])
 )
 
 _PROGRESS_COLUMNS = (
@@ -122,6 +138,21 @@ _PROGRESS_OF_ROADMAP = (
 _PROGRESS_OF_TASK = select(*_PROGRESS_COLUMNS).where(
     progress.c.profile_id == bindparam("profile_id"), progress.c.task_id == bindparam("key")
 )
+# PostgreSQL: the replay check and the locking read in ONE round trip. The replay check is a
+# data-modifying CTE whose row count says whether the update id is new.
+_FRESH = (
+    pg_insert(processed)
+    .values(
+        platform=bindparam("platform"),
+        update_id=bindparam("update_id"),
+        processed_at=bindparam("processed_at"),
+    )
+    .on_conflict_do_nothing()
+    .returning(processed.c.update_id)
+    .cte("fresh")
+)
+_TURN_PG_DEDUPE = _TURN.add_columns(select(func.count()).select_from(_FRESH).scalar_subquery())
+
 _PROGRESS_BY_SCOPE = {
     "stage": _PROGRESS_OF_STAGE,
     "roadmap": _PROGRESS_OF_ROADMAP,
@@ -180,10 +211,41 @@ async def first_time(ex: Executor, platform: str, update_id: str, now: datetime)
     return bool(rows)
 
 
-async def load_turn(ex: Executor, platform: str, external_id: str) -> TurnRecord | None:
-    """The musician's rows, with their profile row locked until the transaction ends."""
-    rows = await ex.rows(_TURN, {"platform": platform, "external_id": external_id})
-    return TurnRecord(*rows[0]) if rows else None
+@dataclass(slots=True)
+class LoadedTurn:
+    """What :func:`load_turn` found: the musician's rows (if any) and whether the update is new."""
+
+    record: TurnRecord | None
+    fresh: bool
+
+
+async def load_turn(
+    ex: Executor, platform: str, external_id: str, update_id: str | None, now: datetime
+) -> LoadedTurn:
+    """Record the update id (replays are reported, not handled), lock and read the musician.
+
+    On PostgreSQL with an update id this is one round trip; otherwise two statements. No row
+    means a musician we have never seen: then the update counts as new (a replay of a first
+    message whose handling had committed would have found the row).
+
+    Progress rows are read *after* this, in their own statement: a statement that waited for a
+    lock still sees other tables as they were when it started.
+    """
+    if ex.dialect != "postgresql" or update_id is None:
+        if update_id is not None and not await first_time(ex, platform, update_id, now):
+            return LoadedTurn(None, fresh=False)
+        rows = await ex.rows(_TURN, {"platform": platform, "external_id": external_id})
+        return LoadedTurn(TurnRecord(*rows[0]) if rows else None, fresh=True)
+    params = {
+        "platform": platform,
+        "external_id": external_id,
+        "update_id": update_id,
+        "processed_at": now,
+    }
+    rows = await ex.rows(_TURN_PG_DEDUPE, params)
+    if not rows:
+        return LoadedTurn(None, fresh=True)
+    return LoadedTurn(TurnRecord(*rows[0][:13]), fresh=bool(rows[0][13]))
 
 
 async def load_progress(

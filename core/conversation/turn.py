@@ -135,6 +135,10 @@ class Turn:
         """Write one progress row now (later reads in this event see it)."""
         await store.save_progress(self.ex, self.rec.profile_id, row, self.now)
 
+    async def delete(self, row: ProgressRecord) -> None:
+        """Delete one progress row now."""
+        await store.delete_progress(self.ex, row.id)
+
     async def flush(self) -> None:
         """Write everything that changed; called once, at the end of the event."""
         rec, now = self.rec, self.now

@@ -30,6 +30,9 @@ Params = Mapping[str, Any]
 class Executor(Protocol):
     """Runs one SQLAlchemy statement inside the current unit of work."""
 
+    #: ``"postgresql"`` or ``"sqlite"``: lets the store pick a single-round-trip statement.
+    dialect: str
+
     async def rows(self, stmt: ClauseElement, params: Params) -> Sequence[Sequence[Any]]:
         """Run a statement that returns rows."""
         ...
@@ -48,6 +51,7 @@ class SQLAlchemyExecutor:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.dialect = conn.dialect.name
 
     async def rows(self, stmt: ClauseElement, params: Params) -> Sequence[Sequence[Any]]:
         """Run a statement that returns rows."""
@@ -92,6 +96,8 @@ def _args(names: tuple[str, ...], params: Params, sql: str) -> list[Any]:
 
 class AsyncpgExecutor:
     """The PostgreSQL hot-path executor: compiled SQLAlchemy statements on raw asyncpg."""
+
+    dialect = "postgresql"
 
     def __init__(self, conn: Any, hook: Callable[[str], None] | None = None) -> None:
         self.conn = conn

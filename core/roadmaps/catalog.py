@@ -108,6 +108,8 @@ class Catalog:
     roadmaps: tuple[RoadmapInfo, ...]
     tasks_by_slug: dict[str, TaskInfo] = field(default_factory=dict)
     tasks_by_id: dict[uuid.UUID, TaskInfo] = field(default_factory=dict)
+    #: Rendered cards keyed by content and state; it lives and dies with this snapshot.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def roadmap(self, roadmap_id: uuid.UUID | None) -> RoadmapInfo | None:
         """A live roadmap by id."""
