@@ -160,29 +160,11 @@ _PROGRESS_BY_SCOPE = {
 }
 
 _INSERT_PROGRESS = insert(progress)
-_UPDATE_PROGRESS = (
-    update(progress)
-    .where(progress.c.id == bindparam("row_id"))
-    .values(
-        status=bindparam("status"),
-        task_data=bindparam("task_data"),
-        completed_by=bindparam("completed_by"),
-        completed_at=bindparam("completed_at"),
-        updated_at=bindparam("updated_at"),
-    )
-)
+# UPDATEs set the columns named in their parameters (SQLAlchemy's rule for a statement without
+# ``.values()``), so one statement serves every combination of changed columns.
+_UPDATE_PROGRESS = update(progress).where(progress.c.id == bindparam("row_id"))
 _DELETE_PROGRESS = delete(progress).where(progress.c.id == bindparam("row_id"))
-_UPDATE_STATE = (
-    update(states)
-    .where(states.c.profile_id == bindparam("pid"))
-    .values(
-        awaiting=bindparam("awaiting"),
-        task_id=bindparam("task_id"),
-        data=bindparam("data"),
-        undo=bindparam("undo"),
-        updated_at=bindparam("updated_at"),
-    )
-)
+_UPDATE_STATE = update(states).where(states.c.profile_id == bindparam("pid"))
 _INSERT_USER = insert(users)
 _INSERT_IDENTITY = insert(identities)
 _INSERT_PROFILE = insert(profiles)
