@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,6 +103,35 @@ async def _roadmaps_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    token = settings.telegram_bot_token
+    if token is None:
+        print(
+            "No front end to run: set TELEGRAM_BOT_TOKEN (see the README's 'Run on Telegram').",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.telegram.app import TelegramFrontEnd  # noqa: PLC0415 - only when Telegram runs
+
+    db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
+    front = TelegramFrontEnd(
+        Coach(db), token.get_secret_value(), api_base_url=settings.telegram_api_base_url
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await front.start()
+        logger.info("telegram: polling for updates")
+        await stop.wait()
+    finally:
+        await front.stop()
+        await db.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (public so tests and docs can show ``--help``)."""
     parser = argparse.ArgumentParser(
@@ -124,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
         "SQLite mode needs no other setup step)",
     )
     chat.set_defaults(func=_chat, is_async=True)
+
+    run = sub.add_parser("run", help="run the bots whose tokens are set (Telegram: long polling)")
+    run.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
+    run.add_argument(
+        "--migrate",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="migrate the schema and sync the roadmaps before starting",
+    )
+    run.set_defaults(func=_run, is_async=True)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
@@ -154,7 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coach`` console script."""
     args = build_parser().parse_args(argv)
-    configure_logging(load_settings().log_level if args.command != "chat" else "WARNING")
+    settings = load_settings()
+    configure_logging(
+        settings.log_level if args.command != "chat" else "WARNING", secrets=settings.secrets()
+    )
     try:
         if args.is_async:
             return int(asyncio.run(args.func(args)))

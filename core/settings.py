@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     roadmaps_dir: Path | None = None
     log_level: str = "INFO"
     sql_echo: bool = False
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+
+    def secrets(self) -> list[str]:
+        """Secret values, so the log filter can redact them if one ever slips into a message."""
+        token = self.telegram_bot_token
+        return [token.get_secret_value()] if token else []
 
 
 def load_settings(**overrides: object) -> Settings:

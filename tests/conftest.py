@@ -47,6 +47,10 @@ from core.db.migrate import upgrade
 
 T = TypeVar("T")
 
+# python-telegram-bot 22 warns (PTBDeprecationWarning) whenever it builds a RetryAfter unless
+# this opt-in is set; with filterwarnings=error that warning would replace the real error.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 #: The ``database`` fixture's parameters, in order; they are also the test ids.
 BACKENDS = ("sqlite", "postgres")
 

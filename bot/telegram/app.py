@@ -1,0 +1,207 @@
+"""The Telegram application: the real python-telegram-bot 22 ``Application`` around the coach.
+
+No conversation state lives here (no ``ConversationHandler``, no persistence): every update is
+translated to an ``Inbound``, handed to ``Coach.handle`` (which de-duplicates by ``update_id``
+and keeps all state in the database), and the replies are rendered back. Updates of different
+chats run concurrently; updates of one chat keep their order (:class:`PerChatOrder`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import BotCommand, Message, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot.telegram.render import MAX_CAPTION, keyboard, split_markup, to_html
+from bot.telegram.translate import to_inbound
+from core.accounts import set_reachable
+from core.conversation.commands import COMMANDS
+from core.conversation.engine import Coach
+from core.conversation.markup import to_plain
+from core.conversation.types import Inbound, Outbound
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API = "https://api.telegram.org"
+#: Updates processed at once across all chats.
+MAX_CONCURRENT_UPDATES = 256
+
+
+class PerChatOrder(BaseUpdateProcessor):
+    """Runs updates of different chats concurrently and those of one chat in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._tails: dict[int, asyncio.Future[None]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for the chat's previous update, then process this one."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        previous = self._tails.get(chat.id)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[chat.id] = mine
+        try:
+            if previous is not None:
+                await asyncio.shield(previous)
+            await coroutine
+        finally:
+            mine.set_result(None)
+            if self._tails.get(chat.id) is mine:
+                del self._tails[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+class TelegramFrontEnd:
+    """Holds the coach and the PTB application; translates in both directions."""
+
+    def __init__(
+        self,
+        coach: Coach,
+        token: str,
+        *,
+        api_base_url: str = DEFAULT_API,
+        max_retries: int = 3,
+    ) -> None:
+        self.coach = coach
+        api = api_base_url.rstrip("/")
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{api}/bot")
+            .base_file_url(f"{api}/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .concurrent_updates(PerChatOrder())
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+
+    async def register_commands(self) -> None:
+        """Publish the command menu (``setMyCommands``) with each command's help line."""
+        commands = [BotCommand(c.name, c.help[:256]) for c in COMMANDS]
+        await self.application.bot.set_my_commands(commands)
+
+    async def start(self, *, poll_timeout: int = 30, poll_interval: float = 0.0) -> None:
+        """Initialise, start, and begin long polling (without taking over the event loop)."""
+        await self.application.initialize()
+        await self.register_commands()  # post_init only runs under run_polling(), not here
+        await self.application.start()
+        updater = self.application.updater
+        if updater is None:  # pragma: no cover - the builder always makes one
+            raise RuntimeError("the application has no updater")
+        await updater.start_polling(
+            timeout=poll_timeout,
+            poll_interval=poll_interval,
+            allowed_updates=["message", "callback_query", "my_chat_member"],
+        )
+
+    async def stop(self) -> None:
+        """Stop polling and processing, and shut down (pending updates are not confirmed)."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    # ------------------------------------------------------------------ in
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = update.my_chat_member
+        if member is not None:
+            status = member.new_chat_member.status
+            if member.chat.type == "private" and status in {"kicked", "member"}:
+                await set_reachable(
+                    self.coach.db,
+                    "telegram",
+                    str(member.from_user.id),
+                    reachable=status == "member",
+                )
+            return
+        inbound = to_inbound(update, bot_username=context.bot.username)
+        if inbound is None:
+            if update.callback_query is not None:
+                await self._answer(update, None)
+            return
+        replies = await self.coach.handle(inbound)
+        await self._deliver(update, inbound, replies)
+
+    # ------------------------------------------------------------------ out
+
+    async def _deliver(self, update: Update, inbound: Inbound, replies: list[Outbound]) -> None:
+        toast = next((r for r in replies if r.toast), None)
+        if update.callback_query is not None:
+            await self._answer(update, toast)
+        chat_id = int(inbound.chat_id)
+        try:
+            for reply in replies:
+                if reply.toast and update.callback_query is not None:
+                    continue
+                await self._send(update, chat_id, reply)
+        except Forbidden:
+            logger.info("telegram user %s blocked the bot", inbound.user_id)
+            await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
+
+    async def _answer(self, update: Update, toast: Outbound | None) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await query.answer(to_plain(toast.text)[:200] if toast else None)
+        except BadRequest as exc:  # too old or already answered: nothing left to do
+            logger.info("callback answer refused: %s", exc.message)
+
+    async def _send(self, update: Update, chat_id: int, reply: Outbound) -> None:
+        bot = self.application.bot
+        markup = keyboard(reply.buttons)
+        query = update.callback_query
+        if reply.edit and query is not None and isinstance(query.message, Message):
+            try:
+                await query.message.edit_text(
+                    to_html(reply.text), parse_mode="HTML", reply_markup=markup
+                )
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise
+            return
+        if reply.image is not None:
+            caption = to_html(reply.text)
+            if len(caption) <= MAX_CAPTION:
+                await bot.send_photo(
+                    chat_id, reply.image, caption=caption, parse_mode="HTML", reply_markup=markup
+                )
+                return
+            await bot.send_photo(chat_id, reply.image)
+        pieces = split_markup(reply.text)
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            await bot.send_message(
+                chat_id, to_html(piece), parse_mode="HTML", reply_markup=markup if last else None
+            )
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        if isinstance(error, TelegramError):
+            logger.warning("telegram error while handling an update: %s", error)
+        else:
+            logger.error("error while handling a telegram update", exc_info=error)

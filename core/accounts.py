@@ -1,0 +1,41 @@
+"""Account-level facts a front end reports: a musician who blocked the bot, or came back.
+
+The front end learns first (a 403 on send, a ``my_chat_member`` update); the core records it so
+every worker (and the reminder engine) stops writing to someone who can't be reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from sqlalchemy import Table, select, update
+
+from core.db.engine import Database
+from core.db.models import Identity, User
+
+logger = logging.getLogger(__name__)
+
+_users = cast(Table, User.__table__)
+_identities = cast(Table, Identity.__table__)
+
+
+async def set_reachable(db: Database, platform: str, external_id: str, *, reachable: bool) -> bool:
+    """Mark the person behind an identity (un)reachable; False when we don't know them."""
+    async with db.transaction() as session:
+        user_id = (
+            await session.execute(
+                select(_identities.c.user_id).where(
+                    _identities.c.platform == platform, _identities.c.external_id == external_id
+                )
+            )
+        ).scalar_one_or_none()
+        if user_id is None:
+            return False
+        await session.execute(
+            update(_users).where(_users.c.id == user_id).values(unreachable=not reachable)
+        )
+    logger.info(
+        "%s:%s is now %s", platform, external_id, "reachable" if reachable else "unreachable"
+    )
+    return True

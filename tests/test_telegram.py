@@ -1,0 +1,186 @@
+"""The real python-telegram-bot application against the loopback fake Bot API, end to end."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from coachkit import catalog_of, synced_coach, valid_answer
+from fakes.telegram_api import FakeTelegram, SentMessage
+from sqlalchemy import select
+
+from bot.telegram.app import TelegramFrontEnd
+from core.conversation.commands import COMMANDS
+from core.conversation.engine import Coach
+from core.db.engine import Database
+from core.db.models import Identity, User, UserTaskProgress
+from core.roadmaps.catalog import Catalog
+
+MAYA = 1001
+
+
+@dataclass
+class Rig:
+    """The fake API, the database and the running front end."""
+
+    fake: FakeTelegram
+    database: Database
+    front: TelegramFrontEnd
+    catalog: Catalog
+
+    async def restart(self) -> None:
+        """Stop the application and start a brand-new one (a process restart)."""
+        await self.front.stop()
+        self.front = _front(Coach(self.database), self.fake)
+        await self.front.start(poll_timeout=1)
+
+    async def say(self, text: str, user: int = MAYA) -> SentMessage:
+        """Send a message as the user and wait for the bot's reply to settle."""
+        before = len(self.fake.sent)
+        self.fake.user_message(user, text)
+        await self.fake.wait_for(lambda: len(self.fake.sent) > before)
+        await self.idle()
+        return self.fake.last(user)
+
+    async def press(self, label_part: str, user: int = MAYA) -> SentMessage:
+        """Press a button (by label) on the latest message that has buttons."""
+        message = next(m for m in reversed(self.fake.messages(user)) if m.buttons())
+        data = next(
+            d for label, d in message.buttons() if label_part.casefold() in label.casefold()
+        )
+        answers = len(self.fake.callback_answers)
+        self.fake.press_button(user, message.message_id, data)
+        await self.fake.wait_for(lambda: len(self.fake.callback_answers) > answers)
+        await self.idle()
+        return self.fake.last(user)
+
+    async def idle(self) -> None:
+        """Wait until every queued update was fetched and handled."""
+        await self.fake.wait_for(lambda: not self.fake.pending_updates)
+        app = self.front.application
+        await self.fake.wait_for(app.update_queue.empty)
+        processor = app.update_processor
+        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+
+
+def _front(coach: Coach, fake: FakeTelegram) -> TelegramFrontEnd:
+    return TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+
+
+@pytest.fixture
+async def rig(database: Database) -> AsyncIterator[Rig]:
+    coach = await synced_coach(database)
+    catalog = await catalog_of(database)
+    async with FakeTelegram() as fake:
+        front = _front(coach, fake)
+        await front.start(poll_timeout=1)
+        rig = Rig(fake, database, front, catalog)
+        try:
+            yield rig
+        finally:
+            await rig.front.stop()
+
+
+async def _progress(database: Database) -> dict[str, str]:
+    async with database.transaction() as session:
+        rows = (await session.scalars(select(UserTaskProgress))).all()
+    catalog = await catalog_of(database)
+    return {catalog.tasks_by_id[r.task_id].slug: r.status for r in rows}
+
+
+async def test_full_journey_through_telegram(rig: Rig) -> None:
+    fake, roadmap = rig.fake, rig.catalog.roadmap_by_slug("indie-singer-songwriter")
+    assert roadmap is not None
+    assert [c["command"] for c in fake.commands] == [c.name for c in COMMANDS]
+
+    reply = await rig.say("/start")
+    assert "artist name" in reply.plain_text
+    assert reply.parse_mode == "HTML"
+    await rig.say("Maya <Lune> & Co")
+    assert any("Maya <Lune> & Co" in m.plain_text for m in fake.messages(MAYA))
+    reply = await rig.press("Indie")
+    assert "Stage 1" in reply.plain_text
+
+    stage1 = roadmap.stages[0]
+    for task in stage1.tasks:
+        card = fake.last(MAYA)
+        assert task.title in card.plain_text, (task.slug, card.plain_text)
+        if task.is_checklist:
+            edits = len(fake.edits)
+            for n in range(1, len(task.items) + 1):
+                await rig.press(f"☐ {n}.")
+            assert len(fake.edits) >= edits + len(task.items), "ticks edit the card in place"
+        else:
+            await rig.say(valid_answer(rig.catalog, task.slug, datetime.now(UTC).date()))
+    texts = "\n".join(m.plain_text for m in fake.messages(MAYA))
+    assert f"Stage 1 complete — {stage1.title}!" in texts
+    assert f"Stage 2 · {roadmap.stages[1].title}" in texts
+    assert all(a.get("callback_query_id") for a in fake.callback_answers)
+    assert not fake.unanswered_callbacks, "every button press was answered"
+    progress = await _progress(rig.database)
+    assert all(progress[t.slug] == "completed" for t in stage1.tasks)
+
+
+async def test_restart_mid_journey_and_continue(rig: Rig) -> None:
+    await rig.say("/start")
+    await rig.say("Maya")
+    await rig.press("Indie")
+    await rig.press("☐ 1.")
+    await rig.restart()
+    reply = await rig.press("☐ 2.")
+    assert "☑ 1." in reply.plain_text
+    assert "☑ 2." in reply.plain_text
+
+
+async def test_replayed_batch_changes_nothing(rig: Rig) -> None:
+    await rig.say("/start")
+    await rig.say("Maya")
+    await rig.press("Indie")
+    await rig.press("☐ 1.")
+    await rig.press("☑ 1.")  # untick again
+    before = await _progress(rig.database)
+    sent_before = len(rig.fake.sent)
+    rig.fake.replay(list(rig.fake.delivered))
+    await rig.idle()
+    assert await _progress(rig.database) == before
+    assert len(rig.fake.sent) == sent_before, "replayed updates get no second reply"
+
+
+async def test_stale_button_gets_a_toast(rig: Rig) -> None:
+    await rig.say("/start")
+    await rig.say("Maya")
+    first = rig.fake.last(MAYA)
+    await rig.press("Indie")
+    answers = len(rig.fake.callback_answers)
+    data = next(d for label, d in first.buttons() if "Touring" in label)
+    rig.fake.press_button(MAYA, first.message_id, data)
+    await rig.fake.wait_for(lambda: len(rig.fake.callback_answers) > answers)
+    await rig.idle()
+    assert "Switch to" in rig.fake.last(MAYA).plain_text
+
+
+async def test_blocked_user_is_marked_unreachable(rig: Rig) -> None:
+    await rig.say("/start")
+    rig.fake.block(MAYA)
+    await rig.fake.wait_for(lambda: not rig.fake.pending_updates)
+    await rig.idle()
+
+    async def unreachable() -> bool:
+        async with rig.database.transaction() as session:
+            return bool(
+                (
+                    await session.execute(
+                        select(User.unreachable)
+                        .join(Identity, Identity.user_id == User.id)
+                        .where(Identity.external_id == str(MAYA))
+                    )
+                ).scalar_one()
+            )
+
+    for _ in range(50):
+        if await unreachable():
+            break
+        await rig.idle()
+    assert await unreachable()

@@ -1,0 +1,56 @@
+"""Core replies rendered for Telegram: escaped HTML, keyboards, splitting on paragraphs."""
+
+from __future__ import annotations
+
+from telegram import Chat, Message, Update, User
+
+from bot.telegram.render import MAX_TEXT, keyboard, split_markup, to_html
+from bot.telegram.translate import to_inbound
+from core.conversation.markup import bold, esc
+from core.conversation.types import Button
+
+
+def test_user_text_is_escaped_and_markup_becomes_tags() -> None:
+    html = to_html(f"Hi {bold(esc('<b>DJ_&_Co</b> *x*'))}, _welcome_")
+    assert html == "Hi <b>&lt;b&gt;DJ_&amp;_Co&lt;/b&gt; *x*</b>, <i>welcome</i>"
+
+
+def test_long_text_splits_on_paragraphs_and_every_piece_fits() -> None:
+    paragraphs = [f"Paragraph {i} " + "word & " * 60 for i in range(40)]
+    pieces = split_markup("\n\n".join(paragraphs))
+    assert len(pieces) > 1
+    assert all(len(to_html(p)) <= MAX_TEXT for p in pieces)
+    assert "\n\n".join(pieces) == "\n\n".join(paragraphs), "nothing lost, nothing cut mid-paragraph"
+
+
+def test_one_giant_line_is_still_cut_to_fit() -> None:
+    pieces = split_markup("<" * 10_000)
+    assert all(len(to_html(p)) <= MAX_TEXT for p in pieces)
+    assert "".join(pieces) == "<" * 10_000
+
+
+def test_keyboard_rows_respect_eight_buttons() -> None:
+    row = tuple(Button(label=f"b{i}", payload=f"v1:c:x{i}") for i in range(10))
+    markup = keyboard((row,))
+    assert markup is not None
+    assert [len(r) for r in markup.inline_keyboard] == [8, 2]
+    assert markup.inline_keyboard[0][0].callback_data == "v1:c:x0"
+    assert keyboard(()) is None
+
+
+def _update(text: str, chat_type: str = "private", update_id: int = 7) -> Update:
+    user = User(id=42, first_name="Maya", is_bot=False, language_code="en")
+    chat = Chat(id=42 if chat_type == "private" else -100, type=chat_type)
+    message = Message(message_id=5, date=None, chat=chat, from_user=user, text=text)  # type: ignore[arg-type]
+    return Update(update_id=update_id, message=message)
+
+
+def test_translation_of_messages_and_foreign_commands() -> None:
+    inbound = to_inbound(_update("/today@StardomCoachBot"), bot_username="StardomCoachBot")
+    assert inbound is not None
+    assert (inbound.kind, inbound.user_id, inbound.update_id) == ("command", "42", "7")
+    assert to_inbound(_update("/today@OtherBot", "group"), bot_username="StardomCoachBot") is None
+    text = to_inbound(_update("12.5k"), bot_username="StardomCoachBot")
+    assert text is not None
+    assert text.kind == "text"
+    assert text.text == "12.5k"
