@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -184,3 +185,43 @@ async def test_blocked_user_is_marked_unreachable(rig: Rig) -> None:
             break
         await rig.idle()
     assert await unreachable()
+
+
+async def test_burst_of_429s_is_retried_and_nothing_is_lost(rig: Rig) -> None:
+    rig.fake.fail_next("sendMessage", status=429, retry_after=1, times=3)
+    reply = await rig.say("/start")
+    assert "artist name" in reply.plain_text
+    refused = [c for c in rig.fake.calls_of("sendMessage")]
+    assert len(refused) >= 4, "three refusals, then the send that went through"
+    assert sum("artist name" in m.plain_text for m in rig.fake.messages(MAYA)) == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+async def test_two_hundred_musicians_at_once_within_telegram_limits(rig: Rig) -> None:
+    fake = rig.fake
+
+    async def journey(user: int) -> None:
+        fake.user_message(user, "/start")
+        await fake.wait_for(lambda: len(fake.messages(user)) >= 1, timeout=120)
+        fake.user_message(user, f"Artist {user}")
+        await fake.wait_for(lambda: len(fake.messages(user)) >= 2, timeout=120)
+        menu = fake.last(user)
+        pick = next(d for label, d in menu.buttons() if "Indie" in label)
+        fake.press_button(user, menu.message_id, pick)
+        await fake.wait_for(lambda: len(fake.messages(user)) >= 3, timeout=120)
+        card = fake.last(user)
+        tick = next(d for label, d in card.buttons() if label.startswith("☐ 1."))
+        fake.press_button(user, card.message_id, tick)
+        await fake.wait_for(lambda: "☑ 1." in fake.last(user).plain_text, timeout=120)
+
+    users = range(5000, 5200)
+    await asyncio.gather(*(journey(u) for u in users))
+    assert not fake.violations, fake.violations[:5]
+    async with rig.database.transaction() as session:
+        ticked = (
+            await session.scalars(
+                select(UserTaskProgress).where(UserTaskProgress.status == "in_progress")
+            )
+        ).all()
+    assert len(ticked) == len(users)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram import Chat, Message, Update, User
 
+from bot.telegram.app import merge_replies
 from bot.telegram.render import MAX_TEXT, keyboard, split_markup, to_html
 from bot.telegram.translate import to_inbound
 from core.conversation.markup import bold, esc
-from core.conversation.types import Button
+from core.conversation.types import Button, Outbound
 
 
 def test_user_text_is_escaped_and_markup_becomes_tags() -> None:
@@ -54,3 +55,13 @@ def test_translation_of_messages_and_foreign_commands() -> None:
     assert text is not None
     assert text.kind == "text"
     assert text.text == "12.5k"
+
+
+def test_plain_replies_merge_into_the_next_message() -> None:
+    card = Outbound(text="card", buttons=((Button(label="x", payload="v1:c:today"),),))
+    edit = Outbound(text="edited", edit=True)
+    out = merge_replies([edit, Outbound(text="done"), Outbound(text="stage"), card])
+    assert [o.text for o in out] == ["edited", "done\n\nstage\n\ncard"]
+    assert out[1].buttons == card.buttons
+    tail = merge_replies([card, Outbound(text="a"), Outbound(text="b")])
+    assert [o.text for o in tail] == ["card", "a\n\nb"]

@@ -35,6 +35,9 @@ from core.conversation.types import Inbound, Outbound
 logger = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.telegram.org"
+#: Sends per second overall and per minute to one group, a little under Telegram's 30 and 20.
+OVERALL_PER_SECOND = 28
+GROUP_PER_MINUTE = 19
 #: Updates processed at once across all chats.
 MAX_CONCURRENT_UPDATES = 256
 
@@ -71,6 +74,32 @@ class PerChatOrder(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
+def merge_replies(replies: list[Outbound]) -> list[Outbound]:
+    """Fold runs of plain replies into the next message, to send fewer messages.
+
+    "✅ Done!", "🎉 Stage complete" and the next task's card arrive as one message instead of
+    three: easier to read, and it keeps a private chat under Telegram's ~1 message/s. Edits,
+    pictures and replies with buttons end a run (the buttons stay on the merged message).
+    """
+    merged: list[Outbound] = []
+    pending: list[str] = []
+    for reply in replies:
+        plain = not reply.edit and reply.image is None and not reply.toast
+        if plain:
+            pending.append(reply.text)
+            if reply.buttons:
+                merged.append(reply.model_copy(update={"text": "\n\n".join(pending)}))
+                pending = []
+            continue
+        if pending:
+            merged.append(Outbound(text="\n\n".join(pending)))
+            pending = []
+        merged.append(reply)
+    if pending:
+        merged.append(Outbound(text="\n\n".join(pending)))
+    return merged
+
+
 class TelegramFrontEnd:
     """Holds the coach and the PTB application; translates in both directions."""
 
@@ -89,7 +118,17 @@ class TelegramFrontEnd:
             .token(token)
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .rate_limiter(
+                # Buckets of one message refilled evenly: a bucket of 30 per second would let
+                # up to ~60 through in some 1-second window (a full bucket plus its refill).
+                AIORateLimiter(
+                    overall_max_rate=1,
+                    overall_time_period=1 / OVERALL_PER_SECOND,
+                    group_max_rate=1,
+                    group_time_period=60 / GROUP_PER_MINUTE,
+                    max_retries=max_retries,
+                )
+            )
             .concurrent_updates(PerChatOrder())
             .build()
         )
@@ -153,10 +192,9 @@ class TelegramFrontEnd:
         if update.callback_query is not None:
             await self._answer(update, toast)
         chat_id = int(inbound.chat_id)
+        shown = [r for r in replies if not (r.toast and update.callback_query is not None)]
         try:
-            for reply in replies:
-                if reply.toast and update.callback_query is not None:
-                    continue
+            for reply in merge_replies(shown):
                 await self._send(update, chat_id, reply)
         except Forbidden:
             logger.info("telegram user %s blocked the bot", inbound.user_id)
