@@ -129,3 +129,11 @@ async def test_wheel_ships_roadmaps_and_migrations(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert int(run.stdout.strip()) >= 3
+
+
+async def test_run_without_a_token_says_what_to_set() -> None:
+    env_has_token = "TELEGRAM_BOT_TOKEN" in os.environ
+    result = await _coach("run")
+    if not env_has_token:
+        assert result.returncode == 2
+        assert "TELEGRAM_BOT_TOKEN" in result.stderr
