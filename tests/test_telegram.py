@@ -262,3 +262,24 @@ async def test_coach_run_serves_telegram_until_sigterm(database: Database, tmp_p
             _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
         assert process.returncode == 0, err.decode()[-2000:]
         assert fake.token not in err.decode(), "the token never appears in the logs"
+
+
+async def test_network_errors_are_retried_with_backoff(rig: Rig) -> None:
+    rig.fake.fail_next("sendMessage", status=502, times=2)
+    reply = await rig.say("/start")
+    assert "artist name" in reply.plain_text
+    assert len(rig.fake.calls_of("sendMessage")) >= 3
+    assert sum("artist name" in m.plain_text for m in rig.fake.messages(MAYA)) == 1
+
+
+async def test_one_chats_updates_keep_their_order(rig: Rig) -> None:
+    before = len(rig.fake.sent)
+    for text in ("/start", "Maya", "1", "/progress"):
+        rig.fake.user_message(MAYA, text)  # queued together: one getUpdates batch
+    await rig.fake.wait_for(lambda: len(rig.fake.sent) >= before + 4, timeout=20)
+    await rig.idle()
+    texts = [m.plain_text for m in rig.fake.messages(MAYA)]
+    assert "artist name" in texts[0]
+    assert "Nice to meet you, Maya" in texts[1]
+    assert "You're on Indie Singer-Songwriter" in texts[2]
+    assert "% overall" in texts[-1]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Message, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -38,6 +39,8 @@ DEFAULT_API = "https://api.telegram.org"
 #: Sends per second overall and per minute to one group, a little under Telegram's 30 and 20.
 OVERALL_PER_SECOND = 28
 GROUP_PER_MINUTE = 19
+#: Attempts of one send when the network fails (then the error is logged and reported).
+NETWORK_ATTEMPTS = 4
 #: Updates processed at once across all chats.
 MAX_CONCURRENT_UPDATES = 256
 
@@ -195,7 +198,7 @@ class TelegramFrontEnd:
         shown = [r for r in replies if not (r.toast and update.callback_query is not None)]
         try:
             for reply in merge_replies(shown):
-                await self._send(update, chat_id, reply)
+                await self._with_retries(partial(self._send, update, chat_id, reply))
         except Forbidden:
             logger.info("telegram user %s blocked the bot", inbound.user_id)
             await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
@@ -208,6 +211,25 @@ class TelegramFrontEnd:
             await query.answer(to_plain(toast.text)[:200] if toast else None)
         except BadRequest as exc:  # too old or already answered: nothing left to do
             logger.info("callback answer refused: %s", exc.message)
+
+    async def _with_retries(self, send: Callable[[], Awaitable[None]]) -> None:
+        """Retry a send on network errors and timeouts, backing off 0.5 s, 1 s, 2 s.
+
+        ``429`` is the rate limiter's job (it waits ``retry_after``); 400 and 403 are answers,
+        not failures, and are not retried. A timeout may hide a message that did arrive, so a
+        retry can duplicate it: delivery is at least once, which beats losing a reply.
+        """
+        for n in range(NETWORK_ATTEMPTS):
+            try:
+                await send()
+                return
+            except BadRequest:
+                raise
+            except NetworkError as exc:  # TimedOut is a NetworkError too
+                if n == NETWORK_ATTEMPTS - 1:
+                    raise
+                logger.warning("telegram send failed (%s); retrying", exc)
+                await asyncio.sleep(0.5 * 2**n)
 
     async def _send(self, update: Update, chat_id: int, reply: Outbound) -> None:
         bot = self.application.bot
