@@ -113,21 +113,49 @@ async def _run(args: argparse.Namespace) -> int:
         )
         return 2
     from bot.telegram.app import TelegramFrontEnd  # noqa: PLC0415 - only when Telegram runs
+    from bot.telegram.webhook import TelegramWebhook  # noqa: PLC0415
 
+    secret = settings.telegram_webhook_secret
+    if args.telegram_webhook and (secret is None or len(secret.get_secret_value()) < 16):
+        print(
+            "Webhook mode needs TELEGRAM_WEBHOOK_SECRET: 16–256 characters of A-Z a-z 0-9 _ - "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))').",
+            file=sys.stderr,
+        )
+        return 2
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
     front = TelegramFrontEnd(
         Coach(db), token.get_secret_value(), api_base_url=settings.telegram_api_base_url
+    )
+    webhook = (
+        TelegramWebhook(
+            front,
+            secret_token=secret.get_secret_value(),
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            path=settings.telegram_webhook_path,
+            public_url=settings.telegram_webhook_url,
+        )
+        if args.telegram_webhook and secret is not None
+        else None
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await front.start()
-        logger.info("telegram: polling for updates")
+        if webhook is not None:
+            await webhook.start()
+            logger.info("telegram: webhook listening on %s", webhook.url)
+        else:
+            await front.start()
+            logger.info("telegram: polling for updates")
         await stop.wait()
     finally:
-        await front.stop()
+        if webhook is not None:
+            await webhook.stop()
+        else:
+            await front.stop()
         await db.dispose()
     return 0
 
@@ -162,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=False,
         help="migrate the schema and sync the roadmaps before starting",
+    )
+    run.add_argument(
+        "--telegram-webhook",
+        action="store_true",
+        help="receive Telegram updates by webhook (TELEGRAM_WEBHOOK_* settings) instead of polling",
     )
     run.set_defaults(func=_run, is_async=True)
 

@@ -30,11 +30,16 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_path: str = "/telegram"
 
     def secrets(self) -> list[str]:
         """Secret values, so the log filter can redact them if one ever slips into a message."""
-        token = self.telegram_bot_token
-        return [token.get_secret_value()] if token else []
+        values = (self.telegram_bot_token, self.telegram_webhook_secret)
+        return [v.get_secret_value() for v in values if v is not None]
 
 
 def load_settings(**overrides: object) -> Settings:

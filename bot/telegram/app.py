@@ -39,6 +39,8 @@ DEFAULT_API = "https://api.telegram.org"
 #: Sends per second overall and per minute to one group, a little under Telegram's 30 and 20.
 OVERALL_PER_SECOND = 28
 GROUP_PER_MINUTE = 19
+#: The update types the coach handles (polling and webhook ask Telegram for these only).
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 #: Attempts of one send when the network fails (then the error is logged and reported).
 NETWORK_ATTEMPTS = 4
 #: Updates processed at once across all chats.
@@ -154,7 +156,7 @@ class TelegramFrontEnd:
         await updater.start_polling(
             timeout=poll_timeout,
             poll_interval=poll_interval,
-            allowed_updates=["message", "callback_query", "my_chat_member"],
+            allowed_updates=list(ALLOWED_UPDATES),
         )
 
     async def stop(self) -> None:
