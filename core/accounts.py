@@ -12,16 +12,21 @@ from typing import cast
 from sqlalchemy import Table, select, update
 
 from core.db.engine import Database
-from core.db.models import Identity, User
+from core.db.models import Identity, Reminder, User
 
 logger = logging.getLogger(__name__)
 
 _users = cast(Table, User.__table__)
 _identities = cast(Table, Identity.__table__)
+_reminders = cast(Table, Reminder.__table__)
 
 
 async def set_reachable(db: Database, platform: str, external_id: str, *, reachable: bool) -> bool:
-    """Mark the person behind an identity (un)reachable; False when we don't know them."""
+    """Mark the person behind an identity (un)reachable; False when we don't know them.
+
+    Becoming unreachable also pauses their reminders. Coming back does not resume them by
+    itself: the musician turns reminders back on (a reminder may have been off on purpose).
+    """
     async with db.transaction() as session:
         user_id = (
             await session.execute(
@@ -35,6 +40,10 @@ async def set_reachable(db: Database, platform: str, external_id: str, *, reacha
         await session.execute(
             update(_users).where(_users.c.id == user_id).values(unreachable=not reachable)
         )
+        if not reachable:  # nudges to someone who blocked the bot would only fail again
+            await session.execute(
+                update(_reminders).where(_reminders.c.user_id == user_id).values(paused=True)
+            )
     logger.info(
         "%s:%s is now %s", platform, external_id, "reachable" if reachable else "unreachable"
     )

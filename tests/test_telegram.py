@@ -20,7 +20,7 @@ from bot.telegram.app import TelegramFrontEnd
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
 from core.db.engine import Database
-from core.db.models import Identity, User, UserTaskProgress
+from core.db.models import Identity, Reminder, User, UserTaskProgress
 from core.roadmaps.catalog import Catalog
 
 MAYA = 1001
@@ -191,6 +191,37 @@ async def test_blocked_user_is_marked_unreachable(rig: Rig) -> None:
     assert await unreachable()
 
 
+async def test_a_403_on_send_marks_the_user_unreachable_and_pauses_reminders(rig: Rig) -> None:
+    await rig.say("/start")
+    async with rig.database.transaction() as session:
+        user = (await session.scalars(select(User))).one()
+        session.add(
+            Reminder(
+                user_id=user.id,
+                kind="daily",
+                platform="telegram",
+                target_chat=str(MAYA),
+                schedule={},
+                timezone="UTC",
+                paused=False,
+            )
+        )
+    rig.fake.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
+    )
+    calls = len(rig.fake.calls_of("sendMessage"))
+    rig.fake.user_message(MAYA, "Maya")
+    await rig.fake.wait_for(lambda: len(rig.fake.calls_of("sendMessage")) > calls)
+    await rig.idle()
+    await rig.fake.wait_for(lambda: rig.front.failures["forbidden"] == 1)
+    assert len(rig.fake.calls_of("sendMessage")) == calls + 1, "a 403 is not retried"
+    async with rig.database.transaction() as session:
+        user = (await session.scalars(select(User))).one()
+        reminder = (await session.scalars(select(Reminder))).one()
+    assert user.unreachable
+    assert reminder.paused
+
+
 async def test_burst_of_429s_is_retried_and_nothing_is_lost(rig: Rig) -> None:
     rig.fake.fail_next("sendMessage", status=429, retry_after=1, times=3)
     reply = await rig.say("/start")
@@ -270,6 +301,8 @@ async def test_network_errors_are_retried_with_backoff(rig: Rig) -> None:
     assert "artist name" in reply.plain_text
     assert len(rig.fake.calls_of("sendMessage")) >= 3
     assert sum("artist name" in m.plain_text for m in rig.fake.messages(MAYA)) == 1
+    assert rig.front.failures["network"] == 2
+    assert rig.front.failures["gave_up"] == 0
 
 
 async def test_one_chats_updates_keep_their_order(rig: Rig) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -117,6 +118,9 @@ class TelegramFrontEnd:
         max_retries: int = 3,
     ) -> None:
         self.coach = coach
+        #: Failed sends by kind (``forbidden``, ``bad_request``, ``network``, ``gave_up``),
+        #: counted here and logged; a metrics endpoint can expose them.
+        self.failures: Counter[str] = Counter()
         api = api_base_url.rstrip("/")
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
@@ -202,6 +206,7 @@ class TelegramFrontEnd:
             for reply in merge_replies(shown):
                 await self._with_retries(partial(self._send, update, chat_id, reply))
         except Forbidden:
+            self.failures["forbidden"] += 1
             logger.info("telegram user %s blocked the bot", inbound.user_id)
             await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
 
@@ -226,9 +231,12 @@ class TelegramFrontEnd:
                 await send()
                 return
             except BadRequest:
+                self.failures["bad_request"] += 1
                 raise
             except NetworkError as exc:  # TimedOut is a NetworkError too
+                self.failures["network"] += 1
                 if n == NETWORK_ATTEMPTS - 1:
+                    self.failures["gave_up"] += 1
                     raise
                 logger.warning("telegram send failed (%s); retrying", exc)
                 await asyncio.sleep(0.5 * 2**n)
