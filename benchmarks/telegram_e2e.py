@@ -5,11 +5,17 @@ Run from the repository root::
     .venv/bin/python benchmarks/telegram_e2e.py [--db postgresql://postgres@127.0.0.1:5432/postgres]
         [--users 200] [--duration 15] [--rate 100] [--open-duration 15]
 
-Everything runs in this process on one event loop: the loopback fake Bot API
-(``tests/fakes/telegram_api.py``, an aiohttp server on 127.0.0.1), the real PTB 22 application
-long-polling it (``getUpdates`` with a 1 s timeout, up to 100 updates per call), and the coach on
-a throwaway PostgreSQL database ``coach_bench_<random>`` (migrated with Alembic, roadmaps synced)
-that is dropped at the end, also after an error or Ctrl-C.
+Two processes. This one runs the bot under test: the real PTB 22 application long-polling the
+fake (``getUpdates`` with a 1 s timeout, up to 100 updates per call) and the coach on a throwaway
+PostgreSQL database ``coach_bench_<random>`` (migrated with Alembic, roadmaps synced) that is
+dropped at the end, also after an error or Ctrl-C. A child process (this script again, started
+with ``--serve``) runs the loopback fake Bot API (``tests/fakes/telegram_api.py``, an aiohttp
+server on 127.0.0.1), the simulated users and every timestamp, so the fake's own CPU is not
+charged to the bot: on a machine with two cores each gets one. The parent sends it commands and
+the start/end of each update's handling over the child's stdin; the child answers one JSON line
+per command on its stdout. Both processes read ``time.perf_counter`` (``CLOCK_MONOTONIC`` on
+Linux, one clock for the whole machine), so their timestamps agree. The child is ended (by its
+pid) whenever this process ends, and ends by itself when its stdin closes.
 
 Simulated users are onboarded through Telegram (``/start`` → artist name → the pick button of a
 roadmap whose first task is a checklist) and then loop with no think time over: tick item 1 of
@@ -39,8 +45,9 @@ exactly what a bot built without ``.rate_limiter(...)`` does. The fake's flood-l
 is switched off as well (it scans every message of the last minute on every send, which would
 dominate at these rates; with ``enforce_limits=False`` it only logs violations anyway).
 
-Each phase also prints how many cores this process (fake + PTB + coach), PostgreSQL and anything
-else used. ``--profile PATH`` writes cProfile stats of phase 1's window. The last line of output
+Each phase also prints how many cores the bot's process (PTB + coach), the fake's process (fake +
+users), PostgreSQL and anything else used. ``--profile PATH`` writes cProfile stats of the bot's
+process during phase 1's window. The last line of output
 is ``BENCH_JSON {...}`` with every figure. Exit status: 0 when no event failed, 1 otherwise.
 """
 
@@ -51,7 +58,8 @@ from pathlib import Path
 
 # ``python benchmarks/telegram_e2e.py`` puts this directory first on sys.path, where
 # ``benchmarks/core.py`` would shadow the ``core`` package. Put the repository root there instead.
-_HERE = Path(__file__).resolve().parent
+_SCRIPT = Path(__file__).resolve()
+_HERE = _SCRIPT.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
@@ -67,11 +75,12 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
 import secrets  # noqa: E402
+import signal  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
-from typing import Any, Literal  # noqa: E402
+from typing import Any, Literal, TextIO  # noqa: E402
 
 import asyncpg  # noqa: E402
 import sqlalchemy  # noqa: E402
@@ -154,11 +163,13 @@ def peak_rss_mib() -> float:
 
 @dataclass(frozen=True)
 class CpuSample:
-    """CPU seconds used so far: by the whole machine, this process and each PostgreSQL process."""
+    """CPU seconds used so far: by the whole machine, this process (the fake and the users), the
+    bot's process and each PostgreSQL process."""
 
     wall: float
     machine: float
     own: float
+    bot: float
     postgres: dict[int, float]
 
 
@@ -167,10 +178,11 @@ def _proc_seconds(stat_line: str, tick: int) -> float:
     return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
 
 
-def cpu_sample() -> CpuSample:
+def cpu_sample(bot_pid: int) -> CpuSample:
     """Read /proc (zeros where it is missing: then the split is simply not meaningful)."""
     tick = os.sysconf("SC_CLK_TCK")
     machine = 0.0
+    bot = 0.0
     postgres: dict[int, float] = {}
     try:
         with open("/proc/stat", encoding="ascii") as stat:
@@ -184,32 +196,38 @@ def cpu_sample() -> CpuSample:
                     line = proc.read()
             except OSError:
                 continue
-            if "(postgres)" in line:
+            if int(entry.name) == bot_pid:
+                bot = _proc_seconds(line, tick)
+            elif "(postgres)" in line:
                 postgres[int(entry.name)] = _proc_seconds(line, tick)
     except (OSError, ValueError, IndexError):
         pass
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return CpuSample(time.perf_counter(), machine, usage.ru_utime + usage.ru_stime, postgres)
+    return CpuSample(time.perf_counter(), machine, usage.ru_utime + usage.ru_stime, bot, postgres)
 
 
 def cpu_split(before: CpuSample, after: CpuSample) -> dict[str, float]:
-    """Cores used on average between two samples: this process, PostgreSQL, everything else."""
+    """Cores used on average between two samples: the bot's process, the fake's process (this
+    one), PostgreSQL, everything else."""
     wall = max(1e-9, after.wall - before.wall)
     own = (after.own - before.own) / wall
+    bot = (after.bot - before.bot) / wall
     postgres = sum(t - before.postgres.get(pid, 0.0) for pid, t in after.postgres.items()) / wall
     machine = (after.machine - before.machine) / wall
     return {
-        "bench": round(own, 2),
+        "bot": round(bot, 2),
+        "fake": round(own, 2),
         "postgres": round(postgres, 2),
-        "other": round(max(0.0, machine - own - postgres), 2),
+        "other": round(max(0.0, machine - own - bot - postgres), 2),
     }
 
 
 def cpu_line(split: dict[str, float]) -> str:
-    """``bench 0.98, postgres 0.71, other 0.02 of 2 cores``, with a warning when others ran."""
+    """``bot 0.98, fake+users 0.15, postgres 0.11, other 0.02 of 2 cores``, with a warning when
+    others ran."""
     line = (
-        f"bench {split['bench']:.2f}, postgres {split['postgres']:.2f}, "
-        f"other {split['other']:.2f} of {os.cpu_count()} cores"
+        f"bot {split['bot']:.2f}, fake+users {split['fake']:.2f}, "
+        f"postgres {split['postgres']:.2f}, other {split['other']:.2f} of {os.cpu_count()} cores"
     )
     if split["other"] > OTHER_CPU_WARNING:
         line += "  <- other processes competed for the CPU: figures are disturbed"
@@ -381,25 +399,24 @@ class AppStats:
         self.error_samples.clear()
 
 
-def instrument(app: AnyApplication, fake: BenchFake, stats: AppStats) -> None:
+def instrument(app: AnyApplication, notify: Callable[[str], None], stats: AppStats) -> None:
     """Timestamp the start (group -1) and end (group 1) of each update's handling; count errors.
 
-    Handlers of different groups run one after the other for one update, and the front end's
-    handler (group 0) raising does not stop group 1, so ``finished`` always comes last.
+    The timestamps go to the fake's process as ``s <chat> <perf_counter>`` and ``f <chat> ...``
+    lines (see :func:`apply_hook`). Handlers of different groups run one after the other for one
+    update, and the front end's handler (group 0) raising does not stop group 1, so ``finished``
+    always comes last.
     """
 
     async def started(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
-        flight = fake.inflight.get(chat.id) if chat is not None else None
-        if flight is not None and not flight.started:
-            flight.started = time.perf_counter()
+        if chat is not None:
+            notify(f"s {chat.id} {time.perf_counter()!r}\n")
 
     async def finished(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
-        flight = fake.inflight.get(chat.id) if chat is not None else None
-        if flight is not None and not flight.done.done():
-            flight.finished = time.perf_counter()
-            flight.done.set_result(None)
+        if chat is not None:
+            notify(f"f {chat.id} {time.perf_counter()!r}\n")
 
     async def errored(_update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         stats.errors += 1
@@ -439,13 +456,13 @@ async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.message.reply_text(update.message.text)
 
 
-def echo_application(fake: FakeTelegram) -> AnyApplication:
+def echo_application(token: str, url: str) -> AnyApplication:
     """A bare application built like the front end's, minus the rate limiter."""
     app: AnyApplication = (
         ApplicationBuilder()
-        .token(fake.token)
-        .base_url(fake.bot_url)
-        .base_file_url(fake.file_url)
+        .token(token)
+        .base_url(f"{url}/bot")
+        .base_file_url(f"{url}/file/bot")
         .concurrent_updates(SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .build()
     )
@@ -481,7 +498,7 @@ class User:
     """One simulated Telegram user in a private chat with the bot."""
 
     chat: int
-    roadmap: RoadmapInfo
+    slug: str  # the roadmap picked at onboarding
     card_id: int = 0
     card: SentMessage | None = None
     step: int = 0
@@ -600,7 +617,7 @@ class Driver:
             return "/start: no question for the artist name"
         name = f"Artist {user.chat}"
         flight = await self.send(user, lambda: fake.user_message(user.chat, name))
-        pick = encode("pick", user.roadmap.slug)
+        pick = encode("pick", user.slug)
         menu = next(
             (m for m in reversed(fake.messages(user.chat)) if pick in dict(m.buttons()).values()),
             None,
@@ -620,6 +637,20 @@ class Driver:
             return "no checklist card after the roadmap pick"
         user.card, user.card_id = card, card.message_id
         return None
+
+
+def apply_hook(fake: BenchFake, line: str) -> None:
+    """Apply an ``s``/``f`` line of the bot's process to the chat's update in flight."""
+    kind, chat, stamp = line.split()
+    flight = fake.inflight.get(int(chat))
+    if flight is None:
+        return
+    if kind == "s":
+        if not flight.started:
+            flight.started = float(stamp)
+    elif not flight.done.done():
+        flight.finished = float(stamp)
+        flight.done.set_result(None)
 
 
 def checklist_roadmaps(catalog: Catalog) -> list[RoadmapInfo]:
@@ -703,7 +734,13 @@ class ClosedResult:
 
 
 async def closed_loop(
-    driver: Driver, users: list[User], duration: float, warmup: float, profile: str | None
+    driver: Driver,
+    users: list[User],
+    duration: float,
+    warmup: float,
+    *,
+    bot_pid: int,
+    mark: Callable[[str], None],
 ) -> ClosedResult:
     """Every user sends its next update as soon as the previous one was handled."""
     recorder = Recorder()
@@ -717,7 +754,6 @@ async def closed_loop(
                 recorder.add(result, result.latency)
 
     t_start = time.perf_counter()
-    profiler = cProfile.Profile() if profile else None
     async with asyncio.TaskGroup() as group:
         try:
             for user in users:
@@ -725,19 +761,15 @@ async def closed_loop(
             await asyncio.sleep(warmup)
             measuring = True
             t0 = time.perf_counter()
-            cpu0 = cpu_sample()
-            if profiler is not None:
-                profiler.enable()
+            cpu0 = cpu_sample(bot_pid)
+            mark("window_start")
             await asyncio.sleep(duration)
-            if profiler is not None:
-                profiler.disable()
+            mark("window_end")
             measuring = False
             window = time.perf_counter() - t0
-            cpu = cpu_split(cpu0, cpu_sample())
+            cpu = cpu_split(cpu0, cpu_sample(bot_pid))
         finally:
             stop = True  # also on Ctrl-C: every user ends after its current update
-    if profiler is not None and profile:
-        profiler.dump_stats(profile)
     return ClosedResult(recorder, window, t0 - t_start, cpu)
 
 
@@ -755,7 +787,7 @@ class OpenResult:
 
 
 async def open_loop(
-    driver: Driver, users: list[User], rate: float, duration: float, drain: float
+    driver: Driver, users: list[User], rate: float, duration: float, drain: float, *, bot_pid: int
 ) -> OpenResult:
     """Updates at ``rate``/s; each goes to the next idle user; latency from its schedule.
 
@@ -795,7 +827,7 @@ async def open_loop(
         recorder.add(result, replied - scheduled if replied else 0.0)
         last_end = max(last_end, replied or time.perf_counter())
 
-    cpu0 = cpu_sample()
+    cpu0 = cpu_sample(bot_pid)
     start = time.perf_counter() + 0.01
     tasks: list[asyncio.Task[None]] = []
     async with asyncio.TaskGroup() as group:
@@ -813,12 +845,59 @@ async def open_loop(
             _done, pending = await asyncio.wait(tasks, timeout=drain)
             if pending:
                 give_up_at = time.perf_counter()
-        cpu = cpu_split(cpu0, cpu_sample())
+        cpu = cpu_split(cpu0, cpu_sample(bot_pid))
     window = (last_end or time.perf_counter()) - start
     return OpenResult(recorder, total, backlog, late, unfinished, window, cpu)
 
 
 # ---------------------------------------------------------------------------------- report
+# The fake's process reduces a phase to a summary (a JSON-able dict: no list of every event
+# crosses the pipe); the bot's process prints it.
+
+
+def _phase_summary(recorder: Recorder, latencies: Sequence[float]) -> dict[str, Any]:
+    kinds = recorder.by_kind()
+    by_kind = {
+        kind: {"events": len(values), "latency_ms": summary_ms(values)}
+        for kind, values in sorted(kinds.items(), key=lambda kv: -len(kv[1]))
+    }
+    return {
+        "events": recorder.events,
+        "errors": recorder.errors,
+        "failures": dict(recorder.failures),
+        "samples": list(recorder.samples),
+        "latency_ms": summary_ms(latencies),
+        "breakdown_ms": recorder.breakdown(),
+        "by_update": by_kind,
+    }
+
+
+def summarize_closed(result: ClosedResult) -> dict[str, Any]:
+    """A closed-loop phase as the fake's process reports it."""
+    summary = _phase_summary(result.recorder, result.recorder.latencies)
+    summary.update(
+        window=result.window,
+        warmup=result.warmup,
+        throughput=result.throughput,
+        cpu=result.cpu,
+    )
+    return summary
+
+
+def summarize_open(result: OpenResult) -> dict[str, Any]:
+    """The open-loop phase as the fake's process reports it."""
+    rec = result.recorder
+    summary = _phase_summary(rec, rec.latencies + rec.unfinished)
+    summary.update(
+        window=result.window,
+        scheduled=result.scheduled,
+        backlog=result.backlog,
+        late_starts=result.late_starts,
+        unfinished=result.unfinished,
+        achieved=rec.events / result.window if result.window > 0 else 0.0,
+        cpu=result.cpu,
+    )
+    return summary
 
 
 def _ms_line(s: dict[str, float], bound: str = "") -> str:
@@ -828,8 +907,7 @@ def _ms_line(s: dict[str, float], bound: str = "") -> str:
     )
 
 
-def _breakdown_lines(recorder: Recorder) -> tuple[list[str], dict[str, dict[str, float]]]:
-    parts = recorder.breakdown()
+def _breakdown_lines(parts: dict[str, dict[str, float]]) -> list[str]:
     names = {
         "pickup": "queued → returned by getUpdates",
         "dispatch": "→ handlers start (PTB: HTTP, JSON, Update, queue)",
@@ -841,74 +919,68 @@ def _breakdown_lines(recorder: Recorder) -> tuple[list[str], dict[str, dict[str,
         lines.append(
             f"    {name:<10}{s['p50']:>9.2f}{s['p95']:>9.2f}{s['p99']:>9.2f}  {names[name]}"
         )
-    return lines, parts
+    return lines
 
 
-def _kind_lines(recorder: Recorder) -> tuple[list[str], dict[str, Any]]:
-    kinds = recorder.by_kind()
+def _kind_lines(by_kind: dict[str, Any], events: int) -> list[str]:
     lines = [f"    {'update':<10}{'count':>8}{'share':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"]
-    figures: dict[str, Any] = {}
-    for kind, values in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
-        s = summary_ms(values)
-        share = 100 * len(values) / max(1, recorder.events)
+    for kind, figures in by_kind.items():
+        s, count = figures["latency_ms"], figures["events"]
+        share = 100 * count / max(1, events)
         lines.append(
-            f"    {kind:<10}{len(values):>8}{share:>7.1f}%{s['p50']:>9.2f}{s['p95']:>9.2f}"
+            f"    {kind:<10}{count:>8}{share:>7.1f}%{s['p50']:>9.2f}{s['p95']:>9.2f}"
             f"{s['p99']:>9.2f}"
         )
-        figures[kind] = {"events": len(values), "latency_ms": s}
-    return lines, figures
+    return lines
 
 
 def report_closed(
-    number: int, title: str, result: ClosedResult, users: int, stats: AppStats
+    number: int, title: str, result: dict[str, Any], users: int, stats: AppStats
 ) -> dict[str, Any]:
-    """Print a closed-loop phase; return its figures."""
-    rec = result.recorder
-    lat = summary_ms(rec.latencies)
+    """Print a closed-loop phase (a :func:`summarize_closed` summary); return its figures."""
+    lat = result["latency_ms"]
     say()
     say(
         f"[{number}] {title}: {users} users, no think time, "
-        f"{result.warmup:.1f} s warm-up + {result.window:.1f} s"
+        f"{result['warmup']:.1f} s warm-up + {result['window']:.1f} s"
     )
-    say(f"    updates         {rec.events} handled with their reply")
-    say(f"    throughput      {result.throughput:.0f} updates/s")
+    say(f"    updates         {result['events']} handled with their reply")
+    say(f"    throughput      {result['throughput']:.0f} updates/s")
     say(f"    reply ms        {_ms_line(lat)}  (queued at the fake → reply recorded)")
-    breakdown, parts = _breakdown_lines(rec)
-    for line in breakdown:
+    for line in _breakdown_lines(result["breakdown_ms"]):
         say(line)
-    kinds, by_kind = _kind_lines(rec)
-    for line in kinds:
+    for line in _kind_lines(result["by_update"], result["events"]):
         say(line)
-    say(f"    CPU             {cpu_line(result.cpu)}")
-    say(f"    errors          {rec.errors} events, {stats.errors} application errors")
-    for sample in rec.samples + stats.error_samples:
+    say(f"    CPU             {cpu_line(result['cpu'])}")
+    say(f"    errors          {result['errors']} events, {stats.errors} application errors")
+    for sample in result["samples"] + stats.error_samples:
         say(f"      ! {sample}")
-    say(f"    peak RSS        {peak_rss_mib()} MiB")
+    say(f"    peak RSS        {peak_rss_mib()} MiB (the bot's process)")
     return {
         "users": users,
-        "seconds": round(result.window, 2),
-        "warmup_seconds": round(result.warmup, 2),
-        "updates": rec.events,
-        "updates_per_s": round(result.throughput, 1),
+        "seconds": round(result["window"], 2),
+        "warmup_seconds": round(result["warmup"], 2),
+        "updates": result["events"],
+        "updates_per_s": round(result["throughput"], 1),
         "latency_ms": lat,
-        "breakdown_ms": parts,
-        "by_update": by_kind,
-        "errors": rec.errors,
-        "failures": dict(rec.failures),
+        "breakdown_ms": result["breakdown_ms"],
+        "by_update": result["by_update"],
+        "errors": result["errors"],
+        "failures": result["failures"],
         "application_errors": stats.errors,
-        "cpu_cores": result.cpu,
+        "cpu_cores": result["cpu"],
         "rss_mib": peak_rss_mib(),
     }
 
 
 def report_open(
-    number: int, args: argparse.Namespace, result: OpenResult, stats: AppStats
+    number: int, args: argparse.Namespace, result: dict[str, Any], stats: AppStats
 ) -> dict[str, Any]:
-    """Print the open-loop phase; return its figures."""
-    rec = result.recorder
-    lat = summary_ms(rec.latencies + rec.unfinished)
-    achieved = rec.events / result.window if result.window > 0 else 0.0
-    bound = "≥ " if result.unfinished else ""
+    """Print the open-loop phase (a :func:`summarize_open` summary); return its figures."""
+    lat = result["latency_ms"]
+    achieved = result["achieved"]
+    unfinished = result["unfinished"]
+    bound = "≥ " if unfinished else ""
     say()
     say(
         f"[{number}] Ours, open loop: {args.rate:g} updates/s offered for {args.open_duration:g} s "
@@ -919,48 +991,46 @@ def report_open(
         f"the {args.rate:g}/s offered"
     )
     say(
-        f"    updates         {rec.events} of {result.scheduled} scheduled handled; "
+        f"    updates         {result['events']} of {result['scheduled']} scheduled handled; "
         f"achieved {achieved:.1f} updates/s"
     )
     say(f"    from schedule   {_ms_line(lat, bound)}  (scheduled time → reply recorded)")
-    breakdown, parts = _breakdown_lines(rec)
-    for line in breakdown:
+    for line in _breakdown_lines(result["breakdown_ms"]):
         say(line)
-    kinds, by_kind = _kind_lines(rec)
-    for line in kinds:
+    for line in _kind_lines(result["by_update"], result["events"]):
         say(line)
     say(
-        f"    backlog         {result.backlog} updates found no idle user; "
-        f"{result.late_starts} queued > 1 ms after their scheduled time"
+        f"    backlog         {result['backlog']} updates found no idle user; "
+        f"{result['late_starts']} queued > 1 ms after their scheduled time"
     )
-    if result.unfinished:
+    if unfinished:
         say(
-            f"    OVERLOADED      {result.unfinished} updates still waiting {args.drain:g} s after "
+            f"    OVERLOADED      {unfinished} updates still waiting {args.drain:g} s after "
             "the last scheduled one were given up (counted with the time they had waited: the "
             "figures are lower bounds)"
         )
-    say(f"    CPU             {cpu_line(result.cpu)}")
-    say(f"    errors          {rec.errors} events, {stats.errors} application errors")
-    for sample in rec.samples + stats.error_samples:
+    say(f"    CPU             {cpu_line(result['cpu'])}")
+    say(f"    errors          {result['errors']} events, {stats.errors} application errors")
+    for sample in result["samples"] + stats.error_samples:
         say(f"      ! {sample}")
-    say(f"    peak RSS        {peak_rss_mib()} MiB")
+    say(f"    peak RSS        {peak_rss_mib()} MiB (the bot's process)")
     return {
         "rate": args.rate,
         "seconds": args.open_duration,
-        "scheduled": result.scheduled,
-        "updates": rec.events,
+        "scheduled": result["scheduled"],
+        "updates": result["events"],
         "achieved_per_s": round(achieved, 1),
         "latency_ms": lat,
-        "breakdown_ms": parts,
-        "by_update": by_kind,
-        "backlog": result.backlog,
-        "late_starts": result.late_starts,
-        "unfinished": result.unfinished,
-        "latency_is_lower_bound": bool(result.unfinished),
-        "errors": rec.errors,
-        "failures": dict(rec.failures),
+        "breakdown_ms": result["breakdown_ms"],
+        "by_update": result["by_update"],
+        "backlog": result["backlog"],
+        "late_starts": result["late_starts"],
+        "unfinished": unfinished,
+        "latency_is_lower_bound": bool(unfinished),
+        "errors": result["errors"],
+        "failures": result["failures"],
         "application_errors": stats.errors,
-        "cpu_cores": result.cpu,
+        "cpu_cores": result["cpu"],
         "rss_mib": peak_rss_mib(),
     }
 
@@ -995,6 +1065,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="cProfile phase 1's window (slows it down) and write the stats to PATH",
     )
     parser.add_argument("--no-uvloop", action="store_true", help="use the default event loop")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the child
+    parser.add_argument("--bot-pid", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.users < 1 or args.rate <= 0 or args.duration <= 0 or args.open_duration <= 0:
         parser.error("--users, --rate, --duration and --open-duration must be positive")
@@ -1010,7 +1082,182 @@ async def onboard_all(driver: Driver, users: list[User]) -> tuple[float, list[st
     ]
 
 
-async def bench_main(args: argparse.Namespace, run: Run, loop_name: str) -> int:
+# ------------------------------------------------------------------------ the fake's process
+
+
+def _emit(out: TextIO, message: dict[str, Any]) -> None:
+    out.write(json.dumps(message, separators=(",", ":")) + "\n")
+    out.flush()
+
+
+async def serve_main(args: argparse.Namespace) -> None:
+    """The child (``--serve``): the fake, the users and the clock, driven over stdin/stdout.
+
+    stdin carries hook lines (``s``/``f``, see :func:`instrument`) and JSON commands; stdout gets
+    ``{"ready": ...}`` once, then per command optional ``{"mark": ...}`` lines and one
+    ``{"result": ...}`` or ``{"error": ...}``. The child ends when stdin closes (the parent died
+    or is done); Ctrl-C is left to the parent, which ends the child itself.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 24)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    out = sys.stdout
+    bot_pid = args.bot_pid
+    commands: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    users: list[User] = []
+    async with BenchFake() as fake:
+
+        async def read_stdin() -> None:
+            try:
+                while line := (await reader.readline()).decode():
+                    if line[0] in "sf":
+                        apply_hook(fake, line)
+                    else:
+                        commands.put_nowait(json.loads(line))
+            finally:
+                commands.put_nowait(None)
+
+        def mark(name: str) -> None:
+            _emit(out, {"mark": name})
+
+        reading = asyncio.create_task(read_stdin())
+        main_task = asyncio.current_task()
+        # stdin closed while a phase runs: stop at once
+        reading.add_done_callback(lambda _t: main_task.cancel() if main_task else None)
+        _emit(out, {"ready": {"url": fake.url, "token": fake.token, "pid": os.getpid()}})
+        while (command := await commands.get()) is not None:
+            name = command.get("cmd")
+            try:
+                result: Any = None
+                if name == "users":
+                    users = [User(chat=chat, slug=slug) for chat, slug in command["users"]]
+                elif name == "onboard":
+                    seconds, failures = await onboard_all(Driver(fake, "ours"), users)
+                    result = {"seconds": seconds, "failures": failures}
+                elif name == "forget":
+                    fake.forget_history()
+                elif name == "closed":
+                    closed = await closed_loop(
+                        Driver(fake, command["mode"]),
+                        users,
+                        command["duration"],
+                        command["warmup"],
+                        bot_pid=bot_pid,
+                        mark=mark,
+                    )
+                    result = summarize_closed(closed)
+                elif name == "open":
+                    opened = await open_loop(
+                        Driver(fake, "ours"),
+                        users,
+                        command["rate"],
+                        command["duration"],
+                        command["drain"],
+                        bot_pid=bot_pid,
+                    )
+                    result = summarize_open(opened)
+                elif name == "quit":
+                    _emit(out, {"result": None})
+                    break
+                else:
+                    raise ValueError(f"unknown command {name!r}")
+            except Exception as exc:  # report it to the parent, which fails the run
+                _emit(out, {"error": f"{name}: {exc!r}"})
+            else:
+                _emit(out, {"result": result})
+        reading.cancel()
+
+
+class FakeProcess:
+    """The parent's handle on the fake's process: start it, command it, end it."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+        self.token = ""
+        self.pid = 0
+
+    async def start(self) -> None:
+        """Start ``this script --serve`` and wait for its ready line."""
+        argv = [sys.executable, str(_SCRIPT), "--serve"]
+        argv += ["--bot-pid", str(os.getpid())]
+        if self.args.no_uvloop:
+            argv.append("--no-uvloop")
+        self.proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=1 << 24,
+            start_new_session=False,
+        )
+        self.pid = self.proc.pid
+        ready = await asyncio.wait_for(self._read(), timeout=60)
+        info = ready.get("ready")
+        if not isinstance(info, dict):
+            raise RuntimeError(f"the fake's process did not start: {ready!r}")
+        self.url, self.token = str(info["url"]), str(info["token"])
+
+    async def _read(self) -> dict[str, Any]:
+        if self.proc is None or self.proc.stdout is None:
+            raise RuntimeError("the fake's process is not running")
+        line = await self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the fake's process ended (exit status {await self.proc.wait()})")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def notify(self, line: str) -> None:
+        """Send a hook line (no waiting: the pipe's buffer takes it)."""
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.write(line.encode())
+
+    async def request(
+        self, command: dict[str, Any], on_mark: Callable[[str], None] | None = None
+    ) -> Any:
+        """Send a command; return its result (marks along the way go to ``on_mark``)."""
+        self.notify(json.dumps(command) + "\n")
+        while True:
+            message = await self._read()
+            if "mark" in message:
+                if on_mark is not None:
+                    on_mark(str(message["mark"]))
+            elif "error" in message:
+                raise RuntimeError(f"the fake's process failed: {message['error']}")
+            else:
+                return message.get("result")
+
+    async def close(self) -> None:
+        """Ask the child to quit, then terminate and kill it (by its pid) if it does not."""
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()  # EOF: the child ends by itself
+            await asyncio.wait_for(proc.wait(), timeout=5)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), timeout=2)
+                except (TimeoutError, asyncio.CancelledError):
+                    proc.kill()
+
+    def kill_if_running(self) -> None:
+        """Last resort, outside any event loop: SIGKILL the child if it was never reaped."""
+        if self.proc is not None and self.proc.returncode is None and self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+async def bench_main(args: argparse.Namespace, run: Run, fake: FakeProcess, loop_name: str) -> int:
     """Every phase; returns the exit status."""
     figures: dict[str, Any] = {}
     facts = await run.create()
@@ -1074,108 +1321,145 @@ async def bench_main(args: argparse.Namespace, run: Run, loop_name: str) -> int:
         if not roadmaps:
             raise RuntimeError("no roadmap starts with a checklist of two or more items")
         setup_s = time.perf_counter() - t_setup
-        users = [
-            User(chat=FIRST_USER + i, roadmap=roadmaps[i % len(roadmaps)])
-            for i in range(args.users)
-        ]
-        async with BenchFake() as fake:
-            front = TelegramFrontEnd(Coach(db), fake.token, api_base_url=fake.url)
-            app = front.application
-            removed = remove_rate_limiter(app)
-            instrument(app, fake, ours_stats)
-            say(f"  database    {run.name} (migrated and synced in {setup_s:.1f} s)")
-            say(
-                f"  fake API    FakeTelegram at {fake.url}, in this process and event loop; "
-                "flood-limit bookkeeping off"
-            )
-            say(
-                f"  polling     getUpdates long polling, timeout {POLL_TIMEOUT} s, up to 100 "
-                f"updates per call; {MAX_CONCURRENT_UPDATES} updates processed at once"
-            )
-            say(
-                f"  rate limit  OFF for all phases ({removed} before initialize(); the front end "
-                f"ships with {OVERALL_PER_SECOND} msg/s overall): Telegram's own limits would "
-                "cap a single bot at 30 msg/s"
-            )
-            say(
-                f"  workload    {args.users} users in private chats on "
-                + ", ".join(r.slug for r in roadmaps)
-                + "; loop: tick item 1 → untick item 1 → /progress, no think time, each user "
-                "waits for the bot to finish an update before the next"
-            )
-            say(f"  pool        {args.pool_size}+{args.pool_size} database connections")
-            figures["setup"] = {
-                "database": run.name,
-                "seconds": round(setup_s, 2),
-                "users": args.users,
-                "roadmaps": [r.slug for r in roadmaps],
-                "pool_connections": 2 * args.pool_size,
-                "rate_limiter": f"off ({removed})",
-                "poll_timeout": POLL_TIMEOUT,
-                "max_concurrent_updates": MAX_CONCURRENT_UPDATES,
-            }
+        await fake.start()
+        users = [(FIRST_USER + i, roadmaps[i % len(roadmaps)].slug) for i in range(args.users)]
+        await fake.request({"cmd": "users", "users": users})
+        front = TelegramFrontEnd(Coach(db), fake.token, api_base_url=fake.url)
+        app = front.application
+        removed = remove_rate_limiter(app)
+        instrument(app, fake.notify, ours_stats)
+        say(f"  database    {run.name} (migrated and synced in {setup_s:.1f} s)")
+        say(
+            f"  fake API    FakeTelegram at {fake.url}, in a separate process (pid {fake.pid}) "
+            "with the simulated users and all timing; flood-limit bookkeeping off"
+        )
+        say(
+            f"  processes   bot under test (PTB + coach) pid {os.getpid()}; fake + users pid "
+            f"{fake.pid}; handler start/end sent over a pipe, stamped with CLOCK_MONOTONIC"
+        )
+        say(
+            f"  polling     getUpdates long polling, timeout {POLL_TIMEOUT} s, up to 100 "
+            f"updates per call; {MAX_CONCURRENT_UPDATES} updates processed at once"
+        )
+        say(
+            f"  rate limit  OFF for all phases ({removed} before initialize(); the front end "
+            f"ships with {OVERALL_PER_SECOND} msg/s overall): Telegram's own limits would "
+            "cap a single bot at 30 msg/s"
+        )
+        say(
+            f"  workload    {args.users} users in private chats on "
+            + ", ".join(r.slug for r in roadmaps)
+            + "; loop: tick item 1 → untick item 1 → /progress, no think time, each user "
+            "waits for the bot to finish an update before the next"
+        )
+        say(f"  pool        {args.pool_size}+{args.pool_size} database connections")
+        figures["setup"] = {
+            "database": run.name,
+            "seconds": round(setup_s, 2),
+            "users": args.users,
+            "roadmaps": [r.slug for r in roadmaps],
+            "pool_connections": 2 * args.pool_size,
+            "rate_limiter": f"off ({removed})",
+            "poll_timeout": POLL_TIMEOUT,
+            "max_concurrent_updates": MAX_CONCURRENT_UPDATES,
+            "fake_process": "separate (fake Bot API + simulated users + timing)",
+        }
 
-            ours = Driver(fake, "ours")
-            try:
-                await front.start(poll_timeout=POLL_TIMEOUT, poll_interval=0.0)
-                onboard_s, onboard_failures = await onboard_all(ours, users)
-                say(
-                    f"  onboarding  {args.users} users × (/start, name, pick) = "
-                    f"{3 * args.users} updates in {onboard_s:.1f} s; "
-                    f"{len(onboard_failures)} failed"
-                )
-                for failure in onboard_failures[:5]:
-                    say(f"      ! {failure}")
-                if onboard_failures:
-                    raise RuntimeError(f"{len(onboard_failures)} users could not be onboarded")
-                figures["setup"]["onboarding_seconds"] = round(onboard_s, 2)
-                say(f"  peak RSS    {peak_rss_mib()} MiB after set-up")
-                fake.forget_history()
+        profiler = cProfile.Profile() if args.profile else None
 
-                closed = await closed_loop(ours, users, args.duration, args.warmup, args.profile)
-                figures["ours_closed"] = report_closed(
-                    1, "Ours at saturation, closed loop", closed, args.users, ours_stats
-                )
-                ours_stats.reset()
-                fake.forget_history()
+        def on_mark(name: str) -> None:
+            if profiler is None:
+                return
+            if name == "window_start":
+                profiler.enable()
+            elif name == "window_end":
+                profiler.disable()
 
-                opened = await open_loop(ours, users, args.rate, args.open_duration, args.drain)
-                figures["ours_open"] = report_open(2, args, opened, ours_stats)
-                fake.forget_history()
-            finally:
-                await front.stop()
-
-            echo_app = echo_application(fake)
-            instrument(echo_app, fake, echo_stats)
-            try:
-                await start_polling(echo_app)
-                echo_closed = await closed_loop(
-                    Driver(fake, "echo"), users, args.duration, min(args.warmup, 1.0), None
-                )
-            finally:
-                await stop_polling(echo_app)
-            figures["echo_closed"] = report_closed(
-                3,
-                "Echo ceiling (bare PTB application), closed loop",
-                echo_closed,
-                args.users,
-                echo_stats,
+        try:
+            await front.start(poll_timeout=POLL_TIMEOUT, poll_interval=0.0)
+            onboarded = await fake.request({"cmd": "onboard"})
+            onboard_s, onboard_failures = onboarded["seconds"], onboarded["failures"]
+            say(
+                f"  onboarding  {args.users} users × (/start, name, pick) = "
+                f"{3 * args.users} updates in {onboard_s:.1f} s; "
+                f"{len(onboard_failures)} failed"
             )
+            for failure in onboard_failures[:5]:
+                say(f"      ! {failure}")
+            if onboard_failures:
+                raise RuntimeError(f"{len(onboard_failures)} users could not be onboarded")
+            figures["setup"]["onboarding_seconds"] = round(onboard_s, 2)
+            say(f"  peak RSS    {peak_rss_mib()} MiB after set-up (the bot's process)")
+            await fake.request({"cmd": "forget"})
+
+            closed = await fake.request(
+                {
+                    "cmd": "closed",
+                    "mode": "ours",
+                    "duration": args.duration,
+                    "warmup": args.warmup,
+                },
+                on_mark,
+            )
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+            figures["ours_closed"] = report_closed(
+                1, "Ours at saturation, closed loop", closed, args.users, ours_stats
+            )
+            ours_stats.reset()
+            await fake.request({"cmd": "forget"})
+
+            opened = await fake.request(
+                {
+                    "cmd": "open",
+                    "rate": args.rate,
+                    "duration": args.open_duration,
+                    "drain": args.drain,
+                }
+            )
+            figures["ours_open"] = report_open(2, args, opened, ours_stats)
+            await fake.request({"cmd": "forget"})
+        finally:
+            await front.stop()
+
+        echo_app = echo_application(fake.token, fake.url)
+        instrument(echo_app, fake.notify, echo_stats)
+        try:
+            await start_polling(echo_app)
+            echo_closed = await fake.request(
+                {
+                    "cmd": "closed",
+                    "mode": "echo",
+                    "duration": args.duration,
+                    "warmup": min(args.warmup, 1.0),
+                }
+            )
+        finally:
+            await stop_polling(echo_app)
+        figures["echo_closed"] = report_closed(
+            3,
+            "Echo ceiling (bare PTB application), closed loop",
+            echo_closed,
+            args.users,
+            echo_stats,
+        )
     finally:
+        await fake.close()
         await db.dispose()
 
     # -- verdict ----------------------------------------------------------------------------
-    ratio = closed.throughput / echo_closed.throughput if echo_closed.throughput else 0.0
+    ours_tp, echo_tp = closed["throughput"], echo_closed["throughput"]
+    ratio = ours_tp / echo_tp if echo_tp else 0.0
     p95 = figures["ours_open"]["latency_ms"]["p95"]
     say()
     say(
-        f"ours/echo at saturation   {ratio:.2f} ({closed.throughput:.0f} / "
-        f"{echo_closed.throughput:.0f} updates/s)  goal ≥ 0.50: "
-        + ("met" if ratio >= 0.5 else "NOT met")
+        f"ours/echo at saturation   {ratio:.2f} ({ours_tp:.0f} / "
+        f"{echo_tp:.0f} updates/s)  goal ≥ 0.50: " + ("met" if ratio >= 0.5 else "NOT met")
     )
     say(
         f"reply p95 at {args.rate:g}/s        {p95:.2f} ms  goal < 50 ms: "
-        + ("met" if p95 < 50 and not opened.unfinished else "NOT met")
+        + ("met" if p95 < 50 and not opened["unfinished"] else "NOT met")
     )
     if ratio > 1:
         say(
@@ -1187,11 +1471,11 @@ async def bench_main(args: argparse.Namespace, run: Run, loop_name: str) -> int:
     figures["ours_over_echo"] = round(ratio, 3)
     figures["goals"] = {
         "ratio_ge_0_5": ratio >= 0.5,
-        "open_p95_lt_50ms": p95 < 50 and not opened.unfinished,
+        "open_p95_lt_50ms": p95 < 50 and not opened["unfinished"],
     }
     failures: dict[str, int] = {}
-    for rec in (closed.recorder, opened.recorder, echo_closed.recorder):
-        for key, count in rec.failures.items():
+    for phase in (closed, opened, echo_closed):
+        for key, count in phase["failures"].items():
             failures[key] = failures.get(key, 0) + count
     errors = sum(failures.values())
     figures["errors"] = {"total": errors, **failures}
@@ -1225,14 +1509,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("sqlalchemy", "alembic", "httpx", "telegram"):
         logging.getLogger(name).setLevel(logging.WARNING)
     factory, loop_name = _loop_factory(not args.no_uvloop)
+    if args.serve:  # the child: the fake, the users and the clock
+        with asyncio.Runner(loop_factory=factory) as runner:
+            try:
+                runner.run(serve_main(args))
+            except asyncio.CancelledError:  # stdin closed mid-phase
+                pass
+        return 0
+    fake = FakeProcess(args)
     run = Run(admin_dsn=asyncpg_dsn(args.db), name=f"coach_bench_{secrets.token_hex(4)}")
     status = 2
 
     async def guarded() -> int:
         try:
-            return await bench_main(args, run, loop_name)
+            return await bench_main(args, run, fake, loop_name)
         finally:
-            await run.drop()
+            try:
+                await fake.close()
+            finally:
+                await run.drop()
 
     try:
         with asyncio.Runner(loop_factory=factory) as runner:
@@ -1244,6 +1539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"benchmark failed: {exc!r}")
         status = 2
     finally:
+        fake.kill_if_running()
         if run.created and not run.dropped:  # a second Ctrl-C or a failed drop: try once more
             try:
                 asyncio.run(run.drop())
