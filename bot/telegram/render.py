@@ -8,6 +8,7 @@ limit) and callback data is the core's payload, which already fits 64 bytes.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -47,42 +48,40 @@ def split_markup(text: str, limit: int = MAX_TEXT) -> list[str]:
     """
     if _fits(text, limit):
         return [text]
+
+    def cut_line(line: str) -> list[str]:
+        chunks = []
+        while not _fits(line, limit):
+            cut = _longest_fitting_prefix(line, limit)
+            chunks.append(line[:cut])
+            line = line[cut:]
+        return [*chunks, line]
+
+    def split_paragraph(paragraph: str) -> list[str]:
+        return _pack(paragraph.split("\n"), "\n", limit, cut_line)
+
+    return _pack(text.split("\n\n"), "\n\n", limit, split_paragraph)
+
+
+def _pack(
+    parts: list[str], sep: str, limit: int, oversize: Callable[[str], list[str]]
+) -> list[str]:
+    """Join ``parts`` with ``sep`` into as few pieces as fit; ``oversize`` splits a part that
+    alone is too long (its last chunk keeps packing with what follows)."""
     pieces: list[str] = []
     current = ""
-    for paragraph in text.split("\n\n"):
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+    for part in parts:
+        candidate = f"{current}{sep}{part}" if current else part
         if _fits(candidate, limit):
             current = candidate
             continue
         if current:
             pieces.append(current)
-            current = ""
-        if _fits(paragraph, limit):
-            current = paragraph
+        if _fits(part, limit):
+            current = part
         else:
-            pieces.extend(_split_lines(paragraph, limit))
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _split_lines(paragraph: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    current = ""
-    for line in paragraph.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if _fits(candidate, limit):
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-            current = ""
-        rest = line
-        while not _fits(rest, limit):
-            cut = _longest_fitting_prefix(rest, limit)
-            pieces.append(rest[:cut])
-            rest = rest[cut:]
-        current = rest
+            *done, current = oversize(part)
+            pieces.extend(done)
     if current:
         pieces.append(current)
     return pieces
