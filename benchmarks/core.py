@@ -59,7 +59,6 @@ import importlib.metadata  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
@@ -75,15 +74,24 @@ from typing import Any  # noqa: E402
 import asyncpg  # noqa: E402
 import sqlalchemy  # noqa: E402
 from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.benchkit import (  # noqa: E402
+    Run,
+    asyncpg_dsn,
+    cpu_model,
+    peak_rss_mib,
+    planned_tasks,
+    proc_seconds,
+    say,
+    summary_ms,
+)
 from core.conversation.engine import SORRY, Coach  # noqa: E402
 from core.conversation.payloads import encode  # noqa: E402
 from core.conversation.types import Inbound, Outbound  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
 from core.progress.parsing import example_answer  # noqa: E402
-from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo, load_catalog  # noqa: E402
+from core.roadmaps.catalog import Catalog, RoadmapInfo, load_catalog  # noqa: E402
 from core.roadmaps.loader import load_roadmaps  # noqa: E402
 from core.roadmaps.sync import sync_roadmaps  # noqa: E402
 
@@ -106,32 +114,6 @@ _STATEMENTS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 # ---------------------------------------------------------------------------------------- stats
 
 
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 when there are none)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-def summary_ms(values: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99/max/mean of latencies in seconds, as milliseconds rounded to 0.01."""
-    ordered = sorted(values)
-    mean = sum(ordered) / len(ordered) if ordered else 0.0
-    return {
-        "p50": round(percentile(ordered, 0.50) * 1000, 2),
-        "p95": round(percentile(ordered, 0.95) * 1000, 2),
-        "p99": round(percentile(ordered, 0.99) * 1000, 2),
-        "max": round((ordered[-1] if ordered else 0.0) * 1000, 2),
-        "mean": round(mean * 1000, 2),
-    }
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 @dataclass(frozen=True)
 class CpuSample:
     """CPU seconds used so far: by the whole machine, this process and each PostgreSQL process."""
@@ -140,11 +122,6 @@ class CpuSample:
     machine: float
     own: float
     postgres: dict[int, float]
-
-
-def _proc_seconds(stat_line: str, tick: int) -> float:
-    fields = stat_line.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
 
 
 def cpu_sample() -> CpuSample:
@@ -165,7 +142,7 @@ def cpu_sample() -> CpuSample:
             except OSError:
                 continue
             if "(postgres)" in line:
-                postgres[int(entry.name)] = _proc_seconds(line, tick)
+                postgres[int(entry.name)] = proc_seconds(line, tick)
     except (OSError, ValueError, IndexError):
         pass
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -272,19 +249,6 @@ class JourneyError(Exception):
 
 Step = tuple[str, Inbound]
 Journey = Generator[Step, list[Outbound], None]
-
-
-def planned_tasks(roadmap: RoadmapInfo) -> list[TaskInfo]:
-    """The tasks the coach asks, in order, for a musician who deals with each one in turn.
-
-    A stage is left as soon as its required tasks are all dealt with, so optional tasks after the
-    stage's last required task are never asked.
-    """
-    plan: list[TaskInfo] = []
-    for stage in roadmap.stages:
-        last_required = max((i for i, t in enumerate(stage.tasks) if not t.optional), default=-1)
-        plan.extend(stage.tasks[: last_required + 1])
-    return plan
 
 
 def _buttons(replies: list[Outbound]) -> list[str]:
@@ -726,26 +690,6 @@ async def floor(
 # ------------------------------------------------------------------------------------ set-up
 
 
-def cpu_model() -> str:
-    """The CPU model from /proc/cpuinfo, else what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def asyncpg_dsn(url: str, database: str | None = None) -> str:
-    """A plain ``postgresql://`` DSN for asyncpg (drops a ``+driver``), optionally re-targeted."""
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
@@ -781,47 +725,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.musicians < 1 or args.rate <= 0 or args.duration <= 0 or args.open_duration <= 0:
         parser.error("--musicians, --rate, --duration and --open-duration must be positive")
     return args
-
-
-def say(line: str = "") -> None:
-    """Print a line of the report at once."""
-    print(line, flush=True)
-
-
-@dataclass
-class Run:
-    """The throwaway database's life."""
-
-    admin_dsn: str
-    name: str
-    created: bool = False
-    dropped: bool = False
-
-    async def create(self) -> dict[str, str]:
-        """Create the database; return facts about the server."""
-        conn = await asyncpg.connect(self.admin_dsn)
-        try:
-            facts = {
-                "server_version": str(await conn.fetchval("SHOW server_version")),
-                "synchronous_commit": str(await conn.fetchval("SHOW synchronous_commit")),
-                "max_connections": str(await conn.fetchval("SHOW max_connections")),
-            }
-            await conn.execute(f'CREATE DATABASE "{self.name}"')
-            self.created = True
-        finally:
-            await conn.close()
-        return facts
-
-    async def drop(self) -> None:
-        """Drop the database, disconnecting whoever is still on it."""
-        if not self.created or self.dropped:
-            return
-        conn = await asyncpg.connect(self.admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            self.dropped = True
-        finally:
-            await conn.close()
 
 
 # --------------------------------------------------------------------------------------- main

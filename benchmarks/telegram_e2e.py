@@ -70,7 +70,6 @@ import importlib.metadata  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
@@ -85,7 +84,6 @@ from typing import Any, Literal, TextIO  # noqa: E402
 import asyncpg  # noqa: E402
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from telegram import Message, Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     Application,
@@ -96,12 +94,22 @@ from telegram.ext import (  # noqa: E402
     TypeHandler,
 )
 
+from benchmarks.benchkit import (  # noqa: E402
+    Run,
+    asyncpg_dsn,
+    cpu_model,
+    peak_rss_mib,
+    planned_tasks,
+    proc_seconds,
+    say,
+    summary_ms,
+)
 from bot.telegram.app import MAX_CONCURRENT_UPDATES, OVERALL_PER_SECOND, TelegramFrontEnd  # noqa: E402
 from core.conversation.engine import Coach  # noqa: E402
 from core.conversation.payloads import encode  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
-from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo, load_catalog  # noqa: E402
+from core.roadmaps.catalog import Catalog, RoadmapInfo, load_catalog  # noqa: E402
 from core.roadmaps.loader import load_roadmaps  # noqa: E402
 from core.roadmaps.sync import sync_roadmaps  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram, JSONDict, SentMessage  # noqa: E402
@@ -130,37 +138,6 @@ Mode = Literal["ours", "echo"]
 OTHER_CPU_WARNING = 0.15
 
 
-def say(line: str = "") -> None:
-    """Print a line of the report at once."""
-    print(line, flush=True)
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 when there are none)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-def summary_ms(values: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99/max/mean of latencies in seconds, as milliseconds rounded to 0.01."""
-    ordered = sorted(values)
-    mean = sum(ordered) / len(ordered) if ordered else 0.0
-    return {
-        "p50": round(percentile(ordered, 0.50) * 1000, 2),
-        "p95": round(percentile(ordered, 0.95) * 1000, 2),
-        "p99": round(percentile(ordered, 0.99) * 1000, 2),
-        "max": round((ordered[-1] if ordered else 0.0) * 1000, 2),
-        "mean": round(mean * 1000, 2),
-    }
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 @dataclass(frozen=True)
 class CpuSample:
     """CPU seconds used so far: by the whole machine, this process (the fake and the users), the
@@ -171,11 +148,6 @@ class CpuSample:
     own: float
     bot: float
     postgres: dict[int, float]
-
-
-def _proc_seconds(stat_line: str, tick: int) -> float:
-    fields = stat_line.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
 
 
 def cpu_sample(bot_pid: int) -> CpuSample:
@@ -197,9 +169,9 @@ def cpu_sample(bot_pid: int) -> CpuSample:
             except OSError:
                 continue
             if int(entry.name) == bot_pid:
-                bot = _proc_seconds(line, tick)
+                bot = proc_seconds(line, tick)
             elif "(postgres)" in line:
-                postgres[int(entry.name)] = _proc_seconds(line, tick)
+                postgres[int(entry.name)] = proc_seconds(line, tick)
     except (OSError, ValueError, IndexError):
         pass
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -232,72 +204,6 @@ def cpu_line(split: dict[str, float]) -> str:
     if split["other"] > OTHER_CPU_WARNING:
         line += "  <- other processes competed for the CPU: figures are disturbed"
     return line
-
-
-def cpu_model() -> str:
-    """The CPU model from /proc/cpuinfo, else what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def asyncpg_dsn(url: str, database: str | None = None) -> str:
-    """A plain ``postgresql://`` DSN for asyncpg (drops a ``+driver``), optionally re-targeted."""
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-@dataclass
-class Run:
-    """The throwaway database's life."""
-
-    admin_dsn: str
-    name: str
-    created: bool = False
-    dropped: bool = False
-
-    async def create(self) -> dict[str, str]:
-        """Create the database; return facts about the server."""
-        conn = await asyncpg.connect(self.admin_dsn)
-        try:
-            facts = {
-                "server_version": str(await conn.fetchval("SHOW server_version")),
-                "synchronous_commit": str(await conn.fetchval("SHOW synchronous_commit")),
-                "max_connections": str(await conn.fetchval("SHOW max_connections")),
-            }
-            await conn.execute(f'CREATE DATABASE "{self.name}"')
-            self.created = True
-        finally:
-            await conn.close()
-        return facts
-
-    async def drop(self) -> None:
-        """Drop the database, disconnecting whoever is still on it."""
-        if not self.created or self.dropped:
-            return
-        conn = await asyncpg.connect(self.admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            self.dropped = True
-        finally:
-            await conn.close()
-
-
-def planned_tasks(roadmap: RoadmapInfo) -> list[TaskInfo]:
-    """The tasks the coach asks, in order (optional tasks after a stage's last required one are
-    never asked)."""
-    plan: list[TaskInfo] = []
-    for stage in roadmap.stages:
-        last_required = max((i for i, t in enumerate(stage.tasks) if not t.optional), default=-1)
-        plan.extend(stage.tasks[: last_required + 1])
-    return plan
 
 
 # ------------------------------------------------------------------------------- the fake

@@ -1,0 +1,123 @@
+"""What the benchmark scripts share: percentiles, process figures, the throwaway database.
+
+Imported as ``benchmarks.benchkit``: each script puts the repository root first on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import resource
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from core.roadmaps.catalog import RoadmapInfo, TaskInfo
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (0 when there are none)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def summary_ms(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/max/mean of latencies in seconds, as milliseconds rounded to 0.01."""
+    ordered = sorted(values)
+    mean = sum(ordered) / len(ordered) if ordered else 0.0
+    return {
+        "p50": round(percentile(ordered, 0.50) * 1000, 2),
+        "p95": round(percentile(ordered, 0.95) * 1000, 2),
+        "p99": round(percentile(ordered, 0.99) * 1000, 2),
+        "max": round((ordered[-1] if ordered else 0.0) * 1000, 2),
+        "mean": round(mean * 1000, 2),
+    }
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def proc_seconds(stat_line: str, tick: int) -> float:
+    """utime + stime of a /proc/<pid>/stat line, in seconds."""
+    fields = stat_line.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+
+def cpu_model() -> str:
+    """The CPU model from /proc/cpuinfo, else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    """A plain ``postgresql://`` DSN for asyncpg (drops a ``+driver``), optionally re-targeted."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def say(line: str = "") -> None:
+    """Print a line of the report at once."""
+    print(line, flush=True)
+
+
+@dataclass
+class Run:
+    """The throwaway database's life."""
+
+    admin_dsn: str
+    name: str
+    created: bool = False
+    dropped: bool = False
+
+    async def create(self) -> dict[str, str]:
+        """Create the database; return facts about the server."""
+        conn = await asyncpg.connect(self.admin_dsn)
+        try:
+            facts = {
+                "server_version": str(await conn.fetchval("SHOW server_version")),
+                "synchronous_commit": str(await conn.fetchval("SHOW synchronous_commit")),
+                "max_connections": str(await conn.fetchval("SHOW max_connections")),
+            }
+            await conn.execute(f'CREATE DATABASE "{self.name}"')
+            self.created = True
+        finally:
+            await conn.close()
+        return facts
+
+    async def drop(self) -> None:
+        """Drop the database, disconnecting whoever is still on it."""
+        if not self.created or self.dropped:
+            return
+        conn = await asyncpg.connect(self.admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self.dropped = True
+        finally:
+            await conn.close()
+
+
+def planned_tasks(roadmap: RoadmapInfo) -> list[TaskInfo]:
+    """The tasks the coach asks, in order, for a musician who deals with each one in turn.
+
+    A stage is left as soon as its required tasks are all dealt with, so optional tasks after the
+    stage's last required task are never asked.
+    """
+    plan: list[TaskInfo] = []
+    for stage in roadmap.stages:
+        last_required = max((i for i, t in enumerate(stage.tasks) if not t.optional), default=-1)
+        plan.extend(stage.tasks[: last_required + 1])
+    return plan
