@@ -6,8 +6,13 @@ through ``handle()`` exactly as a front end does, with a real database underneat
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import os
+import signal
+import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -118,3 +123,35 @@ async def count(database: Database, model: Any, *where: Any) -> int:
         for clause in where:
             stmt = stmt.where(clause)
         return int((await session.execute(stmt)).scalar_one())
+
+
+async def start_coach_run(
+    database: Database, tmp_path: Path, *args: str, env: dict[str, str]
+) -> asyncio.subprocess.Process:
+    """``coach run --migrate ARGS`` as a real process, on its own copy of the test database.
+
+    SQLite tests get a fresh file (the fixture's file is open in this process); PostgreSQL
+    tests use the per-run database. ``env`` is added to this process's environment.
+    """
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}" if database.is_sqlite else database.url
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--db",
+        url,
+        "--migrate",
+        *args,
+        env={**base, "LOG_LEVEL": "INFO", **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def stop_coach_run(process: asyncio.subprocess.Process) -> str:
+    """SIGTERM the process we started, wait for it, and return its log (stderr)."""
+    process.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    return err.decode()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from coachkit import catalog_of, synced_coach, valid_answer
+from coachkit import catalog_of, start_coach_run, stop_coach_run, synced_coach, valid_answer
 from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select
 
@@ -264,35 +261,20 @@ async def test_two_hundred_musicians_at_once_within_telegram_limits(rig: Rig) ->
 
 async def test_coach_run_serves_telegram_until_sigterm(database: Database, tmp_path: Path) -> None:
     """The real entry point: `coach run` long-polls the (fake) Bot API and stops on SIGTERM."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}" if database.is_sqlite else database.url
     async with FakeTelegram() as fake:
-        env = {
-            **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE_URL": fake.url,
-            "LOG_LEVEL": "INFO",
-        }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            "--db",
-            url,
-            "--migrate",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        process = await start_coach_run(
+            database,
+            tmp_path,
+            env={"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.url},
         )
         try:
             fake.user_message(MAYA, "/start")
             await fake.wait_for(lambda: bool(fake.messages(MAYA)), timeout=60)
             assert "artist name" in fake.last(MAYA).plain_text
         finally:
-            process.send_signal(signal.SIGTERM)
-            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-        assert process.returncode == 0, err.decode()[-2000:]
-        assert fake.token not in err.decode(), "the token never appears in the logs"
+            log = await stop_coach_run(process)
+        assert process.returncode == 0, log[-2000:]
+        assert fake.token not in log, "the token never appears in the logs"
 
 
 async def test_network_errors_are_retried_with_backoff(rig: Rig) -> None:

@@ -10,9 +10,6 @@ import asyncio
 import io
 import json
 import logging
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +17,7 @@ from typing import Any, cast
 
 import aiohttp
 import pytest
-from coachkit import synced_coach
+from coachkit import start_coach_run, stop_coach_run, synced_coach
 from fakes.telegram_api import FakeTelegram
 
 from bot.telegram.app import TelegramFrontEnd
@@ -251,30 +248,19 @@ def test_longest_allowed_secret_is_accepted() -> None:
 
 async def test_coach_run_in_webhook_mode(database: Database, tmp_path: Path) -> None:
     """`coach run --telegram-webhook`: registers the webhook, serves POSTed updates, stops."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}" if database.is_sqlite else database.url
     secret = "a-long-enough-webhook-secret"
     async with FakeTelegram() as fake:
-        env = {
-            **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE_URL": fake.url,
-            "TELEGRAM_WEBHOOK_SECRET": secret,
-            "TELEGRAM_WEBHOOK_URL": "https://bot.example.test",
-            "TELEGRAM_WEBHOOK_PORT": "0",
-            "LOG_LEVEL": "INFO",
-        }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            "--db",
-            url,
-            "--migrate",
+        process = await start_coach_run(
+            database,
+            tmp_path,
             "--telegram-webhook",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            env={
+                "TELEGRAM_BOT_TOKEN": fake.token,
+                "TELEGRAM_API_BASE_URL": fake.url,
+                "TELEGRAM_WEBHOOK_SECRET": secret,
+                "TELEGRAM_WEBHOOK_URL": "https://bot.example.test",
+                "TELEGRAM_WEBHOOK_PORT": "0",
+            },
         )
         assert process.stderr is not None
         try:
@@ -294,8 +280,7 @@ async def test_coach_run_in_webhook_mode(database: Database, tmp_path: Path) -> 
             assert "artist name" in fake.last(4242).plain_text
             assert fake.calls_of("setWebhook")
         finally:
-            process.send_signal(signal.SIGTERM)
-            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-        assert process.returncode == 0, err.decode()[-2000:]
-        assert secret not in err.decode()
-        assert fake.token not in err.decode()
+            log = await stop_coach_run(process)
+        assert process.returncode == 0, log[-2000:]
+        assert secret not in log
+        assert fake.token not in log
