@@ -16,8 +16,10 @@ from sqlalchemy import select
 from bot.telegram.app import TelegramFrontEnd
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
+from core.conversation.types import Button, Outbound
 from core.db.engine import Database
 from core.db.models import Identity, Reminder, User, UserTaskProgress
+from core.notify import DeliveryStatus
 from core.roadmaps.catalog import Catalog
 
 MAYA = 1001
@@ -217,6 +219,34 @@ async def test_a_403_on_send_marks_the_user_unreachable_and_pauses_reminders(rig
         reminder = (await session.scalars(select(Reminder))).one()
     assert user.unreachable
     assert reminder.paused
+
+
+async def test_notify_sends_a_notice_and_reports_a_block(rig: Rig) -> None:
+    """The Notifier side: a notice arrives as a new message with its buttons; a 403 is
+    reported as ``blocked`` (and marks the person unreachable), a 400 as ``failed``."""
+    await rig.say("/start")
+    nudge = Outbound(
+        text="Time for *one* step <today>",
+        buttons=((Button(label="Done", payload="v1:c:today"),),),
+        edit=True,  # a notice never edits, whatever the reply says
+    )
+    result = await rig.front.notify(str(MAYA), [Outbound(text="Hey!"), nudge])
+    assert result.status is DeliveryStatus.SENT
+    last = rig.fake.last(MAYA)
+    assert last.plain_text == "Hey!\n\nTime for one step <today>"
+    assert [label for label, _ in last.buttons()] == ["Done"]
+
+    rig.fake.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
+    failed = await rig.front.notify(str(MAYA), [Outbound(text="again")])
+    assert failed.status is DeliveryStatus.FAILED
+    assert "chat not found" in failed.detail.casefold()
+
+    rig.fake.block(MAYA)
+    blocked = await rig.front.notify(str(MAYA), [Outbound(text="still there?")])
+    assert blocked.status is DeliveryStatus.BLOCKED
+    async with rig.database.transaction() as session:
+        user = (await session.scalars(select(User))).one()
+    assert user.unreachable
 
 
 async def test_burst_of_429s_is_retried_and_nothing_is_lost(rig: Rig) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -33,6 +33,7 @@ from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
 from core.conversation.markup import to_plain
 from core.conversation.types import Inbound, Outbound
+from core.notify import SENT, DeliveryResult, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,13 @@ def merge_replies(replies: list[Outbound]) -> list[Outbound]:
 
 
 class TelegramFrontEnd:
-    """Holds the coach and the PTB application; translates in both directions."""
+    """Holds the coach and the PTB application; translates in both directions.
+
+    It is also the Telegram :class:`~core.notify.Notifier`: reminder nudges and broadcasts go
+    through :meth:`notify`, so they share the replies' rate limits and retries.
+    """
+
+    platform = "telegram"
 
     def __init__(
         self,
@@ -206,11 +213,32 @@ class TelegramFrontEnd:
         shown = [r for r in replies if not (r.toast and update.callback_query is not None)]
         try:
             for reply in merge_replies(shown):
-                await self._with_retries(partial(self._send, update, chat_id, reply))
+                await self._with_retries(
+                    partial(self._send, update.callback_query, chat_id, reply)
+                )
         except Forbidden:
             self.failures["forbidden"] += 1
             logger.info("telegram user %s blocked the bot", inbound.user_id)
             await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
+
+    async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+        """Send a notice (a nudge, a broadcast) as new messages to a chat.
+
+        A 403 means the person blocked the bot: it is counted, the identity is marked
+        unreachable (which pauses their reminders) and ``blocked`` is returned. A refusal (400)
+        or a network failure that outlived the retries is ``failed``; nothing raises.
+        """
+        try:
+            for reply in merge_replies([r.model_copy(update={"edit": False}) for r in replies]):
+                await self._with_retries(partial(self._send, None, int(chat_id), reply))
+        except Forbidden as exc:
+            self.failures["forbidden"] += 1
+            logger.info("telegram chat %s blocked the bot", chat_id)
+            await set_reachable(self.coach.db, "telegram", chat_id, reachable=False)
+            return DeliveryResult(DeliveryStatus.BLOCKED, exc.message[:200])
+        except (BadRequest, NetworkError, ValueError) as exc:
+            return DeliveryResult(DeliveryStatus.FAILED, str(exc)[:200])
+        return SENT
 
     async def _answer(self, update: Update, toast: Outbound | None) -> None:
         query = update.callback_query
@@ -243,10 +271,9 @@ class TelegramFrontEnd:
                 logger.warning("telegram send failed (%s); retrying", exc)
                 await asyncio.sleep(0.5 * 2**n)
 
-    async def _send(self, update: Update, chat_id: int, reply: Outbound) -> None:
+    async def _send(self, query: CallbackQuery | None, chat_id: int, reply: Outbound) -> None:
         bot = self.application.bot
         markup = keyboard(reply.buttons)
-        query = update.callback_query
         if reply.edit and query is not None and isinstance(query.message, Message):
             try:
                 await query.message.edit_text(

@@ -28,6 +28,10 @@ class Inbound(_Frozen):
     ``update_id`` is the platform's unique id of the update (Telegram ``update_id``, Discord
     interaction id); when set, a replay of the same update is ignored. ``message_id`` is the
     message a pressed button sat on, so the reply can edit it in place.
+
+    ``server_id`` is the community the chat belongs to (a Discord guild id); bands are bound to
+    it. ``manages_server`` is the platform's word that the sender may administer that server
+    (Discord's Manage Server permission in the guild); the core decides what that allows.
     """
 
     platform: Platform
@@ -41,6 +45,8 @@ class Inbound(_Frozen):
     update_id: str | None = None
     display_name: str | None = None
     locale: str | None = None
+    server_id: str | None = Field(default=None, max_length=64)
+    manages_server: bool = False
 
 
 class Button(_Frozen):
