@@ -26,6 +26,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.render import MAX_CAPTION, keyboard, split_markup, to_html
 from bot.telegram.translate import to_inbound
 from core.accounts import set_reachable
@@ -136,6 +137,10 @@ class TelegramFrontEnd:
             .token(token)
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
+            # aiohttp instead of PTB's default httpx: a fraction of the CPU per request (see
+            # bot/telegram/http.py); the pool covers every update in flight plus headroom.
+            .request(AiohttpRequest(connection_pool_size=2 * MAX_CONCURRENT_UPDATES))
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
             .rate_limiter(
                 # Buckets of one message refilled evenly: a bucket of 30 per second would let
                 # up to ~60 through in some 1-second window (a full bucket plus its refill).
@@ -213,9 +218,7 @@ class TelegramFrontEnd:
         shown = [r for r in replies if not (r.toast and update.callback_query is not None)]
         try:
             for reply in merge_replies(shown):
-                await self._with_retries(
-                    partial(self._send, update.callback_query, chat_id, reply)
-                )
+                await self._with_retries(partial(self._send, update.callback_query, chat_id, reply))
         except Forbidden:
             self.failures["forbidden"] += 1
             logger.info("telegram user %s blocked the bot", inbound.user_id)

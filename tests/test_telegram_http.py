@@ -1,0 +1,175 @@
+"""The aiohttp transport under PTB: what goes on the wire, and how failures come back.
+
+A small aiohttp server on 127.0.0.1 plays the network: it echoes what it received, sleeps past
+the read timeout, or drops the connection mid-request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from telegram import InputFile
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.telegram.http import AiohttpRequest
+
+
+async def _echo(request: web.Request) -> web.Response:
+    if request.content_type.startswith("multipart/"):
+        parts: dict[str, object] = {}
+        reader = await request.multipart()
+        async for part in reader:
+            body = await part.read()  # type: ignore[union-attr]
+            parts[part.name or ""] = {  # type: ignore[union-attr]
+                "filename": part.filename,  # type: ignore[union-attr]
+                "size": len(body),
+                "text": body.decode(errors="replace") if len(body) < 100 else None,
+            }
+        return web.json_response({"ok": True, "result": {"multipart": parts}})
+    form = await request.post()
+    return web.json_response(
+        {
+            "ok": True,
+            "result": {"form": dict(form), "agent": request.headers.get("User-Agent", "")},
+        }
+    )
+
+
+async def _slow(request: web.Request) -> web.Response:
+    await asyncio.sleep(2)
+    return web.json_response({"ok": True, "result": True})
+
+
+async def _drop(request: web.Request) -> web.Response:
+    transport = request.transport
+    assert transport is not None
+    transport.abort()  # the connection dies before any answer
+    await asyncio.sleep(1)
+    return web.json_response({"ok": True, "result": True})
+
+
+async def _refuse(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}, status=400
+    )
+
+
+async def _flood(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 3",
+            "parameters": {"retry_after": 3},
+        },
+        status=429,
+    )
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_post("/echo", _echo)
+    app.router.add_post("/slow", _slow)
+    app.router.add_post("/drop", _drop)
+    app.router.add_post("/refuse", _refuse)
+    app.router.add_post("/flood", _flood)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def request_() -> AsyncIterator[AiohttpRequest]:
+    transport = AiohttpRequest(read_timeout=0.5, connect_timeout=0.5, pool_timeout=0.5)
+    await transport.initialize()
+    try:
+        yield transport
+    finally:
+        await transport.shutdown()
+
+
+def _data(**values: object) -> RequestData:
+    return RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
+
+
+async def test_parameters_go_out_form_encoded_as_ptb_sends_them(
+    server: str, request_: AiohttpRequest
+) -> None:
+    body = await request_.post(
+        f"{server}/echo", _data(chat_id=42, text="héllo <b>", reply_markup={"a": [1]})
+    )
+    assert isinstance(body, dict)
+    assert body["form"] == {"chat_id": "42", "text": "héllo <b>", "reply_markup": '{"a": [1]}'}
+    assert "python-telegram-bot" in str(body["agent"])
+
+
+async def test_files_go_out_as_multipart(server: str, request_: AiohttpRequest) -> None:
+    picture = InputFile(b"\x89PNG" + bytes(500), filename="chart.png", attach=False)
+    data = RequestData(
+        [
+            RequestParameter.from_input("chat_id", 7),
+            RequestParameter.from_input("photo", picture),
+        ]
+    )
+    body = await request_.post(f"{server}/echo", data)
+    assert isinstance(body, dict)
+    parts = body["multipart"]
+    assert parts["chat_id"]["text"] == "7"
+    assert parts["photo"] == {"filename": "chart.png", "size": 504, "text": None}
+
+
+async def test_a_slow_answer_is_a_timeout(server: str, request_: AiohttpRequest) -> None:
+    with pytest.raises(TimedOut):
+        await request_.post(f"{server}/slow", _data(chat_id=1))
+
+
+async def test_a_dropped_connection_is_a_network_error(
+    server: str, request_: AiohttpRequest
+) -> None:
+    with pytest.raises(NetworkError) as caught:
+        await request_.post(f"{server}/drop", _data(chat_id=1))
+    assert not isinstance(caught.value, TimedOut)
+
+
+async def test_nobody_listening_is_a_network_error(request_: AiohttpRequest) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago and has no listener
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(NetworkError):
+        await request_.post(f"http://127.0.0.1:{port}/x", _data(chat_id=1))
+
+
+async def test_telegram_refusals_become_ptb_errors(server: str, request_: AiohttpRequest) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await request_.post(f"{server}/refuse", _data(chat_id=1))
+    with pytest.raises(RetryAfter) as flood:
+        await request_.post(f"{server}/flood", _data(chat_id=1))
+    assert flood.value.retry_after.total_seconds() == 3  # type: ignore[union-attr]
+
+
+async def test_initialize_and_shutdown_are_idempotent(server: str) -> None:
+    """PTB initialises the same transport from the bot and the updater; both must be harmless,
+    and a request after shutdown is refused instead of hanging."""
+    transport = AiohttpRequest()
+    await transport.initialize()
+    await transport.initialize()
+    body = await transport.post(f"{server}/echo", _data(chat_id=5))
+    assert isinstance(body, dict)
+    assert body["form"] == {"chat_id": "5"}
+    await transport.shutdown()
+    await transport.shutdown()
+    with pytest.raises(NetworkError, match="not initialized"):
+        await transport.post(f"{server}/echo", _data(chat_id=1))
