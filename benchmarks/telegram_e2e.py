@@ -105,6 +105,7 @@ from benchmarks.benchkit import (  # noqa: E402
     summary_ms,
 )
 from bot.telegram.app import MAX_CONCURRENT_UPDATES, OVERALL_PER_SECOND, TelegramFrontEnd  # noqa: E402
+from bot.telegram.http import AiohttpRequest  # noqa: E402
 from core.conversation.engine import Coach  # noqa: E402
 from core.conversation.payloads import encode  # noqa: E402
 from core.db.engine import Database  # noqa: E402
@@ -363,12 +364,15 @@ async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def echo_application(token: str, url: str) -> AnyApplication:
-    """A bare application built like the front end's, minus the rate limiter."""
+    """A bare application built like the front end's (same aiohttp transport), minus the rate
+    limiter."""
     app: AnyApplication = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{url}/bot")
         .base_file_url(f"{url}/file/bot")
+        .request(AiohttpRequest(connection_pool_size=2 * MAX_CONCURRENT_UPDATES))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .build()
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Chat, Message, Update, User
 
 from bot.telegram.app import merge_replies
-from bot.telegram.render import MAX_TEXT, keyboard, split_markup, to_html
+from bot.telegram.render import MAX_TEXT, html_pieces, keyboard, split_markup, to_html
 from bot.telegram.translate import to_inbound
 from core.conversation.markup import bold, esc
 from core.conversation.types import Button, Outbound
@@ -28,6 +28,22 @@ def test_one_giant_line_is_still_cut_to_fit() -> None:
     pieces = split_markup("<" * 10_000)
     assert all(len(to_html(p)) <= MAX_TEXT for p in pieces)
     assert "".join(pieces) == "<" * 10_000
+
+
+def test_html_pieces_render_once_or_split() -> None:
+    assert html_pieces("*Hi* <you>") == ["<b>Hi</b> &lt;you&gt;"]
+    text = "\n\n".join(f"*P{i}* " + "a < b " * 80 for i in range(30))
+    pieces = html_pieces(text)
+    assert len(pieces) > 1
+    assert all(len(p) <= MAX_TEXT for p in pieces)
+    assert pieces == [to_html(p) for p in split_markup(text)]
+
+
+def test_same_buttons_reuse_one_keyboard() -> None:
+    rows = ((Button(label="Done", payload="v1:c:today"),),)
+    again = ((Button(label="Done", payload="v1:c:today"),),)
+    assert keyboard(rows) is keyboard(again)
+    assert keyboard(rows) is not keyboard(((Button(label="Later", payload="v1:c:today"),),))
 
 
 def test_keyboard_rows_respect_eight_buttons() -> None:

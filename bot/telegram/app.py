@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.render import MAX_CAPTION, keyboard, split_markup, to_html
+from bot.telegram.render import MAX_CAPTION, html_pieces, keyboard, to_html
 from bot.telegram.translate import to_inbound
 from core.accounts import set_reachable
 from core.conversation.commands import COMMANDS
@@ -294,11 +294,11 @@ class TelegramFrontEnd:
                 )
                 return
             await bot.send_photo(chat_id, reply.image)
-        pieces = split_markup(reply.text)
+        pieces = html_pieces(reply.text)
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             await bot.send_message(
-                chat_id, to_html(piece), parse_mode="HTML", reply_markup=markup if last else None
+                chat_id, piece, parse_mode="HTML", reply_markup=markup if last else None
             )
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,6 +7,7 @@ limit) and callback data is the core's payload, which already fits 64 bytes.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 
@@ -34,6 +35,17 @@ def to_html(text: str) -> str:
             chunk = f"<b>{chunk}</b>"
         out.append(chunk)
     return "".join(out)
+
+
+def html_pieces(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """The HTML of each message ``text`` is sent as: one piece unless it is over ``limit``.
+
+    The common case renders once; only an oversized text goes through :func:`split_markup`.
+    """
+    rendered = to_html(text)
+    if len(rendered) <= limit:
+        return [rendered]
+    return [to_html(piece) for piece in split_markup(text, limit)]
 
 
 def _fits(text: str, limit: int) -> bool:
@@ -98,8 +110,13 @@ def _longest_fitting_prefix(text: str, limit: int) -> int:
     return low
 
 
+@functools.lru_cache(maxsize=4096)
 def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    """The core's button rows as an inline keyboard (``None`` when there are none)."""
+    """The core's button rows as an inline keyboard (``None`` when there are none).
+
+    Memoised: the same cards (a checklist in a given state, the roadmap picker) are drawn over
+    and over, and PTB's objects are immutable once built, so one instance serves every send.
+    """
     if not rows:
         return None
     out: list[list[InlineKeyboardButton]] = []

@@ -9,11 +9,14 @@ Telegram, Markdown for Discord, plain or ANSI for the terminal).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _SPECIAL = "*_`\\"
 
 
+_MARKERS = re.compile(r"[*_`\\]")
+_TOKEN = re.compile(r"\\[*_`\\]|[*_`]")
 _ESCAPES = str.maketrans({ch: "\\" + ch for ch in _SPECIAL})
 
 
@@ -43,36 +46,41 @@ class Span:
 
 
 def parse(text: str) -> list[Span]:
-    """Split markup into styled spans. Unbalanced markers are closed at the end of the text."""
+    """Split markup into styled spans. Unbalanced markers are closed at the end of the text.
+
+    A regex finds the markers and escapes; the text between them is sliced, not walked one
+    character at a time (this runs for every message a front end renders).
+    """
+    if not _MARKERS.search(text):
+        return [Span(text)] if text else []
     spans: list[Span] = []
     buf: list[str] = []
     is_bold = is_italic = is_code = False
-
-    def flush() -> None:
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() > pos:
+            buf.append(text[pos : match.start()])
+        pos = match.end()
+        marker = match.group()
+        if len(marker) == 2:  # an escaped special character stands for itself
+            buf.append(marker[1])
+            continue
+        if marker != "`" and is_code:  # inside code, * and _ are just characters
+            buf.append(marker)
+            continue
         if buf:
             spans.append(Span("".join(buf), is_bold, is_italic, is_code))
             buf.clear()
-
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _SPECIAL:
-            buf.append(text[i + 1])
-            i += 2
-            continue
-        if ch == "`":
-            flush()
+        if marker == "`":
             is_code = not is_code
-        elif ch == "*" and not is_code:
-            flush()
+        elif marker == "*":
             is_bold = not is_bold
-        elif ch == "_" and not is_code:
-            flush()
-            is_italic = not is_italic
         else:
-            buf.append(ch)
-        i += 1
-    flush()
+            is_italic = not is_italic
+    if pos < len(text):
+        buf.append(text[pos:])
+    if buf:
+        spans.append(Span("".join(buf), is_bold, is_italic, is_code))
     return spans
 
 
