@@ -9,7 +9,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -224,6 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed (Linux, macOS), else asyncio's own.
+
+    The front ends spend much of their CPU in the event loop itself (socket reads and writes,
+    callbacks); uvloop does that work in C. ``EVENT_LOOP=asyncio`` turns it off.
+    """
+    if choice != "uvloop":
+        return None
+    try:
+        import uvloop  # noqa: PLC0415 - optional: absent on Windows
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coach`` console script."""
     args = build_parser().parse_args(argv)
@@ -233,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.is_async:
-            return int(asyncio.run(args.func(args)))
+            with asyncio.Runner(loop_factory=event_loop_factory(settings.event_loop)) as runner:
+                return int(runner.run(args.func(args)))
         return int(args.func(args))
     except CoachError as exc:
         problems = getattr(exc, "problems", None)

@@ -7,6 +7,7 @@ read at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     roadmaps_dir: Path | None = None
     log_level: str = "INFO"
     sql_echo: bool = False
+    #: ``uvloop`` (when installed) or ``asyncio``: the event loop of the ``coach`` command.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import event_loop_factory
 from core.db.engine import Database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,3 +138,10 @@ async def test_run_without_a_token_says_what_to_set() -> None:
     result = await _coach("run")  # _coach leaves TELEGRAM_* out of the environment
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_event_loop_is_uvloop_unless_asked_otherwise() -> None:
+    import uvloop  # noqa: PLC0415 - installed with the project on Linux
+
+    assert event_loop_factory("uvloop") is uvloop.new_event_loop
+    assert event_loop_factory("asyncio") is None
