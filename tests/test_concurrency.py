@@ -137,3 +137,26 @@ async def test_double_confirmation_keeps_the_next_question(database: Database) -
     if following is not None:
         assert state.task_id == following.id, "the next question is still open"
         assert state.awaiting in {"answer", "checklist"}
+
+
+async def test_a_tick_is_three_round_trips_inside_its_transaction(database: Database) -> None:
+    """The hot path's statement budget on PostgreSQL: lock and read the musician (with the
+    replay check), read the stage's progress, then write the progress row and the state in
+    ONE statement. A regression to separate writes fails here before it shows in a benchmark."""
+    _, maya = await _setup(database)
+    statements: list[str] = []
+    database.statement_hook = statements.append
+    try:
+        first_item = next(b for b in maya.buttons if b.payload.startswith("v1:tk:"))
+        await maya.press_payload(first_item.payload, update_id="tick-1")
+    finally:
+        database.statement_hook = None
+    assert "☑" in maya.text or "✅" in maya.text, maya.text
+    kinds = [" ".join(sql.split())[:40] for sql in statements]
+    assert len(statements) == 3, kinds
+    assert statements[2].lstrip().startswith("WITH progress_write"), kinds
+    async with database.transaction() as session:
+        row = (await session.scalars(select(UserTaskProgress))).one()
+        state = (await session.scalars(select(ConversationState))).one()
+    assert row.status == "in_progress"
+    assert state.undo is not None, "the undo record was written by the same statement"

@@ -174,6 +174,42 @@ _UPDATE_USER = update(users).where(users.c.id == bindparam("uid"))
 _INSERT_EVENT = insert(events)
 _INSERT_SAMPLE = insert(samples)
 _DELETE_SAMPLE = delete(samples).where(samples.c.id == bindparam("sample_id"))
+
+
+def _bound(table: Table, prefix: str, *names: str) -> dict[str, Any]:
+    """``column=bindparam(prefix + column)`` for a statement that writes two tables at once
+    (their parameters must not share names)."""
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+_PROGRESS_VALUES = ("status", "task_data", "completed_by", "completed_at", "updated_at")
+_STATE_VALUES = _bound(states, "s_", "awaiting", "task_id", "data", "undo", "updated_at")
+# PostgreSQL: a progress write and the conversation-state write in one statement, the progress
+# write as a data-modifying CTE (a tick or an answer is exactly these two writes).
+_UPDATE_PROGRESS_AND_STATE = (
+    update(states)
+    .where(states.c.profile_id == bindparam("s_profile_id"))
+    .values(**_STATE_VALUES)
+    .add_cte(
+        update(progress)
+        .where(progress.c.id == bindparam("p_id"))
+        .values(**_bound(progress, "p_", *_PROGRESS_VALUES))
+        .returning(progress.c.id)
+        .cte("progress_write")
+    )
+)
+_INSERT_PROGRESS_AND_STATE = (
+    update(states)
+    .where(states.c.profile_id == bindparam("s_profile_id"))
+    .values(**_STATE_VALUES)
+    .add_cte(
+        insert(progress)
+        .values(**_bound(progress, "p_", "id", "profile_id", "task_id", *_PROGRESS_VALUES))
+        .returning(progress.c.id)
+        .cte("progress_write")
+    )
+)
+
 _SAMPLES = (
     select(samples.c.metric, samples.c.value, samples.c.recorded_at)
     .where(samples.c.profile_id == bindparam("profile_id"))
@@ -375,6 +411,33 @@ async def save_progress(
             "updated_at": now,
         },
     )
+    row.stored = True
+
+
+async def save_progress_and_state(
+    ex: Executor, record: TurnRecord, row: ProgressRecord, now: datetime
+) -> None:
+    """PostgreSQL: write one progress row and the conversation state in one round trip."""
+    params: dict[str, Any] = {
+        "s_profile_id": record.profile_id,
+        "s_awaiting": record.awaiting,
+        "s_task_id": record.state_task_id,
+        "s_data": record.state_data,
+        "s_undo": record.undo,
+        "s_updated_at": now,
+        "p_id": row.id,
+        "p_status": row.status,
+        "p_task_data": row.task_data,
+        "p_completed_by": row.completed_by,
+        "p_completed_at": row.completed_at,
+        "p_updated_at": now,
+    }
+    if row.stored:
+        await ex.run(_UPDATE_PROGRESS_AND_STATE, params)
+        return
+    params["p_profile_id"] = record.profile_id
+    params["p_task_id"] = row.task_id
+    await ex.run(_INSERT_PROGRESS_AND_STATE, params)
     row.stored = True
 
 
