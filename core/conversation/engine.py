@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from core.admin.access import Access
+from core.admin.desk import AdminDesk
+from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
 from core.conversation import answers, cards, checklist, history, onboarding, store, views
 from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
@@ -69,10 +73,22 @@ class Coach:
         *,
         catalog: CatalogCache | None = None,
         clock: Callable[[], datetime] = utcnow,
+        admins: Iterable[str] = (),
+        rate_limit: RateLimit | None = None,
+        roadmaps_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog or CatalogCache()
         self.clock = clock
+        #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
+        self.access = Access(db, admins)
+        #: ``/admin``, ``/export``, ``/forget``, ``/broadcasts`` and their buttons.
+        self.desk = AdminDesk(
+            db, access=self.access, catalog=self.catalog, clock=clock, roadmaps_dir=roadmaps_dir
+        )
+        #: Per-person inbound limit (None: unlimited — library use, tests, benchmarks; the
+        #: ``coach`` processes set it from COACH_RATE_LIMIT, default 20 events per 10 s).
+        self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one event in one transaction and return the replies to show.
@@ -80,6 +96,18 @@ class Coach:
         Never raises for bad input: a failure is logged and answered with a short apology, and
         the transaction is rolled back so nothing half-done is stored.
         """
+        if self.limiter is not None:
+            verdict = self.limiter.check(f"{inbound.platform}:{inbound.user_id}")
+            if verdict is Verdict.DROP:
+                return []
+            if verdict is Verdict.WARN:
+                return [Outbound(text=SLOW_DOWN, toast=inbound.kind == "button")]
+        if self.desk.claims(inbound):
+            try:
+                return await self.desk.handle(inbound)
+            except Exception:
+                logger.exception("error while handling an admin/privacy %s", inbound.kind)
+                return [Outbound(text=SORRY)]
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 catalog = await self.catalog.current(self.db)
