@@ -54,6 +54,15 @@ SORRY = (
 STALE = "That button is from an older version of me. /today shows your next step."
 
 
+#: Column sizes of ``users.display_name`` and ``users.locale``.
+DISPLAY_NAME_MAX = 120
+LOCALE_MAX = 16
+
+
+def _cap(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text else None
+
+
 def _retryable(exc: Exception) -> bool:
     """A conflict that a second attempt resolves: a unique race, a serialisation failure, a
     deadlock — whether SQLAlchemy (SQLite) or asyncpg (the PostgreSQL hot path) raised it."""
@@ -136,8 +145,9 @@ class Coach:
                 ex,
                 platform=inbound.platform,
                 external_id=inbound.user_id,
-                display_name=inbound.display_name,
-                locale=inbound.locale,
+                # cut to the columns: a platform may send longer names than we store
+                display_name=_cap(inbound.display_name, DISPLAY_NAME_MAX),
+                locale=_cap(inbound.locale, LOCALE_MAX),
                 now=now,
             )
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)
