@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import re
@@ -15,11 +16,15 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from bot.console.chat import ConsoleChat, is_interactive
+from core.admin.access import parse_admins
+from core.admin.broadcast import BroadcastSender
+from core.admin.ratelimit import RateLimit
 from core.conversation.engine import Coach
 from core.db.engine import Database
 from core.db.migrate import upgrade_async
-from core.errors import CoachError
+from core.errors import CoachError, ConfigurationError
 from core.logging import configure_logging
+from core.notify import by_platform
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 from core.settings import Settings, load_settings
@@ -31,6 +36,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         database_url=getattr(args, "db", None), roadmaps_dir=getattr(args, "dir", None)
     )
+
+
+def make_coach(db: Database, settings: Settings) -> Coach:
+    """The coach with this process's admin list, rate limit and roadmap folder."""
+    try:
+        admins = parse_admins(settings.coach_admins)
+        limit = RateLimit.parse(settings.coach_rate_limit)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return Coach(db, admins=admins, rate_limit=limit, roadmaps_dir=settings.roadmaps_dir)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -60,7 +75,11 @@ async def _chat(args: argparse.Namespace) -> int:
     try:
         pictures = Path(user_data_dir("stardom-coach", appauthor=False)) / "pictures"
         chat = ConsoleChat(
-            Coach(db), args.user, sys.stdout, color=is_interactive(), picture_dir=pictures
+            make_coach(db, settings),
+            args.user,
+            sys.stdout,
+            color=is_interactive(),
+            picture_dir=pictures,
         )
         if sys.stdin.isatty():
             await chat.run_interactive()
@@ -125,7 +144,9 @@ async def _run(args: argparse.Namespace) -> int:
         return 2
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
     front = TelegramFrontEnd(
-        Coach(db), token.get_secret_value(), api_base_url=settings.telegram_api_base_url
+        make_coach(db, settings),
+        token.get_secret_value(),
+        api_base_url=settings.telegram_api_base_url,
     )
     webhook = (
         TelegramWebhook(
@@ -143,6 +164,7 @@ async def _run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    sender: asyncio.Task[None] | None = None
     try:
         if webhook is not None:
             await webhook.start()
@@ -150,8 +172,14 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             await front.start()
             logger.info("telegram: polling for updates")
+        # broadcasts: sent in the background, resumed after a restart (core/admin/broadcast.py)
+        sender = asyncio.create_task(BroadcastSender(db, by_platform(front)).run())
         await stop.wait()
     finally:
+        if sender is not None:  # lets the message in flight finish and hands the rest back
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
         if webhook is not None:
             await webhook.stop()
         else:

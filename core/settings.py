@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, quote_plus
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 def default_database_url() -> str:
@@ -38,11 +41,30 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_path: str = "/telegram"
+    #: Bot admins from the start: ``platform:id``, comma-separated (``telegram:1,console:boss``).
+    coach_admins: str = ""
+    #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
+    coach_rate_limit: str = "20/10"
 
     def secrets(self) -> list[str]:
-        """Secret values, so the log filter can redact them if one ever slips into a message."""
+        """Secret values, so the log filter can redact them if one ever slips into a message.
+
+        The database password counts: a connection error can quote the URL it failed on.
+        """
         values = (self.telegram_bot_token, self.telegram_webhook_secret)
-        return [v.get_secret_value() for v in values if v is not None]
+        found = [v.get_secret_value() for v in values if v is not None]
+        password = database_password(self.database_url)
+        if password:
+            found += {password, quote(password, safe=""), quote_plus(password)}
+        return found
+
+
+def database_password(url: str) -> str | None:
+    """The password inside a database URL, if any (``postgresql://u:PASSWORD@host/db``)."""
+    try:
+        return make_url(url).password or None
+    except ArgumentError:
+        return None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -86,6 +86,9 @@ class ConsoleChat:
         self.out.write(render(reply.text, color=self.color) + "\n")
         if reply.image is not None:
             self.out.write(f"  [picture: {self._save_picture(reply.image, reply.image_name)}]\n")
+        if reply.file is not None:
+            name = reply.file_name or "file"
+            self.out.write(f"  [file: {self._save_picture(reply.file, name, kind='files')}]\n")
         buttons = reply.all_buttons()
         if buttons:
             self._buttons = buttons
@@ -95,14 +98,16 @@ class ConsoleChat:
         self.out.write("\n")
         self.out.flush()
 
-    def _save_picture(self, png: bytes, name: str | None) -> str:
-        """Write a picture where the musician can open it; a terminal can't show it inline."""
+    def _save_picture(self, png: bytes, name: str | None, *, kind: str = "") -> str:
+        """Write a picture (or, with ``kind="files"``, a file such as /export's JSON into a
+        sibling folder) where the musician can open it; a terminal can't show it inline."""
         name = name or "picture.png"
         if self.picture_dir is None:
             return f"{name}, {len(png) // 1024} KB"
-        self.picture_dir.mkdir(parents=True, exist_ok=True)
+        folder = self.picture_dir.parent / kind if kind else self.picture_dir
+        folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = self.picture_dir / f"{self.user}-{stamp}-{name}"
+        path = folder / f"{self.user}-{stamp}-{name}"
         path.write_bytes(png)
         return f"saved to {path}"
 

@@ -94,7 +94,7 @@ def merge_replies(replies: list[Outbound]) -> list[Outbound]:
     merged: list[Outbound] = []
     pending: list[str] = []
     for reply in replies:
-        plain = not reply.edit and reply.image is None and not reply.toast
+        plain = not reply.edit and reply.image is None and not reply.toast and reply.file is None
         if plain:
             pending.append(reply.text)
             if reply.buttons:
@@ -286,6 +286,15 @@ class TelegramFrontEnd:
                 if "not modified" not in exc.message.lower():
                     raise
             return
+        if reply.file is not None:  # /export's JSON: a document with the text as its caption
+            caption = to_html(reply.text)
+            name = reply.file_name or "file"
+            if len(caption) <= MAX_CAPTION:
+                await bot.send_document(
+                    chat_id, reply.file, filename=name, caption=caption, parse_mode="HTML"
+                )
+                return
+            await bot.send_document(chat_id, reply.file, filename=name)
         if reply.image is not None:
             caption = to_html(reply.text)
             if len(caption) <= MAX_CAPTION:

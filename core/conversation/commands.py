@@ -29,6 +29,10 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("name", "Change your artist name", "<new name>"),
     CommandInfo("cancel", "Stop answering the current question"),
     CommandInfo("help", "Every command, one line each"),
+    CommandInfo("export", "Get everything I store about you, as a file"),
+    CommandInfo("forget", "Delete everything I store about you (asks first)"),
+    CommandInfo("broadcasts", "Turn announcements to everyone off or on", "off|on"),
+    CommandInfo("admin", "Admin tools (bot admins only; /admin help)", "<command>"),
 )
 
 COMMAND_NAMES = frozenset(c.name for c in COMMANDS)

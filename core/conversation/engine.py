@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from core.admin.access import Access
+from core.admin.desk import AdminDesk
+from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
 from core.conversation import answers, cards, checklist, history, onboarding, store, views
 from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
@@ -50,6 +54,15 @@ SORRY = (
 STALE = "That button is from an older version of me. /today shows your next step."
 
 
+#: Column sizes of ``users.display_name`` and ``users.locale``.
+DISPLAY_NAME_MAX = 120
+LOCALE_MAX = 16
+
+
+def _cap(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text else None
+
+
 def _retryable(exc: Exception) -> bool:
     """A conflict that a second attempt resolves: a unique race, a serialisation failure, a
     deadlock — whether SQLAlchemy (SQLite) or asyncpg (the PostgreSQL hot path) raised it."""
@@ -69,10 +82,22 @@ class Coach:
         *,
         catalog: CatalogCache | None = None,
         clock: Callable[[], datetime] = utcnow,
+        admins: Iterable[str] = (),
+        rate_limit: RateLimit | None = None,
+        roadmaps_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog or CatalogCache()
         self.clock = clock
+        #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
+        self.access = Access(db, admins)
+        #: ``/admin``, ``/export``, ``/forget``, ``/broadcasts`` and their buttons.
+        self.desk = AdminDesk(
+            db, access=self.access, catalog=self.catalog, clock=clock, roadmaps_dir=roadmaps_dir
+        )
+        #: Per-person inbound limit (None: unlimited — library use, tests, benchmarks; the
+        #: ``coach`` processes set it from COACH_RATE_LIMIT, default 20 events per 10 s).
+        self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one event in one transaction and return the replies to show.
@@ -80,6 +105,18 @@ class Coach:
         Never raises for bad input: a failure is logged and answered with a short apology, and
         the transaction is rolled back so nothing half-done is stored.
         """
+        if self.limiter is not None:
+            verdict = self.limiter.check(f"{inbound.platform}:{inbound.user_id}")
+            if verdict is Verdict.DROP:
+                return []
+            if verdict is Verdict.WARN:
+                return [Outbound(text=SLOW_DOWN, toast=inbound.kind == "button")]
+        if self.desk.claims(inbound):
+            try:
+                return await self.desk.handle(inbound)
+            except Exception:
+                logger.exception("error while handling an admin/privacy %s", inbound.kind)
+                return [Outbound(text=SORRY)]
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 catalog = await self.catalog.current(self.db)
@@ -108,8 +145,9 @@ class Coach:
                 ex,
                 platform=inbound.platform,
                 external_id=inbound.user_id,
-                display_name=inbound.display_name,
-                locale=inbound.locale,
+                # cut to the columns: a platform may send longer names than we store
+                display_name=_cap(inbound.display_name, DISPLAY_NAME_MAX),
+                locale=_cap(inbound.locale, LOCALE_MAX),
                 now=now,
             )
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)

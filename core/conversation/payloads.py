@@ -26,6 +26,12 @@ Action = Literal[
     "confirm",  # confirm an unusual value:          cv:<task>:y|n
     "cmd",  # run a command:                         c:<command>
     "cancel",  # cancel whatever is pending:         no
+    # admin and privacy (core/admin): every press is re-checked there
+    "broadcast_send",  # confirm a broadcast draft:  ab:<broadcast hex>
+    "broadcast_drop",  # drop a broadcast draft:     ax:<broadcast hex>
+    "reset_user",  # confirm /admin reset:           ar:<user hex>:<minute stamp>
+    "forget_me",  # confirm /forget:                 af:<minute stamp>
+    "admin_no",  # "no" to an admin/privacy question: an
 ]
 
 _CODES: dict[Action, str] = {
@@ -38,6 +44,11 @@ _CODES: dict[Action, str] = {
     "confirm": "cv",
     "cmd": "c",
     "cancel": "no",
+    "broadcast_send": "ab",
+    "broadcast_drop": "ax",
+    "reset_user": "ar",
+    "forget_me": "af",
+    "admin_no": "an",
 }
 _ACTIONS: dict[str, Action] = {code: action for action, code in _CODES.items()}
 _ARITY: dict[Action, int] = {
@@ -50,6 +61,11 @@ _ARITY: dict[Action, int] = {
     "confirm": 2,
     "cmd": 1,
     "cancel": 0,
+    "broadcast_send": 1,
+    "broadcast_drop": 1,
+    "reset_user": 2,
+    "forget_me": 1,
+    "admin_no": 0,
 }
 _ARG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 

@@ -63,12 +63,16 @@ class Outbound(_Frozen):
     :mod:`core.conversation.markup`). ``edit`` asks the front end to replace the message the
     pressed button was on instead of sending a new one. ``toast`` marks a short notice meant for
     the button press itself (Telegram's answerCallbackQuery text, a Discord ephemeral note).
+    ``file`` is an attachment other than a picture (``file_name`` says what to call it).
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     image: bytes | None = None
     image_name: str | None = None
+    #: A file to hand over (``/export``'s JSON); front ends send it as a document.
+    file: bytes | None = None
+    file_name: str | None = None
     edit: bool = False
     toast: bool = False
     ephemeral: bool = False

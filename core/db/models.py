@@ -322,6 +322,30 @@ class AuditLog(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+class Broadcast(Base):
+    """An admin's message to every musician: drafted, confirmed, then sent row by row.
+
+    One ``deliveries`` row per recipient (kind ``broadcast``, key ``broadcast:<id>:<user>``)
+    makes the sending resumable and idempotent; this row holds the text and where progress
+    reports go (the admin's chat).
+    """
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    report_platform: Mapped[str | None] = mapped_column(String(16))
+    report_chat: Mapped[str | None] = mapped_column(String(64))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 class ProcessedUpdate(Base):
     """Platform update ids already handled, so a replayed batch changes nothing."""
 
@@ -336,6 +360,7 @@ __all__ = [
     "AuditLog",
     "Band",
     "BandMember",
+    "Broadcast",
     "ConversationState",
     "Delivery",
     "Event",

@@ -55,7 +55,14 @@ JSONDict = dict[str, Any]
 
 #: Methods that put a message in front of a user: they count against the flood limits.
 MESSAGE_METHODS: Final = frozenset(
-    {"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "editMessageReplyMarkup"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
 )
 #: Telegram's limits.
 MAX_TEXT: Final = 4096
@@ -394,6 +401,9 @@ class SentMessage:
     edit_date: int | None = None
     file_id: str | None = None
     reply_to_message_id: int | None = None
+    #: ``sendDocument``: the file's bytes and name as uploaded (``None`` for other messages).
+    document: bytes | None = None
+    document_name: str | None = None
 
     def buttons(self) -> list[tuple[str, str]]:
         """The inline keyboard's ``(label, callback_data)`` pairs in reading order.
@@ -520,6 +530,7 @@ class FakeTelegram:
             "deleteMyCommands": self._delete_my_commands,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -1021,6 +1032,15 @@ class FakeTelegram:
                 data["caption"] = message.plain_text
                 if message.entities:
                     data["caption_entities"] = copy.deepcopy(message.entities)
+        elif message.document is not None:
+            data["document"] = {
+                "file_id": message.file_id,
+                "file_unique_id": f"doc-{message.file_id}",
+                "file_name": message.document_name or "file",
+                "file_size": len(message.document),
+            }
+            if message.caption is not None:
+                data["caption"] = message.plain_text
         else:
             data["text"] = message.plain_text
             if message.entities:
@@ -1339,6 +1359,41 @@ class FakeTelegram:
             ts=now,
             file_id=stored.file_id,
             reply_to_message_id=reply_to,
+        )
+        return self._deliver(message)
+
+    async def _send_document(self, params: JSONDict) -> JSONDict:
+        """``sendDocument`` with an uploaded file (the only form the coach uses)."""
+        chat_id = self._target_chat(params)
+        document = params.get("document")
+        if not isinstance(document, UploadedFile):
+            raise _bad("there is no document in the request")
+        caption = params.get("caption")
+        parse_mode = params.get("parse_mode") or None
+        plain, entities = "", list[JSONDict]()
+        if isinstance(caption, str):
+            plain, entities = self._render(
+                caption, parse_mode, params.get("caption_entities"), caption=True
+            )
+        markup = _check_markup(params.get("reply_markup"))
+        reply_to = self._check_reply_to(chat_id, params)
+        self._count_message("sendDocument", chat_id)
+        now = time.time()
+        message = SentMessage(
+            message_id=self._new_message_id(chat_id),
+            chat_id=chat_id,
+            text=None,
+            parse_mode=parse_mode,
+            reply_markup=markup,
+            caption=caption if isinstance(caption, str) else None,
+            plain_text=plain,
+            entities=entities,
+            date=int(now),
+            ts=now,
+            file_id=f"BQACAgIAAxkDAAI{next(self._file_ids):08d}FakeDoc",
+            reply_to_message_id=reply_to,
+            document=document.data,
+            document_name=document.filename,
         )
         return self._deliver(message)
 

@@ -1,0 +1,547 @@
+"""Broadcasts: an admin's message to every musician, durable and resumable.
+
+1. ``/admin broadcast <text>`` stores a *draft* (``broadcasts`` row) and shows a preview with
+   the audience: who gets it, who is skipped (opted out, unreachable, only on the terminal).
+2. Confirming writes one ``deliveries`` row per recipient (kind ``broadcast``, status
+   ``pending``, idempotency key ``broadcast:<id>:<user>``, unique) in one transaction: the
+   database now knows exactly who is owed the message.
+3. :class:`BroadcastSender` (a background task of ``coach run``) claims pending rows in small
+   batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work without
+   sending anything twice), sends each through the platform's :class:`~core.notify.Notifier`
+   (the front end's own rate limiter paces it), and records the outcome per row: ``sent``,
+   ``skipped`` (opted out or unreachable by the time it is their turn, or blocked the bot —
+   which also marks them unreachable) or, after three failed attempts, ``failed``.
+4. Progress goes to the admin's chat every tenth of the way, and the final count once.
+
+Crash behaviour: a claimed row is ``sending`` with a lease (``due_at``). A sender that is
+cancelled (SIGTERM) lets the one message in flight finish and be recorded, and hands the rest
+of its batch back; a process that dies outright leaves its batch leased until the lease runs
+out, then another sender takes it. Only the single message in flight at a hard kill can
+arrive twice (at-least-once for that one); every other musician gets it exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, and_, func, insert, select, update
+
+from core.conversation.markup import bold, esc
+from core.conversation.types import Outbound
+from core.db.base import utcnow
+from core.db.engine import Database
+from core.db.models import Broadcast, Delivery, Identity, User
+from core.notify import DeliveryStatus, Notifier
+
+logger = logging.getLogger(__name__)
+
+#: Longest broadcast text (characters); one Telegram message holds 4096.
+MAX_TEXT: Final = 2000
+#: A draft not confirmed within this time can no longer be sent.
+DRAFT_TTL: Final = timedelta(hours=1)
+#: Platforms with an inbox; a person known only on the terminal can't receive notices.
+NOTICE_PLATFORMS: Final = ("telegram", "discord")
+#: Attempts before a failing delivery is given up.
+MAX_ATTEMPTS: Final = 3
+KIND: Final = "broadcast"
+
+_users = cast(Table, User.__table__)
+_identities = cast(Table, Identity.__table__)
+_broadcasts = cast(Table, Broadcast.__table__)
+_deliveries = cast(Table, Delivery.__table__)
+
+
+def key(broadcast_id: uuid.UUID, user_id: uuid.UUID) -> str:
+    """The idempotency key of one recipient's delivery."""
+    return f"{KIND}:{broadcast_id.hex}:{user_id.hex}"
+
+
+def broadcast_of(idempotency_key: str) -> uuid.UUID:
+    """The broadcast a delivery key belongs to."""
+    return uuid.UUID(idempotency_key.split(":")[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who a broadcast would reach now, and who it skips."""
+
+    recipients: int
+    opted_out: int
+    unreachable: int
+    no_inbox: int
+
+
+async def _recipients(db: Database) -> tuple[list[tuple[uuid.UUID, str, str]], Audience]:
+    """(user, platform, chat) per recipient — their oldest identity with an inbox."""
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(
+                    _users.c.id,
+                    _users.c.broadcasts_opt_out,
+                    _users.c.unreachable,
+                    _identities.c.platform,
+                    _identities.c.external_id,
+                )
+                .outerjoin(
+                    _identities,
+                    and_(
+                        _identities.c.user_id == _users.c.id,
+                        _identities.c.platform.in_(NOTICE_PLATFORMS),
+                    ),
+                )
+                .order_by(_users.c.id, _identities.c.created_at, _identities.c.platform)
+            )
+        ).all()
+    chosen: dict[uuid.UUID, Any] = {}
+    for row in rows:
+        chosen.setdefault(row.id, row)
+    recipients, opted, unreachable, no_inbox = [], 0, 0, 0
+    for row in chosen.values():
+        if row.broadcasts_opt_out:
+            opted += 1
+        elif row.unreachable:
+            unreachable += 1
+        elif row.platform is None:
+            no_inbox += 1
+        else:
+            recipients.append((row.id, row.platform, row.external_id))
+    return recipients, Audience(len(recipients), opted, unreachable, no_inbox)
+
+
+async def audience(db: Database) -> Audience:
+    """Who a broadcast sent now would reach."""
+    return (await _recipients(db))[1]
+
+
+async def draft(
+    db: Database,
+    text: str,
+    *,
+    created_by: uuid.UUID | None,
+    report_platform: str,
+    report_chat: str,
+    now: datetime,
+) -> uuid.UUID:
+    """Store a draft; nothing is sent until :func:`confirm`."""
+    if not text.strip() or len(text) > MAX_TEXT:
+        raise ValueError("broadcast text must be 1–2000 characters")
+    broadcast_id = uuid.uuid4()
+    async with db.transaction() as session:
+        await session.execute(
+            insert(_broadcasts).values(
+                id=broadcast_id,
+                text=text,
+                status="draft",
+                created_by=created_by,
+                report_platform=report_platform,
+                report_chat=report_chat,
+                recipients=0,
+                created_at=now,
+            )
+        )
+    return broadcast_id
+
+
+def message(text: str) -> list[Outbound]:
+    """What a musician receives (the admin's words, escaped: they are shown as typed)."""
+    return [Outbound(text=f"📣 {esc(text)}\n\n_/broadcasts off stops these messages._")]
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    """The outcome of confirming a draft."""
+
+    ok: bool
+    recipients: int = 0
+    reason: str = ""
+
+
+async def confirm(db: Database, broadcast_id: uuid.UUID, now: datetime) -> Confirmed:
+    """Turn a draft into one pending delivery per recipient, in one transaction.
+
+    A second press (or a second admin) finds the draft no longer a draft and changes nothing.
+    """
+    recipients, _ = await _recipients(db)
+    async with db.transaction() as session:
+        row = (
+            await session.execute(
+                select(_broadcasts.c.status, _broadcasts.c.created_at)
+                .where(_broadcasts.c.id == broadcast_id)
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            return Confirmed(False, reason="unknown")
+        if row.status != "draft":
+            return Confirmed(False, reason=row.status)
+        if now - row.created_at > DRAFT_TTL:
+            await session.execute(
+                update(_broadcasts).where(_broadcasts.c.id == broadcast_id).values(status="expired")
+            )
+            return Confirmed(False, reason="expired")
+        if recipients:
+            await session.execute(
+                insert(_deliveries),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "idempotency_key": key(broadcast_id, user_id),
+                        "user_id": user_id,
+                        "kind": KIND,
+                        "platform": platform,
+                        "target_chat": chat,
+                        "status": "pending",
+                        "attempts": 0,
+                        "due_at": now,
+                        "created_at": now,
+                    }
+                    for user_id, platform, chat in recipients
+                ],
+            )
+        await session.execute(
+            update(_broadcasts)
+            .where(_broadcasts.c.id == broadcast_id)
+            .values(
+                status="sending" if recipients else "done",
+                recipients=len(recipients),
+                confirmed_at=now,
+                finished_at=None if recipients else now,
+            )
+        )
+    return Confirmed(True, len(recipients))
+
+
+async def drop(db: Database, broadcast_id: uuid.UUID) -> bool:
+    """Cancel a draft; False when it was no longer a draft."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(_broadcasts)
+            .where(_broadcasts.c.id == broadcast_id, _broadcasts.c.status == "draft")
+            .values(status="cancelled")
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a broadcast stands."""
+
+    broadcast_id: uuid.UUID
+    status: str
+    text: str
+    recipients: int
+    counts: Mapping[str, int]
+    created_at: datetime
+
+    @property
+    def handled(self) -> int:
+        """Deliveries that reached an end (sent, skipped or failed)."""
+        return sum(v for k, v in self.counts.items() if k in {"sent", "skipped", "failed"})
+
+    def summary(self) -> str:
+        """``"990 sent, 5 skipped, 5 failed"``."""
+        c = self.counts
+        return (
+            f"{c.get('sent', 0):,} sent, {c.get('skipped', 0):,} skipped, "
+            f"{c.get('failed', 0):,} failed"
+        )
+
+
+async def progress(db: Database, broadcast_id: uuid.UUID) -> Progress | None:
+    """Counts by delivery status of one broadcast."""
+    async with db.transaction() as session:
+        row = (
+            await session.execute(select(_broadcasts).where(_broadcasts.c.id == broadcast_id))
+        ).first()
+        if row is None:
+            return None
+        counts: dict[str, int] = dict(
+            (
+                await session.execute(
+                    select(_deliveries.c.status, func.count())
+                    .where(
+                        _deliveries.c.kind == KIND,
+                        _deliveries.c.idempotency_key.like(f"{KIND}:{broadcast_id.hex}:%"),
+                    )
+                    .group_by(_deliveries.c.status)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return Progress(row.id, row.status, row.text, row.recipients, counts, row.created_at)
+
+
+async def recent(db: Database, limit: int = 5) -> list[Progress]:
+    """The latest broadcasts with their counts, newest first."""
+    async with db.transaction() as session:
+        ids = list(
+            (
+                await session.execute(
+                    select(_broadcasts.c.id)
+                    .where(_broadcasts.c.status != "draft")
+                    .order_by(_broadcasts.c.created_at.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+    found = [await progress(db, i) for i in ids]
+    return [p for p in found if p is not None]
+
+
+# ---------------------------------------------------------------------------------- sending
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    id: uuid.UUID
+    key: str
+    user_id: uuid.UUID | None
+    platform: str
+    chat: str
+    attempts: int
+    opted_out: bool
+    unreachable: bool
+
+
+class BroadcastSender:
+    """Sends pending broadcast deliveries through the notifiers of this process.
+
+    Args:
+        db: The database.
+        notifiers: Notifier per platform; rows of other platforms are left for another process.
+        batch: Rows claimed per transaction.
+        lease: How long a claimed row is reserved for this sender.
+        idle: Seconds between looks for work when there is none.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        notifiers: Mapping[str, Notifier],
+        *,
+        batch: int = 20,
+        lease: timedelta = timedelta(minutes=2),
+        idle: float = 2.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.notifiers = dict(notifiers)
+        self.batch = batch
+        self.lease = lease
+        self.idle = idle
+        self.clock = clock
+        self._texts: dict[uuid.UUID, str] = {}
+        self._reported: dict[uuid.UUID, int] = {}
+
+    async def run(self) -> None:
+        """Send until cancelled; a cancelled sender finishes the message in flight first."""
+        while True:
+            try:
+                done = await self.run_once()
+            except Exception:
+                logger.exception("broadcast sender: a round failed; trying again shortly")
+                done = 0
+            if done == 0:
+                await asyncio.sleep(self.idle)
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it, record it, report progress. Returns rows handled."""
+        if not self.notifiers:
+            return 0
+        claimed = await self._claim()
+        touched: set[uuid.UUID] = set()
+        for n, row in enumerate(claimed):
+            inflight = asyncio.ensure_future(self._deliver(row))
+            try:
+                await asyncio.shield(inflight)
+            except asyncio.CancelledError:
+                await inflight  # the message may be on its way: let it finish and be recorded
+                await self._release([r.id for r in claimed[n + 1 :]])
+                raise
+            touched.add(broadcast_of(row.key))
+        for broadcast_id in touched:
+            await self._report(broadcast_id)
+        return len(claimed)
+
+    async def _claim(self) -> list[_Claimed]:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        _deliveries.c.id,
+                        _deliveries.c.idempotency_key,
+                        _deliveries.c.user_id,
+                        _deliveries.c.platform,
+                        _deliveries.c.target_chat,
+                        _deliveries.c.attempts,
+                    )
+                    .where(
+                        _deliveries.c.kind == KIND,
+                        _deliveries.c.platform.in_(sorted(self.notifiers)),
+                        _deliveries.c.status.in_(("pending", "sending")),
+                        _deliveries.c.due_at <= now,
+                    )
+                    .order_by(_deliveries.c.due_at, _deliveries.c.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return []
+            ids = [r.id for r in rows]
+            await session.execute(
+                update(_deliveries)
+                .where(_deliveries.c.id.in_(ids))
+                .values(
+                    status="sending",
+                    attempts=_deliveries.c.attempts + 1,
+                    due_at=now + self.lease,
+                )
+            )
+            people = {
+                r.id: r
+                for r in await session.execute(
+                    select(_users.c.id, _users.c.broadcasts_opt_out, _users.c.unreachable).where(
+                        _users.c.id.in_([r.user_id for r in rows if r.user_id is not None])
+                    )
+                )
+            }
+        claimed = []
+        for r in rows:
+            person = people.get(r.user_id)
+            claimed.append(
+                _Claimed(
+                    r.id,
+                    r.idempotency_key,
+                    r.user_id,
+                    r.platform,
+                    r.target_chat,
+                    r.attempts + 1,
+                    bool(person.broadcasts_opt_out) if person is not None else True,
+                    bool(person.unreachable) if person is not None else True,
+                )
+            )
+        return claimed
+
+    async def _text(self, broadcast_id: uuid.UUID) -> str | None:
+        if broadcast_id not in self._texts:
+            async with self.db.transaction() as session:
+                text = (
+                    await session.execute(
+                        select(_broadcasts.c.text).where(_broadcasts.c.id == broadcast_id)
+                    )
+                ).scalar_one_or_none()
+            if text is None:
+                return None
+            self._texts[broadcast_id] = text
+        return self._texts[broadcast_id]
+
+    async def _deliver(self, row: _Claimed) -> None:
+        if row.opted_out or row.unreachable:
+            reason = "opted out" if row.opted_out else "unreachable"
+            await self._record(row, "skipped", reason)
+            return
+        text = await self._text(broadcast_of(row.key))
+        if text is None:
+            await self._record(row, "skipped", "broadcast gone")
+            return
+        result = await self.notifiers[row.platform].notify(row.chat, message(text))
+        if result.status is DeliveryStatus.SENT:
+            await self._record(row, "sent", None)
+        elif result.status is DeliveryStatus.BLOCKED:
+            await self._record(row, "skipped", f"blocked: {result.detail}"[:300], block=True)
+        elif row.attempts >= MAX_ATTEMPTS:
+            await self._record(row, "failed", result.detail[:300] or "failed")
+        else:
+            retry_at = self.clock() + timedelta(seconds=30 * row.attempts)
+            await self._record(row, "pending", result.detail[:300] or "failed", due=retry_at)
+
+    async def _record(
+        self,
+        row: _Claimed,
+        status: str,
+        error: str | None,
+        *,
+        block: bool = False,
+        due: datetime | None = None,
+    ) -> None:
+        now = self.clock()
+        values: dict[str, Any] = {"status": status, "last_error": error}
+        if status == "sent":
+            values["sent_at"] = now
+        if due is not None:
+            values["due_at"] = due
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(_deliveries).where(_deliveries.c.id == row.id).values(**values)
+            )
+            if block and row.user_id is not None:
+                await session.execute(
+                    update(_users).where(_users.c.id == row.user_id).values(unreachable=True)
+                )
+
+    async def _release(self, ids: list[uuid.UUID]) -> None:
+        """Hand claimed rows back (this sender is stopping before it got to them)."""
+        if not ids:
+            return
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(_deliveries)
+                .where(_deliveries.c.id.in_(ids), _deliveries.c.status == "sending")
+                .values(status="pending", due_at=self.clock(), attempts=_deliveries.c.attempts - 1)
+            )
+
+    async def _report(self, broadcast_id: uuid.UUID) -> None:
+        """Progress to the admin every tenth of the way; the final count exactly once."""
+        state = await progress(self.db, broadcast_id)
+        if state is None or state.recipients == 0:
+            return
+        open_rows = state.counts.get("pending", 0) + state.counts.get("sending", 0)
+        final = False
+        if open_rows == 0:
+            async with self.db.transaction() as session:
+                result = await session.execute(
+                    update(_broadcasts)
+                    .where(_broadcasts.c.id == broadcast_id, _broadcasts.c.status == "sending")
+                    .values(status="done", finished_at=self.clock())
+                )
+            final = bool(getattr(result, "rowcount", 0))
+            if not final:
+                return
+        tenth = state.handled * 10 // state.recipients
+        if not final and tenth <= self._reported.get(broadcast_id, 0):
+            return
+        self._reported[broadcast_id] = tenth
+        if final:
+            text = f"📣 {bold('Broadcast finished')}: {state.summary()}."
+            logger.info("broadcast %s finished: %s", broadcast_id, state.summary())
+        else:
+            text = (
+                f"📣 Broadcast: {state.handled:,} of {state.recipients:,} done ({state.summary()})."
+            )
+        await self._tell_admin(broadcast_id, text)
+
+    async def _tell_admin(self, broadcast_id: uuid.UUID, text: str) -> None:
+        async with self.db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(_broadcasts.c.report_platform, _broadcasts.c.report_chat).where(
+                        _broadcasts.c.id == broadcast_id
+                    )
+                )
+            ).first()
+        if row is None or row.report_platform is None or row.report_chat is None:
+            return
+        notifier = self.notifiers.get(row.report_platform)
+        if notifier is None:
+            return  # e.g. an admin on the terminal: /admin broadcasts shows the counts
+        await notifier.notify(row.report_chat, [Outbound(text=text)])

@@ -1,0 +1,504 @@
+"""The admin and privacy desk: ``/admin …``, ``/export``, ``/forget``, ``/broadcasts``.
+
+:class:`~core.conversation.engine.Coach` hands these events here before its hot path (they are
+rare, and each runs in short transactions of its own, so a denial is audited even when nothing
+else happens). Every ``/admin`` command and every admin button press is checked here, in the
+core, each time — a front end that shows or hides a menu decides nothing.
+
+Confirmation buttons carry what they confirm and when they were offered (``ar:<user>:<minute>``,
+``af:<minute>``); a press older than :data:`CONFIRM_MINUTES` is refused as expired, and a
+double-tapped one finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+from core.admin import audit, broadcast, people, privacy, stats
+from core.admin.access import NOT_ALLOWED, Access, Actor
+from core.admin.commands import USAGE, AdminRequest, BadRequest, parse
+from core.conversation.commands import parse_command
+from core.conversation.markup import bold, esc, italic
+from core.conversation.payloads import Payload, decode, encode
+from core.conversation.turn import clean_text
+from core.conversation.types import MAX_INBOUND_TEXT, Button, Inbound, Outbound
+from core.db.engine import Database
+from core.roadmaps.catalog import CatalogCache
+from core.roadmaps.loader import check_roadmaps
+from core.roadmaps.sync import sync_roadmaps
+
+logger = logging.getLogger(__name__)
+
+#: Commands this desk answers (the hot path never sees them).
+COMMANDS: Final = frozenset({"admin", "export", "forget", "broadcasts"})
+#: A confirmation button works for this many minutes.
+CONFIRM_MINUTES: Final = 10
+#: Most roadmap problems listed in a refused reload.
+MAX_PROBLEMS: Final = 15
+EXPIRED: Final = "That question has expired — nothing changed. Please ask again."
+
+
+def _minute(now: datetime) -> int:
+    return int(now.timestamp() // 60)
+
+
+def _fresh(stamp: str, now: datetime) -> bool:
+    return stamp.isdigit() and 0 <= _minute(now) - int(stamp) <= CONFIRM_MINUTES
+
+
+def _no_button() -> Button:
+    return Button(label="Cancel", payload=encode("admin_no"))
+
+
+class AdminDesk:
+    """Answers the admin and privacy commands and their buttons."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        access: Access,
+        catalog: CatalogCache,
+        clock: Callable[[], datetime],
+        roadmaps_dir: Path | None = None,
+    ) -> None:
+        self.db = db
+        self.access = access
+        self.catalog = catalog
+        self.clock = clock
+        self.roadmaps_dir = roadmaps_dir
+
+    @staticmethod
+    def claims(inbound: Inbound) -> bool:
+        """True for the events this desk answers (a cheap check on every event)."""
+        if inbound.kind == "button":
+            return (inbound.payload or "").startswith("v1:a")
+        text = inbound.text
+        if not text.lstrip().startswith("/") or len(text) > MAX_INBOUND_TEXT:
+            return False
+        command = parse_command(clean_text(text))
+        return command is not None and command.name in COMMANDS
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Answer one claimed event."""
+        if inbound.kind == "button":
+            payload = decode(inbound.payload)
+            if payload is None:
+                return [Outbound(text="That button doesn't work anymore.", toast=True)]
+            return await self._on_button(inbound, payload)
+        command = parse_command(clean_text(inbound.text))
+        if command is None:  # pragma: no cover - claims() checked it
+            return []
+        match command.name:
+            case "export":
+                return await self._export(inbound)
+            case "forget":
+                return await self._ask_forget(inbound)
+            case "broadcasts":
+                return await self._opt(inbound, command.args)
+        return await self._admin(inbound, command.args)
+
+    # ------------------------------------------------------------------ /admin
+
+    async def _admin(self, inbound: Inbound, args: str) -> list[Outbound]:
+        head = args.strip().partition(" ")[0].casefold()
+        action = f"admin.{head[:24] or 'help'}"
+        actor = await self.access.require_admin(inbound, action)
+        if actor is None:
+            return [Outbound(text=NOT_ALLOWED)]
+        try:
+            request = parse(args)
+        except BadRequest as exc:
+            return [Outbound(text=esc(str(exc)))]
+        match request.sub:
+            case "stats":
+                return await self._stats(actor)
+            case "broadcast":
+                return await self._draft(actor, inbound, request)
+            case "broadcasts":
+                return await self._broadcasts()
+            case "roadmaps":
+                return await self._reload(actor)
+            case "user":
+                return await self._user(request)
+            case "reset":
+                return await self._ask_reset(request)
+            case "audit":
+                return await self._audit(request.count)
+            case "grant" | "revoke":
+                return await self._role(actor, request)
+        lines = [bold("Admin commands:"), *(esc(u) for u in USAGE.values())]
+        return [Outbound(text="\n".join(lines))]
+
+    async def _stats(self, actor: Actor) -> list[Outbound]:
+        async with self.db.transaction() as session:
+            figures = await stats.collect(session, self.clock())
+        lines = [
+            bold("Stardom Coach in numbers"),
+            f"Musicians: {figures.musicians:,} · bands: {figures.bands:,}",
+            f"Active: {figures.active_7d:,} in 7 days, {figures.active_30d:,} in 30 days",
+            f"This week: {figures.tasks_completed_7d:,} tasks and "
+            f"{figures.stages_completed_7d:,} stages completed",
+            f"Reminders this week: {figures.reminders_sent_7d:,} sent, "
+            f"{figures.reminders_failed_7d:,} failed",
+        ]
+        if figures.funnel:
+            lines += ["", bold("Where they are:")]
+            lines += [
+                f"{esc(f.roadmap)} · {esc(f.stage or 'finished')}: {f.profiles:,}"
+                for f in figures.funnel
+            ]
+        else:
+            lines += ["", italic("Nobody has picked a roadmap yet.")]
+        chart = await stats.funnel_chart(figures.funnel)
+        await self._audit_ok(actor, "admin.stats")
+        return [Outbound(text="\n".join(lines), image=chart, image_name="funnel.png")]
+
+    async def _draft(self, actor: Actor, inbound: Inbound, request: AdminRequest) -> list[Outbound]:
+        text = clean_text(request.text or "")
+        if not text:
+            return [Outbound(text=f"Usage: {esc(USAGE['broadcast'])}")]
+        who = await broadcast.audience(self.db)
+        if who.recipients == 0:
+            return [
+                Outbound(
+                    text="Nobody would receive that right now: "
+                    f"{who.opted_out:,} opted out, {who.unreachable:,} unreachable, "
+                    f"{who.no_inbox:,} only on the terminal."
+                )
+            ]
+        broadcast_id = await broadcast.draft(
+            self.db,
+            text,
+            created_by=actor.user_id,
+            report_platform=inbound.platform,
+            report_chat=inbound.chat_id,
+            now=self.clock(),
+        )
+        skipped = (
+            f"Skipped: {who.opted_out:,} opted out, {who.unreachable:,} unreachable, "
+            f"{who.no_inbox:,} only on the terminal."
+        )
+        preview = (
+            f"{bold('Broadcast preview')} — to {who.recipients:,} musicians. {skipped}\n\n"
+            f"{broadcast.message(text)[0].text}"
+        )
+        buttons = (
+            (
+                Button(
+                    label=f"Send to {who.recipients:,}",
+                    payload=encode("broadcast_send", broadcast_id.hex),
+                ),
+                Button(label="Cancel", payload=encode("broadcast_drop", broadcast_id.hex)),
+            ),
+        )
+        return [Outbound(text=preview, buttons=buttons)]
+
+    async def _broadcasts(self) -> list[Outbound]:
+        found = await broadcast.recent(self.db)
+        if not found:
+            return [Outbound(text="No broadcasts yet.")]
+        lines = [bold("Latest broadcasts:")]
+        for p in found:
+            snippet = p.text if len(p.text) <= 40 else p.text[:39] + "…"
+            lines.append(
+                f"{p.created_at:%Y-%m-%d %H:%M} {esc(p.status)} — {p.recipients:,} recipients, "
+                f"{p.summary()}: {italic(esc(snippet))}"
+            )
+        return [Outbound(text="\n".join(lines))]
+
+    async def _reload(self, actor: Actor) -> list[Outbound]:
+        found, problems = check_roadmaps(self.roadmaps_dir)
+        if problems:
+            await audit.record(
+                self.db,
+                actor=actor.label,
+                action="admin.roadmaps_reload",
+                outcome="refused",
+                actor_user_id=actor.user_id,
+                details={"problems": len(problems)},
+            )
+            shown = [f"• `{esc(p)}`" for p in problems[:MAX_PROBLEMS]]
+            more = len(problems) - len(shown)
+            tail = [f"…and {more} more."] if more > 0 else []
+            header = bold(f"Not reloaded: {len(problems)} problem(s), nothing changed.")
+            return [Outbound(text="\n".join([header, *shown, *tail]))]
+        async with self.db.transaction() as session:
+            report = await sync_roadmaps(session, found)
+        self.catalog.invalidate()
+        await self._audit_ok(actor, "admin.roadmaps_reload", details={"summary": report.summary()})
+        return [
+            Outbound(
+                text=f"{bold('Roadmaps reloaded.')} {esc(report.summary())}\n"
+                + italic("Other workers pick the change up within 30 seconds.")
+            )
+        ]
+
+    async def _find(self, who: str) -> people.Person | list[Outbound]:
+        async with self.db.transaction() as session:
+            lookup = await people.find(session, who)
+        if lookup.person is not None:
+            return lookup.person
+        if not lookup.candidates:
+            return [Outbound(text=f"I found nobody called {bold(esc(who))}.")]
+        lines = [f"Several people match {bold(esc(who))} — which one?"]
+        lines += [f"• {esc(p.name)}: `{esc(p.handle)}`" for p in lookup.candidates]
+        return [Outbound(text="\n".join(lines))]
+
+    async def _user(self, request: AdminRequest) -> list[Outbound]:
+        found = await self._find(request.who or "")
+        if not isinstance(found, people.Person):
+            return found
+        async with self.db.transaction() as session:
+            where = await people.standing(session, found.user_id)
+        last = f"{found.last_active_at:%Y-%m-%d %H:%M} UTC" if found.last_active_at else "never"
+        flags = [
+            *(["admin"] if "admin" in found.roles else []),
+            *(["opted out of broadcasts"] if found.broadcasts_opt_out else []),
+            *(["unreachable"] if found.unreachable else []),
+        ]
+        lines = [
+            bold(esc(found.name)),
+            f"Identities: {esc(', '.join(found.identities) or 'none')}",
+            f"User id: `{found.user_id}`",
+            f"Display name: {esc(found.display_name or '—')}",
+            f"Roadmap: {esc(where.roadmap or 'not chosen')}",
+            f"Stage: {esc(where.stage or ('finished' if where.roadmap else '—'))}",
+            f"Progress: {where.completed}/{where.total} tasks done, {where.skipped} skipped",
+            f"Joined: {found.created_at:%Y-%m-%d} · last active: {last}",
+        ]
+        if flags:
+            lines.append(f"Flags: {', '.join(flags)}")
+        return [Outbound(text="\n".join(lines))]
+
+    async def _ask_reset(self, request: AdminRequest) -> list[Outbound]:
+        found = await self._find(request.who or "")
+        if not isinstance(found, people.Person):
+            return found
+        stamp = str(_minute(self.clock()))
+        yes = Button(label="Yes, reset", payload=encode("reset_user", found.user_id.hex, stamp))
+        return [
+            Outbound(
+                text=f"Reset {bold(esc(found.name))} (`{esc(found.handle)}`)? Their progress, "
+                "numbers and roadmap choice are deleted; they keep their name and start over.",
+                buttons=((yes, _no_button()),),
+            )
+        ]
+
+    async def _audit(self, count: int) -> list[Outbound]:
+        entries = await audit.latest(self.db, count)
+        if not entries:
+            return [Outbound(text="The audit log is empty.")]
+        lines = [bold(f"Latest {len(entries)} audit entries:")]
+        for e in entries:
+            target = f" → {esc(e.target)}" if e.target else ""
+            lines.append(
+                f"`{e.at:%m-%d %H:%M:%S}` {esc(e.action)} {esc(e.outcome)} "
+                f"by {esc(e.actor)}{target}"
+            )
+        return [Outbound(text="\n".join(lines))]
+
+    async def _role(self, actor: Actor, request: AdminRequest) -> list[Outbound]:
+        found = await self._find(request.who or "")
+        if not isinstance(found, people.Person):
+            return found
+        grant = request.sub == "grant"
+        if not grant and any(h in self.access.bootstrap for h in found.identities):
+            return [
+                Outbound(
+                    text=f"{bold(esc(found.name))} is an admin from `COACH_ADMINS`; remove them "
+                    "there (and restart) to take it away."
+                )
+            ]
+        async with self.db.transaction() as session:
+            changed = await people.set_admin(session, found.user_id, admin=grant)
+        await audit.record(
+            self.db,
+            actor=actor.label,
+            action=f"role.{request.sub}",
+            outcome="ok" if changed else "unchanged",
+            target=found.handle,
+            actor_user_id=actor.user_id,
+            details={"role": "admin"},
+        )
+        name = bold(esc(found.name))
+        if not changed:
+            state = "already" if grant else "not"
+            return [Outbound(text=f"{name} is {state} an admin — nothing changed.")]
+        return [Outbound(text=f"{name} is {'now' if grant else 'no longer'} a bot admin.")]
+
+    # ------------------------------------------------------------------ buttons
+
+    async def _on_button(self, inbound: Inbound, payload: Payload) -> list[Outbound]:
+        args = payload.args
+        match payload.action:
+            case "admin_no":
+                return [Outbound(text="OK, nothing done.", edit=True)]
+            case "forget_me":
+                if not _fresh(args[0], self.clock()):
+                    return [Outbound(text=EXPIRED, toast=True)]
+                return await self._forget(inbound)
+            case "reset_user":
+                return await self._reset(inbound, args[0], args[1])
+            case "broadcast_send" | "broadcast_drop":
+                return await self._confirm_broadcast(inbound, payload)
+        return [Outbound(text="That button doesn't work anymore.", toast=True)]
+
+    async def _reset(self, inbound: Inbound, user_hex: str, stamp: str) -> list[Outbound]:
+        actor = await self.access.require_admin(inbound, "admin.reset")
+        if actor is None:
+            return [Outbound(text=NOT_ALLOWED, toast=True)]
+        if not _fresh(stamp, self.clock()):
+            return [Outbound(text=EXPIRED, toast=True)]
+        try:
+            user_id = uuid.UUID(hex=user_hex)
+        except ValueError:
+            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+        async with self.db.transaction() as session:
+            found = (await people.find(session, str(user_id))).person
+            if found is None:
+                return [Outbound(text="That musician isn't here anymore.", edit=True)]
+            deleted = await people.reset(session, user_id, self.clock())
+        await self._audit_ok(
+            actor, "admin.reset", target=found.handle, details={"progress_rows": deleted}
+        )
+        return [
+            Outbound(
+                text=f"{bold(esc(found.name))} starts over ({deleted} progress rows removed).",
+                edit=True,
+            )
+        ]
+
+    async def _confirm_broadcast(self, inbound: Inbound, payload: Payload) -> list[Outbound]:
+        action = "admin.broadcast" if payload.action == "broadcast_send" else "admin.broadcast_drop"
+        actor = await self.access.require_admin(inbound, action)
+        if actor is None:
+            return [Outbound(text=NOT_ALLOWED, toast=True)]
+        try:
+            broadcast_id = uuid.UUID(hex=payload.args[0])
+        except ValueError:
+            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+        if payload.action == "broadcast_drop":
+            if await broadcast.drop(self.db, broadcast_id):
+                return [Outbound(text="OK, broadcast dropped — nothing was sent.", edit=True)]
+            return [Outbound(text="That broadcast is no longer a draft.", toast=True)]
+        result = await broadcast.confirm(self.db, broadcast_id, self.clock())
+        if not result.ok:
+            notes = {
+                "expired": EXPIRED,
+                "sending": "Already on its way ✓",
+                "done": "Already sent ✓",
+                "cancelled": "That broadcast was dropped.",
+            }
+            return [Outbound(text=notes.get(result.reason, EXPIRED), toast=True)]
+        await self._audit_ok(
+            actor,
+            "admin.broadcast",
+            target=f"broadcast:{broadcast_id.hex}",
+            details={"recipients": result.recipients},
+        )
+        return [
+            Outbound(
+                text=f"📣 Sending to {result.recipients:,} musicians. I'll report progress here "
+                "(or see /admin broadcasts).",
+                edit=True,
+            )
+        ]
+
+    # ------------------------------------------------------------------ privacy
+
+    async def _export(self, inbound: Inbound) -> list[Outbound]:
+        actor = await self.access.actor(inbound.platform, inbound.user_id)
+        if actor.user_id is None:
+            return [Outbound(text="I have no data about you — there is nothing to export.")]
+        now = self.clock()
+        async with self.db.transaction() as session:
+            found = await privacy.footprint(session, actor.user_id)
+        data = privacy.export_json(found, now)
+        await self._audit_ok(actor, "privacy.export", details={"rows": found.count()})
+        return [
+            Outbound(
+                text=f"Here is everything I store about you: {found.count()} records, as JSON.",
+                file=data,
+                file_name=f"stardom-coach-export-{now:%Y%m%d}.json",
+            )
+        ]
+
+    async def _ask_forget(self, inbound: Inbound) -> list[Outbound]:
+        actor = await self.access.actor(inbound.platform, inbound.user_id)
+        if actor.user_id is None:
+            return [Outbound(text="I have no data about you — there is nothing to forget.")]
+        stamp = str(_minute(self.clock()))
+        yes = Button(label="Yes, delete everything", payload=encode("forget_me", stamp))
+        return [
+            Outbound(
+                text=f"{bold('Delete everything I know about you?')} Your progress, numbers, "
+                "reminders and linked accounts are deleted for good; this can't be undone. "
+                "(/export first if you want a copy.)",
+                buttons=((yes, _no_button()),),
+            )
+        ]
+
+    async def _forget(self, inbound: Inbound) -> list[Outbound]:
+        actor = await self.access.actor(inbound.platform, inbound.user_id)
+        if actor.user_id is None:
+            return [Outbound(text="Done — I have nothing about you.", edit=True)]
+        pseudonym = privacy.new_pseudonym()
+        async with self.db.transaction() as session:
+            found = await privacy.footprint(session, actor.user_id)
+            deleted = await privacy.forget(session, found, pseudonym)
+        await audit.record(
+            self.db,
+            actor=pseudonym,
+            action="privacy.forget",
+            outcome="ok",
+            details={"rows_deleted": deleted},
+        )
+        return [
+            Outbound(
+                text="Done — everything I knew about you is deleted. If you write to me again, "
+                "we start fresh. Good luck out there! 🎶",
+                edit=True,
+            )
+        ]
+
+    async def _opt(self, inbound: Inbound, args: str) -> list[Outbound]:
+        choice = args.strip().casefold()
+        if choice not in {"on", "off"}:
+            return [
+                Outbound(
+                    text="Use /broadcasts off to stop announcements, /broadcasts on to get "
+                    "them again."
+                )
+            ]
+        actor = await self.access.actor(inbound.platform, inbound.user_id)
+        if actor.user_id is None:
+            return [Outbound(text="I don't know you yet — /start first.")]
+        async with self.db.transaction() as session:
+            await people.set_opt_out(session, actor.user_id, opt_out=choice == "off")
+        if choice == "off":
+            return [Outbound(text="OK — no more announcements. /broadcasts on brings them back.")]
+        return [Outbound(text="OK — you'll get announcements again.")]
+
+    async def _audit_ok(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        target: str | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        await audit.record(
+            self.db,
+            actor=actor.label,
+            action=action,
+            outcome="ok",
+            target=target,
+            actor_user_id=actor.user_id,
+            details=details,
+        )

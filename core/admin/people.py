@@ -1,0 +1,241 @@
+"""Finding a musician by what an admin types, granting and revoking roles, and resetting.
+
+An admin names someone as ``platform:id`` (``telegram:123``), by their user id (a UUID), or by
+artist or display name (exact, case-insensitive). A name that fits several people is not
+guessed: the candidates are listed with their ``platform:id`` so the admin can be precise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.admin.access import ADMIN_ROLE, label
+from core.db.models import (
+    ConversationState,
+    Identity,
+    Profile,
+    Roadmap,
+    RoadmapStage,
+    StatSample,
+    Task,
+    User,
+    UserTaskProgress,
+)
+
+#: Most candidates listed when a name is ambiguous.
+MAX_CANDIDATES: Final = 5
+
+users = cast(Table, User.__table__)
+identities = cast(Table, Identity.__table__)
+profiles = cast(Table, Profile.__table__)
+states = cast(Table, ConversationState.__table__)
+progress = cast(Table, UserTaskProgress.__table__)
+samples = cast(Table, StatSample.__table__)
+roadmaps = cast(Table, Roadmap.__table__)
+stages = cast(Table, RoadmapStage.__table__)
+tasks = cast(Table, Task.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A musician as an admin sees them."""
+
+    user_id: uuid.UUID
+    display_name: str | None
+    artist_name: str | None
+    identities: tuple[str, ...]
+    roles: tuple[str, ...]
+    broadcasts_opt_out: bool
+    unreachable: bool
+    created_at: datetime
+    last_active_at: datetime | None
+
+    @property
+    def name(self) -> str:
+        """The best name we have."""
+        return self.artist_name or self.display_name or self.handle
+
+    @property
+    def handle(self) -> str:
+        """Their first ``platform:id`` (how the audit log names them)."""
+        return self.identities[0] if self.identities else str(self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The result of resolving what an admin typed: one person, or candidates, or nobody."""
+
+    person: Person | None
+    candidates: tuple[Person, ...] = ()
+
+
+async def _person(session: AsyncSession, user_id: uuid.UUID) -> Person | None:
+    row = (
+        await session.execute(
+            select(users, profiles.c.artist_name)
+            .outerjoin(profiles, profiles.c.user_id == users.c.id)
+            .where(users.c.id == user_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    handles = (
+        await session.execute(
+            select(identities.c.platform, identities.c.external_id)
+            .where(identities.c.user_id == user_id)
+            .order_by(identities.c.created_at, identities.c.platform)
+        )
+    ).all()
+    return Person(
+        user_id=row.id,
+        display_name=row.display_name,
+        artist_name=row.artist_name,
+        identities=tuple(label(h.platform, h.external_id) for h in handles),
+        roles=tuple(str(r) for r in (row.roles or [])),
+        broadcasts_opt_out=bool(row.broadcasts_opt_out),
+        unreachable=bool(row.unreachable),
+        created_at=row.created_at,
+        last_active_at=row.last_active_at,
+    )
+
+
+async def find(session: AsyncSession, query: str) -> Lookup:
+    """Resolve ``platform:id``, a user UUID, or an exact (case-insensitive) name."""
+    query = query.strip()
+    ids: list[uuid.UUID] = []
+    platform, sep, external = query.partition(":")
+    if sep and platform in {"telegram", "discord", "console"} and external:
+        found = (
+            await session.execute(
+                select(identities.c.user_id).where(
+                    identities.c.platform == platform, identities.c.external_id == external
+                )
+            )
+        ).scalar_one_or_none()
+        ids = [found] if found is not None else []
+    else:
+        try:
+            ids = [uuid.UUID(query)]
+        except ValueError:
+            folded = query.casefold()
+            ids = list(
+                (
+                    await session.execute(
+                        select(users.c.id)
+                        .outerjoin(profiles, profiles.c.user_id == users.c.id)
+                        .where(
+                            or_(
+                                func.lower(profiles.c.artist_name) == folded,
+                                func.lower(users.c.display_name) == folded,
+                            )
+                        )
+                        .order_by(users.c.created_at)
+                        .limit(MAX_CANDIDATES + 1)
+                    )
+                ).scalars()
+            )
+    people = [p for p in [await _person(session, i) for i in ids] if p is not None]
+    if len(people) == 1:
+        return Lookup(people[0])
+    return Lookup(None, tuple(people[:MAX_CANDIDATES]))
+
+
+async def set_admin(session: AsyncSession, user_id: uuid.UUID, *, admin: bool) -> bool:
+    """Grant or revoke the ``admin`` role; False when nothing changed."""
+    roles = (
+        await session.execute(select(users.c.roles).where(users.c.id == user_id).with_for_update())
+    ).scalar_one()
+    current = [str(r) for r in (roles or [])]
+    if (ADMIN_ROLE in current) == admin:
+        return False
+    updated = [*current, ADMIN_ROLE] if admin else [r for r in current if r != ADMIN_ROLE]
+    await session.execute(update(users).where(users.c.id == user_id).values(roles=updated))
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a musician stands on their roadmap (for ``/admin user``)."""
+
+    roadmap: str | None
+    stage: str | None
+    completed: int
+    skipped: int
+    total: int
+
+
+async def standing(session: AsyncSession, user_id: uuid.UUID) -> Standing:
+    """Roadmap, stage and task counts of a musician's solo profile."""
+    row = (
+        await session.execute(
+            select(profiles.c.id, roadmaps.c.id.label("rid"), roadmaps.c.name, stages.c.title)
+            .outerjoin(roadmaps, roadmaps.c.id == profiles.c.roadmap_id)
+            .outerjoin(stages, stages.c.id == profiles.c.current_stage_id)
+            .where(profiles.c.user_id == user_id)
+        )
+    ).first()
+    if row is None or row.rid is None:
+        return Standing(None, None, 0, 0, 0)
+    total = (
+        await session.execute(
+            select(func.count())
+            .select_from(tasks)
+            .where(tasks.c.roadmap_id == row.rid, tasks.c.archived.is_(False))
+        )
+    ).scalar_one()
+    counts: dict[str, Any] = dict(
+        (
+            await session.execute(
+                select(progress.c.status, func.count())
+                .join(tasks, tasks.c.id == progress.c.task_id)
+                .where(progress.c.profile_id == row.id, tasks.c.roadmap_id == row.rid)
+                .group_by(progress.c.status)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return Standing(
+        row.name, row.title, int(counts.get("completed", 0)), int(counts.get("skipped", 0)), total
+    )
+
+
+async def reset(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    """Start a musician over: progress, samples, roadmap choice and conversation state go.
+
+    The person, their identities and their artist name stay. Returns how many progress rows
+    were deleted (0 on a second, double-tapped reset).
+    """
+    profile_id = (
+        await session.execute(
+            select(profiles.c.id).where(profiles.c.user_id == user_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if profile_id is None:
+        return 0
+    gone = await session.execute(delete(progress).where(progress.c.profile_id == profile_id))
+    await session.execute(delete(samples).where(samples.c.profile_id == profile_id))
+    await session.execute(
+        update(profiles)
+        .where(profiles.c.id == profile_id)
+        .values(roadmap_id=None, current_stage_id=None, current_stats={}, updated_at=now)
+    )
+    await session.execute(
+        update(states)
+        .where(states.c.profile_id == profile_id)
+        .values(awaiting=None, task_id=None, data={}, undo=None, updated_at=now)
+    )
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
+async def set_opt_out(session: AsyncSession, user_id: uuid.UUID, *, opt_out: bool) -> None:
+    """Opt a musician out of (or back into) broadcasts."""
+    await session.execute(
+        update(users).where(users.c.id == user_id).values(broadcasts_opt_out=opt_out)
+    )

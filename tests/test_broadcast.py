@@ -1,0 +1,249 @@
+"""Broadcasts: preview, confirm, durable per-recipient rows, a sender that survives being
+stopped halfway (and a crash), skips who must be skipped, and reports to the admin."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+from coachkit import Driver, count
+from fakes.telegram_api import FakeTelegram
+from sqlalchemy import insert, select, update
+
+from bot.telegram.app import TelegramFrontEnd
+from core.admin import broadcast
+from core.admin.audit import latest
+from core.admin.broadcast import BroadcastSender
+from core.conversation.engine import Coach
+from core.conversation.markup import to_plain
+from core.conversation.types import Outbound
+from core.db.base import utcnow
+from core.db.engine import Database
+from core.db.models import Broadcast, Delivery, Identity, User
+from core.notify import SENT, DeliveryResult, DeliveryStatus, by_platform
+
+ADMIN = "1"
+
+
+class Recorder:
+    """A notifier that records what it was asked to send; outcomes can be set per chat."""
+
+    platform = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.outcomes: dict[str, list[DeliveryStatus]] = {}
+
+    async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+        planned = self.outcomes.get(chat_id)
+        if planned:
+            status = planned.pop(0)
+            if status is not DeliveryStatus.SENT:
+                return DeliveryResult(status, "planned")
+        self.sent.append((chat_id, "\n".join(to_plain(r.text) for r in replies)))
+        return SENT
+
+    def to(self, chat: str) -> list[str]:
+        return [text for c, text in self.sent if c == chat]
+
+
+async def _musicians(db: Database, n: int, *, start: int = 100_000) -> list[str]:
+    """``n`` Telegram musicians inserted directly (fast); returns their chat ids."""
+    users = [{"id": uuid.uuid4(), "roles": []} for _ in range(n)]
+    chats = [str(start + i) for i in range(n)]
+    async with db.transaction() as session:
+        await session.execute(insert(User), users)
+        await session.execute(
+            insert(Identity),
+            [
+                {"user_id": u["id"], "platform": "telegram", "external_id": chat}
+                for u, chat in zip(users, chats, strict=True)
+            ],
+        )
+    return chats
+
+
+async def _set(db: Database, chats: Sequence[str], **values: object) -> None:
+    async with db.transaction() as session:
+        ids = select(Identity.user_id).where(Identity.external_id.in_(chats))
+        await session.execute(update(User).where(User.id.in_(ids)).values(**values))
+
+
+async def _draft_and_send(coach: Coach, text: str) -> Driver:
+    admin = Driver(coach, ADMIN, platform="telegram")
+    await admin.say(f"/admin broadcast {text}")
+    await admin.press("Send to")
+    return admin
+
+
+async def _statuses(db: Database) -> Counter[str]:
+    async with db.transaction() as session:
+        rows = await session.execute(select(Delivery.status).where(Delivery.kind == "broadcast"))
+        return Counter(r[0] for r in rows)
+
+
+async def test_preview_confirm_and_skips(database: Database) -> None:
+    chats = await _musicians(database, 12)
+    await _set(database, chats[:2], broadcasts_opt_out=True)
+    await _set(database, chats[2:3], unreachable=True)
+    async with database.transaction() as session:  # a terminal-only musician: no inbox
+        user = User(roles=[])
+        session.add(user)
+        await session.flush()
+        session.add(Identity(user_id=user.id, platform="console", external_id="term"))
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"])
+    admin = Driver(coach, ADMIN, platform="telegram")
+
+    await admin.say("/admin broadcast Gig *tonight* <b>")
+    assert "to 9 musicians" in admin.text
+    assert "2 opted out, 1 unreachable, 1 only on the terminal" in admin.text
+    assert "Gig *tonight* <b>" in admin.text  # the admin's words, shown literally
+    assert await count(database, Delivery) == 0  # a preview sends nothing
+    send = admin.find("Send to 9").payload
+    # a musician who got hold of the button cannot send it
+    intruder = Driver(coach, chats[5], platform="telegram")
+    assert "not allowed" in "".join(r.text for r in await intruder.press_payload(send))
+    await admin.press_payload(send)
+    assert "Sending to 9 musicians" in admin.text
+    await admin.press_payload(send)  # double tap
+    assert "Already on its way" in admin.text
+    assert await count(database, Delivery) == 9
+
+    # someone opts out after the confirmation: skipped when their turn comes
+    await Driver(coach, chats[11], platform="telegram").say("/broadcasts off")
+    notifier = Recorder()
+    notifier.outcomes[chats[3]] = [DeliveryStatus.BLOCKED]
+    notifier.outcomes[chats[4]] = [DeliveryStatus.FAILED] * 3
+    notifier.outcomes[chats[5]] = [DeliveryStatus.FAILED]
+    clock = [utcnow()]
+    sender = BroadcastSender(database, by_platform(notifier), batch=4, clock=lambda: clock[0])
+    for _ in range(10):
+        await sender.run_once()
+        clock[0] += timedelta(minutes=5)  # retries are due 30 s, 60 s later
+    assert await _statuses(database) == {"sent": 6, "skipped": 2, "failed": 1}
+    received = Counter(chat for chat, text in notifier.sent if "Gig *tonight* <b>" in text)
+    assert received == {chat: 1 for chat in (*chats[5:11],)}
+    reports = notifier.to(ADMIN)
+    assert sum("Broadcast finished" in r for r in reports) == 1
+    assert "6 sent, 2 skipped, 1 failed" in reports[-1]
+    async with database.transaction() as session:
+        blocked = await session.execute(
+            select(User.unreachable)
+            .join(Identity, Identity.user_id == User.id)
+            .where(Identity.external_id == chats[3])
+        )
+        assert blocked.scalar_one() is True
+    await admin.say("/admin broadcasts")
+    assert "done — 9 recipients, 6 sent, 2 skipped, 1 failed" in admin.text
+    assert ("admin.broadcast", "ok") in [(e.action, e.outcome) for e in await latest(database)]
+
+
+async def test_drafts_can_be_dropped_and_expire(database: Database) -> None:
+    await _musicians(database, 2)
+    now = [utcnow()]
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"], clock=lambda: now[0])
+    admin = Driver(coach, ADMIN, platform="telegram")
+    await admin.say("/admin broadcast one")
+    await admin.press("Cancel")
+    assert "dropped" in admin.text
+    await admin.say("/admin broadcast two")
+    now[0] += broadcast.DRAFT_TTL + timedelta(seconds=1)
+    await admin.press("Send to")
+    assert "expired" in admin.text
+    assert await count(database, Delivery) == 0
+    await admin.say("/admin broadcast " + "x" * (broadcast.MAX_TEXT + 1))
+    assert "too long" in admin.text
+    assert await count(database, Broadcast) == 2
+
+
+async def test_a_crashed_sender_is_taken_over_after_its_lease(database: Database) -> None:
+    chats = await _musicians(database, 30)
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"])
+    await _draft_and_send(coach, "after the crash")
+    clock = [utcnow()]
+    notifier = Recorder()
+    crashed = BroadcastSender(database, by_platform(notifier), batch=10, clock=lambda: clock[0])
+    claimed = await crashed._claim()  # claims 10 and "dies" before sending any of them
+    assert len(claimed) == 10
+    survivor = BroadcastSender(database, by_platform(notifier), batch=10, clock=lambda: clock[0])
+    while await survivor.run_once():
+        pass
+    assert await _statuses(database) == {"sent": 20, "sending": 10}  # leased rows wait
+    clock[0] += timedelta(minutes=3)  # the lease (2 min) runs out
+    while await survivor.run_once():
+        pass
+    assert await _statuses(database) == {"sent": 30}
+    assert Counter(c for c, t in notifier.sent if "after the crash" in t) == dict.fromkeys(chats, 1)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+async def test_thousand_musicians_stop_halfway_restart_exactly_once(
+    database: Database,
+) -> None:
+    """1 000 musicians through the real PTB front end and the fake Bot API's flood checks.
+
+    The sender is cancelled (as SIGTERM does in ``coach run``) about halfway and a new one
+    started; everyone gets the message exactly once and no Telegram limit is broken. Telegram
+    allows ~30 messages/s, so this takes ~36 s of sending however fast the machine is.
+    """
+    n = 1000
+    chats = await _musicians(database, n)
+    await _set(database, chats[:10], broadcasts_opt_out=True)
+    async with FakeTelegram() as fake:
+        for chat in (ADMIN, *chats):  # the chats exist on Telegram's side
+            fake.user_message(int(chat), "hi")
+        for chat in chats[10:15]:
+            fake.block(int(chat))
+        coach = Coach(database, admins=[f"telegram:{ADMIN}"])
+        await _draft_and_send(coach, "New roadmap: Touring Band!")
+        assert await count(database, Delivery) == n - 10
+
+        async def front_end() -> TelegramFrontEnd:
+            front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+            await front.application.initialize()
+            return front
+
+        first = await front_end()
+        task = asyncio.create_task(BroadcastSender(database, by_platform(first)).run())
+        started = time.monotonic()
+        await fake.wait_for(lambda: len(fake.sent) >= n // 2, timeout=60)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await first.application.shutdown()
+        halfway = await _statuses(database)
+        assert halfway["sending"] == 0, "a stopped sender hands its batch back"
+        assert n // 3 <= halfway["sent"] < n - 20
+
+        second = await front_end()
+        task = asyncio.create_task(BroadcastSender(database, by_platform(second)).run())
+        try:
+            await fake.wait_for(
+                lambda: "Broadcast finished" in fake.last(int(ADMIN)).plain_text, timeout=90
+            )
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await second.application.shutdown()
+        elapsed = time.monotonic() - started
+
+    assert fake.violations == []
+    got = Counter(m.chat_id for m in fake.sent if "New roadmap: Touring Band!" in m.plain_text)
+    expected = {int(c): 1 for c in chats[15:]}
+    assert got == expected, "every reachable musician exactly once, nobody else"
+    assert await _statuses(database) == {"sent": n - 15, "skipped": 5}
+    final = fake.last(int(ADMIN)).plain_text
+    assert f"{n - 15:,} sent, 5 skipped, 0 failed" in final
+    progress = [m for m in fake.messages(int(ADMIN)) if "Broadcast:" in m.plain_text]
+    assert len(progress) >= 5  # roughly every tenth of the way
+    rate = (n - 10) / elapsed
+    assert rate < 30, f"{rate:.1f} messages/s is faster than Telegram allows"
+    print(f"\n1 000-musician broadcast: {elapsed:.1f} s, {rate:.1f} messages/s")
