@@ -3,7 +3,12 @@ what /admin stats, user, reset, audit, grant, revoke and roadmaps reload do."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -342,3 +347,37 @@ async def test_access_loads_roles_from_the_database(database: Database) -> None:
     assert not access.is_bot_admin(await access.actor("telegram", "6"))
     assert access.is_bot_admin(await access.actor("telegram", "7"))  # bootstrap, no row
     assert not access.is_bot_admin(await access.actor("telegram", "8"))
+
+
+def test_terminal_admin_through_coach_chat(tmp_path: Path) -> None:
+    """``COACH_ADMINS=console:boss coach chat --user boss``: the terminal is a platform too."""
+    db = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "COACH_ADMINS": "console:boss",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+
+    def chat(user: str, lines: str) -> str:
+        result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            [sys.executable, "-m", "bot.cli", "chat", "--db", db, "--user", user],
+            input=lines,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    out = chat("maya", "/start\nMaya\n1\n/admin stats\n/export\n")
+    assert NOT_ALLOWED in out
+    [saved] = re.findall(r"\[file: saved to (.+\.json)\]", out)
+    exported = json.loads(Path(saved).read_text())
+    assert exported["identities"] == ["console:maya"]
+    assert Path(saved).is_relative_to(tmp_path)
+    out = chat("boss", "/admin stats\n/admin user maya\n")
+    assert "Musicians: 1" in out
+    assert "[picture: saved to" in out
+    assert "Identities: console:maya" in out
