@@ -29,6 +29,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("name", "Change your artist name", "<new name>"),
     CommandInfo("cancel", "Stop answering the current question"),
     CommandInfo("help", "Every command, one line each"),
+    CommandInfo("remind", "Reminders: daily/weekly nudges, or off", "[daily 18:00 | off]"),
+    CommandInfo("timezone", "Set your timezone for reminders", "[Europe/Berlin | UTC+2]"),
+    CommandInfo("quiet", "Quiet hours: no nudges in this window", "[22:00-08:00 | off]"),
 )
 
 COMMAND_NAMES = frozenset(c.name for c in COMMANDS)

@@ -26,6 +26,8 @@ Action = Literal[
     "confirm",  # confirm an unusual value:          cv:<task>:y|n
     "cmd",  # run a command:                         c:<command>
     "cancel",  # cancel whatever is pending:         no
+    "nudge",  # act on a reminder nudge:             nu:d|s|t:<reminder>  (done/snooze/tomorrow)
+    "reminders",  # a /remind, /timezone, /quiet choice:  nr:<setting>:<value>
 ]
 
 _CODES: dict[Action, str] = {
@@ -38,6 +40,8 @@ _CODES: dict[Action, str] = {
     "confirm": "cv",
     "cmd": "c",
     "cancel": "no",
+    "nudge": "nu",
+    "reminders": "nr",
 }
 _ACTIONS: dict[str, Action] = {code: action for action, code in _CODES.items()}
 _ARITY: dict[Action, int] = {
@@ -50,6 +54,8 @@ _ARITY: dict[Action, int] = {
     "confirm": 2,
     "cmd": 1,
     "cancel": 0,
+    "nudge": 2,
+    "reminders": 2,
 }
 _ARG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
