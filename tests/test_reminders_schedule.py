@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,14 +88,20 @@ def test_quiet_hours_across_midnight_defer_to_their_end() -> None:
     quiet = QuietHours(time(22, 0), time(8, 0))
     late = Schedule("daily", time(23, 15))
     due = next_due(late, BERLIN, utc(2026, 11, 26, 12, 0), quiet)
-    assert due.astimezone(BERLIN).replace(tzinfo=None) == datetime(2026, 11, 27, 8, 0)
+    assert due.astimezone(BERLIN).replace(tzinfo=None) == datetime(
+        2026, 11, 27, 8, 0, tzinfo=BERLIN
+    ).replace(tzinfo=None)
     early = Schedule("daily", time(6, 0))
     due = next_due(early, BERLIN, utc(2026, 11, 26, 12, 0), quiet)
-    assert due.astimezone(BERLIN).replace(tzinfo=None) == datetime(2026, 11, 27, 8, 0)
+    assert due.astimezone(BERLIN).replace(tzinfo=None) == datetime(
+        2026, 11, 27, 8, 0, tzinfo=BERLIN
+    ).replace(tzinfo=None)
     fine = Schedule("daily", time(18, 0))
     assert next_due(fine, BERLIN, utc(2026, 11, 26, 12, 0), quiet) == utc(2026, 11, 26, 17, 0)
-    assert quiet.contains(time(23, 0)) and quiet.contains(time(7, 59))
-    assert not quiet.contains(time(8, 0)) and not quiet.contains(time(21, 59))
+    assert quiet.contains(time(23, 0))
+    assert quiet.contains(time(7, 59))
+    assert not quiet.contains(time(8, 0))
+    assert not quiet.contains(time(21, 59))
 
 
 def test_quiet_hours_same_day_window() -> None:
@@ -105,7 +111,7 @@ def test_quiet_hours_same_day_window() -> None:
 
 
 def test_snooze_tomorrow_keeps_local_time_over_dst() -> None:
-    pressed = local_to_utc(datetime(2026, 3, 28).date(), time(18, 5), BERLIN)
+    pressed = local_to_utc(date(2026, 3, 28), time(18, 5), BERLIN)
     nxt = tomorrow_same_time(pressed, BERLIN, None)
     assert nxt.astimezone(BERLIN).time() == time(18, 5)
     assert nxt - pressed == timedelta(hours=23)

@@ -68,7 +68,10 @@ def build(
     if roadmap is None:
         return Outbound(
             text=f"{head}\nPick your path with /roadmap and I'll show you the first step.",
-            buttons=((Button(label="Pick a roadmap", payload=encode("cmd", "roadmap")),),),
+            buttons=(
+                (Button(label="Pick a roadmap", payload=encode("cmd", "roadmap")),),
+                nudge_buttons,
+            ),
         )
     rows = {
         task_id: ProgressRecord(task_id=task_id, status=status, task_data=data, stored=True)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -181,8 +182,8 @@ ADVANCE = (
         claimed_by=null(),
     )
 )
-PAUSE_USER = update(reminders).where(reminders.c.user_id == bindparam("uid")).values(paused=True)
-MARK_UNREACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=True)
+PAUSE_USER = update(reminders).where(reminders.c.user_id == bindparam("uid")).values(paused=true())
+MARK_UNREACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=true())
 
 
 def pick(ex: Executor, pg: ClauseElement, sqlite: ClauseElement) -> ClauseElement:

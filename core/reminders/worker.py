@@ -88,7 +88,7 @@ class ReminderWorker:
             )
         return report
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
         """Stop scheduling and let a tick in progress finish (it records what it sent)."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
@@ -96,7 +96,7 @@ class ReminderWorker:
         running = self._running
         if running is not None and not running.done():
             try:
-                await asyncio.wait_for(asyncio.shield(running), timeout)
+                await asyncio.wait_for(asyncio.shield(running), grace_seconds)
             except TimeoutError:
                 logger.warning("reminder tick still running at shutdown; its claims will expire")
 
