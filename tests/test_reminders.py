@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from coachkit import Driver, synced_coach
+from reminderkit import (
+    FakeClock,
+    RecordingNotifier,
+    delivery_rows,
+    reminder_rows,
+    schedule_row,
+)
 from sqlalchemy import update
 
 from core.accounts import set_reachable
@@ -18,14 +26,6 @@ from core.notify import DeliveryResult, DeliveryStatus
 from core.reminders import service
 from core.reminders.schedule import Schedule, parse_time
 from core.reminders.tick import ReminderTick, TickConfig
-from tests.coachkit import Driver, synced_coach
-from tests.reminderkit import (
-    FakeClock,
-    RecordingNotifier,
-    delivery_rows,
-    reminder_rows,
-    schedule_row,
-)
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 

@@ -40,6 +40,8 @@ class ReminderWorker:
         self.tick = tick
         self.interval = interval
         self.totals = TickReport()
+        #: Ticks run so far (finished or failed).
+        self.ticks = 0
         self._scheduler: AsyncIOScheduler | None = None
         self._running: asyncio.Task[object] | None = None
 
@@ -75,6 +77,7 @@ class ReminderWorker:
             return TickReport()
         finally:
             self._running = None
+            self.ticks += 1
         self.totals.add(report)
         self.totals.lateness.clear()  # the totals keep counts only (memory stays flat)
         if report.claimed:
