@@ -16,6 +16,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from bot.console.chat import ConsoleChat, is_interactive
+from bot.console.notify import ConsoleNotifier
 from core.admin.access import parse_admins
 from core.admin.broadcast import BroadcastSender
 from core.admin.ratelimit import RateLimit
@@ -25,6 +26,8 @@ from core.db.migrate import upgrade_async
 from core.errors import CoachError, ConfigurationError
 from core.logging import configure_logging
 from core.notify import by_platform
+from core.reminders.worker import ReminderWorker
+from core.reminders.worker import from_settings as reminder_worker
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 from core.settings import Settings, load_settings
@@ -72,20 +75,24 @@ async def prepare_database(settings: Settings, *, migrate: bool, sync: bool) -> 
 async def _chat(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
+    worker: ReminderWorker | None = None
     try:
         pictures = Path(user_data_dir("stardom-coach", appauthor=False)) / "pictures"
+        coach = make_coach(db, settings)
         chat = ConsoleChat(
-            make_coach(db, settings),
-            args.user,
-            sys.stdout,
-            color=is_interactive(),
-            picture_dir=pictures,
+            coach, args.user, sys.stdout, color=is_interactive(), picture_dir=pictures
         )
+        if settings.reminders_enabled:  # nudges due while chatting are printed in the chat
+            notifier = ConsoleNotifier(chat, prompt="you> " if sys.stdin.isatty() else "")
+            worker = reminder_worker(db, by_platform(notifier), settings, catalog=coach.catalog)
+            await worker.start()
         if sys.stdin.isatty():
             await chat.run_interactive()
         else:
             await chat.run_transcript(sys.stdin)
     finally:
+        if worker is not None:
+            await worker.stop()
         await db.dispose()
     return 0
 
@@ -165,6 +172,7 @@ async def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sender: asyncio.Task[None] | None = None
+    worker: ReminderWorker | None = None
     try:
         if webhook is not None:
             await webhook.start()
@@ -174,8 +182,13 @@ async def _run(args: argparse.Namespace) -> int:
             logger.info("telegram: polling for updates")
         # broadcasts: sent in the background, resumed after a restart (core/admin/broadcast.py)
         sender = asyncio.create_task(BroadcastSender(db, by_platform(front)).run())
+        if settings.reminders_enabled:  # this process also sends the Telegram nudges
+            worker = reminder_worker(db, by_platform(front), settings, catalog=front.coach.catalog)
+            await worker.start()
         await stop.wait()
     finally:
+        if worker is not None:
+            await worker.stop()
         if sender is not None:  # lets the message in flight finish and hands the rest back
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     coach_admins: str = ""
     #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
     coach_rate_limit: str = "20/10"
+    # Reminders (issue #5): every `coach run` / `coach chat` process runs the tick.
+    reminders_enabled: bool = True
+    reminder_tick_seconds: float = Field(default=1.0, gt=0, le=3600)
+    reminder_batch_size: int = Field(default=200, ge=1, le=5000)
+    reminder_grace_minutes: int = Field(default=120, ge=1)
+    reminder_inactivity_days: str = Field(default="2,5,10", pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$")
+
+    def inactivity_backoff(self) -> tuple[int, ...]:
+        """The inactivity nudge steps in days (``REMINDER_INACTIVITY_DAYS=2,5,10``)."""
+        return tuple(sorted(int(d) for d in self.reminder_inactivity_days.split(",") if int(d)))
 
     def secrets(self) -> list[str]:
         """Secret values, so the log filter can redact them if one ever slips into a message.

@@ -33,6 +33,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("forget", "Delete everything I store about you (asks first)"),
     CommandInfo("broadcasts", "Turn announcements to everyone off or on", "off|on"),
     CommandInfo("admin", "Admin tools (bot admins only; /admin help)", "<command>"),
+    CommandInfo("remind", "Reminders: daily/weekly nudges, or off", "[daily 18:00 | off]"),
+    CommandInfo("timezone", "Set your timezone for reminders", "[Europe/Berlin | UTC+2]"),
+    CommandInfo("quiet", "Quiet hours: no nudges in this window", "[22:00-08:00 | off]"),
 )
 
 COMMAND_NAMES = frozenset(c.name for c in COMMANDS)

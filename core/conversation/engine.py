@@ -34,6 +34,7 @@ from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.executor import Executor
+from core.reminders import chat as reminder_chat
 from core.roadmaps.catalog import Catalog, CatalogCache
 
 logger = logging.getLogger(__name__)
@@ -200,6 +201,8 @@ class Coach:
                 if args:
                     return await onboarding.set_name(turn, args)
                 return onboarding.name_prompt(turn)
+            case "remind" | "timezone" | "quiet":
+                return await reminder_chat.command(turn, name, args)
             case "cancel":
                 if turn.awaiting in {None, "checklist"}:
                     return [Outbound(text="Nothing to cancel. /today shows your next step.")]
@@ -257,6 +260,8 @@ class Coach:
                 return await history.skip(turn, args[0])
             case "confirm":
                 return await answers.confirm(turn, args[0], args[1] == "y")
+            case "nudge" | "reminders":
+                return await reminder_chat.button(turn, payload)
         return [Outbound(text=STALE, toast=True)]  # pragma: no cover - every action is routed
 
     async def _cancel_question(self, turn: Turn) -> list[Outbound]:

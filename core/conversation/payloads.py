@@ -32,6 +32,8 @@ Action = Literal[
     "reset_user",  # confirm /admin reset:           ar:<user hex>:<minute stamp>
     "forget_me",  # confirm /forget:                 af:<minute stamp>
     "admin_no",  # "no" to an admin/privacy question: an
+    "nudge",  # act on a reminder nudge:             nu:d|s|t:<reminder>  (done/snooze/tomorrow)
+    "reminders",  # a /remind, /timezone, /quiet choice:  nr:<setting>:<value>
 ]
 
 _CODES: dict[Action, str] = {
@@ -49,6 +51,8 @@ _CODES: dict[Action, str] = {
     "reset_user": "ar",
     "forget_me": "af",
     "admin_no": "an",
+    "nudge": "nu",
+    "reminders": "nr",
 }
 _ACTIONS: dict[str, Action] = {code: action for action, code in _CODES.items()}
 _ARITY: dict[Action, int] = {
@@ -66,6 +70,8 @@ _ARITY: dict[Action, int] = {
     "reset_user": 2,
     "forget_me": 1,
     "admin_no": 0,
+    "nudge": 2,
+    "reminders": 2,
 }
 _ARG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 

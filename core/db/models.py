@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -259,9 +260,25 @@ class Reminder(Base):
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     platform: Mapped[str] = mapped_column(String(16))
     target_chat: Mapped[str] = mapped_column(String(64))
-    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_due_at: Mapped[datetime | None] = mapped_column()
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Issue #5: the tick's lease on a row (a crashed worker's claim simply expires), the
+    # inactivity back-off step, the failed attempts at the current due time, the last send.
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_sent_at: Mapped[datetime | None] = mapped_column()
+
+
+# The tick's claim reads due rows in due order: only live rows are in the index.
+Index(
+    "ix_reminders_due",
+    Reminder.next_due_at,
+    postgresql_where=text("NOT paused AND next_due_at IS NOT NULL"),
+    sqlite_where=text("NOT paused AND next_due_at IS NOT NULL"),
+)
 
 
 class Delivery(Base):

@@ -1,0 +1,379 @@
+"""The reminder conversation: ``/remind``, ``/timezone``, ``/quiet``, their buttons, and the
+Done / Snooze 1 h / Tomorrow buttons under a nudge.
+
+The engine routes here with a few lines; everything runs inside the event's turn (one
+transaction, the musician's profile locked). Settings are per person: they apply to the
+musician's own reminders, delivered to the chat they were set from. Nudge buttons are checked
+against the reminder's owner — nobody can snooze someone else's reminder with a crafted payload.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from core.conversation.markup import bold, esc, italic
+from core.conversation.payloads import Payload, encode
+from core.conversation.turn import Turn
+from core.conversation.types import Button, Outbound
+from core.reminders import service
+from core.reminders.schedule import (
+    ALL_DAYS,
+    COMMON_ZONES,
+    QuietHours,
+    Schedule,
+    hhmm,
+    is_fixed_offset,
+    outside_quiet,
+    parse_days,
+    parse_time,
+    parse_timezone,
+    tomorrow_same_time,
+    zone,
+)
+
+logger = logging.getLogger(__name__)
+
+SNOOZE = timedelta(hours=1)
+
+
+def code(text: str) -> str:
+    """Already-escaped text as a code span (commands to copy)."""
+    return f"`{text}`"
+
+
+QUIET_PRESETS = (("2200", "0800"), ("2300", "0700"), ("0000", "0900"))
+TIME_PRESETS = ("0900", "1800", "2000")
+
+REMIND_HELP = (
+    "Try "
+    + code("/remind daily 18:00")
+    + ", "
+    + code("/remind weekly mon,thu 09:30")
+    + ", "
+    + code("/remind off")
+    + " or "
+    + code("/remind on")
+    + "."
+)
+
+
+def _fmt_local(instant: datetime, tz: str) -> str:
+    local = instant.astimezone(zone(tz))
+    return f"{local:%a %d %b}, {local:%H:%M}"
+
+
+def _tz_name(turn: Turn) -> str:
+    return turn.rec.timezone or "UTC"
+
+
+def _target(turn: Turn) -> str:
+    """Where a musician's own nudges go: this chat when private, else their direct chat."""
+    inbound = turn.inbound
+    return inbound.chat_id if inbound.chat_type == "private" else inbound.user_id
+
+
+def _dhm(value: str) -> str:
+    return f"{value[:2]}:{value[2:]}"
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+async def command(turn: Turn, name: str, args: str) -> list[Outbound]:
+    """``/remind``, ``/timezone`` or ``/quiet`` with their arguments."""
+    if name == "timezone":
+        return await timezone_command(turn, args)
+    if name == "quiet":
+        return await quiet_command(turn, args)
+    return await remind_command(turn, args)
+
+
+async def remind_command(turn: Turn, args: str) -> list[Outbound]:
+    """``/remind [daily HH:MM | weekly DAYS HH:MM | HH:MM | off | on]``."""
+    words = args.split()
+    if not words:
+        return [await settings_card(turn)]
+    head = words[0].casefold()
+    if head in {"off", "stop", "none"}:
+        changed = await service.set_paused(turn.ex, turn.rec.user_id, paused=True, now=turn.now)
+        if not changed:
+            return [Outbound(text="Reminders are already off. /remind daily 18:00 turns them on.")]
+        return [Outbound(text="🔕 Reminders are off. /remind on brings them back.")]
+    if head in {"on", "resume"}:
+        current = await service.of_user(turn.ex, turn.rec.user_id)
+        if current.schedule is None:
+            return [Outbound(text="You have no reminder yet. " + REMIND_HELP)]
+        await service.set_paused(turn.ex, turn.rec.user_id, paused=False, now=turn.now)
+        return [await settings_card(turn, intro="🔔 Reminders are back on.")]
+    schedule = _parse_schedule(words)
+    if schedule is None:
+        return [Outbound(text="I couldn't read that schedule. " + REMIND_HELP)]
+    return [await _set(turn, schedule)]
+
+
+def _parse_schedule(words: list[str]) -> Schedule | None:
+    head = words[0].casefold()
+    if head == "daily" and len(words) == 2:
+        at = parse_time(words[1])
+        return Schedule("daily", at) if at else None
+    if head == "weekly" and len(words) >= 3:
+        at = parse_time(words[-1])
+        days = parse_days(" ".join(words[1:-1]))
+        if at is None or days is None:
+            return None
+        return Schedule("daily" if days == ALL_DAYS else "weekly", at, days)
+    if len(words) == 1:
+        at = parse_time(words[0])
+        return Schedule("daily", at) if at else None
+    at = parse_time(words[-1])  # "/remind mon thu 18:00" or "/remind weekdays 9am"
+    days = parse_days(" ".join(words[:-1]))
+    if at is None or days is None:
+        return None
+    return Schedule("daily" if days == ALL_DAYS else "weekly", at, days)
+
+
+async def _set(turn: Turn, schedule: Schedule) -> Outbound:
+    tz = _tz_name(turn)
+    due = await service.set_schedule(
+        turn.ex,
+        turn.rec.user_id,
+        schedule,
+        timezone=tz,
+        platform=turn.inbound.platform,
+        target_chat=_target(turn),
+        now=turn.now,
+    )
+    text = (
+        f"🔔 Done — I'll nudge you {bold(schedule.describe())} ({esc(tz)}).\n"
+        f"Next: {_fmt_local(due, tz)}."
+    )
+    if tz == "UTC":
+        text += "\n" + italic("Not in UTC? Set your timezone with /timezone.")
+    return Outbound(text=text)
+
+
+async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
+    """The ``/remind`` card: what is set, with buttons to change it."""
+    current = await service.of_user(turn.ex, turn.rec.user_id)
+    tz = _tz_name(turn)
+    lines = [intro, ""] if intro else []
+    lines.append(bold("Your reminders"))
+    sched = current.schedule
+    parsed = Schedule.from_json(sched.schedule) if sched else None
+    if sched is None or parsed is None:
+        lines.append("🔕 No reminder set yet.")
+    elif sched.paused:
+        lines.append(f"🔕 Off (was {esc(parsed.describe())}). /remind on brings it back.")
+    else:
+        lines.append(f"🔔 {esc(parsed.describe())}")
+        if sched.next_due_at is not None:
+            lines.append(f"Next: {_fmt_local(sched.next_due_at, tz)}")
+    lines.append(f"🌍 Timezone: {esc(tz)}")
+    quiet = sched.quiet if sched else None
+    lines.append(f"🌙 Quiet hours: {quiet.describe() if quiet else 'none'}")
+    idle = current.inactivity
+    if idle is not None and sched is not None and not sched.paused:
+        state = "off" if idle.paused else "on"
+        lines.append(f"👋 Check-ins when you go quiet for a while: {state}")
+    lines += ["", italic(REMIND_HELP)]
+    rows: list[tuple[Button, ...]] = [
+        tuple(
+            Button(label=f"Daily {_dhm(t)}", payload=encode("reminders", "daily", t))
+            for t in TIME_PRESETS
+        ),
+        (
+            Button(label="🌍 Timezone", payload=encode("cmd", "timezone")),
+            Button(label="🌙 Quiet hours", payload=encode("cmd", "quiet")),
+        ),
+    ]
+    if idle is not None and sched is not None and not sched.paused:
+        toggle = "off" if not idle.paused else "on"
+        rows.append(
+            (Button(label=f"Check-ins {toggle}", payload=encode("reminders", "idle", toggle)),)
+        )
+    if sched is not None and not sched.paused:
+        rows.append((Button(label="🔕 Turn off", payload=encode("reminders", "off", "all")),))
+    return Outbound(text="\n".join(lines), buttons=tuple(rows))
+
+
+async def timezone_command(turn: Turn, args: str) -> list[Outbound]:
+    """``/timezone [name]``: show the picker, or set a zone."""
+    if not args.strip():
+        return [_timezone_card(turn)]
+    tz = parse_timezone(args)
+    if tz is None:
+        return [
+            Outbound(
+                text=f"I don't know the timezone {code(esc(args.strip()[:64]))}. "
+                f"Try a city ({code('Berlin')}), an IANA name ({code('America/New_York')}) "
+                f"or an offset ({code('UTC+2')}) — or pick one below.",
+                buttons=_timezone_card(turn).buttons,
+            )
+        ]
+    return [await _set_timezone(turn, tz)]
+
+
+def _timezone_card(turn: Turn) -> Outbound:
+    rows: list[tuple[Button, ...]] = []
+    for i in range(0, len(COMMON_ZONES), 3):
+        rows.append(
+            tuple(
+                Button(
+                    label=name.rsplit("/", 1)[-1].replace("_", " "),
+                    payload=encode("reminders", "tz", str(i + j)),
+                )
+                for j, name in enumerate(COMMON_ZONES[i : i + 3])
+            )
+        )
+    local = turn.now.astimezone(zone(_tz_name(turn)))
+    return Outbound(
+        text=f"🌍 Your timezone is {bold(esc(_tz_name(turn)))} (it's {local:%H:%M} there).\n"
+        f"Pick one below, or type e.g. {code('/timezone Europe/Berlin')} "
+        f"or {code('/timezone UTC+2')}.",
+        buttons=tuple(rows),
+    )
+
+
+async def _set_timezone(turn: Turn, tz: str) -> Outbound:
+    await service.set_timezone(turn.ex, turn.rec.user_id, tz, turn.now)
+    turn.rec.timezone = tz
+    local = turn.now.astimezone(zone(tz))
+    note = ""
+    if is_fixed_offset(tz):
+        note = "\n" + italic(
+            "A fixed offset doesn't follow daylight saving; a city name (e.g. Europe/Berlin) does."
+        )
+    return Outbound(
+        text=f"🌍 Timezone set to {bold(esc(tz))} — it's {local:%H:%M} there. "
+        f"Your reminders keep their local times.{note}"
+    )
+
+
+async def quiet_command(turn: Turn, args: str) -> list[Outbound]:
+    """``/quiet [HH:MM-HH:MM | off]``."""
+    text = args.strip()
+    if not text:
+        return [await _quiet_card(turn)]
+    if text.casefold() in {"off", "none", "no"}:
+        await service.set_quiet(turn.ex, turn.rec.user_id, None, turn.now)
+        return [Outbound(text="🌙 Quiet hours cleared — nudges may come at any hour you set.")]
+    quiet = QuietHours.parse(text)
+    if quiet is None:
+        return [
+            Outbound(
+                text=f"I couldn't read those hours. Try {code('/quiet 22:00-08:00')} or "
+                f"{code('/quiet off')}."
+            )
+        ]
+    return [await _set_quiet(turn, quiet)]
+
+
+_QUIET_OFF = encode("reminders", "quiet", "off")
+_STALE = "That button is from an older version of me. /remind shows your settings."
+
+
+async def _quiet_card(turn: Turn) -> Outbound:
+    current = await service.of_user(turn.ex, turn.rec.user_id)
+    quiet = current.schedule.quiet if current.schedule else None
+    now = f"now {quiet.describe()}" if quiet else "none set"
+    buttons = tuple(
+        Button(label=f"{_dhm(s)}–{_dhm(e)}", payload=encode("reminders", "quiet", f"{s}-{e}"))
+        for s, e in QUIET_PRESETS
+    )
+    return Outbound(
+        text=f"🌙 Quiet hours ({now}): no nudges in this window, local time. "
+        f"Type e.g. {code('/quiet 22:00-08:00')}, or pick:",
+        buttons=(
+            buttons,
+            (Button(label="No quiet hours", payload=encode("reminders", "quiet", "off")),),
+        ),
+    )
+
+
+async def _set_quiet(turn: Turn, quiet: QuietHours) -> Outbound:
+    current = await service.of_user(turn.ex, turn.rec.user_id)
+    await service.set_quiet(turn.ex, turn.rec.user_id, quiet, turn.now)
+    text = f"🌙 Quiet hours set: {quiet.describe()} ({esc(_tz_name(turn))}). No nudges then."
+    if current.schedule is None:
+        text += " Set a reminder with /remind."
+    return Outbound(text=text)
+
+
+# ------------------------------------------------------------------------------ buttons
+
+
+async def button(turn: Turn, payload: Payload) -> list[Outbound]:
+    """A ``nu`` (nudge) or ``nr`` (settings) button."""
+    if payload.action == "nudge":
+        return await _nudge_button(turn, payload.args[0], payload.args[1])
+    setting, value = payload.args
+    if setting == "daily" and len(value) == 4 and value.isdigit():
+        at = parse_time(_dhm(value))
+        if at is not None:
+            return [await _set(turn, Schedule("daily", at))]
+    elif setting == "off":
+        return await remind_command(turn, "off")
+    elif setting == "tz" and value.isdigit() and int(value) < len(COMMON_ZONES):
+        return [await _set_timezone(turn, COMMON_ZONES[int(value)])]
+    elif setting == "quiet":
+        if value == "off":
+            return await quiet_command(turn, "off")
+        start, _, end = value.partition("-")
+        quiet = QuietHours.of(_dhm(start), _dhm(end)) if len(start) == len(end) == 4 else None
+        if quiet is not None:
+            return [await _set_quiet(turn, quiet)]
+    elif setting == "idle" and value in {"on", "off"}:
+        current = await service.of_user(turn.ex, turn.rec.user_id)
+        if current.inactivity is None:
+            return [Outbound(text="Set a reminder first: /remind daily 18:00.", toast=True)]
+        await service.set_inactivity(turn.ex, current.inactivity, on=value == "on", now=turn.now)
+        return [await settings_card(turn, intro=f"👋 Check-ins are {value}.")]
+    return [
+        Outbound(
+            text="That button is from an older version of me. /remind shows your settings.",
+            toast=True,
+        )
+    ]
+
+
+async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
+    try:
+        reminder_id = uuid.UUID(hex=rid_hex)
+    except ValueError:
+        return [Outbound(text="That reminder button is broken. /remind shows yours.", toast=True)]
+    row = await service.get(turn.ex, reminder_id)
+    if row is None:
+        return [
+            Outbound(
+                text="That reminder doesn't exist anymore. /remind sets a new one.", toast=True
+            )
+        ]
+    if not await service.may_change(turn.ex, row, turn.rec.user_id):
+        logger.info("user %s pressed a nudge button of reminder %s", turn.rec.user_id, row.id)
+        return [Outbound(text="That reminder isn't yours, so I left it alone.", toast=True)]
+    if verb == "d":
+        return [
+            Outbound(
+                text="✅ Nice work — that's how stars are made. See you at the next check-in!",
+                edit=True,
+            )
+        ]
+    tz = zone(row.timezone)
+    if verb == "s":
+        until = outside_quiet(turn.now + SNOOZE, tz, row.quiet)
+        await service.postpone(turn.ex, row, until)
+        return [
+            Outbound(
+                text=f"⏰ Snoozed — I'll nudge you again at {hhmm(until.astimezone(tz).time())}.",
+                edit=True,
+            )
+        ]
+    if verb == "t":
+        until = tomorrow_same_time(turn.now, tz, row.quiet)
+        await service.postpone(turn.ex, row, until)
+        return [
+            Outbound(text=f"📅 OK — tomorrow then, {_fmt_local(until, row.timezone)}.", edit=True)
+        ]
+    return [Outbound(text="That button is from an older version of me.", toast=True)]

@@ -1,0 +1,109 @@
+"""The words and buttons of a nudge: the next task of the current stage, ready to act on.
+
+A nudge is a notice, not a reply, so it is built without a conversation turn: from the owner's
+profile, their progress rows and the catalog, with the same cards the conversation draws. A
+checklist comes with its item buttons (a press ticks, exactly as on ``/today``); a question gets
+an *Answer* button that opens it in the conversation (so the typed answer is expected there).
+Every nudge ends with Done / Snooze 1 h / Tomorrow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from core.conversation import cards
+from core.conversation.markup import bold, esc, italic
+from core.conversation.payloads import encode
+from core.conversation.types import Button, Outbound
+from core.progress.service import ProgressRecord, first_open_stage, next_task
+from core.reminders.store import Owner
+from core.roadmaps.catalog import Catalog
+
+SNOOZE_LABEL = "⏰ Snooze 1 h"
+TOMORROW_LABEL = "📅 Tomorrow"
+DONE_LABEL = "✅ Done"
+
+_IDLE_LINES = (
+    "👋 Haven't seen you for a couple of days — no pressure. One small step today?",
+    "🎸 It's been a few days. Even ten minutes on your music counts — here's where you left off:",
+    "💛 I'm still here whenever you're ready. This is the last nudge for now; "
+    "say hi any time and we pick up where you left off.",
+)
+
+
+def nudge_row(reminder_id: uuid.UUID) -> tuple[Button, ...]:
+    """Done / Snooze 1 h / Tomorrow for one reminder."""
+    rid = reminder_id.hex
+    return (
+        Button(label=DONE_LABEL, payload=encode("nudge", "d", rid)),
+        Button(label=SNOOZE_LABEL, payload=encode("nudge", "s", rid)),
+        Button(label=TOMORROW_LABEL, payload=encode("nudge", "t", rid)),
+    )
+
+
+def headline(kind: str, owner: Owner | None, stage: int) -> str:
+    """The first line: a reminder's friendly call, or the inactivity nudge's gentler tone."""
+    if kind == "inactivity":
+        return _IDLE_LINES[min(max(stage, 1), len(_IDLE_LINES)) - 1]
+    name = owner.artist_name if owner is not None else None
+    who = f", {esc(name)}" if name else ""
+    return f"⏰ {bold(f'Time for your music{who}!')}"
+
+
+def build(
+    kind: str,
+    reminder_id: uuid.UUID,
+    owner: Owner | None,
+    catalog: Catalog,
+    progress_rows: Iterable[tuple[uuid.UUID, str, dict[str, Any]]],
+    *,
+    stage: int = 0,
+) -> Outbound:
+    """The nudge message for one reminder."""
+    head = headline(kind, owner, stage)
+    nudge_buttons = nudge_row(reminder_id)
+    roadmap = catalog.roadmap(owner.roadmap_id if owner is not None else None)
+    if roadmap is None:
+        return Outbound(
+            text=f"{head}\nPick your path with /roadmap and I'll show you the first step.",
+            buttons=(
+                (Button(label="Pick a roadmap", payload=encode("cmd", "roadmap")),),
+                nudge_buttons,
+            ),
+        )
+    rows = {
+        task_id: ProgressRecord(task_id=task_id, status=status, task_data=data, stored=True)
+        for task_id, status, data in progress_rows
+    }
+    stage_info = first_open_stage(roadmap, rows)
+    task = next_task(stage_info, rows) if stage_info is not None else None
+    if stage_info is None or task is None:
+        return Outbound(
+            text=f"{head}\nYou've finished {bold(esc(roadmap.name))} 🏆 — keep your numbers "
+            "fresh with /stats, or pick a new path with /roadmap.",
+            buttons=(nudge_buttons,),
+        )
+    if task.is_checklist:
+        card = cards.checklist_card(roadmap, stage_info, task, rows.get(task.id), memo=catalog.memo)
+        return Outbound(text=f"{head}\n\n{card.text}", buttons=(*card.buttons, nudge_buttons))
+    spec = task.spec
+    lines = [
+        head,
+        "",
+        cards.task_header(roadmap, stage_info, task),
+        bold(esc(task.title)),
+        f"❓ {esc(spec.question)}",
+        italic("Tap Answer and type it, or /today."),
+    ]
+    return Outbound(
+        text="\n".join(lines),
+        buttons=(
+            (
+                Button(label="✍️ Answer", payload=encode("cmd", "today")),
+                Button(label="Skip", payload=encode("skip", task.slug)),
+            ),
+            nudge_buttons,
+        ),
+    )

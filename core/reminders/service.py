@@ -1,0 +1,326 @@
+"""Changing reminders: what ``/remind``, ``/timezone``, ``/quiet`` and the nudge buttons do.
+
+Each function runs inside the caller's transaction (a conversation turn, whose profile lock
+already serialises one musician's events) through the same :class:`Executor` as the engine.
+
+A musician has at most one ``schedule`` reminder (their chosen days and time) and one
+``inactivity`` reminder (the back-off check-ins, created with the schedule and stopped with it).
+Both go to the chat the musician set them from. A band has its own ``schedule`` reminder whose
+target is the band's channel (:func:`set_band_schedule`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+
+from core.db.executor import Executor
+from core.db.models import BandMember, Reminder, User
+from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
+
+reminders = cast(Table, Reminder.__table__)
+users = cast(Table, User.__table__)
+members = cast(Table, BandMember.__table__)
+
+#: A new or resumed inactivity row is first looked at after this; the tick then plans it from
+#: the musician's last activity and the worker's back-off setting (nothing is sent before).
+IDLE_FIRST_CHECK = timedelta(hours=1)
+
+_COLUMNS = (
+    reminders.c.id,
+    reminders.c.kind,
+    reminders.c.schedule,
+    reminders.c.timezone,
+    reminders.c.quiet_start,
+    reminders.c.quiet_end,
+    reminders.c.paused,
+    reminders.c.next_due_at,
+    reminders.c.user_id,
+    reminders.c.band_id,
+    reminders.c.platform,
+    reminders.c.target_chat,
+)
+_OF_USER = select(*_COLUMNS).where(reminders.c.user_id == bindparam("uid"))
+_OF_BAND = select(*_COLUMNS).where(reminders.c.band_id == bindparam("bid"))
+_ONE = select(*_COLUMNS).where(reminders.c.id == bindparam("rid"))
+_MEMBER = select(members.c.role).where(
+    members.c.band_id == bindparam("bid"), members.c.user_id == bindparam("uid")
+)
+_INSERT = insert(reminders)
+# Sets the columns named in the parameters (one statement for every combination).
+_UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
+_USER_TZ = update(users).where(users.c.id == bindparam("uid")).values(timezone=bindparam("tz"))
+
+
+@dataclass(slots=True)
+class ReminderRow:
+    """A reminder as the conversation sees it."""
+
+    id: uuid.UUID
+    kind: str
+    schedule: dict[str, Any]
+    timezone: str
+    quiet_start: str | None
+    quiet_end: str | None
+    paused: bool
+    next_due_at: datetime | None
+    user_id: uuid.UUID | None
+    band_id: uuid.UUID | None
+    platform: str
+    target_chat: str
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        """The row's quiet hours."""
+        return QuietHours.of(self.quiet_start, self.quiet_end)
+
+
+@dataclass(slots=True)
+class Settings:
+    """One musician's reminders, for the ``/remind`` card."""
+
+    schedule: ReminderRow | None
+    inactivity: ReminderRow | None
+
+    @property
+    def on(self) -> bool:
+        """True when the schedule reminder exists and is not paused."""
+        return self.schedule is not None and not self.schedule.paused
+
+
+async def of_user(ex: Executor, user_id: uuid.UUID) -> Settings:
+    """The musician's schedule and inactivity reminders (either may be missing)."""
+    rows = [ReminderRow(*r) for r in await ex.rows(_OF_USER, {"uid": user_id})]
+    return Settings(
+        schedule=next((r for r in rows if r.kind == "schedule"), None),
+        inactivity=next((r for r in rows if r.kind == "inactivity"), None),
+    )
+
+
+async def get(ex: Executor, reminder_id: uuid.UUID) -> ReminderRow | None:
+    """One reminder by id."""
+    rows = await ex.rows(_ONE, {"rid": reminder_id})
+    return ReminderRow(*rows[0]) if rows else None
+
+
+async def may_change(ex: Executor, row: ReminderRow, user_id: uuid.UUID) -> bool:
+    """Whether this person may act on the reminder: its owner, or a member of its band."""
+    if row.user_id is not None:
+        return row.user_id == user_id
+    if row.band_id is None:
+        return False
+    return bool(await ex.rows(_MEMBER, {"bid": row.band_id, "uid": user_id}))
+
+
+def first_due(row_schedule: Schedule, tz: str, quiet: QuietHours | None, now: datetime) -> datetime:
+    """When a schedule set now is first due."""
+    return next_due(row_schedule, zone(tz), now, quiet)
+
+
+async def _insert(ex: Executor, **values: Any) -> uuid.UUID:
+    rid = uuid.uuid4()
+    base: dict[str, Any] = {
+        "id": rid,
+        "user_id": None,
+        "band_id": None,
+        "quiet_start": None,
+        "quiet_end": None,
+        "paused": False,
+        "stage": 0,
+        "attempts": 0,
+        "claimed_until": None,
+        "claimed_by": None,
+        "last_sent_at": None,
+    }
+    base.update(values)
+    await ex.run(_INSERT, base)
+    return rid
+
+
+async def set_schedule(
+    ex: Executor,
+    user_id: uuid.UUID,
+    schedule: Schedule,
+    *,
+    timezone: str,
+    platform: str,
+    target_chat: str,
+    now: datetime,
+) -> datetime:
+    """Set (or replace) the musician's schedule and switch the inactivity check-ins on.
+
+    Returns the first due time. The reminders go to ``target_chat`` on ``platform`` from now on.
+    """
+    current = await of_user(ex, user_id)
+    quiet = current.schedule.quiet if current.schedule else None
+    due = first_due(schedule, timezone, quiet, now)
+    common = {
+        "timezone": timezone,
+        "platform": platform,
+        "target_chat": target_chat,
+        "paused": False,
+        "claimed_until": None,
+        "claimed_by": None,
+        "attempts": 0,
+    }
+    if current.schedule is None:
+        await _insert(
+            ex,
+            user_id=user_id,
+            kind="schedule",
+            schedule=schedule.to_json(),
+            next_due_at=due,
+            created_at=now,
+            **common,
+        )
+    else:
+        await ex.run(
+            _UPDATE,
+            {"rid": current.schedule.id, "schedule": schedule.to_json(), "next_due_at": due}
+            | common,
+        )
+    idle_due = now + IDLE_FIRST_CHECK
+    if current.inactivity is None:
+        await _insert(
+            ex,
+            user_id=user_id,
+            kind="inactivity",
+            schedule={},
+            next_due_at=idle_due,
+            created_at=now,
+            quiet_start=quiet.start.strftime("%H:%M") if quiet else None,
+            quiet_end=quiet.end.strftime("%H:%M") if quiet else None,
+            **common,
+        )
+    else:
+        await ex.run(
+            _UPDATE,
+            {"rid": current.inactivity.id, "next_due_at": idle_due, "stage": 0} | common,
+        )
+    return due
+
+
+async def set_paused(ex: Executor, user_id: uuid.UUID, *, paused: bool, now: datetime) -> int:
+    """Pause (``/remind off``) or resume every reminder of the musician; how many changed.
+
+    Resuming recomputes the due times from now: nothing missed while off is sent.
+    """
+    current = await of_user(ex, user_id)
+    changed = 0
+    for row in (current.schedule, current.inactivity):
+        if row is None or row.paused == paused:
+            continue
+        values: dict[str, Any] = {"rid": row.id, "paused": paused, "attempts": 0}
+        if not paused:
+            values["next_due_at"] = _recomputed(row, row.timezone, row.quiet, now)
+        await ex.run(_UPDATE, values)
+        changed += 1
+    return changed
+
+
+def _recomputed(row: ReminderRow, tz: str, quiet: QuietHours | None, now: datetime) -> datetime:
+    if row.kind == "schedule":
+        schedule = Schedule.from_json(row.schedule)
+        if schedule is not None:
+            return first_due(schedule, tz, quiet, now)
+    return now + IDLE_FIRST_CHECK
+
+
+async def set_timezone(ex: Executor, user_id: uuid.UUID, tz: str, now: datetime) -> None:
+    """Store the musician's timezone and move their reminders to it (same local times)."""
+    await ex.run(_USER_TZ, {"uid": user_id, "tz": tz})
+    current = await of_user(ex, user_id)
+    for row in (current.schedule, current.inactivity):
+        if row is None:
+            continue
+        values: dict[str, Any] = {"rid": row.id, "timezone": tz}
+        if row.kind == "schedule" and not row.paused:
+            values["next_due_at"] = _recomputed(row, tz, row.quiet, now)
+        await ex.run(_UPDATE, values)
+
+
+async def set_quiet(
+    ex: Executor, user_id: uuid.UUID, quiet: QuietHours | None, now: datetime
+) -> None:
+    """Set (or clear) the musician's quiet hours on every reminder and re-plan them."""
+    current = await of_user(ex, user_id)
+    for row in (current.schedule, current.inactivity):
+        if row is None:
+            continue
+        values: dict[str, Any] = {
+            "rid": row.id,
+            "quiet_start": hhmm(quiet.start) if quiet else None,
+            "quiet_end": hhmm(quiet.end) if quiet else None,
+        }
+        if row.kind == "schedule" and not row.paused:
+            values["next_due_at"] = _recomputed(row, row.timezone, quiet, now)
+        await ex.run(_UPDATE, values)
+
+
+async def set_inactivity(ex: Executor, row: ReminderRow, *, on: bool, now: datetime) -> None:
+    """Switch the inactivity check-ins on or off (they stay off with ``/remind off``)."""
+    values: dict[str, Any] = {"rid": row.id, "paused": not on, "stage": 0}
+    if on:
+        values["next_due_at"] = _recomputed(row, row.timezone, row.quiet, now)
+    await ex.run(_UPDATE, values)
+
+
+async def postpone(ex: Executor, row: ReminderRow, until: datetime) -> None:
+    """Snooze: the reminder comes back at ``until`` (then continues on its schedule).
+
+    An inactivity nudge snoozed steps its back-off back by one, so the same encouragement
+    comes again at ``until`` instead of being counted as sent.
+    """
+    values: dict[str, Any] = {
+        "rid": row.id,
+        "next_due_at": until,
+        "attempts": 0,
+        "claimed_until": None,
+        "claimed_by": None,
+    }
+    if row.kind == "inactivity":
+        values["stage"] = max(0, await _stage(ex, row.id) - 1)
+        values["last_sent_at"] = None
+    await ex.run(_UPDATE, values)
+
+
+_STAGE = select(reminders.c.stage).where(reminders.c.id == bindparam("rid"))
+
+
+async def _stage(ex: Executor, reminder_id: uuid.UUID) -> int:
+    rows = await ex.rows(_STAGE, {"rid": reminder_id})
+    return int(rows[0][0]) if rows else 0
+
+
+async def set_band_schedule(
+    ex: Executor,
+    band_id: uuid.UUID,
+    schedule: Schedule,
+    *,
+    timezone: str,
+    platform: str,
+    channel_id: str,
+    now: datetime,
+) -> datetime:
+    """Set (or replace) a band's reminder, delivered to the band's channel."""
+    rows = [ReminderRow(*r) for r in await ex.rows(_OF_BAND, {"bid": band_id})]
+    current = next((r for r in rows if r.kind == "schedule"), None)
+    due = first_due(schedule, timezone, current.quiet if current else None, now)
+    values = {
+        "schedule": schedule.to_json(),
+        "timezone": timezone,
+        "platform": platform,
+        "target_chat": channel_id,
+        "next_due_at": due,
+        "paused": False,
+        "attempts": 0,
+    }
+    if current is None:
+        await _insert(ex, band_id=band_id, kind="schedule", created_at=now, **values)
+    else:
+        await ex.run(_UPDATE, {"rid": current.id, **values})
+    return due

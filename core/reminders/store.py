@@ -1,0 +1,230 @@
+"""Every SQL statement of the reminder engine, built once on the ORM tables (SQLAlchemy Core).
+
+They run through :class:`core.db.executor.Executor`, so on PostgreSQL they go straight onto
+asyncpg like the conversation hot path, and on SQLite through SQLAlchemy. Where the dialects
+differ (``FOR UPDATE SKIP LOCKED``, ``= ANY(array)`` versus an expanding ``IN``, the upsert) there
+are two statements and :func:`pick` chooses.
+
+The claim is a lease, not a lock held while sending: a worker marks a batch of due rows
+``claimed_by`` / ``claimed_until`` and commits at once, sends, then records the deliveries and
+advances the rows in a second transaction. A worker killed in between leaves rows whose lease
+simply runs out; another worker takes them then. That is what makes delivery at-least-once:
+the nudges it had already handed to the platform are sent again, nothing is lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    ARRAY,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import ClauseElement
+
+from core.db.executor import Executor
+from core.db.models import Delivery, Profile, Reminder, User, UserTaskProgress
+
+reminders = cast(Table, Reminder.__table__)
+deliveries = cast(Table, Delivery.__table__)
+profiles = cast(Table, Profile.__table__)
+users = cast(Table, User.__table__)
+progress = cast(Table, UserTaskProgress.__table__)
+
+
+@dataclass(slots=True)
+class ClaimedRow:
+    """A reminder row as the claim returned it."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    band_id: uuid.UUID | None
+    kind: str
+    schedule: dict[str, Any]
+    timezone: str
+    quiet_start: str | None
+    quiet_end: str | None
+    platform: str
+    target_chat: str
+    next_due_at: datetime
+    stage: int
+    attempts: int
+    last_sent_at: datetime | None
+
+
+@dataclass(slots=True)
+class Owner:
+    """The musician (or band) a reminder belongs to: their profile and whether we may write."""
+
+    profile_id: uuid.UUID | None
+    artist_name: str | None
+    roadmap_id: uuid.UUID | None
+    last_activity_at: datetime | None
+    unreachable: bool
+
+
+_CLAIMED_COLUMNS = (
+    reminders.c.id,
+    reminders.c.user_id,
+    reminders.c.band_id,
+    reminders.c.kind,
+    reminders.c.schedule,
+    reminders.c.timezone,
+    reminders.c.quiet_start,
+    reminders.c.quiet_end,
+    reminders.c.platform,
+    reminders.c.target_chat,
+    reminders.c.next_due_at,
+    reminders.c.stage,
+    reminders.c.attempts,
+    reminders.c.last_sent_at,
+)
+
+# ``NOT paused`` and ``next_due_at <= :now`` imply the partial index's predicate, so the
+# planner walks ix_reminders_due in due order and stops after ``limit`` live rows.
+_DUE = (
+    select(reminders.c.id)
+    .where(
+        ~reminders.c.paused,
+        reminders.c.next_due_at <= bindparam("now"),
+        reminders.c.platform == bindparam("for_platform"),
+        or_(reminders.c.claimed_until.is_(None), reminders.c.claimed_until < bindparam("now")),
+    )
+    .order_by(reminders.c.next_due_at)
+    .limit(bindparam("limit"))
+)
+
+
+def _claim(due: Any) -> ClauseElement:
+    return (
+        update(reminders)
+        .where(reminders.c.id.in_(due.scalar_subquery()))
+        .values(claimed_by=bindparam("worker"), claimed_until=bindparam("until"))
+        .returning(*_CLAIMED_COLUMNS)
+    )
+
+
+#: PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
+CLAIM_PG = _claim(_DUE.with_for_update(skip_locked=True))
+#: SQLite: one writer at a time anyway (the process-wide write lock), so a plain claim.
+CLAIM_SQLITE = _claim(_DUE)
+
+_OWNER_COLUMNS = (
+    reminders.c.id,
+    profiles.c.id,
+    profiles.c.artist_name,
+    profiles.c.roadmap_id,
+    profiles.c.last_activity_at,
+    users.c.unreachable,
+)
+_OWNER = (
+    select(*_OWNER_COLUMNS)
+    .select_from(reminders)
+    .outerjoin(
+        profiles,
+        or_(profiles.c.user_id == reminders.c.user_id, profiles.c.band_id == reminders.c.band_id),
+    )
+    .outerjoin(users, users.c.id == reminders.c.user_id)
+)
+OWNERS_PG = _OWNER.where(reminders.c.id == any_(bindparam("ids", type_=ARRAY(Uuid()))))
+OWNERS_SQLITE = _OWNER.where(reminders.c.id.in_(bindparam("ids", expanding=True)))
+
+_PROGRESS = select(
+    progress.c.profile_id, progress.c.task_id, progress.c.status, progress.c.task_data
+)
+PROGRESS_PG = _PROGRESS.where(progress.c.profile_id == any_(bindparam("pids", type_=ARRAY(Uuid()))))
+PROGRESS_SQLITE = _PROGRESS.where(progress.c.profile_id.in_(bindparam("pids", expanding=True)))
+
+
+def _record(insert_: Any) -> ClauseElement:
+    stmt = insert_(deliveries)
+    upsert: ClauseElement = stmt.on_conflict_do_update(
+        index_elements=[deliveries.c.idempotency_key],
+        set_={
+            "status": stmt.excluded.status,
+            "attempts": deliveries.c.attempts + literal_column("1"),
+            "last_error": stmt.excluded.last_error,
+            "sent_at": stmt.excluded.sent_at,
+        },
+    )
+    return upsert
+
+
+#: One delivery row per (reminder, due time); a repeat of the same key counts an attempt.
+RECORD_PG = _record(pg_insert)
+RECORD_SQLITE = _record(sqlite_insert)
+
+#: Advance a row and release its claim — only if the claim is still ours.
+ADVANCE = (
+    update(reminders)
+    .where(reminders.c.id == bindparam("rid"), reminders.c.claimed_by == bindparam("worker"))
+    .values(
+        next_due_at=bindparam("next_due"),
+        stage=bindparam("new_stage"),
+        attempts=bindparam("new_attempts"),
+        last_sent_at=bindparam("sent_at"),
+        paused=bindparam("pause"),
+        claimed_until=bindparam("retry_at"),
+        claimed_by=null(),
+    )
+)
+PAUSE_USER = update(reminders).where(reminders.c.user_id == bindparam("uid")).values(paused=true())
+MARK_UNREACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=true())
+
+
+def pick(ex: Executor, pg: ClauseElement, sqlite: ClauseElement) -> ClauseElement:
+    """The statement for this executor's dialect."""
+    return pg if ex.dialect == "postgresql" else sqlite
+
+
+async def claim(
+    ex: Executor, *, platform: str, now: datetime, until: datetime, worker: str, limit: int
+) -> list[ClaimedRow]:
+    """Lease up to ``limit`` due rows of one platform to ``worker`` until ``until``."""
+    rows = await ex.rows(
+        pick(ex, CLAIM_PG, CLAIM_SQLITE),
+        {"now": now, "for_platform": platform, "limit": limit, "worker": worker, "until": until},
+    )
+    return [ClaimedRow(*row) for row in rows]
+
+
+async def owners(ex: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
+    """The profile and reachability behind each reminder."""
+    rows = await ex.rows(pick(ex, OWNERS_PG, OWNERS_SQLITE), {"ids": ids})
+    return {
+        row[0]: Owner(
+            profile_id=row[1],
+            artist_name=row[2],
+            roadmap_id=row[3],
+            last_activity_at=row[4],
+            unreachable=bool(row[5]),
+        )
+        for row in rows
+    }
+
+
+async def progress_of(
+    ex: Executor, profile_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str, dict[str, Any]]]]:
+    """Every progress row of these profiles: (task, status, data) per profile."""
+    out: dict[uuid.UUID, list[tuple[uuid.UUID, str, dict[str, Any]]]] = {}
+    if not profile_ids:
+        return out
+    rows = await ex.rows(pick(ex, PROGRESS_PG, PROGRESS_SQLITE), {"pids": profile_ids})
+    for pid, task_id, status, data in rows:
+        out.setdefault(pid, []).append((task_id, status, data or {}))
+    return out

@@ -1,0 +1,122 @@
+"""The reminder worker: an APScheduler ``AsyncIOScheduler`` with ONE interval job, the tick.
+
+Why one job and not one job per reminder: APScheduler's job stores cannot be shared between
+processes (its FAQ), and a job per reminder keeps every reminder in every worker's memory. The
+database is the schedule (``reminders.next_due_at``); the scheduler only says "look now", every
+``REMINDER_TICK_SECONDS``. Its job lives in the default in-memory store, so nothing of
+APScheduler is persisted (no ``SQLAlchemyJobStore`` table outside Alembic). Any number of
+processes may run a worker: the claim splits the due rows between them.
+
+``max_instances=1`` and ``coalesce=True``: a slow tick is never overlapped by the next one, and
+missed runs collapse into one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from core.db.base import utcnow
+from core.db.engine import Database
+from core.notify import Notifier
+from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS
+from core.reminders.tick import ReminderTick, TickConfig, TickReport
+from core.roadmaps.catalog import CatalogCache
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+JOB_ID = "reminder-tick"
+
+
+class ReminderWorker:
+    """Runs :class:`ReminderTick` every ``interval`` seconds inside the running event loop."""
+
+    def __init__(self, tick: ReminderTick, *, interval: float = 1.0) -> None:
+        self.tick = tick
+        self.interval = interval
+        self.totals = TickReport()
+        #: Ticks run so far (finished or failed).
+        self.ticks = 0
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: asyncio.Task[object] | None = None
+
+    async def start(self) -> None:
+        """Start the scheduler on the current loop; the first tick runs at once."""
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        scheduler.add_job(
+            self.run_once,
+            "interval",
+            seconds=self.interval,
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        logger.info(
+            "reminders: worker %s ticking every %.2f s for %s",
+            self.tick.worker,
+            self.interval,
+            ", ".join(self.tick.notifiers) or "no platform",
+        )
+
+    async def run_once(self) -> TickReport:
+        """One tick; a failure is logged (the next tick tries again), never raised."""
+        self._running = asyncio.current_task()
+        try:
+            report = await self.tick.run()
+        except Exception:
+            logger.exception("reminder tick failed; retrying on the next tick")
+            return TickReport()
+        finally:
+            self._running = None
+            self.ticks += 1
+        self.totals.add(report)
+        self.totals.lateness.clear()  # the totals keep counts only (memory stays flat)
+        if report.claimed:
+            logger.info(
+                "reminders: %d claimed, %d sent, %d skipped, %d blocked, %d failed",
+                report.claimed,
+                report.sent,
+                report.skipped,
+                report.blocked,
+                report.failed,
+            )
+        return report
+
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
+        """Stop scheduling and let a tick in progress finish (it records what it sent)."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        running = self._running
+        if running is not None and not running.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(running), grace_seconds)
+            except TimeoutError:
+                logger.warning("reminder tick still running at shutdown; its claims will expire")
+
+
+def from_settings(
+    db: Database,
+    notifiers: Mapping[str, Notifier],
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    catalog: CatalogCache | None = None,
+) -> ReminderWorker:
+    """The worker a ``coach`` process runs, configured by ``REMINDER_*`` settings."""
+    config = TickConfig(
+        batch_size=settings.reminder_batch_size,
+        grace=timedelta(minutes=settings.reminder_grace_minutes),
+        inactivity_days=settings.inactivity_backoff() or DEFAULT_BACKOFF_DAYS,
+    )
+    tick = ReminderTick(db, notifiers, clock=clock, catalog=catalog, config=config)
+    return ReminderWorker(tick, interval=settings.reminder_tick_seconds)

@@ -1,0 +1,140 @@
+"""Nudges through real front ends: Telegram (PTB against the fake Bot API) and the terminal,
+with the APScheduler worker running the tick."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from coachkit import synced_coach
+from fakes.telegram_api import FakeTelegram, SentMessage
+from reminderkit import FakeClock, delivery_rows, reminder_rows, schedule_row
+from sqlalchemy import select
+
+from bot.console.chat import ConsoleChat
+from bot.console.notify import ConsoleNotifier
+from bot.telegram.app import TelegramFrontEnd
+from core.conversation.types import Outbound
+from core.db.engine import Database
+from core.db.models import User
+from core.notify import by_platform
+from core.reminders.tick import ReminderTick
+from core.reminders.worker import ReminderWorker
+
+MAYA = 1001
+START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+async def _until(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_telegram_user_gets_the_nudge_and_snoozes_it(database: Database) -> None:
+    clock = FakeClock(START)
+    coach = await synced_coach(database)
+    coach.clock = clock
+    async with FakeTelegram() as fake:
+        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+        await front.start(poll_timeout=1)
+        try:
+
+            async def say(text: str) -> SentMessage:
+                before = len(fake.sent)
+                fake.user_message(MAYA, text)
+                await fake.wait_for(lambda: len(fake.sent) > before)
+                return fake.last(MAYA)
+
+            await say("/start")
+            await say("Maya")
+            first = fake.last(MAYA)
+            data = next(d for label, d in first.buttons() if "Indie" in label)
+            before = len(fake.sent)
+            fake.press_button(MAYA, first.message_id, data)
+            await fake.wait_for(lambda: len(fake.sent) > before)
+            reply = await say("/remind daily 18:00")
+            assert "every day at 18:00" in reply.plain_text
+
+            tick = ReminderTick(database, by_platform(front), clock=clock)
+            clock.set(START.replace(hour=18, second=1))
+            report = await tick.run()
+            assert report.sent == 1
+            nudge = fake.last(MAYA)
+            assert "Time for your music, Maya!" in nudge.plain_text
+            labels = [label for label, _ in nudge.buttons()]
+            assert labels[-3:] == ["✅ Done", "⏰ Snooze 1 h", "📅 Tomorrow"]
+            assert any(label.startswith("☐ 1.") for label in labels)  # the task's own ticks
+
+            snooze = next(d for label, d in nudge.buttons() if "Snooze" in label)
+            answers = len(fake.callback_answers)
+            fake.press_button(MAYA, nudge.message_id, snooze)
+            await fake.wait_for(lambda: len(fake.callback_answers) > answers)
+            await fake.wait_for(lambda: "Snoozed" in fake.last(MAYA).plain_text)
+            row = await schedule_row(database)
+            assert row.next_due_at == START.replace(hour=19, second=1)
+
+            clock.set(START.replace(hour=19, second=2))
+            sent_before = len(fake.messages(MAYA))
+            assert (await tick.run()).sent == 1
+            assert len(fake.messages(MAYA)) == sent_before + 1
+            assert "Time for your music" in fake.last(MAYA).plain_text
+
+            # She blocks the bot: the next nudge is refused, everything of hers is paused.
+            fake.block(MAYA)
+            clock.set(START.replace(hour=18, second=1) + timedelta(days=1))
+            assert (await tick.run()).blocked == 1
+            assert all(r.paused for r in await reminder_rows(database))
+            async with database.transaction() as session:
+                assert (await session.scalars(select(User))).one().unreachable
+            assert [d.status for d in await delivery_rows(database)] == ["sent", "sent", "blocked"]
+        finally:
+            await front.stop()
+
+
+async def test_console_chat_prints_nudges_from_the_scheduled_worker(database: Database) -> None:
+    clock = FakeClock(START)
+    coach = await synced_coach(database)
+    coach.clock = clock
+    out = io.StringIO()
+    chat = ConsoleChat(coach, "maya", out)
+    await chat.send("/start")
+    await chat.send("Maya")
+    await chat.send("1")  # the first roadmap
+    await chat.send("/remind daily 18:00")
+    clock.set(START.replace(hour=18, second=1))
+
+    notifier = ConsoleNotifier(chat)
+    tick = ReminderTick(database, by_platform(notifier), clock=clock, catalog=coach.catalog)
+    worker = ReminderWorker(tick, interval=0.05)
+    await worker.start()
+    try:
+        await _until(lambda: worker.totals.sent >= 1)
+        printed = out.getvalue()
+        assert "Time for your music, Maya!" in printed
+        assert "⏰ Snooze 1 h" in printed
+        snooze_number = next(n for n, b in enumerate(chat._buttons, start=1) if "Snooze" in b.label)
+        replies = await chat.send(str(snooze_number))
+        assert "Snoozed" in replies[0].text
+        ticks = worker.ticks
+        await _until(lambda: worker.ticks >= ticks + 3)  # a few more ticks after the snooze
+    finally:
+        await worker.stop()
+    assert worker.totals.sent == 1  # the snoozed nudge is not due before 19:00 (fake time)
+    assert (await schedule_row(database)).next_due_at == START.replace(hour=19, second=1)
+
+
+async def test_console_notifier_refuses_another_musician(database: Database) -> None:
+    coach = await synced_coach(database)
+    out = io.StringIO()
+    notifier = ConsoleNotifier(ConsoleChat(coach, "maya", out))
+    result = await notifier.notify("leo", [Outbound(text="hi")])
+    assert not result.sent
+    assert out.getvalue() == ""
+    assert (await notifier.notify("maya", [Outbound(text="hi *there*")])).sent
+    assert out.getvalue() == "hi there\n\n"
