@@ -150,3 +150,18 @@ async def test_junk_button_payloads(database: Database, payload: str) -> None:
     assert replies
     assert replies[0].toast
     assert SORRY not in maya.text
+
+
+@pytest.mark.parametrize("raw", ["²", "¹", "①", "٣"])
+async def test_unicode_digits_while_picking_a_roadmap(database: Database, raw: str) -> None:
+    """``"²".isdigit()`` is true but ``int("²")`` raises: found by the fuzz test. Superscripts
+    and circled numbers are not a choice; Arabic-Indic digits are read like ASCII ones."""
+    coach = await synced_coach(database)
+    maya = Driver(coach)
+    await maya.say("/start")
+    await maya.say("Maya")
+    replies = await maya.say(raw)
+    assert replies
+    assert all(r.text != SORRY for r in replies)
+    if raw == "٣":
+        assert "Touring Band" in maya.text  # the third roadmap, as "3" would pick

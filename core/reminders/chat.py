@@ -309,13 +309,13 @@ async def button(turn: Turn, payload: Payload) -> list[Outbound]:
     if payload.action == "nudge":
         return await _nudge_button(turn, payload.args[0], payload.args[1])
     setting, value = payload.args
-    if setting == "daily" and len(value) == 4 and value.isdigit():
+    if setting == "daily" and len(value) == 4 and value.isdecimal():
         at = parse_time(_dhm(value))
         if at is not None:
             return [await _set(turn, Schedule("daily", at))]
     elif setting == "off":
         return await remind_command(turn, "off")
-    elif setting == "tz" and value.isdigit() and int(value) < len(COMMON_ZONES):
+    elif setting == "tz" and value.isdecimal() and int(value) < len(COMMON_ZONES):
         return [await _set_timezone(turn, COMMON_ZONES[int(value)])]
     elif setting == "quiet":
         if value == "off":

@@ -82,7 +82,7 @@ def _read_date(text: str, today: date, label: str) -> date:
     if (relative := _RELATIVE_RE.fullmatch(text)) is not None:
         count_text = relative["n1"] or relative["n2"] or ""
         unit = relative["u1"] or relative["u2"] or ""
-        count = int(count_text) if count_text.isdigit() else _COUNT_WORDS.get(count_text)
+        count = int(count_text) if count_text.isdecimal() else _COUNT_WORDS.get(count_text)
         if count is not None:
             return _relative(today, count, unit, label)
     if (named_day := _WEEKDAY_RE.fullmatch(text)) is not None and named_day["day"] in _WEEKDAYS:
