@@ -56,7 +56,7 @@ class ConsoleChat:
 
     def _inbound(self, line: str) -> Inbound:
         stripped = line.strip()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
+        if stripped.isdecimal() and 1 <= int(stripped) <= len(self._buttons):
             button = self._buttons[int(stripped) - 1]
             return Inbound(
                 platform="console",

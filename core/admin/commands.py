@@ -78,7 +78,7 @@ def parse(args: str) -> AdminRequest:
                 raise BadRequest(f"Usage: {USAGE[sub]}")
             return AdminRequest(sub="roadmaps")
         if sub == "audit":
-            if rest and not rest.isdigit():
+            if rest and not rest.isdecimal():
                 raise BadRequest(f"Usage: {USAGE[sub]}")
             return AdminRequest(sub="audit", count=int(rest) if rest else 15)
         return AdminRequest(sub=sub)

@@ -48,7 +48,7 @@ def _minute(now: datetime) -> int:
 
 
 def _fresh(stamp: str, now: datetime) -> bool:
-    return stamp.isdigit() and 0 <= _minute(now) - int(stamp) <= CONFIRM_MINUTES
+    return stamp.isdecimal() and 0 <= _minute(now) - int(stamp) <= CONFIRM_MINUTES
 
 
 def _no_button() -> Button:

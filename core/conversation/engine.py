@@ -60,7 +60,8 @@ LOCALE_MAX = 16
 
 
 def _cap(text: str | None, limit: int) -> str | None:
-    return text[:limit] if text else None
+    """Platform-given text for a column: control characters (NUL) dropped, cut to size."""
+    return (clean_text(text)[:limit] or None) if text else None
 
 
 def _retryable(exc: Exception) -> bool:

@@ -78,7 +78,7 @@ async def roadmap_by_text(turn: Turn, text: str) -> list[Outbound]:
     choices = turn.catalog.roadmaps
     word = text.strip().casefold()
     chosen: RoadmapInfo | None = None
-    if word.isdigit() and 1 <= int(word) <= len(choices):
+    if word.isdecimal() and 1 <= int(word) <= len(choices):
         chosen = choices[int(word) - 1]
     else:
         matches = [r for r in choices if r.name.casefold().startswith(word) or r.slug == word]
