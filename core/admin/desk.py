@@ -94,6 +94,13 @@ class AdminDesk:
         command = parse_command(clean_text(inbound.text))
         if command is None:  # pragma: no cover - claims() checked it
             return []
+        if command.name in {"export", "forget"} and inbound.chat_type != "private":
+            return [
+                Outbound(
+                    text=f"For your privacy, send /{command.name} in a private chat with me.",
+                    ephemeral=True,
+                )
+            ]
         match command.name:
             case "export":
                 return await self._export(inbound)
