@@ -41,14 +41,23 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def make_coach(db: Database, settings: Settings) -> Coach:
-    """The coach with this process's admin list, rate limit and roadmap folder."""
+def make_coach(db: Database, settings: Settings, *, limited: bool = True) -> Coach:
+    """The coach with this process's admin list, rate limit and roadmap folder.
+
+    ``limited=False`` for the terminal: one local person (or a piped transcript) at a keyboard
+    has nobody to be protected from, and a transcript of 30 lines is not a flood.
+    """
     try:
         admins = parse_admins(settings.coach_admins)
         limit = RateLimit.parse(settings.coach_rate_limit)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
-    return Coach(db, admins=admins, rate_limit=limit, roadmaps_dir=settings.roadmaps_dir)
+    return Coach(
+        db,
+        admins=admins,
+        rate_limit=limit if limited else None,
+        roadmaps_dir=settings.roadmaps_dir,
+    )
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -78,7 +87,7 @@ async def _chat(args: argparse.Namespace) -> int:
     worker: ReminderWorker | None = None
     try:
         pictures = Path(user_data_dir("stardom-coach", appauthor=False)) / "pictures"
-        coach = make_coach(db, settings)
+        coach = make_coach(db, settings, limited=False)  # one local person: no rate limit
         chat = ConsoleChat(
             coach, args.user, sys.stdout, color=is_interactive(), picture_dir=pictures
         )

@@ -226,7 +226,10 @@ async def test_stats_user_and_audit(database: Database) -> None:
     assert "console:maya" in boss.text
     assert "console:maya2" in boss.text
 
-    await boss.say("/admin audit 3")
+    await boss.say("/admin audit 4")
+    assert "admin.audit ok by console:boss" in boss.text  # looking at the log is logged too
+    assert "admin.user ok by console:boss → console:maya" in boss.text  # so is reading a profile
+    await boss.say("/admin audit 50")
     assert "admin.stats ok by console:boss" in boss.text
     await boss.say("/admin audit 500")
     assert "Usage: /admin audit" in boss.text

@@ -247,3 +247,32 @@ async def test_thousand_musicians_stop_halfway_restart_exactly_once(
     rate = (n - 10) / elapsed
     assert rate < 30, f"{rate:.1f} messages/s is faster than Telegram allows"
     print(f"\n1 000-musician broadcast: {elapsed:.1f} s, {rate:.1f} messages/s")
+
+
+@pytest.mark.postgres_only
+async def test_two_workers_share_the_work_without_doubles(database: Database) -> None:
+    """Two senders (two `coach run` workers) on the same rows: SKIP LOCKED splits the work."""
+    chats = await _musicians(database, 200)
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"])
+    await _draft_and_send(coach, "two workers")
+
+    class Slow(Recorder):
+        async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+            await asyncio.sleep(0.001)  # let the other worker interleave
+            return await super().notify(chat_id, replies)
+
+    a, b = Slow(), Slow()
+
+    async def drain(notifier: Recorder) -> None:
+        sender = BroadcastSender(database, by_platform(notifier), batch=10)
+        while await sender.run_once():
+            pass
+
+    await asyncio.gather(drain(a), drain(b))
+    sent = Counter(c for n in (a, b) for c, t in n.sent if "two workers" in t)
+    assert sent == dict.fromkeys(chats, 1)
+    assert len(a.sent) > 20
+    assert len(b.sent) > 20  # both did a share
+    assert await _statuses(database) == {"sent": 200}
+    finals = [t for n in (a, b) for t in n.to(ADMIN) if "Broadcast finished" in t]
+    assert len(finals) == 1

@@ -259,3 +259,17 @@ async def test_export_arrives_as_a_telegram_document(database: Database) -> None
     data: dict[str, Any] = json.loads(message.document)
     assert data["your_rows"]["profiles"][0]["artist_name"] == "Maya <b>"
     assert "everything I store about you" in message.plain_text
+
+
+async def test_export_and_forget_only_in_private(database: Database) -> None:
+    coach = Coach(database)
+    maya = Driver(coach, "maya", platform="discord")
+    await maya.say("/start")
+    for command in ("/export", "/forget"):
+        replies = await coach.handle(
+            maya.inbound(kind="command", text=command, chat_type="guild", chat_id="chan-1")
+        )
+        [reply] = replies
+        assert "in a private chat" in reply.text
+        assert reply.file is None
+        assert not reply.buttons

@@ -1,13 +1,15 @@
 """Secrets (bot token, webhook secret, database password) never reach the logs.
 
 The real ``coach run`` process runs with all of them set, at DEBUG, through onboarding, admin
-commands, a broadcast and an export; its whole log is searched for each secret. The redaction
+commands, a broadcast, an export and a flood (its rate limit); its whole log is searched for
+each secret. The redaction
 filter is also checked directly with a URL-encoded password, as a failing connection might
 print it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from pathlib import Path
@@ -19,13 +21,14 @@ from coachkit import start_coach_run, stop_coach_run
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy.engine import make_url
 
+from core.admin.ratelimit import SLOW_DOWN
 from core.db.engine import Database
 from core.logging import configure_logging
 from core.settings import load_settings
 
 DB_PASSWORD = "Db-Pa55word-never-logged"
 WEBHOOK_SECRET = "webhook-secret-never-logged-0123456789"
-ADMIN, MAYA = 1001, 1002
+ADMIN, MAYA, FLOOD = 1001, 1002, 1003
 
 
 @pytest.mark.postgres_only
@@ -64,6 +67,17 @@ async def test_coach_run_logs_no_secret(database: Database, tmp_path: Path) -> N
                 lambda: "Broadcast finished" in fake.last(ADMIN).plain_text, timeout=30
             )
             assert "Rehearsal tips are up!" in fake.last(MAYA).plain_text
+            # the rate limit is on in `coach run`: a flood gets one "slow down", then silence
+            for n in range(25):
+                fake.user_message(FLOOD, f"/help {n}")
+            await fake.wait_for(lambda: not fake.pending_updates, timeout=30)
+            await fake.wait_for(
+                lambda: any(SLOW_DOWN in m.plain_text for m in fake.messages(FLOOD)), timeout=30
+            )
+            await asyncio.sleep(0.5)  # nothing more may arrive
+            flood = [m.plain_text for m in fake.messages(FLOOD)]
+            assert sum(SLOW_DOWN in text for text in flood) == 1
+            assert len(flood) == 21
         finally:
             log = await stop_coach_run(process)
     assert process.returncode == 0, log[-3000:]

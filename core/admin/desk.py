@@ -94,6 +94,13 @@ class AdminDesk:
         command = parse_command(clean_text(inbound.text))
         if command is None:  # pragma: no cover - claims() checked it
             return []
+        if command.name in {"export", "forget"} and inbound.chat_type != "private":
+            return [
+                Outbound(
+                    text=f"For your privacy, send /{command.name} in a private chat with me.",
+                    ephemeral=True,
+                )
+            ]
         match command.name:
             case "export":
                 return await self._export(inbound)
@@ -125,10 +132,11 @@ class AdminDesk:
             case "roadmaps":
                 return await self._reload(actor)
             case "user":
-                return await self._user(request)
+                return await self._user(actor, request)
             case "reset":
                 return await self._ask_reset(request)
             case "audit":
+                await self._audit_ok(actor, "admin.audit")
                 return await self._audit(request.count)
             case "grant" | "revoke":
                 return await self._role(actor, request)
@@ -250,12 +258,13 @@ class AdminDesk:
         lines += [f"• {esc(p.name)}: `{esc(p.handle)}`" for p in lookup.candidates]
         return [Outbound(text="\n".join(lines))]
 
-    async def _user(self, request: AdminRequest) -> list[Outbound]:
+    async def _user(self, actor: Actor, request: AdminRequest) -> list[Outbound]:
         found = await self._find(request.who or "")
         if not isinstance(found, people.Person):
             return found
         async with self.db.transaction() as session:
             where = await people.standing(session, found.user_id)
+        await self._audit_ok(actor, "admin.user", target=found.handle)  # reading personal data
         last = f"{found.last_active_at:%Y-%m-%d %H:%M} UTC" if found.last_active_at else "never"
         flags = [
             *(["admin"] if "admin" in found.roles else []),
@@ -385,6 +394,7 @@ class AdminDesk:
             return [Outbound(text="That button doesn't work anymore.", toast=True)]
         if payload.action == "broadcast_drop":
             if await broadcast.drop(self.db, broadcast_id):
+                await self._audit_ok(actor, "admin.broadcast_drop", target=broadcast_id.hex)
                 return [Outbound(text="OK, broadcast dropped — nothing was sent.", edit=True)]
             return [Outbound(text="That broadcast is no longer a draft.", toast=True)]
         result = await broadcast.confirm(self.db, broadcast_id, self.clock())

@@ -61,7 +61,8 @@ LOCALE_MAX = 16
 
 
 def _cap(text: str | None, limit: int) -> str | None:
-    return text[:limit] if text else None
+    """Platform-given text for a column: control characters (NUL) dropped, cut to size."""
+    return (clean_text(text)[:limit] or None) if text else None
 
 
 def _retryable(exc: Exception) -> bool:
@@ -96,8 +97,8 @@ class Coach:
         self.desk = AdminDesk(
             db, access=self.access, catalog=self.catalog, clock=clock, roadmaps_dir=roadmaps_dir
         )
-        #: Per-person inbound limit (None: unlimited — library use, tests, benchmarks; the
-        #: ``coach`` processes set it from COACH_RATE_LIMIT, default 20 events per 10 s).
+        #: Per-person inbound limit (None: unlimited — library use, tests, benchmarks, the
+        #: terminal; ``coach run`` sets it from COACH_RATE_LIMIT, default 20 events per 10 s).
         self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
