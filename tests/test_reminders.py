@@ -19,6 +19,7 @@ from reminderkit import (
 from sqlalchemy import update
 
 from core.accounts import set_reachable
+from core.admin.audit import latest
 from core.conversation.engine import Coach
 from core.db.engine import Database
 from core.db.models import Band, BandMember, Profile, Reminder, User
@@ -186,6 +187,12 @@ async def test_nudge_buttons_of_someone_else_change_nothing(database: Database) 
     await leo.press_payload(snooze.payload)
     assert "isn't yours" in leo.text
     assert (await schedule_row(database)).next_due_at == before
+    entry = (await latest(database, 1))[0]
+    assert (entry.action, entry.outcome, entry.actor) == (
+        "reminder.foreign_button",
+        "denied",
+        "console:leo",
+    )
     await leo.press_payload("v1:nu:s:" + "0" * 32)
     assert "doesn't exist" in leo.text
     await leo.press_payload("v1:nu:x:" + (await schedule_row(database)).id.hex)

@@ -11,6 +11,7 @@ target is the band's channel (:func:`set_band_schedule`).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from core.db.executor import Executor
-from core.db.models import BandMember, Reminder, User
+from core.db.models import AuditLog, BandMember, Reminder, User
 from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
 
 reminders = cast(Table, Reminder.__table__)
@@ -53,6 +54,8 @@ _MEMBER = select(members.c.role).where(
 _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
+_AUDIT = insert(cast(Table, AuditLog.__table__))
+audit_logger = logging.getLogger("coach.audit")
 _USER_TZ = update(users).where(users.c.id == bindparam("uid")).values(timezone=bindparam("tz"))
 
 
@@ -114,6 +117,32 @@ async def may_change(ex: Executor, row: ReminderRow, user_id: uuid.UUID) -> bool
     if row.band_id is None:
         return False
     return bool(await ex.rows(_MEMBER, {"bid": row.band_id, "uid": user_id}))
+
+
+async def audit_denied(
+    ex: Executor, *, actor: str, user_id: uuid.UUID, reminder_id: uuid.UUID, now: datetime
+) -> None:
+    """Audit a press of someone else's nudge button, inside the event's transaction.
+
+    ``core.admin.audit.record`` opens its own transaction, which inside a turn would wait for
+    the turn's own SQLite write lock; the row and the log line here are the same.
+    """
+    await ex.run(
+        _AUDIT,
+        {
+            "id": uuid.uuid4(),
+            "at": now,
+            "actor_user_id": user_id,
+            "actor": actor[:120],
+            "action": "reminder.foreign_button",
+            "target": f"reminder:{reminder_id}",
+            "outcome": "denied",
+            "details": {},
+        },
+    )
+    audit_logger.info(
+        "audit reminder.foreign_button denied by %s on reminder:%s", actor[:120], reminder_id
+    )
 
 
 def first_due(row_schedule: Schedule, tz: str, quiet: QuietHours | None, now: datetime) -> datetime:
