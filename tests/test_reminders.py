@@ -294,6 +294,24 @@ async def test_inactivity_backoff_then_stop_until_the_musician_returns(database:
     assert len(again) == 2
 
 
+async def test_a_check_in_never_comes_with_the_schedule_nudge(database: Database) -> None:
+    clock = FakeClock(START)
+    maya, notifier, tick = await _setup(database, clock)
+    await maya.say("/remind daily 12:00")
+    # Away until Saturday 12:00:30: the schedule nudge and the 2-day check-in are both due.
+    clock.set(START.replace(second=30) + timedelta(days=2))
+    await tick.run()
+    assert len(notifier.sent) == 1
+    assert "Time for your music" in notifier.texts()[0]
+    clock.advance(hours=2, minutes=59)
+    await tick.run()
+    assert len(notifier.sent) == 1  # still too close to the schedule nudge
+    clock.advance(minutes=2)
+    await tick.run()
+    assert len(notifier.sent) == 2
+    assert "couple of days" in notifier.texts()[1]
+
+
 async def test_remind_command_settings_and_errors(database: Database) -> None:
     clock = FakeClock(START)
     maya, _notifier, _tick = await _setup(database, clock)

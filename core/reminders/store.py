@@ -23,6 +23,7 @@ from sqlalchemy import (
     ARRAY,
     Table,
     Uuid,
+    and_,
     any_,
     bindparam,
     literal_column,
@@ -75,6 +76,9 @@ class Owner:
     roadmap_id: uuid.UUID | None
     last_activity_at: datetime | None
     unreachable: bool
+    #: The musician's live schedule reminder: when it last sent, when it is due next.
+    schedule_sent_at: datetime | None = None
+    schedule_due_at: datetime | None = None
 
 
 _CLAIMED_COLUMNS = (
@@ -123,6 +127,9 @@ CLAIM_PG = _claim(_DUE.with_for_update(skip_locked=True))
 #: SQLite: one writer at a time anyway (the process-wide write lock), so a plain claim.
 CLAIM_SQLITE = _claim(_DUE)
 
+# The musician's live schedule reminder next to each claimed row: an inactivity check-in is
+# held back while a schedule nudge was just sent or is about to be (one message, not two).
+_sibling = reminders.alias("sibling")
 _OWNER_COLUMNS = (
     reminders.c.id,
     profiles.c.id,
@@ -130,6 +137,8 @@ _OWNER_COLUMNS = (
     profiles.c.roadmap_id,
     profiles.c.last_activity_at,
     users.c.unreachable,
+    _sibling.c.last_sent_at,
+    _sibling.c.next_due_at,
 )
 _OWNER = (
     select(*_OWNER_COLUMNS)
@@ -139,6 +148,15 @@ _OWNER = (
         or_(profiles.c.user_id == reminders.c.user_id, profiles.c.band_id == reminders.c.band_id),
     )
     .outerjoin(users, users.c.id == reminders.c.user_id)
+    .outerjoin(
+        _sibling,
+        and_(
+            _sibling.c.user_id == reminders.c.user_id,
+            _sibling.c.id != reminders.c.id,
+            _sibling.c.kind == literal_column("'schedule'"),
+            ~_sibling.c.paused,
+        ),
+    )
 )
 OWNERS_PG = _OWNER.where(reminders.c.id == any_(bindparam("ids", type_=ARRAY(Uuid()))))
 OWNERS_SQLITE = _OWNER.where(reminders.c.id.in_(bindparam("ids", expanding=True)))
@@ -212,6 +230,8 @@ async def owners(ex: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
             roadmap_id=row[3],
             last_activity_at=row[4],
             unreachable=bool(row[5]),
+            schedule_sent_at=row[6],
+            schedule_due_at=row[7],
         )
         for row in rows
     }
