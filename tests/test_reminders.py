@@ -217,6 +217,17 @@ async def test_blocked_user_is_paused_and_not_written_to_again(database: Databas
     assert [d.status for d in await delivery_rows(database)] == ["blocked"]
     clock.advance(days=3)
     assert (await tick.run()).claimed == 0
+    # She unblocks (the platform's update may never arrive) and turns reminders back on.
+    del notifier.answers["maya"]
+    await maya.say("/remind on")
+    assert "back on" in maya.text
+    async with database.transaction() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        assert not user.unreachable
+    clock.set((await schedule_row(database)).next_due_at + timedelta(seconds=1))
+    await tick.run()
+    assert len(notifier.scheduled()) == 1
 
 
 async def test_unreachable_user_is_not_nudged_even_if_a_row_was_left_unpaused(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, false, insert, select, update
 
 from core.db.executor import Executor
 from core.db.models import AuditLog, BandMember, Reminder, User
@@ -56,6 +56,9 @@ _INSERT = insert(reminders)
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
 _AUDIT = insert(cast(Table, AuditLog.__table__))
 audit_logger = logging.getLogger("coach.audit")
+# Someone turning reminders on is talking to us right now: reachable again (a missed
+# "unblocked" update must not make the tick pause their reminders again).
+_USER_REACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=false())
 _USER_TZ = update(users).where(users.c.id == bindparam("uid")).values(timezone=bindparam("tz"))
 
 
@@ -212,6 +215,7 @@ async def set_schedule(
             {"rid": current.schedule.id, "schedule": schedule.to_json(), "next_due_at": due}
             | common,
         )
+    await ex.run(_USER_REACHABLE, {"uid": user_id})
     idle_due = now + IDLE_FIRST_CHECK
     if current.inactivity is None:
         await _insert(
@@ -239,6 +243,8 @@ async def set_paused(ex: Executor, user_id: uuid.UUID, *, paused: bool, now: dat
     Resuming recomputes the due times from now: nothing missed while off is sent.
     """
     current = await of_user(ex, user_id)
+    if not paused:
+        await ex.run(_USER_REACHABLE, {"uid": user_id})
     changed = 0
     for row in (current.schedule, current.inactivity):
         if row is None or row.paused == paused:
