@@ -34,6 +34,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import cProfile  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
@@ -164,7 +165,9 @@ async def claim_phase(conn: Any, figures: dict[str, Any]) -> None:
     figures["claim"] = {"median_ms": round(med, 2), "index_scan": index_scan, "plan": plan}
 
 
-async def dispatch_phase(db: Database, conn: Any, count: int, figures: dict[str, Any]) -> None:
+async def dispatch_phase(
+    db: Database, conn: Any, count: int, figures: dict[str, Any], profile: str | None = None
+) -> None:
     """Drain ``count`` due rows with one in-process tick; nudges/s of the bookkeeping."""
     now = datetime.now(UTC)
     await conn.execute(
@@ -174,9 +177,15 @@ async def dispatch_phase(db: Database, conn: Any, count: int, figures: dict[str,
     notifier = CountingNotifier()
     tick = ReminderTick(db, {"console": notifier}, config=TickConfig())
     await tick.catalog.current(db)  # load the catalog outside the timed window
+    profiler = cProfile.Profile() if profile else None
     t0 = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     report = await tick.run()
     elapsed = time.perf_counter() - t0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     rate = report.sent / elapsed if elapsed else 0.0
     recorded = await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'sent'")
     say("")
@@ -316,7 +325,7 @@ async def bench(args: argparse.Namespace, run: Run) -> int:
         await seed(conn, args.reminders, tomorrow)
         say(f"  scheduled   {args.reminders:,} reminders in {time.perf_counter() - t0:.1f} s")
         await claim_phase(conn, figures)
-        await dispatch_phase(db, conn, args.dispatch, figures)
+        await dispatch_phase(db, conn, args.dispatch, figures, args.profile)
         await worker_phase(db_url, conn, args.lateness_rate, args.lateness_seconds, figures)
     finally:
         await conn.close()
@@ -338,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dispatch", type=int, default=20_000)
     parser.add_argument("--lateness-rate", type=float, default=200.0)
     parser.add_argument("--lateness-seconds", type=float, default=30.0)
+    parser.add_argument("--profile", help="write cProfile stats of the dispatch phase here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     run = Run(admin_dsn=asyncpg_dsn(args.db), name=f"coach_bench_{secrets.token_hex(4)}")

@@ -32,3 +32,5 @@ def configure_logging(level: str = "INFO", *, secrets: list[str] | None = None) 
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "sqlalchemy.engine", "aiosqlite", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # APScheduler logs every run of the reminder tick (once a second) at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

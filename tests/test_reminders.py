@@ -19,6 +19,7 @@ from reminderkit import (
 from sqlalchemy import update
 
 from core.accounts import set_reachable
+from core.admin.audit import latest
 from core.conversation.engine import Coach
 from core.db.engine import Database
 from core.db.models import Band, BandMember, Profile, Reminder, User
@@ -186,6 +187,12 @@ async def test_nudge_buttons_of_someone_else_change_nothing(database: Database) 
     await leo.press_payload(snooze.payload)
     assert "isn't yours" in leo.text
     assert (await schedule_row(database)).next_due_at == before
+    entry = (await latest(database, 1))[0]
+    assert (entry.action, entry.outcome, entry.actor) == (
+        "reminder.foreign_button",
+        "denied",
+        "console:leo",
+    )
     await leo.press_payload("v1:nu:s:" + "0" * 32)
     assert "doesn't exist" in leo.text
     await leo.press_payload("v1:nu:x:" + (await schedule_row(database)).id.hex)
@@ -210,6 +217,17 @@ async def test_blocked_user_is_paused_and_not_written_to_again(database: Databas
     assert [d.status for d in await delivery_rows(database)] == ["blocked"]
     clock.advance(days=3)
     assert (await tick.run()).claimed == 0
+    # She unblocks (the platform's update may never arrive) and turns reminders back on.
+    del notifier.answers["maya"]
+    await maya.say("/remind on")
+    assert "back on" in maya.text
+    async with database.transaction() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        assert not user.unreachable
+    clock.set((await schedule_row(database)).next_due_at + timedelta(seconds=1))
+    await tick.run()
+    assert len(notifier.scheduled()) == 1
 
 
 async def test_unreachable_user_is_not_nudged_even_if_a_row_was_left_unpaused(
@@ -285,6 +303,24 @@ async def test_inactivity_backoff_then_stop_until_the_musician_returns(database:
     await tick.run()
     again = [t for t in notifier.texts() if "couple of days" in t]
     assert len(again) == 2
+
+
+async def test_a_check_in_never_comes_with_the_schedule_nudge(database: Database) -> None:
+    clock = FakeClock(START)
+    maya, notifier, tick = await _setup(database, clock)
+    await maya.say("/remind daily 12:00")
+    # Away until Saturday 12:00:30: the schedule nudge and the 2-day check-in are both due.
+    clock.set(START.replace(second=30) + timedelta(days=2))
+    await tick.run()
+    assert len(notifier.sent) == 1
+    assert "Time for your music" in notifier.texts()[0]
+    clock.advance(hours=2, minutes=59)
+    await tick.run()
+    assert len(notifier.sent) == 1  # still too close to the schedule nudge
+    clock.advance(minutes=2)
+    await tick.run()
+    assert len(notifier.sent) == 2
+    assert "couple of days" in notifier.texts()[1]
 
 
 async def test_remind_command_settings_and_errors(database: Database) -> None:

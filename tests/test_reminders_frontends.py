@@ -7,18 +7,20 @@ import asyncio
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from coachkit import synced_coach
+import pytest
+from coachkit import start_coach_run, stop_coach_run, synced_coach
 from fakes.telegram_api import FakeTelegram, SentMessage
 from reminderkit import FakeClock, delivery_rows, reminder_rows, schedule_row
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.console.chat import ConsoleChat
 from bot.console.notify import ConsoleNotifier
 from bot.telegram.app import TelegramFrontEnd
 from core.conversation.types import Outbound
 from core.db.engine import Database
-from core.db.models import User
+from core.db.models import Reminder, User
 from core.notify import by_platform
 from core.reminders.tick import ReminderTick
 from core.reminders.worker import ReminderWorker
@@ -138,3 +140,53 @@ async def test_console_notifier_refuses_another_musician(database: Database) -> 
     assert out.getvalue() == ""
     assert (await notifier.notify("maya", [Outbound(text="hi *there*")])).sent
     assert out.getvalue() == "hi there\n\n"
+
+
+@pytest.mark.postgres_only
+async def test_coach_run_sends_due_nudges_to_telegram(database: Database, tmp_path: Path) -> None:
+    """The real `coach run` process runs the reminder worker next to the Telegram bot."""
+    async with FakeTelegram() as fake:
+        process = await start_coach_run(
+            database,
+            tmp_path,
+            env={
+                "TELEGRAM_BOT_TOKEN": fake.token,
+                "TELEGRAM_API_BASE_URL": fake.url,
+                "REMINDER_TICK_SECONDS": "0.2",
+            },
+        )
+        try:
+
+            async def say(text: str) -> SentMessage:
+                before = len(fake.messages(MAYA))
+                fake.user_message(MAYA, text)
+                await fake.wait_for(lambda: len(fake.messages(MAYA)) > before, timeout=60)
+                return fake.last(MAYA)
+
+            await say("/start")
+            await say("Maya")
+            menu = fake.last(MAYA)
+            data = next(d for label, d in menu.buttons() if "Indie" in label)
+            before = len(fake.messages(MAYA))
+            fake.press_button(MAYA, menu.message_id, data)
+            await fake.wait_for(lambda: len(fake.messages(MAYA)) > before, timeout=30)
+            assert "every day at 18:00" in (await say("/remind daily 18:00")).plain_text
+            async with database.transaction() as session:  # make it due now (real clock)
+                await session.execute(
+                    update(Reminder)
+                    .where(Reminder.kind == "schedule")
+                    .values(next_due_at=datetime.now(UTC) - timedelta(seconds=1))
+                )
+            await fake.wait_for(
+                lambda: "Time for your music" in fake.last(MAYA).plain_text, timeout=20
+            )
+            assert [label for label, _ in fake.last(MAYA).buttons()][-3:] == [
+                "✅ Done",
+                "⏰ Snooze 1 h",
+                "📅 Tomorrow",
+            ]
+        finally:
+            log = await stop_coach_run(process)
+        assert process.returncode == 0, log[-2000:]
+        assert "reminders: worker" in log
+        assert fake.token not in log

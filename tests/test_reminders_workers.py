@@ -78,6 +78,9 @@ class Workers:
     real_start: float
     procs: dict[str, asyncio.subprocess.Process]
     epoch: datetime = EPOCH
+    #: Fake seconds (6 real s at 5x): long enough that a live worker never loses its claim on
+    #: a busy 2-core box, short enough that a killed worker's claims come back quickly.
+    lease: float = 30.0
 
     async def start(self, name: str) -> None:
         proc = await asyncio.create_subprocess_exec(
@@ -96,7 +99,7 @@ class Workers:
             "--speed",
             str(SPEED),
             "--lease",
-            "10",
+            str(self.lease),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

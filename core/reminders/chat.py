@@ -9,7 +9,6 @@ against the reminder's owner — nobody can snooze someone else's reminder with 
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -32,8 +31,6 @@ from core.reminders.schedule import (
     tomorrow_same_time,
     zone,
 )
-
-logger = logging.getLogger(__name__)
 
 SNOOZE = timedelta(hours=1)
 
@@ -351,7 +348,14 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
             )
         ]
     if not await service.may_change(turn.ex, row, turn.rec.user_id):
-        logger.info("user %s pressed a nudge button of reminder %s", turn.rec.user_id, row.id)
+        inbound = turn.inbound
+        await service.audit_denied(
+            turn.ex,
+            actor=f"{inbound.platform}:{inbound.user_id}",
+            user_id=turn.rec.user_id,
+            reminder_id=row.id,
+            now=turn.now,
+        )
         return [Outbound(text="That reminder isn't yours, so I left it alone.", toast=True)]
     if verb == "d":
         return [

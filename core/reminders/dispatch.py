@@ -15,6 +15,8 @@ the worker's setting): the
 n-th encouraging nudge goes out when the musician has been quiet for ``days[n]`` days since their
 last activity; after the last step the row only checks once a day whether they came back, which
 resets the back-off. A musician who was active since the last nudge starts over at step one.
+A check-in that would come within three hours of the musician's own schedule nudge waits until
+three hours after it: two messages at once read like a bug, not like a coach.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ logger = logging.getLogger(__name__)
 #: How often a finished inactivity back-off checks whether the musician came back.
 IDLE_RECHECK = timedelta(days=1)
 DEFAULT_BACKOFF_DAYS = (2, 5, 10)
+#: A check-in never comes within this long of the musician's schedule nudge (before or after).
+APART = timedelta(hours=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +104,24 @@ def _plan_schedule(row: ClaimedRow, now: datetime, grace: timedelta) -> Plan:
     return Plan("schedule", key, latest, following, 0, coalesced=missed)
 
 
+def _after_schedule_nudge(owner: Owner, now: datetime) -> datetime | None:
+    """When a check-in held back by the musician's schedule nudge may go (``None``: now)."""
+    sent, due = owner.schedule_sent_at, owner.schedule_due_at
+    if sent is not None and now - sent < APART:
+        return sent + APART
+    if due is not None and due - now < APART:
+        return max(due, now) + APART
+    return None
+
+
 def _plan_inactivity(
     row: ClaimedRow, owner: Owner | None, now: datetime, steps: tuple[int, ...]
 ) -> Plan:
     tz = zone(row.timezone)
     quiet = QuietHours.of(row.quiet_start, row.quiet_end)
-    last = owner.last_activity_at if owner is not None else None
-    if last is None:  # no activity recorded yet: count from now
+    if owner is None or owner.last_activity_at is None:  # no activity yet: count from now
         return Plan(None, "", row.next_due_at, now + timedelta(days=steps[0]), 0)
+    last = owner.last_activity_at
     stage = row.stage
     if row.last_sent_at is not None and last > row.last_sent_at:
         stage = 0  # they came back after our last nudge: start over
@@ -119,6 +133,9 @@ def _plan_inactivity(
     later = outside_quiet(now, tz, quiet)
     if later != now:  # quiet hours now: come back when they end
         return Plan(None, "", row.next_due_at, later, stage)
+    apart = _after_schedule_nudge(owner, now)
+    if apart is not None:  # one message at a time: come back a while after the schedule nudge
+        return Plan(None, "", row.next_due_at, outside_quiet(apart, tz, quiet), stage)
     stage += 1
     following = last + timedelta(days=steps[stage]) if stage < len(steps) else now + IDLE_RECHECK
     key = delivery_key(row, row.next_due_at, f":i{stage}")  # a snoozed nudge gets a new key

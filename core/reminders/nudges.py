@@ -24,6 +24,9 @@ from core.roadmaps.catalog import Catalog
 SNOOZE_LABEL = "⏰ Snooze 1 h"
 TOMORROW_LABEL = "📅 Tomorrow"
 DONE_LABEL = "✅ Done"
+# The payload prefix of the three nudge buttons (``encode("nudge", verb, hex)`` without the
+# per-call checks and cache churn: every nudge has its own reminder id).
+_NUDGE = encode("nudge", "d", "0").rsplit(":", 2)[0]
 
 _IDLE_LINES = (
     "👋 Haven't seen you for a couple of days — no pressure. One small step today?",
@@ -35,11 +38,11 @@ _IDLE_LINES = (
 
 def nudge_row(reminder_id: uuid.UUID) -> tuple[Button, ...]:
     """Done / Snooze 1 h / Tomorrow for one reminder."""
-    rid = reminder_id.hex
+    rid = reminder_id.hex  # 32 hex digits: always a valid payload argument
     return (
-        Button(label=DONE_LABEL, payload=encode("nudge", "d", rid)),
-        Button(label=SNOOZE_LABEL, payload=encode("nudge", "s", rid)),
-        Button(label=TOMORROW_LABEL, payload=encode("nudge", "t", rid)),
+        Button(label=DONE_LABEL, payload=f"{_NUDGE}:d:{rid}"),
+        Button(label=SNOOZE_LABEL, payload=f"{_NUDGE}:s:{rid}"),
+        Button(label=TOMORROW_LABEL, payload=f"{_NUDGE}:t:{rid}"),
     )
 
 

@@ -21,6 +21,7 @@ Everything here is pure: no clock, no database.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
@@ -263,32 +264,39 @@ def outside_quiet(instant: datetime, tz: tzinfo, quiet: QuietHours | None) -> da
     return local_to_utc(end_day, quiet.end, tz)
 
 
-def _candidates(
-    schedule: Schedule, tz: tzinfo, around: datetime, days: range, quiet: QuietHours | None
-) -> list[datetime]:
+def _occurrences(
+    schedule: Schedule, tz: tzinfo, around: datetime, offsets: range, quiet: QuietHours | None
+) -> Iterator[datetime]:
+    """Occurrences on the schedule's days, day by day in the order of ``offsets``.
+
+    Quiet hours only ever move an occurrence to the end of its window, never past the next
+    day's, so the sequence stays ordered and callers can stop at the first one that fits.
+    """
     base = around.astimezone(tz).date()
-    out = []
-    for offset in days:
+    for offset in offsets:
         day = base + timedelta(days=offset)
         if day.weekday() in schedule.days:
-            out.append(outside_quiet(local_to_utc(day, schedule.at, tz), tz, quiet))
-    return out
+            yield outside_quiet(local_to_utc(day, schedule.at, tz), tz, quiet)
 
 
 def next_due(
     schedule: Schedule, tz: tzinfo, after: datetime, quiet: QuietHours | None = None
 ) -> datetime:
     """The first occurrence strictly after ``after`` (UTC), quiet hours applied."""
-    later = [c for c in _candidates(schedule, tz, after, range(-1, 9), quiet) if c > after]
-    return min(later)
+    for candidate in _occurrences(schedule, tz, after, range(-1, 9), quiet):
+        if candidate > after:
+            return candidate
+    raise ValueError("a schedule without days")  # pragma: no cover - from_json forbids it
 
 
 def previous_due(
     schedule: Schedule, tz: tzinfo, at: datetime, quiet: QuietHours | None = None
 ) -> datetime | None:
     """The last occurrence at or before ``at`` within the past week (``None`` if none)."""
-    earlier = [c for c in _candidates(schedule, tz, at, range(-8, 2), quiet) if c <= at]
-    return max(earlier) if earlier else None
+    for candidate in _occurrences(schedule, tz, at, range(1, -9, -1), quiet):
+        if candidate <= at:
+            return candidate
+    return None
 
 
 def tomorrow_same_time(instant: datetime, tz: tzinfo, quiet: QuietHours | None) -> datetime:

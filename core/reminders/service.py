@@ -11,15 +11,16 @@ target is the band's channel (:func:`set_band_schedule`).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, false, insert, select, update
 
 from core.db.executor import Executor
-from core.db.models import BandMember, Reminder, User
+from core.db.models import AuditLog, BandMember, Reminder, User
 from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
 
 reminders = cast(Table, Reminder.__table__)
@@ -53,6 +54,11 @@ _MEMBER = select(members.c.role).where(
 _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
+_AUDIT = insert(cast(Table, AuditLog.__table__))
+audit_logger = logging.getLogger("coach.audit")
+# Someone turning reminders on is talking to us right now: reachable again (a missed
+# "unblocked" update must not make the tick pause their reminders again).
+_USER_REACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=false())
 _USER_TZ = update(users).where(users.c.id == bindparam("uid")).values(timezone=bindparam("tz"))
 
 
@@ -114,6 +120,32 @@ async def may_change(ex: Executor, row: ReminderRow, user_id: uuid.UUID) -> bool
     if row.band_id is None:
         return False
     return bool(await ex.rows(_MEMBER, {"bid": row.band_id, "uid": user_id}))
+
+
+async def audit_denied(
+    ex: Executor, *, actor: str, user_id: uuid.UUID, reminder_id: uuid.UUID, now: datetime
+) -> None:
+    """Audit a press of someone else's nudge button, inside the event's transaction.
+
+    ``core.admin.audit.record`` opens its own transaction, which inside a turn would wait for
+    the turn's own SQLite write lock; the row and the log line here are the same.
+    """
+    await ex.run(
+        _AUDIT,
+        {
+            "id": uuid.uuid4(),
+            "at": now,
+            "actor_user_id": user_id,
+            "actor": actor[:120],
+            "action": "reminder.foreign_button",
+            "target": f"reminder:{reminder_id}",
+            "outcome": "denied",
+            "details": {},
+        },
+    )
+    audit_logger.info(
+        "audit reminder.foreign_button denied by %s on reminder:%s", actor[:120], reminder_id
+    )
 
 
 def first_due(row_schedule: Schedule, tz: str, quiet: QuietHours | None, now: datetime) -> datetime:
@@ -183,6 +215,7 @@ async def set_schedule(
             {"rid": current.schedule.id, "schedule": schedule.to_json(), "next_due_at": due}
             | common,
         )
+    await ex.run(_USER_REACHABLE, {"uid": user_id})
     idle_due = now + IDLE_FIRST_CHECK
     if current.inactivity is None:
         await _insert(
@@ -210,6 +243,8 @@ async def set_paused(ex: Executor, user_id: uuid.UUID, *, paused: bool, now: dat
     Resuming recomputes the due times from now: nothing missed while off is sent.
     """
     current = await of_user(ex, user_id)
+    if not paused:
+        await ex.run(_USER_REACHABLE, {"uid": user_id})
     changed = 0
     for row in (current.schedule, current.inactivity):
         if row is None or row.paused == paused:

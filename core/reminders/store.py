@@ -21,14 +21,20 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
     Table,
     Uuid,
+    and_,
     any_,
     bindparam,
     literal_column,
     null,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -75,6 +81,9 @@ class Owner:
     roadmap_id: uuid.UUID | None
     last_activity_at: datetime | None
     unreachable: bool
+    #: The musician's live schedule reminder: when it last sent, when it is due next.
+    schedule_sent_at: datetime | None = None
+    schedule_due_at: datetime | None = None
 
 
 _CLAIMED_COLUMNS = (
@@ -123,6 +132,9 @@ CLAIM_PG = _claim(_DUE.with_for_update(skip_locked=True))
 #: SQLite: one writer at a time anyway (the process-wide write lock), so a plain claim.
 CLAIM_SQLITE = _claim(_DUE)
 
+# The musician's live schedule reminder next to each claimed row: an inactivity check-in is
+# held back while a schedule nudge was just sent or is about to be (one message, not two).
+_sibling = reminders.alias("sibling")
 _OWNER_COLUMNS = (
     reminders.c.id,
     profiles.c.id,
@@ -130,6 +142,8 @@ _OWNER_COLUMNS = (
     profiles.c.roadmap_id,
     profiles.c.last_activity_at,
     users.c.unreachable,
+    _sibling.c.last_sent_at,
+    _sibling.c.next_due_at,
 )
 _OWNER = (
     select(*_OWNER_COLUMNS)
@@ -139,6 +153,15 @@ _OWNER = (
         or_(profiles.c.user_id == reminders.c.user_id, profiles.c.band_id == reminders.c.band_id),
     )
     .outerjoin(users, users.c.id == reminders.c.user_id)
+    .outerjoin(
+        _sibling,
+        and_(
+            _sibling.c.user_id == reminders.c.user_id,
+            _sibling.c.id != reminders.c.id,
+            _sibling.c.kind == literal_column("'schedule'"),
+            ~_sibling.c.paused,
+        ),
+    )
 )
 OWNERS_PG = _OWNER.where(reminders.c.id == any_(bindparam("ids", type_=ARRAY(Uuid()))))
 OWNERS_SQLITE = _OWNER.where(reminders.c.id.in_(bindparam("ids", expanding=True)))
@@ -182,6 +205,74 @@ ADVANCE = (
         claimed_by=null(),
     )
 )
+# PostgreSQL: a whole batch in ONE statement each (arrays unnested server-side) instead of one
+# execution per row: the bookkeeping's cost on PostgreSQL is mostly per-statement overhead.
+_DELIVERY_COLUMNS = (
+    ("id", Uuid()),
+    ("idempotency_key", String()),
+    ("reminder_id", Uuid()),
+    ("user_id", Uuid()),
+    ("kind", String()),
+    ("platform", String()),
+    ("target_chat", String()),
+    ("status", String()),
+    ("attempts", Integer()),
+    ("last_error", String()),
+    ("due_at", DateTime(timezone=True)),
+    ("sent_at", DateTime(timezone=True)),
+    ("created_at", DateTime(timezone=True)),
+)
+RECORD_BATCH_PG = text(
+    "INSERT INTO deliveries (id, idempotency_key, reminder_id, user_id, kind, platform, "
+    "target_chat, status, attempts, last_error, due_at, sent_at, created_at) "
+    "SELECT * FROM unnest(:a_id, :a_idempotency_key, :a_reminder_id, :a_user_id, :a_kind, "
+    ":a_platform, :a_target_chat, :a_status, :a_attempts, :a_last_error, :a_due_at, "
+    ":a_sent_at, :a_created_at) "
+    "ON CONFLICT (idempotency_key) DO UPDATE SET status = excluded.status, "
+    "attempts = deliveries.attempts + 1, last_error = excluded.last_error, "
+    "sent_at = excluded.sent_at"
+).bindparams(*(bindparam(f"a_{name}", type_=ARRAY(kind)) for name, kind in _DELIVERY_COLUMNS))
+_ADVANCE_COLUMNS = (
+    ("rid", Uuid()),
+    ("next_due", DateTime(timezone=True)),
+    ("new_stage", Integer()),
+    ("new_attempts", Integer()),
+    ("sent_at", DateTime(timezone=True)),
+    ("pause", Boolean()),
+    ("retry_at", DateTime(timezone=True)),
+)
+ADVANCE_BATCH_PG = text(
+    "UPDATE reminders AS r SET next_due_at = v.next_due, stage = v.new_stage, "
+    "attempts = v.new_attempts, last_sent_at = v.sent_at, paused = v.pause, "
+    "claimed_until = v.retry_at, claimed_by = NULL "
+    "FROM unnest(:a_rid, :a_next_due, :a_new_stage, :a_new_attempts, :a_sent_at, :a_pause, "
+    ":a_retry_at) AS v(rid, next_due, new_stage, new_attempts, sent_at, pause, retry_at) "
+    "WHERE r.id = v.rid AND r.claimed_by = :worker"
+).bindparams(*(bindparam(f"a_{name}", type_=ARRAY(kind)) for name, kind in _ADVANCE_COLUMNS))
+
+
+async def record_deliveries(ex: Executor, records: list[dict[str, Any]]) -> None:
+    """Insert (or count another attempt of) the batch's delivery rows."""
+    if not records:
+        return
+    if ex.dialect != "postgresql":
+        await ex.run_many(RECORD_SQLITE, records)
+        return
+    columns = {f"a_{name}": [r[name] for r in records] for name, _ in _DELIVERY_COLUMNS}
+    await ex.run(RECORD_BATCH_PG, columns)
+
+
+async def advance(ex: Executor, worker: str, advances: list[dict[str, Any]]) -> None:
+    """Move the batch's rows to their next due time and release the claims that are ours."""
+    if not advances:
+        return
+    if ex.dialect != "postgresql":
+        await ex.run_many(ADVANCE, [{**a, "worker": worker} for a in advances])
+        return
+    columns = {f"a_{name}": [a[name] for a in advances] for name, _ in _ADVANCE_COLUMNS}
+    await ex.run(ADVANCE_BATCH_PG, {"worker": worker, **columns})
+
+
 PAUSE_USER = update(reminders).where(reminders.c.user_id == bindparam("uid")).values(paused=true())
 MARK_UNREACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=true())
 
@@ -212,6 +303,8 @@ async def owners(ex: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
             roadmap_id=row[3],
             last_activity_at=row[4],
             unreachable=bool(row[5]),
+            schedule_sent_at=row[6],
+            schedule_due_at=row[7],
         )
         for row in rows
     }

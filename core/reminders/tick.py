@@ -35,17 +35,15 @@ from core.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.reminders import nudges
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (
-    ADVANCE,
     MARK_UNREACHABLE,
     PAUSE_USER,
-    RECORD_PG,
-    RECORD_SQLITE,
     ClaimedRow,
     Owner,
+    advance,
     claim,
     owners,
-    pick,
     progress_of,
+    record_deliveries,
 )
 from core.roadmaps.catalog import CatalogCache
 
@@ -216,9 +214,8 @@ class ReminderTick:
         blocked_users: set[uuid.UUID] = set()
         for job in jobs:
             row, p = job.row, job.plan
-            advance: dict[str, Any] = {
+            step: dict[str, Any] = {
                 "rid": row.id,
-                "worker": self.worker,
                 "next_due": p.next_due,
                 "new_stage": p.stage,
                 "new_attempts": 0,
@@ -227,7 +224,7 @@ class ReminderTick:
                 "retry_at": None,
             }
             if job.pause:
-                advance.update(pause=True, next_due=row.next_due_at, new_stage=row.stage)
+                step.update(pause=True, next_due=row.next_due_at, new_stage=row.stage)
                 report.skipped += 1
             elif p.skipped:
                 logger.info("reminder %s: nudge due %s skipped (%s)", row.id, p.due, p.skipped)
@@ -238,14 +235,14 @@ class ReminderTick:
                 report.rescheduled += 1
             elif job.result.status is DeliveryStatus.SENT:
                 records.append(self._delivery(job, "sent", None, job.sent_at))
-                advance["sent_at"] = job.sent_at
+                step["sent_at"] = job.sent_at
                 report.sent += 1
                 report.lateness.append(((job.sent_at or now) - p.due).total_seconds())
                 if p.coalesced:
                     logger.info("reminder %s: missed nudges coalesced into one", row.id)
             elif job.result.status is DeliveryStatus.BLOCKED:
                 records.append(self._delivery(job, "blocked", job.result.detail, None))
-                advance.update(pause=True, next_due=row.next_due_at, new_stage=row.stage)
+                step.update(pause=True, next_due=row.next_due_at, new_stage=row.stage)
                 if row.user_id is not None:
                     blocked_users.add(row.user_id)
                 report.blocked += 1
@@ -254,7 +251,7 @@ class ReminderTick:
                 records.append(self._delivery(job, "failed", job.result.detail, None))
                 report.failed += 1
                 if attempts < self.config.max_attempts:  # keep the due time, retry later
-                    advance.update(
+                    step.update(
                         next_due=row.next_due_at,
                         new_stage=row.stage,
                         new_attempts=attempts,
@@ -263,11 +260,10 @@ class ReminderTick:
                     )
                 else:
                     logger.warning("reminder %s: gave up after %d attempts", row.id, attempts)
-            advances.append(advance)
+            advances.append(step)
         async with self.db.unit_of_work() as ex:
-            if records:
-                await ex.run_many(pick(ex, RECORD_PG, RECORD_SQLITE), records)
-            await ex.run_many(ADVANCE, advances)
+            await record_deliveries(ex, records)
+            await advance(ex, self.worker, advances)
             for user_id in sorted(blocked_users):
                 await ex.run(PAUSE_USER, {"uid": user_id})
                 await ex.run(MARK_UNREACHABLE, {"uid": user_id})
