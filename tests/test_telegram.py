@@ -249,6 +249,16 @@ async def test_notify_sends_a_notice_and_reports_a_block(rig: Rig) -> None:
     assert user.unreachable
 
 
+async def test_emoji_text_is_split_by_telegrams_utf16_count(rig: Rig) -> None:
+    """3 000 guitars are 3 000 code points but 6 000 UTF-16 units, Telegram's measure: sent
+    whole, the fake (like Telegram) refuses them as too long."""
+    await rig.say("/start")
+    result = await rig.front.notify(str(MAYA), [Outbound(text="🎸" * 3000)])
+    assert result.status is DeliveryStatus.SENT, result.detail
+    pieces = [m.plain_text for m in rig.fake.messages(MAYA)[-2:]]
+    assert "".join(pieces) == "🎸" * 3000
+
+
 async def test_burst_of_429s_is_retried_and_nothing_is_lost(rig: Rig) -> None:
     rig.fake.fail_next("sendMessage", status=429, retry_after=1, times=3)
     reply = await rig.say("/start")

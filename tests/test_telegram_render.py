@@ -5,7 +5,14 @@ from __future__ import annotations
 from telegram import Chat, Message, Update, User
 
 from bot.telegram.app import merge_replies
-from bot.telegram.render import MAX_TEXT, html_pieces, keyboard, split_markup, to_html
+from bot.telegram.render import (
+    MAX_TEXT,
+    html_pieces,
+    keyboard,
+    split_markup,
+    telegram_length,
+    to_html,
+)
 from bot.telegram.translate import to_inbound
 from core.conversation.markup import bold, esc
 from core.conversation.types import Button, Outbound
@@ -81,3 +88,11 @@ def test_plain_replies_merge_into_the_next_message() -> None:
     assert out[1].buttons == card.buttons
     tail = merge_replies([card, Outbound(text="a"), Outbound(text="b")])
     assert [o.text for o in tail] == ["card", "a\n\nb"]
+
+
+def test_lengths_are_counted_in_utf16_units_like_telegram() -> None:
+    assert telegram_length("🎸") == 2
+    assert telegram_length("é<b>") == 4
+    pieces = html_pieces("🎸" * 3000)
+    assert len(pieces) == 2
+    assert all(telegram_length(p) <= MAX_TEXT for p in pieces)

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.render import MAX_CAPTION, html_pieces, keyboard, to_html
+from bot.telegram.render import MAX_CAPTION, html_pieces, keyboard, telegram_length, to_html
 from bot.telegram.translate import to_inbound
 from core.accounts import set_reachable
 from core.conversation.commands import COMMANDS
@@ -289,7 +289,7 @@ class TelegramFrontEnd:
         if reply.file is not None:  # /export's JSON: a document with the text as its caption
             caption = to_html(reply.text)
             name = reply.file_name or "file"
-            if len(caption) <= MAX_CAPTION:
+            if telegram_length(caption) <= MAX_CAPTION:
                 await bot.send_document(
                     chat_id, reply.file, filename=name, caption=caption, parse_mode="HTML"
                 )
@@ -297,7 +297,7 @@ class TelegramFrontEnd:
             await bot.send_document(chat_id, reply.file, filename=name)
         if reply.image is not None:
             caption = to_html(reply.text)
-            if len(caption) <= MAX_CAPTION:
+            if telegram_length(caption) <= MAX_CAPTION:
                 await bot.send_photo(
                     chat_id, reply.image, caption=caption, parse_mode="HTML", reply_markup=markup
                 )

@@ -37,19 +37,28 @@ def to_html(text: str) -> str:
     return "".join(out)
 
 
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two).
+
+    Measured on the HTML, tags included, which over-counts the visible text: a piece that fits
+    by this measure always fits Telegram's limit on the parsed text.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
 def html_pieces(text: str, limit: int = MAX_TEXT) -> list[str]:
     """The HTML of each message ``text`` is sent as: one piece unless it is over ``limit``.
 
     The common case renders once; only an oversized text goes through :func:`split_markup`.
     """
     rendered = to_html(text)
-    if len(rendered) <= limit:
+    if telegram_length(rendered) <= limit:
         return [rendered]
     return [to_html(piece) for piece in split_markup(text, limit)]
 
 
 def _fits(text: str, limit: int) -> bool:
-    return len(to_html(text)) <= limit
+    return telegram_length(to_html(text)) <= limit
 
 
 def split_markup(text: str, limit: int = MAX_TEXT) -> list[str]:
