@@ -130,6 +130,8 @@ async def test_dst_keeps_local_time_through_the_tick(database: Database) -> None
 async def test_quiet_hours_move_the_nudge(database: Database) -> None:
     clock = FakeClock(START)
     maya, notifier, tick = await _setup(database, clock)
+    await maya.say("/quiet 22:00-08:00")
+    assert "no reminder yet" in maya.text  # nothing to attach quiet hours to (not stored)
     await maya.say("/remind daily 23:00")
     await maya.say("/quiet 22:00-08:00")
     assert "22:00–08:00" in maya.text

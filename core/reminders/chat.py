@@ -291,11 +291,15 @@ async def _quiet_card(turn: Turn) -> Outbound:
 
 async def _set_quiet(turn: Turn, quiet: QuietHours) -> Outbound:
     current = await service.of_user(turn.ex, turn.rec.user_id)
+    if current.schedule is None:  # quiet hours live on the reminder rows: nothing to keep yet
+        return Outbound(
+            text=f"You have no reminder yet, so there's nothing to keep quiet. Set one first "
+            f"({code('/remind daily 18:00')}), then {code('/quiet ' + quiet.describe())}."
+        )
     await service.set_quiet(turn.ex, turn.rec.user_id, quiet, turn.now)
-    text = f"🌙 Quiet hours set: {quiet.describe()} ({esc(_tz_name(turn))}). No nudges then."
-    if current.schedule is None:
-        text += " Set a reminder with /remind."
-    return Outbound(text=text)
+    return Outbound(
+        text=f"🌙 Quiet hours set: {quiet.describe()} ({esc(_tz_name(turn))}). No nudges then."
+    )
 
 
 # ------------------------------------------------------------------------------ buttons
