@@ -26,6 +26,7 @@ Action = Literal[
     "confirm",  # confirm an unusual value:          cv:<task>:y|n
     "cmd",  # run a command:                         c:<command>
     "cancel",  # cancel whatever is pending:         no
+    "band_reset",  # a manager confirms a band reset: br
 ]
 
 _CODES: dict[Action, str] = {
@@ -38,6 +39,7 @@ _CODES: dict[Action, str] = {
     "confirm": "cv",
     "cmd": "c",
     "cancel": "no",
+    "band_reset": "br",
 }
 _ACTIONS: dict[str, Action] = {code: action for action, code in _CODES.items()}
 _ARITY: dict[Action, int] = {
@@ -50,6 +52,7 @@ _ARITY: dict[Action, int] = {
     "confirm": 2,
     "cmd": 1,
     "cancel": 0,
+    "band_reset": 0,
 }
 _ARG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
