@@ -35,10 +35,15 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_path: str = "/telegram"
+    discord_bot_token: SecretStr | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    discord_shard_id: int | None = Field(default=None, ge=0)
+    discord_shard_count: int | None = Field(default=None, ge=1)
 
     def secrets(self) -> list[str]:
         """Secret values, so the log filter can redact them if one ever slips into a message."""
-        values = (self.telegram_bot_token, self.telegram_webhook_secret)
+        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.discord_bot_token)
         return [v.get_secret_value() for v in values if v is not None]
 
 

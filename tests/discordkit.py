@@ -1,0 +1,94 @@
+"""Test helpers for the Discord front end: the fake Discord, a coach, the real discord.py client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from coachkit import synced_coach
+from fakes.discord_api import FakeDiscord, FakeInteraction, FakeMessage
+
+from bot.discord.client import DiscordFrontEnd
+from core.conversation.engine import Coach
+from core.db.engine import Database
+
+GUILD, CHANNEL, ROLE = 900_000_000_000_000_001, 900_000_000_000_000_002, 900_000_000_000_000_003
+OTHER_GUILD, OTHER_CHANNEL = 700_000_000_000_000_001, 700_000_000_000_000_002
+ANA, BEN, CLEO = 100_000_000_000_000_001, 100_000_000_000_000_002, 100_000_000_000_000_003
+
+
+def world(fake: FakeDiscord) -> None:
+    """Two servers: the band's (Ana manages it, Ben is in it) and Cleo's."""
+    fake.add_guild(GUILD, "The Venue", channels=[CHANNEL], roles=[ROLE])
+    fake.add_guild(OTHER_GUILD, "Cleo's Place", channels=[OTHER_CHANNEL])
+    fake.add_member(GUILD, ANA, "Ana", manage=True)
+    fake.add_member(GUILD, BEN, "Ben")
+    fake.add_member(GUILD, CLEO, "Cleo")
+    fake.add_member(OTHER_GUILD, CLEO, "Cleo", manage=True)
+
+
+def front_end(fake: FakeDiscord, coach: Coach, **kw: float) -> DiscordFrontEnd:
+    """The real front end pointed at the fake (REST base; the gateway comes from /gateway/bot)."""
+    kw.setdefault("guild_ready_timeout", 0.2)
+    return DiscordFrontEnd(coach, fake.token, api_base_url=fake.api_base, **kw)
+
+
+@dataclass
+class Bench:
+    """A running fake, coach and front end."""
+
+    fake: FakeDiscord
+    coach: Coach
+    front: DiscordFrontEnd
+
+    async def answered(self, iid: int) -> FakeInteraction:
+        """Wait until the interaction is acknowledged and has at least one visible answer."""
+        inter = self.fake.interaction(iid)
+        await self.fake.wait_for(
+            lambda: (
+                inter.acked
+                and (inter.type == 3 or any(m.text() or m.components for m in inter.messages()))
+            )
+        )
+        await self.fake.wait_for(lambda: not _loading(inter))
+        return inter
+
+    async def command(
+        self, user: int, name: str, /, *, sub: str | None = None, **options: object
+    ) -> FakeInteraction:
+        """A member runs a slash command in the band's channel; its answered interaction."""
+        iid = self.fake.member_runs_command(GUILD, CHANNEL, user, name, sub=sub, **options)
+        return await self.answered(iid)
+
+    async def press(self, user: int, message: FakeMessage, label: str) -> FakeInteraction:
+        """Press the button whose label contains ``label``."""
+        iid = self.fake.press_button(user, message, message.button(label))
+        inter = self.fake.interaction(iid)
+        await self.fake.wait_for(lambda: inter.acked)
+        await self.fake.wait_for(lambda: not _loading(inter))
+        return inter
+
+
+def _loading(inter: FakeInteraction) -> bool:
+    original = inter.original
+    return (
+        inter.callback_type == 5
+        and original is not None
+        and not (original.content or original.embeds)
+        and original.id in {m.id for m in inter.messages()}
+    )
+
+
+@asynccontextmanager
+async def running(database: Database, **kw: float) -> AsyncIterator[Bench]:
+    """The fake Discord with :func:`world`, a synced coach and a started front end."""
+    async with FakeDiscord() as fake:
+        world(fake)
+        coach = await synced_coach(database)
+        front = front_end(fake, coach, **kw)
+        await front.start(ready_timeout=15)
+        try:
+            yield Bench(fake, coach, front)
+        finally:
+            await front.stop()
