@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -43,16 +44,15 @@ class Bench:
     front: DiscordFrontEnd
 
     async def answered(self, iid: int) -> FakeInteraction:
-        """Wait until the interaction is acknowledged and has at least one visible answer."""
+        """Wait until the interaction is acknowledged (or refused) and the front end is done."""
         inter = self.fake.interaction(iid)
-        await self.fake.wait_for(
-            lambda: (
-                inter.acked
-                and (inter.type == 3 or any(m.text() or m.components for m in inter.messages()))
-            )
-        )
-        await self.fake.wait_for(lambda: not _loading(inter))
+        await self.fake.wait_for(lambda: inter.acked or bool(inter.errors))
+        await self.settled()
         return inter
+
+    async def settled(self) -> None:
+        """Wait until the front end has finished every answer it is working on."""
+        await asyncio.wait_for(self.front.idle(), timeout=10)
 
     async def command(
         self, user: int, name: str, /, *, sub: str | None = None, **options: object
@@ -63,21 +63,7 @@ class Bench:
 
     async def press(self, user: int, message: FakeMessage, label: str) -> FakeInteraction:
         """Press the button whose label contains ``label``."""
-        iid = self.fake.press_button(user, message, message.button(label))
-        inter = self.fake.interaction(iid)
-        await self.fake.wait_for(lambda: inter.acked)
-        await self.fake.wait_for(lambda: not _loading(inter))
-        return inter
-
-
-def _loading(inter: FakeInteraction) -> bool:
-    original = inter.original
-    return (
-        inter.callback_type == 5
-        and original is not None
-        and not (original.content or original.embeds)
-        and original.id in {m.id for m in inter.messages()}
-    )
+        return await self.answered(self.fake.press_button(user, message, message.button(label)))
 
 
 @asynccontextmanager

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import discord
@@ -122,6 +122,9 @@ class DiscordFrontEnd:
         rd.AnswerButton.handler = self.on_answer_button
         self._task: asyncio.Task[None] | None = None
         self.failed_sends = 0
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -166,6 +169,21 @@ class DiscordFrontEnd:
             synced = await self.tree.sync(guild=guild)
         return [c.name for c in synced]
 
+    async def idle(self) -> None:
+        """Wait until no interaction or DM is being handled (tests, graceful shutdown)."""
+        await self._idle.wait()
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
     # ------------------------------------------------------------------ inbound
 
     async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
@@ -197,19 +215,26 @@ class DiscordFrontEnd:
 
     async def on_dm(self, message: discord.Message) -> None:
         """A DM typed to the bot: answer in the DM channel."""
-        replies = await self.coach.handle(translate.from_dm(message))
-        for reply in replies:
-            for rendered in rd.render(reply, in_server=False):
-                try:
-                    await message.channel.send(**rendered.kwargs())
-                except discord.HTTPException as exc:
-                    self.failed_sends += 1
-                    logger.warning("discord: DM reply failed: %s", exc)
-                    return
+        with self._working():
+            replies = await self.coach.handle(translate.from_dm(message))
+            for reply in replies:
+                for rendered in rd.render(reply, in_server=False):
+                    try:
+                        await message.channel.send(**rendered.kwargs())
+                    except discord.HTTPException as exc:
+                        self.failed_sends += 1
+                        logger.warning("discord: DM reply failed: %s", exc)
+                        return
 
     # ------------------------------------------------------------------ answering
 
     async def _answer(
+        self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
+    ) -> None:
+        with self._working():
+            await self._answer_now(interaction, inbound, component=component)
+
+    async def _answer_now(
         self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
     ) -> None:
         work = asyncio.create_task(self.coach.handle(inbound))

@@ -31,7 +31,9 @@ MAX_CUSTOM_ID = 100
 ANSWER_PREFIX = "answer:"
 #: Replies with these bar characters are progress cards: shown as embeds.
 _BAR = re.compile("[█░]")
-_MD_SPECIAL = re.compile(r"([\\*_~|`>#\[\]()-])")
+_MD_SPECIAL = re.compile(r"([\\*_~|`\[\]])")
+#: Characters that start a heading, a quote or a list only at the start of a line.
+_LINE_START = re.compile(r"(?m)^(\s*)([#>-])")
 
 #: Who gets pinged by the bot's messages: nobody (names are shown, never pinged).
 NO_PINGS = discord.AllowedMentions.none()
@@ -57,7 +59,7 @@ def to_markdown(text: str) -> str:
         if span.bold and chunk.strip():
             chunk = f"**{chunk}**"
         out.append(chunk)
-    return "".join(out)
+    return _LINE_START.sub(r"\1\\\2", "".join(out))
 
 
 def split_text(text: str, limit: int = MAX_CONTENT) -> list[str]:

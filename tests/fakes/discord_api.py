@@ -877,9 +877,15 @@ class FakeDiscord:
             resource = {"type": 4, "message": self._message_json(inter.original)}
         elif kind == 5:
             flags = int(data.get("flags", 0))
-            inter.original = self._create_message(
-                channel_id, {"content": "", "flags": flags}, interaction=inter
+            inter.original = FakeMessage(  # "… is thinking": filled by an edit later
+                id=snowflake(),
+                channel_id=channel_id,
+                content="",
+                flags=flags,
+                interaction_id=inter.id,
+                author_id=self.application_id,
             )
+            self.messages_by_id[inter.original.id] = inter.original
             response |= {
                 "response_message_id": str(inter.original.id),
                 "response_message_loading": True,
