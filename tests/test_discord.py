@@ -8,13 +8,15 @@ presses, modal submits and DMs.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import uuid
 from typing import Any
 
 import pytest
-from coachkit import catalog_of, count
-from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, Bench, front_end, running
-from fakes.discord_api import FakeMessage
+from coachkit import catalog_of, count, start_coach_run, stop_coach_run
+from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, Bench, front_end, running, world
+from fakes.discord_api import FakeDiscord, FakeMessage
 from sqlalchemy import select
 
 from core.admin.audit import latest
@@ -312,3 +314,50 @@ def test_render_respects_discord_limits(text: str) -> None:
         assert max(rows.values()) <= 5
         total += len(view.children)
     assert total == 42, "no button is lost"
+
+
+async def test_coach_run_serves_discord_and_never_logs_the_token(
+    database: Database, tmp_path: Any
+) -> None:
+    async with FakeDiscord() as fake:
+        world(fake)
+        env = {"DISCORD_BOT_TOKEN": fake.token, "DISCORD_API_BASE_URL": fake.api_base}
+        process = await start_coach_run(database, tmp_path, env=env)
+        try:
+            await fake.wait_for(lambda: fake.identifies == 1, timeout=30)
+            iid = fake.member_runs_command(GUILD, CHANNEL, ANA, "band", sub="create", name="Owls")
+            await fake.wait_for(lambda: fake.interaction(iid).acked, timeout=10)
+        finally:
+            log = await stop_coach_run(process)
+        assert "Owls" in fake.interaction(iid).texts()
+        assert "discord: connected to the gateway" in log
+        assert fake.token not in log
+        assert process.returncode == 0
+
+
+async def test_sync_commands_from_the_command_line() -> None:
+    async with FakeDiscord() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")},
+            "DISCORD_BOT_TOKEN": fake.token,
+            "DISCORD_API_BASE_URL": fake.api_base,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "discord",
+            "sync-commands",
+            "--guild",
+            str(GUILD),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    assert f"to server {GUILD}" in out.decode()
+    names = {c["name"] for c in fake.commands[GUILD]}
+    assert {"band", "assign", "today", "help"} <= names
+    assert None not in fake.commands, "a guild sync leaves the global commands alone"
+    assert fake.token not in err.decode()
