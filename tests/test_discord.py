@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import uuid
 from typing import Any
 
 import pytest
-from coachkit import catalog_of, count, start_coach_run, stop_coach_run
+from coachkit import Driver, catalog_of, count, start_coach_run, stop_coach_run
 from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, Bench, front_end, running, world
 from fakes.discord_api import FakeDiscord, FakeMessage
 from sqlalchemy import select
@@ -361,3 +362,23 @@ async def test_sync_commands_from_the_command_line() -> None:
     assert {"band", "assign", "today", "help"} <= names
     assert None not in fake.commands, "a guild sync leaves the global commands alone"
     assert fake.token not in err.decode()
+
+
+async def test_link_a_telegram_account_from_discord(database: Database) -> None:
+    async with running(database) as bench:
+        maya = Driver(bench.coach, "4242", platform="telegram")
+        await maya.onboard("Maya")
+        await maya.say("/link")
+        match = re.search(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})", maya.text)
+        assert match is not None
+        linked = await bench.answered(
+            bench.fake.user_runs_command_in_dm(ANA, "link", text=match.group(1))
+        )
+        assert "Linked" in linked.texts()
+        progress = await bench.answered(bench.fake.user_runs_command_in_dm(ANA, "progress"))
+        assert "Indie" in progress.texts(), "Maya's Telegram roadmap, seen from Discord"
+        again = await bench.answered(
+            bench.fake.user_runs_command_in_dm(BEN, "link", text=match.group(1))
+        )
+        assert "unknown or has expired" in again.texts()
+        assert all(m.ephemeral for m in again.messages())

@@ -29,6 +29,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("name", "Change your artist name", "<new name>"),
     CommandInfo("cancel", "Stop answering the current question"),
     CommandInfo("help", "Every command, one line each"),
+    CommandInfo("link", "Join this account with your other platform (code)", "[code]"),
+    CommandInfo("unlink", "Split this platform's account off again"),
 )
 
 COMMAND_NAMES = frozenset(c.name for c in COMMANDS)

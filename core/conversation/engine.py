@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from core import linking
 from core.admin import audit
 from core.bands import guild
 from core.conversation import answers, cards, checklist, history, onboarding, store, views
@@ -145,6 +146,18 @@ class Coach:
                 locale=inbound.locale,
                 now=now,
             )
+        if inbound.kind == "command":  # /link and /unlink act on the account, not a turn
+            command = parse_command(clean_text(inbound.text))
+            if command is not None and command.name in {"link", "unlink"}:
+                return await linking.handle(
+                    ex,
+                    inbound,
+                    rec,
+                    command=command.name,
+                    args=command.args,
+                    now=now,
+                    audits=audits if audits is not None else [],
+                )
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)
         replies = await self._dispatch(turn)
         await turn.flush()
