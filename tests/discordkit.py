@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from coachkit import synced_coach
 from fakes.discord_api import FakeDiscord, FakeInteraction, FakeMessage
@@ -29,7 +30,7 @@ def world(fake: FakeDiscord) -> None:
     fake.add_member(OTHER_GUILD, CLEO, "Cleo", manage=True)
 
 
-def front_end(fake: FakeDiscord, coach: Coach, **kw: float) -> DiscordFrontEnd:
+def front_end(fake: FakeDiscord, coach: Coach, **kw: Any) -> DiscordFrontEnd:
     """The real front end pointed at the fake (REST base; the gateway comes from /gateway/bot)."""
     kw.setdefault("guild_ready_timeout", 0.2)
     return DiscordFrontEnd(coach, fake.token, api_base_url=fake.api_base, **kw)

@@ -165,6 +165,7 @@ async def test_dropped_gateway_is_resumed_and_nothing_is_lost(database: Database
         assert "Welcome to" in inter.texts()
         assert bench.fake.resumes == 1
         assert bench.fake.identifies == 1, "resumed, not re-identified"
+        assert bench.fake.heartbeats >= 2, "a heartbeat on each connection"
 
 
 async def test_redelivered_interaction_has_no_second_effect(database: Database) -> None:
@@ -382,3 +383,21 @@ async def test_link_a_telegram_account_from_discord(database: Database) -> None:
         )
         assert "unknown or has expired" in again.texts()
         assert all(m.ephemeral for m in again.messages())
+
+
+async def test_one_shard_per_process(database: Database) -> None:
+    async with FakeDiscord() as fake:
+        world(fake)
+        even = GUILD + (1 << 22)  # a server on the other shard
+        fake.add_guild(even, "Shard Zero", channels=[even + 1])
+        coach = Coach(database)
+        front = front_end(fake, coach, shard_id=1, shard_count=2)
+        await front.start(ready_timeout=15)
+        try:
+            assert fake.identified_shards == [(1, 2)]
+            expected = {g for g in fake.guilds if (g >> 22) % 2 == 1}
+            assert even not in expected
+            assert expected
+            assert {g.id for g in front.client.guilds} == expected
+        finally:
+            await front.stop()

@@ -209,6 +209,7 @@ class FakeDiscord:
         self.identifies = 0
         self.resumes = 0
         self.heartbeats = 0
+        self.identified_shards: list[tuple[int, int]] = []
         self._session: _Session | None = None
         self._sessions: dict[str, _Session] = {}
         self._rate_limits: list[_RateLimit] = []
@@ -555,6 +556,7 @@ class FakeDiscord:
         self.identifies += 1
         shard = data.get("shard") or [0, 1]
         session = _Session(id=f"session-{snowflake()}", ws=ws, shard=(shard[0], shard[1]))
+        self.identified_shards.append(session.shard)
         self._sessions[session.id] = session
         self._session = session
         return session
