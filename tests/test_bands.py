@@ -227,6 +227,8 @@ async def test_assign_a_task(database: Database) -> None:
     assert "couldn't find" in ana.text
     await ben.say("/band progress")
     assert f"{task.title} → Ben" in ben.text
+    await ana.say("/skip")  # the assigned task is next: its card says whose job it is
+    assert "📌 Ben's job" in ana.text
     async with database.transaction() as session:
         [row] = (await session.scalars(select(BandAssignment))).all()
     assert row.user_id == await _user_id(database, "1002")

@@ -17,7 +17,7 @@ from core.conversation import cards
 from core.conversation.markup import bold, esc, italic
 from core.conversation.navigation import current_stage, offer_roadmaps
 from core.conversation.onboarding import ARTIST_NAME_MAX
-from core.conversation.payloads import encode
+from core.conversation.payloads import decode, encode
 from core.conversation.turn import Turn, clean_text
 from core.conversation.types import Button, Outbound
 from core.roadmaps.catalog import TaskInfo
@@ -239,3 +239,32 @@ async def reset(turn: Turn, band: BandRow) -> list[Outbound]:
     turn.event("band.reset", band=band.id)
     done = Outbound(text=f"🧹 {bold(esc(band.name))} starts afresh.", edit=True)
     return [done, *offer_roadmaps(turn, first_time=True)]
+
+
+async def mark_assignees(turn: Turn, band: BandRow, replies: list[Outbound]) -> list[Outbound]:
+    """Task cards of assigned tasks say whose job they are ("📌 Ben's job")."""
+    slugs = [_task_of(reply) for reply in replies]
+    if not any(slugs):
+        return replies
+    assigned = await store.assignments_of(turn.ex, band.id)
+    if not assigned:
+        return replies
+    names = store.names(await store.band_members(turn.ex, band.id, turn.inbound.platform))
+    marked = []
+    for reply, slug in zip(replies, slugs, strict=True):
+        task = turn.catalog.tasks_by_slug.get(slug) if slug else None
+        user = assigned.get(task.id) if task is not None else None
+        if user is None:
+            marked.append(reply)
+            continue
+        who = esc(names.get(user, "a former member"))
+        marked.append(reply.model_copy(update={"text": f"{reply.text}\n📌 {who}'s job"}))
+    return marked
+
+
+def _task_of(reply: Outbound) -> str | None:
+    for button in reply.all_buttons():
+        payload = decode(button.payload)
+        if payload is not None and payload.action in {"tick", "untick", "skip"}:
+            return payload.args[0]
+    return None

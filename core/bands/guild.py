@@ -180,7 +180,7 @@ async def handle(
     elif command_name == "band":
         replies = await _band_command(turn, band, sub, rest)
     else:
-        replies = await dispatch(turn)
+        replies = await flows.mark_assignees(turn, band, await dispatch(turn))
     await turn.flush()
     return replies
 
