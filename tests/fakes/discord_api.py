@@ -213,7 +213,7 @@ class FakeDiscord:
         self._session: _Session | None = None
         self._sessions: dict[str, _Session] = {}
         self._rate_limits: list[_RateLimit] = []
-        self._changed = asyncio.Event()
+        self._waiters: set[asyncio.Future[None]] = set()
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -488,15 +488,19 @@ class FakeDiscord:
         timeout: float = 10.0,  # noqa: ASYNC109 - a polling helper; the timeout is its API
     ) -> None:
         deadline = time.monotonic() + timeout
+        loop = asyncio.get_running_loop()
         while not predicate():
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError("timed out waiting for the fake Discord")
-            self._changed.clear()
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.add(waiter)
             try:
-                await asyncio.wait_for(self._changed.wait(), timeout=min(left, 0.2))
+                await asyncio.wait_for(waiter, timeout=min(left, 0.2))
             except TimeoutError:
                 pass
+            finally:
+                self._waiters.discard(waiter)
 
     @property
     def connected(self) -> bool:
@@ -1033,7 +1037,10 @@ class FakeDiscord:
         }
 
     def _poke(self) -> None:
-        self._changed.set()
+        # wake every waiter (each re-checks its own predicate)
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
