@@ -16,13 +16,14 @@ from core.conversation.engine import Coach
 from core.db.engine import Database
 
 GUILD, CHANNEL, ROLE = 900_000_000_000_000_001, 900_000_000_000_000_002, 900_000_000_000_000_003
+NEWS = 900_000_000_000_000_004  # a second channel of the band's server
 OTHER_GUILD, OTHER_CHANNEL = 700_000_000_000_000_001, 700_000_000_000_000_002
 ANA, BEN, CLEO = 100_000_000_000_000_001, 100_000_000_000_000_002, 100_000_000_000_000_003
 
 
 def world(fake: FakeDiscord) -> None:
     """Two servers: the band's (Ana manages it, Ben is in it) and Cleo's."""
-    fake.add_guild(GUILD, "The Venue", channels=[CHANNEL], roles=[ROLE])
+    fake.add_guild(GUILD, "The Venue", channels=[CHANNEL, NEWS], roles=[ROLE])
     fake.add_guild(OTHER_GUILD, "Cleo's Place", channels=[OTHER_CHANNEL])
     fake.add_member(GUILD, ANA, "Ana", manage=True)
     fake.add_member(GUILD, BEN, "Ben")

@@ -281,3 +281,18 @@ async def test_two_members_tick_one_checklist_at_once(database: Database) -> Non
     assert row.task_data["ticked_by"] == expected
     assert row.status == "completed"
     assert await count(database, Event, Event.type == "task.completed") == 1
+
+
+async def test_band_channel_gets_the_news(database: Database) -> None:
+    _coach, ana, ben = await _band_with_two(database)
+    ana.channel = "905"
+    await ana.say("/band channel")
+    assert "this channel" in ana.text
+    await _walk_to_checklist(database, ben)
+    _, checklist = first_checklist(await catalog_of(database), INDIE)
+    replies = []
+    for item in checklist.items:  # Ben finishes the checklist from another channel
+        replies = await ben.press_payload(encode("tick", checklist.slug, item.key))
+    [news] = [r for r in replies if r.chat_id == "905"]
+    assert f"Ben* finished *{checklist.title}" in news.text
+    assert all(r.chat_id is None for r in replies if r is not news)

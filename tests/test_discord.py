@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from coachkit import Driver, catalog_of, count, start_coach_run, stop_coach_run
-from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, Bench, front_end, running, world
+from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, NEWS, Bench, front_end, running, world
 from fakes.discord_api import FakeDiscord, FakeMessage
 from sqlalchemy import select
 
@@ -401,3 +401,16 @@ async def test_one_shard_per_process(database: Database) -> None:
             assert {g.id for g in front.client.guilds} == expected
         finally:
             await front.stop()
+
+
+async def test_band_updates_go_to_the_chosen_channel(database: Database) -> None:
+    async with running(database) as bench:
+        await _band_on_indie(bench)
+        chosen = bench.fake.member_runs_command(GUILD, NEWS, ANA, "band", sub="channel")
+        await bench.answered(chosen)
+        card = await _walk_band_to_checklist(bench, database)
+        for custom_id in [c for _, c in card.buttons() if c.startswith("v1:tk:")]:
+            card = bench.fake.messages_by_id[card.id]
+            await bench.answered(bench.fake.press_button(BEN, card, custom_id))
+        news = [m.content for m in bench.fake.messages(NEWS)]
+        assert any("**Ben** finished" in text for text in news), news

@@ -247,8 +247,16 @@ class DiscordFrontEnd:
         except Exception:  # handle() never raises; this is a last line of defence
             logger.exception("discord: the coach failed")
             replies = [Outbound(text=SORRY, ephemeral=True)]
+        # replies meant for another chat (the band's updates channel) go there as notices
+        here = [r for r in replies if r.chat_id in {None, inbound.chat_id}]
+        elsewhere = [r for r in replies if r.chat_id not in {None, inbound.chat_id}]
+        for reply in elsewhere:
+            assert reply.chat_id is not None  # noqa: S101 - filtered above
+            result = await self.notify(reply.chat_id, [reply])
+            if not result.sent:
+                logger.info("discord: update to %s not sent: %s", reply.chat_id, result.detail)
         try:
-            await self._respond(interaction, replies, component=component, deferred=deferred)
+            await self._respond(interaction, here, component=component, deferred=deferred)
         except discord.HTTPException as exc:
             # 10062 (too late) or 40060 (a redelivered interaction someone already answered):
             # the effect is stored; only this answer is lost

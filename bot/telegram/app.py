@@ -213,9 +213,7 @@ class TelegramFrontEnd:
         shown = [r for r in replies if not (r.toast and update.callback_query is not None)]
         try:
             for reply in merge_replies(shown):
-                await self._with_retries(
-                    partial(self._send, update.callback_query, chat_id, reply)
-                )
+                await self._with_retries(partial(self._send, update.callback_query, chat_id, reply))
         except Forbidden:
             self.failures["forbidden"] += 1
             logger.info("telegram user %s blocked the bot", inbound.user_id)

@@ -268,3 +268,26 @@ def _task_of(reply: Outbound) -> str | None:
         if payload is not None and payload.action in {"tick", "untick", "skip"}:
             return payload.args[0]
     return None
+
+
+def channel_updates(turn: Turn, band: BandRow) -> list[Outbound]:
+    """News for the band's updates channel (``/band channel``) when the work happened elsewhere:
+    a finished task or stage, credited to whoever did it. Read from the turn's outbox events
+    before they are written."""
+    if band.channel_id is None or band.channel_id == turn.inbound.chat_id:
+        return []
+    who = bold(esc(turn.inbound.display_name or "A member"))
+    lines = []
+    for event in turn.pending_events():
+        payload = event["payload"]
+        if event["type"] == "task.completed":
+            task = turn.catalog.tasks_by_slug.get(str(payload.get("task")))
+            if task is not None:
+                lines.append(f"✅ {who} finished {bold(esc(task.title))}.")
+        elif event["type"] == "stage.completed":
+            lines.append(f"🔓 {esc(band.name)} finished a stage — the next one is open!")
+        elif event["type"] == "roadmap.completed":
+            lines.append(f"🏆 {esc(band.name)} finished the whole roadmap!")
+    if not lines:
+        return []
+    return [Outbound(text="\n".join(lines), chat_id=band.channel_id)]

@@ -181,6 +181,7 @@ async def handle(
         replies = await _band_command(turn, band, sub, rest)
     else:
         replies = await flows.mark_assignees(turn, band, await dispatch(turn))
+    replies += flows.channel_updates(turn, band)
     await turn.flush()
     return replies
 

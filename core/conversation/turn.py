@@ -131,6 +131,10 @@ class Turn:
             }
         )
 
+    def pending_events(self) -> list[dict[str, Any]]:
+        """The outbox events queued so far in this turn (written by :meth:`flush`)."""
+        return list(self._events)
+
     async def save(self, row: ProgressRecord) -> None:
         """Write one progress row now (later reads in this event see it)."""
         await store.save_progress(self.ex, self.rec.profile_id, row, self.now)
