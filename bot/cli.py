@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
@@ -25,12 +26,15 @@ from core.db.engine import Database
 from core.db.migrate import upgrade_async
 from core.errors import CoachError, ConfigurationError
 from core.logging import configure_logging
-from core.notify import by_platform
+from core.notify import Notifier, by_platform
 from core.reminders.worker import ReminderWorker
 from core.reminders.worker import from_settings as reminder_worker
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 from core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.discord.client import DiscordFrontEnd
 
 logger = logging.getLogger("coach.cli")
 
@@ -141,17 +145,20 @@ async def _roadmaps_sync(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     token = settings.telegram_bot_token
-    if token is None:
+    discord_token = settings.discord_bot_token
+    if token is None and discord_token is None:
         print(
-            "No front end to run: set TELEGRAM_BOT_TOKEN (see the README's 'Run on Telegram').",
+            "No front end to run: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN (see the README's "
+            "'Run on Telegram' and 'Run on Discord').",
             file=sys.stderr,
         )
         return 2
-    from bot.telegram.app import TelegramFrontEnd  # noqa: PLC0415 - only when Telegram runs
-    from bot.telegram.webhook import TelegramWebhook  # noqa: PLC0415
-
     secret = settings.telegram_webhook_secret
-    if args.telegram_webhook and (secret is None or len(secret.get_secret_value()) < 16):
+    if (
+        token is not None
+        and args.telegram_webhook
+        and (secret is None or len(secret.get_secret_value()) < 16)
+    ):
         print(
             "Webhook mode needs TELEGRAM_WEBHOOK_SECRET: 16–256 characters of A-Z a-z 0-9 _ - "
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))').",
@@ -159,13 +166,55 @@ async def _run(args: argparse.Namespace) -> int:
         )
         return 2
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
-    front = TelegramFrontEnd(
-        make_coach(db, settings),
-        token.get_secret_value(),
-        api_base_url=settings.telegram_api_base_url,
-    )
-    webhook = (
-        TelegramWebhook(
+    coach = make_coach(db, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with contextlib.AsyncExitStack() as stack:  # stops everything in reverse order
+        stack.push_async_callback(db.dispose)
+        notifiers: list[Notifier] = []
+        if token is not None:
+            notifiers.append(
+                await _start_telegram(stack, settings, coach, token.get_secret_value(), args)
+            )
+        if discord_token is not None:
+            notifiers.append(
+                await _start_discord(stack, settings, coach, discord_token.get_secret_value())
+            )
+        carriers = by_platform(*notifiers)
+        # broadcasts: sent in the background, resumed after a restart (core/admin/broadcast.py)
+        sender = asyncio.create_task(BroadcastSender(db, carriers).run())
+        stack.push_async_callback(_stop_sender, sender)
+        if settings.reminders_enabled:  # this process also sends its platforms' nudges
+            worker = reminder_worker(db, carriers, settings, catalog=coach.catalog)
+            await worker.start()
+            stack.push_async_callback(worker.stop)
+        await stop.wait()
+    return 0
+
+
+async def _stop_sender(sender: asyncio.Task[None]) -> None:
+    """Let the broadcast message in flight finish; the rest stays pending for the next start."""
+    sender.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sender
+
+
+async def _start_telegram(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    coach: Coach,
+    token: str,
+    args: argparse.Namespace,
+) -> Notifier:
+    from bot.telegram.app import TelegramFrontEnd  # noqa: PLC0415 - only when Telegram runs
+    from bot.telegram.webhook import TelegramWebhook  # noqa: PLC0415
+
+    secret = settings.telegram_webhook_secret
+    front = TelegramFrontEnd(coach, token, api_base_url=settings.telegram_api_base_url)
+    if args.telegram_webhook and secret is not None:
+        webhook = TelegramWebhook(
             front,
             secret_token=secret.get_secret_value(),
             listen=settings.telegram_webhook_listen,
@@ -173,40 +222,60 @@ async def _run(args: argparse.Namespace) -> int:
             path=settings.telegram_webhook_path,
             public_url=settings.telegram_webhook_url,
         )
-        if args.telegram_webhook and secret is not None
-        else None
+        await webhook.start()
+        stack.push_async_callback(webhook.stop)
+        logger.info("telegram: webhook listening on %s", webhook.url)
+    else:
+        await front.start()
+        stack.push_async_callback(front.stop)
+        logger.info("telegram: polling for updates")
+    return front
+
+
+def _discord_front_end(settings: Settings, coach: Coach, token: str) -> DiscordFrontEnd:
+    from bot.discord.client import DiscordFrontEnd  # noqa: PLC0415 - only when Discord runs
+
+    return DiscordFrontEnd(
+        coach,
+        token,
+        api_base_url=settings.discord_api_base_url,
+        gateway_url=settings.discord_gateway_url,
+        shard_id=settings.discord_shard_id,
+        shard_count=settings.discord_shard_count,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    sender: asyncio.Task[None] | None = None
-    worker: ReminderWorker | None = None
+
+
+async def _start_discord(
+    stack: contextlib.AsyncExitStack, settings: Settings, coach: Coach, token: str
+) -> Notifier:
+    front = _discord_front_end(settings, coach, token)
+    stack.push_async_callback(front.stop)
+    await front.start()
+    shard = (
+        f" (shard {settings.discord_shard_id or 0} of {settings.discord_shard_count})"
+        if settings.discord_shard_count
+        else ""
+    )
+    logger.info("discord: connected to the gateway%s", shard)
+    return front
+
+
+async def _discord_sync(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    token = settings.discord_bot_token
+    if token is None:
+        print("Set DISCORD_BOT_TOKEN (see the README's 'Run on Discord').", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)  # never opened: syncing commands needs no database
+    front = _discord_front_end(settings, Coach(db), token.get_secret_value())
     try:
-        if webhook is not None:
-            await webhook.start()
-            logger.info("telegram: webhook listening on %s", webhook.url)
-        else:
-            await front.start()
-            logger.info("telegram: polling for updates")
-        # broadcasts: sent in the background, resumed after a restart (core/admin/broadcast.py)
-        sender = asyncio.create_task(BroadcastSender(db, by_platform(front)).run())
-        if settings.reminders_enabled:  # this process also sends the Telegram nudges
-            worker = reminder_worker(db, by_platform(front), settings, catalog=front.coach.catalog)
-            await worker.start()
-        await stop.wait()
+        await front.client.login(token.get_secret_value())
+        names = await front.sync_commands(args.guild)
     finally:
-        if worker is not None:
-            await worker.stop()
-        if sender is not None:  # lets the message in flight finish and hands the rest back
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
-        if webhook is not None:
-            await webhook.stop()
-        else:
-            await front.stop()
+        await front.client.close()
         await db.dispose()
+    where = f"server {args.guild} (available at once)" if args.guild else "every server (global)"
+    print(f"Synced {len(names)} commands to {where}: {', '.join(sorted(names))}")
     return 0
 
 
@@ -233,7 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.set_defaults(func=_chat, is_async=True)
 
-    run = sub.add_parser("run", help="run the bots whose tokens are set (Telegram: long polling)")
+    run = sub.add_parser(
+        "run", help="run the bots whose tokens are set (Telegram: long polling; Discord)"
+    )
     run.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
     run.add_argument(
         "--migrate",
@@ -247,6 +318,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="receive Telegram updates by webhook (TELEGRAM_WEBHOOK_* settings) instead of polling",
     )
     run.set_defaults(func=_run, is_async=True)
+
+    dc = sub.add_parser("discord", help="Discord set-up").add_subparsers(
+        dest="discord_command", required=True
+    )
+    sync_cmds = dc.add_parser(
+        "sync-commands", help="upload the slash commands (globally, or to one server at once)"
+    )
+    sync_cmds.add_argument(
+        "--guild", type=int, help="a server id: its commands update at once (for testing)"
+    )
+    sync_cmds.set_defaults(func=_discord_sync, is_async=True)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     reminder_grace_minutes: int = Field(default=120, ge=1)
     reminder_inactivity_days: str = Field(default="2,5,10", pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$")
 
+    discord_bot_token: SecretStr | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    discord_shard_id: int | None = Field(default=None, ge=0)
+    discord_shard_count: int | None = Field(default=None, ge=1)
+
     def inactivity_backoff(self) -> tuple[int, ...]:
         """The inactivity nudge steps in days (``REMINDER_INACTIVITY_DAYS=2,5,10``)."""
         return tuple(sorted(int(d) for d in self.reminder_inactivity_days.split(",") if int(d)))
@@ -61,7 +67,7 @@ class Settings(BaseSettings):
 
         The database password counts: a connection error can quote the URL it failed on.
         """
-        values = (self.telegram_bot_token, self.telegram_webhook_secret)
+        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.discord_bot_token)
         found = [v.get_secret_value() for v in values if v is not None]
         password = database_password(self.database_url)
         if password:

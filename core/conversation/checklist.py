@@ -39,7 +39,13 @@ async def tick(
     undo = snapshot(turn, task, rows.get(task.id), f"{verb} item {index + 1} of “{task.title}”")
     row = ensure_row(rows, task)
     ticked = [*ticked, item_key] if want else [k for k in ticked if k != item_key]
-    row.task_data = {**row.task_data, "ticked": ticked}
+    # who ticked what: a band's members share the checklist, and /band progress credits them
+    by = dict(row.task_data.get("ticked_by") or {})
+    if want:
+        by[item_key] = str(turn.rec.user_id)
+    else:
+        by.pop(item_key, None)
+    row.task_data = {**row.task_data, "ticked": ticked, "ticked_by": by}
     turn.set_undo(undo)
     if {i.key for i in task.items}.issubset(ticked):
         row.status = "completed"

@@ -36,6 +36,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("remind", "Reminders: daily/weekly nudges, or off", "[daily 18:00 | off]"),
     CommandInfo("timezone", "Set your timezone for reminders", "[Europe/Berlin | UTC+2]"),
     CommandInfo("quiet", "Quiet hours: no nudges in this window", "[22:00-08:00 | off]"),
+    CommandInfo("link", "Join this account with your other platform (code)", "[code]"),
+    CommandInfo("unlink", "Split this platform's account off again"),
 )
 
 COMMAND_NAMES = frozenset(c.name for c in COMMANDS)

@@ -21,9 +21,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from core import linking
+from core.admin import audit
 from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
+from core.bands import guild
 from core.conversation import answers, cards, checklist, history, onboarding, store, views
 from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
@@ -122,8 +125,11 @@ class Coach:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 catalog = await self.catalog.current(self.db)
+                audits: list[guild.AuditNote] = []
                 async with self.db.unit_of_work() as ex:
-                    return await self._handle(ex, catalog, inbound)
+                    replies = await self._handle(ex, catalog, inbound, audits)
+                await self._audit(audits)
+                return replies
             except Exception as exc:
                 if attempt < ATTEMPTS and _retryable(exc):
                     logger.info("retrying event after %s (attempt %d)", type(exc).__name__, attempt)
@@ -132,8 +138,36 @@ class Coach:
                 return [Outbound(text=SORRY)]
         raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
 
-    async def _handle(self, ex: Executor, catalog: Catalog, inbound: Inbound) -> list[Outbound]:
+    async def _audit(self, notes: list[guild.AuditNote]) -> None:
+        """Write the audit rows an event asked for, after its transaction (own transactions)."""
+        for note in notes:
+            try:
+                await audit.record(
+                    self.db,
+                    actor=note.actor,
+                    action=note.action,
+                    outcome=note.outcome,
+                    target=note.target,
+                    actor_user_id=note.actor_user_id,
+                    details=note.details,
+                )
+            except Exception:  # the answer stands; a lost audit row is logged loudly
+                logger.exception("could not write audit row %s %s", note.action, note.outcome)
+
+    async def _handle(
+        self,
+        ex: Executor,
+        catalog: Catalog,
+        inbound: Inbound,
+        audits: list[guild.AuditNote] | None = None,
+    ) -> list[Outbound]:
         now = self.clock()
+        if inbound.chat_type == "guild" and inbound.server_id is not None:
+            # a server chat acts on the server's band profile (core/bands/guild.py)
+            notes = audits if audits is not None else []
+            return await guild.handle(
+                ex, catalog, inbound, now, dispatch=self._dispatch, audits=notes
+            )
         loaded = await store.load_turn(
             ex, inbound.platform, inbound.user_id, inbound.update_id, now
         )
@@ -152,6 +186,18 @@ class Coach:
                 locale=_cap(inbound.locale, LOCALE_MAX),
                 now=now,
             )
+        if inbound.kind == "command":  # /link and /unlink act on the account, not a turn
+            command = parse_command(clean_text(inbound.text))
+            if command is not None and command.name in {"link", "unlink"}:
+                return await linking.handle(
+                    ex,
+                    inbound,
+                    rec,
+                    command=command.name,
+                    args=command.args,
+                    now=now,
+                    audits=audits if audits is not None else [],
+                )
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)
         replies = await self._dispatch(turn)
         await turn.flush()

@@ -34,6 +34,7 @@ Action = Literal[
     "admin_no",  # "no" to an admin/privacy question: an
     "nudge",  # act on a reminder nudge:             nu:d|s|t:<reminder>  (done/snooze/tomorrow)
     "reminders",  # a /remind, /timezone, /quiet choice:  nr:<setting>:<value>
+    "band_reset",  # a manager confirms a band reset: br
 ]
 
 _CODES: dict[Action, str] = {
@@ -53,6 +54,7 @@ _CODES: dict[Action, str] = {
     "admin_no": "an",
     "nudge": "nu",
     "reminders": "nr",
+    "band_reset": "br",
 }
 _ACTIONS: dict[str, Action] = {code: action for action, code in _CODES.items()}
 _ARITY: dict[Action, int] = {
@@ -72,6 +74,7 @@ _ARITY: dict[Action, int] = {
     "admin_no": 0,
     "nudge": 2,
     "reminders": 2,
+    "band_reset": 0,
 }
 _ARG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 

@@ -152,6 +152,10 @@ class Turn:
             }
         )
 
+    def pending_events(self) -> list[dict[str, Any]]:
+        """The outbox events queued so far in this turn (written by :meth:`flush`)."""
+        return list(self._events)
+
     async def save(self, row: ProgressRecord) -> None:
         """Save one progress row at the flush (later reads in this event already see it)."""
         self._pending[row.task_id] = row

@@ -32,6 +32,8 @@ class Inbound(_Frozen):
     ``server_id`` is the community the chat belongs to (a Discord guild id); bands are bound to
     it. ``manages_server`` is the platform's word that the sender may administer that server
     (Discord's Manage Server permission in the guild); the core decides what that allows.
+    ``role_ids`` are the sender's roles in that server: holding a band's bound role makes
+    someone a member of the band (the core checks it, the front end only reports the roles).
     """
 
     platform: Platform
@@ -47,6 +49,7 @@ class Inbound(_Frozen):
     locale: str | None = None
     server_id: str | None = Field(default=None, max_length=64)
     manages_server: bool = False
+    role_ids: tuple[str, ...] = Field(default=(), max_length=250)
 
 
 class Button(_Frozen):

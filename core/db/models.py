@@ -373,15 +373,57 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class BandAssignment(Base):
+    """Whose job a task of a band's roadmap is (``/assign``); one assignee per task.
+
+    Its own table rather than a key in ``task_data``: an answer replaces ``task_data``, and the
+    assignment should still show on a finished task.
+    """
+
+    __tablename__ = "band_assignments"
+
+    band_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bands.id", ondelete="CASCADE"), primary_key=True
+    )
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assigned_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkCode(Base):
+    """A one-time code that joins a second platform identity to a user (``/link``).
+
+    Only the SHA-256 of the code is stored: a leaked table row cannot be replayed. A code is
+    short-lived (``expires_at``) and single use (deleted when redeemed).
+    """
+
+    __tablename__ = "link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "AuditLog",
     "Band",
+    "BandAssignment",
     "BandMember",
     "Broadcast",
     "ConversationState",
     "Delivery",
     "Event",
     "Identity",
+    "LinkCode",
     "ProcessedUpdate",
     "Profile",
     "Reminder",

@@ -1,0 +1,452 @@
+"""The Discord front end: a discord.py ``Client`` with an app-command tree around the coach.
+
+* Every interaction is acknowledged within Discord's 3 seconds: the core gets
+  :data:`ACK_AFTER` seconds to answer, and if it is slower the interaction is deferred first
+  (a "thinking" reply for commands, a silent update for buttons) and the answers follow as
+  edits of the original response and follow-ups — well inside the 15-minute token life.
+* Buttons carry the core's payload as ``custom_id``; the :class:`~bot.discord.render.PayloadButton`
+  dynamic item, registered in ``setup_hook``, handles presses on messages from before a
+  restart. Data-input questions in a server get an "✍️ Answer" button that opens a modal (the
+  bot has no Message Content intent, so it can't read typed answers in servers); in DMs people
+  simply type.
+* Slash commands are built from the core's ``COMMANDS`` plus ``/band`` and ``/assign`` with
+  typed options, and are synced only by ``coach discord sync-commands``.
+* As a :class:`core.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
+  (chat id = user id), to a band channel (``c:<id>``). 50007 "Cannot send messages to this
+  user" marks the person unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from bot.discord import render as rd
+from bot.discord import translate
+from core import accounts
+from core.conversation.commands import COMMANDS
+from core.conversation.engine import SORRY, Coach
+from core.conversation.types import Inbound, Outbound
+from core.notify import SENT, DeliveryResult, DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+#: How long the core may take before an interaction is deferred (Discord allows 3 s in all).
+ACK_AFTER = 2.0
+DISCORD_API = "https://discord.com/api/v10"
+#: Discord's "Cannot send messages to this user" (DMs closed, or the bot blocked).
+CANNOT_DM = 50007
+#: Commands the front end defines itself (typed options), not from the generic list.
+_OWN = frozenset({"band", "assign"})
+
+
+def configure_endpoints(api_base_url: str | None, gateway_url: str | None) -> None:
+    """Point discord.py at another Discord (the tests' loopback fake). Process-wide: discord.py
+    keeps both as class attributes, and one process runs one Discord client."""
+    discord.http.Route.BASE = (api_base_url or DISCORD_API).rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def intents() -> discord.Intents:
+    """Only what the bot uses; no privileged intent.
+
+    ``guilds``: the server and channel cache (band channels, permissions in interactions);
+    ``dm_messages``: musicians type answers in DMs (DM content arrives without the privileged
+    Message Content intent). Slash commands, buttons and modals need no intent at all.
+    """
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.dm_messages = True
+    return wanted
+
+
+class _Client(discord.Client):
+    def __init__(self, front: DiscordFrontEnd, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.front = front
+
+    async def setup_hook(self) -> None:
+        # persistent buttons: any message's payload buttons and answer buttons, also from
+        # before this process started
+        self.add_dynamic_items(rd.PayloadButton, rd.AnswerButton)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self.front.on_modal(interaction)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is None and not message.author.bot:
+            await self.front.on_dm(message)
+
+
+class DiscordFrontEnd:
+    """One Discord connection (one shard, or all of them) serving the coach."""
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        coach: Coach,
+        token: str,
+        *,
+        api_base_url: str | None = None,
+        gateway_url: str | None = None,
+        shard_id: int | None = None,
+        shard_count: int | None = None,
+        ack_after: float = ACK_AFTER,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        configure_endpoints(api_base_url, gateway_url)
+        self.coach = coach
+        self._token = token
+        self._explicit_gateway = gateway_url is not None
+        self.ack_after = ack_after
+        sharding: dict[str, Any] = {}
+        if shard_count is not None:
+            sharding = {"shard_id": shard_id or 0, "shard_count": shard_count}
+        self.client = _Client(
+            self, intents=intents(), guild_ready_timeout=guild_ready_timeout, **sharding
+        )
+        self.tree = app_commands.CommandTree(self.client)
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        build_commands(self.tree, self)
+        rd.PayloadButton.handler = self.on_button
+        rd.AnswerButton.handler = self.on_answer_button
+        self._task: asyncio.Task[None] | None = None
+        self.failed_sends = 0
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def login(self) -> None:
+        """Log in over REST and learn the gateway URL (``GET /gateway/bot``)."""
+        await self.client.login(self._token)
+        if not self._explicit_gateway:
+            _shards, url, _limit = await self.client.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+
+    async def start(self, *, ready_timeout: float = 60.0) -> None:
+        """Log in, connect to the gateway (discord.py reconnects and resumes by itself) and
+        wait until READY."""
+        await self.login()
+        self._task = asyncio.create_task(self.client.connect(reconnect=True))
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=ready_timeout, return_when="FIRST_COMPLETED"
+        )
+        if ready not in done:
+            ready.cancel()
+            if self._task in done:
+                self._task.result()  # raises what stopped the connection (e.g. a bad token)
+            raise TimeoutError("Discord did not become ready")
+
+    async def stop(self) -> None:
+        """Close the connection and wait for the gateway task."""
+        await self.client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def sync_commands(self, guild_id: int | None = None) -> list[str]:
+        """Upload the slash commands (bulk overwrite), globally or to one server (instant,
+        for testing). Needs only REST: call after :meth:`login`."""
+        if guild_id is None:
+            synced = await self.tree.sync()
+        else:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        return [c.name for c in synced]
+
+    async def idle(self) -> None:
+        """Wait until no interaction or DM is being handled (tests, graceful shutdown)."""
+        await self._idle.wait()
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    # ------------------------------------------------------------------ inbound
+
+    async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """A slash command, as the text the core reads (``/band create Owls``)."""
+        inbound = translate.from_interaction(interaction, kind="command", text=text)
+        await self._answer(interaction, inbound, component=False)
+
+    async def on_button(self, interaction: discord.Interaction[Any], payload: str) -> None:
+        """A payload button (from any message, also from before a restart)."""
+        inbound = translate.from_interaction(interaction, kind="button", payload=payload)
+        await self._answer(interaction, inbound, component=True)
+
+    async def on_answer_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
+        """ "✍️ Answer": open the modal at once (a modal must be the first response)."""
+        slug = custom_id.removeprefix(rd.ANSWER_PREFIX)
+        try:
+            await interaction.response.send_modal(rd.answer_modal(slug, "Your answer"))
+        except discord.HTTPException as exc:
+            logger.info("discord: could not open the answer modal: %s", exc)
+
+    async def on_modal(self, interaction: discord.Interaction[Any]) -> None:
+        """A submitted answer modal: the typed value is an answer, as if typed in a DM."""
+        data: Any = interaction.data or {}
+        if not str(data.get("custom_id", "")).startswith(rd.ANSWER_PREFIX):
+            return
+        text = translate.modal_answer(interaction)
+        inbound = translate.from_interaction(interaction, kind="text", text=text)
+        await self._answer(interaction, inbound, component=False)
+
+    async def on_dm(self, message: discord.Message) -> None:
+        """A DM typed to the bot: answer in the DM channel."""
+        with self._working():
+            replies = await self.coach.handle(translate.from_dm(message))
+            for reply in replies:
+                for rendered in rd.render(reply, in_server=False):
+                    try:
+                        await message.channel.send(**rendered.kwargs())
+                    except discord.HTTPException as exc:
+                        self.failed_sends += 1
+                        logger.warning("discord: DM reply failed: %s", exc)
+                        return
+
+    # ------------------------------------------------------------------ answering
+
+    async def _answer(
+        self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
+    ) -> None:
+        with self._working():
+            await self._answer_now(interaction, inbound, component=component)
+
+    async def _answer_now(
+        self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
+    ) -> None:
+        work = asyncio.create_task(self.coach.handle(inbound))
+        done, _ = await asyncio.wait({work}, timeout=self.ack_after)
+        deferred = False
+        if work not in done:  # the core is slow: acknowledge now, answer when it's done
+            deferred = await self._defer(interaction, component=component)
+        try:
+            replies = await work
+        except Exception:  # handle() never raises; this is a last line of defence
+            logger.exception("discord: the coach failed")
+            replies = [Outbound(text=SORRY, ephemeral=True)]
+        # replies meant for another chat (the band's updates channel) go there as notices
+        here = [r for r in replies if r.chat_id in {None, inbound.chat_id}]
+        elsewhere = [r for r in replies if r.chat_id not in {None, inbound.chat_id}]
+        for reply in elsewhere:
+            assert reply.chat_id is not None  # noqa: S101 - filtered above
+            result = await self.notify(reply.chat_id, [reply])
+            if not result.sent:
+                logger.info("discord: update to %s not sent: %s", reply.chat_id, result.detail)
+        try:
+            await self._respond(interaction, here, component=component, deferred=deferred)
+        except discord.HTTPException as exc:
+            # 10062 (too late) or 40060 (a redelivered interaction someone already answered):
+            # the effect is stored; only this answer is lost
+            self.failed_sends += 1
+            logger.warning("discord: answering interaction %s failed: %s", interaction.id, exc)
+
+    async def _defer(self, interaction: discord.Interaction[Any], *, component: bool) -> bool:
+        try:
+            if component:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(thinking=True)
+        except discord.HTTPException as exc:
+            logger.warning("discord: could not defer interaction %s: %s", interaction.id, exc)
+            return False
+        return True
+
+    async def _respond(
+        self,
+        interaction: discord.Interaction[Any],
+        replies: list[Outbound],
+        *,
+        component: bool,
+        deferred: bool,
+    ) -> None:
+        in_server = interaction.guild_id is not None
+        messages = [(r.edit, m) for r in replies for m in rd.render(r, in_server=in_server)]
+        if not messages:  # a replay: acknowledge quietly, say nothing
+            if deferred and not component:
+                await interaction.delete_original_response()
+            elif not deferred:
+                if component:
+                    await interaction.response.defer()
+                else:
+                    await interaction.response.send_message("✓", ephemeral=True)
+            return
+        original_open = deferred and not component  # a "thinking…" message waits for content
+        for index, (edit, message) in enumerate(messages):
+            first = index == 0
+            if component and edit and (first or deferred):
+                if not deferred and first:
+                    await interaction.response.edit_message(**message.edit_kwargs())
+                else:
+                    await interaction.edit_original_response(
+                        **message.edit_kwargs(), attachments=_files(message)
+                    )
+                continue
+            if first and not deferred:
+                await interaction.response.send_message(
+                    **message.kwargs(), ephemeral=message.ephemeral
+                )
+                continue
+            if original_open and not message.ephemeral:
+                kwargs = message.edit_kwargs()
+                await interaction.edit_original_response(**kwargs, attachments=_files(message))
+                original_open = False
+                continue
+            await interaction.followup.send(**message.kwargs(), ephemeral=message.ephemeral)
+        if original_open:  # every answer was private: drop the public "thinking…" message
+            await interaction.delete_original_response()
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        logger.error("discord: command failed", exc_info=error)
+        if not interaction.response.is_done():
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(SORRY, ephemeral=True)
+
+    # ------------------------------------------------------------------ notices
+
+    async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+        """Send a notice: a DM to a person (``chat_id`` = user id) or to a band channel
+        (``c:<channel id>``). Never raises for a platform refusal."""
+        in_server = chat_id.startswith(translate.CHANNEL_PREFIX)
+        try:
+            if in_server:
+                channel: discord.abc.Messageable = self.client.get_partial_messageable(
+                    int(chat_id.removeprefix(translate.CHANNEL_PREFIX))
+                )
+            else:
+                channel = await self.client.create_dm(discord.Object(int(chat_id)))
+            for reply in replies:
+                for message in rd.render(
+                    reply.model_copy(update={"edit": False}), in_server=in_server
+                ):
+                    await channel.send(**message.kwargs())
+        except discord.Forbidden as exc:
+            if exc.code == CANNOT_DM and not in_server:
+                await accounts.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
+                return DeliveryResult(DeliveryStatus.BLOCKED, "cannot send messages to this user")
+            return DeliveryResult(DeliveryStatus.FAILED, f"forbidden ({exc.code})")
+        except (discord.HTTPException, ValueError) as exc:
+            self.failed_sends += 1
+            return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
+        return SENT
+
+
+def _files(message: rd.Rendered) -> list[discord.File]:
+    return [message.file] if message.file is not None else []
+
+
+# ---------------------------------------------------------------------------------- commands
+
+
+def _core_command(
+    front: DiscordFrontEnd, name: str, help_: str, args: str
+) -> app_commands.Command[Any, Any, None]:
+    if args:
+
+        async def with_text(interaction: discord.Interaction[Any], text: str | None = None) -> None:
+            await front.on_command(interaction, f"/{name} {text or ''}".strip())
+
+        described = app_commands.describe(text=args.strip("<>")[:100])(with_text)
+        return app_commands.Command(name=name, description=help_[:100], callback=described)
+
+    async def bare(interaction: discord.Interaction[Any]) -> None:
+        await front.on_command(interaction, f"/{name}")
+
+    return app_commands.Command(name=name, description=help_[:100], callback=bare)
+
+
+def build_commands(tree: app_commands.CommandTree[Any], front: DiscordFrontEnd) -> None:
+    """Every core command, plus ``/band …`` and ``/assign`` with typed options."""
+    for info in COMMANDS:
+        if info.name not in _OWN:
+            tree.add_command(_core_command(front, info.name, info.help, info.args))
+
+    band = app_commands.Group(
+        name="band", description="Your band: one shared roadmap for this server", guild_only=True
+    )
+
+    async def run(interaction: discord.Interaction[Any], *parts: object) -> None:
+        text = " ".join(translate.option_text(p) for p in parts if p is not None)
+        await front.on_command(interaction, f"/band {text}".strip())
+
+    @band.command(name="create", description="Start this server's band (needs Manage Server)")
+    @app_commands.describe(name="The band's name", role="Everyone with this role is in the band")
+    async def create(
+        interaction: discord.Interaction[Any], name: str, role: discord.Role | None = None
+    ) -> None:
+        await run(interaction, "create", name, role)
+
+    @band.command(name="join", description="Join this server's band")
+    async def join(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "join")
+
+    @band.command(name="leave", description="Leave this server's band")
+    async def leave(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "leave")
+
+    @band.command(name="progress", description="The band's stages and who did what")
+    async def progress(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "progress")
+
+    @band.command(name="members", description="Who is in the band")
+    async def members(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "members")
+
+    @band.command(name="rename", description="Rename the band (managers)")
+    @app_commands.describe(name="The new name")
+    async def rename(interaction: discord.Interaction[Any], name: str) -> None:
+        await run(interaction, "rename", name)
+
+    @band.command(name="remove", description="Remove a member from the band (managers)")
+    @app_commands.describe(member="Who to remove")
+    async def remove(interaction: discord.Interaction[Any], member: discord.User) -> None:
+        await run(interaction, "remove", member)
+
+    @band.command(name="role", description="Bind a role: its holders are members (managers)")
+    @app_commands.describe(role="The role; leave empty to unbind")
+    async def role(interaction: discord.Interaction[Any], role: discord.Role | None = None) -> None:
+        await run(interaction, "role", role if role is not None else "none")
+
+    @band.command(name="channel", description="Post band updates and reminders here (managers)")
+    async def channel(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "channel")
+
+    @band.command(
+        name="reset", description="Wipe the band's progress, after a confirmation (managers)"
+    )
+    async def reset(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "reset")
+
+    tree.add_command(band)
+
+    @tree.command(name="assign", description="Make a task a band member's job")
+    @app_commands.describe(task="The task's title (or part of it)", member="Who does it")
+    @app_commands.guild_only()
+    async def assign(
+        interaction: discord.Interaction[Any], task: str, member: discord.User
+    ) -> None:
+        await front.on_command(interaction, f"/assign {task} {translate.option_text(member)}")

@@ -1,0 +1,273 @@
+"""Core replies → Discord: Markdown text, embeds for progress, persistent button views, splits.
+
+Discord's limits are enforced here, before anything is sent: content ≤ 2000 characters (longer
+text is split on paragraph, then line, boundaries), embeds ≤ 4096, at most 5 action rows of 5
+buttons, labels ≤ 80 characters and ``custom_id`` ≤ 100. The ``custom_id`` of every button is
+the core's payload (≤ 64 bytes), so a button means the same thing after a restart: the
+:class:`PayloadButton` dynamic item, registered at start, recognises it on any message.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from core.conversation.markup import parse
+from core.conversation.payloads import decode
+from core.conversation.types import Button, Outbound
+
+MAX_CONTENT = 2000
+MAX_EMBED = 4096
+MAX_ROWS = 5
+MAX_PER_ROW = 5
+MAX_LABEL = 80
+MAX_CUSTOM_ID = 100
+#: The custom_id of the "Answer" button that opens a modal for a data-input question.
+ANSWER_PREFIX = "answer:"
+#: Replies with these bar characters are progress cards: shown as embeds.
+_BAR = re.compile("[█░]")
+_MD_SPECIAL = re.compile(r"([\\*_~|`\[\]])")
+#: Characters that start a heading, a quote or a list only at the start of a line.
+_LINE_START = re.compile(r"(?m)^(\s*)([#>-])")
+
+#: Who gets pinged by the bot's messages: nobody (names are shown, never pinged).
+NO_PINGS = discord.AllowedMentions.none()
+
+Handler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+
+
+def md_escape(text: str) -> str:
+    """Escape Discord Markdown in literal text (mentions like ``<@123>`` stay mentions)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def to_markdown(text: str) -> str:
+    """The core's markup as Discord Markdown; literal text is escaped."""
+    out: list[str] = []
+    for span in parse(text):
+        if span.code:
+            out.append(f"`{span.text.replace('`', 'ˋ')}`")
+            continue
+        chunk = md_escape(span.text)
+        if span.italic and chunk.strip():
+            chunk = f"*{chunk}*"
+        if span.bold and chunk.strip():
+            chunk = f"**{chunk}**"
+        out.append(chunk)
+    return _LINE_START.sub(r"\1\\\2", "".join(out))
+
+
+def split_text(text: str, limit: int = MAX_CONTENT) -> list[str]:
+    """Split Markdown into pieces of at most ``limit`` characters, on paragraph boundaries,
+    then lines, then hard cuts for a single overlong line."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for whole in text.split("\n"):
+        line = whole
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = line
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [text[:limit]]
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def button_rows(buttons: tuple[tuple[Button, ...], ...]) -> list[list[Button]]:
+    """The core's rows re-packed to Discord's ≤ 5 buttons a row (a long row wraps)."""
+    rows: list[list[Button]] = []
+    for row in buttons:
+        for start in range(0, len(row), MAX_PER_ROW):
+            rows.append(list(row[start : start + MAX_PER_ROW]))
+    return rows
+
+
+def needs_answer_button(reply: Outbound) -> str | None:
+    """The task slug when a reply asks a data-input question (a Skip button and no ticks):
+    in a server the bot can't read typed answers, so a modal takes them."""
+    slugs = []
+    for button in reply.all_buttons():
+        payload = decode(button.payload)
+        if payload is None:
+            continue
+        if payload.action in {"tick", "untick", "confirm"}:
+            return None
+        if payload.action == "skip":
+            slugs.append(payload.args[0])
+    return slugs[0] if len(slugs) == 1 else None
+
+
+class PayloadButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"v1:[a-z]{1,3}.*"):
+    """Any button whose custom_id is a core payload. Registered once at start
+    (``client.add_dynamic_items``), it handles presses on messages sent before a restart."""
+
+    handler: Handler | None = None
+
+    def __init__(self, label: str, payload: str, row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=_label(label),
+                custom_id=payload,
+                style=discord.ButtonStyle.secondary,
+                row=row,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PayloadButton:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(label or "", match.group(0))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if PayloadButton.handler is not None:
+            await PayloadButton.handler(interaction, self.custom_id)
+
+
+class AnswerButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"answer:[a-z0-9][a-z0-9-]{0,39}"
+):
+    """ "✍️ Answer": opens a modal for a data-input question (stable custom_id, works after a
+    restart too)."""
+
+    handler: Handler | None = None
+
+    def __init__(self, task_slug: str, row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="✍️ Answer",
+                custom_id=f"{ANSWER_PREFIX}{task_slug}",
+                style=discord.ButtonStyle.primary,
+                row=row,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> AnswerButton:
+        return cls(match.group(0).removeprefix(ANSWER_PREFIX))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if AnswerButton.handler is not None:
+            await AnswerButton.handler(interaction, self.custom_id)
+
+
+def answer_modal(task_slug: str, question: str) -> discord.ui.Modal:
+    """The modal for a data-input answer; its submit is handled by the front end's listener
+    (by custom_id), so it works whichever process receives it."""
+    modal = discord.ui.Modal(title="Your answer", custom_id=f"{ANSWER_PREFIX}{task_slug}")
+    modal.add_item(
+        discord.ui.TextInput(
+            label=_label(question or "Answer")[:45],
+            custom_id="answer",
+            style=discord.TextStyle.short,
+            max_length=400,
+        )
+    )
+    return modal
+
+
+@dataclass
+class Rendered:
+    """One Discord message: content, embeds, a view, a file; ``ephemeral`` for notes."""
+
+    content: str = ""
+    embeds: list[discord.Embed] = field(default_factory=list)
+    view: discord.ui.View | None = None
+    file: discord.File | None = None
+    ephemeral: bool = False
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``send``/``followup.send``."""
+        out: dict[str, Any] = {"allowed_mentions": NO_PINGS}
+        if self.content:
+            out["content"] = self.content
+        if self.embeds:
+            out["embeds"] = self.embeds
+        if self.view is not None:
+            out["view"] = self.view
+        if self.file is not None:
+            out["file"] = self.file
+        return out
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for an edit: everything replaced (no view means no buttons)."""
+        return {
+            "content": self.content or None,
+            "embeds": self.embeds,
+            "view": self.view,
+            "allowed_mentions": NO_PINGS,
+        }
+
+
+def _view(buttons: list[list[Button]], answer_task: str | None) -> discord.ui.View | None:
+    if not buttons and answer_task is None:
+        return None
+    view = discord.ui.View(timeout=None)
+    row_no = 0
+    if answer_task is not None:
+        view.add_item(AnswerButton(answer_task, row=0))
+        row_no = 1
+    for row in buttons[: MAX_ROWS - row_no]:
+        for button in row:
+            view.add_item(PayloadButton(button.label, button.payload, row=row_no))
+        row_no += 1
+    return view
+
+
+def render(reply: Outbound, *, in_server: bool) -> list[Rendered]:
+    """One core reply as one or more Discord messages (the buttons go on the last one).
+
+    More than 5 rows of buttons continue on further messages, so no button is lost.
+    """
+    text = to_markdown(reply.text)
+    rows = button_rows(reply.buttons)
+    answer_task = needs_answer_button(reply) if in_server else None
+    out: list[Rendered] = []
+    if reply.image is not None:
+        name = reply.image_name or "chart.png"
+        embed = discord.Embed(description=text[:MAX_EMBED])
+        embed.set_image(url=f"attachment://{name}")
+        out.append(Rendered(embeds=[embed], file=discord.File(io.BytesIO(reply.image), name)))
+    elif _BAR.search(reply.text) and len(text) <= MAX_EMBED:
+        out.append(Rendered(embeds=[discord.Embed(description=text, colour=0x8E44AD)]))
+    else:
+        out.extend(Rendered(content=piece) for piece in split_text(text))
+    first_rows = MAX_ROWS - (1 if answer_task else 0)
+    out[-1].view = _view(rows[:first_rows], answer_task)
+    rest = rows[first_rows:]
+    while rest:
+        out.append(Rendered(content="…", view=_view(rest[:MAX_ROWS], None)))
+        rest = rest[MAX_ROWS:]
+    for message in out:
+        message.ephemeral = reply.ephemeral or reply.toast
+    return out

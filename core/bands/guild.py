@@ -1,0 +1,254 @@
+"""Events from a server chat (a Discord guild): find the server's band, check the sender may
+act on it, lock the band's profile and hand the turn to the ordinary flows.
+
+Who may do what is decided here, in the core, on every event:
+
+* the band is found by the server the event came from (``Inbound.server_id``) — never by
+  anything the sender names — so someone in another server can't reach this server's band;
+* a *member* has a membership row or holds the band's bound role (the front end reports the
+  sender's roles in ``Inbound.role_ids``; holding the role creates the row on first use, so the
+  member shows up in credits); anyone else is refused, and the refusal is audited;
+* a *manager* has the platform's Manage Server permission (``Inbound.manages_server``) or
+  created the band; managers rename, remove members, bind a role, pick the updates channel
+  and reset. Creating a band needs Manage Server.
+
+The acting user's own row is never locked here; the band's profile and conversation state are
+(``FOR UPDATE OF profiles, conversation_state``), so concurrent members run one after the other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.bands import flows, store
+from core.bands.store import Actor, BandRow
+from core.conversation import store as conv_store
+from core.conversation.commands import parse_command
+from core.conversation.markup import bold, esc
+from core.conversation.payloads import decode
+from core.conversation.turn import Turn, clean_text
+from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound
+from core.db.executor import Executor
+from core.roadmaps.catalog import Catalog
+
+#: ``/band`` subcommands only a manager may run.
+MANAGER_ONLY = frozenset({"rename", "remove", "role", "channel", "reset"})
+#: Commands about the person, not the band: they belong in a direct message.
+PERSONAL = frozenset({"link", "unlink"})
+_ANY_MENTION = re.compile(r"<@[&!]?\d{1,20}>")
+_ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """An audit row to write once the event's transaction is over (the audit log has its own
+    transaction; on SQLite a second writer inside the first would wait for ever)."""
+
+    actor: str
+    action: str
+    outcome: str
+    target: str | None = None
+    actor_user_id: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Dispatch = Callable[[Turn], Awaitable[list[Outbound]]]
+
+
+def _reply(inbound: Inbound, text: str) -> Outbound:
+    """A note only the sender needs: a toast for a button press, else an ephemeral message."""
+    if inbound.kind == "button":
+        return Outbound(text=text, toast=True, ephemeral=True)
+    return Outbound(text=text, ephemeral=True)
+
+
+async def _actor(ex: Executor, inbound: Inbound, now: datetime) -> Actor:
+    found = await store.actor(ex, inbound.platform, inbound.user_id)
+    if found is not None:
+        return found
+    rec = await conv_store.create_musician(
+        ex,
+        platform=inbound.platform,
+        external_id=inbound.user_id,
+        display_name=inbound.display_name,
+        locale=inbound.locale,
+        now=now,
+    )
+    return Actor(rec.user_id, rec.timezone, now, inbound.display_name)
+
+
+@dataclass(slots=True)
+class _Call:
+    """One guild event being handled: who, where, and what the band path found so far."""
+
+    ex: Executor
+    inbound: Inbound
+    actor: Actor
+    now: datetime
+    audits: list[AuditNote]
+
+    @property
+    def who(self) -> str:
+        return f"{self.inbound.platform}:{self.inbound.user_id}"
+
+    def deny(self, action: str, target: str, **details: Any) -> None:
+        self.audits.append(
+            AuditNote(self.who, action, "denied", target, self.actor.user_id, details)
+        )
+
+
+async def handle(
+    ex: Executor,
+    catalog: Catalog,
+    inbound: Inbound,
+    now: datetime,
+    *,
+    dispatch: Dispatch,
+    audits: list[AuditNote],
+) -> list[Outbound]:
+    """One event from a server chat, in the caller's transaction."""
+    assert inbound.server_id is not None  # noqa: S101 - the engine routes only these here
+    if inbound.update_id is not None and not await conv_store.first_time(
+        ex, inbound.platform, inbound.update_id, now
+    ):
+        return []
+    call = _Call(ex, inbound, await _actor(ex, inbound, now), now, audits)
+    sub, rest, command_name = "", "", None
+    if inbound.kind != "button":
+        if len(inbound.text) > MAX_INBOUND_TEXT:
+            return [_reply(inbound, "That message is too long for me. Could you shorten it?")]
+        command = parse_command(clean_text(inbound.text))
+        if command is not None:
+            command_name, rest = command.name, command.args
+            if command.name == "band":
+                head, _, tail = command.args.partition(" ")
+                sub, rest = head.casefold() or "progress", tail.strip()
+            elif command.name == "name":  # a band's artist name is the band's name
+                command_name, sub = "band", "rename"
+    if command_name in PERSONAL:
+        return [_reply(inbound, f"/{command_name} is about you, not the band: DM me there.")]
+    band = await store.band_for_server(ex, inbound.platform, inbound.server_id)
+    if command_name == "band" and sub == "help":
+        return [Outbound(text=flows.BAND_HELP, ephemeral=True)]
+    if command_name == "band" and sub == "create":
+        return await _create(call, band, rest)
+    if band is None:
+        return [
+            _reply(
+                inbound,
+                "There's no band in this server yet. Someone with Manage Server can start one "
+                "with `/band create <name>`. For your solo roadmap, DM me.",
+            )
+        ]
+    role = await store.member_role(ex, band.id, call.actor.user_id)
+    if role is None and band.role_id is not None and band.role_id in inbound.role_ids:
+        await store.add_member(ex, band.id, call.actor.user_id, "member", now)
+        role = "member"
+    is_manager = inbound.manages_server or role == "manager"
+    target = f"band:{band.id}"
+    if command_name == "band" and sub == "join":
+        return await _join(call, band, role)
+    payload = decode(inbound.payload) if inbound.kind == "button" else None
+    resetting = payload is not None and payload.action == "band_reset"
+    if (resetting or (command_name == "band" and sub in MANAGER_ONLY)) and not is_manager:
+        call.deny("band.reset" if resetting else f"band.{sub}", target, reason="manager")
+        return [_reply(inbound, "Only server managers (Manage Server) can do that.")]
+    if role is None and not is_manager:
+        call.deny("band.access", target, server=inbound.server_id, kind=inbound.kind)
+        how = "Members hold the band's role." if band.role_id else "Join with /band join."
+        return [
+            _reply(
+                inbound,
+                f"You're not in {bold(esc(band.name))} yet, so I can't let you change it. {how}",
+            )
+        ]
+    rec = await store.lock_band_turn(ex, band.id, call.actor.user_id)
+    turn = Turn(ex, inbound, rec, catalog, now)
+    if resetting:
+        if turn.awaiting == "band_reset":
+            call.audits.append(AuditNote(call.who, "band.reset", "ok", target, rec.user_id))
+        replies = await flows.reset(turn, band)
+    elif payload is not None and payload.action == "cancel" and turn.awaiting == "band_reset":
+        turn.set_state(None)
+        replies = [Outbound(text="OK, nothing was reset.", edit=True)]
+    elif command_name == "assign":
+        replies = await flows.assign(turn, band, rest)
+    elif command_name == "band":
+        replies = await _band_command(turn, band, sub, rest)
+    else:
+        replies = await flows.mark_assignees(turn, band, await dispatch(turn))
+    replies += flows.channel_updates(turn, band)
+    await turn.flush()
+    return replies
+
+
+async def _band_command(turn: Turn, band: BandRow, sub: str, rest: str) -> list[Outbound]:
+    match sub:
+        case "progress":
+            return await flows.progress(turn, band)
+        case "members":
+            return await flows.members_list(turn, band)
+        case "leave":
+            await store.remove_member(turn.ex, band.id, turn.rec.user_id)
+            return [Outbound(text=f"You've left {bold(esc(band.name))}. Come back any time.")]
+        case "rename":
+            return await flows.rename(turn, band, rest)
+        case "remove":
+            return await flows.remove(turn, band, rest)
+        case "role":
+            return await flows.bind_role(turn, band, rest)
+        case "channel":
+            return await flows.set_channel(turn, band)
+        case "reset":
+            return flows.ask_reset(turn, band)
+    return [Outbound(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]
+
+
+async def _create(call: _Call, band: BandRow | None, raw: str) -> list[Outbound]:
+    inbound = call.inbound
+    assert inbound.server_id is not None  # noqa: S101 - checked by the caller
+    if not inbound.manages_server:
+        call.deny("band.create", f"server:{inbound.server_id}", reason="manager")
+        return [_reply(inbound, "Only server managers (Manage Server) can create the band.")]
+    if band is not None:
+        return [_reply(inbound, f"This server already has a band: {bold(esc(band.name))}.")]
+    name = flows.band_name(_ANY_MENTION.sub("", raw))
+    if isinstance(name, Outbound):
+        return [name]
+    role = _ROLE_MENTION.search(raw)
+    band_id = await store.create_band(
+        call.ex,
+        platform=inbound.platform,
+        server_id=inbound.server_id,
+        name=name,
+        role_id=role.group(1) if role else None,
+        creator=call.actor.user_id,
+        now=call.now,
+    )
+    call.audits.append(
+        AuditNote(call.who, "band.create", "ok", f"band:{band_id}", call.actor.user_id)
+    )
+    how = "everyone with the role is in" if role else "members join with /band join"
+    return [
+        Outbound(
+            text=f"🎸 {bold(esc(name))} is this server's band now — {how}. "
+            "Pick your roadmap with /start; every tick and answer is credited to whoever "
+            "made it (/band progress)."
+        )
+    ]
+
+
+async def _join(call: _Call, band: BandRow, role: str | None) -> list[Outbound]:
+    inbound = call.inbound
+    if role is not None:
+        return [_reply(inbound, f"You're already in {bold(esc(band.name))}. 🎶")]
+    if band.role_id is not None and not inbound.manages_server:
+        call.deny("band.join", f"band:{band.id}", reason="role")
+        return [_reply(inbound, "This band is for holders of its role — ask a manager for it.")]
+    await store.add_member(call.ex, band.id, call.actor.user_id, "member", call.now)
+    welcome = f"Welcome to {bold(esc(band.name))}! 🎶 /today shows the band's next step."
+    return [Outbound(text=welcome)]

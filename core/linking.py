@@ -1,0 +1,295 @@
+"""One musician, two platforms: ``/link`` joins a Telegram and a Discord identity to one user.
+
+``/link`` (no argument) gives a one-time code; the same person sends ``/link <code>`` on the
+other platform. Codes are short-lived (:data:`CODE_TTL`), single use (deleted when redeemed)
+and stored only as SHA-256 hashes. 32 symbols × 8 characters is 40 bits: guessing one of the
+few live codes in ten minutes is hopeless, and every failed attempt is audited.
+
+When the code is redeemed, the account that *entered* it joins the account that *made* it:
+its identities, band memberships and credits (ticks, answers, assignments) move over, and its
+own solo profile is dropped — the code's owner keeps their progress, which is then one and the
+same on both platforms. The reply that gives the code says so.
+
+``/unlink`` splits the identity it is sent from off into a new user with a fresh solo profile;
+the shared progress stays with the other platform.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+
+from core.conversation.markup import bold
+from core.conversation.store import TurnRecord
+from core.conversation.types import Inbound, Outbound
+from core.db.executor import Executor
+from core.db.models import (
+    BandAssignment,
+    BandMember,
+    ConversationState,
+    Identity,
+    LinkCode,
+    Profile,
+    StatSample,
+    User,
+    UserTaskProgress,
+)
+
+if TYPE_CHECKING:
+    from core.bands.guild import AuditNote
+
+CODE_TTL = timedelta(minutes=10)
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read and typed
+_CODE_LENGTH = 8
+_PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "the terminal"}
+
+codes = cast(Table, LinkCode.__table__)
+identities = cast(Table, Identity.__table__)
+users = cast(Table, User.__table__)
+members = cast(Table, BandMember.__table__)
+progress = cast(Table, UserTaskProgress.__table__)
+samples = cast(Table, StatSample.__table__)
+assignments = cast(Table, BandAssignment.__table__)
+profiles = cast(Table, Profile.__table__)
+states = cast(Table, ConversationState.__table__)
+
+_DROP_CODES = delete(codes).where(codes.c.user_id == bindparam("uid"))
+_ADD_CODE = insert(codes)
+_TAKE_CODE = (
+    delete(codes)
+    .where(codes.c.code_hash == bindparam("code_hash"))
+    .returning(codes.c.user_id, codes.c.platform, codes.c.expires_at)
+)
+_IDENTITY_COUNT = select(func.count()).where(identities.c.user_id == bindparam("uid"))
+_MOVE_IDENTITIES = (
+    update(identities)
+    .where(identities.c.user_id == bindparam("old"))
+    .values(user_id=bindparam("new"))
+)
+_MOVE_ONE_IDENTITY = (
+    update(identities)
+    .where(
+        identities.c.platform == bindparam("p_platform"),
+        identities.c.external_id == bindparam("p_external_id"),
+    )
+    .values(user_id=bindparam("new"))
+)
+_MOVE_MEMBERSHIPS = (
+    update(members)
+    .where(
+        members.c.user_id == bindparam("old"),
+        members.c.band_id.not_in(
+            select(members.c.band_id).where(members.c.user_id == bindparam("new")).scalar_subquery()
+        ),
+    )
+    .values(user_id=bindparam("new"))
+)
+_MOVE_COMPLETED = (
+    update(progress)
+    .where(progress.c.completed_by == bindparam("old"))
+    .values(completed_by=bindparam("new"))
+)
+_MOVE_RECORDED = (
+    update(samples)
+    .where(samples.c.recorded_by == bindparam("old"))
+    .values(recorded_by=bindparam("new"))
+)
+_MOVE_ASSIGNED = (
+    update(assignments)
+    .where(assignments.c.user_id == bindparam("old"))
+    .values(user_id=bindparam("new"))
+)
+_MOVE_ASSIGNER = (
+    update(assignments)
+    .where(assignments.c.assigned_by == bindparam("old"))
+    .values(assigned_by=bindparam("new"))
+)
+_DELETE_USER = delete(users).where(users.c.id == bindparam("uid"))
+_INSERT_USER = insert(users)
+_INSERT_PROFILE = insert(profiles)
+_INSERT_STATE = insert(states)
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def normalise(raw: str) -> str:
+    """What a person typed, as a code: upper case, without spaces and dashes."""
+    return "".join(ch for ch in raw.upper() if ch not in " -_")
+
+
+def new_code() -> str:
+    """A fresh random code (the form shown, ``XXXX-XXXX``, normalises to it)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+
+
+async def handle(
+    ex: Executor,
+    inbound: Inbound,
+    rec: TurnRecord,
+    *,
+    command: str,
+    args: str,
+    now: datetime,
+    audits: list[AuditNote],
+) -> list[Outbound]:
+    """``/link``, ``/link <code>`` or ``/unlink`` from the musician of ``rec``."""
+    if command == "unlink":
+        return await _unlink(ex, inbound, rec, now, audits)
+    if not args.strip():
+        return await _issue(ex, inbound, rec, now)
+    return await _redeem(ex, inbound, rec, code=normalise(args), now=now, audits=audits)
+
+
+async def _issue(ex: Executor, inbound: Inbound, rec: TurnRecord, now: datetime) -> list[Outbound]:
+    code = new_code()
+    await ex.run(_DROP_CODES, {"uid": rec.user_id})  # one live code per person
+    await ex.run(
+        _ADD_CODE,
+        {
+            "code_hash": _hash(code),
+            "user_id": rec.user_id,
+            "platform": inbound.platform,
+            "expires_at": now + CODE_TTL,
+            "created_at": now,
+        },
+    )
+    shown = f"{code[:4]}-{code[4:]}"
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    return [
+        Outbound(
+            text=f"🔗 Your link code: {bold(f'`{shown}`')}\n"
+            f"Send `/link {shown}` to me on your other platform within {minutes} minutes. "
+            "It works once.\n\n"
+            "The progress you have *here* is kept and shared; the other account's own solo "
+            "progress is replaced by it.",
+            ephemeral=True,
+        )
+    ]
+
+
+async def _redeem(
+    ex: Executor,
+    inbound: Inbound,
+    rec: TurnRecord,
+    *,
+    code: str,
+    now: datetime,
+    audits: list[AuditNote],
+) -> list[Outbound]:
+    from core.bands.guild import AuditNote  # noqa: PLC0415 - avoids an import cycle
+
+    who = f"{inbound.platform}:{inbound.user_id}"
+    rows = await ex.rows(_TAKE_CODE, {"code_hash": _hash(code)}) if len(code) == 8 else []
+    owner: uuid.UUID | None = rows[0][0] if rows else None
+    if not rows or rows[0][2] < now or owner is None:
+        audits.append(
+            AuditNote(who, "account.link", "denied", None, rec.user_id, {"reason": "code"})
+        )
+        return [
+            Outbound(
+                text="That code is unknown or has expired. Send /link on your other platform "
+                "for a fresh one.",
+                ephemeral=True,
+            )
+        ]
+    if owner == rec.user_id:
+        return [Outbound(text="That's this account's own code — use it on your other platform.")]
+    platform = str(rows[0][1])
+    params = {"old": rec.user_id, "new": owner}
+    await ex.run(_MOVE_IDENTITIES, params)
+    await ex.run(_MOVE_MEMBERSHIPS, params)
+    for stmt in (_MOVE_COMPLETED, _MOVE_RECORDED, _MOVE_ASSIGNED, _MOVE_ASSIGNER):
+        await ex.run(stmt, params)
+    await ex.run(_DELETE_USER, {"uid": rec.user_id})  # its solo profile, state and rest go too
+    audits.append(AuditNote(who, "account.link", "ok", f"user:{owner}", owner, {"with": platform}))
+    other = _PLATFORM_NAMES.get(platform, platform)
+    return [
+        Outbound(
+            text=f"🔗 Linked! This account and your {other} account are one now: same roadmap, "
+            "same progress. /today shows your next step. (/unlink undoes it.)"
+        )
+    ]
+
+
+async def _unlink(
+    ex: Executor, inbound: Inbound, rec: TurnRecord, now: datetime, audits: list[AuditNote]
+) -> list[Outbound]:
+    from core.bands.guild import AuditNote  # noqa: PLC0415 - avoids an import cycle
+
+    linked = (await ex.rows(_IDENTITY_COUNT, {"uid": rec.user_id}))[0][0]
+    if linked < 2:
+        return [Outbound(text="This account isn't linked to another one. /link links it.")]
+    fresh = await _fresh_user(ex, inbound, now)
+    await ex.run(
+        _MOVE_ONE_IDENTITY,
+        {"p_platform": inbound.platform, "p_external_id": inbound.user_id, "new": fresh},
+    )
+    audits.append(
+        AuditNote(
+            f"{inbound.platform}:{inbound.user_id}",
+            "account.unlink",
+            "ok",
+            f"user:{rec.user_id}",
+            rec.user_id,
+            {"new_user": str(fresh)},
+        )
+    )
+    return [
+        Outbound(
+            text="Unlinked. This account starts afresh on its own (send /start); your progress "
+            "stays with your other account."
+        )
+    ]
+
+
+async def _fresh_user(ex: Executor, inbound: Inbound, now: datetime) -> uuid.UUID:
+    """A new user with an empty solo profile and state (the identity is moved onto it)."""
+    user_id, profile_id = uuid.uuid4(), uuid.uuid4()
+    await ex.run(
+        _INSERT_USER,
+        {
+            "id": user_id,
+            "display_name": inbound.display_name,
+            "locale": inbound.locale,
+            "timezone": "UTC",
+            "roles": [],
+            "broadcasts_opt_out": False,
+            "unreachable": False,
+            "created_at": now,
+            "last_active_at": now,
+        },
+    )
+    await ex.run(
+        _INSERT_PROFILE,
+        {
+            "id": profile_id,
+            "user_id": user_id,
+            "band_id": None,
+            "artist_name": None,
+            "roadmap_id": None,
+            "current_stage_id": None,
+            "current_stats": {},
+            "created_at": now,
+            "updated_at": now,
+            "last_activity_at": now,
+        },
+    )
+    await ex.run(
+        _INSERT_STATE,
+        {
+            "profile_id": profile_id,
+            "awaiting": None,
+            "task_id": None,
+            "data": {},
+            "undo": None,
+            "updated_at": now,
+        },
+    )
+    return user_id

@@ -1,0 +1,55 @@
+"""Test helpers for bands: a musician talking to the coach from a server (a Discord guild)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coachkit import Driver
+
+from core.conversation.engine import Coach
+from core.conversation.types import Inbound
+from core.roadmaps.catalog import Catalog, TaskInfo
+
+
+class GuildDriver(Driver):
+    """A musician in a server channel: every event carries the server, its roles and rights."""
+
+    def __init__(
+        self,
+        coach: Coach,
+        user: str,
+        *,
+        server: str = "900",
+        channel: str = "901",
+        name: str | None = None,
+        manager: bool = False,
+        roles: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(coach, user, platform="discord")
+        self.server = server
+        self.channel = channel
+        self.name = name or f"user-{user}"
+        self.manager = manager
+        self.roles = roles
+
+    def inbound(self, **kw: Any) -> Inbound:
+        """An event from this member in their server's channel."""
+        base: dict[str, Any] = {
+            "platform": self.platform,
+            "user_id": self.user,
+            "chat_id": self.channel,
+            "chat_type": "guild",
+            "server_id": self.server,
+            "manages_server": self.manager,
+            "role_ids": self.roles,
+            "display_name": self.name,
+        }
+        base.update(kw)
+        return Inbound(**base)
+
+
+def first_checklist(catalog: Catalog, roadmap_slug: str) -> tuple[int, TaskInfo]:
+    """The position and task of the first checklist of a roadmap's first stage."""
+    roadmap = catalog.roadmap_by_slug(roadmap_slug)
+    assert roadmap is not None
+    return next((i, t) for i, t in enumerate(roadmap.stages[0].tasks) if t.is_checklist)

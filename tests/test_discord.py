@@ -1,0 +1,416 @@
+"""The Discord front end end to end: the real discord.py client against the loopback fake.
+
+Each test starts the fake Discord (REST + gateway on 127.0.0.1), a coach on the test database
+and the real ``DiscordFrontEnd``, then acts as Discord users would: slash commands, button
+presses, modal submits and DMs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+import uuid
+from typing import Any
+
+import pytest
+from coachkit import Driver, catalog_of, count, start_coach_run, stop_coach_run
+from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, NEWS, Bench, front_end, running, world
+from fakes.discord_api import FakeDiscord, FakeMessage
+from sqlalchemy import select
+
+from core.admin.audit import latest
+from core.conversation.engine import Coach
+from core.conversation.types import Inbound, Outbound
+from core.db.engine import Database
+from core.db.models import Identity, StatSample, User, UserTaskProgress
+
+INDIE = "indie-singer-songwriter"
+
+
+def _with_buttons(messages: list[FakeMessage], label: str) -> FakeMessage:
+    for message in reversed(messages):
+        if any(label.casefold() in b.casefold() for b, _ in message.buttons()):
+            return message
+    raise AssertionError(f"no message with a {label!r} button: {[m.buttons() for m in messages]}")
+
+
+async def _band_on_indie(bench: Bench) -> FakeMessage:
+    """Ana creates the band, Ben joins, Ana picks the indie roadmap; the roadmap menu message."""
+    await bench.command(ANA, "band", sub="create", name="Night Owls")
+    await bench.command(BEN, "band", sub="join")
+    start = await bench.command(ANA, "start")
+    menu = _with_buttons(start.messages(), "Indie")
+    await bench.press(ANA, menu, "Indie")
+    return menu
+
+
+async def _walk_band_to_checklist(bench: Bench, database: Database) -> FakeMessage:
+    """Skip to the first checklist of the band's roadmap; the message showing it."""
+    roadmap = (await catalog_of(database)).roadmap_by_slug(INDIE)
+    assert roadmap is not None
+    index = next(i for i, t in enumerate(roadmap.stages[0].tasks) if t.is_checklist)
+    for _ in range(index):
+        await bench.command(ANA, "skip")
+    today = await bench.command(ANA, "today")
+    checklist = roadmap.stages[0].tasks[index]
+    prefix = f"v1:tk:{checklist.slug}:"
+    return next(m for m in today.messages() if any(c.startswith(prefix) for _, c in m.buttons()))
+
+
+async def test_solo_journey_in_dms(database: Database) -> None:
+    async with running(database) as bench:
+        fake = bench.fake
+        start = await bench.answered(fake.user_runs_command_in_dm(ANA, "start"))
+        assert "artist name" in start.texts()
+        fake.dm_message(ANA, "Ana *Star*")
+        await fake.wait_for(lambda: any("Indie" in str(m.buttons()) for m in fake.dm_messages(ANA)))
+        menu = _with_buttons(fake.dm_messages(ANA), "Indie")
+        assert any("Ana \\*Star\\*" in m.text() for m in fake.dm_messages(ANA)), "name escaped"
+        picked = await bench.press(ANA, menu, "Indie")
+        assert "You're on" in picked.texts()
+        progress = await bench.answered(fake.user_runs_command_in_dm(ANA, "progress"))
+        assert progress.original is not None
+        assert progress.original.embeds, "progress is shown as an embed"
+        assert "█" in progress.texts() or "░" in progress.texts()
+    # everything landed on Ana's solo profile
+    async with database.transaction() as session:
+        identity = (await session.scalars(select(Identity))).one()
+        user = await session.get(User, identity.user_id)
+    assert identity.platform == "discord"
+    assert identity.external_id == str(ANA)
+    assert user is not None
+
+
+async def test_band_journey_with_concurrent_ticks(database: Database) -> None:
+    async with running(database) as bench:
+        await _band_on_indie(bench)
+        card = await _walk_band_to_checklist(bench, database)
+        ticks = [c for _, c in card.buttons() if c.startswith("v1:tk:")]
+        assert len(ticks) >= 2
+        # Ana and Ben press different items of the same card at the same moment
+        first = bench.fake.press_button(ANA, card, ticks[0])
+        second = bench.fake.press_button(BEN, card, ticks[1])
+        await bench.fake.wait_for(
+            lambda: bench.fake.interaction(first).acked and bench.fake.interaction(second).acked
+        )
+        await asyncio.sleep(0.2)
+        async with database.transaction() as session:
+            row = (
+                await session.scalars(
+                    select(UserTaskProgress).where(UserTaskProgress.status == "in_progress")
+                )
+            ).one()
+        ana_id, ben_id = await _user(database, ANA), await _user(database, BEN)
+        assert sorted(row.task_data["ticked"]) == sorted(
+            [ticks[0].split(":")[3], ticks[1].split(":")[3]]
+        )
+        assert set(row.task_data["ticked_by"].values()) == {str(ana_id), str(ben_id)}
+        # the card is edited in place (an update, not a new message)
+        assert bench.fake.interaction(first).callback_type in {6, 7}
+        # Cleo is in the server but not in the band: refused, privately, and audited
+        refused = await bench.press(CLEO, card, card.buttons()[0][0])
+        assert refused.messages()
+        assert all(m.ephemeral for m in refused.messages())
+        assert "not in" in refused.texts()
+        assert any(
+            e.action == "band.access" and e.actor == f"discord:{CLEO}"
+            for e in await latest(database)
+        )
+        progress = await bench.command(BEN, "band", sub="progress")
+        text = progress.texts()
+        assert "Ana" in text
+        assert "Ben" in text
+        assert "Ana: 1 item(s) ticked" in text
+        assert "Ben: 1 item(s) ticked" in text
+
+
+async def _user(database: Database, discord_id: int) -> uuid.UUID:
+    async with database.transaction() as session:
+        return (
+            await session.scalars(
+                select(Identity.user_id).where(Identity.external_id == str(discord_id))
+            )
+        ).one()
+
+
+async def test_button_from_before_a_restart_still_works(database: Database) -> None:
+    async with running(database) as bench:
+        await _band_on_indie(bench)
+        card = await _walk_band_to_checklist(bench, database)
+        await bench.front.stop()
+        # a new process: a new client, a new gateway session, the same database
+        again = front_end(bench.fake, Coach(database))
+        await again.start(ready_timeout=15)
+        try:
+            tick = next(c for _, c in card.buttons() if c.startswith("v1:tk:"))
+            iid = bench.fake.press_button(BEN, card, tick)
+            await bench.fake.wait_for(lambda: bench.fake.interaction(iid).acked)
+        finally:
+            await again.stop()
+        assert bench.fake.identifies == 2
+        assert (
+            await count(database, UserTaskProgress, UserTaskProgress.status == "in_progress") == 1
+        )
+
+
+async def test_dropped_gateway_is_resumed_and_nothing_is_lost(database: Database) -> None:
+    async with running(database) as bench:
+        await bench.command(ANA, "band", sub="create", name="Night Owls")
+        await bench.fake.drop_connection()
+        # while the bot is away, Ben joins: the event waits for the RESUME
+        iid = bench.fake.member_runs_command(GUILD, CHANNEL, BEN, "band", sub="join")
+        inter = await bench.answered(iid)
+        assert "Welcome to" in inter.texts()
+        assert bench.fake.resumes == 1
+        assert bench.fake.identifies == 1, "resumed, not re-identified"
+        assert bench.fake.heartbeats >= 2, "a heartbeat on each connection"
+
+
+async def test_redelivered_interaction_has_no_second_effect(database: Database) -> None:
+    async with running(database) as bench:
+        await _band_on_indie(bench)
+        skip = await bench.command(ANA, "skip")
+        assert skip.acked
+        skipped = await count(database, UserTaskProgress, UserTaskProgress.status == "skipped")
+        assert skipped == 1
+        bench.fake.redeliver(skip.id)
+        await bench.fake.wait_for(lambda: 40060 in skip.errors)
+        assert (
+            await count(database, UserTaskProgress, UserTaskProgress.status == "skipped") == skipped
+        )
+        # and the bot goes on serving
+        after = await bench.command(BEN, "band", sub="members")
+        assert "Ben" in after.texts()
+
+
+class _SlowCoach(Coach):
+    """A coach that takes ``delay`` seconds per event (a busy database)."""
+
+    delay = 0.8
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        await asyncio.sleep(self.delay)
+        return await super().handle(inbound)
+
+
+async def test_a_slow_core_is_deferred_within_the_deadline(database: Database) -> None:
+    async with running(database, ack_after=0.2) as bench:
+        bench.fake.ack_deadline = 0.6  # stricter than Discord's 3 s, to keep the test short
+        bench.front.coach = _SlowCoach(database)
+        inter = await bench.command(ANA, "band", sub="create", name="Night Owls")
+        assert inter.callback_type == 5, "deferred (thinking) first"
+        assert inter.acked_at is not None
+        assert inter.acked_at - inter.dispatched_at < 0.6
+        assert "Night Owls" in inter.texts()
+        # without the deferral the answer would come too late: Discord says 10062
+        bench.front.ack_after = 5.0
+        late = bench.fake.member_runs_command(GUILD, CHANNEL, BEN, "band", sub="join")
+        await bench.fake.wait_for(lambda: 10062 in bench.fake.interaction(late).errors)
+        assert not bench.fake.interaction(late).acked
+        assert bench.front.failed_sends >= 1
+
+
+async def test_rate_limited_sends_are_retried(database: Database) -> None:
+    async with running(database) as bench:
+        bench.fake.rate_limit_next("POST", rf"/channels/{CHANNEL}/messages", retry_after=0.3)
+        result = await bench.front.notify(f"c:{CHANNEL}", [Outbound(text="Rehearsal at *8*!")])
+        assert result.sent
+        assert bench.fake.requests_to("POST", rf"/channels/{CHANNEL}/messages") == [429, 200]
+        [message] = bench.fake.messages(CHANNEL)
+        assert message.content == "Rehearsal at **8**!"
+
+
+async def test_overlong_content_is_split(database: Database) -> None:
+    async with running(database) as bench:
+        long_text = "\n".join(f"line {n}: " + "la " * 30 for n in range(60))
+        result = await bench.front.notify(f"c:{CHANNEL}", [Outbound(text=long_text)])
+        assert result.sent
+        messages = bench.fake.messages(CHANNEL)
+        assert len(messages) >= 3
+        assert all(len(m.content) <= 2000 for m in messages)
+        assert "\n".join(m.content for m in messages) == long_text
+
+
+async def test_notify_a_musician_who_closed_their_dms(database: Database) -> None:
+    async with running(database) as bench:
+        await bench.answered(bench.fake.user_runs_command_in_dm(BEN, "start"))
+        ok = await bench.front.notify(str(BEN), [Outbound(text="Time to practise 🎸")])
+        assert ok.sent
+        assert bench.fake.dm_messages(BEN)[-1].content == "Time to practise 🎸"
+        bench.fake.block(BEN)
+        blocked = await bench.front.notify(str(BEN), [Outbound(text="Still there?")])
+        assert blocked.status == "blocked"
+        ben = await _user(database, BEN)
+        async with database.transaction() as session:
+            user = await session.get(User, ben)
+        assert user is not None
+        assert user.unreachable is True
+
+
+async def test_answer_a_question_with_a_modal(database: Database) -> None:
+    async with running(database) as bench:
+        await _band_on_indie(bench)
+        catalog = await catalog_of(database)
+        roadmap = catalog.roadmap_by_slug(INDIE)
+        assert roadmap is not None
+        index, task = next(
+            (i, t)
+            for i, t in enumerate(roadmap.stages[0].tasks)
+            if t.input is not None and t.input.metric and t.input.type.value == "integer"
+        )
+        for _ in range(index):
+            await bench.command(ANA, "skip")
+        today = await bench.command(BEN, "today")
+        question = _with_buttons(today.messages(), "Answer")
+        opened = await bench.press(BEN, question, "Answer")
+        assert opened.callback_type == 9
+        assert opened.modal is not None
+        submitted = bench.fake.submit_modal(BEN, opened.id, {"answer": "1200"})
+        inter = await bench.answered(submitted)
+        assert "Saved" in inter.texts()
+        async with database.transaction() as session:
+            sample = (await session.scalars(select(StatSample))).one()
+        assert sample.recorded_by == await _user(database, BEN)
+        assert sample.task_id == task.id
+
+
+async def test_sync_commands_globally_and_to_a_server(database: Database, monkeypatch: Any) -> None:
+    async with running(database) as bench:
+        global_names = await bench.front.sync_commands()
+        guild_names = await bench.front.sync_commands(GUILD)
+        stored = {c["name"]: c for c in bench.fake.commands[None]}
+        assert {"band", "assign", "today", "progress", "start"} <= set(global_names)
+        assert set(guild_names) == set(global_names)
+        band = stored["band"]
+        subs = {o["name"] for o in band["options"]}
+        assert {"create", "join", "progress", "reset", "remove"} <= subs
+        assert all(len(c["description"]) <= 100 for c in stored.values())
+
+
+@pytest.mark.parametrize("text", ["ab" * 1500])
+def test_render_respects_discord_limits(text: str) -> None:
+    from bot.discord.render import render  # noqa: PLC0415
+    from core.conversation.payloads import encode  # noqa: PLC0415
+    from core.conversation.types import Button  # noqa: PLC0415
+
+    buttons = tuple(
+        tuple(
+            Button(label=f"item {r}-{c} " + "x" * 90, payload=encode("cmd", "today"))
+            for c in range(7)
+        )
+        for r in range(6)
+    )
+    rendered = render(Outbound(text=text, buttons=buttons), in_server=True)
+    assert all(len(m.content) <= 2000 for m in rendered)
+    views = [m.view for m in rendered if m.view is not None]
+    total = 0
+    for view in views:
+        rows: dict[int, int] = {}
+        for item in view.children:
+            assert len(getattr(item, "custom_id", "") or "") <= 100
+            assert len(getattr(item, "label", "") or "") <= 80
+            rows[item._rendered_row or 0] = rows.get(item._rendered_row or 0, 0) + 1  # type: ignore[attr-defined]
+        assert len(rows) <= 5
+        assert max(rows.values()) <= 5
+        total += len(view.children)
+    assert total == 42, "no button is lost"
+
+
+async def test_coach_run_serves_discord_and_never_logs_the_token(
+    database: Database, tmp_path: Any
+) -> None:
+    async with FakeDiscord() as fake:
+        world(fake)
+        env = {"DISCORD_BOT_TOKEN": fake.token, "DISCORD_API_BASE_URL": fake.api_base}
+        process = await start_coach_run(database, tmp_path, env=env)
+        try:
+            await fake.wait_for(lambda: fake.identifies == 1, timeout=30)
+            iid = fake.member_runs_command(GUILD, CHANNEL, ANA, "band", sub="create", name="Owls")
+            await fake.wait_for(lambda: fake.interaction(iid).acked, timeout=10)
+        finally:
+            log = await stop_coach_run(process)
+        assert "Owls" in fake.interaction(iid).texts()
+        assert "discord: connected to the gateway" in log
+        assert fake.token not in log
+        assert process.returncode == 0
+
+
+async def test_sync_commands_from_the_command_line() -> None:
+    async with FakeDiscord() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")},
+            "DISCORD_BOT_TOKEN": fake.token,
+            "DISCORD_API_BASE_URL": fake.api_base,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "discord",
+            "sync-commands",
+            "--guild",
+            str(GUILD),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    assert f"to server {GUILD}" in out.decode()
+    names = {c["name"] for c in fake.commands[GUILD]}
+    assert {"band", "assign", "today", "help"} <= names
+    assert None not in fake.commands, "a guild sync leaves the global commands alone"
+    assert fake.token not in err.decode()
+
+
+async def test_link_a_telegram_account_from_discord(database: Database) -> None:
+    async with running(database) as bench:
+        maya = Driver(bench.coach, "4242", platform="telegram")
+        await maya.onboard("Maya")
+        await maya.say("/link")
+        match = re.search(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})", maya.text)
+        assert match is not None
+        linked = await bench.answered(
+            bench.fake.user_runs_command_in_dm(ANA, "link", text=match.group(1))
+        )
+        assert "Linked" in linked.texts()
+        progress = await bench.answered(bench.fake.user_runs_command_in_dm(ANA, "progress"))
+        assert "Indie" in progress.texts(), "Maya's Telegram roadmap, seen from Discord"
+        again = await bench.answered(
+            bench.fake.user_runs_command_in_dm(BEN, "link", text=match.group(1))
+        )
+        assert "unknown or has expired" in again.texts()
+        assert all(m.ephemeral for m in again.messages())
+
+
+async def test_one_shard_per_process(database: Database) -> None:
+    async with FakeDiscord() as fake:
+        world(fake)
+        even = GUILD + (1 << 22)  # a server on the other shard
+        fake.add_guild(even, "Shard Zero", channels=[even + 1])
+        coach = Coach(database)
+        front = front_end(fake, coach, shard_id=1, shard_count=2)
+        await front.start(ready_timeout=15)
+        try:
+            assert fake.identified_shards == [(1, 2)]
+            expected = {g for g in fake.guilds if (g >> 22) % 2 == 1}
+            assert even not in expected
+            assert expected
+            assert {g.id for g in front.client.guilds} == expected
+        finally:
+            await front.stop()
+
+
+async def test_band_updates_go_to_the_chosen_channel(database: Database) -> None:
+    async with running(database) as bench:
+        await _band_on_indie(bench)
+        chosen = bench.fake.member_runs_command(GUILD, NEWS, ANA, "band", sub="channel")
+        await bench.answered(chosen)
+        card = await _walk_band_to_checklist(bench, database)
+        for custom_id in [c for _, c in card.buttons() if c.startswith("v1:tk:")]:
+            card = bench.fake.messages_by_id[card.id]
+            await bench.answered(bench.fake.press_button(BEN, card, custom_id))
+        news = [m.content for m in bench.fake.messages(NEWS)]
+        assert any("**Ben** finished" in text for text in news), news
