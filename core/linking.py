@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 
 from core.conversation.markup import bold
-from core.conversation.store import TurnRecord
+from core.conversation.store import TurnRecord, create_user
 from core.conversation.types import Inbound, Outbound
 from core.db.executor import Executor
 from core.db.models import (
@@ -110,9 +110,6 @@ _MOVE_ASSIGNER = (
     .values(assigned_by=bindparam("new"))
 )
 _DELETE_USER = delete(users).where(users.c.id == bindparam("uid"))
-_INSERT_USER = insert(users)
-_INSERT_PROFILE = insert(profiles)
-_INSERT_STATE = insert(states)
 
 
 def _hash(code: str) -> str:
@@ -251,45 +248,7 @@ async def _unlink(
 
 async def _fresh_user(ex: Executor, inbound: Inbound, now: datetime) -> uuid.UUID:
     """A new user with an empty solo profile and state (the identity is moved onto it)."""
-    user_id, profile_id = uuid.uuid4(), uuid.uuid4()
-    await ex.run(
-        _INSERT_USER,
-        {
-            "id": user_id,
-            "display_name": inbound.display_name,
-            "locale": inbound.locale,
-            "timezone": "UTC",
-            "roles": [],
-            "broadcasts_opt_out": False,
-            "unreachable": False,
-            "created_at": now,
-            "last_active_at": now,
-        },
-    )
-    await ex.run(
-        _INSERT_PROFILE,
-        {
-            "id": profile_id,
-            "user_id": user_id,
-            "band_id": None,
-            "artist_name": None,
-            "roadmap_id": None,
-            "current_stage_id": None,
-            "current_stats": {},
-            "created_at": now,
-            "updated_at": now,
-            "last_activity_at": now,
-        },
-    )
-    await ex.run(
-        _INSERT_STATE,
-        {
-            "profile_id": profile_id,
-            "awaiting": None,
-            "task_id": None,
-            "data": {},
-            "undo": None,
-            "updated_at": now,
-        },
+    user_id, _ = await create_user(
+        ex, display_name=inbound.display_name, locale=inbound.locale, now=now
     )
     return user_id

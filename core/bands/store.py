@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 
-from core.conversation.store import TurnRecord
+from core.conversation.store import TurnRecord, create_profile
 from core.db.executor import Executor
 from core.db.models import (
     Band,
@@ -134,8 +134,6 @@ _USER_BY_EXTERNAL = select(identities.c.user_id).where(
 )
 _INSERT_BAND = insert(bands)
 _INSERT_MEMBER = insert(members)
-_INSERT_PROFILE = insert(profiles)
-_INSERT_STATE = insert(states)
 _UPDATE_BAND = update(bands).where(bands.c.id == bindparam("bid"))
 _DELETE_MEMBER = delete(members).where(
     members.c.band_id == bindparam("band_id"), members.c.user_id == bindparam("user_id")
@@ -267,32 +265,7 @@ async def create_band(
             "created_at": now,
         },
     )
-    await ex.run(
-        _INSERT_PROFILE,
-        {
-            "id": profile_id,
-            "user_id": None,
-            "band_id": band_id,
-            "artist_name": name,
-            "roadmap_id": None,
-            "current_stage_id": None,
-            "current_stats": {},
-            "created_at": now,
-            "updated_at": now,
-            "last_activity_at": now,
-        },
-    )
-    await ex.run(
-        _INSERT_STATE,
-        {
-            "profile_id": profile_id,
-            "awaiting": None,
-            "task_id": None,
-            "data": {},
-            "undo": None,
-            "updated_at": now,
-        },
-    )
+    await create_profile(ex, profile_id, band_id=band_id, artist_name=name, now=now)
     await add_member(ex, band_id, creator, "manager", now)
     return band_id
 
