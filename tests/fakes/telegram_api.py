@@ -1334,6 +1334,10 @@ class FakeTelegram:
             raise _bad("there is no photo in the request")
         else:
             raise _bad("wrong file identifier/HTTP URL specified")
+        return self._deliver_media("sendPhoto", chat_id, params, photo=True, file_id=stored.file_id)
+
+    def _deliver_media(self, method: str, chat_id: int, params: JSONDict, **media: Any) -> JSONDict:
+        """A photo or document message: its optional caption rendered like a text message."""
         caption = params.get("caption")
         parse_mode = params.get("parse_mode") or None
         plain, entities = "", list[JSONDict]()
@@ -1343,7 +1347,7 @@ class FakeTelegram:
             )
         markup = _check_markup(params.get("reply_markup"))
         reply_to = self._check_reply_to(chat_id, params)
-        self._count_message("sendPhoto", chat_id)
+        self._count_message(method, chat_id)
         now = time.time()
         message = SentMessage(
             message_id=self._new_message_id(chat_id),
@@ -1351,14 +1355,13 @@ class FakeTelegram:
             text=None,
             parse_mode=parse_mode,
             reply_markup=markup,
-            photo=True,
             caption=caption if isinstance(caption, str) else None,
             plain_text=plain,
             entities=entities,
             date=int(now),
             ts=now,
-            file_id=stored.file_id,
             reply_to_message_id=reply_to,
+            **media,
         )
         return self._deliver(message)
 
@@ -1368,34 +1371,14 @@ class FakeTelegram:
         document = params.get("document")
         if not isinstance(document, UploadedFile):
             raise _bad("there is no document in the request")
-        caption = params.get("caption")
-        parse_mode = params.get("parse_mode") or None
-        plain, entities = "", list[JSONDict]()
-        if isinstance(caption, str):
-            plain, entities = self._render(
-                caption, parse_mode, params.get("caption_entities"), caption=True
-            )
-        markup = _check_markup(params.get("reply_markup"))
-        reply_to = self._check_reply_to(chat_id, params)
-        self._count_message("sendDocument", chat_id)
-        now = time.time()
-        message = SentMessage(
-            message_id=self._new_message_id(chat_id),
-            chat_id=chat_id,
-            text=None,
-            parse_mode=parse_mode,
-            reply_markup=markup,
-            caption=caption if isinstance(caption, str) else None,
-            plain_text=plain,
-            entities=entities,
-            date=int(now),
-            ts=now,
+        return self._deliver_media(
+            "sendDocument",
+            chat_id,
+            params,
             file_id=f"BQACAgIAAxkDAAI{next(self._file_ids):08d}FakeDoc",
-            reply_to_message_id=reply_to,
             document=document.data,
             document_name=document.filename,
         )
-        return self._deliver(message)
 
     async def _edit_message_text(self, params: JSONDict) -> JSONDict:
         current = self._bot_message(params, "message to edit not found")
