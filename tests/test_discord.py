@@ -414,3 +414,18 @@ async def test_band_updates_go_to_the_chosen_channel(database: Database) -> None
             await bench.answered(bench.fake.press_button(BEN, card, custom_id))
         news = [m.content for m in bench.fake.messages(NEWS)]
         assert any("**Ben** finished" in text for text in news), news
+
+
+async def test_a_refused_token_stops_coach_run_with_a_plain_message(
+    database: Database, tmp_path: Any
+) -> None:
+    async with FakeDiscord() as fake:
+        wrong = "not-the-" + fake.token
+        env = {"DISCORD_BOT_TOKEN": wrong, "DISCORD_API_BASE_URL": fake.api_base}
+        process = await start_coach_run(database, tmp_path, env=env)
+        _out, err = await asyncio.wait_for(process.communicate(), timeout=60)  # exits by itself
+    log = err.decode()
+    assert process.returncode == 1, log[-2000:]
+    assert "Discord refused DISCORD_BOT_TOKEN" in log
+    assert "Traceback" not in log
+    assert wrong not in log

@@ -34,6 +34,7 @@ from core import accounts
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import SORRY, Coach
 from core.conversation.types import Inbound, Outbound
+from core.errors import ConfigurationError
 from core.notify import SENT, DeliveryResult, DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,18 @@ class DiscordFrontEnd:
     # ------------------------------------------------------------------ lifecycle
 
     async def login(self) -> None:
-        """Log in over REST and learn the gateway URL (``GET /gateway/bot``)."""
-        await self.client.login(self._token)
+        """Log in over REST and learn the gateway URL (``GET /gateway/bot``).
+
+        Raises:
+            ConfigurationError: Discord refused the token (said plainly, never quoting it).
+        """
+        try:
+            await self.client.login(self._token)
+        except discord.LoginFailure as exc:
+            raise ConfigurationError(
+                "Discord refused DISCORD_BOT_TOKEN: copy the bot's token again from the Developer "
+                "Portal (Bot → Reset Token) and set it in the environment."
+            ) from exc
         if not self._explicit_gateway:
             _shards, url, _limit = await self.client.http.get_bot_gateway()
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
