@@ -353,6 +353,8 @@ async def set_band_schedule(
         "next_due_at": due,
         "paused": False,
         "attempts": 0,
+        "claimed_until": None,
+        "claimed_by": None,
     }
     if current is None:
         await _insert(ex, band_id=band_id, kind="schedule", created_at=now, **values)
