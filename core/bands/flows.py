@@ -20,6 +20,7 @@ from core.conversation.onboarding import ARTIST_NAME_MAX
 from core.conversation.payloads import decode, encode
 from core.conversation.turn import Turn, clean_text
 from core.conversation.types import Button, Outbound
+from core.reminders import service as reminder_service
 from core.roadmaps.catalog import TaskInfo
 
 #: A member as the front end writes them: a Discord mention ``<@123>`` / ``<@!123>``.
@@ -207,6 +208,7 @@ async def bind_role(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
 async def set_channel(turn: Turn, band: BandRow) -> list[Outbound]:
     """``/band channel``: this channel receives the band's updates and reminders."""
     await store.update_band(turn.ex, band.id, channel_id=turn.inbound.chat_id)
+    await reminder_service.set_band_target(turn.ex, band.id, turn.inbound.chat_id)
     return [Outbound(text="📣 Band updates and reminders will go to this channel.")]
 
 

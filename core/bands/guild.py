@@ -33,6 +33,7 @@ from core.conversation.payloads import decode
 from core.conversation.turn import Turn, clean_text
 from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound
 from core.db.executor import Executor
+from core.reminders import band_chat as band_reminders
 from core.roadmaps.catalog import Catalog
 
 #: ``/band`` subcommands only a manager may run.
@@ -179,6 +180,10 @@ async def handle(
         replies = await flows.assign(turn, band, rest)
     elif command_name == "band":
         replies = await _band_command(turn, band, sub, rest)
+    elif band_reminders.wants(command_name, payload):  # the band's reminder, not the member's
+        replies = await band_reminders.handle(
+            turn, band, command_name, rest, payload, is_manager=is_manager, deny=call.deny
+        )
     else:
         replies = await flows.mark_assignees(turn, band, await dispatch(turn))
     replies += flows.channel_updates(turn, band)

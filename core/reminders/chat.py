@@ -374,7 +374,8 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
         await service.postpone(turn.ex, row, until)
         return [
             Outbound(
-                text=f"⏰ Snoozed — I'll nudge you again at {hhmm(until.astimezone(tz).time())}.",
+                text=f"⏰ Snoozed — I'll nudge {'the band' if row.band_id else 'you'} again at "
+                f"{hhmm(until.astimezone(tz).time())}.",
                 edit=True,
             )
         ]

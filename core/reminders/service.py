@@ -353,9 +353,74 @@ async def set_band_schedule(
         "next_due_at": due,
         "paused": False,
         "attempts": 0,
+        "claimed_until": None,
+        "claimed_by": None,
     }
     if current is None:
         await _insert(ex, band_id=band_id, kind="schedule", created_at=now, **values)
     else:
         await ex.run(_UPDATE, {"rid": current.id, **values})
     return due
+
+
+# ------------------------------------------------------------------------------ bands
+# A band has one ``schedule`` reminder (no inactivity check-ins: a band is many people). Its
+# timezone and quiet hours live on that row, since a band has no user row to keep them on.
+
+
+async def of_band(ex: Executor, band_id: uuid.UUID) -> ReminderRow | None:
+    """The band's schedule reminder, if it has one."""
+    rows = [ReminderRow(*r) for r in await ex.rows(_OF_BAND, {"bid": band_id})]
+    return next((r for r in rows if r.kind == "schedule"), None)
+
+
+async def set_band_paused(ex: Executor, band_id: uuid.UUID, *, paused: bool, now: datetime) -> bool:
+    """Pause or resume the band's reminder; False when it has none or nothing changed.
+
+    Resuming plans from now: nudges missed while off are not sent.
+    """
+    row = await of_band(ex, band_id)
+    if row is None or row.paused == paused:
+        return False
+    values: dict[str, Any] = {"rid": row.id, "paused": paused, "attempts": 0}
+    if not paused:
+        values["next_due_at"] = _recomputed(row, row.timezone, row.quiet, now)
+    await ex.run(_UPDATE, values)
+    return True
+
+
+async def set_band_timezone(ex: Executor, band_id: uuid.UUID, tz: str, now: datetime) -> bool:
+    """Move the band's reminder to ``tz`` (same local time); False when it has none."""
+    row = await of_band(ex, band_id)
+    if row is None:
+        return False
+    values: dict[str, Any] = {"rid": row.id, "timezone": tz}
+    if not row.paused:
+        values["next_due_at"] = _recomputed(row, tz, row.quiet, now)
+    await ex.run(_UPDATE, values)
+    return True
+
+
+async def set_band_quiet(
+    ex: Executor, band_id: uuid.UUID, quiet: QuietHours | None, now: datetime
+) -> bool:
+    """Set or clear the band's quiet hours and re-plan; False when it has no reminder."""
+    row = await of_band(ex, band_id)
+    if row is None:
+        return False
+    values: dict[str, Any] = {
+        "rid": row.id,
+        "quiet_start": hhmm(quiet.start) if quiet else None,
+        "quiet_end": hhmm(quiet.end) if quiet else None,
+    }
+    if not row.paused:
+        values["next_due_at"] = _recomputed(row, row.timezone, quiet, now)
+    await ex.run(_UPDATE, values)
+    return True
+
+
+async def set_band_target(ex: Executor, band_id: uuid.UUID, channel_id: str) -> None:
+    """Send the band's reminder to a new channel (``/band channel`` moved the updates)."""
+    row = await of_band(ex, band_id)
+    if row is not None:
+        await ex.run(_UPDATE, {"rid": row.id, "target_chat": channel_id})

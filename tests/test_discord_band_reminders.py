@@ -1,0 +1,64 @@
+"""A band's reminder through the real Discord front end against the loopback fake: a manager
+sets it with ``/remind``, the tick's nudge arrives in the band channel through
+``DiscordFrontEnd.notify`` with its buttons, and a member acts on it from there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from discordkit import ANA, BEN, CHANNEL, running
+from reminderkit import FakeClock, reminder_rows
+
+from core.db.engine import Database
+from core.notify import by_platform
+from core.reminders.tick import ReminderTick
+
+START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
+
+
+async def test_band_nudge_in_the_channel_and_a_member_snoozes_it(database: Database) -> None:
+    clock = FakeClock(START)
+    async with running(database) as bench:
+        bench.coach.clock = clock
+        await bench.command(ANA, "band", sub="create", name="Night Owls")
+        await bench.command(BEN, "band", sub="join")
+        start = await bench.command(ANA, "start")
+        menu = next(m for m in start.messages() if any("Indie" in b for b, _ in m.buttons()))
+        await bench.press(ANA, menu, "Indie")
+
+        refused = await bench.command(BEN, "remind", text="daily 07:00")
+        assert any("Only the band's managers" in m.text() for m in refused.messages())
+        assert all(m.ephemeral for m in refused.messages())
+        assert await reminder_rows(database) == []
+        setting = await bench.command(ANA, "remind", text="daily 18:00")
+        assert any("every day at 18:00" in m.text() for m in setting.messages())
+        [row] = await reminder_rows(database)
+        assert (row.band_id is not None, row.target_chat) == (True, f"c:{CHANNEL}")
+
+        before = len(bench.fake.messages(CHANNEL))
+        tick = ReminderTick(database, by_platform(bench.front), clock=clock)
+        clock.set(START.replace(hour=18, second=1))
+        assert (await tick.run()).sent == 1
+        # one nudge; Discord's five button rows split it over two messages
+        parts = bench.fake.messages(CHANNEL)[before:]
+        assert 1 <= len(parts) <= 2
+        assert all(m.interaction_id is None for m in parts)  # a notice, not an answer
+        assert "Time for your music, Night Owls!" in parts[0].text()
+        labels = [label for m in parts for label, _ in m.buttons()]
+        assert labels[-3:] == ["✅ Done", "⏰ Snooze 1 h", "📅 Tomorrow"]
+        ticks = [(m, c) for m in parts for _, c in m.buttons() if c.startswith("v1:tk:")]
+        assert ticks  # the band's next task with its own buttons
+        nudge = parts[-1]
+
+        # Ben ticks the band's task right from the nudge, then snoozes it
+        message, custom_id = ticks[0]
+        ticked = await bench.answered(bench.fake.press_button(BEN, message, custom_id))
+        assert not ticked.errors
+        [(first_label, _)] = bench.fake.messages_by_id[message.id].buttons()[:1]
+        assert first_label.startswith("☑ 1.")  # the nudge's own message now shows the tick
+        pressed = await bench.press(BEN, nudge, "Snooze")
+        assert not pressed.errors
+        edited = bench.fake.messages_by_id[nudge.id]
+        assert "Snoozed" in edited.text(), edited.text()
+        [row] = await reminder_rows(database)
+        assert row.next_due_at.replace(tzinfo=UTC) == START.replace(hour=19, second=1)
