@@ -1,12 +1,16 @@
-"""A band's reminder through the real Discord front end against the loopback fake: a manager
-sets it with ``/remind``, the tick's nudge arrives in the band channel through
-``DiscordFrontEnd.notify`` with its buttons, and a member acts on it from there."""
+"""Reminders through the real Discord front end against the loopback fake.
+
+A band's: a manager sets it with ``/remind``, the tick's nudge arrives in the band channel
+through ``DiscordFrontEnd.notify`` with its buttons, and a member acts on it from there. A solo
+musician's: set in a DM, delivered to the DM, snoozed or stopped from there.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from discordkit import ANA, BEN, CHANNEL, running
+from fakes.discord_api import FakeMessage
 from reminderkit import FakeClock, reminder_rows
 
 from core.db.engine import Database
@@ -62,3 +66,48 @@ async def test_band_nudge_in_the_channel_and_a_member_snoozes_it(database: Datab
         assert "Snoozed" in edited.text(), edited.text()
         [row] = await reminder_rows(database)
         assert row.next_due_at.replace(tzinfo=UTC) == START.replace(hour=19, second=1)
+
+
+def _with_button(messages: list[FakeMessage], label: str) -> FakeMessage:
+    return next(m for m in reversed(messages) if any(label in b for b, _ in m.buttons()))
+
+
+async def test_solo_reminder_in_dms_is_set_delivered_snoozed_and_stopped(
+    database: Database,
+) -> None:
+    clock = FakeClock(START)
+    async with running(database) as bench:
+        fake = bench.fake
+        bench.coach.clock = clock
+        await bench.answered(fake.user_runs_command_in_dm(BEN, "start"))
+        fake.dm_message(BEN, "Ben Solo")
+        await fake.wait_for(lambda: any("Indie" in str(m.buttons()) for m in fake.dm_messages(BEN)))
+        await bench.press(BEN, _with_button(fake.dm_messages(BEN), "Indie"), "Indie")
+
+        setting = await bench.answered(
+            fake.user_runs_command_in_dm(BEN, "remind", text="daily 18:00")
+        )
+        assert "every day at 18:00" in setting.texts()
+        [row] = [r for r in await reminder_rows(database) if r.kind == "schedule"]
+        assert (row.band_id, row.platform, row.target_chat) == (None, "discord", str(BEN))
+
+        before = len(fake.dm_messages(BEN))
+        tick = ReminderTick(database, by_platform(bench.front), clock=clock)
+        clock.set(START.replace(hour=18, second=1))
+        assert (await tick.run()).sent == 1
+        parts = fake.dm_messages(BEN)[before:]
+        assert parts, "the nudge arrives in Ben's DM"
+        assert all(m.interaction_id is None for m in parts)  # a notice, not an answer
+        labels = [label for m in parts for label, _ in m.buttons()]
+        assert labels[-3:] == ["✅ Done", "⏰ Snooze 1 h", "📅 Tomorrow"]
+
+        snoozed = await bench.press(BEN, parts[-1], "Snooze")
+        assert not snoozed.errors
+        assert "Snoozed" in fake.messages_by_id[parts[-1].id].text()
+        [row] = [r for r in await reminder_rows(database) if r.kind == "schedule"]
+        assert row.next_due_at.replace(tzinfo=UTC) == START.replace(hour=19, second=1)
+
+        stopped = await bench.answered(fake.user_runs_command_in_dm(BEN, "remind", text="off"))
+        assert "off" in stopped.texts()
+        clock.set(START.replace(hour=19, minute=5))
+        assert (await tick.run()).sent == 0
