@@ -7,18 +7,21 @@ every worker (and the reminder engine) stops writing to someone who can't be rea
 from __future__ import annotations
 
 import logging
-from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 
 from core.db.engine import Database
-from core.db.models import Identity, Reminder, User
+from core.db.tables import (
+    identities as _identities,
+)
+from core.db.tables import (
+    reminders as _reminders,
+)
+from core.db.tables import (
+    users as _users,
+)
 
 logger = logging.getLogger(__name__)
-
-_users = cast(Table, User.__table__)
-_identities = cast(Table, Identity.__table__)
-_reminders = cast(Table, Reminder.__table__)
 
 
 async def set_reachable(db: Database, platform: str, external_id: str, *, reachable: bool) -> bool:

@@ -20,24 +20,28 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from core.conversation.markup import bold
 from core.conversation.store import TurnRecord, create_user
 from core.conversation.types import Inbound, Outbound
 from core.db.executor import Executor
-from core.db.models import (
-    BandAssignment,
-    BandMember,
-    ConversationState,
-    Identity,
-    LinkCode,
-    Profile,
-    StatSample,
-    User,
-    UserTaskProgress,
+from core.db.tables import (
+    band_assignments as assignments,
+)
+from core.db.tables import (
+    band_members as members,
+)
+from core.db.tables import (
+    identities,
+    progress,
+    samples,
+    users,
+)
+from core.db.tables import (
+    link_codes as codes,
 )
 
 if TYPE_CHECKING:
@@ -48,15 +52,6 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read 
 _CODE_LENGTH = 8
 _PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "the terminal"}
 
-codes = cast(Table, LinkCode.__table__)
-identities = cast(Table, Identity.__table__)
-users = cast(Table, User.__table__)
-members = cast(Table, BandMember.__table__)
-progress = cast(Table, UserTaskProgress.__table__)
-samples = cast(Table, StatSample.__table__)
-assignments = cast(Table, BandAssignment.__table__)
-profiles = cast(Table, Profile.__table__)
-states = cast(Table, ConversationState.__table__)
 
 _DROP_CODES = delete(codes).where(codes.c.user_id == bindparam("uid"))
 _ADD_CODE = insert(codes)

@@ -20,14 +20,25 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Final
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from core.admin import audit
 from core.conversation.types import Inbound
 from core.db.engine import Database
-from core.db.models import Band, BandMember, Identity, User
+from core.db.tables import (
+    band_members as _members,
+)
+from core.db.tables import (
+    bands as _bands,
+)
+from core.db.tables import (
+    identities as _identities,
+)
+from core.db.tables import (
+    users as _users,
+)
 
 #: The role name in ``users.roles`` that makes a bot admin.
 ADMIN_ROLE: Final = "admin"
@@ -35,11 +46,6 @@ ADMIN_ROLE: Final = "admin"
 NOT_ALLOWED: Final = "Sorry, that's not allowed."
 
 _IDENTITY = re.compile(r"^(telegram|discord|console):([^\s,:]{1,64})$")
-
-_users = cast(Table, User.__table__)
-_identities = cast(Table, Identity.__table__)
-_bands = cast(Table, Band.__table__)
-_members = cast(Table, BandMember.__table__)
 
 
 def parse_admins(raw: str | Iterable[str]) -> frozenset[str]:

@@ -28,15 +28,26 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from sqlalchemy import Table, and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from core.conversation.markup import bold, esc
 from core.conversation.types import Outbound
 from core.db.base import utcnow
 from core.db.engine import Database
-from core.db.models import Broadcast, Delivery, Identity, User
+from core.db.tables import (
+    broadcasts as _broadcasts,
+)
+from core.db.tables import (
+    deliveries as _deliveries,
+)
+from core.db.tables import (
+    identities as _identities,
+)
+from core.db.tables import (
+    users as _users,
+)
 from core.notify import DeliveryStatus, Notifier
 
 logger = logging.getLogger(__name__)
@@ -50,11 +61,6 @@ NOTICE_PLATFORMS: Final = ("telegram", "discord")
 #: Attempts before a failing delivery is given up.
 MAX_ATTEMPTS: Final = 3
 KIND: Final = "broadcast"
-
-_users = cast(Table, User.__table__)
-_identities = cast(Table, Identity.__table__)
-_broadcasts = cast(Table, Broadcast.__table__)
-_deliveries = cast(Table, Delivery.__table__)
 
 
 def key(broadcast_id: uuid.UUID, user_id: uuid.UUID) -> str:

@@ -10,36 +10,26 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.access import ADMIN_ROLE, label
-from core.db.models import (
-    ConversationState,
-    Identity,
-    Profile,
-    Roadmap,
-    RoadmapStage,
-    StatSample,
-    Task,
-    User,
-    UserTaskProgress,
+from core.db.tables import (
+    identities,
+    profiles,
+    progress,
+    roadmaps,
+    samples,
+    stages,
+    states,
+    tasks,
+    users,
 )
 
 #: Most candidates listed when a name is ambiguous.
 MAX_CANDIDATES: Final = 5
-
-users = cast(Table, User.__table__)
-identities = cast(Table, Identity.__table__)
-profiles = cast(Table, Profile.__table__)
-states = cast(Table, ConversationState.__table__)
-progress = cast(Table, UserTaskProgress.__table__)
-samples = cast(Table, StatSample.__table__)
-roadmaps = cast(Table, Roadmap.__table__)
-stages = cast(Table, RoadmapStage.__table__)
-tasks = cast(Table, Task.__table__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,21 +28,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.admin.access import label
-from core.db import models
+from core.db import tables
 from core.db.base import Base
 
-_users = cast(Table, models.User.__table__)
-_identities = cast(Table, models.Identity.__table__)
-_profiles = cast(Table, models.Profile.__table__)
-_audit = cast(Table, models.AuditLog.__table__)
-_broadcasts = cast(Table, models.Broadcast.__table__)
+_users = tables.users
+_identities = tables.identities
+_profiles = tables.profiles
+_audit = tables.audit_log
+_broadcasts = tables.broadcasts
 
 
 @dataclass

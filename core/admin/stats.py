@@ -11,20 +11,31 @@ import asyncio
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.models import Band, Delivery, Event, Profile, Roadmap, RoadmapStage, User
-
-_users = cast(Table, User.__table__)
-_bands = cast(Table, Band.__table__)
-_profiles = cast(Table, Profile.__table__)
-_roadmaps = cast(Table, Roadmap.__table__)
-_stages = cast(Table, RoadmapStage.__table__)
-_events = cast(Table, Event.__table__)
-_deliveries = cast(Table, Delivery.__table__)
+from core.db.tables import (
+    bands as _bands,
+)
+from core.db.tables import (
+    deliveries as _deliveries,
+)
+from core.db.tables import (
+    events as _events,
+)
+from core.db.tables import (
+    profiles as _profiles,
+)
+from core.db.tables import (
+    roadmaps as _roadmaps,
+)
+from core.db.tables import (
+    stages as _stages,
+)
+from core.db.tables import (
+    users as _users,
+)
 
 
 @dataclass(frozen=True, slots=True)

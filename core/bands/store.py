@@ -15,31 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from core.conversation.store import TurnRecord, create_profile
 from core.db.executor import Executor
-from core.db.models import (
-    Band,
-    BandAssignment,
-    BandMember,
-    ConversationState,
-    Identity,
-    Profile,
-    StatSample,
-    User,
-    UserTaskProgress,
+from core.db.tables import (
+    band_assignments as assignments,
 )
-
-bands = cast(Table, Band.__table__)
-members = cast(Table, BandMember.__table__)
-users = cast(Table, User.__table__)
-identities = cast(Table, Identity.__table__)
-profiles = cast(Table, Profile.__table__)
-states = cast(Table, ConversationState.__table__)
-progress = cast(Table, UserTaskProgress.__table__)
-samples = cast(Table, StatSample.__table__)
-assignments = cast(Table, BandAssignment.__table__)
+from core.db.tables import (
+    band_members as members,
+)
+from core.db.tables import (
+    bands,
+    identities,
+    profiles,
+    progress,
+    samples,
+    states,
+    users,
+)
 
 
 @dataclass(frozen=True, slots=True)

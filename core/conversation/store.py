@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sqlalchemy import (
     Table,
@@ -33,28 +33,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.db.base import UTCDateTime
 from core.db.executor import Executor
-from core.db.models import (
-    ConversationState,
-    Event,
-    Identity,
-    ProcessedUpdate,
-    Profile,
-    StatSample,
-    Task,
-    User,
-    UserTaskProgress,
+from core.db.tables import (
+    events,
+    identities,
+    profiles,
+    progress,
+    samples,
+    states,
+    tasks,
+    users,
+)
+from core.db.tables import (
+    processed_updates as processed,
 )
 from core.progress.service import ProgressRecord
-
-users = cast(Table, User.__table__)
-identities = cast(Table, Identity.__table__)
-profiles = cast(Table, Profile.__table__)
-states = cast(Table, ConversationState.__table__)
-progress = cast(Table, UserTaskProgress.__table__)
-samples = cast(Table, StatSample.__table__)
-events = cast(Table, Event.__table__)
-processed = cast(Table, ProcessedUpdate.__table__)
-tasks = cast(Table, Task.__table__)
 
 
 @dataclass(slots=True)

@@ -15,17 +15,14 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, false, insert, select, update
+from sqlalchemy import bindparam, false, insert, select, update
 
 from core.db.executor import Executor
-from core.db.models import AuditLog, BandMember, Reminder, User
+from core.db.tables import audit_log, reminders, users
+from core.db.tables import band_members as members
 from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
-
-reminders = cast(Table, Reminder.__table__)
-users = cast(Table, User.__table__)
-members = cast(Table, BandMember.__table__)
 
 #: A new or resumed inactivity row is first looked at after this; the tick then plans it from
 #: the musician's last activity and the worker's back-off setting (nothing is sent before).
@@ -54,7 +51,7 @@ _MEMBER = select(members.c.role).where(
 _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
-_AUDIT = insert(cast(Table, AuditLog.__table__))
+_AUDIT = insert(audit_log)
 audit_logger = logging.getLogger("coach.audit")
 # Someone turning reminders on is talking to us right now: reachable again (a missed
 # "unblocked" update must not make the tick pause their reminders again).

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -25,7 +25,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
-    Table,
     Uuid,
     and_,
     any_,
@@ -43,13 +42,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import ClauseElement
 
 from core.db.executor import Executor
-from core.db.models import Delivery, Profile, Reminder, User, UserTaskProgress
-
-reminders = cast(Table, Reminder.__table__)
-deliveries = cast(Table, Delivery.__table__)
-profiles = cast(Table, Profile.__table__)
-users = cast(Table, User.__table__)
-progress = cast(Table, UserTaskProgress.__table__)
+from core.db.tables import (
+    deliveries,
+    profiles,
+    progress,
+    reminders,
+    users,
+)
 
 
 @dataclass(slots=True)
