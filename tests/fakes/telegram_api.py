@@ -1165,7 +1165,23 @@ class FakeTelegram:
         self.sent.append(message)
         return self._message_json(message)
 
+    def _caption(self, params: JSONDict) -> tuple[str | None, str | None, str, list[JSONDict]]:
+        """A photo's or document's optional caption: as sent, its parse mode, plain text and
+        entities (rendered like a message text)."""
+        caption = params.get("caption")
+        parse_mode = params.get("parse_mode") or None
+        if not isinstance(caption, str):
+            return None, parse_mode, "", []
+        plain, entities = self._render(
+            caption, parse_mode, params.get("caption_entities"), caption=True
+        )
+        return caption, parse_mode, plain, entities
+
     def _apply_edit(self, method: str, before: SentMessage, after: SentMessage) -> JSONDict:
+        """Record an edit, refused as Telegram does when nothing would change."""
+        if _same_content(before, after):
+            raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
+        self._count_message(method, before.chat_id)
         now = time.time()
         after = replace(after, edited=True, edit_date=int(now), ts=now)
         self._current[(after.chat_id, after.message_id)] = after
@@ -1338,13 +1354,7 @@ class FakeTelegram:
 
     def _deliver_media(self, method: str, chat_id: int, params: JSONDict, **media: Any) -> JSONDict:
         """A photo or document message: its optional caption rendered like a text message."""
-        caption = params.get("caption")
-        parse_mode = params.get("parse_mode") or None
-        plain, entities = "", list[JSONDict]()
-        if isinstance(caption, str):
-            plain, entities = self._render(
-                caption, parse_mode, params.get("caption_entities"), caption=True
-            )
+        caption, parse_mode, plain, entities = self._caption(params)
         markup = _check_markup(params.get("reply_markup"))
         reply_to = self._check_reply_to(chat_id, params)
         self._count_message(method, chat_id)
@@ -1355,7 +1365,7 @@ class FakeTelegram:
             text=None,
             parse_mode=parse_mode,
             reply_markup=markup,
-            caption=caption if isinstance(caption, str) else None,
+            caption=caption,
             plain_text=plain,
             entities=entities,
             date=int(now),
@@ -1398,43 +1408,28 @@ class FakeTelegram:
             entities=entities,
             reply_markup=markup,
         )
-        if _same_content(current, after):
-            raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
-        self._count_message("editMessageText", current.chat_id)
         return self._apply_edit("editMessageText", current, after)
 
     async def _edit_message_caption(self, params: JSONDict) -> JSONDict:
         current = self._bot_message(params, "message to edit not found")
         if not current.photo:
             raise _bad("there is no caption in the message to edit")
-        caption = params.get("caption")
-        parse_mode = params.get("parse_mode") or None
-        plain, entities = "", list[JSONDict]()
-        if isinstance(caption, str):
-            plain, entities = self._render(
-                caption, parse_mode, params.get("caption_entities"), caption=True
-            )
+        caption, parse_mode, plain, entities = self._caption(params)
         markup = _check_markup(params.get("reply_markup"), inline_only=True)
         after = replace(
             current,
-            caption=caption if isinstance(caption, str) else None,
+            caption=caption,
             parse_mode=parse_mode,
             plain_text=plain,
             entities=entities,
             reply_markup=markup,
         )
-        if _same_content(current, after):
-            raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
-        self._count_message("editMessageCaption", current.chat_id)
         return self._apply_edit("editMessageCaption", current, after)
 
     async def _edit_message_reply_markup(self, params: JSONDict) -> JSONDict:
         current = self._bot_message(params, "message to edit not found")
         markup = _check_markup(params.get("reply_markup"), inline_only=True)
         after = replace(current, reply_markup=markup)
-        if _same_content(current, after):
-            raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
-        self._count_message("editMessageReplyMarkup", current.chat_id)
         return self._apply_edit("editMessageReplyMarkup", current, after)
 
     async def _delete_message(self, params: JSONDict) -> bool:
