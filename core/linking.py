@@ -20,9 +20,9 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Column, Update, bindparam, delete, func, insert, select, update
 
 from core.conversation.markup import bold
 from core.conversation.store import TurnRecord, create_user
@@ -61,11 +61,6 @@ _TAKE_CODE = (
     .returning(codes.c.user_id, codes.c.platform, codes.c.expires_at)
 )
 _IDENTITY_COUNT = select(func.count()).where(identities.c.user_id == bindparam("uid"))
-_MOVE_IDENTITIES = (
-    update(identities)
-    .where(identities.c.user_id == bindparam("old"))
-    .values(user_id=bindparam("new"))
-)
 _MOVE_ONE_IDENTITY = (
     update(identities)
     .where(
@@ -84,25 +79,27 @@ _MOVE_MEMBERSHIPS = (
     )
     .values(user_id=bindparam("new"))
 )
-_MOVE_COMPLETED = (
-    update(progress)
-    .where(progress.c.completed_by == bindparam("old"))
-    .values(completed_by=bindparam("new"))
-)
-_MOVE_RECORDED = (
-    update(samples)
-    .where(samples.c.recorded_by == bindparam("old"))
-    .values(recorded_by=bindparam("new"))
-)
-_MOVE_ASSIGNED = (
-    update(assignments)
-    .where(assignments.c.user_id == bindparam("old"))
-    .values(user_id=bindparam("new"))
-)
-_MOVE_ASSIGNER = (
-    update(assignments)
-    .where(assignments.c.assigned_by == bindparam("old"))
-    .values(assigned_by=bindparam("new"))
+
+
+def _repoint(column: Column[Any]) -> Update:
+    """``UPDATE … SET column = :new WHERE column = :old``: hand a merged account's rows over."""
+    return (
+        update(column.table)
+        .where(column == bindparam("old"))
+        .values({column.key: bindparam("new")})
+    )
+
+
+_MOVE_IDENTITIES = _repoint(identities.c.user_id)
+#: Credits and assignments that name the merged account (its own rows went with the profile).
+_MOVE_CREDITS = tuple(
+    _repoint(column)
+    for column in (
+        progress.c.completed_by,
+        samples.c.recorded_by,
+        assignments.c.user_id,
+        assignments.c.assigned_by,
+    )
 )
 _DELETE_USER = delete(users).where(users.c.id == bindparam("uid"))
 
@@ -197,7 +194,7 @@ async def _redeem(
     params = {"old": rec.user_id, "new": owner}
     await ex.run(_MOVE_IDENTITIES, params)
     await ex.run(_MOVE_MEMBERSHIPS, params)
-    for stmt in (_MOVE_COMPLETED, _MOVE_RECORDED, _MOVE_ASSIGNED, _MOVE_ASSIGNER):
+    for stmt in _MOVE_CREDITS:
         await ex.run(stmt, params)
     await ex.run(_DELETE_USER, {"uid": rec.user_id})  # its solo profile, state and rest go too
     audits.append(AuditNote(who, "account.link", "ok", f"user:{owner}", owner, {"with": platform}))
