@@ -27,7 +27,15 @@ from telegram.ext import (
 )
 
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.render import MAX_CAPTION, html_pieces, keyboard, telegram_length, to_html
+from bot.telegram.lean import LeanBot
+from bot.telegram.render import (
+    MAX_CAPTION,
+    html_pieces,
+    keyboard,
+    keyboard_json,
+    telegram_length,
+    to_html,
+)
 from bot.telegram.translate import to_inbound
 from core.accounts import set_reachable
 from core.conversation.commands import COMMANDS
@@ -132,28 +140,27 @@ class TelegramFrontEnd:
         #: counted here and logged; a metrics endpoint can expose them.
         self.failures: Counter[str] = Counter()
         api = api_base_url.rstrip("/")
-        self.application: Application[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder()
-            .token(token)
-            .base_url(f"{api}/bot")
-            .base_file_url(f"{api}/file/bot")
+        bot = LeanBot(
+            token,
+            base_url=f"{api}/bot",
+            base_file_url=f"{api}/file/bot",
             # aiohttp instead of PTB's default httpx: a fraction of the CPU per request (see
             # bot/telegram/http.py); the pool covers every update in flight plus headroom.
-            .request(AiohttpRequest(connection_pool_size=2 * MAX_CONCURRENT_UPDATES))
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
-            .rate_limiter(
-                # Buckets of one message refilled evenly: a bucket of 30 per second would let
-                # up to ~60 through in some 1-second window (a full bucket plus its refill).
-                AIORateLimiter(
-                    overall_max_rate=1,
-                    overall_time_period=1 / OVERALL_PER_SECOND,
-                    group_max_rate=1,
-                    group_time_period=60 / GROUP_PER_MINUTE,
-                    max_retries=max_retries,
-                )
-            )
-            .concurrent_updates(PerChatOrder())
-            .build()
+            request=AiohttpRequest(connection_pool_size=2 * MAX_CONCURRENT_UPDATES),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+            # Buckets of one message refilled evenly: a bucket of 30 per second would let up
+            # to ~60 through in some 1-second window (a full bucket plus its refill).
+            rate_limiter=AIORateLimiter(
+                overall_max_rate=1,
+                overall_time_period=1 / OVERALL_PER_SECOND,
+                group_max_rate=1,
+                group_time_period=60 / GROUP_PER_MINUTE,
+                max_retries=max_retries,
+            ),
+        )
+        self.bot = bot
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder().bot(bot).concurrent_updates(PerChatOrder()).build()
         )
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
@@ -275,12 +282,14 @@ class TelegramFrontEnd:
                 await asyncio.sleep(0.5 * 2**n)
 
     async def _send(self, query: CallbackQuery | None, chat_id: int, reply: Outbound) -> None:
-        bot = self.application.bot
-        markup = keyboard(reply.buttons)
+        bot = self.bot
         if reply.edit and query is not None and isinstance(query.message, Message):
             try:
-                await query.message.edit_text(
-                    to_html(reply.text), parse_mode="HTML", reply_markup=markup
+                await bot.edit_html(
+                    query.message.chat.id,
+                    query.message.message_id,
+                    to_html(reply.text),
+                    keyboard_json(reply.buttons),
                 )
             except BadRequest as exc:
                 if "not modified" not in exc.message.lower():
@@ -299,16 +308,18 @@ class TelegramFrontEnd:
             caption = to_html(reply.text)
             if telegram_length(caption) <= MAX_CAPTION:
                 await bot.send_photo(
-                    chat_id, reply.image, caption=caption, parse_mode="HTML", reply_markup=markup
+                    chat_id,
+                    reply.image,
+                    caption=caption,
+                    parse_mode="HTML",
+                    reply_markup=keyboard(reply.buttons),
                 )
                 return
             await bot.send_photo(chat_id, reply.image)
         pieces = html_pieces(reply.text)
+        markup = keyboard_json(reply.buttons)
         for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            await bot.send_message(
-                chat_id, piece, parse_mode="HTML", reply_markup=markup if last else None
-            )
+            await bot.send_html(chat_id, piece, markup if i == len(pieces) - 1 else None)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error

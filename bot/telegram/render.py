@@ -138,3 +138,13 @@ def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | Non
                 ]
             )
     return InlineKeyboardMarkup(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def keyboard_json(rows: tuple[tuple[Button, ...], ...]) -> str | None:
+    """:func:`keyboard` serialised once: the ``reply_markup`` of ``LeanBot``'s sends.
+
+    Memoised for the same reason: the JSON of a card drawn a thousand times is built once.
+    """
+    markup = keyboard(rows)
+    return None if markup is None else markup.to_json()
