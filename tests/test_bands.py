@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core.admin.audit import latest
 from core.conversation.engine import SORRY, Coach
 from core.conversation.payloads import encode
+from core.conversation.types import Inbound
 from core.db.engine import Database
 from core.db.models import (
     Band,
@@ -25,6 +26,7 @@ from core.db.models import (
     Event,
     Identity,
     Profile,
+    User,
     UserTaskProgress,
 )
 
@@ -296,3 +298,36 @@ async def test_band_channel_gets_the_news(database: Database) -> None:
     [news] = [r for r in replies if r.chat_id == "905"]
     assert f"Ben* finished *{checklist.title}" in news.text
     assert all(r.chat_id is None for r in replies if r is not news)
+
+
+async def test_a_member_named_with_control_characters_is_stored_clean(
+    database: Database,
+) -> None:
+    """Found by the fuzz test on PostgreSQL: a band member's first event created the person
+    with the platform's display name as given, and PostgreSQL refuses NUL in text. Names are
+    now cleaned and cut to the column when the ``Inbound`` is built, on every path."""
+    coach = await synced_coach(database)
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    odd = GuildDriver(coach, "1003", name="Z\x00oë 🎸" + "x" * 300)
+    await odd.say("/band join")
+    assert SORRY not in odd.text
+    assert "Welcome to" in odd.text
+    user_id = await _user_id(database, "1003")
+    async with database.transaction() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        assert user.display_name == ("Zoë 🎸" + "x" * 300)[:120]
+
+
+def test_inbound_names_fit_their_columns() -> None:
+    event = Inbound(
+        platform="discord",
+        user_id="1",
+        chat_id="1",
+        kind="text",
+        display_name="\x00\x07",
+        locale="en-GB\x00" + "x" * 40,
+    )
+    assert event.display_name is None
+    assert event.locale == ("en-GB" + "x" * 40)[:16]

@@ -25,8 +25,7 @@ from core.admin.commands import USAGE, AdminRequest, BadRequest, parse
 from core.conversation.commands import parse_command
 from core.conversation.markup import bold, esc, italic
 from core.conversation.payloads import Payload, decode, encode
-from core.conversation.turn import clean_text
-from core.conversation.types import MAX_INBOUND_TEXT, Button, Inbound, Outbound
+from core.conversation.types import MAX_INBOUND_TEXT, Button, Inbound, Outbound, clean_text
 from core.db.engine import Database
 from core.roadmaps.catalog import CatalogCache
 from core.roadmaps.loader import check_roadmaps

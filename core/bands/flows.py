@@ -18,8 +18,8 @@ from core.conversation.markup import bold, esc, italic
 from core.conversation.navigation import current_stage, offer_roadmaps
 from core.conversation.onboarding import ARTIST_NAME_MAX
 from core.conversation.payloads import decode, encode
-from core.conversation.turn import Turn, clean_text
-from core.conversation.types import Button, Outbound
+from core.conversation.turn import Turn
+from core.conversation.types import Button, Outbound, clean_text
 from core.reminders import service as reminder_service
 from core.roadmaps.catalog import TaskInfo
 

@@ -30,8 +30,8 @@ from core.conversation import store as conv_store
 from core.conversation.commands import parse_command
 from core.conversation.markup import bold, esc
 from core.conversation.payloads import decode
-from core.conversation.turn import Turn, clean_text
-from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound
+from core.conversation.turn import Turn
+from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.db.executor import Executor
 from core.reminders import band_chat as band_reminders
 from core.roadmaps.catalog import Catalog

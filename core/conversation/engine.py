@@ -32,8 +32,8 @@ from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
 from core.conversation.navigation import ask_name, offer_roadmaps, today
 from core.conversation.payloads import Payload, decode
-from core.conversation.turn import Turn, clean_text
-from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound
+from core.conversation.turn import Turn
+from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.executor import Executor
@@ -56,16 +56,6 @@ SORRY = (
     "Please try that again in a moment."
 )
 STALE = "That button is from an older version of me. /today shows your next step."
-
-
-#: Column sizes of ``users.display_name`` and ``users.locale``.
-DISPLAY_NAME_MAX = 120
-LOCALE_MAX = 16
-
-
-def _cap(text: str | None, limit: int) -> str | None:
-    """Platform-given text for a column: control characters (NUL) dropped, cut to size."""
-    return (clean_text(text)[:limit] or None) if text else None
 
 
 def _retryable(exc: Exception) -> bool:
@@ -181,9 +171,8 @@ class Coach:
                 ex,
                 platform=inbound.platform,
                 external_id=inbound.user_id,
-                # cut to the columns: a platform may send longer names than we store
-                display_name=_cap(inbound.display_name, DISPLAY_NAME_MAX),
-                locale=_cap(inbound.locale, LOCALE_MAX),
+                display_name=inbound.display_name,
+                locale=inbound.locale,
                 now=now,
             )
         if inbound.kind == "command":  # /link and /unlink act on the account, not a turn

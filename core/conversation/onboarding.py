@@ -5,8 +5,8 @@ from __future__ import annotations
 from core.conversation.markup import bold, esc
 from core.conversation.navigation import current_stage, offer_roadmaps, today
 from core.conversation.payloads import encode
-from core.conversation.turn import Turn, clean_text
-from core.conversation.types import Button, Outbound
+from core.conversation.turn import Turn
+from core.conversation.types import Button, Outbound, clean_text
 from core.roadmaps.catalog import RoadmapInfo
 
 ARTIST_NAME_MAX = 60

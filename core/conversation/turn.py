@@ -9,7 +9,6 @@ progress row and the conversation state in one statement (one round trip instead
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,15 +25,6 @@ from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 
 #: Activity timestamps are refreshed at most this often (seconds), to spare an UPDATE per event.
 ACTIVITY_RESOLUTION = 60
-
-
-def clean_text(text: str) -> str:
-    """Drop control characters (NUL and friends) but keep emoji, accents and RTL text."""
-    if text.isprintable():
-        return text.strip()
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs"}
-    ).strip()
 
 
 @dataclass

@@ -6,9 +6,10 @@ into an ``Inbound`` and render each ``Outbound``; they never reach into the core
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Platform = Literal["telegram", "discord", "console"]
 ChatType = Literal["private", "group", "guild"]
@@ -16,6 +17,18 @@ InboundKind = Literal["command", "text", "button"]
 
 #: Longest free text the core will look at; longer messages get a polite "too long" answer.
 MAX_INBOUND_TEXT = 4000
+#: Column sizes of ``users.display_name`` and ``users.locale``.
+DISPLAY_NAME_MAX = 120
+LOCALE_MAX = 16
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (NUL and friends) but keep emoji, accents and RTL text."""
+    if text.isprintable():
+        return text.strip()
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs"}
+    ).strip()
 
 
 class _Frozen(BaseModel):
@@ -50,6 +63,17 @@ class Inbound(_Frozen):
     server_id: str | None = Field(default=None, max_length=64)
     manages_server: bool = False
     role_ids: tuple[str, ...] = Field(default=(), max_length=250)
+
+    @field_validator("display_name", "locale")
+    @classmethod
+    def _fit_column(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Platform-given names go into columns: control characters (PostgreSQL refuses NUL
+        in text) are dropped and the rest cut to the column's size, on every path that
+        creates a person (first message, a band member's first press, /link)."""
+        if not value:
+            return None
+        limit = DISPLAY_NAME_MAX if info.field_name == "display_name" else LOCALE_MAX
+        return clean_text(value)[:limit] or None
 
 
 class Button(_Frozen):
