@@ -38,16 +38,16 @@ _BACKFILL_SQLITE = (
 )
 
 
-def _count(status: str) -> str:
-    return (
-        "(SELECT count(*) FROM deliveries AS d "
-        f"WHERE d.broadcast_id = broadcasts.id AND d.status = '{status}')"
-    )
-
-
+# A finished broadcast's counts, from its delivery rows (still all there before this revision).
 _FREEZE_COUNTS = (
-    f"UPDATE broadcasts SET sent = {_count('sent')}, skipped = {_count('skipped')}, "
-    f"failed = {_count('failed')} WHERE status = 'done'"
+    "UPDATE broadcasts SET "
+    "sent = (SELECT count(*) FROM deliveries AS d "
+    "WHERE d.broadcast_id = broadcasts.id AND d.status = 'sent'), "
+    "skipped = (SELECT count(*) FROM deliveries AS d "
+    "WHERE d.broadcast_id = broadcasts.id AND d.status = 'skipped'), "
+    "failed = (SELECT count(*) FROM deliveries AS d "
+    "WHERE d.broadcast_id = broadcasts.id AND d.status = 'failed') "
+    "WHERE status = 'done'"
 )
 
 
