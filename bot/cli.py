@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.console.chat import ConsoleChat, is_interactive
@@ -422,7 +423,13 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] |
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coach`` console script."""
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper() or "Settings"
+            print(f"{name}: {error['msg']}", file=sys.stderr)
+        return 2
     configure_logging(
         settings.log_level if args.command != "chat" else "WARNING", secrets=settings.secrets()
     )

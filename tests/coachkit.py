@@ -32,12 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def run_coach(
-    *args: str, stdin: str = "", cwd: Path | None = None
+    *args: str, stdin: str = "", cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``coach ARGS`` as a person runs it (no DATABASE_URL or Telegram settings inherited)."""
+    """``coach ARGS`` as a person runs it (no DATABASE_URL or Telegram settings inherited;
+    ``env`` is added)."""
     env = {
         k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TELEGRAM_")
-    }
+    } | (env or {})
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "bot.cli", *args],

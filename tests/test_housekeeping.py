@@ -308,3 +308,12 @@ async def test_coach_db_prune_on_an_unmigrated_database_says_what_to_do(tmp_path
     assert result.returncode == 1
     assert "run `coach db upgrade` first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_bad_retention_setting_gets_a_clear_answer(tmp_path: Any) -> None:
+    result = await run_coach(
+        "db", "prune", "--db", f"sqlite:///{tmp_path / 'x.db'}", env={"RETENTION_UPDATES_DAYS": "1"}
+    )
+    assert result.returncode == 2
+    assert "RETENTION_UPDATES_DAYS: Input should be greater than or equal to 2" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -94,10 +94,11 @@ class ReminderWorker:
         scheduler.start()
         self._scheduler = scheduler
         logger.info(
-            "reminders: worker %s ticking every %.2f s for %s",
+            "reminders: worker %s ticking every %.2f s for %s; housekeeping %s",
             self.tick.worker,
             self.interval,
             ", ".join(self.tick.notifiers) or "no platform",
+            f"every {self.housekeeping.every}" if self.housekeeping is not None else "off",
         )
 
     async def run_once(self) -> TickReport:
