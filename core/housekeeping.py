@@ -101,6 +101,13 @@ class PruneReport:
         """Rows deleted in all."""
         return sum(self.per_table().values())
 
+    def add(self, other: PruneReport) -> None:
+        """Fold another run's counts into these."""
+        self.processed_updates += other.processed_updates
+        self.nudge_deliveries += other.nudge_deliveries
+        self.broadcast_deliveries += other.broadcast_deliveries
+        self.link_codes += other.link_codes
+
 
 #: A row's physical address: the outer DELETE fetches exactly the rows the inner SELECT chose.
 _ADDRESS: Mapping[str, str] = {"postgresql": "ctid", "sqlite": "rowid"}
@@ -235,8 +242,7 @@ class Housekeeping:
             return None
         finally:
             self.runs += 1
-        for name in ("processed_updates", "nudge_deliveries", "broadcast_deliveries", "link_codes"):
-            setattr(self.totals, name, getattr(self.totals, name) + getattr(report, name))
+        self.totals.add(report)
         if report.total:
             logger.info(
                 "housekeeping: deleted %s",
