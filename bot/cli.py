@@ -1,4 +1,4 @@
-"""The ``coach`` command: chat in the terminal, migrate the database, check and sync roadmaps."""
+"""The ``coach`` command: terminal chat, database migrations and pruning, roadmap check and sync."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.console.chat import ConsoleChat, is_interactive
 from bot.console.notify import ConsoleNotifier
@@ -22,9 +24,11 @@ from core.admin.access import parse_admins
 from core.admin.broadcast import BroadcastSender
 from core.admin.ratelimit import RateLimit
 from core.conversation.engine import Coach
+from core.db.base import utcnow
 from core.db.engine import Database
-from core.db.migrate import upgrade_async
+from core.db.migrate import current_revision, head_revision, upgrade_async
 from core.errors import CoachError, ConfigurationError
+from core.housekeeping import PruneReport, Retention, prune
 from core.logging import configure_logging
 from core.notify import Notifier, by_platform
 from core.reminders.worker import ReminderWorker
@@ -116,6 +120,45 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
     await upgrade_async(settings.database_url, args.revision)
     print(f"database is at revision {args.revision}")
     return 0
+
+
+async def _db_prune(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    retention = Retention.from_settings(settings)
+    db = Database(settings.database_url, echo=settings.sql_echo)
+    try:
+        try:
+            revision = await current_revision(db)
+        except (OSError, SQLAlchemyError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            print(f"Cannot open the database: {type(reason).__name__}.", file=sys.stderr)
+            return 1
+        if revision != head_revision():
+            print(
+                "The database schema is not up to date: run `coach db upgrade` first.",
+                file=sys.stderr,
+            )
+            return 1
+        report = await prune(db, now=utcnow(), retention=retention)
+    finally:
+        await db.dispose()
+    print(prune_summary(report, retention))
+    return 0
+
+
+def prune_summary(report: PruneReport, retention: Retention) -> str:
+    """What ``coach db prune`` deleted, one line per table."""
+    days = f"{retention.deliveries.days} days"
+    return "\n".join(
+        (
+            f"processed_updates: {report.processed_updates:,} deleted "
+            f"(update ids older than {retention.updates.days} days)",
+            f"deliveries: {report.nudge_deliveries + report.broadcast_deliveries:,} deleted "
+            f"({report.nudge_deliveries:,} nudge records older than {days}, "
+            f"{report.broadcast_deliveries:,} rows of broadcasts finished over {days} ago)",
+            f"link_codes: {report.link_codes:,} deleted (expired)",
+        )
+    )
 
 
 def _roadmaps_check(args: argparse.Namespace) -> int:
@@ -337,6 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
     up.add_argument("--revision", default="head")
     up.set_defaults(func=_db_upgrade, is_async=True)
+    pr = db.add_parser(
+        "prune",
+        help="delete old bookkeeping rows once (what the workers' hourly housekeeping does)",
+    )
+    pr.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
+    pr.set_defaults(func=_db_prune, is_async=True)
 
     rm = sub.add_parser("roadmaps", help="roadmap content").add_subparsers(
         dest="rm_command", required=True
@@ -374,7 +423,13 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] |
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coach`` console script."""
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper() or "Settings"
+            print(f"{name}: {error['msg']}", file=sys.stderr)
+        return 2
     configure_logging(
         settings.log_level if args.command != "chat" else "WARNING", secrets=settings.secrets()
     )

@@ -11,7 +11,7 @@ from typing import Literal
 from urllib.parse import quote, quote_plus
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -51,12 +51,30 @@ class Settings(BaseSettings):
     reminder_batch_size: int = Field(default=200, ge=1, le=5000)
     reminder_grace_minutes: int = Field(default=120, ge=1)
     reminder_inactivity_days: str = Field(default="2,5,10", pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$")
+    # Housekeeping (core/housekeeping.py): a second job of the reminder worker deletes old
+    # bookkeeping rows. Telegram replays updates for at most 24 h, so a replay guard of 2 days
+    # is the least; /admin stats looks back a week, so nudge records stay at least 7 days.
+    retention_enabled: bool = True
+    retention_interval_minutes: float = Field(default=60.0, gt=0, le=10_080)
+    retention_updates_days: int = Field(default=7, ge=2)
+    retention_deliveries_days: int = Field(default=30, ge=7)
+    retention_batch_size: int = Field(default=5000, ge=1, le=50_000)
 
     discord_bot_token: SecretStr | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
     discord_shard_id: int | None = Field(default=None, ge=0)
     discord_shard_count: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _deliveries_outlive_the_grace_window(self) -> Settings:
+        """A nudge record must outlive the window in which its key can still be written."""
+        if self.retention_deliveries_days * 24 * 60 <= self.reminder_grace_minutes:
+            raise ValueError(
+                "RETENTION_DELIVERIES_DAYS must be longer than REMINDER_GRACE_MINUTES "
+                f"({self.reminder_grace_minutes} minutes)"
+            )
+        return self
 
     def inactivity_backoff(self) -> tuple[int, ...]:
         """The inactivity nudge steps in days (``REMINDER_INACTIVITY_DAYS=2,5,10``)."""

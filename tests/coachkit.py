@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import os
 import signal
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,28 @@ from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 _update_ids = itertools.count(1)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def run_coach(
+    *args: str, stdin: str = "", cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``coach ARGS`` as a person runs it (no DATABASE_URL or Telegram settings inherited;
+    ``env`` is added)."""
+    env = {
+        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TELEGRAM_")
+    } | (env or {})
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd or ROOT,
+        env=env,
+        check=False,
+    )
 
 
 async def synced_coach(database: Database) -> Coach:

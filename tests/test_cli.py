@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from coachkit import run_coach as _coach
 
 from bot.cli import event_loop_factory
 from core.db.engine import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-async def _coach(
-    *args: str, stdin: str = "", cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TELEGRAM_")
-    }
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd or ROOT,
-        env=env,
-        check=False,
-    )
 
 
 async def test_piped_chat_plays_a_conversation(database: Database) -> None:

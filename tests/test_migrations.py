@@ -6,11 +6,14 @@ Runs on PostgreSQL and on SQLite: the schema must be the same on both backends.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -124,3 +127,89 @@ async def test_lookup_indexes(database: Database) -> None:
         assert any(cols[0] == "next_due_at" for cols in _indexed_column_lists(conn, "reminders"))
 
     await _inspect(database.engine, check)
+
+
+_broadcasts = sa.table(
+    "broadcasts",
+    sa.column("id", sa.Uuid()),
+    sa.column("text", sa.Text()),
+    sa.column("status", sa.String()),
+    sa.column("recipients", sa.Integer()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("sent", sa.Integer()),
+    sa.column("skipped", sa.Integer()),
+    sa.column("failed", sa.Integer()),
+)
+_deliveries = sa.table(
+    "deliveries",
+    sa.column("id", sa.Uuid()),
+    sa.column("idempotency_key", sa.String()),
+    sa.column("broadcast_id", sa.Uuid()),
+    sa.column("kind", sa.String()),
+    sa.column("platform", sa.String()),
+    sa.column("target_chat", sa.String()),
+    sa.column("status", sa.String()),
+    sa.column("attempts", sa.Integer()),
+    sa.column("due_at", sa.DateTime(timezone=True)),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+async def test_housekeeping_revision_fills_in_what_old_rows_lack(empty_url: str) -> None:
+    """Broadcast delivery rows written before ``h7_housekeeping`` learn their broadcast, and a
+    broadcast that had finished gets its final counts (housekeeping may delete its rows later)."""
+    await asyncio.to_thread(upgrade, empty_url, "d4_discord_bands")
+    done, sending = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    rows = [(done, "sent"), (done, "sent"), (done, "skipped"), (sending, "pending")]
+    engine = create_async_engine(normalise_url(empty_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(_broadcasts),  # only the columns given: d4 has no counts yet
+                [
+                    {"id": done, "text": "a", "status": "done", "recipients": 3, "created_at": now},
+                    {
+                        "id": sending,
+                        "text": "b",
+                        "status": "sending",
+                        "recipients": 1,
+                        "created_at": now,
+                    },
+                ],
+            )
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(_deliveries),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "idempotency_key": f"broadcast:{b.hex}:{uuid.uuid4().hex}",
+                        "kind": "broadcast",
+                        "platform": "telegram",
+                        "target_chat": "1",
+                        "status": status,
+                        "attempts": 1,
+                        "due_at": now,
+                        "created_at": now,
+                    }
+                    for b, status in rows
+                ],
+            )
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(upgrade, empty_url)
+    engine = create_async_engine(normalise_url(empty_url), poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            owners = sorted(
+                (await conn.execute(sa.select(_deliveries.c.broadcast_id))).scalars(), key=str
+            )
+            counts = {
+                r.id: (r.sent, r.skipped, r.failed)
+                for r in await conn.execute(sa.select(_broadcasts))
+            }
+    finally:
+        await engine.dispose()
+    assert owners == sorted([b for b, _ in rows], key=str)
+    assert counts == {done: (2, 1, 0), sending: (None, None, None)}

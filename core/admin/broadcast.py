@@ -3,15 +3,18 @@
 1. ``/admin broadcast <text>`` stores a *draft* (``broadcasts`` row) and shows a preview with
    the audience: who gets it, who is skipped (opted out, unreachable, only on the terminal).
 2. Confirming writes one ``deliveries`` row per recipient (kind ``broadcast``, status
-   ``pending``, idempotency key ``broadcast:<id>:<user>``, unique) in one transaction: the
-   database now knows exactly who is owed the message.
+   ``pending``, idempotency key ``broadcast:<id>:<user>``, unique, and ``broadcast_id``) in one
+   transaction: the database now knows exactly who is owed the message.
 3. :class:`BroadcastSender` (a background task of ``coach run``) claims pending rows in small
    batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work without
    sending anything twice), sends each through the platform's :class:`~core.notify.Notifier`
    (the front end's own rate limiter paces it), and records the outcome per row: ``sent``,
    ``skipped`` (opted out or unreachable by the time it is their turn, or blocked the bot —
    which also marks them unreachable) or, after three failed attempts, ``failed``.
-4. Progress goes to the admin's chat every tenth of the way, and the final count once.
+4. Progress goes to the admin's chat every tenth of the way, and the final count once. The
+   final counts are stored on the ``broadcasts`` row with ``done``: housekeeping
+   (:mod:`core.housekeeping`) later deletes the delivery rows of old finished broadcasts, and
+   ``/admin broadcasts`` reads the stored counts, so an old broadcast still shows its outcome.
 
 Crash behaviour: a claimed row is ``sending`` with a lease (``due_at``). A sender that is
 cancelled (SIGTERM) lets the one message in flight finish and be recorded, and hands the rest
@@ -61,6 +64,8 @@ NOTICE_PLATFORMS: Final = ("telegram", "discord")
 #: Attempts before a failing delivery is given up.
 MAX_ATTEMPTS: Final = 3
 KIND: Final = "broadcast"
+#: The end states of a delivery; a finished broadcast keeps their counts in same-named columns.
+_FINAL: Final = ("sent", "skipped", "failed")
 
 
 def key(broadcast_id: uuid.UUID, user_id: uuid.UUID) -> str:
@@ -71,6 +76,11 @@ def key(broadcast_id: uuid.UUID, user_id: uuid.UUID) -> str:
 def broadcast_of(idempotency_key: str) -> uuid.UUID:
     """The broadcast a delivery key belongs to."""
     return uuid.UUID(idempotency_key.split(":")[1])
+
+
+def _final(counts: Mapping[str, int]) -> dict[str, int]:
+    """The ``broadcasts`` column values that keep a finished broadcast's counts."""
+    return {status: counts.get(status, 0) for status in _FINAL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +209,7 @@ async def confirm(db: Database, broadcast_id: uuid.UUID, now: datetime) -> Confi
                     {
                         "id": uuid.uuid4(),
                         "idempotency_key": key(broadcast_id, user_id),
+                        "broadcast_id": broadcast_id,
                         "user_id": user_id,
                         "kind": KIND,
                         "platform": platform,
@@ -219,6 +230,7 @@ async def confirm(db: Database, broadcast_id: uuid.UUID, now: datetime) -> Confi
                 recipients=len(recipients),
                 confirmed_at=now,
                 finished_at=None if recipients else now,
+                **({} if recipients else _final({})),
             )
         )
     return Confirmed(True, len(recipients))
@@ -261,27 +273,31 @@ class Progress:
 
 
 async def progress(db: Database, broadcast_id: uuid.UUID) -> Progress | None:
-    """Counts by delivery status of one broadcast."""
+    """Counts by delivery status of one broadcast.
+
+    A finished broadcast's counts were stored with it (its delivery rows may be gone by now);
+    otherwise they are counted from its delivery rows.
+    """
     async with db.transaction() as session:
         row = (
             await session.execute(select(_broadcasts).where(_broadcasts.c.id == broadcast_id))
         ).first()
         if row is None:
             return None
-        counts: dict[str, int] = dict(
-            (
-                await session.execute(
-                    select(_deliveries.c.status, func.count())
-                    .where(
-                        _deliveries.c.kind == KIND,
-                        _deliveries.c.idempotency_key.like(f"{KIND}:{broadcast_id.hex}:%"),
+        if row.sent is not None:
+            counts = {status: int(getattr(row, status) or 0) for status in _FINAL}
+        else:
+            counts = dict(
+                (
+                    await session.execute(
+                        select(_deliveries.c.status, func.count())
+                        .where(_deliveries.c.broadcast_id == broadcast_id)
+                        .group_by(_deliveries.c.status)
                     )
-                    .group_by(_deliveries.c.status)
                 )
+                .tuples()
+                .all()
             )
-            .tuples()
-            .all()
-        )
     return Progress(row.id, row.status, row.text, row.recipients, counts, row.created_at)
 
 
@@ -518,7 +534,7 @@ class BroadcastSender:
                 result = await session.execute(
                     update(_broadcasts)
                     .where(_broadcasts.c.id == broadcast_id, _broadcasts.c.status == "sending")
-                    .values(status="done", finished_at=self.clock())
+                    .values(status="done", finished_at=self.clock(), **_final(state.counts))
                 )
             final = bool(getattr(result, "rowcount", 0))
             if not final:

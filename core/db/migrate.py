@@ -11,9 +11,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 import migrations
-from core.db.engine import normalise_url
+from core.db.engine import Database, normalise_url
 
 
 def alembic_config(url: str) -> Config:
@@ -39,3 +41,14 @@ def downgrade(url: str, revision: str = "base") -> None:
 async def upgrade_async(url: str, revision: str = "head") -> None:
     """``upgrade`` from inside a running event loop (env.py needs its own loop, so a thread)."""
     await asyncio.to_thread(upgrade, url, revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision of the packaged migrations."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def current_revision(db: Database) -> str | None:
+    """The revision the database is at (``None``: never migrated)."""
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())

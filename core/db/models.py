@@ -282,7 +282,12 @@ Index(
 
 
 class Delivery(Base):
-    """One nudge or broadcast message sent (or attempted); the key makes sends idempotent."""
+    """One nudge or broadcast message sent (or attempted); the key makes sends idempotent.
+
+    A nudge's row has ``reminder_id``, a broadcast recipient's row ``broadcast_id``.
+    ``created_at`` is indexed for housekeeping, which deletes old rows in batches by it
+    (:mod:`core.housekeeping`).
+    """
 
     __tablename__ = "deliveries"
 
@@ -290,6 +295,9 @@ class Delivery(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     reminder_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
+    broadcast_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE")
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
@@ -302,7 +310,16 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# A broadcast's rows (its report, housekeeping); nudge rows have no broadcast and stay out.
+Index(
+    "ix_deliveries_broadcast_id",
+    Delivery.broadcast_id,
+    postgresql_where=text("broadcast_id IS NOT NULL"),
+    sqlite_where=text("broadcast_id IS NOT NULL"),
+)
 
 
 class Event(Base):
@@ -342,9 +359,11 @@ class AuditLog(Base):
 class Broadcast(Base):
     """An admin's message to every musician: drafted, confirmed, then sent row by row.
 
-    One ``deliveries`` row per recipient (kind ``broadcast``, key ``broadcast:<id>:<user>``)
-    makes the sending resumable and idempotent; this row holds the text and where progress
-    reports go (the admin's chat).
+    One ``deliveries`` row per recipient (kind ``broadcast``, key ``broadcast:<id>:<user>``,
+    ``broadcast_id``) makes the sending resumable and idempotent; this row holds the text and
+    where progress reports go (the admin's chat). ``sent`` / ``skipped`` / ``failed`` are the
+    final counts, stored when it finishes (NULL before): housekeeping deletes the delivery rows
+    of old finished broadcasts, and ``/admin broadcasts`` must still show what happened.
     """
 
     __tablename__ = "broadcasts"
@@ -361,6 +380,9 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    sent: Mapped[int | None] = mapped_column(Integer)
+    skipped: Mapped[int | None] = mapped_column(Integer)
+    failed: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProcessedUpdate(Base):
@@ -399,7 +421,8 @@ class LinkCode(Base):
     """A one-time code that joins a second platform identity to a user (``/link``).
 
     Only the SHA-256 of the code is stored: a leaked table row cannot be replayed. A code is
-    short-lived (``expires_at``) and single use (deleted when redeemed).
+    short-lived (``expires_at``, indexed: housekeeping deletes expired codes) and single use
+    (deleted when redeemed).
     """
 
     __tablename__ = "link_codes"
@@ -409,7 +432,7 @@ class LinkCode(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     platform: Mapped[str] = mapped_column(String(16))
-    expires_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,4 +1,5 @@
-"""The reminder worker: an APScheduler ``AsyncIOScheduler`` with ONE interval job, the tick.
+"""The reminder worker: an APScheduler ``AsyncIOScheduler`` with the tick as its interval job,
+and housekeeping (:mod:`core.housekeeping`) as a second, hourly one.
 
 Why one job and not one job per reminder: APScheduler's job stores cannot be shared between
 processes (its FAQ), and a job per reminder keeps every reminder in every worker's memory. The
@@ -9,6 +10,11 @@ processes may run a worker: the claim splits the due rows between them.
 
 ``max_instances=1`` and ``coalesce=True``: a slow tick is never overlapped by the next one, and
 missed runs collapse into one.
+
+Housekeeping rides on the same scheduler because every ``coach run`` / ``coach chat`` process
+already has one: a separate process or cron entry would be one more thing to deploy. Every
+worker runs it; on PostgreSQL its batches skip rows another worker is deleting, so N workers
+cost N cheap index probes an hour, not N times the work.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.db.base import utcnow
 from core.db.engine import Database
+from core.housekeeping import Housekeeping
 from core.notify import Notifier
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS
 from core.reminders.tick import ReminderTick, TickConfig, TickReport
@@ -31,19 +38,34 @@ from core.settings import Settings
 logger = logging.getLogger(__name__)
 
 JOB_ID = "reminder-tick"
+HOUSEKEEPING_JOB_ID = "housekeeping"
 
 
 class ReminderWorker:
-    """Runs :class:`ReminderTick` every ``interval`` seconds inside the running event loop."""
+    """Runs :class:`ReminderTick` every ``interval`` seconds inside the running event loop, and
+    ``housekeeping`` (if given) every ``housekeeping.every``."""
 
-    def __init__(self, tick: ReminderTick, *, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        tick: ReminderTick,
+        *,
+        interval: float = 1.0,
+        housekeeping: Housekeeping | None = None,
+    ) -> None:
         self.tick = tick
         self.interval = interval
+        self.housekeeping = housekeeping
         self.totals = TickReport()
         #: Ticks run so far (finished or failed).
         self.ticks = 0
         self._scheduler: AsyncIOScheduler | None = None
         self._running: asyncio.Task[object] | None = None
+        self._housekeeping_run: asyncio.Task[object] | None = None
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        """The running scheduler (``None`` before :meth:`start` and after :meth:`stop`)."""
+        return self._scheduler
 
     async def start(self) -> None:
         """Start the scheduler on the current loop; the first tick runs at once."""
@@ -58,13 +80,25 @@ class ReminderWorker:
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
+        if self.housekeeping is not None:
+            scheduler.add_job(
+                self.housekeep,
+                "interval",
+                seconds=self.housekeeping.every.total_seconds(),
+                id=HOUSEKEEPING_JOB_ID,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=datetime.now(UTC) + self.housekeeping.first_after,
+            )
         scheduler.start()
         self._scheduler = scheduler
         logger.info(
-            "reminders: worker %s ticking every %.2f s for %s",
+            "reminders: worker %s ticking every %.2f s for %s; housekeeping %s",
             self.tick.worker,
             self.interval,
             ", ".join(self.tick.notifiers) or "no platform",
+            f"every {self.housekeeping.every}" if self.housekeeping is not None else "off",
         )
 
     async def run_once(self) -> TickReport:
@@ -91,17 +125,36 @@ class ReminderWorker:
             )
         return report
 
+    async def housekeep(self) -> None:
+        """One housekeeping run (the second job); it logs its own failures."""
+        if self.housekeeping is None:
+            return
+        self._housekeeping_run = asyncio.current_task()
+        try:
+            await self.housekeeping.run_once()
+        finally:
+            self._housekeeping_run = None
+
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
-        """Stop scheduling and let a tick in progress finish (it records what it sent)."""
+        """Stop scheduling and let a tick in progress finish (it records what it sent).
+
+        A housekeeping run in progress stops after its current batch (each batch is its own
+        transaction, so what it leaves is simply deleted by the next run).
+        """
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        running = self._running
-        if running is not None and not running.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(running), grace_seconds)
-            except TimeoutError:
-                logger.warning("reminder tick still running at shutdown; its claims will expire")
+        if self.housekeeping is not None:
+            self.housekeeping.stop()
+        for running, what in (
+            (self._running, "reminder tick still running at shutdown; its claims will expire"),
+            (self._housekeeping_run, "housekeeping still running at shutdown; it is cut short"),
+        ):
+            if running is not None and not running.done():
+                try:
+                    await asyncio.wait_for(asyncio.shield(running), grace_seconds)
+                except TimeoutError:
+                    logger.warning(what)
 
 
 def from_settings(
@@ -112,11 +165,15 @@ def from_settings(
     clock: Callable[[], datetime] = utcnow,
     catalog: CatalogCache | None = None,
 ) -> ReminderWorker:
-    """The worker a ``coach`` process runs, configured by ``REMINDER_*`` settings."""
+    """The worker a ``coach`` process runs, configured by ``REMINDER_*`` and ``RETENTION_*``."""
     config = TickConfig(
         batch_size=settings.reminder_batch_size,
         grace=timedelta(minutes=settings.reminder_grace_minutes),
         inactivity_days=settings.inactivity_backoff() or DEFAULT_BACKOFF_DAYS,
     )
     tick = ReminderTick(db, notifiers, clock=clock, catalog=catalog, config=config)
-    return ReminderWorker(tick, interval=settings.reminder_tick_seconds)
+    return ReminderWorker(
+        tick,
+        interval=settings.reminder_tick_seconds,
+        housekeeping=Housekeeping.from_settings(db, settings, clock=clock),
+    )

@@ -1,0 +1,319 @@
+"""Housekeeping (core/housekeeping.py): old bookkeeping rows go, the guarantees they exist for stay.
+
+Every test runs on SQLite and PostgreSQL with a fake clock; the rows are made by the real code
+paths (the engine's replay guard, the reminder tick, the broadcast sender, /link) wherever that
+is quick, and inserted directly only where the test is about volume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from coachkit import Driver, count, run_coach, synced_coach
+from pydantic import ValidationError
+from reminderkit import FakeClock, RecordingNotifier, delivery_rows
+from sqlalchemy import event, insert, text
+
+from core.admin.broadcast import BroadcastSender
+from core.conversation.engine import Coach
+from core.db.engine import Database
+from core.db.models import Delivery, Identity, LinkCode, ProcessedUpdate, User, UserTaskProgress
+from core.housekeeping import (
+    BROADCAST_ROWS,
+    EXPIRED_CODES,
+    OLD_NUDGES,
+    OLD_UPDATES,
+    Housekeeping,
+    Retention,
+    prune,
+)
+from core.notify import DeliveryResult, DeliveryStatus, by_platform
+from core.reminders.tick import ReminderTick
+from core.reminders.worker import HOUSEKEEPING_JOB_ID, ReminderWorker, from_settings
+from core.settings import load_settings
+
+START = FakeClock().now  # Thursday 26 Nov 2026, 12:00 UTC
+ADMIN = "1"
+
+
+async def _old_updates(db: Database, n: int, *, age: timedelta, prefix: str = "old") -> None:
+    """``n`` processed update ids recorded ``age`` before START (many at once: inserted)."""
+    async with db.transaction() as session:
+        await session.execute(
+            insert(ProcessedUpdate),
+            [
+                {"platform": "telegram", "update_id": f"{prefix}-{i}", "processed_at": START - age}
+                for i in range(n)
+            ],
+        )
+
+
+async def test_update_ids_go_after_the_window_and_a_recent_replay_is_still_refused(
+    database: Database,
+) -> None:
+    clock = FakeClock(START)
+    coach = await synced_coach(database)
+    coach.clock = clock
+    maya = Driver(coach, "4242", platform="telegram")
+    await maya.onboard()
+    await maya.say("/progress", update_id="100")  # eight days before the prune
+    clock.advance(days=8)
+    await maya.say("/skip", update_id="200")  # a day before it
+    clock.advance(days=1)
+    assert await count(database, UserTaskProgress, UserTaskProgress.status == "skipped") == 1
+
+    report = await prune(database, now=clock.now)
+
+    assert report.processed_updates == 1
+    assert report.per_table()["processed_updates"] == 1
+    async with database.transaction() as session:
+        kept = (await session.execute(text("SELECT update_id FROM processed_updates"))).scalars()
+        assert list(kept) == ["200"]
+    assert await maya.say("/skip", update_id="200") == [], "a replay inside the window is refused"
+    assert await count(database, UserTaskProgress, UserTaskProgress.status == "skipped") == 1
+
+
+async def test_old_nudge_records_go_and_nothing_is_sent_again(database: Database) -> None:
+    clock = FakeClock(START)
+    coach = await synced_coach(database)
+    coach.clock = clock
+    maya = Driver(coach, "maya")
+    await maya.onboard()
+    await maya.say("/remind daily 18:00")
+    notifier = RecordingNotifier()
+    tick = ReminderTick(database, {"console": notifier}, clock=clock)
+    clock.set(START.replace(hour=18))
+    assert (await tick.run()).sent == 1
+    clock.advance(days=40)  # forty days of downtime: the missed nudges coalesce into today's
+    assert (await tick.run()).sent == 1
+    assert len(await delivery_rows(database)) == 2
+
+    report = await prune(database, now=clock.now)
+
+    assert report.nudge_deliveries == 1
+    assert [r.due_at for r in await delivery_rows(database)] == [clock.now]
+    clock.advance(minutes=5)
+    assert (await tick.run()).claimed == 0, "the reminder row, not the record, says what is due"
+    assert len(notifier.sent) == 2
+    # within 30 days nothing goes
+    assert (await prune(database, now=clock.now + timedelta(days=29))).nudge_deliveries == 0
+
+
+async def test_an_old_finished_broadcast_still_reports_its_counts(database: Database) -> None:
+    clock = FakeClock(START)
+    async with database.transaction() as session:
+        users = [{"id": uuid.uuid4(), "roles": []} for _ in range(3)]
+        await session.execute(insert(User), users)
+        await session.execute(
+            insert(Identity),
+            [
+                {"user_id": u["id"], "platform": "telegram", "external_id": str(500 + i)}
+                for i, u in enumerate(users)
+            ],
+        )
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"], clock=clock)
+    admin = Driver(coach, ADMIN, platform="telegram")
+    await admin.say("/admin broadcast New roadmap!")
+    await admin.press("Send to")
+    notifier = RecordingNotifier(platform="telegram")
+    notifier.answers["502"] = DeliveryResult(DeliveryStatus.BLOCKED, "blocked")
+    sender = BroadcastSender(database, by_platform(notifier), clock=clock)
+    while await sender.run_once():
+        pass
+    await admin.say("/admin broadcasts")
+    assert "done — 3 recipients, 2 sent, 1 skipped, 0 failed" in admin.text
+    clock.advance(days=1)
+    await admin.say("/admin broadcast Second one")  # confirmed, never sent: still its queue
+    await admin.press("Send to")
+    assert await count(database, Delivery) == 5  # 3 of the first, 2 reachable for the second
+
+    assert (await prune(database, now=clock.now + timedelta(days=29))).total == 0  # too recent
+    clock.advance(days=31)
+    report = await prune(database, now=clock.now, retention=Retention(batch_size=2))
+
+    assert report.broadcast_deliveries == 3
+    assert await count(database, Delivery) == 2
+    assert await count(database, Delivery, Delivery.status == "pending") == 2
+    await admin.say("/admin broadcasts")
+    assert "done — 3 recipients, 2 sent, 1 skipped, 0 failed" in admin.text
+    assert "sending — 2 recipients, 0 sent, 0 skipped, 0 failed" in admin.text
+
+
+async def test_expired_link_codes_go_and_a_live_one_still_redeems(database: Database) -> None:
+    clock = FakeClock(START)
+    coach = await synced_coach(database)
+    coach.clock = clock
+    eve = Driver(coach, "777", platform="telegram")
+    await eve.say("/start")
+    await eve.say("/link")  # never used: expires after ten minutes
+    clock.advance(minutes=30)
+    tg = Driver(coach, "4242", platform="telegram")
+    await tg.onboard()
+    await tg.say("/link")
+    match = re.search(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})", tg.text)
+    assert match is not None, tg.text
+    assert await count(database, LinkCode) == 2
+
+    report = await prune(database, now=clock.now)
+
+    assert report.link_codes == 1
+    assert await count(database, LinkCode) == 1
+    dc = Driver(coach, "100200300", platform="discord")
+    await dc.say("/start")
+    await dc.say(f"/link {match.group(1)}")
+    assert "Linked" in dc.text
+
+
+async def test_batches_are_bounded_and_loop_until_a_short_one(database: Database) -> None:
+    await _old_updates(database, 23, age=timedelta(days=8))
+    await _old_updates(database, 4, age=timedelta(days=6), prefix="recent")
+    deleted: list[int] = []
+
+    def seen(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("DELETE FROM processed_updates"):
+            deleted.append(cursor.rowcount)
+
+    event.listen(database.engine.sync_engine, "after_cursor_execute", seen)
+    try:
+        report = await prune(database, now=START, retention=Retention(batch_size=5))
+    finally:
+        event.remove(database.engine.sync_engine, "after_cursor_execute", seen)
+
+    assert deleted == [5, 5, 5, 5, 3]
+    assert report.processed_updates == 23
+    assert await count(database, ProcessedUpdate) == 4
+
+
+async def test_two_workers_pruning_at_once_are_harmless(database: Database) -> None:
+    await _old_updates(database, 60, age=timedelta(days=8))
+    await _old_updates(database, 3, age=timedelta(hours=1), prefix="recent")
+    # On PostgreSQL a second Database is a second pool, as in a second process.
+    other = database if database.is_sqlite else Database(database.url)
+    try:
+        keep = Retention(batch_size=4)
+        first, second = await asyncio.gather(
+            prune(database, now=START, retention=keep), prune(other, now=START, retention=keep)
+        )
+    finally:
+        if other is not database:
+            await other.dispose()
+    assert first.processed_updates + second.processed_updates == 60
+    assert await count(database, ProcessedUpdate) == 3
+
+
+_INDEXES = {
+    "updates": (OLD_UPDATES, "ix_processed_updates_processed_at"),
+    "nudges": (OLD_NUDGES, "ix_deliveries_created_at"),
+    "broadcast": (BROADCAST_ROWS, "ix_deliveries_broadcast_id"),
+    "codes": (EXPIRED_CODES, "ix_link_codes_expires_at"),
+}
+
+
+async def test_every_batched_delete_walks_an_index(database: Database) -> None:
+    """Each inner SELECT uses its index and the DELETE fetches the chosen rows by address.
+
+    On PostgreSQL sequential scans are priced out first (the tables are empty, and on a tiny
+    table a scan would rightly win): a missing index leaves a Seq Scan in the plan. SQLite's
+    ``EXPLAIN QUERY PLAN`` says ``SCAN`` for a table scan, ``SEARCH`` for an index.
+    """
+    some_id = uuid.uuid4()  # the driver gets it as is: SQLite stores the hex digits
+    params = {
+        "cutoff": START,
+        "batch": 5000,
+        "broadcast_id": some_id if database.is_postgres else some_id.hex,
+    }
+    plans: dict[str, str] = {}
+    async with database.engine.connect() as conn:
+        if database.is_postgres:
+            await conn.execute(text("SET enable_seqscan = off"))
+        explain = "EXPLAIN" if database.is_postgres else "EXPLAIN QUERY PLAN"
+        for name, (statements, _index) in _INDEXES.items():
+            compiled = statements[database.dialect].compile(dialect=conn.dialect)
+            values = compiled.construct_params(params)
+            positional = tuple(values[key] for key in compiled.positiontup or ())
+            rows = await conn.exec_driver_sql(f"{explain} {compiled}", positional)
+            plans[name] = "\n".join(str(r[-1]) for r in rows)
+    for name, (_statements, index) in _INDEXES.items():
+        plan = plans[name]
+        assert index in plan, f"{name}:\n{plan}"
+        if database.is_postgres:
+            assert "Seq Scan" not in plan, f"{name}:\n{plan}"
+            assert "Tid Scan" in plan, f"{name}:\n{plan}"
+        else:
+            assert not re.search(r"^SCAN ", plan, re.MULTILINE), f"{name}:\n{plan}"
+            assert "INTEGER PRIMARY KEY (rowid=?)" in plan, f"{name}:\n{plan}"
+
+
+async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database) -> None:
+    settings = load_settings(database_url=database.url, retention_interval_minutes=30)
+    worker = from_settings(database, {}, settings)
+    await worker.start()
+    try:
+        assert worker.scheduler is not None
+        job = worker.scheduler.get_job(HOUSEKEEPING_JOB_ID)
+        assert job is not None
+        assert job.trigger.interval == timedelta(minutes=30)
+    finally:
+        await worker.stop()
+    off = load_settings(database_url=database.url, retention_enabled=False)
+    worker = from_settings(database, {}, off)
+    await worker.start()
+    try:
+        assert worker.scheduler is not None
+        assert worker.scheduler.get_job(HOUSEKEEPING_JOB_ID) is None
+    finally:
+        await worker.stop()
+
+    await _old_updates(database, 3, age=timedelta(days=8))
+    chores = Housekeeping(database, first_after=timedelta(0), clock=lambda: START)
+    worker = ReminderWorker(ReminderTick(database, {}), housekeeping=chores)
+    await worker.start()
+    try:
+        for _ in range(200):
+            if chores.runs:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await worker.stop()
+    assert chores.runs == 1
+    assert chores.totals.processed_updates == 3
+    assert await count(database, ProcessedUpdate) == 0
+
+
+def test_nudge_records_must_outlive_the_grace_window() -> None:
+    with pytest.raises(ValidationError, match="RETENTION_DELIVERIES_DAYS"):
+        load_settings(retention_deliveries_days=7, reminder_grace_minutes=7 * 24 * 60)
+    with pytest.raises(ValidationError):
+        load_settings(retention_updates_days=1)  # Telegram replays up to a day
+    assert load_settings().retention_deliveries_days == 30
+
+
+async def test_coach_db_prune_prints_the_counts(database: Database) -> None:
+    await _old_updates(database, 2, age=timedelta(days=400))
+    result = await run_coach("db", "prune", "--db", database.url)
+    assert result.returncode == 0, result.stderr
+    assert "processed_updates: 2 deleted (update ids older than 7 days)" in result.stdout
+    assert "deliveries: 0 deleted" in result.stdout
+    assert "link_codes: 0 deleted (expired)" in result.stdout
+    assert await count(database, ProcessedUpdate) == 0
+
+
+async def test_coach_db_prune_on_an_unmigrated_database_says_what_to_do(tmp_path: Any) -> None:
+    result = await run_coach("db", "prune", "--db", f"sqlite:///{tmp_path / 'new.db'}")
+    assert result.returncode == 1
+    assert "run `coach db upgrade` first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_a_bad_retention_setting_gets_a_clear_answer(tmp_path: Any) -> None:
+    result = await run_coach(
+        "db", "prune", "--db", f"sqlite:///{tmp_path / 'x.db'}", env={"RETENTION_UPDATES_DAYS": "1"}
+    )
+    assert result.returncode == 2
+    assert "RETENTION_UPDATES_DAYS: Input should be greater than or equal to 2" in result.stderr
+    assert "Traceback" not in result.stderr
