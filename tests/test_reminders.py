@@ -425,3 +425,18 @@ async def test_coach_without_reminders_still_routes_other_commands(database: Dat
     maya = Driver(coach, "maya")
     await maya.say("/remind")
     assert "set up first" in maya.text  # gated like every command before onboarding
+
+
+async def test_admin_stats_count_the_nudges_the_tick_sent(database: Database) -> None:
+    """``/admin stats`` counted deliveries of kind "reminder", which the tick never writes
+    (its kinds are "schedule" and "inactivity"): the week's figure was always 0."""
+    clock = FakeClock(START)
+    maya, _notifier, tick = await _setup(database, clock)
+    await maya.say("/remind daily 18:00")
+    clock.set(START.replace(hour=18, second=1))
+    assert (await tick.run()).sent == 1
+    admin_coach = Coach(database, admins=["console:boss"], catalog=maya.coach.catalog)
+    admin_coach.clock = clock
+    boss = Driver(admin_coach, "boss")
+    await boss.say("/admin stats")
+    assert "Reminders this week: 1 sent, 0 failed" in boss.text

@@ -86,7 +86,7 @@ async def collect(session: AsyncSession, now: datetime) -> Stats:
             select(func.count())
             .select_from(_deliveries)
             .where(
-                _deliveries.c.kind == "reminder",
+                _deliveries.c.reminder_id.is_not(None),  # nudges of every kind, no broadcasts
                 _deliveries.c.status == status,
                 _deliveries.c.created_at >= week,
             )
