@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from coachkit import Driver, count
 from fakes.telegram_api import FakeTelegram
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from bot.telegram.app import TelegramFrontEnd
 from core.admin import broadcast
@@ -279,3 +279,22 @@ async def test_two_workers_share_the_work_without_doubles(database: Database) ->
     assert await _statuses(database) == {"sent": 200}
     finals = [t for n in (a, b) for t in n.to(ADMIN) if "Broadcast finished" in t]
     assert len(finals) == 1
+
+
+async def test_the_senders_poll_walks_the_open_broadcast_index(database: Database) -> None:
+    """The sender polls every few seconds; without the partial index the poll read every
+    delivery row, sent nudges included. Sequential scans are priced out on PostgreSQL (an
+    empty table would rightly be scanned); SQLite says SEARCH … USING INDEX for an index."""
+    statement = broadcast.claim_statement(["discord", "telegram"], utcnow(), 50)
+    async with database.engine.connect() as conn:
+        if database.is_postgres:
+            await conn.execute(text("SET enable_seqscan = off"))
+        compiled = statement.compile(
+            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        values = compiled.construct_params()
+        positional = tuple(values[key] for key in compiled.positiontup or ())
+        explain = "EXPLAIN" if database.is_postgres else "EXPLAIN QUERY PLAN"
+        rows = await conn.exec_driver_sql(f"{explain} {compiled}", positional)
+        plan = "\n".join(str(r[-1]) for r in rows)
+    assert "ix_deliveries_open_broadcast" in plan, plan

@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Select, and_, func, insert, select, text, update
 
 from core.conversation.markup import bold, esc
 from core.conversation.types import Outbound
 from core.db.base import utcnow
 from core.db.engine import Database
+from core.db.models import OPEN_BROADCAST_ROWS
 from core.db.tables import (
     broadcasts as _broadcasts,
 )
@@ -333,6 +334,33 @@ class _Claimed:
     unreachable: bool
 
 
+def claim_statement(platforms: list[str], now: datetime, batch: int) -> Select[Any]:
+    """Open broadcast rows due by ``now`` on ``platforms``, oldest first, locked for a sender.
+
+    The open-row condition is written as the partial index's own predicate
+    (:data:`~core.db.models.OPEN_BROADCAST_ROWS`, literals rather than parameters), so the
+    poll walks that index instead of every delivery row ever written.
+    """
+    return (
+        select(
+            _deliveries.c.id,
+            _deliveries.c.idempotency_key,
+            _deliveries.c.user_id,
+            _deliveries.c.platform,
+            _deliveries.c.target_chat,
+            _deliveries.c.attempts,
+        )
+        .where(
+            text(OPEN_BROADCAST_ROWS),
+            _deliveries.c.platform.in_(platforms),
+            _deliveries.c.due_at <= now,
+        )
+        .order_by(_deliveries.c.due_at, _deliveries.c.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+
+
 class BroadcastSender:
     """Sends pending broadcast deliveries through the notifiers of this process.
 
@@ -397,25 +425,7 @@ class BroadcastSender:
         now = self.clock()
         async with self.db.transaction() as session:
             rows = (
-                await session.execute(
-                    select(
-                        _deliveries.c.id,
-                        _deliveries.c.idempotency_key,
-                        _deliveries.c.user_id,
-                        _deliveries.c.platform,
-                        _deliveries.c.target_chat,
-                        _deliveries.c.attempts,
-                    )
-                    .where(
-                        _deliveries.c.kind == KIND,
-                        _deliveries.c.platform.in_(sorted(self.notifiers)),
-                        _deliveries.c.status.in_(("pending", "sending")),
-                        _deliveries.c.due_at <= now,
-                    )
-                    .order_by(_deliveries.c.due_at, _deliveries.c.id)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
+                await session.execute(claim_statement(sorted(self.notifiers), now, self.batch))
             ).all()
             if not rows:
                 return []

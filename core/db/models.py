@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     Boolean,
@@ -312,6 +312,19 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
+
+#: Delivery rows a broadcast sender may still claim. The sender's claim states this very
+#: predicate (with literals, not parameters), so PostgreSQL and SQLite can prove the partial
+#: index below applies and never scan sent rows, whose number only grows.
+OPEN_BROADCAST_ROWS: Final = "kind = 'broadcast' AND status IN ('pending', 'sending')"
+
+# The broadcast sender polls every few seconds for open rows in due order.
+Index(
+    "ix_deliveries_open_broadcast",
+    Delivery.due_at,
+    postgresql_where=text(OPEN_BROADCAST_ROWS),
+    sqlite_where=text(OPEN_BROADCAST_ROWS),
+)
 
 # A broadcast's rows (its report, housekeeping); nudge rows have no broadcast and stay out.
 Index(
