@@ -415,7 +415,7 @@ async def test_band_reminder_goes_to_the_band_channel(database: Database) -> Non
     await leo.press_payload(snooze.payload)  # not a member
     assert "isn't yours" in leo.text
     await maya.press_payload(snooze.payload)  # a member of the band
-    assert "Snoozed" in maya.text
+    assert "snoozed the band's nudge" in maya.text
     rows = [r for r in await reminder_rows(database) if r.band_id == band_id]
     assert rows[0].next_due_at == clock.now + timedelta(hours=1)
 

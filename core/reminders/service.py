@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, false, insert, select, update
 
 from core.db.executor import Executor
-from core.db.tables import audit_log, reminders, users
+from core.db.tables import audit_log, bands, reminders, users
 from core.db.tables import band_members as members
 from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
 
@@ -48,6 +48,7 @@ _ONE = select(*_COLUMNS).where(reminders.c.id == bindparam("rid"))
 _MEMBER = select(members.c.role).where(
     members.c.band_id == bindparam("bid"), members.c.user_id == bindparam("uid")
 )
+_BAND_NAME = select(bands.c.name).where(bands.c.id == bindparam("bid"))
 _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
@@ -117,6 +118,12 @@ async def may_change(ex: Executor, row: ReminderRow, user_id: uuid.UUID) -> bool
     if row.band_id is None:
         return False
     return bool(await ex.rows(_MEMBER, {"bid": row.band_id, "uid": user_id}))
+
+
+async def band_name(ex: Executor, band_id: uuid.UUID) -> str | None:
+    """The band's name, for the words under its nudge (None if the band is gone)."""
+    rows = await ex.rows(_BAND_NAME, {"bid": band_id})
+    return str(rows[0][0]) if rows else None
 
 
 async def audit_denied(
