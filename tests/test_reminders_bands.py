@@ -167,8 +167,9 @@ async def test_band_nudge_reaches_the_channel_and_any_member_acts_on_it(
     assert "isn't yours" in cleo.text
     assert any(e.action == "reminder.foreign_button" for e in await latest(database))
     await ben.press_payload(snooze.payload)
-    assert "Ben snoozed the band's nudge for an hour — I'll nudge The Night Owls again at 19:00" in (
-        ben.text
+    assert (
+        "Ben snoozed the band's nudge for an hour — I'll nudge The Night Owls again at 19:00"
+        in (ben.text)
     )
     [row] = await _band_rows(database)
     assert row.next_due_at.replace(tzinfo=UTC) == clock.now + timedelta(hours=1)
