@@ -40,6 +40,18 @@ def code(text: str) -> str:
     return f"`{text}`"
 
 
+#: Set from a group, a musician's own nudges go to their private chat with the bot, which must
+#: exist first: a Telegram bot may not start a conversation (it gets "can't initiate").
+PRIVATE_CHAT_NOTE = (
+    "📬 Your nudges come in our private chat, not in this group. If you haven't yet, open a "
+    "private chat with me and press Start — I can't write to you first."
+)
+#: The same, after a nudge failed for exactly that reason.
+UNREACHED_NOTE = (
+    "⚠️ My last nudge couldn't reach you: you haven't opened a private chat with me yet. "
+    "Open one and press Start, and your nudges will arrive there."
+)
+
 QUIET_PRESETS = (("2200", "0800"), ("2300", "0700"), ("0000", "0900"))
 TIME_PRESETS = ("0900", "1800", "2000")
 
@@ -148,6 +160,8 @@ async def _set(turn: Turn, schedule: Schedule) -> Outbound:
     )
     if tz == "UTC":
         text += "\n" + italic("Not in UTC? Set your timezone with /timezone.")
+    if turn.inbound.chat_type != "private":
+        text += "\n\n" + PRIVATE_CHAT_NOTE
     return Outbound(text=text)
 
 
@@ -174,6 +188,9 @@ async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
     if idle is not None and sched is not None and not sched.paused:
         state = "off" if idle.paused else "on"
         lines.append(f"👋 Check-ins when you go quiet for a while: {state}")
+    if sched is not None and not sched.paused and turn.inbound.chat_type != "private":
+        unreached = await service.unreached(turn.ex, sched.id)
+        lines += ["", UNREACHED_NOTE if unreached else PRIVATE_CHAT_NOTE]
     lines += ["", italic(REMIND_HELP)]
     rows: list[tuple[Button, ...]] = [
         tuple(
