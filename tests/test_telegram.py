@@ -14,6 +14,7 @@ from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select
 
 from bot.telegram.app import TelegramFrontEnd
+from bot.telegram.forbidden import Refusal, classify
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
 from core.conversation.types import Button, Outbound
@@ -249,6 +250,24 @@ async def test_notify_sends_a_notice_and_reports_a_block(rig: Rig) -> None:
     async with rig.database.transaction() as session:
         user = (await session.scalars(select(User))).one()
     assert user.unreachable
+
+
+@pytest.mark.parametrize(
+    ("words", "refusal"),
+    [
+        ("Forbidden: bot was blocked by the user", Refusal.GONE),
+        ("Forbidden: user is deactivated", Refusal.GONE),
+        ("Forbidden: bot can't initiate conversation with a user", Refusal.NO_PRIVATE_CHAT),
+        ("Forbidden: bot was kicked from the group chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot was kicked from the supergroup chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot is not a member of the supergroup chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot is not a member of the channel chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot can't send messages to bots", Refusal.OTHER),
+        ("Forbidden: injected failure", Refusal.OTHER),
+    ],
+)
+def test_each_403_is_read_by_its_words(words: str, refusal: Refusal) -> None:
+    assert classify(words) is refusal
 
 
 async def _add_reminder(database: Database) -> None:
