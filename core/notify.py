@@ -8,6 +8,9 @@ send (``Outbound`` replies, like any other) and to which chat; a front end imple
 The outcome tells the sender what to record: ``sent``; ``blocked`` (the person blocked the bot
 or left: stop writing to them, pause their reminders); ``failed`` (a refusal or a network
 failure that the front end's own retries did not cure — the caller may try again later).
+A ``failed`` notice whose detail starts with :data:`NO_DIRECT_CHAT` could not reach someone
+because they never opened a direct chat with the bot (Telegram lets a bot write to a person
+only after they did): not a block, and the core tells them the fix.
 """
 
 from __future__ import annotations
@@ -42,6 +45,19 @@ class DeliveryResult:
 
 
 SENT = DeliveryResult(DeliveryStatus.SENT)
+
+#: How a ``failed`` detail starts when the person never opened a direct chat with the bot.
+NO_DIRECT_CHAT = "no direct chat"
+
+
+def no_direct_chat(platform_words: str) -> DeliveryResult:
+    """``failed``: the person has no direct chat with the bot yet (the platform's words after)."""
+    return DeliveryResult(
+        DeliveryStatus.FAILED,
+        f"{NO_DIRECT_CHAT}: they must open a private chat with the bot first ({platform_words})"[
+            :200
+        ],
+    )
 
 
 class Notifier(Protocol):

@@ -63,7 +63,7 @@ async def test_band_nudge_in_the_channel_and_a_member_snoozes_it(database: Datab
         pressed = await bench.press(BEN, nudge, "Snooze")
         assert not pressed.errors
         edited = bench.fake.messages_by_id[nudge.id]
-        assert "Snoozed" in edited.text(), edited.text()
+        assert "Ben snoozed the band's nudge for an hour" in edited.text(), edited.text()
         [row] = await reminder_rows(database)
         assert row.next_due_at.replace(tzinfo=UTC) == START.replace(hour=19, second=1)
 

@@ -423,6 +423,58 @@ async def test_block_answers_forbidden_and_queues_my_chat_member(
     assert [m.text for m in fake.messages(USER)] == ["welcome", "welcome back"]
 
 
+async def test_forbidden_answers_are_worded_as_telegram_words_them(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    """Each reason Telegram refuses a send with 403, with its exact description."""
+    group, supergroup, gone, lurker = -555, -100_555, 4343, 4444
+    fake.user_message(USER, "/remind daily 18:00", chat_id=group, chat_type="group")
+    fake.user_message(lurker, "hi all", chat_id=supergroup, chat_type="supergroup")
+    fake.user_message(gone, "/start")
+
+    # seen only in a group, never opened a private chat with the bot
+    with pytest.raises(Forbidden) as caught:
+        await bot.send_message(lurker, "nudge")
+    assert caught.value.message == "Forbidden: bot can't initiate conversation with a user"
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):  # never seen at all
+        await bot.send_message(999_999, "hello?")
+
+    fake.deactivate(gone)
+    with pytest.raises(Forbidden) as caught:
+        await bot.send_message(gone, "still there?")
+    assert caught.value.message == "Forbidden: user is deactivated"
+    with pytest.raises(ValueError, match="deleted"):
+        fake.user_message(gone, "hi")
+
+    fake.remove_bot(group, by=USER)
+    fake.remove_bot(supergroup, by=lurker, banned=False)
+    with pytest.raises(Forbidden) as caught:
+        await bot.send_message(group, "hello?")
+    assert caught.value.message == "Forbidden: bot was kicked from the group chat"
+    with pytest.raises(Forbidden) as caught:
+        await bot.send_chat_action(supergroup, "typing")
+    assert caught.value.message == "Forbidden: bot is not a member of the supergroup chat"
+    with pytest.raises(ValueError, match="not in chat"):
+        fake.user_message(USER, "anyone?", chat_id=group, chat_type="group")
+
+    updates = await bot.get_updates(timeout=0)
+    removals = [u.my_chat_member for u in updates if u.my_chat_member is not None]
+    assert [(m.chat.id, m.from_user.id, m.new_chat_member.status) for m in removals] == [
+        (group, USER, ChatMember.BANNED),
+        (supergroup, lurker, ChatMember.LEFT),
+    ]
+    fake.add_bot(group, by=USER)
+    fake.remove_bot(group, by=USER, banned=False)
+    with pytest.raises(Forbidden, match="bot is not a member of the group chat"):
+        await bot.send_message(group, "hello?")
+    fake.add_bot(group, by=USER)
+    await bot.send_message(group, "back")
+    assert fake.last(group).text == "back"
+    # the private chat exists once they write to the bot there
+    fake.user_message(lurker, "/start")
+    await bot.send_message(lurker, "welcome")
+
+
 async def test_allowed_updates_filters(fake: FakeTelegram, bot: Bot) -> None:
     fake.user_message(USER, "hi")
     fake.block(USER)

@@ -23,7 +23,7 @@ from core.admin.audit import latest
 from core.conversation.engine import Coach
 from core.db.engine import Database
 from core.db.models import Band, BandMember, Profile, Reminder, User
-from core.notify import DeliveryResult, DeliveryStatus
+from core.notify import DeliveryResult, DeliveryStatus, no_direct_chat
 from core.reminders import service
 from core.reminders.schedule import Schedule, parse_time
 from core.reminders.tick import ReminderTick, TickConfig
@@ -415,7 +415,7 @@ async def test_band_reminder_goes_to_the_band_channel(database: Database) -> Non
     await leo.press_payload(snooze.payload)  # not a member
     assert "isn't yours" in leo.text
     await maya.press_payload(snooze.payload)  # a member of the band
-    assert "Snoozed" in maya.text
+    assert "snoozed the band's nudge" in maya.text
     rows = [r for r in await reminder_rows(database) if r.band_id == band_id]
     assert rows[0].next_due_at == clock.now + timedelta(hours=1)
 
@@ -440,3 +440,39 @@ async def test_admin_stats_count_the_nudges_the_tick_sent(database: Database) ->
     boss = Driver(admin_coach, "boss")
     await boss.say("/admin stats")
     assert "Reminders this week: 1 sent, 0 failed" in boss.text
+
+
+async def test_remind_from_a_group_says_the_nudges_come_in_the_private_chat(
+    database: Database,
+) -> None:
+    """Set from a group, a musician's nudges go to their private chat, which (on Telegram) they
+    must open first: the confirmation and the group's card say so, and after a nudge failed
+    for exactly that reason the card says it couldn't reach them. A private chat hears none of
+    this."""
+    clock = FakeClock(START)
+    maya, notifier, tick = await _setup(database, clock)
+
+    async def in_group(text: str) -> str:
+        await maya._push(maya.inbound(kind="command", text=text, chat_id="g-1", chat_type="group"))
+        return maya.text
+
+    await maya.say("/remind daily 18:00")
+    assert "private chat" not in maya.text
+    confirmation = await in_group("/remind daily 18:00")
+    assert "every day at 18:00" in confirmation
+    assert "Your nudges come in our private chat, not in this group." in confirmation
+    assert "open a private chat with me and press Start" in confirmation
+    assert (await schedule_row(database)).target_chat == "maya"  # not the group
+
+    notifier.answers["maya"] = no_direct_chat("Forbidden: bot can't initiate conversation")
+    clock.set(START.replace(hour=18, second=1))
+    assert (await tick.run()).failed == 1
+    card = await in_group("/remind")
+    assert "My last nudge couldn't reach you" in card
+    assert "Your nudges come in" not in card
+    await maya.say("/remind")
+    assert "couldn't reach you" not in maya.text  # in the private chat, it's open by now
+
+    await in_group("/remind off")
+    card = await in_group("/remind")
+    assert "private chat" not in card  # nothing is coming, so nothing to warn about

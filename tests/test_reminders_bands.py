@@ -167,10 +167,58 @@ async def test_band_nudge_reaches_the_channel_and_any_member_acts_on_it(
     assert "isn't yours" in cleo.text
     assert any(e.action == "reminder.foreign_button" for e in await latest(database))
     await ben.press_payload(snooze.payload)
-    assert "Snoozed — I'll nudge the band again at 19:00" in ben.text
+    assert (
+        "Ben snoozed the band's nudge for an hour — I'll nudge The Night Owls again at 19:00"
+        in (ben.text)
+    )
     [row] = await _band_rows(database)
     assert row.next_due_at.replace(tzinfo=UTC) == clock.now + timedelta(hours=1)
 
     clock.advance(hours=1, seconds=1)
     assert (await tick.run()).sent == 1
     assert notifier.sent[-1][0] == "901"
+
+
+async def test_band_nudge_buttons_speak_to_the_band_and_solo_ones_to_the_musician(
+    database: Database,
+) -> None:
+    """The answer to Done / Snooze / Tomorrow replaces the nudge where it sits: in the band's
+    channel it names who pressed and the band; in a musician's own chat it says "you"."""
+    clock = FakeClock(START)
+    coach, ana, ben = await _band(database, clock)
+    await ana.say("/remind daily 18:00")
+    solo = Driver(coach, "1001", platform="discord")  # Ana's own DM with the coach
+    await solo.onboard("Ana")
+    await solo.say("/remind daily 18:00")
+    notifier = RecordingNotifier(platform="discord")
+    tick = ReminderTick(database, {"discord": notifier}, clock=clock)
+    clock.set(START.replace(hour=18, second=1))
+    assert (await tick.run()).sent == 2
+
+    def buttons(chat: str) -> dict[str, str]:
+        [nudge] = [replies[0] for where, replies in notifier.sent if where == chat][-1:]
+        return {b.label.split()[-1]: b.payload for b in nudge.all_buttons()[-3:]}
+
+    band, own = buttons("901"), buttons("1001")
+    assert band.keys() == own.keys() == {"Done", "h", "Tomorrow"}
+
+    replies = await ben.press_payload(band["h"])
+    assert replies[0].edit
+    assert ben.text == (
+        "⏰ Ben snoozed the band's nudge for an hour — I'll nudge The Night Owls again at 19:00."
+    )
+    await ana.press_payload(band["Tomorrow"])
+    assert ana.text == (
+        "📅 Ana moved the band's nudge to tomorrow — I'll nudge The Night Owls again on "
+        "Fri 27 Nov, 18:00."
+    )
+    await ben.press_payload(band["Done"])
+    assert ben.text.startswith("✅ Ben marked the band's nudge done — nice work, The Night Owls!")
+
+    # the same three buttons under Ana's own nudge keep their words for one musician
+    await solo.press_payload(own["h"])
+    assert solo.text == "⏰ Snoozed — I'll nudge you again at 19:00."
+    await solo.press_payload(own["Tomorrow"])
+    assert solo.text == "📅 OK — tomorrow then, Fri 27 Nov, 18:00."
+    await solo.press_payload(own["Done"])
+    assert solo.text == "✅ Nice work — that's how stars are made. See you at the next check-in!"

@@ -8,17 +8,18 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from coachkit import start_coach_run, stop_coach_run, synced_coach
-from fakes.telegram_api import FakeTelegram, SentMessage
+from coachkit import Driver, start_coach_run, stop_coach_run, synced_coach
+from fakes.telegram_api import CANT_INITIATE, FakeTelegram, SentMessage
 from reminderkit import FakeClock, delivery_rows, reminder_rows, schedule_row
 from sqlalchemy import select, update
 
 from bot.console.chat import ConsoleChat
 from bot.console.notify import ConsoleNotifier
 from bot.telegram.app import TelegramFrontEnd
-from core.conversation.types import Outbound
+from core.conversation.types import Inbound, Outbound
 from core.db.engine import Database
 from core.db.models import Reminder, User
 from core.notify import by_platform
@@ -26,7 +27,16 @@ from core.reminders.tick import ReminderTick
 from core.reminders.worker import ReminderWorker
 
 MAYA = 1001
+LEO = 1002
+GROUP = -100_200_300
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+class GroupDriver(Driver):
+    """A musician writing in the Telegram group ``GROUP`` (events straight to the core)."""
+
+    def inbound(self, **kw: Any) -> Inbound:
+        return super().inbound(**{"chat_id": str(GROUP), "chat_type": "group", **kw})
 
 
 async def _until(predicate: Callable[[], bool], within: float = 10.0) -> None:
@@ -95,6 +105,70 @@ async def test_telegram_user_gets_the_nudge_and_snoozes_it(database: Database) -
             async with database.transaction() as session:
                 assert (await session.scalars(select(User))).one().unreachable
             assert [d.status for d in await delivery_rows(database)] == ["sent", "sent", "blocked"]
+        finally:
+            await front.stop()
+
+
+async def test_nudge_to_someone_who_never_opened_a_private_chat_fails_and_pauses_nothing(
+    database: Database,
+) -> None:
+    """Leo sets /remind in a group and never talks to the bot privately: Telegram answers the
+    nudge with 403 "can't initiate conversation". That is a failed send with its reason — not
+    a block: his reminders keep running and he is told how to fix it; once he opens the chat
+    the retry arrives. A real block still pauses everything."""
+    clock = FakeClock(START)
+    coach = await synced_coach(database)
+    coach.clock = clock
+    async with FakeTelegram() as fake:
+        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+        await front.start(poll_timeout=1)
+        try:
+            # He meets the coach in the group only. (Onboarding goes straight to the core:
+            # through PTB, Telegram's 20-a-minute pace in a group would make a slow test.)
+            leo = GroupDriver(coach, str(LEO), platform="telegram")
+            await leo.onboard("Leo")
+            fake.user_message(LEO, "/remind daily 18:00", chat_id=GROUP, chat_type="supergroup")
+            await fake.wait_for(lambda: bool(fake.messages(GROUP)))
+            reply = fake.last(GROUP).plain_text
+            assert "every day at 18:00" in reply
+            assert "Your nudges come in our private chat, not in this group" in reply
+            assert "open a private chat with me and press Start" in reply
+
+            tick = ReminderTick(database, by_platform(front), clock=clock)
+            clock.set(START.replace(hour=18, second=1))
+            report = await tick.run()
+            assert not any(r.paused for r in await reminder_rows(database))
+            async with database.transaction() as session:
+                assert not (await session.scalars(select(User))).one().unreachable
+            assert (report.sent, report.failed, report.blocked) == (0, 1, 0)
+            assert front.failures["forbidden_no_private_chat"] == 1
+            [delivery] = await delivery_rows(database)
+            assert delivery.status == "failed"
+            assert delivery.last_error.startswith("no direct chat: they must open a private chat")
+            assert CANT_INITIATE in delivery.last_error  # Telegram's own words, for the logs
+
+            await leo.say("/remind")
+            assert "My last nudge couldn't reach you" in leo.text
+            assert "Open one and press Start" in leo.text
+
+            # he opens the private chat; the retry (a minute later) gets through
+            fake.user_message(LEO, "/start")
+            await fake.wait_for(lambda: bool(fake.messages(LEO)))
+            clock.advance(seconds=61)
+            assert (await tick.run()).sent == 1
+            assert "Time for your music" in fake.last(LEO).plain_text
+            assert [d.status for d in await delivery_rows(database)] == ["sent"]
+            await leo.say("/remind")
+            assert "couldn't reach you" not in leo.text
+            assert "Your nudges come in our private chat" in leo.text
+
+            # blocking is different: the next nudge pauses his reminders
+            fake.block(LEO)
+            clock.set(START.replace(hour=18, second=1) + timedelta(days=1))
+            assert (await tick.run()).blocked == 1
+            assert all(r.paused for r in await reminder_rows(database))
+            async with database.transaction() as session:
+                assert (await session.scalars(select(User))).one().unreachable
         finally:
             await front.stop()
 

@@ -14,6 +14,7 @@ from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select
 
 from bot.telegram.app import TelegramFrontEnd
+from bot.telegram.forbidden import Refusal, classify
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
 from core.conversation.types import Button, Outbound
@@ -23,6 +24,8 @@ from core.notify import DeliveryStatus
 from core.roadmaps.catalog import Catalog
 
 MAYA = 1001
+LEO = 1002
+GROUP = -100_300_400
 
 
 @dataclass
@@ -247,6 +250,98 @@ async def test_notify_sends_a_notice_and_reports_a_block(rig: Rig) -> None:
     async with rig.database.transaction() as session:
         user = (await session.scalars(select(User))).one()
     assert user.unreachable
+
+
+@pytest.mark.parametrize(
+    ("words", "refusal"),
+    [
+        ("Forbidden: bot was blocked by the user", Refusal.GONE),
+        ("Forbidden: user is deactivated", Refusal.GONE),
+        ("Forbidden: bot can't initiate conversation with a user", Refusal.NO_PRIVATE_CHAT),
+        ("Forbidden: bot was kicked from the group chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot was kicked from the supergroup chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot is not a member of the supergroup chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot is not a member of the channel chat", Refusal.NOT_IN_CHAT),
+        ("Forbidden: bot can't send messages to bots", Refusal.OTHER),
+        ("Forbidden: injected failure", Refusal.OTHER),
+    ],
+)
+def test_each_403_is_read_by_its_words(words: str, refusal: Refusal) -> None:
+    assert classify(words) is refusal
+
+
+async def _add_reminder(database: Database) -> None:
+    """A live reminder for the only user, so a pause would show."""
+    async with database.transaction() as session:
+        user = (await session.scalars(select(User))).one()
+        session.add(
+            Reminder(
+                user_id=user.id,
+                kind="daily",
+                platform="telegram",
+                target_chat=str(MAYA),
+                schedule={},
+                timezone="UTC",
+                paused=False,
+            )
+        )
+
+
+async def _reachable_and_running(database: Database) -> tuple[bool, bool]:
+    """Whether Maya is still reachable, and her reminder still running."""
+    async with database.transaction() as session:
+        user = (
+            await session.scalars(
+                select(User)
+                .join(Identity, Identity.user_id == User.id)
+                .where(Identity.external_id == str(MAYA))
+            )
+        ).one()
+        reminder = (await session.scalars(select(Reminder))).one()
+    return not user.unreachable, not reminder.paused
+
+
+async def test_a_group_that_kicked_the_bot_does_not_make_the_sender_unreachable(rig: Rig) -> None:
+    """Maya writes in a group just as someone removes the bot: the reply is refused with 403
+    "bot was kicked from the group chat". That says nothing about Maya — she stays reachable
+    and her reminders keep running (the old code took every 403 for "she blocked us")."""
+    await rig.say("/start")
+    await _add_reminder(rig.database)
+    rig.fake.user_message(MAYA, "/progress", chat_id=GROUP, chat_type="group")
+    rig.fake.remove_bot(GROUP, by=LEO)  # before the bot fetched her message
+    await rig.fake.wait_for(lambda: rig.front.failures["forbidden"] == 1)
+    await rig.idle()
+    assert await _reachable_and_running(rig.database) == (True, True)
+    assert rig.front.failures["forbidden_not_in_chat"] == 1
+    refused = [c for c in rig.fake.calls_of("sendMessage") if c["chat_id"] == GROUP]
+    assert len(refused) == 1, "a 403 is not retried"
+    assert not rig.fake.messages(GROUP)
+
+
+async def test_notify_tells_the_403s_apart(rig: Rig) -> None:
+    """Through the Notifier, Telegram's 403s (worded by the fake as Telegram words them) end
+    as they should: someone without a private chat with the bot is ``failed`` with the reason
+    and marks nobody; a deleted account is ``blocked``, like a block. (A group that removed the
+    bot: see the test above; its notices are ``failed`` the same way.)"""
+    await rig.say("/start")
+    await _add_reminder(rig.database)
+    rig.fake.user_message(LEO, "hello all", chat_id=GROUP, chat_type="supergroup")
+    await rig.fake.wait_for(lambda: bool(rig.fake.messages(GROUP)))
+
+    no_chat = await rig.front.notify(str(LEO), [Outbound(text="nudge")])
+    assert no_chat.status is DeliveryStatus.FAILED
+    assert no_chat.detail.startswith("no direct chat: they must open a private chat")
+    assert "bot can't initiate conversation with a user" in no_chat.detail
+    assert rig.front.failures["forbidden_no_private_chat"] == 1
+    async with rig.database.transaction() as session:
+        assert not any(u.unreachable for u in await session.scalars(select(User)))
+
+    rig.fake.deactivate(MAYA)
+    gone = await rig.front.notify(str(MAYA), [Outbound(text="still there?")])
+    assert gone.status is DeliveryStatus.BLOCKED
+    assert gone.detail == "Forbidden: user is deactivated"
+    assert await _reachable_and_running(rig.database) == (False, False)
+    assert rig.front.failures["forbidden_gone"] == 1
 
 
 async def test_emoji_text_is_split_by_telegrams_utf16_count(rig: Rig) -> None:

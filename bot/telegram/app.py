@@ -26,6 +26,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.telegram.forbidden import Refusal, classify
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.lean import LeanBot
 from bot.telegram.render import (
@@ -42,7 +43,7 @@ from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
 from core.conversation.markup import to_plain
 from core.conversation.types import Inbound, Outbound
-from core.notify import SENT, DeliveryResult, DeliveryStatus
+from core.notify import SENT, DeliveryResult, DeliveryStatus, no_direct_chat
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +137,10 @@ class TelegramFrontEnd:
         max_retries: int = 3,
     ) -> None:
         self.coach = coach
-        #: Failed sends by kind (``forbidden``, ``bad_request``, ``network``, ``gave_up``),
-        #: counted here and logged; a metrics endpoint can expose them.
+        #: Failed sends by kind (``forbidden`` and, per refusal, ``forbidden_gone``,
+        #: ``forbidden_no_private_chat``, ``forbidden_not_in_chat``, ``forbidden_other``;
+        #: ``bad_request``, ``network``, ``gave_up``), counted here and logged; a metrics
+        #: endpoint can expose them.
         self.failures: Counter[str] = Counter()
         api = api_base_url.rstrip("/")
         bot = LeanBot(
@@ -226,29 +229,45 @@ class TelegramFrontEnd:
         try:
             for reply in merge_replies(shown):
                 await self._with_retries(partial(self._send, update.callback_query, chat_id, reply))
-        except Forbidden:
-            self.failures["forbidden"] += 1
-            logger.info("telegram user %s blocked the bot", inbound.user_id)
-            await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
+        except Forbidden as exc:
+            refusal = self._refused(chat_id, exc)
+            # Only the sender's own private chat says anything about the sender: a group that
+            # removed the bot is not their doing (bot/telegram/forbidden.py).
+            if refusal is Refusal.GONE and inbound.chat_type == "private":
+                await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
 
     async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
         """Send a notice (a nudge, a broadcast) as new messages to a chat.
 
-        A 403 means the person blocked the bot: it is counted, the identity is marked
-        unreachable (which pauses their reminders) and ``blocked`` is returned. A refusal (400)
-        or a network failure that outlived the retries is ``failed``; nothing raises.
+        A 403 is told apart by its words (:mod:`bot.telegram.forbidden`): the person blocked
+        the bot or deleted their account → the identity is marked unreachable (which pauses
+        their reminders) and ``blocked`` is returned; they never opened a private chat with the
+        bot → ``failed`` with the :data:`~core.notify.NO_DIRECT_CHAT` reason, nothing marked;
+        the bot is not in that group, or any other 403 → ``failed``. A refusal (400) or a
+        network failure that outlived the retries is ``failed`` too; nothing raises.
         """
         try:
             for reply in merge_replies([r.model_copy(update={"edit": False}) for r in replies]):
                 await self._with_retries(partial(self._send, None, int(chat_id), reply))
         except Forbidden as exc:
-            self.failures["forbidden"] += 1
-            logger.info("telegram chat %s blocked the bot", chat_id)
-            await set_reachable(self.coach.db, "telegram", chat_id, reachable=False)
-            return DeliveryResult(DeliveryStatus.BLOCKED, exc.message[:200])
+            refusal = self._refused(chat_id, exc)
+            if refusal is Refusal.GONE:
+                await set_reachable(self.coach.db, "telegram", chat_id, reachable=False)
+                return DeliveryResult(DeliveryStatus.BLOCKED, exc.message[:200])
+            if refusal is Refusal.NO_PRIVATE_CHAT:
+                return no_direct_chat(exc.message)
+            return DeliveryResult(DeliveryStatus.FAILED, exc.message[:200])
         except (BadRequest, NetworkError, ValueError) as exc:
             return DeliveryResult(DeliveryStatus.FAILED, str(exc)[:200])
         return SENT
+
+    def _refused(self, chat_id: int | str, exc: Forbidden) -> Refusal:
+        """Count and log a 403, and say which kind it is."""
+        refusal = classify(exc.message)
+        self.failures["forbidden"] += 1
+        self.failures[f"forbidden_{refusal}"] += 1
+        logger.info("telegram refused a send to chat %s (%s): %s", chat_id, refusal, exc.message)
+        return refusal
 
     async def _answer(self, update: Update, toast: Outbound | None) -> None:
         query = update.callback_query

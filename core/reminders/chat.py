@@ -40,6 +40,18 @@ def code(text: str) -> str:
     return f"`{text}`"
 
 
+#: Set from a group, a musician's own nudges go to their private chat with the bot, which must
+#: exist first: a Telegram bot may not start a conversation (it gets "can't initiate").
+PRIVATE_CHAT_NOTE = (
+    "📬 Your nudges come in our private chat, not in this group. If you haven't yet, open a "
+    "private chat with me and press Start — I can't write to you first."
+)
+#: The same, after a nudge failed for exactly that reason.
+UNREACHED_NOTE = (
+    "⚠️ My last nudge couldn't reach you: you haven't opened a private chat with me yet. "
+    "Open one and press Start, and your nudges will arrive there."
+)
+
 QUIET_PRESETS = (("2200", "0800"), ("2300", "0700"), ("0000", "0900"))
 TIME_PRESETS = ("0900", "1800", "2000")
 
@@ -148,6 +160,8 @@ async def _set(turn: Turn, schedule: Schedule) -> Outbound:
     )
     if tz == "UTC":
         text += "\n" + italic("Not in UTC? Set your timezone with /timezone.")
+    if turn.inbound.chat_type != "private":
+        text += "\n\n" + PRIVATE_CHAT_NOTE
     return Outbound(text=text)
 
 
@@ -174,6 +188,9 @@ async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
     if idle is not None and sched is not None and not sched.paused:
         state = "off" if idle.paused else "on"
         lines.append(f"👋 Check-ins when you go quiet for a while: {state}")
+    if sched is not None and not sched.paused and turn.inbound.chat_type != "private":
+        unreached = await service.unreached(turn.ex, sched.id)
+        lines += ["", UNREACHED_NOTE if unreached else PRIVATE_CHAT_NOTE]
     lines += ["", italic(REMIND_HELP)]
     rows: list[tuple[Button, ...]] = [
         tuple(
@@ -361,6 +378,8 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
             now=turn.now,
         )
         return [Outbound(text="That reminder isn't yours, so I left it alone.", toast=True)]
+    if row.band_id is not None:
+        return await _band_nudge_button(turn, verb, row, row.band_id)
     if verb == "d":
         return [
             Outbound(
@@ -374,8 +393,7 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
         await service.postpone(turn.ex, row, until)
         return [
             Outbound(
-                text=f"⏰ Snoozed — I'll nudge {'the band' if row.band_id else 'you'} again at "
-                f"{hhmm(until.astimezone(tz).time())}.",
+                text=f"⏰ Snoozed — I'll nudge you again at {hhmm(until.astimezone(tz).time())}.",
                 edit=True,
             )
         ]
@@ -384,5 +402,48 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
         await service.postpone(turn.ex, row, until)
         return [
             Outbound(text=f"📅 OK — tomorrow then, {_fmt_local(until, row.timezone)}.", edit=True)
+        ]
+    return [Outbound(text="That button is from an older version of me.", toast=True)]
+
+
+async def _band_nudge_button(
+    turn: Turn, verb: str, row: service.ReminderRow, band_id: uuid.UUID
+) -> list[Outbound]:
+    """Done / Snooze / Tomorrow under the band's nudge, which sits in the band's channel.
+
+    The answer replaces the nudge there, so the whole band reads it: it names who pressed and
+    the band ("Ana snoozed the band's nudge for an hour"), not a "you" meant for one musician.
+    """
+    who = esc(turn.inbound.display_name or "A band member")
+    band = bold(esc(await service.band_name(turn.ex, band_id) or "the band"))
+    if verb == "d":
+        return [
+            Outbound(
+                text=f"✅ {who} marked the band's nudge done — nice work, {band}! "
+                "See you at the next check-in.",
+                edit=True,
+            )
+        ]
+    tz = zone(row.timezone)
+    if verb == "s":
+        until = outside_quiet(turn.now + SNOOZE, tz, row.quiet)
+        await service.postpone(turn.ex, row, until)
+        how_long = " for an hour" if until == turn.now + SNOOZE else ""  # quiet hours may push it
+        return [
+            Outbound(
+                text=f"⏰ {who} snoozed the band's nudge{how_long} — I'll nudge {band} again "
+                f"at {hhmm(until.astimezone(tz).time())}.",
+                edit=True,
+            )
+        ]
+    if verb == "t":
+        until = tomorrow_same_time(turn.now, tz, row.quiet)
+        await service.postpone(turn.ex, row, until)
+        return [
+            Outbound(
+                text=f"📅 {who} moved the band's nudge to tomorrow — I'll nudge {band} again "
+                f"on {_fmt_local(until, row.timezone)}.",
+                edit=True,
+            )
         ]
     return [Outbound(text="That button is from an older version of me.", toast=True)]

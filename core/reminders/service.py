@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import bindparam, false, insert, select, update
 
 from core.db.executor import Executor
-from core.db.tables import audit_log, reminders, users
+from core.db.tables import audit_log, bands, deliveries, reminders, users
 from core.db.tables import band_members as members
+from core.notify import NO_DIRECT_CHAT
 from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
 
 #: A new or resumed inactivity row is first looked at after this; the tick then plans it from
@@ -47,6 +48,13 @@ _OF_BAND = select(*_COLUMNS).where(reminders.c.band_id == bindparam("bid"))
 _ONE = select(*_COLUMNS).where(reminders.c.id == bindparam("rid"))
 _MEMBER = select(members.c.role).where(
     members.c.band_id == bindparam("bid"), members.c.user_id == bindparam("uid")
+)
+_BAND_NAME = select(bands.c.name).where(bands.c.id == bindparam("bid"))
+_LAST_DELIVERY = (
+    select(deliveries.c.status, deliveries.c.last_error)
+    .where(deliveries.c.reminder_id == bindparam("rid"))
+    .order_by(deliveries.c.due_at.desc())
+    .limit(bindparam("one"))
 )
 _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
@@ -117,6 +125,22 @@ async def may_change(ex: Executor, row: ReminderRow, user_id: uuid.UUID) -> bool
     if row.band_id is None:
         return False
     return bool(await ex.rows(_MEMBER, {"bid": row.band_id, "uid": user_id}))
+
+
+async def band_name(ex: Executor, band_id: uuid.UUID) -> str | None:
+    """The band's name, for the words under its nudge (None if the band is gone)."""
+    rows = await ex.rows(_BAND_NAME, {"bid": band_id})
+    return str(rows[0][0]) if rows else None
+
+
+async def unreached(ex: Executor, reminder_id: uuid.UUID) -> bool:
+    """Whether the reminder's latest nudge failed because its owner never opened a direct chat
+    with the bot (the platform won't let the bot write first: ``core.notify.NO_DIRECT_CHAT``)."""
+    rows = await ex.rows(_LAST_DELIVERY, {"rid": reminder_id, "one": 1})
+    if not rows:
+        return False
+    status, error = rows[0]
+    return status == "failed" and (error or "").startswith(NO_DIRECT_CHAT)
 
 
 async def audit_denied(

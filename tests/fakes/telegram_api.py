@@ -22,6 +22,13 @@ The contract, as the real API has it:
   ``InvalidToken`` (``EndPointNotFound`` from ``do_api_request``), 403 → ``Forbidden``,
   409 → ``Conflict``, ``retry_after`` → ``RetryAfter``, anything else → ``NetworkError``.
 * A wrong token answers 401 ``Unauthorized``; an unknown method 404 ``Not Found``.
+* Sends the bot may not make answer 403 with Telegram's own words: a user who blocked the bot
+  (:meth:`FakeTelegram.block`, ``bot was blocked by the user``), a deleted account
+  (:meth:`FakeTelegram.deactivate`, ``user is deactivated``), a user the fake knows only from a
+  group who never opened a private chat with the bot (``bot can't initiate conversation with a
+  user``), a group the bot was removed from (:meth:`FakeTelegram.remove_bot`, ``bot was kicked
+  from the group chat`` / ``bot is not a member of the supergroup chat``). A chat id the fake
+  has never seen at all is 400 ``chat not found``.
 * Files uploaded with ``sendPhoto`` can be fetched back with ``getFile`` and
   ``GET /file/bot<token>/<file_path>``.
 
@@ -49,7 +56,18 @@ from typing import Any, Final, Self
 
 from aiohttp import web
 
-__all__ = ["Edit", "FakeTelegram", "SentMessage", "UploadedFile", "parse_html"]
+__all__ = [
+    "BLOCKED",
+    "CANT_INITIATE",
+    "DEACTIVATED",
+    "Edit",
+    "FakeTelegram",
+    "SentMessage",
+    "UploadedFile",
+    "kicked_from",
+    "not_a_member",
+    "parse_html",
+]
 
 JSONDict = dict[str, Any]
 
@@ -154,7 +172,22 @@ NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
+#: The 403 descriptions, worded as Telegram words them (PTB raises ``Forbidden`` with them).
 BLOCKED: Final = "Forbidden: bot was blocked by the user"
+CANT_INITIATE: Final = "Forbidden: bot can't initiate conversation with a user"
+DEACTIVATED: Final = "Forbidden: user is deactivated"
+
+
+def kicked_from(chat_type: str) -> str:
+    """403 for a group or supergroup the bot was removed from and banned in."""
+    return f"Forbidden: bot was kicked from the {chat_type} chat"
+
+
+def not_a_member(chat_type: str) -> str:
+    """403 for a group or supergroup the bot left or was removed from without a ban."""
+    return f"Forbidden: bot is not a member of the {chat_type} chat"
+
+
 QUERY_TOO_OLD: Final = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
 )
@@ -575,6 +608,9 @@ class FakeTelegram:
         self._chats: dict[int, JSONDict] = {}
         self._users: dict[int, JSONDict] = {}
         self._blocked: set[int] = set()
+        self._deactivated: set[int] = set()
+        #: Groups the bot is no longer in: chat id → banned ("kicked") rather than just gone.
+        self._removed: dict[int, bool] = {}
         self._next_message_id: dict[int, int] = {}
         self._user_messages: dict[tuple[int, int], JSONDict] = {}
         self._current: dict[tuple[int, int], SentMessage] = {}
@@ -667,6 +703,10 @@ class FakeTelegram:
             if chat_type != "private":
                 raise ValueError("a group message needs chat_id")
             chat_id = user_id
+        if user_id in self._deactivated:
+            raise ValueError(f"user {user_id} deleted their account: they can't write")
+        if chat_id in self._removed:
+            raise ValueError(f"the bot is not in chat {chat_id} (add_bot puts it back)")
         user = self._remember_user(user_id, first_name, username)
         chat = self._remember_chat(chat_id, chat_type, user, chat_title)
         if chat_type == "private" and user_id in self._blocked:
@@ -738,14 +778,47 @@ class FakeTelegram:
         if user_id in self._blocked:
             return
         self._blocked.add(user_id)
-        self._chat_member_update(user_id, "member", "kicked")
+        self._private_member_update(user_id, "member", "kicked")
 
     def unblock(self, user_id: int) -> None:
         """The user unblocks the bot; queues ``my_chat_member`` (``kicked`` → ``member``)."""
         if user_id not in self._blocked:
             return
         self._blocked.discard(user_id)
-        self._chat_member_update(user_id, "kicked", "member")
+        self._private_member_update(user_id, "kicked", "member")
+
+    def deactivate(self, user_id: int) -> None:
+        """The user deletes their Telegram account: sends to them answer 403
+        ``user is deactivated`` from now on (Telegram sends the bot no update about it)."""
+        self._deactivated.add(user_id)
+
+    def remove_bot(self, chat_id: int, *, by: int, banned: bool = True) -> None:
+        """User ``by`` removes the bot from group ``chat_id``: sends there answer 403 from now
+        on — ``bot was kicked from the … chat`` when ``banned`` (Telegram's "remove" in a
+        group), else ``bot is not a member of the … chat`` (it left, or was unbanned after).
+
+        Queues ``my_chat_member`` (``member`` → ``kicked`` or ``left``), as Telegram does. A
+        message queued before this call still reaches the bot; :meth:`user_message` refuses new
+        ones to the group until :meth:`add_bot`.
+        """
+        chat = self._chats.get(chat_id)
+        if chat is None or chat["type"] == "private":
+            raise ValueError(f"chat {chat_id} is not a group the fake knows")
+        if chat_id in self._removed:
+            return
+        self._removed[chat_id] = banned
+        user = self._users.get(by) or self._remember_user(by, "Admin", None)
+        self._chat_member_update(chat, user, "member", "kicked" if banned else "left")
+
+    def add_bot(self, chat_id: int, *, by: int) -> None:
+        """User ``by`` adds the bot back to group ``chat_id``; queues ``my_chat_member``."""
+        banned = self._removed.pop(chat_id, None)
+        if banned is None:
+            return
+        user = self._users.get(by) or self._remember_user(by, "Admin", None)
+        self._chat_member_update(
+            self._chats[chat_id], user, "kicked" if banned else "left", "member"
+        )
 
     def fail_next(
         self,
@@ -994,9 +1067,13 @@ class FakeTelegram:
             "username": self.bot_username,
         }
 
-    def _chat_member_update(self, user_id: int, old: str, new: str) -> None:
+    def _private_member_update(self, user_id: int, old: str, new: str) -> None:
         user = self._users.get(user_id) or self._remember_user(user_id, "Maya", None)
         chat = self._chats.get(user_id) or self._remember_chat(user_id, "private", user, None)
+        self._chat_member_update(chat, user, old, new)
+
+    def _chat_member_update(self, chat: JSONDict, user: JSONDict, old: str, new: str) -> None:
+        """Queue ``my_chat_member``: ``user`` changed the bot's status in ``chat``."""
 
         def member(status: str) -> JSONDict:
             state: JSONDict = {"status": status, "user": self._bot_user()}
@@ -1065,10 +1142,20 @@ class FakeTelegram:
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
             raise _bad("chat_id is empty")
-        if not isinstance(chat_id, int) or chat_id not in self._chats:
+        if not isinstance(chat_id, int):
+            raise _bad("chat not found")
+        if chat_id in self._deactivated:
+            raise ApiError(403, DEACTIVATED)
+        if chat_id not in self._chats:
+            if chat_id in self._users:  # seen in a group, never opened a private chat
+                raise ApiError(403, CANT_INITIATE)
             raise _bad("chat not found")
         if chat_id in self._blocked:
             raise ApiError(403, BLOCKED)
+        banned = self._removed.get(chat_id)
+        if banned is not None:
+            chat_type = self._chats[chat_id]["type"]
+            raise ApiError(403, kicked_from(chat_type) if banned else not_a_member(chat_type))
         return chat_id
 
     def _bot_message(self, params: JSONDict, missing: str) -> SentMessage:
