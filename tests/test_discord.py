@@ -249,6 +249,21 @@ async def test_notify_a_musician_who_closed_their_dms(database: Database) -> Non
         assert user.unreachable is True
 
 
+async def test_notify_while_discord_is_unreachable_fails_without_raising(
+    database: Database,
+) -> None:
+    """A network failure is a ``failed`` notice, as the Notifier contract says, not a raise
+    (a raise used to abort the broadcast round of every platform)."""
+    async with running(database) as bench:
+        await bench.answered(bench.fake.user_runs_command_in_dm(BEN, "start"))
+        await bench.fake.stop()  # Discord's REST and gateway are gone
+        to_person = await bench.front.notify(str(BEN), [Outbound(text="Time to practise")])
+        to_channel = await bench.front.notify(f"c:{CHANNEL}", [Outbound(text="Band news")])
+    assert to_person.status == "failed"
+    assert to_channel.status == "failed"
+    assert "Connect" in to_person.detail or "Disconnect" in to_person.detail, to_person.detail
+
+
 async def test_answer_a_question_with_a_modal(database: Database) -> None:
     async with running(database) as bench:
         await _band_on_indie(bench)

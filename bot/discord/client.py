@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -362,6 +363,13 @@ class DiscordFrontEnd:
             return DeliveryResult(DeliveryStatus.FAILED, f"forbidden ({exc.code})")
         except (discord.HTTPException, ValueError) as exc:
             self.failed_sends += 1
+            return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # Discord unreachable (refused, reset, timed out): discord.py raises these as they
+            # are, not as HTTPException. The Notifier contract is "never raise": a raise here
+            # used to abort a whole broadcast round, Telegram's recipients included.
+            self.failed_sends += 1
+            logger.warning("discord: notice to %s not sent, Discord unreachable: %r", chat_id, exc)
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
         return SENT
 
