@@ -70,6 +70,11 @@ class _DenialBudget:
         self._used += 1
         return True
 
+    def refund(self) -> None:
+        """A taken slot wrote nothing (a repeat the audit log only counted): give it back, so
+        one address refused again and again can't use up the minute for everyone else."""
+        self._used = max(0, self._used - 1)
+
 
 class TelegramWebhook:
     """An aiohttp server that receives Telegram's webhook calls for one front end.
@@ -243,18 +248,26 @@ class TelegramWebhook:
         if not self._budget.take():
             logger.debug("telegram webhook request from %s refused: %s secret", remote, reason)
             return
-        logger.warning("telegram webhook request from %s refused: %s secret", remote, reason)
         details: dict[str, Any] = {"reason": reason}
-        if self._budget.suppressed:
-            details["unaudited_before"] = self._budget.suppressed
-            self._budget.suppressed = 0
+        unaudited, self._budget.suppressed = self._budget.suppressed, 0
+        if unaudited:
+            details["unaudited_before"] = unaudited
+        written, counted = False, False
         try:
-            await record(
+            # record() also caps repeats per address (core/admin/audit.py: one row a minute)
+            written = await record(
                 self.front.coach.db,
                 actor=f"telegram-webhook:{remote}",
                 action="webhook.secret_mismatch",
                 outcome="denied",
                 details=details,
             )
+            counted = not written
         except Exception:
             logger.exception("could not write the audit row for a refused webhook request")
+        if counted:  # a repeat from this address, counted there: the slot was not used
+            self._budget.refund()
+        if not written:  # the minute's count waits for the next row that is written
+            self._budget.suppressed += unaudited
+        log = logger.warning if written else logger.debug  # one line per audit row, not per hit
+        log("telegram webhook request from %s refused: %s secret", remote, reason)
