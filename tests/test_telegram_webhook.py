@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import aiohttp
 import pytest
-from coachkit import start_coach_run, stop_coach_run, synced_coach
+from coachkit import free_port, start_coach_run, stop_coach_run, synced_coach
 from fakes.telegram_api import FakeTelegram
 
 from bot.telegram.app import TelegramFrontEnd
@@ -26,6 +26,7 @@ from core.admin import audit
 from core.admin.audit import DenialThrottle, latest
 from core.conversation.engine import Coach
 from core.db.engine import Database
+from core.errors import ConfigurationError, PlatformUnreachable
 
 MAYA = 1001
 SECRET = "s3cret-token"
@@ -247,6 +248,39 @@ async def test_one_address_refused_again_and_again_is_one_row_a_minute(
     await rig.idle()
     newest = (await latest(rig.database))[0]
     assert newest.details == {"reason": "missing", audit.SUPPRESSED: 69}
+
+
+async def test_start_while_telegram_is_unreachable_can_be_tried_again(
+    database: Database,
+) -> None:
+    """Telegram down at start: PlatformUnreachable, nothing left listening; once Telegram
+    answers, the next start() registers and serves. A refused token is a plain message."""
+    coach = await synced_coach(database)
+    port = free_port()
+    fake = FakeTelegram()
+    front = TelegramFrontEnd(coach, fake.token, api_base_url=f"http://127.0.0.1:{port}")
+    webhook = TelegramWebhook(front, secret_token=SECRET, port=0, public_url=PUBLIC)
+    with pytest.raises(PlatformUnreachable, match="Telegram could not be reached"):
+        await webhook.start()
+    await fake.start(port=port)
+    try:
+        async with aiohttp.ClientSession() as http:
+            await webhook.start()
+            try:
+                rig = Rig(fake, database, webhook, http)
+                await rig.say("/start")
+                assert "artist name" in fake.last(MAYA).plain_text
+                assert fake.webhook_url == f"{PUBLIC}/telegram"
+            finally:
+                await webhook.stop()
+        wrong = TelegramFrontEnd(coach, "999:not-the-token", api_base_url=fake.url)
+        refused = TelegramWebhook(wrong, secret_token=SECRET, port=0)
+        with pytest.raises(ConfigurationError, match="Telegram refused") as caught:
+            await refused.start()
+        assert "not-the-token" not in str(caught.value)
+        await refused.stop()
+    finally:
+        await fake.stop()
 
 
 @pytest.mark.parametrize(

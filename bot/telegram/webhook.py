@@ -27,9 +27,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
-from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd
+from bot.telegram.app import ALLOWED_UPDATES, REFUSAL_MESSAGE, TelegramFrontEnd
 from core.admin.audit import record
+from core.errors import ConfigurationError, PlatformUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +156,21 @@ class TelegramWebhook:
         The server is listening before ``setWebhook`` is called, so Telegram's first delivery
         finds it. With several workers, one registration is enough; the others may pass
         ``register=False`` (registering again with the same values is harmless).
+
+        Raises:
+            PlatformUnreachable: Telegram could not be reached; everything started is stopped
+                again, so ``start()`` may be called again later.
         """
+        try:
+            await self._start(register=register)
+        except InvalidToken as exc:  # PTB's message quotes the token: never let it out
+            raise ConfigurationError(REFUSAL_MESSAGE) from exc
+        except NetworkError as exc:  # TimedOut too
+            raise PlatformUnreachable(
+                f"Telegram could not be reached ({type(exc).__name__})"
+            ) from exc
+
+    async def _start(self, *, register: bool) -> None:
         application = self.front.application
         await application.initialize()
         try:
@@ -186,6 +202,7 @@ class TelegramWebhook:
         if application.running:
             await application.stop()  # processes what is already on the update queue
         await application.shutdown()
+        await application.bot.shutdown()  # sessions of a start that failed half-way (else no-op)
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
