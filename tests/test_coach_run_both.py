@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from coachkit import start_coach_run, stop_coach_run
+from coachkit import free_port, start_coach_run, stop_coach_run
 from fakes.discord_api import FakeDiscord, FakeMessage
 from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select, update
@@ -162,3 +162,40 @@ async def test_one_process_serves_telegram_and_discord(database: Database, tmp_p
         assert tg.token not in log
         assert tg.token.split(":", 1)[1] not in log
         assert dc.token not in log
+
+
+@pytest.mark.postgres_only
+async def test_discord_down_at_start_does_not_keep_telegram_from_serving(
+    database: Database, tmp_path: Path
+) -> None:
+    """Discord unreachable when coach run starts: Telegram serves at once, Discord is tried
+    again in the background and serves as soon as it answers."""
+    port = free_port()
+    async with FakeTelegram() as tg:
+        env = {
+            "TELEGRAM_BOT_TOKEN": tg.token,
+            "TELEGRAM_API_BASE_URL": tg.url,
+            "DISCORD_BOT_TOKEN": FakeDiscord.token,
+            "DISCORD_API_BASE_URL": f"http://127.0.0.1:{port}/api/v10",
+        }
+        process = await start_coach_run(database, tmp_path, env=env)
+        dc = FakeDiscord()
+        try:
+            tg.user_message(MAYA, "/start")
+            await tg.wait_for(lambda: bool(tg.messages(MAYA)), timeout=30)
+            assert "artist name" in tg.last(MAYA).plain_text
+            await dc.start(port=port)  # Discord is back
+            dc.add_user(ANA, "Ana")
+            await dc.wait_for(lambda: dc.identifies == 1, timeout=15)
+            await dc.wait_for(lambda: dc.connected, timeout=5)
+            dc.dm_message(ANA, "/start")
+            await dc.wait_for(lambda: bool(dc.dm_messages(ANA)), timeout=10)
+            assert "artist name" in dc.dm_messages(ANA)[-1].text()
+        finally:
+            log = await stop_coach_run(process)
+            await dc.stop()
+    assert process.returncode == 0, log[-3000:]
+    assert "discord: Discord could not be reached" in log
+    assert "trying again in the background" in log
+    assert "Traceback" not in log, log[-3000:]
+    assert FakeDiscord.token not in log
