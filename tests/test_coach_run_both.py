@@ -52,6 +52,27 @@ async def _recorded_nudges(database: Database, *, count: int) -> list[tuple[str,
         await asyncio.sleep(0.05)
 
 
+async def _failed_broadcast(database: Database, chat: str) -> tuple[str, str]:
+    """(status, last error) of the broadcast delivery to ``chat`` once an attempt failed."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with database.transaction() as session:
+            row = (
+                await session.execute(
+                    select(Delivery.status, Delivery.last_error).where(
+                        Delivery.kind == "broadcast",
+                        Delivery.target_chat == chat,
+                        Delivery.last_error.is_not(None),
+                    )
+                )
+            ).first()
+        if row is not None:
+            return row.status, row.last_error
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no failed broadcast delivery to {chat}")
+        await asyncio.sleep(0.05)
+
+
 @pytest.mark.postgres_only
 async def test_one_process_serves_telegram_and_discord(database: Database, tmp_path: Path) -> None:
     async with FakeTelegram() as tg, FakeDiscord() as dc:
@@ -142,6 +163,9 @@ async def test_one_process_serves_telegram_and_discord(database: Database, tmp_p
             await tg_say(BOSS, "/admin broadcast Still on for Friday")
             await tg_press(BOSS, "Send to 2")
             await tg.wait_for(lambda: "Still on for Friday" in tg.last(MAYA).plain_text, timeout=10)
+            status, error = await _failed_broadcast(database, str(ANA))
+            assert status == "pending", "Ana's copy failed and waits for its retry"
+            assert error.startswith("Client"), error  # aiohttp's ClientConnectorError or the like
         finally:
             stopping = time.monotonic()
             log = await stop_coach_run(process)
@@ -186,7 +210,7 @@ async def test_discord_down_at_start_does_not_keep_telegram_from_serving(
             assert "artist name" in tg.last(MAYA).plain_text
             await dc.start(port=port)  # Discord is back
             dc.add_user(ANA, "Ana")
-            await dc.wait_for(lambda: dc.identifies == 1, timeout=15)
+            await dc.wait_for(lambda: dc.identifies == 1, timeout=30)  # next retry: ≤ 10 s
             await dc.wait_for(lambda: dc.connected, timeout=5)
             dc.dm_message(ANA, "/start")
             await dc.wait_for(lambda: bool(dc.dm_messages(ANA)), timeout=10)
