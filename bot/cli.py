@@ -306,7 +306,9 @@ async def _keep_starting(name: str, start: Callable[[], Awaitable[None]]) -> Non
         except PlatformUnreachable as exc:
             logger.info("%s: %s; trying again", name, exc)
             continue
-        except Exception:  # e.g. the token refused once the platform answered: give up on it
+        except ConfigurationError as exc:  # e.g. the token refused once the platform answered
+            logger.error("%s: %s The other front ends keep running.", name, exc)
+        except Exception:
             logger.exception("%s: could not start; the other front ends keep running", name)
         return
 

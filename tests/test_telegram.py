@@ -371,6 +371,7 @@ async def test_start_while_telegram_is_unreachable_can_be_tried_again(database: 
         with pytest.raises(ConfigurationError, match="Telegram refused TELEGRAM_BOT_TOKEN") as no:
             await wrong.start(poll_timeout=1)
         assert "not-the-token" not in str(no.value), "PTB's own message quotes the token"
+        assert no.value.__suppress_context__, "nor is PTB's error chained (a traceback shows it)"
         await wrong.stop()
     finally:
         await fake.stop()

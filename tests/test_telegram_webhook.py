@@ -278,6 +278,7 @@ async def test_start_while_telegram_is_unreachable_can_be_tried_again(
         with pytest.raises(ConfigurationError, match="Telegram refused") as caught:
             await refused.start()
         assert "not-the-token" not in str(caught.value)
+        assert caught.value.__suppress_context__, "PTB's error (quoting the token) is not chained"
         await refused.stop()
     finally:
         await fake.stop()

@@ -197,8 +197,8 @@ class TelegramFrontEnd:
                 poll_interval=poll_interval,
                 allowed_updates=list(ALLOWED_UPDATES),
             )
-        except InvalidToken as exc:  # PTB's message quotes the token: never let it out
-            raise ConfigurationError(REFUSAL_MESSAGE) from exc
+        except InvalidToken:  # PTB's message quotes the token: not even as a chained cause
+            raise ConfigurationError(REFUSAL_MESSAGE) from None
         except NetworkError as exc:  # TimedOut too
             raise PlatformUnreachable(
                 f"Telegram could not be reached ({type(exc).__name__})"

@@ -163,8 +163,8 @@ class TelegramWebhook:
         """
         try:
             await self._start(register=register)
-        except InvalidToken as exc:  # PTB's message quotes the token: never let it out
-            raise ConfigurationError(REFUSAL_MESSAGE) from exc
+        except InvalidToken:  # PTB's message quotes the token: not even as a chained cause
+            raise ConfigurationError(REFUSAL_MESSAGE) from None
         except NetworkError as exc:  # TimedOut too
             raise PlatformUnreachable(
                 f"Telegram could not be reached ({type(exc).__name__})"
