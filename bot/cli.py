@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import itertools
 import logging
 import re
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from core.conversation.engine import Coach
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.migrate import current_revision, head_revision, upgrade_async
-from core.errors import CoachError, ConfigurationError
+from core.errors import CoachError, ConfigurationError, PlatformUnreachable
 from core.housekeeping import PruneReport, Retention, prune
 from core.logging import configure_logging
 from core.notify import Notifier, by_platform
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
     from bot.discord.client import DiscordFrontEnd
 
 logger = logging.getLogger("coach.cli")
+
+#: Seconds between attempts to start a front end whose platform can't be reached (the last
+#: one repeats).
+RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -265,13 +270,19 @@ async def _start_telegram(
             path=settings.telegram_webhook_path,
             public_url=settings.telegram_webhook_url,
         )
-        await webhook.start()
-        stack.push_async_callback(webhook.stop)
-        logger.info("telegram: webhook listening on %s", webhook.url)
+
+        async def listening() -> None:
+            await webhook.start()
+            logger.info("telegram: webhook listening on %s", webhook.url)
+
+        await _bring_up(stack, "telegram", listening, webhook.stop)
     else:
-        await front.start()
-        stack.push_async_callback(front.stop)
-        logger.info("telegram: polling for updates")
+
+        async def polling() -> None:
+            await front.start()
+            logger.info("telegram: polling for updates")
+
+        await _bring_up(stack, "telegram", polling, front.stop)
     return front
 
 
@@ -292,15 +303,63 @@ async def _start_discord(
     stack: contextlib.AsyncExitStack, settings: Settings, coach: Coach, token: str
 ) -> Notifier:
     front = _discord_front_end(settings, coach, token)
-    stack.push_async_callback(front.stop)
-    await front.start()
     shard = (
         f" (shard {settings.discord_shard_id or 0} of {settings.discord_shard_count})"
         if settings.discord_shard_count
         else ""
     )
-    logger.info("discord: connected to the gateway%s", shard)
+
+    async def connected() -> None:
+        await front.start()
+        logger.info("discord: connected to the gateway%s", shard)
+
+    await _bring_up(stack, "discord", connected, front.stop)
     return front
+
+
+async def _bring_up(
+    stack: contextlib.AsyncExitStack,
+    name: str,
+    start: Callable[[], Awaitable[None]],
+    stop: Callable[[], Awaitable[None]],
+) -> None:
+    """Start one front end; if its platform can't be reached now, keep trying in the background.
+
+    With both tokens set, an outage of one platform at start must not keep the other from
+    serving (or, under a supervisor, put the whole process in a crash loop). A refused token
+    still stops ``coach run`` at once: that is a setting to fix, not an outage to wait out.
+    Meanwhile the front end's notices fail (and are retried) like any failed send.
+    """
+    stack.push_async_callback(stop)
+    try:
+        await start()
+        return
+    except PlatformUnreachable as exc:
+        logger.warning("%s: %s; trying again in the background, the rest keeps running", name, exc)
+    retrying = asyncio.create_task(_keep_starting(name, start))
+    stack.push_async_callback(_cancel, retrying)  # runs before ``stop``
+
+
+async def _keep_starting(name: str, start: Callable[[], Awaitable[None]]) -> None:
+    """Try ``start`` again after 1, 2, 5, 10, 30 s, then every minute, until it works."""
+    for attempt in itertools.count():
+        await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+        try:
+            await start()
+        except PlatformUnreachable as exc:
+            logger.info("%s: %s; trying again", name, exc)
+            continue
+        except ConfigurationError as exc:  # e.g. the token refused once the platform answered
+            logger.error("%s: %s The other front ends keep running.", name, exc)
+        except Exception:
+            logger.exception("%s: could not start; the other front ends keep running", name)
+        return
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _discord_sync(args: argparse.Namespace) -> int:

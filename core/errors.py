@@ -15,3 +15,11 @@ class RoadmapContentError(CoachError):
 
 class ConfigurationError(CoachError):
     """Settings are missing or contradictory."""
+
+
+class PlatformUnreachable(CoachError):
+    """A chat platform could not be reached (network, outage); trying again later may work.
+
+    A front end's ``start()`` raises it after cleaning up, so ``coach run`` can keep trying in
+    the background while its other front ends serve.
+    """

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import date
@@ -178,3 +179,11 @@ async def stop_coach_run(process: asyncio.subprocess.Process) -> str:
     process.send_signal(signal.SIGTERM)
     _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
     return err.decode()
+
+
+def free_port() -> int:
+    """A loopback port with no listener (free a moment ago): a platform that is down, until a
+    fake is started on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -42,6 +42,7 @@ import pytest
 from pytest_postgresql import factories
 from sqlalchemy import URL, make_url, text
 
+from core.admin import audit
 from core.db.engine import Database, normalise_url
 from core.db.migrate import upgrade
 
@@ -264,6 +265,13 @@ async def _open(request: pytest.FixtureRequest, backend: str, tmp_path: Path) ->
             raise
         return db
     raise ValueError(f"unknown database backend {backend!r}; expected one of {BACKENDS}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_denial_throttle() -> None:
+    """Every test starts like a fresh process: no repeated denial remembered from another test
+    (``core.admin.audit.DENIALS`` writes a repeat at most once a minute per process)."""
+    audit.DENIALS.reset()
 
 
 @pytest.fixture

@@ -33,8 +33,13 @@ def world(fake: FakeDiscord) -> None:
 
 def front_end(fake: FakeDiscord, coach: Coach, **kw: Any) -> DiscordFrontEnd:
     """The real front end pointed at the fake (REST base; the gateway comes from /gateway/bot)."""
+    return front_end_at(fake.api_base, coach, **kw)
+
+
+def front_end_at(api_base: str, coach: Coach, **kw: Any) -> DiscordFrontEnd:
+    """The real front end with the fake's token, pointed at ``api_base`` (which may be down)."""
     kw.setdefault("guild_ready_timeout", 0.2)
-    return DiscordFrontEnd(coach, fake.token, api_base_url=fake.api_base, **kw)
+    return DiscordFrontEnd(coach, FakeDiscord.token, api_base_url=api_base, **kw)
 
 
 @dataclass

@@ -18,6 +18,7 @@ import pytest
 from coachkit import Driver, count, synced_coach
 from sqlalchemy import func, select
 
+from core.admin import audit
 from core.admin.access import NOT_ALLOWED, Access, parse_admins
 from core.admin.audit import latest
 from core.conversation.engine import Coach
@@ -117,9 +118,11 @@ async def _denials(db: Database) -> int:
     return await count(db, AuditLog, AuditLog.outcome == "denied")
 
 
-async def test_authorization_table(database: Database) -> None:
+async def test_authorization_table(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every bot-admin command and button × every kind of person: allowed or denied, and each
-    denial leaves exactly one audit row naming who, what and that it was denied."""
+    denial leaves exactly one audit row naming who, what and that it was denied (the cap on
+    repeated denials, tested in test_audit_denials.py, is off to see each one)."""
+    monkeypatch.setattr(audit, "DENIALS", audit.DenialThrottle(window=0))
     ids = await _cast(database)
     coach = await synced_coach(database)
     coach = Coach(database, admins=["discord:1"], catalog=coach.catalog)

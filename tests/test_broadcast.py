@@ -53,8 +53,10 @@ class Recorder:
         return [text for c, text in self.sent if c == chat]
 
 
-async def _musicians(db: Database, n: int, *, start: int = 100_000) -> list[str]:
-    """``n`` Telegram musicians inserted directly (fast); returns their chat ids."""
+async def _musicians(
+    db: Database, n: int, *, start: int = 100_000, platform: str = "telegram"
+) -> list[str]:
+    """``n`` musicians (Telegram unless told) inserted directly (fast); returns their chat ids."""
     users = [{"id": uuid.uuid4(), "roles": []} for _ in range(n)]
     chats = [str(start + i) for i in range(n)]
     async with db.transaction() as session:
@@ -62,7 +64,7 @@ async def _musicians(db: Database, n: int, *, start: int = 100_000) -> list[str]
         await session.execute(
             insert(Identity),
             [
-                {"user_id": u["id"], "platform": "telegram", "external_id": chat}
+                {"user_id": u["id"], "platform": platform, "external_id": chat}
                 for u, chat in zip(users, chats, strict=True)
             ],
         )
@@ -160,6 +162,41 @@ async def test_drafts_can_be_dropped_and_expire(database: Database) -> None:
     await admin.say("/admin broadcast " + "x" * (broadcast.MAX_TEXT + 1))
     assert "too long" in admin.text
     assert await count(database, Broadcast) == 2
+
+
+async def test_a_raising_notifier_does_not_hold_up_the_other_platform(database: Database) -> None:
+    """Discord's front end raising (a bug, an unexpected network error) fails its own rows only:
+    the Telegram musicians of the same batch get the message in the same round."""
+    on_telegram = await _musicians(database, 6)
+    on_discord = await _musicians(database, 6, start=900_000, platform="discord")
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"])
+    await _draft_and_send(coach, "both platforms")
+
+    class Raising:
+        platform = "discord"
+        calls = 0
+
+        async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+            self.calls += 1
+            raise OSError("Discord is unreachable")
+
+    telegram, discord = Recorder(), Raising()
+    clock = [utcnow()]
+    sender = BroadcastSender(
+        database, by_platform(telegram, discord), batch=20, clock=lambda: clock[0]
+    )
+    assert await sender.run_once() == 12  # one round: every row of the batch handled
+    assert Counter(c for c, t in telegram.sent if "both platforms" in t) == dict.fromkeys(
+        on_telegram, 1
+    )
+    assert await _statuses(database) == {"sent": 6, "pending": 6}  # Discord's: retried later
+    for _ in range(broadcast.MAX_ATTEMPTS):
+        clock[0] += timedelta(minutes=5)
+        await sender.run_once()
+    assert await _statuses(database) == {"sent": 6, "failed": 6}
+    assert discord.calls == 6 * broadcast.MAX_ATTEMPTS
+    assert "6 sent, 0 skipped, 6 failed" in telegram.to(ADMIN)[-1]
+    assert not set(on_discord) & {c for c, _ in telegram.sent}, "nothing rerouted to Telegram"
 
 
 async def test_a_crashed_sender_is_taken_over_after_its_lease(database: Database) -> None:

@@ -15,8 +15,28 @@ import uuid
 from typing import Any
 
 import pytest
-from coachkit import Driver, catalog_of, count, start_coach_run, stop_coach_run
-from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, NEWS, Bench, front_end, running, world
+from coachkit import (
+    Driver,
+    catalog_of,
+    count,
+    free_port,
+    start_coach_run,
+    stop_coach_run,
+    synced_coach,
+)
+from discordkit import (
+    ANA,
+    BEN,
+    CHANNEL,
+    CLEO,
+    GUILD,
+    NEWS,
+    Bench,
+    front_end,
+    front_end_at,
+    running,
+    world,
+)
 from fakes.discord_api import FakeDiscord, FakeMessage
 from sqlalchemy import select
 
@@ -25,6 +45,7 @@ from core.conversation.engine import Coach
 from core.conversation.types import Inbound, Outbound
 from core.db.engine import Database
 from core.db.models import Identity, StatSample, User, UserTaskProgress
+from core.errors import PlatformUnreachable
 
 INDIE = "indie-singer-songwriter"
 
@@ -247,6 +268,47 @@ async def test_notify_a_musician_who_closed_their_dms(database: Database) -> Non
             user = await session.get(User, ben)
         assert user is not None
         assert user.unreachable is True
+
+
+async def test_notify_while_discord_is_unreachable_fails_without_raising(
+    database: Database,
+) -> None:
+    """A network failure is a ``failed`` notice, as the Notifier contract says, not a raise
+    (a raise used to abort the broadcast round of every platform)."""
+    async with running(database) as bench:
+        await bench.answered(bench.fake.user_runs_command_in_dm(BEN, "start"))
+        await bench.fake.stop()  # Discord's REST and gateway are gone
+        to_person = await bench.front.notify(str(BEN), [Outbound(text="Time to practise")])
+        to_channel = await bench.front.notify(f"c:{CHANNEL}", [Outbound(text="Band news")])
+    assert to_person.status == "failed"
+    assert to_channel.status == "failed"
+    assert "Connect" in to_person.detail or "Disconnect" in to_person.detail, to_person.detail
+
+
+async def test_start_while_discord_is_unreachable_can_be_tried_again(database: Database) -> None:
+    """Unreachable at start is PlatformUnreachable with the attempt cleaned up (coach run keeps
+    trying in the background); notices fail meanwhile; the next start() connects."""
+    coach = await synced_coach(database)
+    port = free_port()
+    front = front_end_at(f"http://127.0.0.1:{port}/api/v10", coach)
+    with pytest.raises(PlatformUnreachable, match="Discord could not be reached"):
+        await front.start(ready_timeout=5)
+    waiting = await front.notify(str(BEN), [Outbound(text="Time to practise")])
+    assert (waiting.status, waiting.detail) == ("failed", "not connected to Discord yet")
+    fake = FakeDiscord()
+    await fake.start(port=port)  # Discord is back
+    try:
+        world(fake)
+        await front.start(ready_timeout=15)
+        try:
+            assert fake.identifies == 1
+            start = fake.user_runs_command_in_dm(BEN, "start")
+            await fake.wait_for(lambda: fake.interaction(start).acked)
+            assert "artist name" in fake.interaction(start).texts()
+        finally:
+            await front.stop()
+    finally:
+        await fake.stop()
 
 
 async def test_answer_a_question_with_a_modal(database: Database) -> None:

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from coachkit import catalog_of, start_coach_run, stop_coach_run, synced_coach, valid_answer
+from coachkit import (
+    catalog_of,
+    free_port,
+    start_coach_run,
+    stop_coach_run,
+    synced_coach,
+    valid_answer,
+)
 from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select
 
@@ -20,6 +27,7 @@ from core.conversation.engine import Coach
 from core.conversation.types import Button, Outbound
 from core.db.engine import Database
 from core.db.models import Identity, Reminder, User, UserTaskProgress
+from core.errors import ConfigurationError, PlatformUnreachable
 from core.notify import DeliveryStatus
 from core.roadmaps.catalog import Catalog
 
@@ -433,3 +441,49 @@ async def test_one_chats_updates_keep_their_order(rig: Rig) -> None:
     assert "Nice to meet you, Maya" in texts[1]
     assert "You're on Indie Singer-Songwriter" in texts[2]
     assert "% overall" in texts[-1]
+
+
+async def test_start_while_telegram_is_unreachable_can_be_tried_again(database: Database) -> None:
+    """Unreachable at start is PlatformUnreachable (coach run keeps trying in the background);
+    the next start() works once Telegram answers. A refused token is a plain configuration
+    error, never a traceback."""
+    coach = await synced_coach(database)
+    port = free_port()
+    fake = FakeTelegram()
+    front = TelegramFrontEnd(coach, fake.token, api_base_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(PlatformUnreachable, match="Telegram could not be reached"):
+        await front.start(poll_timeout=1)
+    await fake.start(port=port)
+    try:
+        await front.start(poll_timeout=1)
+        try:
+            fake.user_message(MAYA, "/start")
+            await fake.wait_for(lambda: bool(fake.messages(MAYA)))
+            assert "artist name" in fake.last(MAYA).plain_text
+        finally:
+            await front.stop()
+        wrong = TelegramFrontEnd(coach, "999:not-the-token", api_base_url=fake.url)
+        with pytest.raises(ConfigurationError, match="Telegram refused TELEGRAM_BOT_TOKEN") as no:
+            await wrong.start(poll_timeout=1)
+        assert "not-the-token" not in str(no.value), "PTB's own message quotes the token"
+        assert no.value.__suppress_context__, "nor is PTB's error chained (a traceback shows it)"
+        await wrong.stop()
+    finally:
+        await fake.stop()
+
+
+async def test_a_refused_token_stops_coach_run_with_a_plain_message(
+    database: Database, tmp_path: Path
+) -> None:
+    """PTB's InvalidToken quotes the token; it used to reach stderr in a traceback."""
+    async with FakeTelegram() as fake:
+        wrong = "999:not-the-" + fake.token.split(":")[1]
+        env = {"TELEGRAM_BOT_TOKEN": wrong, "TELEGRAM_API_BASE_URL": fake.url}
+        process = await start_coach_run(database, tmp_path, env=env)
+        _out, err = await asyncio.wait_for(process.communicate(), timeout=60)  # exits by itself
+    log = err.decode()
+    assert process.returncode == 1, log[-2000:]
+    assert "Telegram refused TELEGRAM_BOT_TOKEN" in log
+    assert "Traceback" not in log
+    assert wrong not in log
+    assert wrong.split(":")[1] not in log

@@ -17,14 +17,16 @@ from typing import Any, cast
 
 import aiohttp
 import pytest
-from coachkit import start_coach_run, stop_coach_run, synced_coach
+from coachkit import free_port, start_coach_run, stop_coach_run, synced_coach
 from fakes.telegram_api import FakeTelegram
 
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.webhook import MAX_BODY, SECRET_HEADER, TelegramWebhook
-from core.admin.audit import latest
+from core.admin import audit
+from core.admin.audit import DenialThrottle, latest
 from core.conversation.engine import Coach
 from core.db.engine import Database
+from core.errors import ConfigurationError, PlatformUnreachable
 
 MAYA = 1001
 SECRET = "s3cret-token"
@@ -137,7 +139,11 @@ async def test_bad_secret_is_refused_and_audited(
     _no_secret_in_logs(caplog)
 
 
-async def test_every_refusal_gets_a_row(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+async def test_every_refusal_gets_a_row(
+    rig: Rig, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each refusal's reason, one row each (the per-address cap on repeats, tested below, off)."""
+    monkeypatch.setattr(audit, "DENIALS", DenialThrottle(window=0))
     update = rig.fake.user_message(MAYA, "/start")
     near_misses = {"not-it": "wrong", "": "missing", SECRET + "x": "wrong", SECRET[:-1]: "wrong"}
     for presented in near_misses:
@@ -204,7 +210,11 @@ async def test_bad_requests(rig: Rig) -> None:
     assert await latest(rig.database) == [], "only secret mismatches are audited"
 
 
-async def test_denial_audits_are_capped(database: Database) -> None:
+async def test_denial_audits_are_capped(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webhook's own cap across addresses (the per-address cap on repeats off)."""
+    monkeypatch.setattr(audit, "DENIALS", DenialThrottle(window=0))
     coach = await synced_coach(database)
     async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
         front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
@@ -218,6 +228,60 @@ async def test_denial_audits_are_capped(database: Database) -> None:
             await webhook.stop()
         assert not fake.calls_of("setWebhook"), "no public URL, nothing registered"
     assert len(await latest(database)) == 2
+
+
+async def test_one_address_refused_again_and_again_is_one_row_a_minute(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repeats from one address are counted, not written, and don't use up the minute's
+    budget for other addresses; the count arrives with the address's next row."""
+    now = [0.0]
+    monkeypatch.setattr(audit, "DENIALS", DenialThrottle(clock=lambda: now[0]))
+    update = rig.fake.user_message(MAYA, "/start")
+    for _ in range(70):  # more than the webhook's 60 rows a minute
+        assert await rig.post(update, secret="wrong-token") == 403
+    await rig.idle()
+    [entry] = await latest(rig.database)
+    assert entry.details == {"reason": "wrong"}
+    now[0] += audit.DENIAL_WINDOW
+    assert await rig.post(update, secret=None) == 403
+    await rig.idle()
+    newest = (await latest(rig.database))[0]
+    assert newest.details == {"reason": "missing", audit.SUPPRESSED: 69}
+
+
+async def test_start_while_telegram_is_unreachable_can_be_tried_again(
+    database: Database,
+) -> None:
+    """Telegram down at start: PlatformUnreachable, nothing left listening; once Telegram
+    answers, the next start() registers and serves. A refused token is a plain message."""
+    coach = await synced_coach(database)
+    port = free_port()
+    fake = FakeTelegram()
+    front = TelegramFrontEnd(coach, fake.token, api_base_url=f"http://127.0.0.1:{port}")
+    webhook = TelegramWebhook(front, secret_token=SECRET, port=0, public_url=PUBLIC)
+    with pytest.raises(PlatformUnreachable, match="Telegram could not be reached"):
+        await webhook.start()
+    await fake.start(port=port)
+    try:
+        async with aiohttp.ClientSession() as http:
+            await webhook.start()
+            try:
+                rig = Rig(fake, database, webhook, http)
+                await rig.say("/start")
+                assert "artist name" in fake.last(MAYA).plain_text
+                assert fake.webhook_url == f"{PUBLIC}/telegram"
+            finally:
+                await webhook.stop()
+        wrong = TelegramFrontEnd(coach, "999:not-the-token", api_base_url=fake.url)
+        refused = TelegramWebhook(wrong, secret_token=SECRET, port=0)
+        with pytest.raises(ConfigurationError, match="Telegram refused") as caught:
+            await refused.start()
+        assert "not-the-token" not in str(caught.value)
+        assert caught.value.__suppress_context__, "PTB's error (quoting the token) is not chained"
+        await refused.stop()
+    finally:
+        await fake.stop()
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -34,7 +35,7 @@ from core import accounts
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import SORRY, Coach
 from core.conversation.types import Inbound, Outbound
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, PlatformUnreachable
 from core.notify import SENT, DeliveryResult, DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -110,15 +111,10 @@ class DiscordFrontEnd:
         self._token = token
         self._explicit_gateway = gateway_url is not None
         self.ack_after = ack_after
-        sharding: dict[str, Any] = {}
+        self._client_options: dict[str, Any] = {"guild_ready_timeout": guild_ready_timeout}
         if shard_count is not None:
-            sharding = {"shard_id": shard_id or 0, "shard_count": shard_count}
-        self.client = _Client(
-            self, intents=intents(), guild_ready_timeout=guild_ready_timeout, **sharding
-        )
-        self.tree = app_commands.CommandTree(self.client)
-        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
-        build_commands(self.tree, self)
+            self._client_options.update(shard_id=shard_id or 0, shard_count=shard_count)
+        self.client, self.tree = self._new_client()
         rd.PayloadButton.handler = self.on_button
         rd.AnswerButton.handler = self.on_answer_button
         self._task: asyncio.Task[None] | None = None
@@ -128,6 +124,14 @@ class DiscordFrontEnd:
         self._idle.set()
 
     # ------------------------------------------------------------------ lifecycle
+
+    def _new_client(self) -> tuple[_Client, app_commands.CommandTree[_Client]]:
+        """A discord.py client with our command tree (a closed client can't be started again)."""
+        client = _Client(self, intents=intents(), **self._client_options)
+        tree: app_commands.CommandTree[_Client] = app_commands.CommandTree(client)
+        tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        build_commands(tree, self)
+        return client, tree
 
     async def login(self) -> None:
         """Log in over REST and learn the gateway URL (``GET /gateway/bot``).
@@ -148,18 +152,32 @@ class DiscordFrontEnd:
 
     async def start(self, *, ready_timeout: float = 60.0) -> None:
         """Log in, connect to the gateway (discord.py reconnects and resumes by itself) and
-        wait until READY."""
-        await self.login()
-        self._task = asyncio.create_task(self.client.connect(reconnect=True))
-        ready = asyncio.create_task(self.client.wait_until_ready())
-        done, _ = await asyncio.wait(
-            {ready, self._task}, timeout=ready_timeout, return_when="FIRST_COMPLETED"
-        )
-        if ready not in done:
-            ready.cancel()
-            if self._task in done:
-                self._task.result()  # raises what stopped the connection (e.g. a bad token)
-            raise TimeoutError("Discord did not become ready")
+        wait until READY.
+
+        Raises:
+            ConfigurationError: Discord refused the token.
+            PlatformUnreachable: Discord could not be reached, or was not READY in time. The
+                attempt is closed and a fresh client put in place: ``start()`` may be called
+                again later.
+        """
+        try:
+            await self.login()
+            self._task = asyncio.create_task(self.client.connect(reconnect=True))
+            ready = asyncio.create_task(self.client.wait_until_ready())
+            done, _ = await asyncio.wait(
+                {ready, self._task}, timeout=ready_timeout, return_when="FIRST_COMPLETED"
+            )
+            if ready not in done:
+                ready.cancel()
+                if self._task in done:
+                    self._task.result()  # raises what stopped the connection
+                raise TimeoutError("Discord did not become ready")
+        except (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordServerError) as exc:
+            await self.stop()
+            self.client, self.tree = self._new_client()
+            raise PlatformUnreachable(
+                f"Discord could not be reached ({type(exc).__name__})"
+            ) from exc
 
     async def stop(self) -> None:
         """Close the connection and wait for the gateway task."""
@@ -342,6 +360,8 @@ class DiscordFrontEnd:
     async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
         """Send a notice: a DM to a person (``chat_id`` = user id) or to a band channel
         (``c:<channel id>``). Never raises for a platform refusal."""
+        if not self.client.is_ready():  # still connecting (coach run keeps trying)
+            return DeliveryResult(DeliveryStatus.FAILED, "not connected to Discord yet")
         in_server = chat_id.startswith(translate.CHANNEL_PREFIX)
         try:
             if in_server:
@@ -362,6 +382,13 @@ class DiscordFrontEnd:
             return DeliveryResult(DeliveryStatus.FAILED, f"forbidden ({exc.code})")
         except (discord.HTTPException, ValueError) as exc:
             self.failed_sends += 1
+            return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # Discord unreachable (refused, reset, timed out): discord.py raises these as they
+            # are, not as HTTPException. The Notifier contract is "never raise": a raise here
+            # used to abort a whole broadcast round, Telegram's recipients included.
+            self.failed_sends += 1
+            logger.warning("discord: notice to %s not sent, Discord unreachable: %r", chat_id, exc)
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
         return SENT
 

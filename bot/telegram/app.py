@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from telegram import BotCommand, CallbackQuery, Message, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -43,6 +43,7 @@ from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
 from core.conversation.markup import to_plain
 from core.conversation.types import Inbound, Outbound
+from core.errors import ConfigurationError, PlatformUnreachable
 from core.notify import SENT, DeliveryResult, DeliveryStatus, no_direct_chat
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ NETWORK_ATTEMPTS = 4
 #: (httpx/httpcore) scans its whole connection pool on every request, so its cost per request
 #: grows with the requests in flight (benchmark: 256 → 55 updates/s, 32 → 74 updates/s).
 MAX_CONCURRENT_UPDATES = 32
+#: What ``coach run`` says when Telegram refuses the token (never the token itself).
+REFUSAL_MESSAGE = (
+    "Telegram refused TELEGRAM_BOT_TOKEN: copy it again from @BotFather (/token) and set it in "
+    "the environment."
+)
 
 
 class PerChatOrder(BaseUpdateProcessor):
@@ -174,18 +180,32 @@ class TelegramFrontEnd:
         await self.application.bot.set_my_commands(commands)
 
     async def start(self, *, poll_timeout: int = 30, poll_interval: float = 0.0) -> None:
-        """Initialise, start, and begin long polling (without taking over the event loop)."""
-        await self.application.initialize()
-        await self.register_commands()  # post_init only runs under run_polling(), not here
-        await self.application.start()
-        updater = self.application.updater
-        if updater is None:  # pragma: no cover - the builder always makes one
-            raise RuntimeError("the application has no updater")
-        await updater.start_polling(
-            timeout=poll_timeout,
-            poll_interval=poll_interval,
-            allowed_updates=list(ALLOWED_UPDATES),
-        )
+        """Initialise, start, and begin long polling (without taking over the event loop).
+
+        Raises:
+            ConfigurationError: Telegram refused the token (said plainly, never quoting it).
+            PlatformUnreachable: Telegram could not be reached; calling ``start()`` again later
+                picks up where this attempt stopped.
+        """
+        try:
+            await self.application.initialize()
+            await self.register_commands()  # post_init only runs under run_polling(), not here
+            if not self.application.running:
+                await self.application.start()
+            updater = self.application.updater
+            if updater is None:  # pragma: no cover - the builder always makes one
+                raise RuntimeError("the application has no updater")
+            await updater.start_polling(
+                timeout=poll_timeout,
+                poll_interval=poll_interval,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        except InvalidToken:  # PTB's message quotes the token: not even as a chained cause
+            raise ConfigurationError(REFUSAL_MESSAGE) from None
+        except NetworkError as exc:  # TimedOut too
+            raise PlatformUnreachable(
+                f"Telegram could not be reached ({type(exc).__name__})"
+            ) from exc
 
     async def stop(self) -> None:
         """Stop polling and processing, and shut down (pending updates are not confirmed)."""
@@ -195,6 +215,9 @@ class TelegramFrontEnd:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        # a start that failed half-way left the bot's HTTP sessions open, and the application
+        # (never initialised) does not close them itself; a no-op otherwise
+        await self.application.bot.shutdown()
 
     # ------------------------------------------------------------------ in
 

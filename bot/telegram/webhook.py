@@ -27,9 +27,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
-from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd
+from bot.telegram.app import ALLOWED_UPDATES, REFUSAL_MESSAGE, TelegramFrontEnd
 from core.admin.audit import record
+from core.errors import ConfigurationError, PlatformUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,11 @@ class _DenialBudget:
             return False
         self._used += 1
         return True
+
+    def refund(self) -> None:
+        """A taken slot wrote nothing (a repeat the audit log only counted): give it back, so
+        one address refused again and again can't use up the minute for everyone else."""
+        self._used = max(0, self._used - 1)
 
 
 class TelegramWebhook:
@@ -149,7 +156,21 @@ class TelegramWebhook:
         The server is listening before ``setWebhook`` is called, so Telegram's first delivery
         finds it. With several workers, one registration is enough; the others may pass
         ``register=False`` (registering again with the same values is harmless).
+
+        Raises:
+            PlatformUnreachable: Telegram could not be reached; everything started is stopped
+                again, so ``start()`` may be called again later.
         """
+        try:
+            await self._start(register=register)
+        except InvalidToken:  # PTB's message quotes the token: not even as a chained cause
+            raise ConfigurationError(REFUSAL_MESSAGE) from None
+        except NetworkError as exc:  # TimedOut too
+            raise PlatformUnreachable(
+                f"Telegram could not be reached ({type(exc).__name__})"
+            ) from exc
+
+    async def _start(self, *, register: bool) -> None:
         application = self.front.application
         await application.initialize()
         try:
@@ -181,6 +202,7 @@ class TelegramWebhook:
         if application.running:
             await application.stop()  # processes what is already on the update queue
         await application.shutdown()
+        await application.bot.shutdown()  # sessions of a start that failed half-way (else no-op)
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
@@ -243,18 +265,26 @@ class TelegramWebhook:
         if not self._budget.take():
             logger.debug("telegram webhook request from %s refused: %s secret", remote, reason)
             return
-        logger.warning("telegram webhook request from %s refused: %s secret", remote, reason)
         details: dict[str, Any] = {"reason": reason}
-        if self._budget.suppressed:
-            details["unaudited_before"] = self._budget.suppressed
-            self._budget.suppressed = 0
+        unaudited, self._budget.suppressed = self._budget.suppressed, 0
+        if unaudited:
+            details["unaudited_before"] = unaudited
+        written, counted = False, False
         try:
-            await record(
+            # record() also caps repeats per address (core/admin/audit.py: one row a minute)
+            written = await record(
                 self.front.coach.db,
                 actor=f"telegram-webhook:{remote}",
                 action="webhook.secret_mismatch",
                 outcome="denied",
                 details=details,
             )
+            counted = not written
         except Exception:
             logger.exception("could not write the audit row for a refused webhook request")
+        if counted:  # a repeat from this address, counted there: the slot was not used
+            self._budget.refund()
+        if not written:  # the minute's count waits for the next row that is written
+            self._budget.suppressed += unaudited
+        log = logger.warning if written else logger.debug  # one line per audit row, not per hit
+        log("telegram webhook request from %s refused: %s secret", remote, reason)

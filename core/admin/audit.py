@@ -7,6 +7,12 @@ Rows record who (``actor``, and the user when known), did what (``action``), to 
 Secrets never belong here: callers describe a failure (``{"reason": "wrong"}``), never the value
 that was presented. As a second line of defence, values under keys that name a secret (token,
 secret, password, …) are replaced by ``[redacted]`` before they are stored or logged.
+
+Repeated denials are capped (:class:`DenialThrottle`): the same actor refused the same action
+is written at most once per minute per process; the repeats in between are counted and the
+count goes into the next row written for them (``details["suppressed"]``). A person hammering a
+button they may not press is one fact, not thousands of rows. The cap lives here, in
+:func:`record`, so every denial site gets it without a special case of its own.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -36,6 +45,12 @@ MAX_DETAIL: Final = 500
 #: Nesting deeper than this in ``details`` is cut off.
 MAX_DEPTH: Final = 4
 REDACTED: Final = "[redacted]"
+#: The outcome that :class:`DenialThrottle` caps.
+DENIED: Final = "denied"
+#: Seconds in which a repeated denial (same actor, same action) is written only once.
+DENIAL_WINDOW: Final = 60.0
+#: The ``details`` key carrying how many repeats were counted instead of written.
+SUPPRESSED: Final = "suppressed"
 
 _SECRET_KEY: Final = re.compile(
     r"secret|token|passw|api[_-]?key|authori[sz]ation|cookie|credential", re.IGNORECASE
@@ -82,6 +97,75 @@ def _clean(value: Any, depth: int = 0) -> Any:
     return _cut(str(value), MAX_DETAIL)
 
 
+@dataclass(slots=True)
+class _Window:
+    opened: float
+    suppressed: int = 0
+
+
+class DenialThrottle:
+    """At most one audit row per ``(actor, action)`` denial per ``window`` seconds.
+
+    The first denial of a key is written and opens its window; repeats inside the window are
+    only counted; the first repeat after the window is written again, carrying the count.
+    In memory and per process, like the inbound rate limit (core/admin/ratelimit.py): with N
+    processes a key gets at most N rows per window. The count of repeats after the last written
+    row stays in memory until that person is refused the same thing again (or the process
+    ends): the row that *is* written already says who was refused what, and when.
+    At most ``max_keys`` keys are kept, the least recently refused forgotten first.
+    """
+
+    def __init__(
+        self,
+        window: float = DENIAL_WINDOW,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
+        self.window = window
+        self.clock = clock
+        self.max_keys = max_keys
+        self._windows: OrderedDict[tuple[str, str], _Window] = OrderedDict()
+
+    def admit(self, actor: str, action: str) -> int | None:
+        """Count one denial. ``None``: only counted, write nothing. A number: write the row;
+        the number is how many repeats were counted since the last row of this key."""
+        now, key = self.clock(), (actor, action)
+        found = self._windows.get(key)
+        if found is not None:
+            self._windows.move_to_end(key)
+            if now - found.opened < self.window:
+                found.suppressed += 1
+                if found.suppressed == 1:
+                    logger.info(
+                        "audit %s denied by %s again: repeats are counted, written at most "
+                        "once per %.0f s",
+                        action,
+                        actor,
+                        self.window,
+                    )
+                return None
+        self._windows[key] = _Window(now)
+        self._windows.move_to_end(key)
+        if len(self._windows) > self.max_keys:
+            self._windows.popitem(last=False)
+        return found.suppressed if found is not None else 0
+
+    def undo(self, actor: str, action: str, carried: int) -> None:
+        """The admitted row could not be written: the next denial of the key is written, with
+        this row's repeats (``carried``) plus the one that failed."""
+        self._windows[(actor, action)] = _Window(-math.inf, carried + 1)
+
+    def reset(self) -> None:
+        """Forget every key (tests; a fresh process starts like this)."""
+        self._windows.clear()
+
+
+#: The process's throttle, used by :func:`record` and by denials written inside a transaction
+#: (core/reminders/service.py).
+DENIALS = DenialThrottle()
+
+
 async def record(
     db: Database,
     *,
@@ -91,12 +175,13 @@ async def record(
     target: str | None = None,
     actor_user_id: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
+) -> bool:
     """Write one audit row in its own transaction and log it at INFO under ``coach.audit``.
 
     Strings are cut to the column sizes rather than failing: losing the tail of an actor name
     is better than losing the event. Database errors propagate; callers on a request path
-    decide whether to answer anyway.
+    decide whether to answer anyway. A ``denied`` row goes through :data:`DENIALS` first: a
+    repeat inside its window is only counted, and ``False`` is returned (nothing written).
 
     Args:
         db: The database.
@@ -106,17 +191,34 @@ async def record(
         target: What it was done to, if anything.
         actor_user_id: The acting user, when known.
         details: A small JSON object of facts. Never a secret or a presented credential.
+
+    Returns:
+        True when the row was written.
     """
+    actor, action = _cut(actor, MAX_ACTOR), _cut(action, MAX_ACTION)
+    facts = dict(details or {})
+    carried: int | None = None
+    if outcome == DENIED:
+        carried = DENIALS.admit(actor, action)
+        if carried is None:
+            return False
+        if carried:
+            facts[SUPPRESSED] = carried
     row = AuditLog(
-        actor=_cut(actor, MAX_ACTOR),
-        action=_cut(action, MAX_ACTION),
+        actor=actor,
+        action=action,
         target=_cut(target, MAX_TARGET) if target is not None else None,
         outcome=_cut(outcome, MAX_OUTCOME),
         actor_user_id=actor_user_id,
-        details=_clean(details or {}),
+        details=_clean(facts),
     )
-    async with db.transaction() as session:
-        session.add(row)
+    try:
+        async with db.transaction() as session:
+            session.add(row)
+    except BaseException:
+        if carried is not None:
+            DENIALS.undo(actor, action, carried)
+        raise
     logger.info(
         "audit %s %s by %s%s: %s",
         row.action,
@@ -125,6 +227,7 @@ async def record(
         f" on {row.target}" if row.target else "",
         row.details,
     )
+    return True
 
 
 async def latest(db: Database, limit: int = 20) -> list[AuditEntry]:

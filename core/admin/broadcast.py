@@ -52,7 +52,7 @@ from core.db.tables import (
 from core.db.tables import (
     users as _users,
 )
-from core.notify import DeliveryStatus, Notifier
+from core.notify import DeliveryResult, DeliveryStatus, Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -486,7 +486,7 @@ class BroadcastSender:
         if text is None:
             await self._record(row, "skipped", "broadcast gone")
             return
-        result = await self.notifiers[row.platform].notify(row.chat, message(text))
+        result = await _notify(self.notifiers[row.platform], row.chat, message(text))
         if result.status is DeliveryStatus.SENT:
             await self._record(row, "sent", None)
         elif result.status is DeliveryStatus.BLOCKED:
@@ -576,4 +576,19 @@ class BroadcastSender:
         notifier = self.notifiers.get(row.report_platform)
         if notifier is None:
             return  # e.g. an admin on the terminal: /admin broadcasts shows the counts
-        await notifier.notify(row.report_chat, [Outbound(text=text)])
+        await _notify(notifier, row.report_chat, [Outbound(text=text)])
+
+
+async def _notify(notifier: Notifier, chat: str, replies: list[Outbound]) -> DeliveryResult:
+    """``notifier.notify``, with a raise turned into ``failed`` (retried like any failure).
+
+    The contract says a notifier never raises, but a bug or an unexpected network error in one
+    front end must not abort the round: the rest of the batch (other platforms' musicians too)
+    would sit leased for minutes, and the raising row would be claimed again and again without
+    ever counting as failed. The reminder tick guards its sends the same way.
+    """
+    try:
+        return await notifier.notify(chat, replies)
+    except Exception as exc:
+        logger.exception("broadcast: the %s notifier raised for chat %s", notifier.platform, chat)
+        return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)

@@ -305,9 +305,11 @@ class AdminDesk:
         lines = [bold(f"Latest {len(entries)} audit entries:")]
         for e in entries:
             target = f" → {esc(e.target)}" if e.target else ""
+            repeats = e.details.get(audit.SUPPRESSED)
+            more = f" (+{repeats} earlier repeats)" if isinstance(repeats, int) else ""
             lines.append(
                 f"`{e.at:%m-%d %H:%M:%S}` {esc(e.action)} {esc(e.outcome)} "
-                f"by {esc(e.actor)}{target}"
+                f"by {esc(e.actor)}{target}{more}"
             )
         return [Outbound(text="\n".join(lines))]
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, false, insert, select, update
 
+from core.admin import audit
 from core.db.executor import Executor
 from core.db.tables import audit_log, bands, deliveries, reminders, users
 from core.db.tables import band_members as members
@@ -60,6 +61,7 @@ _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
 _AUDIT = insert(audit_log)
+FOREIGN_BUTTON = "reminder.foreign_button"
 audit_logger = logging.getLogger("coach.audit")
 # Someone turning reminders on is talking to us right now: reachable again (a missed
 # "unblocked" update must not make the tick pause their reminders again).
@@ -149,24 +151,29 @@ async def audit_denied(
     """Audit a press of someone else's nudge button, inside the event's transaction.
 
     ``core.admin.audit.record`` opens its own transaction, which inside a turn would wait for
-    the turn's own SQLite write lock; the row and the log line here are the same.
+    the turn's own SQLite write lock; the row and the log line here are the same, and so is the
+    cap on repeats (``audit.DENIALS``: one row per person per minute, repeats counted). Should
+    the turn be retried after a conflict, its rolled-back row is not written again: the repeat
+    is counted and reported in the person's next row.
     """
+    actor = actor[: audit.MAX_ACTOR]
+    carried = audit.DENIALS.admit(actor, FOREIGN_BUTTON)
+    if carried is None:
+        return
     await ex.run(
         _AUDIT,
         {
             "id": uuid.uuid4(),
             "at": now,
             "actor_user_id": user_id,
-            "actor": actor[:120],
-            "action": "reminder.foreign_button",
+            "actor": actor,
+            "action": FOREIGN_BUTTON,
             "target": f"reminder:{reminder_id}",
-            "outcome": "denied",
-            "details": {},
+            "outcome": audit.DENIED,
+            "details": {audit.SUPPRESSED: carried} if carried else {},
         },
     )
-    audit_logger.info(
-        "audit reminder.foreign_button denied by %s on reminder:%s", actor[:120], reminder_id
-    )
+    audit_logger.info("audit %s denied by %s on reminder:%s", FOREIGN_BUTTON, actor, reminder_id)
 
 
 def first_due(row_schedule: Schedule, tz: str, quiet: QuietHours | None, now: datetime) -> datetime:

@@ -232,13 +232,17 @@ class FakeDiscord:
     def gateway(self) -> str:
         return f"ws://127.0.0.1:{self._port}/gateway"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Serve REST and the gateway on 127.0.0.1 on ``port``, by default a free one.
+
+        A test that wants Discord unreachable at first points the bot at a free port and starts
+        the fake there later."""
         app = web.Application()
         app.router.add_get("/gateway", self._gateway_ws)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None

@@ -642,8 +642,11 @@ class FakeTelegram:
         """The ``base_file_url`` to give PTB: ``f"{url}/file/bot"``."""
         return f"{self.url}/file/bot"
 
-    async def start(self) -> None:
-        """Serve on 127.0.0.1 on a free port (see :attr:`url`)."""
+    async def start(self, port: int = 0) -> None:
+        """Serve on 127.0.0.1 on ``port``, by default a free one (see :attr:`url`).
+
+        A test that wants Telegram unreachable at first points the bot at a free port and
+        starts the fake there later."""
         if self._runner is not None:
             return
         self._stopping = False
@@ -651,7 +654,7 @@ class FakeTelegram:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         try:
             await site.start()
         except BaseException:
