@@ -275,14 +275,14 @@ async def _start_telegram(
             await webhook.start()
             logger.info("telegram: webhook listening on %s", webhook.url)
 
-        await _bring_up(stack, "telegram", listening, webhook.stop)
+        await _bring_up(stack, settings, "telegram", listening, webhook.stop)
     else:
 
         async def polling() -> None:
             await front.start()
             logger.info("telegram: polling for updates")
 
-        await _bring_up(stack, "telegram", polling, front.stop)
+        await _bring_up(stack, settings, "telegram", polling, front.stop)
     return front
 
 
@@ -313,12 +313,13 @@ async def _start_discord(
         await front.start()
         logger.info("discord: connected to the gateway%s", shard)
 
-    await _bring_up(stack, "discord", connected, front.stop)
+    await _bring_up(stack, settings, "discord", connected, front.stop)
     return front
 
 
 async def _bring_up(
     stack: contextlib.AsyncExitStack,
+    settings: Settings,
     name: str,
     start: Callable[[], Awaitable[None]],
     stop: Callable[[], Awaitable[None]],
@@ -336,14 +337,19 @@ async def _bring_up(
         return
     except PlatformUnreachable as exc:
         logger.warning("%s: %s; trying again in the background, the rest keeps running", name, exc)
-    retrying = asyncio.create_task(_keep_starting(name, start))
+    retrying = asyncio.create_task(
+        _keep_starting(name, start, longest=settings.platform_retry_max_seconds)
+    )
     stack.push_async_callback(_cancel, retrying)  # runs before ``stop``
 
 
-async def _keep_starting(name: str, start: Callable[[], Awaitable[None]]) -> None:
-    """Try ``start`` again after 1, 2, 5, 10, 30 s, then every minute, until it works."""
+async def _keep_starting(
+    name: str, start: Callable[[], Awaitable[None]], *, longest: float = RETRY_DELAYS[-1]
+) -> None:
+    """Try ``start`` again after 1, 2, 5, 10, 30 s, then every minute (no wait longer than
+    ``longest``), until it works."""
     for attempt in itertools.count():
-        await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+        await asyncio.sleep(min(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)], longest))
         try:
             await start()
         except PlatformUnreachable as exc:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     coach_admins: str = ""
     #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
     coach_rate_limit: str = "20/10"
+    #: ``coach run``: the longest wait between attempts to start a front end whose platform
+    #: could not be reached at start (the waits grow 1, 2, 5, 10, 30, 60 s up to this).
+    platform_retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Reminders (issue #5): every `coach run` / `coach chat` process runs the tick.
     reminders_enabled: bool = True
     reminder_tick_seconds: float = Field(default=1.0, gt=0, le=3600)

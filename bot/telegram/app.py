@@ -9,9 +9,10 @@ chats run concurrently; updates of one chat keep their order (:class:`PerChatOrd
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -65,6 +66,19 @@ REFUSAL_MESSAGE = (
     "Telegram refused TELEGRAM_BOT_TOKEN: copy it again from @BotFather (/token) and set it in "
     "the environment."
 )
+
+
+@contextlib.contextmanager
+def startup_errors() -> Iterator[None]:
+    """Turn PTB's start-up failures into the core's: a refused token is a setting to fix
+    (said plainly: PTB's message quotes the token, so it is not even chained as the cause),
+    a network failure an outage that ``coach run`` waits out."""
+    try:
+        yield
+    except InvalidToken:
+        raise ConfigurationError(REFUSAL_MESSAGE) from None
+    except NetworkError as exc:  # TimedOut too
+        raise PlatformUnreachable(f"Telegram could not be reached ({type(exc).__name__})") from exc
 
 
 class PerChatOrder(BaseUpdateProcessor):
@@ -187,7 +201,7 @@ class TelegramFrontEnd:
             PlatformUnreachable: Telegram could not be reached; calling ``start()`` again later
                 picks up where this attempt stopped.
         """
-        try:
+        with startup_errors():
             await self.application.initialize()
             await self.register_commands()  # post_init only runs under run_polling(), not here
             if not self.application.running:
@@ -200,12 +214,6 @@ class TelegramFrontEnd:
                 poll_interval=poll_interval,
                 allowed_updates=list(ALLOWED_UPDATES),
             )
-        except InvalidToken:  # PTB's message quotes the token: not even as a chained cause
-            raise ConfigurationError(REFUSAL_MESSAGE) from None
-        except NetworkError as exc:  # TimedOut too
-            raise PlatformUnreachable(
-                f"Telegram could not be reached ({type(exc).__name__})"
-            ) from exc
 
     async def stop(self) -> None:
         """Stop polling and processing, and shut down (pending updates are not confirmed)."""

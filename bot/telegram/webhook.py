@@ -27,11 +27,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
 
-from bot.telegram.app import ALLOWED_UPDATES, REFUSAL_MESSAGE, TelegramFrontEnd
+from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd, startup_errors
 from core.admin.audit import record
-from core.errors import ConfigurationError, PlatformUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -161,14 +159,8 @@ class TelegramWebhook:
             PlatformUnreachable: Telegram could not be reached; everything started is stopped
                 again, so ``start()`` may be called again later.
         """
-        try:
+        with startup_errors():
             await self._start(register=register)
-        except InvalidToken:  # PTB's message quotes the token: not even as a chained cause
-            raise ConfigurationError(REFUSAL_MESSAGE) from None
-        except NetworkError as exc:  # TimedOut too
-            raise PlatformUnreachable(
-                f"Telegram could not be reached ({type(exc).__name__})"
-            ) from exc
 
     async def _start(self, *, register: bool) -> None:
         application = self.front.application
