@@ -170,7 +170,8 @@ async def test_one_process_serves_telegram_and_discord(database: Database, tmp_p
             stopping = time.monotonic()
             log = await stop_coach_run(process)
         assert process.returncode == 0, log[-3000:]
-        assert time.monotonic() - stopping < 5, "SIGTERM stops it promptly, Discord down or not"
+        # promptly, Discord down or not: well inside stop_coach_run's 30 s (seen: 1–6 s under load)
+        assert time.monotonic() - stopping < 10, "SIGTERM stops it promptly, Discord down or not"
         assert "telegram: polling for updates" in log
         assert "discord: connected to the gateway" in log
         assert "Discord unreachable" in log

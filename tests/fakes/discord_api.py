@@ -240,7 +240,9 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway_ws)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        # A short shutdown: aiohttp waits up to 60 s by default for open connections (a bot's
+        # keep-alive REST connection) before it lets stop() return.
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
