@@ -203,19 +203,7 @@ async def test_blocked_user_is_marked_unreachable(rig: Rig) -> None:
 
 async def test_a_403_on_send_marks_the_user_unreachable_and_pauses_reminders(rig: Rig) -> None:
     await rig.say("/start")
-    async with rig.database.transaction() as session:
-        user = (await session.scalars(select(User))).one()
-        session.add(
-            Reminder(
-                user_id=user.id,
-                kind="daily",
-                platform="telegram",
-                target_chat=str(MAYA),
-                schedule={},
-                timezone="UTC",
-                paused=False,
-            )
-        )
+    await _add_reminder(rig.database)
     rig.fake.fail_next(
         "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
     )
