@@ -19,7 +19,6 @@ from typing import Any
 from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -38,6 +37,7 @@ from bot.telegram.render import (
     telegram_length,
     to_html,
 )
+from bot.telegram.sending import Budgets, Call, PacedLimiter, Sender, Timer
 from bot.telegram.translate import to_inbound
 from core.accounts import set_reachable
 from core.conversation.commands import COMMANDS
@@ -46,6 +46,7 @@ from core.conversation.markup import to_plain
 from core.conversation.types import Inbound, Outbound
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.notify import SENT, DeliveryResult, DeliveryStatus, no_direct_chat
+from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ OVERALL_PER_SECOND = 28
 GROUP_PER_MINUTE = 19
 #: The update types the coach handles (polling and webhook ask Telegram for these only).
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-#: Attempts of one send when the network fails (then the error is logged and reported).
-NETWORK_ATTEMPTS = 4
 #: Updates processed at once across all chats. More is slower, not faster: PTB's HTTP client
 #: (httpx/httpcore) scans its whole connection pool on every request, so its cost per request
 #: grows with the requests in flight (benchmark: 256 → 55 updates/s, 32 → 74 updates/s).
@@ -144,6 +143,11 @@ class TelegramFrontEnd:
 
     It is also the Telegram :class:`~core.notify.Notifier`: reminder nudges and broadcasts go
     through :meth:`notify`, so they share the replies' rate limits and retries.
+
+    Every Bot API call of a reply or notice goes through :attr:`sending`
+    (:mod:`bot.telegram.sending`): paced, and on a 429 or a network error retried within a
+    time budget (``budgets``). A reply given up makes its chat owed a short note
+    (:mod:`core.undelivered`), sent once Telegram accepts messages again.
     """
 
     platform = "telegram"
@@ -154,14 +158,31 @@ class TelegramFrontEnd:
         token: str,
         *,
         api_base_url: str = DEFAULT_API,
-        max_retries: int = 3,
+        budgets: Budgets | None = None,
+        timer: Timer | None = None,
     ) -> None:
         self.coach = coach
         #: Failed sends by kind (``forbidden`` and, per refusal, ``forbidden_gone``,
         #: ``forbidden_no_private_chat``, ``forbidden_not_in_chat``, ``forbidden_other``;
-        #: ``bad_request``, ``network``, ``gave_up``), counted here and logged; a metrics
-        #: endpoint can expose them.
+        #: ``bad_request``, ``network``, ``rate_limited`` (each 429), ``gave_up`` (a time
+        #: budget ran out), ``superseded`` (a queued edit replaced by a newer one),
+        #: ``answer_failed``, ``other``), counted here and logged; a metrics endpoint can
+        #: expose them.
         self.failures: Counter[str] = Counter()
+        # Buckets of one message refilled evenly, and a pause after a 429 (see sending.py).
+        self.limiter = PacedLimiter(
+            overall_per_second=OVERALL_PER_SECOND, group_per_minute=GROUP_PER_MINUTE, timer=timer
+        )
+        self.sending = Sender(
+            self.limiter,
+            budgets=budgets or Budgets(),
+            failures=self.failures,
+            on_gave_up=self._reply_given_up,
+            on_refused=self._parked_reply_refused,
+            on_accepted=self._accepted,
+            timer=timer,
+        )
+        self._notes: OwedNotes | None = None
         api = api_base_url.rstrip("/")
         bot = LeanBot(
             token,
@@ -171,15 +192,7 @@ class TelegramFrontEnd:
             # bot/telegram/http.py); the pool covers every update in flight plus headroom.
             request=AiohttpRequest(connection_pool_size=2 * MAX_CONCURRENT_UPDATES),
             get_updates_request=AiohttpRequest(connection_pool_size=1),
-            # Buckets of one message refilled evenly: a bucket of 30 per second would let up
-            # to ~60 through in some 1-second window (a full bucket plus its refill).
-            rate_limiter=AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1 / OVERALL_PER_SECOND,
-                group_max_rate=1,
-                group_time_period=60 / GROUP_PER_MINUTE,
-                max_retries=max_retries,
-            ),
+            rate_limiter=self.limiter,
         )
         self.bot = bot
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
@@ -222,6 +235,7 @@ class TelegramFrontEnd:
             await updater.stop()
         if self.application.running:
             await self.application.stop()
+        await self._stop_sending()
         await self.application.shutdown()
         # a start that failed half-way left the bot's HTTP sessions open, and the application
         # (never initialised) does not close them itself; a no-op otherwise
@@ -274,12 +288,14 @@ class TelegramFrontEnd:
         the bot or deleted their account → the identity is marked unreachable (which pauses
         their reminders) and ``blocked`` is returned; they never opened a private chat with the
         bot → ``failed`` with the :data:`~core.notify.NO_DIRECT_CHAT` reason, nothing marked;
-        the bot is not in that group, or any other 403 → ``failed``. A refusal (400) or a
-        network failure that outlived the retries is ``failed`` too; nothing raises.
+        the bot is not in that group, or any other 403 → ``failed``. A refusal (400), or a 429
+        or network failure that outlived the notice's time budget, is ``failed`` too (the
+        caller retries later); nothing raises.
         """
         try:
             for reply in merge_replies([r.model_copy(update={"edit": False}) for r in replies]):
-                await self._with_retries(partial(self._send, None, int(chat_id), reply))
+                for call in self._calls(None, int(chat_id), reply):
+                    await self.sending.send(call, notice=True)
         except Forbidden as exc:
             refusal = self._refused(chat_id, exc)
             if refusal is Refusal.GONE:
@@ -288,9 +304,44 @@ class TelegramFrontEnd:
             if refusal is Refusal.NO_PRIVATE_CHAT:
                 return no_direct_chat(exc.message)
             return DeliveryResult(DeliveryStatus.FAILED, exc.message[:200])
-        except (BadRequest, NetworkError, ValueError) as exc:
+        except (TelegramError, ValueError) as exc:  # 400, GaveUp, ChatMigrated, a bad chat id
             return DeliveryResult(DeliveryStatus.FAILED, str(exc)[:200])
         return SENT
+
+    @property
+    def notes(self) -> OwedNotes:
+        """The notes owed to chats whose reply was given up (:mod:`core.undelivered`)."""
+        if self._notes is None:
+            coach = self.coach
+            self._notes = OwedNotes(
+                coach.db,
+                self.platform,
+                self.notify,
+                clock=coach.clock,
+                busy=lambda chat: self.sending.busy(int(chat)),
+            )
+        return self._notes
+
+    def _accepted(self) -> None:
+        """Telegram took a send: notes owed from an outage can go out now."""
+        self.notes.accepted()
+
+    async def _reply_given_up(self, chat_id: int) -> None:
+        await self.notes.owe(str(chat_id))
+
+    async def _parked_reply_refused(self, chat_id: int, exc: Forbidden) -> None:
+        """A 403 for a reply that was waiting in its chat's lane (the handler is long gone):
+        read as :meth:`_deliver` reads it. A private chat's id is its person's id."""
+        refusal = self._refused(chat_id, exc)
+        if refusal is Refusal.GONE and chat_id > 0:
+            await set_reachable(self.coach.db, "telegram", str(chat_id), reachable=False)
+
+    async def _stop_sending(self) -> None:
+        """Stop retrying parked calls (replies given up now are owed their note, which the
+        database keeps for the next start) and any owed-note delivery in progress."""
+        await self.sending.close()
+        if self._notes is not None:
+            await self._notes.close()
 
     def _refused(self, chat_id: int | str, exc: Forbidden) -> Refusal:
         """Count and log a 403, and say which kind it is."""
@@ -308,68 +359,78 @@ class TelegramFrontEnd:
             await query.answer(to_plain(toast.text)[:200] if toast else None)
         except BadRequest as exc:  # too old or already answered: nothing left to do
             logger.info("callback answer refused: %s", exc.message)
+        except TelegramError as exc:  # 429, network: the press's replies must still go out
+            self.failures["answer_failed"] += 1
+            logger.info("callback answer failed: %s", exc)
 
     async def _with_retries(self, send: Callable[[], Awaitable[None]]) -> None:
-        """Retry a send on network errors and timeouts, backing off 0.5 s, 1 s, 2 s.
+        """Run one reply's send.
 
-        ``429`` is the rate limiter's job (it waits ``retry_after``); 400 and 403 are answers,
-        not failures, and are not retried. A timeout may hide a message that did arrive, so a
-        retry can duplicate it: delivery is at least once, which beats losing a reply.
+        The retrying happens per Bot API call inside :meth:`_send`, through :attr:`sending`: a
+        429 is waited out by its ``retry_after`` and a network error backed off, within the
+        reply's time budget, and a call Telegram does not take at once is *parked* in its
+        chat's lane, so this returns without waiting for it. 400 and 403 are answers, not
+        failures: raised here from the first attempt, as before. A timeout may hide a message
+        that did arrive, so a retry can duplicate it: at least once beats losing a reply.
         """
-        for n in range(NETWORK_ATTEMPTS):
-            try:
-                await send()
-                return
-            except BadRequest:
-                self.failures["bad_request"] += 1
-                raise
-            except NetworkError as exc:  # TimedOut is a NetworkError too
-                self.failures["network"] += 1
-                if n == NETWORK_ATTEMPTS - 1:
-                    self.failures["gave_up"] += 1
-                    raise
-                logger.warning("telegram send failed (%s); retrying", exc)
-                await asyncio.sleep(0.5 * 2**n)
+        await send()
 
     async def _send(self, query: CallbackQuery | None, chat_id: int, reply: Outbound) -> None:
+        for call in self._calls(query, chat_id, reply):
+            await self.sending.send(call)
+
+    def _calls(self, query: CallbackQuery | None, chat_id: int, reply: Outbound) -> list[Call]:
+        """The Bot API calls that carry ``reply``: an edit of the pressed card, or a document /
+        photo (the text as caption when it fits) and the text in as many pieces as needed."""
         bot = self.bot
         if reply.edit and query is not None and isinstance(query.message, Message):
-            try:
-                await bot.edit_html(
-                    query.message.chat.id,
-                    query.message.message_id,
-                    to_html(reply.text),
-                    keyboard_json(reply.buttons),
-                )
-            except BadRequest as exc:
-                if "not modified" not in exc.message.lower():
-                    raise
-            return
+            chat, message_id = query.message.chat.id, query.message.message_id
+            edit = partial(
+                self._edit, chat, message_id, to_html(reply.text), keyboard_json(reply.buttons)
+            )
+            return [Call(chat, "editMessageText", edit, edits=message_id)]
+        calls: list[Call] = []
         if reply.file is not None:  # /export's JSON: a document with the text as its caption
             caption = to_html(reply.text)
             name = reply.file_name or "file"
             if telegram_length(caption) <= MAX_CAPTION:
-                await bot.send_document(
-                    chat_id, reply.file, filename=name, caption=caption, parse_mode="HTML"
+                document = partial(
+                    bot.send_document,
+                    chat_id,
+                    reply.file,
+                    filename=name,
+                    caption=caption,
+                    parse_mode="HTML",
                 )
-                return
-            await bot.send_document(chat_id, reply.file, filename=name)
+                return [Call(chat_id, "sendDocument", document)]
+            document = partial(bot.send_document, chat_id, reply.file, filename=name)
+            calls.append(Call(chat_id, "sendDocument", document))
         if reply.image is not None:
             caption = to_html(reply.text)
             if telegram_length(caption) <= MAX_CAPTION:
-                await bot.send_photo(
+                photo = partial(
+                    bot.send_photo,
                     chat_id,
                     reply.image,
                     caption=caption,
                     parse_mode="HTML",
                     reply_markup=keyboard(reply.buttons),
                 )
-                return
-            await bot.send_photo(chat_id, reply.image)
+                return [*calls, Call(chat_id, "sendPhoto", photo)]
+            calls.append(Call(chat_id, "sendPhoto", partial(bot.send_photo, chat_id, reply.image)))
         pieces = html_pieces(reply.text)
         markup = keyboard_json(reply.buttons)
         for i, piece in enumerate(pieces):
-            await bot.send_html(chat_id, piece, markup if i == len(pieces) - 1 else None)
+            text = partial(bot.send_html, chat_id, piece, markup if i == len(pieces) - 1 else None)
+            calls.append(Call(chat_id, "sendMessage", text))
+        return calls
+
+    async def _edit(self, chat_id: int, message_id: int, html: str, markup: str | None) -> None:
+        try:
+            await self.bot.edit_html(chat_id, message_id, html, markup)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error

@@ -844,6 +844,20 @@ class FakeTelegram:
             _Failure(status, retry_after, description, times)
         )
 
+    def stop_failing(self, method: str | None = None) -> None:
+        """Forget the failures :meth:`fail_next` still holds for ``method`` (all when None):
+        Telegram takes that method's calls again."""
+        if method is None:
+            self._failures.clear()
+        else:
+            self._failures.pop(self._canonical(method), None)
+
+    def open_private_chat(self, user_id: int, first_name: str = "Maya") -> None:
+        """Make ``user_id``'s private chat known, as if they had pressed Start before the test
+        began: the bot may write to them, and no update is queued."""
+        user = self._users.get(user_id) or self._remember_user(user_id, first_name, None)
+        self._remember_chat(user_id, "private", user, None)
+
     def replay(self, updates: list[JSONDict]) -> None:
         """Put already delivered updates back in the queue with their own ``update_id``s.
 
