@@ -419,9 +419,11 @@ class Sender:
         self.failures["network"] += 1
         step = NETWORK_BACKOFF[min(item.network_failures, len(NETWORK_BACKOFF) - 1)]
         item.network_failures += 1
-        item.last_error = str(exc)
+        item.last_error = str(exc)[:120]
         item.not_before = self.timer.now() + step
-        logger.warning("telegram send failed (%s); retrying in %.1f s", exc, step)
+        # one warning per call, not one per attempt: an outage is one fact
+        log = logger.warning if item.network_failures == 1 else logger.debug
+        log("telegram %s failed (%s); retrying", item.call.method, item.last_error)
 
     async def _give_up(self, item: _Parked) -> None:
         call = item.call
