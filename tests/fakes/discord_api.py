@@ -32,9 +32,10 @@ REST, with Discord's own error answers (HTTP status and JSON ``code``):
 
 Every message is validated like Discord does: content ≤ 2000 characters, ≤ 10 embeds, ≤ 5
 action rows of ≤ 5 buttons, ``custom_id`` ≤ 100 characters, labels ≤ 80 — else 400
-``50035 Invalid Form Body``. :meth:`rate_limit_next` makes the next matching request answer
+``50035 Invalid Form Body``. :meth:`rate_limit_next` makes the next matching requests answer
 429 with ``retry_after`` and the ``X-RateLimit-*`` headers (and ``Via``, which discord.py checks
-to tell Discord's 429 from a proxy's).
+to tell Discord's 429 from a proxy's); :meth:`drop_next` closes the connection of the next
+matching requests without an answer (Discord unreachable mid-request).
 
 Simplifications: one application and bot user; permissions are taken as given per member
 (no channel overwrites); ephemeral messages are kept with the interaction (and flagged), not
@@ -177,6 +178,14 @@ class _RateLimit:
     path: re.Pattern[str]
     retry_after: float
     is_global: bool
+    times: int = 1
+
+
+@dataclass
+class _Drop:
+    method: str
+    path: re.Pattern[str]
+    times: int
 
 
 class FakeDiscord:
@@ -213,6 +222,7 @@ class FakeDiscord:
         self._session: _Session | None = None
         self._sessions: dict[str, _Session] = {}
         self._rate_limits: list[_RateLimit] = []
+        self._drops: list[_Drop] = []
         self._waiters: set[asyncio.Future[None]] = set()
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -459,12 +469,25 @@ class FakeDiscord:
         await ws.close(code=4000, message=b"dropped by the test")
 
     def rate_limit_next(
-        self, method: str, path_pattern: str, *, retry_after: float = 0.3, is_global: bool = False
+        self,
+        method: str,
+        path_pattern: str,
+        *,
+        retry_after: float = 0.3,
+        is_global: bool = False,
+        times: int = 1,
     ) -> None:
-        """The next request matching ``method`` and the path regex answers 429 once."""
+        """The next ``times`` requests matching ``method`` and the path regex answer 429
+        (discord.py tries a request five times before it gives up with ``HTTPException``)."""
         self._rate_limits.append(
-            _RateLimit(method.upper(), re.compile(path_pattern), retry_after, is_global)
+            _RateLimit(method.upper(), re.compile(path_pattern), retry_after, is_global, times)
         )
+
+    def drop_next(self, method: str, path_pattern: str, *, times: int = 1) -> None:
+        """The next ``times`` requests matching ``method`` and the path regex get no answer:
+        the connection is closed (discord.py raises aiohttp's ``ServerDisconnectedError``, as
+        when Discord is unreachable mid-request). The request is not carried out."""
+        self._drops.append(_Drop(method.upper(), re.compile(path_pattern), times))
 
     # ------------------------------------------------------------------ reading
 
@@ -696,6 +719,11 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         method = request.method
+        if self._take_drop(method, path):
+            self.requests.append((method, path, 0))
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)  # never arrives: the connection is gone
         try:
             limited = self._take_rate_limit(method, path)
             if limited is not None:
@@ -716,10 +744,21 @@ class FakeDiscord:
             return web.Response(status=204)
         return _json(result, headers=_ratelimit_headers())
 
+    def _take_drop(self, method: str, path: str) -> bool:
+        for n, rule in enumerate(self._drops):
+            if rule.method == method and rule.path.search(path):
+                rule.times -= 1
+                if rule.times <= 0:
+                    del self._drops[n]
+                return True
+        return False
+
     def _take_rate_limit(self, method: str, path: str) -> web.Response | None:
         for n, rule in enumerate(self._rate_limits):
             if rule.method == method and rule.path.search(path):
-                del self._rate_limits[n]
+                rule.times -= 1
+                if rule.times <= 0:
+                    del self._rate_limits[n]
                 headers = {
                     **_ratelimit_headers(remaining=0, reset_after=rule.retry_after),
                     "Retry-After": str(max(1, round(rule.retry_after))),
