@@ -14,6 +14,13 @@
 * As a :class:`core.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
   (chat id = user id), to a band channel (``c:<id>``). 50007 "Cannot send messages to this
   user" marks the person unreachable.
+* Sends that finally fail: discord.py retries a 429 by its ``retry_after`` (a wait longer than
+  ``ratelimit_max_seconds`` is refused at once with ``RateLimited``) and a 5xx with a back-off,
+  five tries in all, but not a dropped connection. An interaction answer or DM reply lost that
+  way — or answered after Discord's 3-second deadline (10062) — owes the chat a short note
+  (:mod:`core.undelivered`), sent as a message once Discord accepts sends again: the
+  interaction's own token may be dead by then, a channel or DM is not. A notice reports
+  ``failed`` and is retried by its sender, as before.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from core.conversation.engine import SORRY, Coach
 from core.conversation.types import Inbound, Outbound
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.notify import SENT, DeliveryResult, DeliveryStatus
+from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +55,21 @@ DISCORD_API = "https://discord.com/api/v10"
 CANNOT_DM = 50007
 #: Commands the front end defines itself (typed options), not from the generic list.
 _OWN = frozenset({"band", "assign"})
+#: The longest 429 wait discord.py may sit out for one request (its minimum is 30 s); longer
+#: is ``RateLimited`` at once: a notice fails and is retried by its sender, inside its lease.
+RATELIMIT_MAX_SECONDS = 60.0
+#: Discord unreachable: discord.py raises these as they are (and ``RateLimited``, which is no
+#: ``HTTPException`` either, for a wait over ``ratelimit_max_seconds``).
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError, discord.RateLimited)
+#: An interaction no longer known (answered after its 3 s) or a webhook token expired.
+_EXPIRED = frozenset({10062, 10015})
+
+
+def answer_lost(exc: discord.HTTPException) -> bool:
+    """Whether a failed answer means the person never got it because of Discord's state —
+    rate limited or failing after discord.py's retries, or too late for the interaction — and
+    not because they can't be reached (403) or another process already answered (40060)."""
+    return exc.status == 429 or exc.status >= 500 or exc.code in _EXPIRED
 
 
 def configure_endpoints(api_base_url: str | None, gateway_url: str | None) -> None:
@@ -105,13 +128,17 @@ class DiscordFrontEnd:
         shard_count: int | None = None,
         ack_after: float = ACK_AFTER,
         guild_ready_timeout: float = 2.0,
+        ratelimit_max_seconds: float = RATELIMIT_MAX_SECONDS,
     ) -> None:
         configure_endpoints(api_base_url, gateway_url)
         self.coach = coach
         self._token = token
         self._explicit_gateway = gateway_url is not None
         self.ack_after = ack_after
-        self._client_options: dict[str, Any] = {"guild_ready_timeout": guild_ready_timeout}
+        self._client_options: dict[str, Any] = {
+            "guild_ready_timeout": guild_ready_timeout,
+            "max_ratelimit_timeout": ratelimit_max_seconds,
+        }
         if shard_count is not None:
             self._client_options.update(shard_id=shard_id or 0, shard_count=shard_count)
         self.client, self.tree = self._new_client()
@@ -122,6 +149,7 @@ class DiscordFrontEnd:
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._notes: OwedNotes | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -181,6 +209,8 @@ class DiscordFrontEnd:
 
     async def stop(self) -> None:
         """Close the connection and wait for the gateway task."""
+        if self._notes is not None:
+            await self._notes.close()
         await self.client.close()
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -245,15 +275,25 @@ class DiscordFrontEnd:
     async def on_dm(self, message: discord.Message) -> None:
         """A DM typed to the bot: answer in the DM channel."""
         with self._working():
-            replies = await self.coach.handle(translate.from_dm(message))
-            for reply in replies:
-                for rendered in rd.render(reply, in_server=False):
-                    try:
+            inbound = translate.from_dm(message)
+            replies = await self.coach.handle(inbound)
+            try:
+                for reply in replies:
+                    for rendered in rd.render(reply, in_server=False):
                         await message.channel.send(**rendered.kwargs())
-                    except discord.HTTPException as exc:
-                        self.failed_sends += 1
-                        logger.warning("discord: DM reply failed: %s", exc)
-                        return
+            except discord.HTTPException as exc:
+                self.failed_sends += 1
+                logger.warning("discord: DM reply failed: %s", exc)
+                if answer_lost(exc):
+                    await self.notes.owe(inbound.chat_id)
+                return
+            except UNREACHABLE as exc:
+                self.failed_sends += 1
+                logger.warning("discord: DM reply failed, Discord unreachable: %r", exc)
+                await self.notes.owe(inbound.chat_id)
+                return
+            if replies:
+                self.notes.accepted()
 
     # ------------------------------------------------------------------ answering
 
@@ -287,10 +327,23 @@ class DiscordFrontEnd:
         try:
             await self._respond(interaction, here, component=component, deferred=deferred)
         except discord.HTTPException as exc:
-            # 10062 (too late) or 40060 (a redelivered interaction someone already answered):
-            # the effect is stored; only this answer is lost
+            # the effect is stored; only this answer is lost — owed a note unless nobody missed
+            # it (40060: a redelivered interaction someone already answered) or it can't reach
+            # them anyway (403)
             self.failed_sends += 1
             logger.warning("discord: answering interaction %s failed: %s", interaction.id, exc)
+            if answer_lost(exc):
+                await self.notes.owe(inbound.chat_id)
+        except UNREACHABLE as exc:
+            self.failed_sends += 1
+            logger.warning(
+                "discord: answering interaction %s failed, Discord unreachable: %r",
+                interaction.id,
+                exc,
+            )
+            await self.notes.owe(inbound.chat_id)
+        else:
+            self.notes.accepted()
 
     async def _defer(self, interaction: discord.Interaction[Any], *, component: bool) -> bool:
         try:
@@ -383,14 +436,25 @@ class DiscordFrontEnd:
         except (discord.HTTPException, ValueError) as exc:
             self.failed_sends += 1
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            # Discord unreachable (refused, reset, timed out): discord.py raises these as they
-            # are, not as HTTPException. The Notifier contract is "never raise": a raise here
-            # used to abort a whole broadcast round, Telegram's recipients included.
+        except UNREACHABLE as exc:
+            # Discord unreachable (refused, reset, timed out) or asking for a longer wait than
+            # we sit out: discord.py raises these as they are, not as HTTPException. The
+            # Notifier contract is "never raise": a raise here used to abort a whole broadcast
+            # round, Telegram's recipients included.
             self.failed_sends += 1
             logger.warning("discord: notice to %s not sent, Discord unreachable: %r", chat_id, exc)
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
+        self.notes.accepted()
         return SENT
+
+    @property
+    def notes(self) -> OwedNotes:
+        """The notes owed to chats whose answer was lost (:mod:`core.undelivered`)."""
+        if self._notes is None:
+            self._notes = OwedNotes(
+                self.coach.db, self.platform, self.notify, clock=self.coach.clock
+            )
+        return self._notes
 
 
 def _files(message: rd.Rendered) -> list[discord.File]:
