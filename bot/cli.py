@@ -260,7 +260,15 @@ async def _start_telegram(
     from bot.telegram.webhook import TelegramWebhook  # noqa: PLC0415
 
     secret = settings.telegram_webhook_secret
-    front = TelegramFrontEnd(coach, token, api_base_url=settings.telegram_api_base_url)
+    from bot.telegram.sending import Budgets  # noqa: PLC0415
+
+    budgets = Budgets(
+        reply=settings.telegram_reply_budget_seconds,
+        notice=settings.telegram_notice_budget_seconds,
+    )
+    front = TelegramFrontEnd(
+        coach, token, api_base_url=settings.telegram_api_base_url, budgets=budgets
+    )
     if args.telegram_webhook and secret is not None:
         webhook = TelegramWebhook(
             front,
@@ -296,6 +304,7 @@ def _discord_front_end(settings: Settings, coach: Coach, token: str) -> DiscordF
         gateway_url=settings.discord_gateway_url,
         shard_id=settings.discord_shard_id,
         shard_count=settings.discord_shard_count,
+        ratelimit_max_seconds=settings.discord_ratelimit_max_seconds,
     )
 
 

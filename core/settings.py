@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_path: str = "/telegram"
+    #: How long a Telegram reply keeps trying through 429s and network errors before it is
+    #: given up (and its chat owed a note). A reply waits aside, so its chat goes on meanwhile.
+    telegram_reply_budget_seconds: float = Field(default=60.0, gt=0, le=900)
+    #: The same for a notice (nudge, broadcast): its sender waits for it and retries a failure
+    #: itself, so it must end well inside the senders' two-minute leases.
+    telegram_notice_budget_seconds: float = Field(default=30.0, gt=0, le=90)
     #: Bot admins from the start: ``platform:id``, comma-separated (``telegram:1,console:boss``).
     coach_admins: str = ""
     #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
@@ -68,6 +74,9 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = None
     discord_shard_id: int | None = Field(default=None, ge=0)
     discord_shard_count: int | None = Field(default=None, ge=1)
+    #: The longest 429 wait discord.py sits out for one request (at least 30, its minimum);
+    #: longer fails the send at once. Notices must end inside the two-minute leases.
+    discord_ratelimit_max_seconds: float = Field(default=60.0, ge=30, le=90)
 
     @model_validator(mode="after")
     def _deliveries_outlive_the_grace_window(self) -> Settings:

@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 from coachkit import synced_coach
 from fakes.telegram_api import FakeTelegram, SentMessage
+from pydantic import ValidationError
 from sendkit import ManualTimer
 from sqlalchemy import select
 from telegram.error import RetryAfter
@@ -29,6 +30,7 @@ from core.conversation.types import Outbound
 from core.db.engine import Database
 from core.db.models import Delivery, Identity, User
 from core.notify import DeliveryStatus
+from core.settings import load_settings
 from core.undelivered import KIND
 
 MAYA = 2001
@@ -359,3 +361,18 @@ def test_retry_after_is_read_in_seconds_whichever_type_ptb_hands_out(
         seven, three = RetryAfter(7), RetryAfter(timedelta(seconds=3))
     assert retry_after_seconds(seven) == 7.0
     assert retry_after_seconds(three) == 3.0
+
+
+def test_the_budgets_are_settings_that_keep_notices_inside_their_leases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("TELEGRAM_REPLY_BUDGET_SECONDS", "TELEGRAM_NOTICE_BUDGET_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.telegram_reply_budget_seconds == 60
+    assert settings.telegram_notice_budget_seconds == 30
+    monkeypatch.setenv("TELEGRAM_REPLY_BUDGET_SECONDS", "120")
+    assert load_settings().telegram_reply_budget_seconds == 120
+    monkeypatch.setenv("TELEGRAM_NOTICE_BUDGET_SECONDS", "150")  # past the 2-minute leases
+    with pytest.raises(ValidationError):
+        load_settings()
