@@ -28,6 +28,7 @@ Never to someone who blocked the bot: a person already marked unreachable is not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -208,6 +209,7 @@ class OwedNotes:
         #: left some), set by :meth:`owe`, cleared by a drain that found nothing left to do.
         self._maybe_owed = True
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def owe(self, chat_id: str) -> None:
         """A reply to ``chat_id`` could not be delivered: owe the chat the note (never raises —
@@ -225,7 +227,7 @@ class OwedNotes:
 
     def accepted(self) -> None:
         """The platform just accepted a send: deliver owed notes, if any, in the background."""
-        if self._maybe_owed and (self._task is None or self._task.done()):
+        if self._maybe_owed and not self._stopping and (self._task is None or self._task.done()):
             self._maybe_owed = False
             self._task = asyncio.create_task(self._drain(), name=f"{self.platform}-owed-notes")
 
@@ -241,17 +243,27 @@ class OwedNotes:
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 
-    async def close(self) -> None:
-        """Stop a drain in progress (its claimed note's lease runs out; the next start sends it)."""
+    async def close(self, *, grace: float = 5.0) -> None:
+        """Let a drain in progress finish the note in hand, then stop (what is left stays owed
+        for the next start). Not cancelled outright: a task cancelled inside a database call
+        can leave its connection behind; after ``grace`` seconds it is, all the same (a note
+        claimed then is sent by the next start, once its lease ran out)."""
+        self._stopping = True
         task, self._task = self._task, None
-        if task is not None and not task.done():
+        if task is None or task.done():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        if not task.done():
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(task, return_exceptions=True)
 
     async def _drain(self) -> None:
         try:
             notes = await owed(self.db, self.platform, self._clock())
             for note in notes:
+                if self._stopping:
+                    return
                 if self._busy(note.chat_id):
                     self._maybe_owed = True  # after its backlog: the next accepted send
                     continue

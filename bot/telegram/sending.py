@@ -257,6 +257,7 @@ class Sender:
         self._on_accepted = on_accepted
         self.timer: Timer = timer or LoopTimer()
         self._lanes: dict[int, _Lane] = {}
+        self._closed = False
 
     # ------------------------------------------------------------------ state
 
@@ -276,8 +277,11 @@ class Sender:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self) -> None:
-        """Stop retrying. Parked replies are given up (their chats are owed a note, which the
-        database keeps for the next start); waiting notices fail with :class:`GaveUp`."""
+        """Stop retrying, for good (a stopped front end is not started again). Parked replies
+        are given up (their chats are owed a note, which the database keeps for the next
+        start); waiting notices fail with :class:`GaveUp`; a call refused from now on is not
+        parked but given up at once."""
+        self._closed = True
         lanes, self._lanes = list(self._lanes.items()), {}
         for _chat, lane in lanes:
             if lane.task is not None:
@@ -327,6 +331,11 @@ class Sender:
         else:
             now = self.timer.now()
             item = _Parked(call, now + budget, now)
+        if self._closed:  # stopping: nothing would retry it
+            if notice:
+                raise GaveUp(f"{call.method} not sent: stopping")
+            await self._give_up(item)
+            return
         if notice:
             item.outcome = asyncio.get_running_loop().create_future()
         self._park(item)
