@@ -150,6 +150,7 @@ class DiscordFrontEnd:
         self._idle = asyncio.Event()
         self._idle.set()
         self._notes: OwedNotes | None = None
+        self._stopping = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -188,6 +189,7 @@ class DiscordFrontEnd:
                 attempt is closed and a fresh client put in place: ``start()`` may be called
                 again later.
         """
+        self._stopping = False
         try:
             await self.login()
             self._task = asyncio.create_task(self.client.connect(reconnect=True))
@@ -208,9 +210,11 @@ class DiscordFrontEnd:
             ) from exc
 
     async def stop(self) -> None:
-        """Close the connection and wait for the gateway task."""
-        if self._notes is not None:
-            await self._notes.close()
+        """Close the connection and wait for the gateway task (and any owed-note delivery)."""
+        self._stopping = True
+        notes, self._notes = self._notes, None  # a later start() makes a fresh one
+        if notes is not None:
+            await notes.close()
         await self.client.close()
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -293,7 +297,7 @@ class DiscordFrontEnd:
                 await self.notes.owe(inbound.chat_id)
                 return
             if replies:
-                self.notes.accepted()
+                self._accepted()
 
     # ------------------------------------------------------------------ answering
 
@@ -343,7 +347,7 @@ class DiscordFrontEnd:
             )
             await self.notes.owe(inbound.chat_id)
         else:
-            self.notes.accepted()
+            self._accepted()
 
     async def _defer(self, interaction: discord.Interaction[Any], *, component: bool) -> bool:
         try:
@@ -444,8 +448,14 @@ class DiscordFrontEnd:
             self.failed_sends += 1
             logger.warning("discord: notice to %s not sent, Discord unreachable: %r", chat_id, exc)
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
-        self.notes.accepted()
+        self._accepted()
         return SENT
+
+    def _accepted(self) -> None:
+        """Discord took a send: notes owed from an outage can go out now (not while stopping:
+        the database may be closing)."""
+        if not self._stopping:
+            self.notes.accepted()
 
     @property
     def notes(self) -> OwedNotes:

@@ -183,6 +183,7 @@ class TelegramFrontEnd:
             timer=timer,
         )
         self._notes: OwedNotes | None = None
+        self._stopping = False
         api = api_base_url.rstrip("/")
         bot = LeanBot(
             token,
@@ -323,8 +324,10 @@ class TelegramFrontEnd:
         return self._notes
 
     def _accepted(self) -> None:
-        """Telegram took a send: notes owed from an outage can go out now."""
-        self.notes.accepted()
+        """Telegram took a send: notes owed from an outage can go out now (not while stopping:
+        the database may be closing)."""
+        if not self._stopping:
+            self.notes.accepted()
 
     async def _reply_given_up(self, chat_id: int) -> None:
         await self.notes.owe(str(chat_id))
@@ -339,6 +342,7 @@ class TelegramFrontEnd:
     async def _stop_sending(self) -> None:
         """Stop retrying parked calls (replies given up now are owed their note, which the
         database keeps for the next start) and any owed-note delivery in progress."""
+        self._stopping = True
         await self.sending.close()
         if self._notes is not None:
             await self._notes.close()
