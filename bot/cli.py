@@ -24,8 +24,8 @@ from bot.console.notify import ConsoleNotifier
 from core.admin.access import parse_admins
 from core.admin.broadcast import BroadcastSender
 from core.admin.ratelimit import RateLimit
+from core.clock import system_clock
 from core.conversation.engine import Coach
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.migrate import current_revision, head_revision, upgrade_async
 from core.errors import CoachError, ConfigurationError, PlatformUnreachable
@@ -106,7 +106,9 @@ async def _chat(args: argparse.Namespace) -> int:
         )
         if settings.reminders_enabled:  # nudges due while chatting are printed in the chat
             notifier = ConsoleNotifier(chat, prompt="you> " if sys.stdin.isatty() else "")
-            worker = reminder_worker(db, by_platform(notifier), settings, catalog=coach.catalog)
+            worker = reminder_worker(
+                db, by_platform(notifier), settings, clock=coach.clock, catalog=coach.catalog
+            )
             await worker.start()
         if sys.stdin.isatty():
             await chat.run_interactive()
@@ -144,7 +146,7 @@ async def _db_prune(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        report = await prune(db, now=utcnow(), retention=retention)
+        report = await prune(db, now=system_clock(), retention=retention)
     finally:
         await db.dispose()
     print(prune_summary(report, retention))
@@ -232,10 +234,12 @@ async def _run(args: argparse.Namespace) -> int:
             )
         carriers = by_platform(*notifiers)
         # broadcasts: sent in the background, resumed after a restart (core/admin/broadcast.py)
-        sender = asyncio.create_task(BroadcastSender(db, carriers).run())
+        sender = asyncio.create_task(BroadcastSender(db, carriers, clock=coach.clock).run())
         stack.push_async_callback(_stop_sender, sender)
         if settings.reminders_enabled:  # this process also sends its platforms' nudges
-            worker = reminder_worker(db, carriers, settings, catalog=coach.catalog)
+            worker = reminder_worker(
+                db, carriers, settings, clock=coach.clock, catalog=coach.catalog
+            )
             await worker.start()
             stack.push_async_callback(worker.stop)
         await stop.wait()

@@ -53,7 +53,7 @@ from typing import Any
 from sqlalchemy import Delete, Select, Table, bindparam, delete, exists, literal_column, select
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from core.db.base import utcnow
+from core.clock import Clock
 from core.db.engine import Database
 from core.db.tables import broadcasts, deliveries, link_codes, processed_updates
 from core.settings import Settings
@@ -219,17 +219,22 @@ class Housekeeping:
         *,
         every: timedelta = timedelta(hours=1),
         first_after: timedelta = timedelta(minutes=1),
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.retention = retention or Retention()
         self.every = every
         self.first_after = first_after
-        self.clock = clock
+        self._clock = clock
         #: Runs so far (finished or failed).
         self.runs = 0
         self.totals = PruneReport()
         self._stopping = False
+
+    @property
+    def clock(self) -> Clock:
+        """The process's one clock (read-only)."""
+        return self._clock
 
     async def run_once(self) -> PruneReport | None:
         """One pass; a failure is logged (the next run tries again) and gives ``None``."""
@@ -256,7 +261,7 @@ class Housekeeping:
 
     @classmethod
     def from_settings(
-        cls, db: Database, settings: Settings, *, clock: Callable[[], datetime] = utcnow
+        cls, db: Database, settings: Settings, *, clock: Clock
     ) -> Housekeeping | None:
         """The job a ``coach`` process runs, or ``None`` with ``RETENTION_ENABLED=false``."""
         if not settings.retention_enabled:

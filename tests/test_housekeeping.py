@@ -20,6 +20,7 @@ from reminderkit import FakeClock, RecordingNotifier, delivery_rows
 from sqlalchemy import event, insert, text
 
 from core.admin.broadcast import BroadcastSender
+from core.clock import system_clock
 from core.conversation.engine import Coach
 from core.db.engine import Database
 from core.db.models import Delivery, Identity, LinkCode, ProcessedUpdate, User, UserTaskProgress
@@ -57,8 +58,7 @@ async def test_update_ids_go_after_the_window_and_a_recent_replay_is_still_refus
     database: Database,
 ) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     maya = Driver(coach, "4242", platform="telegram")
     await maya.onboard()
     await maya.say("/progress", update_id="100")  # eight days before the prune
@@ -80,8 +80,7 @@ async def test_update_ids_go_after_the_window_and_a_recent_replay_is_still_refus
 
 async def test_old_nudge_records_go_and_nothing_is_sent_again(database: Database) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     maya = Driver(coach, "maya")
     await maya.onboard()
     await maya.say("/remind daily 18:00")
@@ -146,8 +145,7 @@ async def test_an_old_finished_broadcast_still_reports_its_counts(database: Data
 
 async def test_expired_link_codes_go_and_a_live_one_still_redeems(database: Database) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     eve = Driver(coach, "777", platform="telegram")
     await eve.say("/start")
     await eve.say("/link")  # never used: expires after ten minutes
@@ -251,7 +249,7 @@ async def test_every_batched_delete_walks_an_index(database: Database) -> None:
 
 async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database) -> None:
     settings = load_settings(database_url=database.url, retention_interval_minutes=30)
-    worker = from_settings(database, {}, settings)
+    worker = from_settings(database, {}, settings, clock=system_clock)
     await worker.start()
     try:
         assert worker.scheduler is not None
@@ -261,7 +259,7 @@ async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database
     finally:
         await worker.stop()
     off = load_settings(database_url=database.url, retention_enabled=False)
-    worker = from_settings(database, {}, off)
+    worker = from_settings(database, {}, off, clock=system_clock)
     await worker.start()
     try:
         assert worker.scheduler is not None
@@ -271,7 +269,7 @@ async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database
 
     await _old_updates(database, 3, age=timedelta(days=8))
     chores = Housekeeping(database, first_after=timedelta(0), clock=lambda: START)
-    worker = ReminderWorker(ReminderTick(database, {}), housekeeping=chores)
+    worker = ReminderWorker(ReminderTick(database, {}, clock=chores.clock), housekeeping=chores)
     await worker.start()
     try:
         for _ in range(200):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -22,6 +21,7 @@ from typing import Final
 from core.admin import audit, broadcast, people, privacy, stats
 from core.admin.access import NOT_ALLOWED, Access, Actor
 from core.admin.commands import USAGE, AdminRequest, BadRequest, parse
+from core.clock import Clock
 from core.conversation.commands import parse_command
 from core.conversation.markup import bold, esc, italic
 from core.conversation.payloads import Payload, decode, encode
@@ -63,14 +63,19 @@ class AdminDesk:
         *,
         access: Access,
         catalog: CatalogCache,
-        clock: Callable[[], datetime],
+        clock: Clock,
         roadmaps_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.access = access
         self.catalog = catalog
-        self.clock = clock
+        self._clock = clock
         self.roadmaps_dir = roadmaps_dir
+
+    @property
+    def clock(self) -> Clock:
+        """The coach's clock (shared, never copied: ``/admin stats`` must see the same now)."""
+        return self._clock
 
     @staticmethod
     def claims(inbound: Inbound) -> bool:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -27,6 +26,7 @@ from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
 from core.bands import guild
+from core.clock import Clock, system_clock
 from core.conversation import answers, cards, checklist, history, onboarding, store, views
 from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
@@ -34,7 +34,6 @@ from core.conversation.navigation import ask_name, offer_roadmaps, today
 from core.conversation.payloads import Payload, decode
 from core.conversation.turn import Turn
 from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.executor import Executor
 from core.reminders import chat as reminder_chat
@@ -76,14 +75,14 @@ class Coach:
         db: Database,
         *,
         catalog: CatalogCache | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = system_clock,
         admins: Iterable[str] = (),
         rate_limit: RateLimit | None = None,
         roadmaps_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog or CatalogCache()
-        self.clock = clock
+        self._clock = clock
         #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
         self.access = Access(db, admins)
         #: ``/admin``, ``/export``, ``/forget``, ``/broadcasts`` and their buttons.
@@ -93,6 +92,11 @@ class Coach:
         #: Per-person inbound limit (None: unlimited — library use, tests, benchmarks, the
         #: terminal; ``coach run`` sets it from COACH_RATE_LIMIT, default 20 events per 10 s).
         self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
+
+    @property
+    def clock(self) -> Clock:
+        """The process's one clock (read-only: every part shares this very object)."""
+        return self._clock
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one event in one transaction and return the replies to show.

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core.db.base import utcnow
+from core.clock import Clock
 from core.db.engine import Database
 from core.housekeeping import Housekeeping
 from core.notify import Notifier
@@ -162,7 +162,7 @@ def from_settings(
     notifiers: Mapping[str, Notifier],
     settings: Settings,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock,
     catalog: CatalogCache | None = None,
 ) -> ReminderWorker:
     """The worker a ``coach`` process runs, configured by ``REMINDER_*`` and ``RETENTION_*``."""
