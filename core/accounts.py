@@ -73,9 +73,10 @@ async def set_reachable(db: Database, platform: str, external_id: str, *, reacha
             await session.execute(
                 update(_reminders).where(_reminders.c.user_id == user_id).values(paused=True)
             )
-    logger.info(
-        "%s:%s is now %s", platform, external_id, "reachable" if reachable else "unreachable"
-    )
+    state = "reachable" if reachable else "unreachable (reminders paused)"
+    # who, only at DEBUG: an INFO log is kept and shipped, and a platform id names a person
+    logger.info("a %s account is now %s", platform, state)
+    logger.debug("%s:%s is now %s", platform, external_id, state)
     return True
 
 

@@ -81,9 +81,22 @@ async def _solo_reminder(bench: Bench, who: int) -> None:
     assert "every day at 18:00" in setting.texts()
 
 
+def _personal(caplog: pytest.LogCaptureFixture, *words: str) -> list[str]:
+    """Our INFO-or-louder log lines (core, bot) that carry any of ``words``: ids, names,
+    message text must not be among them (a shipped log is not the place for them)."""
+    return [
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.records
+        if r.levelno >= logging.INFO
+        and r.name.startswith(("core", "bot", "coach"))
+        and any(w in r.getMessage() for w in words)
+    ]
+
+
 async def test_closed_dms_fail_the_nudge_pause_nothing_and_the_server_says_how_to_open_them(
-    database: Database,
+    database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     clock = FakeClock(START)
     async with _running(database, clock) as bench:
         fake = bench.fake
@@ -127,9 +140,13 @@ async def test_closed_dms_fail_the_nudge_pause_nothing_and_the_server_says_how_t
         assert (await tick.run()).failed == 1
         assert len(_notes(await bench.command(BEN, "help"))) == 1
         assert not any(r.paused for r in await reminder_rows(database))
+    assert _personal(caplog, str(BEN), "Ben Solo") == []
 
 
-async def test_only_an_unknown_user_marks_someone_unreachable(database: Database) -> None:
+async def test_only_an_unknown_user_marks_someone_unreachable(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     clock = FakeClock(START)
     async with _running(database, clock) as bench:
         fake = bench.fake
@@ -153,6 +170,8 @@ async def test_only_an_unknown_user_marks_someone_unreachable(database: Database
         assert lost.status == "failed"
         assert lost.detail.startswith("not_in_channel (Discord 10003 Unknown Channel")
         assert not (await _user(database, BEN)).unreachable
+    assert _personal(caplog, str(BEN), str(CLEO)) == []
+    assert any("a discord account is now unreachable" in r.getMessage() for r in caplog.records)
 
 
 def test_refusal_codes() -> None:
