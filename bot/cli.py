@@ -48,6 +48,12 @@ logger = logging.getLogger("coach.cli")
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
+def chat_log_file() -> Path:
+    """Where ``coach chat`` writes its log lines: next to its SQLite file, in the user's data
+    folder (``~/.local/share/stardom-coach/coach-chat.log`` on Linux)."""
+    return Path(user_data_dir("stardom-coach", appauthor=False)) / "coach-chat.log"
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         database_url=getattr(args, "db", None), roadmaps_dir=getattr(args, "dir", None)
@@ -398,7 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    chat = sub.add_parser("chat", help="chat with the coach in the terminal")
+    chat = sub.add_parser(
+        "chat",
+        help="chat with the coach in the terminal",
+        description="Chat with the coach in the terminal. Log lines never appear in the "
+        f"chat: warnings go to a log file (default: {chat_log_file()}).",
+    )
     chat.add_argument(
         "--db", help="database URL (default: SQLite in your data folder, or DATABASE_URL)"
     )
@@ -411,6 +422,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="migrate the schema and sync the roadmaps first (default: yes; the embedded "
         "SQLite mode needs no other setup step)",
+    )
+    chat.add_argument(
+        "--log-file",
+        type=Path,
+        default=chat_log_file(),
+        help="where warnings and errors are written (default: %(default)s)",
     )
     chat.set_defaults(func=_chat, is_async=True)
 
@@ -493,15 +510,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coach`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(database_url=getattr(args, "db", None))
     except ValidationError as exc:
         for error in exc.errors():
             name = "_".join(str(part) for part in error["loc"]).upper() or "Settings"
             print(f"{name}: {error['msg']}", file=sys.stderr)
         return 2
-    configure_logging(
-        settings.log_level if args.command != "chat" else "WARNING", secrets=settings.secrets()
-    )
+    secrets = settings.secrets()  # the --db password included
+    if args.command == "chat":
+        # The terminal is the conversation: log lines (a reminder tick's warnings, a
+        # library's complaint) go to a file, never between the musician's lines.
+        configure_logging("WARNING", secrets=secrets, log_file=args.log_file)
+    else:
+        configure_logging(settings.log_level, secrets=secrets)
+    logging.captureWarnings(True)  # Python warnings too: formatted, redacted, not on a tty
     try:
         if args.is_async:
             with asyncio.Runner(loop_factory=event_loop_factory(settings.event_loop)) as runner:

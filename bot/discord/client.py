@@ -12,8 +12,10 @@
 * Slash commands are built from the core's ``COMMANDS`` plus ``/band`` and ``/assign`` with
   typed options, and are synced only by ``coach discord sync-commands``.
 * As a :class:`core.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
-  (chat id = user id), to a band channel (``c:<id>``). 50007 "Cannot send messages to this
-  user" marks the person unreachable.
+  (chat id = user id), to a band channel (``c:<id>``). A refusal is read by its code
+  (:mod:`bot.discord.refusals`): only "Unknown User" marks the person unreachable; 50007
+  "Cannot send messages to this user" (DMs closed) is a failed notice, and the person is
+  told privately in the server, at their next interaction there, how to open their DMs.
 """
 
 from __future__ import annotations
@@ -28,23 +30,25 @@ import aiohttp
 import discord
 import yarl
 from discord import app_commands
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.discord import refusals, translate
 from bot.discord import render as rd
-from bot.discord import translate
 from core import accounts
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import SORRY, Coach
 from core.conversation.types import Inbound, Outbound
 from core.errors import ConfigurationError, PlatformUnreachable
-from core.notify import SENT, DeliveryResult, DeliveryStatus
+from core.notify import SENT, DeliveryResult, DeliveryStatus, dms_closed
 
 logger = logging.getLogger(__name__)
 
 #: How long the core may take before an interaction is deferred (Discord allows 3 s in all).
 ACK_AFTER = 2.0
 DISCORD_API = "https://discord.com/api/v10"
-#: Discord's "Cannot send messages to this user" (DMs closed, or the bot blocked).
-CANNOT_DM = 50007
+#: Network failures as discord.py raises them (it raises these as they are, not as
+#: ``HTTPException``): Discord refused, reset or timed out the connection.
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
 #: Commands the front end defines itself (typed options), not from the generic list.
 _OWN = frozenset({"band", "assign"})
 
@@ -119,6 +123,10 @@ class DiscordFrontEnd:
         rd.AnswerButton.handler = self.on_answer_button
         self._task: asyncio.Task[None] | None = None
         self.failed_sends = 0
+        #: Who gets the "your DMs are closed" note at their next interaction in a server.
+        self.closed_dms = refusals.ClosedDmsNote(
+            lambda user_id: accounts.closed_dms_notice(self.coach.db, "discord", user_id)
+        )
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -254,6 +262,10 @@ class DiscordFrontEnd:
                         self.failed_sends += 1
                         logger.warning("discord: DM reply failed: %s", exc)
                         return
+                    except UNREACHABLE as exc:  # else discord.py's on_error logs a traceback
+                        self.failed_sends += 1
+                        logger.warning("discord: DM reply failed, Discord unreachable: %r", exc)
+                        return
 
     # ------------------------------------------------------------------ answering
 
@@ -262,6 +274,21 @@ class DiscordFrontEnd:
     ) -> None:
         with self._working():
             await self._answer_now(interaction, inbound, component=component)
+            if interaction.guild_id is not None:
+                await self._note_closed_dms(interaction, inbound.user_id)
+
+    async def _note_closed_dms(self, interaction: discord.Interaction[Any], user_id: str) -> None:
+        """If their latest notice failed because their DMs are closed, say so — privately, in
+        the server they are using, once per failed notice — with how to open them."""
+        if not interaction.response.is_done():  # the answer itself failed: nothing to add to
+            return
+        try:
+            notice = await self.closed_dms.pending(user_id)
+            if notice is not None:
+                await interaction.followup.send(refusals.CLOSED_DMS_NOTE, ephemeral=True)
+                self.closed_dms.told(user_id, notice)
+        except (discord.HTTPException, SQLAlchemyError, *UNREACHABLE) as exc:
+            logger.warning("discord: closed-DMs note not checked or sent: %r", exc)
 
     async def _answer_now(
         self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
@@ -291,6 +318,9 @@ class DiscordFrontEnd:
             # the effect is stored; only this answer is lost
             self.failed_sends += 1
             logger.warning("discord: answering interaction %s failed: %s", interaction.id, exc)
+        except UNREACHABLE as exc:  # the effect is stored; the answer is lost with the network
+            self.failed_sends += 1
+            logger.warning("discord: answering interaction %s failed: %r", interaction.id, exc)
 
     async def _defer(self, interaction: discord.Interaction[Any], *, component: bool) -> bool:
         try:
@@ -375,15 +405,12 @@ class DiscordFrontEnd:
                     reply.model_copy(update={"edit": False}), in_server=in_server
                 ):
                     await channel.send(**message.kwargs())
-        except discord.Forbidden as exc:
-            if exc.code == CANNOT_DM and not in_server:
-                await accounts.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
-                return DeliveryResult(DeliveryStatus.BLOCKED, "cannot send messages to this user")
-            return DeliveryResult(DeliveryStatus.FAILED, f"forbidden ({exc.code})")
+        except (discord.Forbidden, discord.NotFound) as exc:
+            return await self._refused(chat_id, exc, to_person=not in_server)
         except (discord.HTTPException, ValueError) as exc:
             self.failed_sends += 1
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except UNREACHABLE as exc:
             # Discord unreachable (refused, reset, timed out): discord.py raises these as they
             # are, not as HTTPException. The Notifier contract is "never raise": a raise here
             # used to abort a whole broadcast round, Telegram's recipients included.
@@ -391,6 +418,21 @@ class DiscordFrontEnd:
             logger.warning("discord: notice to %s not sent, Discord unreachable: %r", chat_id, exc)
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
         return SENT
+
+    async def _refused(
+        self, chat_id: str, exc: discord.HTTPException, *, to_person: bool
+    ) -> DeliveryResult:
+        """A notice Discord refused (403/404), by what the refusal means (``refusals``)."""
+        refusal = refusals.classify(exc.code, to_person=to_person)
+        words = f"Discord {exc.code} {exc.text}"[:120]
+        if refusal is refusals.Refusal.GONE and to_person:
+            await accounts.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
+            return DeliveryResult(DeliveryStatus.BLOCKED, f"gone ({words})")
+        if refusal is refusals.Refusal.DMS_CLOSED:
+            self.closed_dms.refused(chat_id)
+            return dms_closed(words)
+        self.failed_sends += 1
+        return DeliveryResult(DeliveryStatus.FAILED, f"{refusal} ({words})")
 
 
 def _files(message: rd.Rendered) -> list[discord.File]:
