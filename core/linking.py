@@ -188,7 +188,7 @@ async def _shared_chat(
             AuditNote(
                 f"{inbound.platform}:{inbound.user_id}",
                 "account.link",
-                "refused",
+                "denied",  # like a bad code: capped to a row a minute if someone repeats it
                 None,
                 rec.user_id,
                 {"reason": "shared chat", "cancelled": burned},
