@@ -65,6 +65,11 @@ CODE_LENGTH = 16  # 80 bits
 #: The HMAC key when no ``COACH_LINK_SECRET`` is set: public, so only the code's length
 #: protects the stored hashes then (see the module docstring).
 _UNKEYED = b"stardom-coach/link-code/no-secret"
+#: The answer to a code typed into a shared chat (the same whether or not it was live).
+CODE_POSTED_IN_GROUP = (
+    "🔒 Everyone here can read that code, so I've cancelled it (if it was live). "
+    "Get a fresh one with /link on your other platform and send it to me in a private chat."
+)
 _PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "the terminal"}
 
 
@@ -202,13 +207,6 @@ async def _shared_chat(
     ]
 
 
-#: The answer to a code typed into a shared chat (the same whether or not it was live).
-CODE_POSTED_IN_GROUP = (
-    "🔒 Everyone here can read that code, so I've cancelled it (if it was live). "
-    "Get a fresh one with /link on your other platform and send it to me in a private chat."
-)
-
-
 async def _issue(
     ex: Executor, inbound: Inbound, rec: TurnRecord, now: datetime, key: bytes
 ) -> list[Outbound]:
@@ -230,7 +228,7 @@ async def _issue(
         Outbound(
             text=f"🔗 Your link code: {bold(f'`{as_shown}`')}\n"
             f"Send `/link {as_shown}` to me on your other platform within {minutes} minutes. "
-            "It works once — keep it to yourself: whoever sends it becomes you there.\n\n"
+            "It works once — keep it to yourself: whoever sends it gets your account.\n\n"
             "The progress you have *here* is kept and shared; the other account's own solo "
             "progress is replaced by it.",
             ephemeral=True,
