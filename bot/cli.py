@@ -76,6 +76,9 @@ def make_coach(db: Database, settings: Settings, *, limited: bool = True) -> Coa
         admins=admins,
         rate_limit=limit if limited else None,
         roadmaps_dir=settings.roadmaps_dir,
+        link_secret=(
+            settings.coach_link_secret.get_secret_value() if settings.coach_link_secret else None
+        ),
     )
 
 
@@ -223,6 +226,8 @@ async def _run(args: argparse.Namespace) -> int:
         return 2
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
     coach = make_coach(db, settings)
+    if settings.coach_link_secret is None:
+        logger.warning("COACH_LINK_SECRET is not set: /link codes are stored without a server key")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

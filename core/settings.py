@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     coach_admins: str = ""
     #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
     coach_rate_limit: str = "20/10"
+    #: The HMAC key of stored ``/link`` codes (core/linking.py): every worker of a deployment
+    #: must have the same one. Unset, a public constant stands in (the 80-bit codes still hold).
+    coach_link_secret: SecretStr | None = None
     #: ``coach run``: the longest wait between attempts to start a front end whose platform
     #: could not be reached at start (the waits grow 1, 2, 5, 10, 30, 60 s up to this).
     platform_retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
@@ -70,6 +73,14 @@ class Settings(BaseSettings):
     discord_shard_count: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
+    def _link_secret_is_long_enough(self) -> Settings:
+        """A short key is a mistake (a typo, a placeholder), not a choice: refuse it at start."""
+        secret = self.coach_link_secret
+        if secret is not None and len(secret.get_secret_value()) < 16:
+            raise ValueError("COACH_LINK_SECRET must be at least 16 characters")
+        return self
+
+    @model_validator(mode="after")
     def _deliveries_outlive_the_grace_window(self) -> Settings:
         """A nudge record must outlive the window in which its key can still be written."""
         if self.retention_deliveries_days * 24 * 60 <= self.reminder_grace_minutes:
@@ -88,7 +99,12 @@ class Settings(BaseSettings):
 
         The database password counts: a connection error can quote the URL it failed on.
         """
-        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.discord_bot_token)
+        values = (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.discord_bot_token,
+            self.coach_link_secret,
+        )
         found = [v.get_secret_value() for v in values if v is not None]
         password = database_password(self.database_url)
         if password:

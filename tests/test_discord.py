@@ -433,7 +433,7 @@ async def test_link_a_telegram_account_from_discord(database: Database) -> None:
         maya = Driver(bench.coach, "4242", platform="telegram")
         await maya.onboard("Maya")
         await maya.say("/link")
-        match = re.search(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})", maya.text)
+        match = re.search(r"/link ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})", maya.text)
         assert match is not None
         linked = await bench.answered(
             bench.fake.user_runs_command_in_dm(ANA, "link", text=match.group(1))

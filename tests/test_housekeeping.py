@@ -153,7 +153,7 @@ async def test_expired_link_codes_go_and_a_live_one_still_redeems(database: Data
     tg = Driver(coach, "4242", platform="telegram")
     await tg.onboard()
     await tg.say("/link")
-    match = re.search(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})", tg.text)
+    match = re.search(r"/link ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})", tg.text)
     assert match is not None, tg.text
     assert await count(database, LinkCode) == 2
 

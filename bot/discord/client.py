@@ -355,7 +355,9 @@ class DiscordFrontEnd:
         original_open = deferred and not component  # a "thinking…" message waits for content
         for index, (edit, message) in enumerate(messages):
             first = index == 0
-            if component and edit and (first or deferred):
+            # an ephemeral answer never replaces a server message: everybody would see it
+            replace = edit and not (in_server and message.ephemeral)
+            if component and replace and (first or deferred):
                 if not deferred and first:
                     await interaction.response.edit_message(**message.edit_kwargs())
                 else:
@@ -393,6 +395,12 @@ class DiscordFrontEnd:
         if not self.client.is_ready():  # still connecting (coach run keeps trying)
             return DeliveryResult(DeliveryStatus.FAILED, "not connected to Discord yet")
         in_server = chat_id.startswith(translate.CHANNEL_PREFIX)
+        if in_server and any(r.private for r in replies):
+            # the core's gate sends private replies to a DM or whispers them; this is the
+            # second line, for anything that reached a channel anyway (a notice included)
+            self.failed_sends += 1
+            logger.error("discord: refused to post a private reply into channel %s", chat_id)
+            return DeliveryResult(DeliveryStatus.FAILED, "private reply refused for a channel")
         try:
             if in_server:
                 channel: discord.abc.Messageable = self.client.get_partial_messageable(

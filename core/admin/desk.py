@@ -40,6 +40,7 @@ CONFIRM_MINUTES: Final = 10
 #: Most roadmap problems listed in a refused reload.
 MAX_PROBLEMS: Final = 15
 EXPIRED: Final = "That question has expired — nothing changed. Please ask again."
+PRIVATE_ONLY: Final = "For your privacy, send /{command} in a private chat with me."
 
 
 def _minute(now: datetime) -> int:
@@ -52,6 +53,13 @@ def _fresh(stamp: str, now: datetime) -> bool:
 
 def _no_button() -> Button:
     return Button(label="Cancel", payload=encode("admin_no"))
+
+
+def _private(replies: list[Outbound]) -> list[Outbound]:
+    """Mark replies for the asker's eyes only: what an admin sees about others (profiles,
+    identities, the audit log, figures) and a musician's own data are never shown in a shared
+    chat (core/conversation/private_replies.py decides where they go instead)."""
+    return [r.model_copy(update={"private": True}) for r in replies]
 
 
 class AdminDesk:
@@ -99,17 +107,14 @@ class AdminDesk:
         if command is None:  # pragma: no cover - claims() checked it
             return []
         if command.name in {"export", "forget"} and inbound.chat_type != "private":
-            return [
-                Outbound(
-                    text=f"For your privacy, send /{command.name} in a private chat with me.",
-                    ephemeral=True,
-                )
-            ]
+            # refused rather than sent privately: a file of someone's data is not made (nor its
+            # export audited) on a word typed in a shared chat
+            return [Outbound(text=PRIVATE_ONLY.format(command=command.name), ephemeral=True)]
         match command.name:
             case "export":
-                return await self._export(inbound)
+                return _private(await self._export(inbound))
             case "forget":
-                return await self._ask_forget(inbound)
+                return _private(await self._ask_forget(inbound))
             case "broadcasts":
                 return await self._opt(inbound, command.args)
         return await self._admin(inbound, command.args)
@@ -126,6 +131,11 @@ class AdminDesk:
             request = parse(args)
         except BadRequest as exc:
             return [Outbound(text=esc(str(exc)))]
+        return _private(await self._admin_answer(actor, inbound, request))
+
+    async def _admin_answer(
+        self, actor: Actor, inbound: Inbound, request: AdminRequest
+    ) -> list[Outbound]:
         match request.sub:
             case "stats":
                 return await self._stats(actor)
@@ -355,11 +365,13 @@ class AdminDesk:
             case "admin_no":
                 return [Outbound(text="OK, nothing done.", edit=True)]
             case "forget_me":
+                if inbound.chat_type != "private":  # only ever offered there: hand-made
+                    return [Outbound(text=PRIVATE_ONLY.format(command="forget"), toast=True)]
                 if not _fresh(args[0], self.clock()):
                     return [Outbound(text=EXPIRED, toast=True)]
-                return await self._forget(inbound)
+                return _private(await self._forget(inbound))
             case "reset_user":
-                return await self._reset(inbound, args[0], args[1])
+                return _private(await self._reset(inbound, args[0], args[1]))
             case "broadcast_send" | "broadcast_drop":
                 return await self._confirm_broadcast(inbound, payload)
         return [Outbound(text="That button doesn't work anymore.", toast=True)]

@@ -32,6 +32,7 @@ from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
 from core.conversation.navigation import ask_name, offer_roadmaps, today
 from core.conversation.payloads import Payload, decode
+from core.conversation.private_replies import route as keep_private
 from core.conversation.turn import Turn
 from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.db.engine import Database
@@ -79,8 +80,11 @@ class Coach:
         admins: Iterable[str] = (),
         rate_limit: RateLimit | None = None,
         roadmaps_dir: Path | None = None,
+        link_secret: str | None = None,
     ) -> None:
         self.db = db
+        #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/linking.py).
+        self.link_key = linking.link_key(link_secret)
         self.catalog = catalog or CatalogCache()
         self._clock = clock
         #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
@@ -102,8 +106,13 @@ class Coach:
         """Handle one event in one transaction and return the replies to show.
 
         Never raises for bad input: a failure is logged and answered with a short apology, and
-        the transaction is rolled back so nothing half-done is stored.
+        the transaction is rolled back so nothing half-done is stored. Every reply leaves
+        through :func:`~core.conversation.private_replies.route`, so a reply marked private
+        never stays in a shared chat, whichever flow made it.
         """
+        return keep_private(inbound, await self._replies(inbound))
+
+    async def _replies(self, inbound: Inbound) -> list[Outbound]:
         if self.limiter is not None:
             verdict = self.limiter.check(f"{inbound.platform}:{inbound.user_id}")
             if verdict is Verdict.DROP:
@@ -190,6 +199,7 @@ class Coach:
                     args=command.args,
                     now=now,
                     audits=audits if audits is not None else [],
+                    key=self.link_key,
                 )
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)
         replies = await self._dispatch(turn)

@@ -47,6 +47,11 @@ class Inbound(_Frozen):
     (Discord's Manage Server permission in the guild); the core decides what that allows.
     ``role_ids`` are the sender's roles in that server: holding a band's bound role makes
     someone a member of the band (the core checks it, the front end only reports the roles).
+
+    ``can_whisper`` is the front end's word that it can answer this very event so that only
+    the sender sees the answer, in the chat it came from (a Discord interaction's ephemeral
+    response). A private reply to such an event may stay in a shared chat; to any other event
+    in a shared chat it goes to the person's direct chat (:mod:`core.conversation.private_replies`).
     """
 
     platform: Platform
@@ -63,6 +68,7 @@ class Inbound(_Frozen):
     server_id: str | None = Field(default=None, max_length=64)
     manages_server: bool = False
     role_ids: tuple[str, ...] = Field(default=(), max_length=250)
+    can_whisper: bool = False
 
     @field_validator("display_name", "locale")
     @classmethod
@@ -91,6 +97,14 @@ class Outbound(_Frozen):
     pressed button was on instead of sending a new one. ``toast`` marks a short notice meant for
     the button press itself (Telegram's answerCallbackQuery text, a Discord ephemeral note).
     ``file`` is an attachment other than a picture (``file_name`` says what to call it).
+
+    ``private`` marks a reply for its person's eyes only — a secret (a ``/link`` code) or
+    personal data (``/export``'s file, an admin's look at someone). It never reaches a shared
+    chat: :func:`core.conversation.private_replies.route`, which every reply of
+    ``Coach.handle`` passes, sends it to the person's direct chat (or keeps it in place where
+    the front end can whisper), and the front ends refuse to put one into a group or channel.
+    ``ephemeral`` is weaker and only about noise: a note only the sender needs (a refusal, a
+    usage hint), shown only to them where the platform can (Discord), in the chat elsewhere.
     """
 
     text: str
@@ -103,6 +117,7 @@ class Outbound(_Frozen):
     edit: bool = False
     toast: bool = False
     ephemeral: bool = False
+    private: bool = False
     chat_id: str | None = None
 
     def all_buttons(self) -> list[Button]:
