@@ -166,12 +166,14 @@ async def test_authorization_table(database: Database, monkeypatch: pytest.Monke
     access = coach.access
     for who, persona in PERSONAS.items():
         before = await _denials(database)
-        allowed = await access.require_band_manager(persona.inbound("/band"), "guild-a", "band.x")
+        allowed = await access.require_band_manager(
+            persona.inbound("/band"), "guild-a", "band.rename"
+        )
         assert (allowed is not None) == (who in BAND_MANAGERS), who
         assert await _denials(database) - before == (0 if allowed else 1), who
         if not allowed:
             [entry] = await latest(database, 1)
-            assert (entry.action, entry.target) == ("band.x", "discord:guild-a")
+            assert (entry.action, entry.target) == ("band.rename", "discord:guild-a")
 
 
 def test_coach_admins_are_validated() -> None:

@@ -20,7 +20,8 @@ from typing import Final
 
 from core.admin import audit, broadcast, people, privacy, stats
 from core.admin.access import NOT_ALLOWED, Access, Actor
-from core.admin.commands import USAGE, AdminRequest, BadRequest, parse
+from core.admin.audit import AuditAction
+from core.admin.commands import USAGE, AdminRequest, BadRequest, audit_action, parse
 from core.clock import Clock
 from core.conversation.commands import parse_command
 from core.conversation.markup import bold, esc, italic
@@ -122,9 +123,8 @@ class AdminDesk:
     # ------------------------------------------------------------------ /admin
 
     async def _admin(self, inbound: Inbound, args: str) -> list[Outbound]:
-        head = args.strip().partition(" ")[0].casefold()
-        action = f"admin.{head[:24] or 'help'}"
-        actor = await self.access.require_admin(inbound, action)
+        action, typed = audit_action(args)
+        actor = await self.access.require_admin(inbound, action, details=typed)
         if actor is None:
             return [Outbound(text=NOT_ALLOWED)]
         try:
@@ -345,7 +345,7 @@ class AdminDesk:
         await audit.record(
             self.db,
             actor=actor.label,
-            action=f"role.{request.sub}",
+            action="role.grant" if grant else "role.revoke",
             outcome="ok" if changed else "unchanged",
             target=found.handle,
             actor_user_id=actor.user_id,
@@ -402,7 +402,9 @@ class AdminDesk:
         ]
 
     async def _confirm_broadcast(self, inbound: Inbound, payload: Payload) -> list[Outbound]:
-        action = "admin.broadcast" if payload.action == "broadcast_send" else "admin.broadcast_drop"
+        action: AuditAction = (
+            "admin.broadcast" if payload.action == "broadcast_send" else "admin.broadcast_drop"
+        )
         actor = await self.access.require_admin(inbound, action)
         if actor is None:
             return [Outbound(text=NOT_ALLOWED, toast=True)]
@@ -516,7 +518,7 @@ class AdminDesk:
     async def _audit_ok(
         self,
         actor: Actor,
-        action: str,
+        action: AuditAction,
         *,
         target: str | None = None,
         details: dict[str, object] | None = None,
