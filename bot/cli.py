@@ -173,6 +173,8 @@ def prune_summary(report: PruneReport, retention: Retention) -> str:
             f"({report.nudge_deliveries:,} nudge records older than {days}, "
             f"{report.broadcast_deliveries:,} rows of broadcasts finished over {days} ago)",
             f"link_codes: {report.link_codes:,} deleted (expired)",
+            f"audit_log: {report.audit_denials:,} deleted "
+            f"(denied attempts older than {retention.audit_denials.days} days)",
         )
     )
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     retention_interval_minutes: float = Field(default=60.0, gt=0, le=10_080)
     retention_updates_days: int = Field(default=7, ge=2)
     retention_deliveries_days: int = Field(default=30, ge=7)
+    # Refused attempts in the audit log (outcome "denied"); admin actions are never pruned.
+    # At least a week, so /admin audit still shows last week's denials.
+    retention_audit_denials_days: int = Field(default=90, ge=7)
     retention_batch_size: int = Field(default=5000, ge=1, le=50_000)
 
     discord_bot_token: SecretStr | None = None
