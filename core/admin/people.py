@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.access import ADMIN_ROLE, label
+from core.conversation.names import clean_name
 from core.db.tables import (
     identities,
     profiles,
@@ -153,7 +154,7 @@ async def find(session: AsyncSession, query: str) -> Lookup:
             ids = [uuid.UUID(query)]
         except ValueError:
             exact = False
-            folded = query.casefold()
+            folded = clean_name(query).casefold()  # names are stored cleaned
             ids = list(
                 (
                     await session.execute(

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from core.conversation.names import fit_name
+
 Platform = Literal["telegram", "discord", "console"]
 ChatType = Literal["private", "group", "guild"]
 InboundKind = Literal["command", "text", "button"]
@@ -75,11 +77,14 @@ class Inbound(_Frozen):
     def _fit_column(cls, value: str | None, info: ValidationInfo) -> str | None:
         """Platform-given names go into columns: control characters (PostgreSQL refuses NUL
         in text) are dropped and the rest cut to the column's size, on every path that
-        creates a person (first message, a band member's first press, /link)."""
+        creates a person (first message, a band member's first press, /link). A display name
+        is cleaned like every name (core/conversation/names.py: no zero-width or bidi
+        characters); one with nothing visible left is no name (``None``)."""
         if not value:
             return None
-        limit = DISPLAY_NAME_MAX if info.field_name == "display_name" else LOCALE_MAX
-        return clean_text(value)[:limit] or None
+        if info.field_name == "display_name":
+            return fit_name(value, DISPLAY_NAME_MAX) or None
+        return clean_text(value)[:LOCALE_MAX] or None
 
 
 class Button(_Frozen):
