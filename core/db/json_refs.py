@@ -45,14 +45,10 @@ class UserRef:
     in_bands: bool = True
 
 
+#: In lock order: /forget rewrites (and first locks) them in this order, and a band's turn
+#: locks its conversation state before it writes progress, so the state comes first — the two
+#: then queue up instead of deadlocking.
 USER_REFS: Final[tuple[UserRef, ...]] = (
-    UserRef(
-        progress,
-        "task_data",
-        ("ticked_by", ANY),
-        "pseudonym",
-        "core/conversation/checklist.py: who ticked each item of a band's checklist",
-    ),
     UserRef(
         states,
         "undo",
@@ -66,6 +62,13 @@ USER_REFS: Final[tuple[UserRef, ...]] = (
         ("row", "completed_by"),
         "null",
         "core/conversation/history.py: /undo turns it back into completed_by (a user id)",
+    ),
+    UserRef(
+        progress,
+        "task_data",
+        ("ticked_by", ANY),
+        "pseudonym",
+        "core/conversation/checklist.py: who ticked each item of a band's checklist",
     ),
     UserRef(
         events,
