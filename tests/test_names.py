@@ -11,10 +11,12 @@ from __future__ import annotations
 import pytest
 from bandkit import GuildDriver
 from coachkit import Driver, synced_coach
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from core.conversation.engine import Coach
-from core.conversation.names import BIDI, ZERO_WIDTH, ZWJ, clean_name, fit_name
+from core.conversation.names import BIDI, ZERO_WIDTH, ZWJ, ZWNJ, clean_name, fit_name
 from core.conversation.onboarding import INVISIBLE_NAME
 from core.conversation.types import DISPLAY_NAME_MAX, Inbound
 from core.db.engine import Database
@@ -135,3 +137,15 @@ async def test_band_and_member_names_are_cleaned(database: Database) -> None:
         ).one()
     assert band.name == f"{PIRATE_FLAG} Owls"
     assert user.display_name == "Ana"
+
+
+@given(st.text(max_size=40))
+def test_no_bidi_control_survives_and_cleaning_twice_changes_nothing(raw: str) -> None:
+    """Whatever comes in: no bidi control and no zero-width space, word joiner or BOM goes
+    out, the only joiners left sit inside a sequence, and a clean name stays as it is."""
+    name = clean_name(raw)
+    assert not BIDI.intersection(name)
+    assert not set("\u200b\u2060\ufeff").intersection(name)
+    assert name == name.strip()
+    assert not name.startswith((ZWJ, ZWNJ))
+    assert clean_name(name) == name

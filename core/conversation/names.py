@@ -153,8 +153,21 @@ def clean_name(raw: str) -> str:
 
     May be empty: callers refuse an empty artist or band name, and store no display name.
     """
-    text = unicodedata.normalize("NFC", "".join(ch for ch in raw if not _is_surrogate(ch)))
+    if raw.isprintable() and _INVISIBLE.isdisjoint(raw):
+        # the common case, on every event that carries a display name: no control, format or
+        # separator character but the plain space (that is what isprintable() means)
+        return " ".join(unicodedata.normalize("NFC", raw).split())
+    name = "".join(ch for ch in raw if not _is_surrogate(ch))
+    while True:  # until nothing changes: a removal can change a joiner's neighbours
+        cleaner = _one_pass(name)
+        if cleaner == name:
+            return name
+        name = cleaner
+
+
+def _one_pass(text: str) -> str:
     # first everything that is invisible wherever it stands; joiners and tags wait for context
+    text = unicodedata.normalize("NFC", text)
     chars = [ch for ch in text if ch in (ZWJ, ZWNJ) or ord(ch) in _TAGS or not _dropped(ch)]
     kept: list[str] = []
     for i, ch in enumerate(chars):
@@ -167,7 +180,7 @@ def clean_name(raw: str) -> str:
                 kept.append(ch)
         else:
             kept.append(ch)
-    return " ".join("".join(kept).split())
+    return " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
 
 
 def fit_name(raw: str, limit: int) -> str:
