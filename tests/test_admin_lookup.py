@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core.admin.access import NOT_ALLOWED
 from core.admin.audit import latest
 from core.conversation.engine import Coach
-from core.conversation.types import Inbound, Outbound
+from core.conversation.types import Inbound
 from core.db.engine import Database
 from core.db.models import AuditLog, Identity, User, UserTaskProgress
 
@@ -119,6 +119,7 @@ async def test_two_people_with_one_name_are_both_shown_and_only_the_pick_acts(
     assert "Roadmap:" not in boss.text
     await boss.press("Show telegram:202")
     assert "Identities: telegram:202" in boss.text
+    assert all(r.private for r in boss.replies), "someone's profile is for the admin's eyes"
     [shown] = [e for e in await latest(database, 20) if e.action == "admin.user"]
     assert shown.target == "telegram:202"
 
@@ -155,7 +156,7 @@ async def test_the_pick_expires_and_rechecks_the_admin(database: Database) -> No
     grant = boss.find("Make telegram:1001 an admin")
     # the musician pressing a copy of the admin's button: refused and audited
     [refused] = await maya.press_payload(grant.payload)
-    assert refused == Outbound(text=NOT_ALLOWED, toast=True)
+    assert (refused.text, refused.toast) == (NOT_ALLOWED, True)
     assert await _roles(database, "1001") == []
     [denied] = [e for e in await latest(database, 5) if e.outcome == "denied"]
     assert (denied.action, denied.actor) == ("admin.grant", "telegram:1001")
