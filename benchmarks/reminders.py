@@ -50,6 +50,7 @@ from typing import Any  # noqa: E402
 import asyncpg  # noqa: E402
 
 from benchmarks.benchkit import Run, asyncpg_dsn, cpu_model, peak_rss_mib, say, summary_ms  # noqa: E402
+from core.clock import system_clock  # noqa: E402
 from core.conversation.types import Outbound  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.executor import compiled_for_asyncpg  # noqa: E402
@@ -175,7 +176,7 @@ async def dispatch_phase(
     )
     await make_due(conn, count, now - timedelta(seconds=30), None)
     notifier = CountingNotifier()
-    tick = ReminderTick(db, {"console": notifier}, config=TickConfig())
+    tick = ReminderTick(db, {"console": notifier}, clock=system_clock, config=TickConfig())
     await tick.catalog.current(db)  # load the catalog outside the timed window
     profiler = cProfile.Profile() if profile else None
     t0 = time.perf_counter()

@@ -24,8 +24,8 @@ from bot.console.notify import ConsoleNotifier
 from core.admin.access import parse_admins
 from core.admin.broadcast import BroadcastSender
 from core.admin.ratelimit import RateLimit
+from core.clock import system_clock
 from core.conversation.engine import Coach
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.migrate import current_revision, head_revision, upgrade_async
 from core.errors import CoachError, ConfigurationError, PlatformUnreachable
@@ -46,6 +46,12 @@ logger = logging.getLogger("coach.cli")
 #: Seconds between attempts to start a front end whose platform can't be reached (the last
 #: one repeats).
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+def chat_log_file() -> Path:
+    """Where ``coach chat`` writes its log lines: next to its SQLite file, in the user's data
+    folder (``~/.local/share/stardom-coach/coach-chat.log`` on Linux)."""
+    return Path(user_data_dir("stardom-coach", appauthor=False)) / "coach-chat.log"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -70,6 +76,9 @@ def make_coach(db: Database, settings: Settings, *, limited: bool = True) -> Coa
         admins=admins,
         rate_limit=limit if limited else None,
         roadmaps_dir=settings.roadmaps_dir,
+        link_secret=(
+            settings.coach_link_secret.get_secret_value() if settings.coach_link_secret else None
+        ),
     )
 
 
@@ -106,7 +115,9 @@ async def _chat(args: argparse.Namespace) -> int:
         )
         if settings.reminders_enabled:  # nudges due while chatting are printed in the chat
             notifier = ConsoleNotifier(chat, prompt="you> " if sys.stdin.isatty() else "")
-            worker = reminder_worker(db, by_platform(notifier), settings, catalog=coach.catalog)
+            worker = reminder_worker(
+                db, by_platform(notifier), settings, clock=coach.clock, catalog=coach.catalog
+            )
             await worker.start()
         if sys.stdin.isatty():
             await chat.run_interactive()
@@ -144,7 +155,7 @@ async def _db_prune(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        report = await prune(db, now=utcnow(), retention=retention)
+        report = await prune(db, now=system_clock(), retention=retention)
     finally:
         await db.dispose()
     print(prune_summary(report, retention))
@@ -162,6 +173,8 @@ def prune_summary(report: PruneReport, retention: Retention) -> str:
             f"({report.nudge_deliveries:,} nudge records older than {days}, "
             f"{report.broadcast_deliveries:,} rows of broadcasts finished over {days} ago)",
             f"link_codes: {report.link_codes:,} deleted (expired)",
+            f"audit_log: {report.audit_denials:,} deleted "
+            f"(denied attempts older than {retention.audit_denials.days} days)",
         )
     )
 
@@ -215,6 +228,8 @@ async def _run(args: argparse.Namespace) -> int:
         return 2
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
     coach = make_coach(db, settings)
+    if settings.coach_link_secret is None:
+        logger.warning("COACH_LINK_SECRET is not set: /link codes are stored without a server key")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -232,10 +247,12 @@ async def _run(args: argparse.Namespace) -> int:
             )
         carriers = by_platform(*notifiers)
         # broadcasts: sent in the background, resumed after a restart (core/admin/broadcast.py)
-        sender = asyncio.create_task(BroadcastSender(db, carriers).run())
+        sender = asyncio.create_task(BroadcastSender(db, carriers, clock=coach.clock).run())
         stack.push_async_callback(_stop_sender, sender)
         if settings.reminders_enabled:  # this process also sends its platforms' nudges
-            worker = reminder_worker(db, carriers, settings, catalog=coach.catalog)
+            worker = reminder_worker(
+                db, carriers, settings, clock=coach.clock, catalog=coach.catalog
+            )
             await worker.start()
             stack.push_async_callback(worker.stop)
         await stop.wait()
@@ -403,7 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    chat = sub.add_parser("chat", help="chat with the coach in the terminal")
+    chat = sub.add_parser(
+        "chat",
+        help="chat with the coach in the terminal",
+        description="Chat with the coach in the terminal. Log lines never appear in the "
+        f"chat: warnings go to a log file (default: {chat_log_file()}).",
+    )
     chat.add_argument(
         "--db", help="database URL (default: SQLite in your data folder, or DATABASE_URL)"
     )
@@ -416,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="migrate the schema and sync the roadmaps first (default: yes; the embedded "
         "SQLite mode needs no other setup step)",
+    )
+    chat.add_argument(
+        "--log-file",
+        type=Path,
+        default=chat_log_file(),
+        help="where warnings and errors are written (default: %(default)s)",
     )
     chat.set_defaults(func=_chat, is_async=True)
 
@@ -498,15 +526,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coach`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(database_url=getattr(args, "db", None))
     except ValidationError as exc:
         for error in exc.errors():
             name = "_".join(str(part) for part in error["loc"]).upper() or "Settings"
             print(f"{name}: {error['msg']}", file=sys.stderr)
         return 2
-    configure_logging(
-        settings.log_level if args.command != "chat" else "WARNING", secrets=settings.secrets()
-    )
+    secrets = settings.secrets()  # the --db password included
+    if args.command == "chat":
+        # The terminal is the conversation: log lines (a reminder tick's warnings, a
+        # library's complaint) go to a file, never between the musician's lines.
+        configure_logging("WARNING", secrets=secrets, log_file=args.log_file)
+    else:
+        configure_logging(settings.log_level, secrets=secrets)
+    logging.captureWarnings(True)  # Python warnings too: formatted, redacted, not on a tty
     try:
         if args.is_async:
             with asyncio.Runner(loop_factory=event_loop_factory(settings.event_loop)) as runner:

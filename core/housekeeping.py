@@ -25,14 +25,21 @@ runs. What goes, and why each deletion breaks no guarantee:
   ``/admin broadcasts`` reads them; a broadcast without stored counts keeps its rows.
 * **link_codes** past ``expires_at``. Redeeming one already answers "unknown or has expired",
   exactly as for a code that does not exist.
+* **Denied attempts in audit_log** (``outcome = 'denied'``) older than
+  ``RETENTION_AUDIT_DENIALS_DAYS`` (90). A denial is evidence while someone might still look
+  into it; months later it is noise that anyone can make grow (each refused button press
+  writes a row a minute). Every other audit row — admin actions, role grants, broadcasts,
+  exports, forgets, refused reloads (``ok``, ``refused``, ``unchanged``) — is the record of
+  what was *done*, and is never pruned.
 
-Kept for ever: ``audit_log`` (the security record) and ``events`` (the statistics), like every
-other table.
+Kept for ever: the rest of ``audit_log`` and ``events`` (the statistics), like every other
+table.
 
 How: each kind of row is deleted in batches of ``batch_size`` (5 000), one short transaction per
 batch — ``DELETE … WHERE ctid IN (SELECT ctid … WHERE <old> LIMIT n)``, ``rowid`` on SQLite —
 until a batch comes back short. Every inner SELECT walks an index (``processed_at``,
-``deliveries.created_at``, the partial ``deliveries.broadcast_id``, ``link_codes.expires_at``)
+``deliveries.created_at``, the partial ``deliveries.broadcast_id``, ``link_codes.expires_at``,
+the partial ``audit_log.at`` of denials)
 and the DELETE fetches the chosen rows by address, so no batch scans a table or holds locks
 for long. On PostgreSQL the inner SELECT takes ``FOR UPDATE SKIP LOCKED``: two
 workers pruning at once delete disjoint rows and never wait for each other (or for a row the bot
@@ -50,12 +57,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Delete, Select, Table, bindparam, delete, exists, literal_column, select
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy import (
+    Delete,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import BindParameter, ColumnElement, TextClause
 
-from core.db.base import utcnow
+from core.clock import Clock
 from core.db.engine import Database
-from core.db.tables import broadcasts, deliveries, link_codes, processed_updates
+from core.db.models import DENIED_ROWS
+from core.db.tables import audit_log, broadcasts, deliveries, link_codes, processed_updates
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -67,14 +85,17 @@ class Retention:
 
     updates: timedelta = timedelta(days=7)
     deliveries: timedelta = timedelta(days=30)
+    audit_denials: timedelta = timedelta(days=90)
     batch_size: int = 5000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
-        """``RETENTION_UPDATES_DAYS``, ``RETENTION_DELIVERIES_DAYS``, ``RETENTION_BATCH_SIZE``."""
+        """``RETENTION_UPDATES_DAYS``, ``RETENTION_DELIVERIES_DAYS``,
+        ``RETENTION_AUDIT_DENIALS_DAYS``, ``RETENTION_BATCH_SIZE``."""
         return cls(
             updates=timedelta(days=settings.retention_updates_days),
             deliveries=timedelta(days=settings.retention_deliveries_days),
+            audit_denials=timedelta(days=settings.retention_audit_denials_days),
             batch_size=settings.retention_batch_size,
         )
 
@@ -87,6 +108,7 @@ class PruneReport:
     nudge_deliveries: int = 0
     broadcast_deliveries: int = 0
     link_codes: int = 0
+    audit_denials: int = 0
 
     def per_table(self) -> Mapping[str, int]:
         """Rows deleted per table."""
@@ -94,6 +116,7 @@ class PruneReport:
             "processed_updates": self.processed_updates,
             "deliveries": self.nudge_deliveries + self.broadcast_deliveries,
             "link_codes": self.link_codes,
+            "audit_log": self.audit_denials,
         }
 
     @property
@@ -107,13 +130,14 @@ class PruneReport:
         self.nudge_deliveries += other.nudge_deliveries
         self.broadcast_deliveries += other.broadcast_deliveries
         self.link_codes += other.link_codes
+        self.audit_denials += other.audit_denials
 
 
 #: A row's physical address: the outer DELETE fetches exactly the rows the inner SELECT chose.
 _ADDRESS: Mapping[str, str] = {"postgresql": "ctid", "sqlite": "rowid"}
 
 
-def _batch_delete(table: Table, *old: ColumnElement[bool]) -> Mapping[str, Delete]:
+def _batch_delete(table: Table, *old: ColumnElement[bool] | TextClause) -> Mapping[str, Delete]:
     """Per dialect: ``DELETE FROM t WHERE ctid IN (SELECT ctid FROM t WHERE old LIMIT :batch
     FOR UPDATE SKIP LOCKED)`` (``rowid`` and no ``FOR UPDATE`` on SQLite).
 
@@ -141,6 +165,8 @@ OLD_NUDGES = _batch_delete(
 )
 BROADCAST_ROWS = _batch_delete(deliveries, deliveries.c.broadcast_id == bindparam("broadcast_id"))
 EXPIRED_CODES = _batch_delete(link_codes, link_codes.c.expires_at < _CUTOFF)
+#: Only denials: the predicate is the partial index's own (a literal), so both backends use it.
+OLD_DENIALS = _batch_delete(audit_log, text(DENIED_ROWS), audit_log.c.at < _CUTOFF)
 
 #: Finished broadcasts whose counts are stored and which still have delivery rows.
 FINISHED_BROADCASTS: Select[tuple[uuid.UUID]] = select(broadcasts.c.id).where(
@@ -197,6 +223,9 @@ async def prune(
             db, BROADCAST_ROWS, {"broadcast_id": broadcast_id}, batch, stop
         )
     report.link_codes = await _drain(db, EXPIRED_CODES, {"cutoff": now}, batch, stop)
+    report.audit_denials = await _drain(
+        db, OLD_DENIALS, {"cutoff": now - keep.audit_denials}, batch, stop
+    )
     return report
 
 
@@ -219,17 +248,22 @@ class Housekeeping:
         *,
         every: timedelta = timedelta(hours=1),
         first_after: timedelta = timedelta(minutes=1),
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.retention = retention or Retention()
         self.every = every
         self.first_after = first_after
-        self.clock = clock
+        self._clock = clock
         #: Runs so far (finished or failed).
         self.runs = 0
         self.totals = PruneReport()
         self._stopping = False
+
+    @property
+    def clock(self) -> Clock:
+        """The process's one clock (read-only)."""
+        return self._clock
 
     async def run_once(self) -> PruneReport | None:
         """One pass; a failure is logged (the next run tries again) and gives ``None``."""
@@ -256,7 +290,7 @@ class Housekeeping:
 
     @classmethod
     def from_settings(
-        cls, db: Database, settings: Settings, *, clock: Callable[[], datetime] = utcnow
+        cls, db: Database, settings: Settings, *, clock: Clock
     ) -> Housekeeping | None:
         """The job a ``coach`` process runs, or ``None`` with ``RETENTION_ENABLED=false``."""
         if not settings.retention_enabled:

@@ -1,9 +1,20 @@
 """One musician, two platforms: ``/link`` joins a Telegram and a Discord identity to one user.
 
 ``/link`` (no argument) gives a one-time code; the same person sends ``/link <code>`` on the
-other platform. Codes are short-lived (:data:`CODE_TTL`), single use (deleted when redeemed)
-and stored only as SHA-256 hashes. 32 symbols × 8 characters is 40 bits: guessing one of the
-few live codes in ten minutes is hopeless, and every failed attempt is audited.
+other platform. Codes are short-lived (:data:`CODE_TTL`) and single use (deleted when
+redeemed). A code is the key to an account — whoever redeems it *becomes* its owner on their
+platform — so:
+
+* it is only ever given, and taken, in a private chat: ``/link`` in a group is refused before
+  a code exists, and a code typed into a group (where everyone reads it) is cancelled on the
+  spot. The reply that carries it is also marked private, so the core's one gate
+  (:mod:`core.conversation.private_replies`) would keep it out of a shared chat anyway;
+* 16 symbols of a 32-letter alphabet: 80 bits, far beyond guessing (every failed attempt is
+  audited) and beyond trying every code against a stolen table within its ten minutes;
+* at rest it is an HMAC-SHA256 keyed with the server's ``COACH_LINK_SECRET`` (every worker
+  of one deployment must share it), so someone who reads the table cannot even test a guess
+  without the key. Without a secret (``coach chat``, a quick start) the HMAC key is a fixed
+  constant and the 80 bits alone protect the table.
 
 When the code is redeemed, the account that *entered* it joins the account that *made* it:
 its identities, band memberships and credits (ticks, answers, assignments) move over, and its
@@ -17,6 +28,7 @@ the shared progress stays with the other platform.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -49,7 +61,15 @@ if TYPE_CHECKING:
 
 CODE_TTL = timedelta(minutes=10)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read and typed
-_CODE_LENGTH = 8
+CODE_LENGTH = 16  # 80 bits
+#: The HMAC key when no ``COACH_LINK_SECRET`` is set: public, so only the code's length
+#: protects the stored hashes then (see the module docstring).
+_UNKEYED = b"stardom-coach/link-code/no-secret"
+#: The answer to a code typed into a shared chat (the same whether or not it was live).
+CODE_POSTED_IN_GROUP = (
+    "🔒 Everyone here can read that code, so I've cancelled it (if it was live). "
+    "Get a fresh one with /link on your other platform and send it to me in a private chat."
+)
 _PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "the terminal"}
 
 
@@ -104,8 +124,14 @@ _MOVE_CREDITS = tuple(
 _DELETE_USER = delete(users).where(users.c.id == bindparam("uid"))
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+def link_key(secret: str | None) -> bytes:
+    """The HMAC key for link codes from ``COACH_LINK_SECRET`` (or the public stand-in)."""
+    return secret.encode() if secret else _UNKEYED
+
+
+def code_hash(code: str, key: bytes) -> str:
+    """What is stored for ``code``: HMAC-SHA256 under the server's key, hex (64 characters)."""
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
 def normalise(raw: str) -> str:
@@ -114,8 +140,13 @@ def normalise(raw: str) -> str:
 
 
 def new_code() -> str:
-    """A fresh random code (the form shown, ``XXXX-XXXX``, normalises to it)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+    """A fresh random code (the form shown, ``XXXX-XXXX-XXXX-XXXX``, normalises to it)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def shown(code: str) -> str:
+    """A code as people read it: groups of four joined by dashes."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 async def handle(
@@ -127,38 +158,81 @@ async def handle(
     args: str,
     now: datetime,
     audits: list[AuditNote],
+    key: bytes,
 ) -> list[Outbound]:
     """``/link``, ``/link <code>`` or ``/unlink`` from the musician of ``rec``."""
+    if inbound.chat_type != "private":
+        return await _shared_chat(
+            ex, inbound, rec, command=command, args=args, audits=audits, key=key
+        )
     if command == "unlink":
         return await _unlink(ex, inbound, rec, now, audits)
     if not args.strip():
-        return await _issue(ex, inbound, rec, now)
-    return await _redeem(ex, inbound, rec, code=normalise(args), now=now, audits=audits)
+        return await _issue(ex, inbound, rec, now, key)
+    return await _redeem(ex, inbound, rec, code=normalise(args), now=now, audits=audits, key=key)
 
 
-async def _issue(ex: Executor, inbound: Inbound, rec: TurnRecord, now: datetime) -> list[Outbound]:
+async def _shared_chat(
+    ex: Executor,
+    inbound: Inbound,
+    rec: TurnRecord,
+    *,
+    command: str,
+    args: str,
+    audits: list[AuditNote],
+    key: bytes,
+) -> list[Outbound]:
+    """Linking outside a private chat: refused before anything happens — except that a code
+    typed where everyone reads it is cancelled, so nobody else can redeem it first."""
+    from core.bands.guild import AuditNote  # noqa: PLC0415 - avoids an import cycle
+
+    if command == "link" and args.strip():
+        code = normalise(args)
+        burned = bool(await ex.rows(_TAKE_CODE, {"code_hash": code_hash(code, key)}))
+        audits.append(
+            AuditNote(
+                f"{inbound.platform}:{inbound.user_id}",
+                "account.link",
+                "denied",  # like a bad code: capped to a row a minute if someone repeats it
+                None,
+                rec.user_id,
+                {"reason": "shared chat", "cancelled": burned},
+            )
+        )
+        return [Outbound(text=CODE_POSTED_IN_GROUP)]
+    return [
+        Outbound(
+            text=f"🔒 Linking accounts happens in a private chat: send /{command} to me there."
+        )
+    ]
+
+
+async def _issue(
+    ex: Executor, inbound: Inbound, rec: TurnRecord, now: datetime, key: bytes
+) -> list[Outbound]:
     code = new_code()
     await ex.run(_DROP_CODES, {"uid": rec.user_id})  # one live code per person
     await ex.run(
         _ADD_CODE,
         {
-            "code_hash": _hash(code),
+            "code_hash": code_hash(code, key),
             "user_id": rec.user_id,
             "platform": inbound.platform,
             "expires_at": now + CODE_TTL,
             "created_at": now,
         },
     )
-    shown = f"{code[:4]}-{code[4:]}"
+    as_shown = shown(code)
     minutes = int(CODE_TTL.total_seconds() // 60)
     return [
         Outbound(
-            text=f"🔗 Your link code: {bold(f'`{shown}`')}\n"
-            f"Send `/link {shown}` to me on your other platform within {minutes} minutes. "
-            "It works once.\n\n"
+            text=f"🔗 Your link code: {bold(f'`{as_shown}`')}\n"
+            f"Send `/link {as_shown}` to me on your other platform within {minutes} minutes. "
+            "It works once — keep it to yourself: whoever sends it gets your account.\n\n"
             "The progress you have *here* is kept and shared; the other account's own solo "
             "progress is replaced by it.",
             ephemeral=True,
+            private=True,
         )
     ]
 
@@ -171,11 +245,13 @@ async def _redeem(
     code: str,
     now: datetime,
     audits: list[AuditNote],
+    key: bytes,
 ) -> list[Outbound]:
     from core.bands.guild import AuditNote  # noqa: PLC0415 - avoids an import cycle
 
     who = f"{inbound.platform}:{inbound.user_id}"
-    rows = await ex.rows(_TAKE_CODE, {"code_hash": _hash(code)}) if len(code) == 8 else []
+    known = len(code) == CODE_LENGTH
+    rows = await ex.rows(_TAKE_CODE, {"code_hash": code_hash(code, key)}) if known else []
     owner: uuid.UUID | None = rows[0][0] if rows else None
     if not rows or rows[0][2] < now or owner is None:
         audits.append(

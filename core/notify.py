@@ -10,7 +10,10 @@ or left: stop writing to them, pause their reminders); ``failed`` (a refusal or 
 failure that the front end's own retries did not cure — the caller may try again later).
 A ``failed`` notice whose detail starts with :data:`NO_DIRECT_CHAT` could not reach someone
 because they never opened a direct chat with the bot (Telegram lets a bot write to a person
-only after they did): not a block, and the core tells them the fix.
+only after they did): not a block, and the core tells them the fix. One whose detail starts
+with :data:`DMS_CLOSED` could not reach someone because their privacy settings refuse direct
+messages from the bot (Discord: DMs closed for the servers they share with it): not a block
+either — nothing is paused, and the front end tells them in the server how to open them.
 """
 
 from __future__ import annotations
@@ -55,6 +58,21 @@ def no_direct_chat(platform_words: str) -> DeliveryResult:
     return DeliveryResult(
         DeliveryStatus.FAILED,
         f"{NO_DIRECT_CHAT}: they must open a private chat with the bot first ({platform_words})"[
+            :200
+        ],
+    )
+
+
+#: How a ``failed`` detail starts when the person's settings refuse direct messages from the bot.
+DMS_CLOSED = "dms closed"
+
+
+def dms_closed(platform_words: str) -> DeliveryResult:
+    """``failed``: the person's privacy settings refuse the bot's direct messages (the
+    platform's words after). Usually on purpose for one server, rarely for good: not a block."""
+    return DeliveryResult(
+        DeliveryStatus.FAILED,
+        f"{DMS_CLOSED}: their settings refuse direct messages from the bot ({platform_words})"[
             :200
         ],
     )

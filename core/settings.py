@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     coach_admins: str = ""
     #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
     coach_rate_limit: str = "20/10"
+    #: The HMAC key of stored ``/link`` codes (core/linking.py): every worker of a deployment
+    #: must have the same one. Unset, a public constant stands in (the 80-bit codes still hold).
+    coach_link_secret: SecretStr | None = None
     #: ``coach run``: the longest wait between attempts to start a front end whose platform
     #: could not be reached at start (the waits grow 1, 2, 5, 10, 30, 60 s up to this).
     platform_retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
@@ -67,6 +70,9 @@ class Settings(BaseSettings):
     retention_interval_minutes: float = Field(default=60.0, gt=0, le=10_080)
     retention_updates_days: int = Field(default=7, ge=2)
     retention_deliveries_days: int = Field(default=30, ge=7)
+    # Refused attempts in the audit log (outcome "denied"); admin actions are never pruned.
+    # At least a week, so /admin audit still shows last week's denials.
+    retention_audit_denials_days: int = Field(default=90, ge=7)
     retention_batch_size: int = Field(default=5000, ge=1, le=50_000)
 
     discord_bot_token: SecretStr | None = None
@@ -77,6 +83,14 @@ class Settings(BaseSettings):
     #: The longest 429 wait discord.py sits out for one request (at least 30, its minimum);
     #: longer fails the send at once. Notices must end inside the two-minute leases.
     discord_ratelimit_max_seconds: float = Field(default=60.0, ge=30, le=90)
+
+    @model_validator(mode="after")
+    def _link_secret_is_long_enough(self) -> Settings:
+        """A short key is a mistake (a typo, a placeholder), not a choice: refuse it at start."""
+        secret = self.coach_link_secret
+        if secret is not None and len(secret.get_secret_value()) < 16:
+            raise ValueError("COACH_LINK_SECRET must be at least 16 characters")
+        return self
 
     @model_validator(mode="after")
     def _deliveries_outlive_the_grace_window(self) -> Settings:
@@ -97,7 +111,12 @@ class Settings(BaseSettings):
 
         The database password counts: a connection error can quote the URL it failed on.
         """
-        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.discord_bot_token)
+        values = (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.discord_bot_token,
+            self.coach_link_secret,
+        )
         found = [v.get_secret_value() for v in values if v is not None]
         password = database_password(self.database_url)
         if password:

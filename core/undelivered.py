@@ -40,6 +40,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from core.clock import Clock
 from core.conversation.types import Outbound
 from core.db.engine import Database
 from core.db.tables import deliveries as _deliveries
@@ -197,7 +198,7 @@ class OwedNotes:
         platform: str,
         send: Send,
         *,
-        clock: Callable[[], datetime],
+        clock: Clock,
         busy: Callable[[str], bool] | None = None,
     ) -> None:
         self.db = db

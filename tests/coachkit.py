@@ -53,11 +53,12 @@ async def run_coach(
     )
 
 
-async def synced_coach(database: Database) -> Coach:
-    """A coach over ``database`` with the bundled roadmaps synced in."""
+async def synced_coach(database: Database, **kw: Any) -> Coach:
+    """A coach over ``database`` with the bundled roadmaps synced in (``kw``: ``Coach``'s own,
+    e.g. ``clock=`` — the clock is injected here, once; it cannot be swapped later)."""
     async with database.transaction() as session:
         await sync_roadmaps(session, load_roadmaps())
-    return Coach(database)
+    return Coach(database, **kw)
 
 
 async def catalog_of(database: Database) -> Catalog:

@@ -33,6 +33,7 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +52,41 @@ T = TypeVar("T")
 # python-telegram-bot 22 warns (PTBDeprecationWarning) whenever it builds a RetryAfter unless
 # this opt-in is set; with filterwarnings=error that warning would replace the real error.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+#: The folder whose ``sitecustomize`` moves a child process's clock (see :func:`pytest_configure`).
+_TIMESHIFT_DIR = Path(__file__).parent / "timeshift"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``COACH_TEST_TIME_SHIFT=365d``: run the whole suite with the wall clock moved.
+
+    Every test must pass on any date; a test that only passes near the day it was written (a
+    fixed date somewhere, and code reading the wall clock instead of the injected clock) fails
+    in such a run. ``.ci/run`` runs the suite once more this way. ``time-machine`` moves
+    ``datetime.now``, ``time.time`` and friends in this process (``time.monotonic`` and the
+    event loop's clock keep running normally); child processes the tests start get the same
+    shift through ``tests/timeshift/sitecustomize.py``.
+    """
+    shift = os.environ.get("COACH_TEST_TIME_SHIFT", "").strip()
+    if not shift:
+        return
+    from timeshift.timeshift_spec import start_shifted_clock  # noqa: PLC0415 - shifted runs only
+
+    try:
+        start_shifted_clock(shift)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    paths = [str(_TIMESHIFT_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say so at the top of the run when the clock is moved (and where "now" is)."""
+    shift = os.environ.get("COACH_TEST_TIME_SHIFT", "").strip()
+    if not shift:
+        return None
+    return f"wall clock moved by {shift}: it is {datetime.now(UTC):%Y-%m-%d %H:%M} UTC here"
+
 
 #: The ``database`` fixture's parameters, in order; they are also the test ids.
 BACKENDS = ("sqlite", "postgres")

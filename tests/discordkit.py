@@ -12,6 +12,7 @@ from coachkit import synced_coach
 from fakes.discord_api import FakeDiscord, FakeInteraction, FakeMessage
 
 from bot.discord.client import DiscordFrontEnd
+from core.clock import Clock
 from core.conversation.engine import Coach
 from core.db.engine import Database
 
@@ -74,11 +75,14 @@ class Bench:
 
 
 @asynccontextmanager
-async def running(database: Database, **kw: float) -> AsyncIterator[Bench]:
-    """The fake Discord with :func:`world`, a synced coach and a started front end."""
+async def running(
+    database: Database, *, clock: Clock | None = None, **kw: float
+) -> AsyncIterator[Bench]:
+    """The fake Discord with :func:`world`, a synced coach (on ``clock`` if given) and a
+    started front end."""
     async with FakeDiscord() as fake:
         world(fake)
-        coach = await synced_coach(database)
+        coach = await synced_coach(database, **({"clock": clock} if clock else {}))
         front = front_end(fake, coach, **kw)
         await front.start(ready_timeout=15)
         try:

@@ -142,6 +142,9 @@ async def test_authorization_table(database: Database, monkeypatch: pytest.Monke
         ("/admin broadcasts", None),
         ("/admin nonsense", None),
         ("", encode("reset_user", target.hex, stamp)),
+        ("", encode("admin_pick", "u", target.hex, stamp)),
+        ("", encode("admin_pick", "g", target.hex, stamp)),
+        ("", encode("admin_pick", "r", target.hex, stamp)),
         ("", encode("broadcast_send", uuid.uuid4().hex)),
         ("", encode("broadcast_drop", uuid.uuid4().hex)),
     ]
@@ -166,12 +169,14 @@ async def test_authorization_table(database: Database, monkeypatch: pytest.Monke
     access = coach.access
     for who, persona in PERSONAS.items():
         before = await _denials(database)
-        allowed = await access.require_band_manager(persona.inbound("/band"), "guild-a", "band.x")
+        allowed = await access.require_band_manager(
+            persona.inbound("/band"), "guild-a", "band.rename"
+        )
         assert (allowed is not None) == (who in BAND_MANAGERS), who
         assert await _denials(database) - before == (0 if allowed else 1), who
         if not allowed:
             [entry] = await latest(database, 1)
-            assert (entry.action, entry.target) == ("band.x", "discord:guild-a")
+            assert (entry.action, entry.target) == ("band.rename", "discord:guild-a")
 
 
 def test_coach_admins_are_validated() -> None:
@@ -211,11 +216,14 @@ async def test_stats_user_and_audit(database: Database) -> None:
     assert reply.image is not None
     assert reply.image.startswith(b"\x89PNG")
 
-    await boss.say("/admin user *dj_maya*")
+    await boss.say("/admin user *dj_maya*")  # a name: the account first, its profile on a press
+    assert "is this the account you mean?" in boss.text
+    assert "Roadmap:" not in boss.text
+    await boss.press("Show console:maya")
     assert "Identities: console:maya" in boss.text
     assert "Roadmap: Indie Singer-Songwriter" in boss.text
     assert "\\*DJ\\_Maya\\*" in boss.replies[0].text  # the name is escaped, shown literally
-    await boss.say("/admin user console:maya")
+    await boss.say("/admin user console:maya")  # a handle: at once
     assert "Progress: " in boss.text
     await boss.say("/admin user nobody-like-that")
     assert "I found nobody called" in boss.text
@@ -225,9 +233,10 @@ async def test_stats_user_and_audit(database: Database) -> None:
     # two people with the same name: listed, not guessed
     await Driver(coach, "maya2").onboard("*DJ_Maya*")
     await boss.say("/admin user *DJ_Maya*")
-    assert "Several people match" in boss.text
+    assert "Several people are called" in boss.text
     assert "console:maya" in boss.text
     assert "console:maya2" in boss.text
+    assert [b.label for b in boss.buttons] == ["Show console:maya", "Show console:maya2", "Cancel"]
 
     await boss.say("/admin audit 4")
     assert "admin.audit ok by console:boss" in boss.text  # looking at the log is logged too
@@ -300,7 +309,10 @@ async def test_grant_and_revoke(database: Database) -> None:
     # a granted admin cannot take away an operator's (COACH_ADMINS) role
     await ana.say("/admin revoke console:boss")
     assert "from COACH_ADMINS" in ana.text
-    await boss.say("/admin revoke ana")
+    await boss.say("/admin revoke ana")  # a name: the account is shown, then picked
+    assert "console:ana" in boss.text
+    assert "no longer" not in boss.text
+    await boss.press("Take admin from console:ana")
     assert "no longer a bot admin" in boss.text
     await ana.say("/admin stats")
     assert ana.text == NOT_ALLOWED
@@ -383,7 +395,7 @@ def test_terminal_admin_through_coach_chat(tmp_path: Path) -> None:
     exported = json.loads(Path(saved).read_text())
     assert exported["identities"] == ["console:maya"]
     assert Path(saved).is_relative_to(tmp_path)
-    out = chat("boss", "/admin stats\n/admin user maya\n")
+    out = chat("boss", "/admin stats\n/admin user maya\n1\n")  # 1: the button under the account
     assert "Musicians: 1" in out
     assert "[picture: saved to" in out
     assert "Identities: console:maya" in out

@@ -18,6 +18,7 @@ from coachkit import Driver, catalog_of, synced_coach
 from reminderkit import schedule_row
 
 from core.admin import audit
+from core.admin.access import NOT_ALLOWED
 from core.admin.audit import DENIED, DenialThrottle, latest
 from core.admin.ratelimit import RateLimit
 from core.conversation.engine import Coach
@@ -118,6 +119,32 @@ async def test_every_denial_site_shares_the_cap(database: Database, now: list[fl
     assert (await _rows(database, "admin.stats"))[0].details == {audit.SUPPRESSED: 4}
 
 
+async def test_forty_made_up_subcommands_are_one_row_then_the_count(
+    database: Database, now: list[float]
+) -> None:
+    """The cap keys on (actor, action): an action named after what a stranger typed
+    (``admin.<word>``) gave each new word its own key — 40 words, 40 rows. Every unknown
+    subcommand is ``admin.unknown`` now, what was typed only a (cut) detail."""
+    coach = Coach(database, admins=["telegram:1"])
+    stranger = Driver(coach, "666", platform="telegram")
+    for n in range(40):
+        await stranger.say(f"/admin x{n}-{'junk' * n}")
+        assert stranger.text == NOT_ALLOWED, "every attempt is still answered"
+    [row] = await latest(database, 50)
+    assert (row.actor, row.action, row.outcome) == ("telegram:666", "admin.unknown", DENIED)
+    assert row.details == {"subcommand": "x0-"}
+
+    now[0] += audit.DENIAL_WINDOW
+    await stranger.say("/admin " + "Y" * 500)
+    newest, first = await latest(database, 50)
+    assert first == row
+    assert newest.action == "admin.unknown"
+    assert newest.details == {"subcommand": "y" * 32, audit.SUPPRESSED: 39}
+    admin = Driver(coach, "1", platform="telegram")
+    await admin.say("/admin audit 5")
+    assert "admin.unknown denied by telegram:666 (+39 earlier repeats)" in admin.text
+
+
 async def test_rate_limited_events_are_not_counted_as_repeats(
     database: Database, now: list[float]
 ) -> None:
@@ -159,8 +186,8 @@ async def test_a_denial_that_could_not_be_written_is_not_lost(
 
     with pytest.raises(OSError, match="down"):
         await audit.record(
-            cast(Database, Down()), actor="discord:7", action="band.x", outcome=DENIED
+            cast(Database, Down()), actor="discord:7", action="band.role", outcome=DENIED
         )
-    assert await audit.record(database, actor="discord:7", action="band.x", outcome=DENIED)
-    [row] = await _rows(database, "band.x")
+    assert await audit.record(database, actor="discord:7", action="band.role", outcome=DENIED)
+    [row] = await _rows(database, "band.role")
     assert row.details == {audit.SUPPRESSED: 1}, "the lost one is counted"

@@ -20,6 +20,7 @@ from bot.telegram.app import TelegramFrontEnd
 from core.admin import broadcast
 from core.admin.audit import latest
 from core.admin.broadcast import BroadcastSender
+from core.clock import system_clock
 from core.conversation.engine import Coach
 from core.conversation.markup import to_plain
 from core.conversation.types import Outbound
@@ -248,7 +249,9 @@ async def test_thousand_musicians_stop_halfway_restart_exactly_once(
             return front
 
         first = await front_end()
-        task = asyncio.create_task(BroadcastSender(database, by_platform(first)).run())
+        task = asyncio.create_task(
+            BroadcastSender(database, by_platform(first), clock=coach.clock).run()
+        )
         started = time.monotonic()
         await fake.wait_for(lambda: len(fake.sent) >= n // 2, timeout=60)
         task.cancel()
@@ -263,7 +266,9 @@ async def test_thousand_musicians_stop_halfway_restart_exactly_once(
         # rate limiter could together fill one second with more than Telegram's 30 messages.
         await asyncio.sleep(1.0)
         second = await front_end()
-        task = asyncio.create_task(BroadcastSender(database, by_platform(second)).run())
+        task = asyncio.create_task(
+            BroadcastSender(database, by_platform(second), clock=coach.clock).run()
+        )
         try:
             await fake.wait_for(
                 lambda: "Broadcast finished" in fake.last(int(ADMIN)).plain_text, timeout=90
@@ -304,7 +309,7 @@ async def test_two_workers_share_the_work_without_doubles(database: Database) ->
     a, b = Slow(), Slow()
 
     async def drain(notifier: Recorder) -> None:
-        sender = BroadcastSender(database, by_platform(notifier), batch=10)
+        sender = BroadcastSender(database, by_platform(notifier), batch=10, clock=system_clock)
         while await sender.run_once():
             pass
 

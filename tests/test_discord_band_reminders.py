@@ -22,8 +22,7 @@ START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 
 async def test_band_nudge_in_the_channel_and_a_member_snoozes_it(database: Database) -> None:
     clock = FakeClock(START)
-    async with running(database) as bench:
-        bench.coach.clock = clock
+    async with running(database, clock=clock) as bench:
         await bench.command(ANA, "band", sub="create", name="Night Owls")
         await bench.command(BEN, "band", sub="join")
         start = await bench.command(ANA, "start")
@@ -76,9 +75,8 @@ async def test_solo_reminder_in_dms_is_set_delivered_snoozed_and_stopped(
     database: Database,
 ) -> None:
     clock = FakeClock(START)
-    async with running(database) as bench:
+    async with running(database, clock=clock) as bench:
         fake = bench.fake
-        bench.coach.clock = clock
         await bench.answered(fake.user_runs_command_in_dm(BEN, "start"))
         fake.dm_message(BEN, "Ben Solo")
         await fake.wait_for(lambda: any("Indie" in str(m.buttons()) for m in fake.dm_messages(BEN)))

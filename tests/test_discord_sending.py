@@ -60,7 +60,7 @@ async def test_a_dropped_connection_while_answering_owes_a_note_not_a_sorry(
     had worked."""
     async with running(database) as bench:
         fake = bench.fake
-        fake.drop_next("POST", CALLBACK)
+        fake.cut_next("POST", CALLBACK)
         lost = fake.member_runs_command(GUILD, CHANNEL, BEN, "help")
         await fake.wait_for(lambda: bench.front.failed_sends == 1)
         await bench.settled()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,12 +20,23 @@ from reminderkit import FakeClock, RecordingNotifier, delivery_rows
 from sqlalchemy import event, insert, text
 
 from core.admin.broadcast import BroadcastSender
+from core.clock import system_clock
 from core.conversation.engine import Coach
+from core.db.base import utcnow
 from core.db.engine import Database
-from core.db.models import Delivery, Identity, LinkCode, ProcessedUpdate, User, UserTaskProgress
+from core.db.models import (
+    AuditLog,
+    Delivery,
+    Identity,
+    LinkCode,
+    ProcessedUpdate,
+    User,
+    UserTaskProgress,
+)
 from core.housekeeping import (
     BROADCAST_ROWS,
     EXPIRED_CODES,
+    OLD_DENIALS,
     OLD_NUDGES,
     OLD_UPDATES,
     Housekeeping,
@@ -57,8 +68,7 @@ async def test_update_ids_go_after_the_window_and_a_recent_replay_is_still_refus
     database: Database,
 ) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     maya = Driver(coach, "4242", platform="telegram")
     await maya.onboard()
     await maya.say("/progress", update_id="100")  # eight days before the prune
@@ -80,8 +90,7 @@ async def test_update_ids_go_after_the_window_and_a_recent_replay_is_still_refus
 
 async def test_old_nudge_records_go_and_nothing_is_sent_again(database: Database) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     maya = Driver(coach, "maya")
     await maya.onboard()
     await maya.say("/remind daily 18:00")
@@ -146,8 +155,7 @@ async def test_an_old_finished_broadcast_still_reports_its_counts(database: Data
 
 async def test_expired_link_codes_go_and_a_live_one_still_redeems(database: Database) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     eve = Driver(coach, "777", platform="telegram")
     await eve.say("/start")
     await eve.say("/link")  # never used: expires after ten minutes
@@ -155,7 +163,7 @@ async def test_expired_link_codes_go_and_a_live_one_still_redeems(database: Data
     tg = Driver(coach, "4242", platform="telegram")
     await tg.onboard()
     await tg.say("/link")
-    match = re.search(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})", tg.text)
+    match = re.search(r"/link ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})", tg.text)
     assert match is not None, tg.text
     assert await count(database, LinkCode) == 2
 
@@ -167,6 +175,46 @@ async def test_expired_link_codes_go_and_a_live_one_still_redeems(database: Data
     await dc.say("/start")
     await dc.say(f"/link {match.group(1)}")
     assert "Linked" in dc.text
+
+
+async def _old_audit_rows(db: Database, outcomes: dict[str, int], *, at: datetime) -> None:
+    """Audit rows written at ``at``: ``{outcome: how many}`` (many at once: inserted)."""
+    async with db.transaction() as session:
+        await session.execute(
+            insert(AuditLog),
+            [
+                {"actor": "telegram:9", "action": "admin.stats", "outcome": outcome, "at": at}
+                for outcome, n in outcomes.items()
+                for _ in range(n)
+            ],
+        )
+
+
+async def test_old_denials_go_and_every_admin_action_stays(database: Database) -> None:
+    """Refused attempts are pruned after RETENTION_AUDIT_DENIALS_DAYS; what admins *did* (``ok``,
+    and the ``refused`` / ``unchanged`` answers to them) is kept however old it is."""
+    now = utcnow()  # the audit log stamps rows itself: the test goes by the same clock
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"])
+    stranger = Driver(coach, "666", platform="telegram")
+    admin = Driver(coach, ADMIN, platform="telegram")
+    await stranger.say("/admin stats")  # a fresh denial: kept
+    await admin.say("/admin audit 3")  # a fresh admin action: kept
+    assert await count(database, AuditLog) == 2
+    old = now - timedelta(days=91)
+    await _old_audit_rows(database, {"denied": 7, "ok": 3, "refused": 1, "unchanged": 1}, at=old)
+    await _old_audit_rows(database, {"denied": 2}, at=now - timedelta(days=89))
+
+    report = await prune(database, now=now, retention=Retention(batch_size=3))
+
+    assert report.audit_denials == 7
+    assert report.per_table()["audit_log"] == 7
+    assert await count(database, AuditLog, AuditLog.outcome == "denied") == 3
+    assert await count(database, AuditLog, AuditLog.outcome == "ok") == 4
+    assert await count(database, AuditLog, AuditLog.outcome.in_(["refused", "unchanged"])) == 2
+    far = await prune(database, now=now + timedelta(days=3650))  # ten years on
+    assert far.audit_denials == 3
+    assert await count(database, AuditLog) == 6, "no admin action is ever pruned"
+    assert await count(database, AuditLog, AuditLog.outcome == "denied") == 0
 
 
 async def test_batches_are_bounded_and_loop_until_a_short_one(database: Database) -> None:
@@ -211,6 +259,7 @@ _INDEXES = {
     "nudges": (OLD_NUDGES, "ix_deliveries_created_at"),
     "broadcast": (BROADCAST_ROWS, "ix_deliveries_broadcast_id"),
     "codes": (EXPIRED_CODES, "ix_link_codes_expires_at"),
+    "denials": (OLD_DENIALS, "ix_audit_log_denied_at"),
 }
 
 
@@ -251,7 +300,7 @@ async def test_every_batched_delete_walks_an_index(database: Database) -> None:
 
 async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database) -> None:
     settings = load_settings(database_url=database.url, retention_interval_minutes=30)
-    worker = from_settings(database, {}, settings)
+    worker = from_settings(database, {}, settings, clock=system_clock)
     await worker.start()
     try:
         assert worker.scheduler is not None
@@ -261,7 +310,7 @@ async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database
     finally:
         await worker.stop()
     off = load_settings(database_url=database.url, retention_enabled=False)
-    worker = from_settings(database, {}, off)
+    worker = from_settings(database, {}, off, clock=system_clock)
     await worker.start()
     try:
         assert worker.scheduler is not None
@@ -271,7 +320,7 @@ async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database
 
     await _old_updates(database, 3, age=timedelta(days=8))
     chores = Housekeeping(database, first_after=timedelta(0), clock=lambda: START)
-    worker = ReminderWorker(ReminderTick(database, {}), housekeeping=chores)
+    worker = ReminderWorker(ReminderTick(database, {}, clock=chores.clock), housekeeping=chores)
     await worker.start()
     try:
         for _ in range(200):
@@ -291,12 +340,20 @@ def test_nudge_records_must_outlive_the_grace_window() -> None:
     with pytest.raises(ValidationError):
         load_settings(retention_updates_days=1)  # Telegram replays up to a day
     assert load_settings().retention_deliveries_days == 30
+    assert load_settings().retention_audit_denials_days == 90
+    assert Retention.from_settings(
+        load_settings(retention_audit_denials_days=14)
+    ).audit_denials == timedelta(days=14)
+    with pytest.raises(ValidationError):
+        load_settings(retention_audit_denials_days=6)  # /admin audit shows last week's
 
 
 async def test_coach_db_prune_prints_the_counts(database: Database) -> None:
     await _old_updates(database, 2, age=timedelta(days=400))
+    await _old_audit_rows(database, {"denied": 4, "ok": 1}, at=utcnow() - timedelta(days=400))
     result = await run_coach("db", "prune", "--db", database.url)
     assert result.returncode == 0, result.stderr
+    assert "audit_log: 4 deleted (denied attempts older than 90 days)" in result.stdout
     assert "processed_updates: 2 deleted (update ids older than 7 days)" in result.stdout
     assert "deliveries: 0 deleted" in result.stdout
     assert "link_codes: 0 deleted (expired)" in result.stdout

@@ -15,7 +15,7 @@ from core.db.engine import Database
 from core.db.models import Identity, LinkCode, Profile, User, UserTaskProgress
 from core.linking import CODE_TTL
 
-_CODE = re.compile(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})")
+_CODE = re.compile(r"/link ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})")
 
 
 def _code(driver: Driver) -> str:

@@ -34,8 +34,7 @@ START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 async def _setup(
     database: Database, clock: FakeClock, **config: object
 ) -> tuple[Driver, RecordingNotifier, ReminderTick]:
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     maya = Driver(coach, "maya")
     await maya.onboard()
     notifier = RecordingNotifier()
@@ -435,8 +434,7 @@ async def test_admin_stats_count_the_nudges_the_tick_sent(database: Database) ->
     await maya.say("/remind daily 18:00")
     clock.set(START.replace(hour=18, second=1))
     assert (await tick.run()).sent == 1
-    admin_coach = Coach(database, admins=["console:boss"], catalog=maya.coach.catalog)
-    admin_coach.clock = clock
+    admin_coach = Coach(database, admins=["console:boss"], catalog=maya.coach.catalog, clock=clock)
     boss = Driver(admin_coach, "boss")
     await boss.say("/admin stats")
     assert "Reminders this week: 1 sent, 0 failed" in boss.text

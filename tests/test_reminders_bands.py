@@ -24,8 +24,7 @@ INDIE = "indie-singer-songwriter"
 
 async def _band(database: Database, clock: FakeClock) -> tuple[Coach, GuildDriver, GuildDriver]:
     """The Night Owls on the indie roadmap: Ana manages, Ben joined (and never onboarded solo)."""
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     ana = GuildDriver(coach, "1001", name="Ana", manager=True)
     ben = GuildDriver(coach, "1002", name="Ben")
     await ana.say("/band create The Night Owls")

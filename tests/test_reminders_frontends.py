@@ -50,8 +50,7 @@ async def _until(predicate: Callable[[], bool], within: float = 10.0) -> None:
 
 async def test_telegram_user_gets_the_nudge_and_snoozes_it(database: Database) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     async with FakeTelegram() as fake:
         front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
         await front.start(poll_timeout=1)
@@ -117,8 +116,7 @@ async def test_nudge_to_someone_who_never_opened_a_private_chat_fails_and_pauses
     a block: his reminders keep running and he is told how to fix it; once he opens the chat
     the retry arrives. A real block still pauses everything."""
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     async with FakeTelegram() as fake:
         front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
         await front.start(poll_timeout=1)
@@ -175,8 +173,7 @@ async def test_nudge_to_someone_who_never_opened_a_private_chat_fails_and_pauses
 
 async def test_console_chat_prints_nudges_from_the_scheduled_worker(database: Database) -> None:
     clock = FakeClock(START)
-    coach = await synced_coach(database)
-    coach.clock = clock
+    coach = await synced_coach(database, clock=clock)
     out = io.StringIO()
     chat = ConsoleChat(coach, "maya", out)
     await chat.send("/start")

@@ -12,8 +12,10 @@
 * Slash commands are built from the core's ``COMMANDS`` plus ``/band`` and ``/assign`` with
   typed options, and are synced only by ``coach discord sync-commands``.
 * As a :class:`core.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
-  (chat id = user id), to a band channel (``c:<id>``). 50007 "Cannot send messages to this
-  user" marks the person unreachable.
+  (chat id = user id), to a band channel (``c:<id>``). A refusal is read by its code
+  (:mod:`bot.discord.refusals`): only "Unknown User" marks the person unreachable; 50007
+  "Cannot send messages to this user" (DMs closed) is a failed notice, and the person is
+  told privately in the server, at their next interaction there, how to open their DMs.
 * Sends that finally fail: discord.py retries a 429 by its ``retry_after`` (a wait longer than
   ``ratelimit_max_seconds`` is refused at once with ``RateLimited``) and a 5xx with a back-off,
   five tries in all, but not a dropped connection. An interaction answer or DM reply lost that
@@ -35,15 +37,16 @@ import aiohttp
 import discord
 import yarl
 from discord import app_commands
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.discord import refusals, translate
 from bot.discord import render as rd
-from bot.discord import translate
 from core import accounts
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import SORRY, Coach
 from core.conversation.types import Inbound, Outbound
 from core.errors import ConfigurationError, PlatformUnreachable
-from core.notify import SENT, DeliveryResult, DeliveryStatus
+from core.notify import SENT, DeliveryResult, DeliveryStatus, dms_closed
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -51,16 +54,15 @@ logger = logging.getLogger(__name__)
 #: How long the core may take before an interaction is deferred (Discord allows 3 s in all).
 ACK_AFTER = 2.0
 DISCORD_API = "https://discord.com/api/v10"
-#: Discord's "Cannot send messages to this user" (DMs closed, or the bot blocked).
-CANNOT_DM = 50007
+#: Network failures as discord.py raises them (it raises these as they are, not as
+#: ``HTTPException``): Discord refused, reset or timed out the connection — and
+#: ``RateLimited`` (no ``HTTPException`` either) for a 429 wait over ``ratelimit_max_seconds``.
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError, discord.RateLimited)
 #: Commands the front end defines itself (typed options), not from the generic list.
 _OWN = frozenset({"band", "assign"})
 #: The longest 429 wait discord.py may sit out for one request (its minimum is 30 s); longer
 #: is ``RateLimited`` at once: a notice fails and is retried by its sender, inside its lease.
 RATELIMIT_MAX_SECONDS = 60.0
-#: Discord unreachable: discord.py raises these as they are (and ``RateLimited``, which is no
-#: ``HTTPException`` either, for a wait over ``ratelimit_max_seconds``).
-UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError, discord.RateLimited)
 #: An interaction no longer known (answered after its 3 s) or a webhook token expired.
 _EXPIRED = frozenset({10062, 10015})
 
@@ -146,6 +148,10 @@ class DiscordFrontEnd:
         rd.AnswerButton.handler = self.on_answer_button
         self._task: asyncio.Task[None] | None = None
         self.failed_sends = 0
+        #: Who gets the "your DMs are closed" note at their next interaction in a server.
+        self.closed_dms = refusals.ClosedDmsNote(
+            lambda user_id: accounts.closed_dms_notice(self.coach.db, "discord", user_id)
+        )
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -291,7 +297,7 @@ class DiscordFrontEnd:
                 if answer_lost(exc):
                     await self.notes.owe(inbound.chat_id)
                 return
-            except UNREACHABLE as exc:
+            except UNREACHABLE as exc:  # else discord.py's on_error logs a traceback
                 self.failed_sends += 1
                 logger.warning("discord: DM reply failed, Discord unreachable: %r", exc)
                 await self.notes.owe(inbound.chat_id)
@@ -306,6 +312,21 @@ class DiscordFrontEnd:
     ) -> None:
         with self._working():
             await self._answer_now(interaction, inbound, component=component)
+            if interaction.guild_id is not None:
+                await self._note_closed_dms(interaction, inbound.user_id)
+
+    async def _note_closed_dms(self, interaction: discord.Interaction[Any], user_id: str) -> None:
+        """If their latest notice failed because their DMs are closed, say so — privately, in
+        the server they are using, once per failed notice — with how to open them."""
+        if not interaction.response.is_done():  # the answer itself failed: nothing to add to
+            return
+        try:
+            notice = await self.closed_dms.pending(user_id)
+            if notice is not None:
+                await interaction.followup.send(refusals.CLOSED_DMS_NOTE, ephemeral=True)
+                self.closed_dms.told(user_id, notice)
+        except (discord.HTTPException, SQLAlchemyError, *UNREACHABLE) as exc:
+            logger.warning("discord: closed-DMs note not checked or sent: %r", exc)
 
     async def _answer_now(
         self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
@@ -338,13 +359,9 @@ class DiscordFrontEnd:
             logger.warning("discord: answering interaction %s failed: %s", interaction.id, exc)
             if answer_lost(exc):
                 await self.notes.owe(inbound.chat_id)
-        except UNREACHABLE as exc:
+        except UNREACHABLE as exc:  # the effect is stored; the answer is lost with the network
             self.failed_sends += 1
-            logger.warning(
-                "discord: answering interaction %s failed, Discord unreachable: %r",
-                interaction.id,
-                exc,
-            )
+            logger.warning("discord: answering interaction %s failed: %r", interaction.id, exc)
             await self.notes.owe(inbound.chat_id)
         else:
             self._accepted()
@@ -382,7 +399,9 @@ class DiscordFrontEnd:
         original_open = deferred and not component  # a "thinking…" message waits for content
         for index, (edit, message) in enumerate(messages):
             first = index == 0
-            if component and edit and (first or deferred):
+            # an ephemeral answer never replaces a server message: everybody would see it
+            replace = edit and not (in_server and message.ephemeral)
+            if component and replace and (first or deferred):
                 if not deferred and first:
                     await interaction.response.edit_message(**message.edit_kwargs())
                 else:
@@ -420,6 +439,12 @@ class DiscordFrontEnd:
         if not self.client.is_ready():  # still connecting (coach run keeps trying)
             return DeliveryResult(DeliveryStatus.FAILED, "not connected to Discord yet")
         in_server = chat_id.startswith(translate.CHANNEL_PREFIX)
+        if in_server and any(r.private for r in replies):
+            # the core's gate sends private replies to a DM or whispers them; this is the
+            # second line, for anything that reached a channel anyway (a notice included)
+            self.failed_sends += 1
+            logger.error("discord: refused to post a private reply into channel %s", chat_id)
+            return DeliveryResult(DeliveryStatus.FAILED, "private reply refused for a channel")
         try:
             if in_server:
                 channel: discord.abc.Messageable = self.client.get_partial_messageable(
@@ -432,11 +457,8 @@ class DiscordFrontEnd:
                     reply.model_copy(update={"edit": False}), in_server=in_server
                 ):
                     await channel.send(**message.kwargs())
-        except discord.Forbidden as exc:
-            if exc.code == CANNOT_DM and not in_server:
-                await accounts.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
-                return DeliveryResult(DeliveryStatus.BLOCKED, "cannot send messages to this user")
-            return DeliveryResult(DeliveryStatus.FAILED, f"forbidden ({exc.code})")
+        except (discord.Forbidden, discord.NotFound) as exc:
+            return await self._refused(chat_id, exc, to_person=not in_server)
         except (discord.HTTPException, ValueError) as exc:
             self.failed_sends += 1
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
@@ -465,6 +487,21 @@ class DiscordFrontEnd:
                 self.coach.db, self.platform, self.notify, clock=self.coach.clock
             )
         return self._notes
+
+    async def _refused(
+        self, chat_id: str, exc: discord.HTTPException, *, to_person: bool
+    ) -> DeliveryResult:
+        """A notice Discord refused (403/404), by what the refusal means (``refusals``)."""
+        refusal = refusals.classify(exc.code, to_person=to_person)
+        words = f"Discord {exc.code} {exc.text}"[:120]
+        if refusal is refusals.Refusal.GONE and to_person:
+            await accounts.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
+            return DeliveryResult(DeliveryStatus.BLOCKED, f"gone ({words})")
+        if refusal is refusals.Refusal.DMS_CLOSED:
+            self.closed_dms.refused(chat_id)
+            return dms_closed(words)
+        self.failed_sends += 1
+        return DeliveryResult(DeliveryStatus.FAILED, f"{refusal} ({words})")
 
 
 def _files(message: rd.Rendered) -> list[discord.File]:

@@ -268,6 +268,9 @@ def render(reply: Outbound, *, in_server: bool) -> list[Rendered]:
     while rest:
         out.append(Rendered(content="…", view=_view(rest[:MAX_ROWS], None)))
         rest = rest[MAX_ROWS:]
+    # a private reply in a server is an ephemeral answer to its interaction, which only the
+    # person sees (in a DM every message is private already)
+    hidden = reply.ephemeral or reply.toast or (reply.private and in_server)
     for message in out:
-        message.ephemeral = reply.ephemeral or reply.toast
+        message.ephemeral = hidden
     return out

@@ -57,6 +57,7 @@ def from_interaction(
         server_id=str(interaction.guild_id) if in_server else None,
         manages_server=in_server and interaction.permissions.manage_guild,
         role_ids=_role_ids(user) if in_server else (),
+        can_whisper=True,  # an interaction's answer can be ephemeral: only the sender sees it
     )
 
 

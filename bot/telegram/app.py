@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
-from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import BotCommand, ReplyParameters, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -29,6 +29,7 @@ from telegram.ext import (
 from bot.telegram.forbidden import Refusal, classify
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.lean import LeanBot
+from bot.telegram.placement import Placement, is_shared, place
 from bot.telegram.render import (
     MAX_CAPTION,
     html_pieces,
@@ -43,9 +44,15 @@ from core.accounts import set_reachable
 from core.conversation.commands import COMMANDS
 from core.conversation.engine import Coach
 from core.conversation.markup import to_plain
+from core.conversation.private_replies import (
+    NOT_SENT_PRIVATELY,
+    OPEN_PRIVATE_CHAT,
+    SENT_PRIVATELY,
+    direct_chat,
+)
 from core.conversation.types import Inbound, Outbound
 from core.errors import ConfigurationError, PlatformUnreachable
-from core.notify import SENT, DeliveryResult, DeliveryStatus, no_direct_chat
+from core.notify import NO_DIRECT_CHAT, SENT, DeliveryResult, DeliveryStatus, no_direct_chat
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -112,17 +119,23 @@ class PerChatOrder(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
+class PrivateReplyRefused(ValueError):
+    """A private reply was about to be sent into a group (see :meth:`TelegramFrontEnd._send`)."""
+
+
 def merge_replies(replies: list[Outbound]) -> list[Outbound]:
     """Fold runs of plain replies into the next message, to send fewer messages.
 
     "✅ Done!", "🎉 Stage complete" and the next task's card arrive as one message instead of
     three: easier to read, and it keeps a private chat under Telegram's ~1 message/s. Edits,
     pictures and replies with buttons end a run (the buttons stay on the merged message).
+    A private reply is never merged: it keeps its own message and its mark.
     """
     merged: list[Outbound] = []
     pending: list[str] = []
     for reply in replies:
         plain = not reply.edit and reply.image is None and not reply.toast and reply.file is None
+        plain = plain and not reply.private
         if plain:
             pending.append(reply.text)
             if reply.buttons:
@@ -267,20 +280,51 @@ class TelegramFrontEnd:
     # ------------------------------------------------------------------ out
 
     async def _deliver(self, update: Update, inbound: Inbound, replies: list[Outbound]) -> None:
-        toast = next((r for r in replies if r.toast), None)
-        if update.callback_query is not None:
+        """Send the replies to one update: those addressed to another chat (a private reply
+        the core moved to the sender's private chat) first, then the ones for this chat, placed
+        by :func:`bot.telegram.placement.place` (in a group: answering the member's own message;
+        a card edited only by its owner's press)."""
+        pressed = update.callback_query is not None
+        here = [r for r in replies if r.chat_id in {None, inbound.chat_id}]
+        note = None
+        for reply in replies:
+            if reply.chat_id not in {None, inbound.chat_id}:
+                note = await self._deliver_elsewhere(inbound, reply) or note
+        if note is not None:  # in the group: where the private reply went (or why it didn't)
+            toast_free = pressed and not any(r.toast for r in here)
+            here.append(Outbound(text=note, toast=toast_free))
+        toast = next((r for r in here if r.toast), None)
+        if pressed:
             await self._answer(update, toast)
-        chat_id = int(inbound.chat_id)
-        shown = [r for r in replies if not (r.toast and update.callback_query is not None)]
+        where = place(update, inbound)
+        chat_id = where.chat_id
+        shown = [r for r in here if not (r.toast and pressed)]
         try:
             for reply in merge_replies(shown):
-                await self._with_retries(partial(self._send, update.callback_query, chat_id, reply))
+                try:
+                    await self._with_retries(partial(self._send, where, reply))
+                except PrivateReplyRefused:
+                    continue  # logged and counted by _send; the other replies still go out
         except Forbidden as exc:
             refusal = self._refused(chat_id, exc)
             # Only the sender's own private chat says anything about the sender: a group that
             # removed the bot is not their doing (bot/telegram/forbidden.py).
             if refusal is Refusal.GONE and inbound.chat_type == "private":
                 await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
+
+    async def _deliver_elsewhere(self, inbound: Inbound, reply: Outbound) -> str | None:
+        """Send a reply addressed to another chat; for a private reply moved out of a group,
+        the note the group gets: it arrived, or how to let the bot write first."""
+        assert reply.chat_id is not None  # noqa: S101 - only addressed replies come here
+        result = await self.notify(reply.chat_id, [reply])
+        if not result.sent:
+            logger.info("telegram: reply to chat %s not sent: %s", reply.chat_id, result.detail)
+        moved = inbound.chat_type != "private" and reply.chat_id == direct_chat(inbound)
+        if not moved:
+            return None
+        if result.sent:
+            return SENT_PRIVATELY
+        return OPEN_PRIVATE_CHAT if result.detail.startswith(NO_DIRECT_CHAT) else NOT_SENT_PRIVATELY
 
     async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
         """Send a notice (a nudge, a broadcast) as new messages to a chat.
@@ -295,8 +339,7 @@ class TelegramFrontEnd:
         """
         try:
             for reply in merge_replies([r.model_copy(update={"edit": False}) for r in replies]):
-                for call in self._calls(None, int(chat_id), reply):
-                    await self.sending.send(call, notice=True)
+                await self._send(Placement(int(chat_id)), reply, notice=True)
         except Forbidden as exc:
             refusal = self._refused(chat_id, exc)
             if refusal is Refusal.GONE:
@@ -305,7 +348,7 @@ class TelegramFrontEnd:
             if refusal is Refusal.NO_PRIVATE_CHAT:
                 return no_direct_chat(exc.message)
             return DeliveryResult(DeliveryStatus.FAILED, exc.message[:200])
-        except (TelegramError, ValueError) as exc:  # 400, GaveUp, ChatMigrated, a bad chat id
+        except (TelegramError, ValueError) as exc:  # 400, GaveUp, PrivateReplyRefused, …
             return DeliveryResult(DeliveryStatus.FAILED, str(exc)[:200])
         return SENT
 
@@ -336,7 +379,7 @@ class TelegramFrontEnd:
         """A 403 for a reply that was waiting in its chat's lane (the handler is long gone):
         read as :meth:`_deliver` reads it. A private chat's id is its person's id."""
         refusal = self._refused(chat_id, exc)
-        if refusal is Refusal.GONE and chat_id > 0:
+        if refusal is Refusal.GONE and not is_shared(chat_id):
             await set_reachable(self.coach.db, "telegram", str(chat_id), reachable=False)
 
     async def _stop_sending(self) -> None:
@@ -379,20 +422,39 @@ class TelegramFrontEnd:
         """
         await send()
 
-    async def _send(self, query: CallbackQuery | None, chat_id: int, reply: Outbound) -> None:
-        for call in self._calls(query, chat_id, reply):
-            await self.sending.send(call)
+    async def _send(self, where: Placement, reply: Outbound, *, notice: bool = False) -> None:
+        """Send (or edit) one reply — the only place the front end writes into a chat.
 
-    def _calls(self, query: CallbackQuery | None, chat_id: int, reply: Outbound) -> list[Call]:
-        """The Bot API calls that carry ``reply``: an edit of the pressed card, or a document /
-        photo (the text as caption when it fits) and the text in as many pieces as needed."""
+        Each Bot API call goes through :attr:`sending` (:mod:`bot.telegram.sending`): a reply
+        returns once its calls are made or parked; a notice waits for them.
+
+        Raises:
+            PrivateReplyRefused: a private reply addressed to a group; nothing is sent (the
+                core's gate moves those to the person's private chat, so this is a bug
+                caught, never a message shown).
+        """
+        chat_id = where.chat_id
+        if reply.private and is_shared(chat_id):
+            self.failures["private_refused"] += 1
+            logger.error("telegram: refused to put a private reply into group %s", chat_id)
+            raise PrivateReplyRefused(f"a private reply is not sent to group {chat_id}")
+        for call in self._calls(where, reply):
+            await self.sending.send(call, notice=notice)
+
+    def _calls(self, where: Placement, reply: Outbound) -> list[Call]:
+        """The Bot API calls that carry ``reply``: an edit of the card, or a document / photo
+        (the text as caption when it fits) and the text in as many pieces as needed."""
         bot = self.bot
-        if reply.edit and query is not None and isinstance(query.message, Message):
-            chat, message_id = query.message.chat.id, query.message.message_id
-            edit = partial(
-                self._edit, chat, message_id, to_html(reply.text), keyboard_json(reply.buttons)
-            )
-            return [Call(chat, "editMessageText", edit, edits=message_id)]
+        chat_id = where.chat_id
+        if reply.edit and where.editable is not None:
+            html, markup = to_html(reply.text), keyboard_json(reply.buttons)
+            edit = partial(self._edit, chat_id, where.editable, html, markup)
+            return [Call(chat_id, "editMessageText", edit, edits=where.editable)]
+        answer = (
+            ReplyParameters(where.reply_to, allow_sending_without_reply=True)
+            if where.reply_to is not None
+            else None
+        )
         calls: list[Call] = []
         if reply.file is not None:  # /export's JSON: a document with the text as its caption
             caption = to_html(reply.text)
@@ -405,9 +467,12 @@ class TelegramFrontEnd:
                     filename=name,
                     caption=caption,
                     parse_mode="HTML",
+                    reply_parameters=answer,
                 )
                 return [Call(chat_id, "sendDocument", document)]
-            document = partial(bot.send_document, chat_id, reply.file, filename=name)
+            document = partial(
+                bot.send_document, chat_id, reply.file, filename=name, reply_parameters=answer
+            )
             calls.append(Call(chat_id, "sendDocument", document))
         if reply.image is not None:
             caption = to_html(reply.text)
@@ -419,13 +484,16 @@ class TelegramFrontEnd:
                     caption=caption,
                     parse_mode="HTML",
                     reply_markup=keyboard(reply.buttons),
+                    reply_parameters=answer,
                 )
                 return [*calls, Call(chat_id, "sendPhoto", photo)]
-            calls.append(Call(chat_id, "sendPhoto", partial(bot.send_photo, chat_id, reply.image)))
+            photo = partial(bot.send_photo, chat_id, reply.image, reply_parameters=answer)
+            calls.append(Call(chat_id, "sendPhoto", photo))
         pieces = html_pieces(reply.text)
         markup = keyboard_json(reply.buttons)
         for i, piece in enumerate(pieces):
-            text = partial(bot.send_html, chat_id, piece, markup if i == len(pieces) - 1 else None)
+            last = i == len(pieces) - 1
+            text = partial(bot.send_html, chat_id, piece, markup if last else None, where.reply_to)
             calls.append(Call(chat_id, "sendMessage", text))
         return calls
 

@@ -24,11 +24,16 @@ class LeanBot(ExtBot[Any]):
 
     __slots__ = ()
 
-    async def send_html(self, chat_id: int, text: str, markup: str | None = None) -> None:
-        """``sendMessage`` with HTML text and an optional JSON-serialised inline keyboard."""
+    async def send_html(
+        self, chat_id: int, text: str, markup: str | None = None, reply_to: int | None = None
+    ) -> None:
+        """``sendMessage`` with HTML text and an optional JSON-serialised inline keyboard;
+        ``reply_to`` makes it a reply to that message of the chat (sent plainly if it is gone)."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
         if markup is not None:
             data["reply_markup"] = markup
+        if reply_to is not None:
+            data["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
         await self._post("sendMessage", data)
 
     async def edit_html(

@@ -20,11 +20,12 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select
 
 from core.admin import audit
+from core.admin.audit import AuditAction
 from core.conversation.types import Inbound
 from core.db.engine import Database
 from core.db.tables import (
@@ -146,17 +147,22 @@ class Access:
         return role == "manager"
 
     async def require_admin(
-        self, inbound: Inbound, action: str, target: str | None = None
+        self,
+        inbound: Inbound,
+        action: AuditAction,
+        target: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> Actor | None:
-        """The actor when they are a bot admin; else ``None`` after auditing the denial."""
+        """The actor when they are a bot admin; else ``None`` after auditing the denial
+        (``details``: facts for the denial's row, e.g. the unknown subcommand typed)."""
         actor = await self.actor(inbound.platform, inbound.user_id)
         if self.is_bot_admin(actor):
             return actor
-        await self._deny(actor, action, target)
+        await self._deny(actor, action, target, details)
         return None
 
     async def require_band_manager(
-        self, inbound: Inbound, server_id: str, action: str
+        self, inbound: Inbound, server_id: str, action: AuditAction
     ) -> Actor | None:
         """The actor when they may manage ``server_id``'s band; else ``None``, denial audited.
 
@@ -169,7 +175,13 @@ class Access:
         await self._deny(actor, action, label(inbound.platform, server_id))
         return None
 
-    async def _deny(self, actor: Actor, action: str, target: str | None) -> None:
+    async def _deny(
+        self,
+        actor: Actor,
+        action: AuditAction,
+        target: str | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         await audit.record(
             self.db,
             actor=actor.label,
@@ -177,4 +189,5 @@ class Access:
             outcome="denied",
             target=target,
             actor_user_id=actor.user_id,
+            details=details,
         )

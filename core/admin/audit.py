@@ -13,6 +13,11 @@ is written at most once per minute per process; the repeats in between are count
 count goes into the next row written for them (``details["suppressed"]``). A person hammering a
 button they may not press is one fact, not thousands of rows. The cap lives here, in
 :func:`record`, so every denial site gets it without a special case of its own.
+
+Action names come from a closed vocabulary (:data:`AuditAction`), checked by :func:`record`:
+never from what a person typed. The cap keys on (actor, action), so an action built from user
+text (``admin.<whatever they typed>``) would give every new word a fresh key — 40 made-up
+subcommands were 40 rows. What the person typed goes into ``details``, cut to size.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 from sqlalchemy import select
 
@@ -51,6 +56,49 @@ DENIED: Final = "denied"
 DENIAL_WINDOW: Final = 60.0
 #: The ``details`` key carrying how many repeats were counted instead of written.
 SUPPRESSED: Final = "suppressed"
+
+#: Every action the audit log knows. A new kind of event adds its name here (mypy then checks
+#: every call site; :func:`record` refuses anything else at run time).
+AuditAction = Literal[
+    # /admin (core/admin/desk.py); denials of each subcommand by core/admin/access.py
+    "admin.help",
+    "admin.stats",
+    "admin.broadcast",
+    "admin.broadcasts",
+    "admin.broadcast_drop",
+    "admin.roadmaps",
+    "admin.roadmaps_reload",
+    "admin.user",
+    "admin.reset",
+    "admin.audit",
+    "admin.grant",
+    "admin.revoke",
+    "admin.unknown",  # a subcommand that does not exist (what was typed is in details)
+    "role.grant",
+    "role.revoke",
+    # /export and /forget
+    "privacy.export",
+    "privacy.forget",
+    # bands (core/bands/guild.py, core/reminders/band_chat.py)
+    "band.access",
+    "band.create",
+    "band.join",
+    "band.rename",
+    "band.remove",
+    "band.role",
+    "band.channel",
+    "band.reset",
+    "band.reminder",
+    # /link and /unlink (core/linking.py)
+    "account.link",
+    "account.unlink",
+    # someone else's nudge button (core/reminders/service.py)
+    "reminder.foreign_button",
+    # a Telegram webhook request without the right secret (bot/telegram/webhook.py)
+    "webhook.secret_mismatch",
+]
+#: :data:`AuditAction` as a set, for the run-time check.
+ACTIONS: Final[frozenset[str]] = frozenset(get_args(AuditAction))
 
 _SECRET_KEY: Final = re.compile(
     r"secret|token|passw|api[_-]?key|authori[sz]ation|cookie|credential", re.IGNORECASE
@@ -125,9 +173,9 @@ class DenialThrottle:
         self.window = window
         self.clock = clock
         self.max_keys = max_keys
-        self._windows: OrderedDict[tuple[str, str], _Window] = OrderedDict()
+        self._windows: OrderedDict[tuple[str, AuditAction], _Window] = OrderedDict()
 
-    def admit(self, actor: str, action: str) -> int | None:
+    def admit(self, actor: str, action: AuditAction) -> int | None:
         """Count one denial. ``None``: only counted, write nothing. A number: write the row;
         the number is how many repeats were counted since the last row of this key."""
         now, key = self.clock(), (actor, action)
@@ -151,7 +199,7 @@ class DenialThrottle:
             self._windows.popitem(last=False)
         return found.suppressed if found is not None else 0
 
-    def undo(self, actor: str, action: str, carried: int) -> None:
+    def undo(self, actor: str, action: AuditAction, carried: int) -> None:
         """The admitted row could not be written: the next denial of the key is written, with
         this row's repeats (``carried``) plus the one that failed."""
         self._windows[(actor, action)] = _Window(-math.inf, carried + 1)
@@ -170,7 +218,7 @@ async def record(
     db: Database,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     outcome: str,
     target: str | None = None,
     actor_user_id: uuid.UUID | None = None,
@@ -186,7 +234,8 @@ async def record(
     Args:
         db: The database.
         actor: Who acted, e.g. ``"telegram:1001"`` or ``"telegram-webhook:203.0.113.7"``.
-        action: What was attempted, dotted, e.g. ``"webhook.secret_mismatch"``.
+        action: What was attempted, one of :data:`AuditAction`, e.g.
+            ``"webhook.secret_mismatch"``; never built from what a person typed.
         outcome: How it ended, e.g. ``"ok"``, ``"denied"``, ``"failed"``.
         target: What it was done to, if anything.
         actor_user_id: The acting user, when known.
@@ -194,8 +243,14 @@ async def record(
 
     Returns:
         True when the row was written.
+
+    Raises:
+        ValueError: ``action`` is not in the vocabulary (a bug at the call site, caught before
+            anything is written or counted).
     """
-    actor, action = _cut(actor, MAX_ACTOR), _cut(action, MAX_ACTION)
+    if action not in ACTIONS:
+        raise ValueError(f"audit action {action[:MAX_ACTION]!r} is not in the vocabulary")
+    actor = _cut(actor, MAX_ACTOR)
     facts = dict(details or {})
     carried: int | None = None
     if outcome == DENIED:

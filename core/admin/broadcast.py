@@ -28,16 +28,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Select, and_, func, insert, select, text, update
 
+from core.clock import Clock
 from core.conversation.markup import bold, esc
 from core.conversation.types import Outbound
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.models import OPEN_BROADCAST_ROWS
 from core.db.tables import (
@@ -380,16 +380,21 @@ class BroadcastSender:
         batch: int = 20,
         lease: timedelta = timedelta(minutes=2),
         idle: float = 2.0,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.notifiers = dict(notifiers)
         self.batch = batch
         self.lease = lease
         self.idle = idle
-        self.clock = clock
+        self._clock = clock
         self._texts: dict[uuid.UUID, str] = {}
         self._reported: dict[uuid.UUID, int] = {}
+
+    @property
+    def clock(self) -> Clock:
+        """The process's one clock (read-only)."""
+        return self._clock
 
     async def run(self) -> None:
         """Send until cancelled; a cancelled sender finishes the message in flight first."""

@@ -10,12 +10,31 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.admin.audit import AuditAction
 from core.admin.broadcast import MAX_TEXT
 
 Sub = Literal[
     "help", "stats", "broadcast", "broadcasts", "roadmaps", "user", "reset", "audit", "grant",
     "revoke",
 ]  # fmt: skip
+
+#: The audit action of each subcommand: a refused one is written under it. Anything else a
+#: person types is ``admin.unknown``, with what they typed in the row's details — an action
+#: name built from their text would give each made-up word its own key past the denial cap.
+AUDIT_ACTIONS: Final[dict[str, AuditAction]] = {
+    "help": "admin.help",
+    "stats": "admin.stats",
+    "broadcast": "admin.broadcast",
+    "broadcasts": "admin.broadcasts",
+    "roadmaps": "admin.roadmaps",
+    "user": "admin.user",
+    "reset": "admin.reset",
+    "audit": "admin.audit",
+    "grant": "admin.grant",
+    "revoke": "admin.revoke",
+}
+#: How much of an unknown subcommand the audit row keeps.
+MAX_SUBCOMMAND: Final = 32
 
 #: Longest "<id or name>" argument (an identity is ≤ 73 characters, an artist name ≤ 80).
 MAX_WHO: Final = 120
@@ -44,6 +63,17 @@ class AdminRequest(BaseModel):
     who: str | None = Field(default=None, min_length=1, max_length=MAX_WHO)
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
     count: int = Field(default=15, ge=1, le=MAX_AUDIT)
+
+
+def audit_action(args: str) -> tuple[AuditAction, dict[str, str] | None]:
+    """``"stats"`` → ``("admin.stats", None)``; ``"x-junk …"`` → ``("admin.unknown",
+    {"subcommand": "x-junk"})``: the action from the closed vocabulary, the typed word (cut to
+    :data:`MAX_SUBCOMMAND`) only as a detail."""
+    head = args.strip().partition(" ")[0].casefold() or "help"
+    action = AUDIT_ACTIONS.get(head)
+    if action is None:
+        return "admin.unknown", {"subcommand": head[:MAX_SUBCOMMAND]}
+    return action, None
 
 
 class BadRequest(ValueError):

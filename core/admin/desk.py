@@ -6,22 +6,27 @@ else happens). Every ``/admin`` command and every admin button press is checked 
 core, each time — a front end that shows or hides a menu decides nothing.
 
 Confirmation buttons carry what they confirm and when they were offered (``ar:<user>:<minute>``,
-``af:<minute>``); a press older than :data:`CONFIRM_MINUTES` is refused as expired, and a
-double-tapped one finds nothing left to do.
+``af:<minute>``, ``ap:<u|g|r>:<user>:<minute>``); a press older than :data:`CONFIRM_MINUTES` is
+refused as expired, and a double-tapped one finds nothing left to do.
+
+``/admin user|grant|revoke|reset`` act at once only on a handle (``platform:id``, user id). A
+name is what anyone can call themselves, so it only shows the account(s) it fits, each with a
+button; the press (admin re-checked) acts on exactly the account shown.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Final
 
 from core.admin import audit, broadcast, people, privacy, stats
 from core.admin.access import NOT_ALLOWED, Access, Actor
-from core.admin.commands import USAGE, AdminRequest, BadRequest, parse
+from core.admin.audit import AuditAction
+from core.admin.commands import AUDIT_ACTIONS, USAGE, AdminRequest, BadRequest, audit_action, parse
+from core.clock import Clock
 from core.conversation.commands import parse_command
 from core.conversation.markup import bold, esc, italic
 from core.conversation.payloads import Payload, decode, encode
@@ -40,6 +45,7 @@ CONFIRM_MINUTES: Final = 10
 #: Most roadmap problems listed in a refused reload.
 MAX_PROBLEMS: Final = 15
 EXPIRED: Final = "That question has expired — nothing changed. Please ask again."
+PRIVATE_ONLY: Final = "For your privacy, send /{command} in a private chat with me."
 
 
 def _minute(now: datetime) -> int:
@@ -54,6 +60,54 @@ def _no_button() -> Button:
     return Button(label="Cancel", payload=encode("admin_no"))
 
 
+def _private(replies: list[Outbound]) -> list[Outbound]:
+    """Mark replies for the asker's eyes only: what an admin sees about others (profiles,
+    identities, the audit log, figures) and a musician's own data are never shown in a shared
+    chat (core/conversation/private_replies.py decides where they go instead)."""
+    return [r.model_copy(update={"private": True}) for r in replies]
+
+
+#: The ``ap:`` button's code for each subcommand that acts on one musician (reset has its own
+#: ``ar:`` button), and what the button says.
+_PICK_CODES: Final[dict[str, str]] = {"user": "u", "grant": "g", "revoke": "r"}
+_PICKED: Final[dict[str, str]] = {code: sub for sub, code in _PICK_CODES.items()}
+_PICK_LABELS: Final[dict[str, str]] = {
+    "user": "Show {}",
+    "grant": "Make {} an admin",
+    "revoke": "Take admin from {}",
+    "reset": "Yes, reset {}",
+}
+
+
+def _pick_button(sub: str, person: people.Person, stamp: str) -> Button:
+    """The button that confirms ``sub`` on exactly this account (its user id, minute-stamped)."""
+    label = _PICK_LABELS[sub].format(person.handle)
+    if sub == "reset":
+        return Button(label=label, payload=encode("reset_user", person.user_id.hex, stamp))
+    return Button(
+        label=label, payload=encode("admin_pick", _PICK_CODES[sub], person.user_id.hex, stamp)
+    )
+
+
+def _account_card(person: people.Person) -> list[str]:
+    """Everything that tells an account from a look-alike: each platform account (id,
+    username, first seen), display and artist name, user id and when they joined."""
+    lines = [f"👤 {bold(esc(person.name))}"]
+    for account in person.accounts:
+        username = f" @{esc(account.username)}" if account.username else ""
+        lines.append(
+            f"• `{esc(account.handle)}`{username} — first seen {account.first_seen:%Y-%m-%d}"
+        )
+    if not person.accounts:
+        lines.append("• no platform account")
+    lines += [
+        f"Display name: {esc(person.display_name or '—')} · "
+        f"artist name: {esc(person.artist_name or '—')}",
+        f"User id: `{person.user_id}` · joined {person.created_at:%Y-%m-%d}",
+    ]
+    return lines
+
+
 class AdminDesk:
     """Answers the admin and privacy commands and their buttons."""
 
@@ -63,14 +117,19 @@ class AdminDesk:
         *,
         access: Access,
         catalog: CatalogCache,
-        clock: Callable[[], datetime],
+        clock: Clock,
         roadmaps_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.access = access
         self.catalog = catalog
-        self.clock = clock
+        self._clock = clock
         self.roadmaps_dir = roadmaps_dir
+
+    @property
+    def clock(self) -> Clock:
+        """The coach's clock (shared, never copied: ``/admin stats`` must see the same now)."""
+        return self._clock
 
     @staticmethod
     def claims(inbound: Inbound) -> bool:
@@ -94,17 +153,14 @@ class AdminDesk:
         if command is None:  # pragma: no cover - claims() checked it
             return []
         if command.name in {"export", "forget"} and inbound.chat_type != "private":
-            return [
-                Outbound(
-                    text=f"For your privacy, send /{command.name} in a private chat with me.",
-                    ephemeral=True,
-                )
-            ]
+            # refused rather than sent privately: a file of someone's data is not made (nor its
+            # export audited) on a word typed in a shared chat
+            return [Outbound(text=PRIVATE_ONLY.format(command=command.name), ephemeral=True)]
         match command.name:
             case "export":
-                return await self._export(inbound)
+                return _private(await self._export(inbound))
             case "forget":
-                return await self._ask_forget(inbound)
+                return _private(await self._ask_forget(inbound))
             case "broadcasts":
                 return await self._opt(inbound, command.args)
         return await self._admin(inbound, command.args)
@@ -112,15 +168,19 @@ class AdminDesk:
     # ------------------------------------------------------------------ /admin
 
     async def _admin(self, inbound: Inbound, args: str) -> list[Outbound]:
-        head = args.strip().partition(" ")[0].casefold()
-        action = f"admin.{head[:24] or 'help'}"
-        actor = await self.access.require_admin(inbound, action)
+        action, typed = audit_action(args)
+        actor = await self.access.require_admin(inbound, action, details=typed)
         if actor is None:
             return [Outbound(text=NOT_ALLOWED)]
         try:
             request = parse(args)
         except BadRequest as exc:
             return [Outbound(text=esc(str(exc)))]
+        return _private(await self._admin_answer(actor, inbound, request))
+
+    async def _admin_answer(
+        self, actor: Actor, inbound: Inbound, request: AdminRequest
+    ) -> list[Outbound]:
         match request.sub:
             case "stats":
                 return await self._stats(actor)
@@ -246,21 +306,36 @@ class AdminDesk:
             )
         ]
 
-    async def _find(self, who: str) -> people.Person | list[Outbound]:
+    async def _resolve(self, who: str, sub: str) -> people.Person | list[Outbound]:
+        """The person a handle (``platform:id``, user id) names; for a name, its account(s)
+        shown in full with a button each — anyone can take a name, so acting on one waits
+        for the admin to pick the exact account (``sub`` is what the button then does)."""
         async with self.db.transaction() as session:
             lookup = await people.find(session, who)
-        if lookup.person is not None:
+        if lookup.exact and lookup.person is not None:
             return lookup.person
         if not lookup.candidates:
             return [Outbound(text=f"I found nobody called {bold(esc(who))}.")]
-        lines = [f"Several people match {bold(esc(who))} — which one?"]
-        lines += [f"• {esc(p.name)}: `{esc(p.handle)}`" for p in lookup.candidates]
-        return [Outbound(text="\n".join(lines))]
+        if len(lookup.candidates) == 1:
+            head = f"Anyone can call themselves {bold(esc(who))}: is this the account you mean?"
+        else:
+            head = f"Several people are called {bold(esc(who))} — which account do you mean?"
+        stamp = str(_minute(self.clock()))
+        lines, rows = [head], []
+        for person in lookup.candidates:
+            lines += ["", *_account_card(person)]
+            rows.append((_pick_button(sub, person, stamp),))
+        if lookup.more:
+            lines += ["", italic("…and more: name them by platform:id.")]
+        return [Outbound(text="\n".join(lines), buttons=(*rows, (_no_button(),)))]
 
     async def _user(self, actor: Actor, request: AdminRequest) -> list[Outbound]:
-        found = await self._find(request.who or "")
+        found = await self._resolve(request.who or "", "user")
         if not isinstance(found, people.Person):
             return found
+        return await self._show(actor, found)
+
+    async def _show(self, actor: Actor, found: people.Person) -> list[Outbound]:
         async with self.db.transaction() as session:
             where = await people.standing(session, found.user_id)
         await self._audit_ok(actor, "admin.user", target=found.handle)  # reading personal data
@@ -285,16 +360,18 @@ class AdminDesk:
         return [Outbound(text="\n".join(lines))]
 
     async def _ask_reset(self, request: AdminRequest) -> list[Outbound]:
-        found = await self._find(request.who or "")
+        found = await self._resolve(request.who or "", "reset")
         if not isinstance(found, people.Person):
             return found
         stamp = str(_minute(self.clock()))
-        yes = Button(label="Yes, reset", payload=encode("reset_user", found.user_id.hex, stamp))
+        text = (
+            f"Reset {bold(esc(found.name))} (`{esc(found.handle)}`)? Their progress, numbers "
+            "and roadmap choice are deleted; they keep their name and start over."
+        )
         return [
             Outbound(
-                text=f"Reset {bold(esc(found.name))} (`{esc(found.handle)}`)? Their progress, "
-                "numbers and roadmap choice are deleted; they keep their name and start over.",
-                buttons=((yes, _no_button()),),
+                text="\n\n".join([text, "\n".join(_account_card(found))]),
+                buttons=((_pick_button("reset", found, stamp), _no_button()),),
             )
         ]
 
@@ -314,10 +391,12 @@ class AdminDesk:
         return [Outbound(text="\n".join(lines))]
 
     async def _role(self, actor: Actor, request: AdminRequest) -> list[Outbound]:
-        found = await self._find(request.who or "")
+        found = await self._resolve(request.who or "", request.sub)
         if not isinstance(found, people.Person):
             return found
-        grant = request.sub == "grant"
+        return await self._set_role(actor, found, grant=request.sub == "grant")
+
+    async def _set_role(self, actor: Actor, found: people.Person, *, grant: bool) -> list[Outbound]:
         if not grant and any(h in self.access.bootstrap for h in found.identities):
             return [
                 Outbound(
@@ -330,7 +409,7 @@ class AdminDesk:
         await audit.record(
             self.db,
             actor=actor.label,
-            action=f"role.{request.sub}",
+            action="role.grant" if grant else "role.revoke",
             outcome="ok" if changed else "unchanged",
             target=found.handle,
             actor_user_id=actor.user_id,
@@ -350,11 +429,15 @@ class AdminDesk:
             case "admin_no":
                 return [Outbound(text="OK, nothing done.", edit=True)]
             case "forget_me":
+                if inbound.chat_type != "private":  # only ever offered there: hand-made
+                    return [Outbound(text=PRIVATE_ONLY.format(command="forget"), toast=True)]
                 if not _fresh(args[0], self.clock()):
                     return [Outbound(text=EXPIRED, toast=True)]
-                return await self._forget(inbound)
+                return _private(await self._forget(inbound))
             case "reset_user":
-                return await self._reset(inbound, args[0], args[1])
+                return _private(await self._reset(inbound, args[0], args[1]))
+            case "admin_pick":
+                return _private(await self._pick(inbound, *args))
             case "broadcast_send" | "broadcast_drop":
                 return await self._confirm_broadcast(inbound, payload)
         return [Outbound(text="That button doesn't work anymore.", toast=True)]
@@ -384,8 +467,35 @@ class AdminDesk:
             )
         ]
 
+    async def _pick(self, inbound: Inbound, code: str, user_hex: str, stamp: str) -> list[Outbound]:
+        """The admin picked the account shown for ``/admin user|grant|revoke <name>``: admin
+        re-checked, the button's age too, then the action runs on exactly that account."""
+        sub = _PICKED.get(code)
+        if sub is None:
+            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+        actor = await self.access.require_admin(inbound, AUDIT_ACTIONS[sub])
+        if actor is None:
+            return [Outbound(text=NOT_ALLOWED, toast=True)]
+        if not _fresh(stamp, self.clock()):
+            return [Outbound(text=EXPIRED, toast=True)]
+        try:
+            user_id = uuid.UUID(hex=user_hex)
+        except ValueError:
+            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+        async with self.db.transaction() as session:
+            found = (await people.find(session, str(user_id))).person
+        if found is None:
+            return [Outbound(text="That musician isn't here anymore.", edit=True)]
+        if sub == "user":
+            replies = await self._show(actor, found)
+        else:
+            replies = await self._set_role(actor, found, grant=sub == "grant")
+        return [reply.model_copy(update={"edit": True}) for reply in replies]
+
     async def _confirm_broadcast(self, inbound: Inbound, payload: Payload) -> list[Outbound]:
-        action = "admin.broadcast" if payload.action == "broadcast_send" else "admin.broadcast_drop"
+        action: AuditAction = (
+            "admin.broadcast" if payload.action == "broadcast_send" else "admin.broadcast_drop"
+        )
         actor = await self.access.require_admin(inbound, action)
         if actor is None:
             return [Outbound(text=NOT_ALLOWED, toast=True)]
@@ -499,7 +609,7 @@ class AdminDesk:
     async def _audit_ok(
         self,
         actor: Actor,
-        action: str,
+        action: AuditAction,
         *,
         target: str | None = None,
         details: dict[str, object] | None = None,

@@ -1,8 +1,11 @@
 """Finding a musician by what an admin types, granting and revoking roles, and resetting.
 
 An admin names someone as ``platform:id`` (``telegram:123``), by their user id (a UUID), or by
-artist or display name (exact, case-insensitive). A name that fits several people is not
-guessed: the candidates are listed with their ``platform:id`` so the admin can be precise.
+artist or display name (exact, case-insensitive). Only the first two are *handles*: the
+platform guarantees an id to one account, while anybody can give themselves any name — an
+impostor renames themselves after the musician an admin means. So a lookup says whether it was
+exact (:attr:`Lookup.exact`); the desk acts on an exact one and shows a name's match (or
+matches) account by account, acting only when the admin confirms the one they mean.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.access import ADMIN_ROLE, label
+from core.conversation.names import clean_name
 from core.db.tables import (
     identities,
     profiles,
@@ -33,6 +37,21 @@ MAX_CANDIDATES: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
+class Account:
+    """One platform account of a musician, as an admin needs to tell it from a look-alike."""
+
+    platform: str
+    external_id: str
+    username: str | None
+    first_seen: datetime
+
+    @property
+    def handle(self) -> str:
+        """``platform:id``."""
+        return label(self.platform, self.external_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Person:
     """A musician as an admin sees them."""
 
@@ -45,6 +64,7 @@ class Person:
     unreachable: bool
     created_at: datetime
     last_active_at: datetime | None
+    accounts: tuple[Account, ...] = ()
 
     @property
     def name(self) -> str:
@@ -59,10 +79,17 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
-    """The result of resolving what an admin typed: one person, or candidates, or nobody."""
+    """The result of resolving what an admin typed: one person, or candidates, or nobody.
+
+    ``exact`` is True when it was a handle (``platform:id`` or user id), which names one account
+    for certain; a name only says who *calls themselves* that. ``more`` is True when a name fit
+    more people than ``candidates`` lists.
+    """
 
     person: Person | None
     candidates: tuple[Person, ...] = ()
+    exact: bool = False
+    more: bool = False
 
 
 async def _person(session: AsyncSession, user_id: uuid.UUID) -> Person | None:
@@ -77,7 +104,12 @@ async def _person(session: AsyncSession, user_id: uuid.UUID) -> Person | None:
         return None
     handles = (
         await session.execute(
-            select(identities.c.platform, identities.c.external_id)
+            select(
+                identities.c.platform,
+                identities.c.external_id,
+                identities.c.username,
+                identities.c.created_at,
+            )
             .where(identities.c.user_id == user_id)
             .order_by(identities.c.created_at, identities.c.platform)
         )
@@ -92,13 +124,21 @@ async def _person(session: AsyncSession, user_id: uuid.UUID) -> Person | None:
         unreachable=bool(row.unreachable),
         created_at=row.created_at,
         last_active_at=row.last_active_at,
+        accounts=tuple(
+            Account(h.platform, h.external_id, h.username, h.created_at) for h in handles
+        ),
     )
 
 
 async def find(session: AsyncSession, query: str) -> Lookup:
-    """Resolve ``platform:id``, a user UUID, or an exact (case-insensitive) name."""
+    """Resolve ``platform:id``, a user UUID, or an exact (case-insensitive) name.
+
+    A handle never falls back to names: someone calling themselves ``telegram:123`` is not
+    found by it. A name's single match is still not ``exact``.
+    """
     query = query.strip()
     ids: list[uuid.UUID] = []
+    exact = True
     platform, sep, external = query.partition(":")
     if sep and platform in {"telegram", "discord", "console"} and external:
         found = (
@@ -113,7 +153,8 @@ async def find(session: AsyncSession, query: str) -> Lookup:
         try:
             ids = [uuid.UUID(query)]
         except ValueError:
-            folded = query.casefold()
+            exact = False
+            folded = clean_name(query).casefold()  # names are stored cleaned
             ids = list(
                 (
                     await session.execute(
@@ -132,8 +173,8 @@ async def find(session: AsyncSession, query: str) -> Lookup:
             )
     people = [p for p in [await _person(session, i) for i in ids] if p is not None]
     if len(people) == 1:
-        return Lookup(people[0])
-    return Lookup(None, tuple(people[:MAX_CANDIDATES]))
+        return Lookup(people[0], (people[0],), exact=exact)
+    return Lookup(None, tuple(people[:MAX_CANDIDATES]), more=len(people) > MAX_CANDIDATES)
 
 
 async def set_admin(session: AsyncSession, user_id: uuid.UUID, *, admin: bool) -> bool:

@@ -12,10 +12,18 @@ remembering to add it here. Walking ``Base.metadata.sorted_tables`` (parents bef
   row they caused, a broadcast they wrote) *mentions* them: it is exported, and forgetting
   clears the pointer (the database does it when the user row goes) but keeps the row, which
   belongs to someone else;
-* audit rows naming one of their identities (``telegram:123``) as actor or target mention them.
+* audit rows naming one of their identities (``telegram:123``) as actor or target, or their
+  user id anywhere in target or details (``user:<id>``, ``{"new_user": …}``), mention them;
+* broadcasts they wrote that never went out (``draft``, ``expired``, ``cancelled``) are theirs
+  alone: nobody received them;
+* their user id *inside JSON values* of other rows (a band checklist's ``ticked_by``, an undo
+  snapshot, an assignment event): where those live is schema knowledge kept in one list,
+  :data:`core.db.json_refs.USER_REFS`; each value is exported with its place.
 
 Forgetting deletes every row they own and rewrites the audit rows that mention them to a random
 pseudonym (``forgotten:3f9a…``): the log keeps *that* something happened and when, not to whom.
+Their id inside others' JSON becomes the same pseudonym (a band keeps the tick, credited to
+nobody), or ``null`` where a reader would turn it back into a user id.
 """
 
 from __future__ import annotations
@@ -30,12 +38,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, Text, and_, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.admin.access import label
-from core.db import tables
+from core.db import json_refs, tables
 from core.db.base import Base
 
 _users = tables.users
@@ -43,6 +51,43 @@ _identities = tables.identities
 _profiles = tables.profiles
 _audit = tables.audit_log
 _broadcasts = tables.broadcasts
+#: Broadcast states in which nobody received it: the draft belongs to its author alone.
+UNSENT: tuple[str, ...] = ("draft", "expired", "cancelled")
+#: Band profiles: the only rows that can hold someone else's id in JSON (json_refs).
+_BAND_PROFILES = select(_profiles.c.id).where(_profiles.c.band_id.is_not(None))
+
+
+@dataclass(frozen=True)
+class JsonMention:
+    """Their user id inside a JSON value of someone else's row: where, and what forget writes."""
+
+    table: str
+    key: dict[str, Any]
+    column: str
+    path: tuple[str, ...]
+    value: str
+    forget: json_refs.Forget
+
+    def as_dict(self) -> dict[str, Any]:
+        """How the export shows it."""
+        return {
+            "table": self.table,
+            "row": self.key,
+            "column": self.column,
+            "path": list(self.path),
+            "value": self.value,
+        }
+
+
+@dataclass
+class _JsonRow:
+    """A row whose JSON column holds their id somewhere, with the places."""
+
+    table: Table
+    key: dict[str, Any]
+    column: str
+    value: Any
+    mentions: list[JsonMention]
 
 
 @dataclass
@@ -54,12 +99,20 @@ class Footprint:
     names: tuple[str, ...]
     owned: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     mentioned: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    in_json: list[JsonMention] = field(default_factory=list)
 
     def count(self) -> int:
-        """How many rows in all."""
-        return sum(len(r) for r in self.owned.values()) + sum(
-            len(r) for r in self.mentioned.values()
+        """How many records in all (a value inside someone else's row counts as one)."""
+        return (
+            sum(len(r) for r in self.owned.values())
+            + sum(len(r) for r in self.mentioned.values())
+            + len(self.in_json)
         )
+
+    def owned_keys(self, table: Table) -> set[tuple[Any, ...]]:
+        """The primary keys of the rows of ``table`` they own."""
+        columns = [c.name for c in table.primary_key.columns]
+        return {tuple(r[c] for c in columns) for r in self.owned.get(table.name, [])}
 
 
 def _pk(table: Table) -> str | None:
@@ -92,6 +145,10 @@ async def footprint(session: AsyncSession, user_id: uuid.UUID) -> Footprint:
         mentioning: list[ColumnElement[bool]] = []
         if table is _users:
             owning.append(_users.c.id == user_id)
+        if table is _broadcasts:  # never sent: nobody else has it
+            owning.append(
+                and_(_broadcasts.c.created_by == user_id, _broadcasts.c.status.in_(UNSENT))
+            )
         for fk in table.foreign_keys:
             keys = owned_keys.get(fk.column.table.name)
             if not keys:
@@ -100,8 +157,9 @@ async def footprint(session: AsyncSession, user_id: uuid.UUID) -> Footprint:
             (owning if (fk.ondelete or "").upper() == "CASCADE" else mentioning).append(condition)
         if table is _audit and labels:
             mentioning += [_audit.c.actor.in_(labels), _audit.c.target.in_(labels)]
-        if table is _audit:
-            mentioning.append(_audit.c.target == str(user_id))
+        if table is _audit:  # their id in a target (user:<id>) or in the details
+            mentioning.append(_audit.c.target.contains(str(user_id)))
+            mentioning.append(cast(_audit.c.details, Text).contains(str(user_id)))
         if not owning and not mentioning:
             continue
         pk = _pk(table)
@@ -122,7 +180,46 @@ async def footprint(session: AsyncSession, user_id: uuid.UUID) -> Footprint:
             rows = [r for r in rows if pk is None or r[pk] not in seen]
             if rows:
                 found.mentioned[table.name] = rows
+    for json_row in await _json_rows(session, found, lock=False):
+        found.in_json += json_row.mentions
     return found
+
+
+async def _json_rows(session: AsyncSession, found: Footprint, *, lock: bool) -> list[_JsonRow]:
+    """Rows of others whose JSON holds their id at a place :data:`json_refs.USER_REFS` lists.
+
+    A text match on the JSON narrows the rows (band profiles' rows only, see json_refs); the
+    walk of each value then keeps only the listed places where the value *is* their id.
+    ``lock``: ``FOR UPDATE`` (PostgreSQL), for :func:`forget`, which rewrites them.
+    """
+    needle = str(found.user_id)
+    by_column: dict[tuple[str, str], list[json_refs.UserRef]] = {}
+    for ref in json_refs.USER_REFS:
+        by_column.setdefault((ref.table.name, ref.column), []).append(ref)
+    result: list[_JsonRow] = []
+    for refs in by_column.values():
+        table, column = refs[0].table, refs[0].column
+        keys = list(table.primary_key.columns)
+        stmt = select(*keys, table.c[column]).where(cast(table.c[column], Text).contains(needle))
+        if all(ref.in_bands for ref in refs):
+            stmt = stmt.where(table.c.profile_id.in_(_BAND_PROFILES))
+        if lock:
+            stmt = stmt.with_for_update()
+        owned = found.owned_keys(table)
+        for row in await session.execute(stmt):
+            values = row._mapping
+            key = {c.name: values[c.name] for c in keys}
+            if tuple(key.values()) in owned:
+                continue  # deleted with them
+            value = values[column]
+            mentions = [
+                JsonMention(table.name, key, column, path, needle, ref.forget)
+                for ref in refs
+                for path in json_refs.find(value, ref.path, needle)
+            ]
+            if mentions:
+                result.append(_JsonRow(table, key, column, value, mentions))
+    return result
 
 
 def _jsonable(value: Any) -> Any:
@@ -150,6 +247,7 @@ def export_json(found: Footprint, now: datetime) -> bytes:
         "identities": list(found.labels),
         "your_rows": {name: _jsonable(rows) for name, rows in found.owned.items()},
         "rows_that_mention_you": {name: _jsonable(rows) for name, rows in found.mentioned.items()},
+        "values_that_mention_you": [_jsonable(m.as_dict()) for m in found.in_json],
     }
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False).encode()
 
@@ -189,7 +287,21 @@ async def forget(session: AsyncSession, found: Footprint, pseudonym: str) -> int
                 actor_user_id=None,
             )
         )
-    # A broadcast they wrote stays (others received it); where its reports went does not.
+    # Their id inside others' JSON: the pseudonym, or null where it would be read as a user id.
+    for json_row in await _json_rows(session, found, lock=True):
+        value = json_row.value
+        for mention in json_row.mentions:
+            value = json_refs.replaced(
+                value, mention.path, pseudonym if mention.forget == "pseudonym" else None
+            )
+        table = json_row.table
+        await session.execute(
+            update(table)
+            .where(*(table.c[name] == v for name, v in json_row.key.items()))
+            .values({json_row.column: value})
+        )
+    # A broadcast they wrote and sent stays (others received it); where its reports went does
+    # not. One that never went out is theirs, and deleted below.
     await session.execute(
         update(_broadcasts)
         .where(_broadcasts.c.created_by == found.user_id)

@@ -15,6 +15,7 @@ from core.bands import store
 from core.bands.store import BandRow
 from core.conversation import cards
 from core.conversation.markup import bold, esc, italic
+from core.conversation.names import clean_name
 from core.conversation.navigation import current_stage, offer_roadmaps
 from core.conversation.onboarding import ARTIST_NAME_MAX
 from core.conversation.payloads import decode, encode
@@ -39,8 +40,14 @@ BAND_HELP = (
 
 
 def band_name(raw: str) -> str | Outbound:
-    """A cleaned band name, or the reply explaining what is wrong with it."""
-    name = " ".join(clean_text(raw).split())
+    """A cleaned band name (no invisible characters), or the reply explaining what is wrong."""
+    name = clean_name(raw)
+    if not name and clean_text(raw):
+        return Outbound(
+            text="That name is only invisible characters, so nobody would see it. "
+            "Give the band a name people can read.",
+            ephemeral=True,
+        )
     if not name:
         return Outbound(text="Give the band a name: `/band create <name>`.", ephemeral=True)
     if len(name) > ARTIST_NAME_MAX:

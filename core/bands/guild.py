@@ -22,8 +22,9 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
+from core.admin.audit import AuditAction
 from core.bands import flows, store
 from core.bands.store import Actor, BandRow
 from core.conversation import store as conv_store
@@ -36,8 +37,14 @@ from core.db.executor import Executor
 from core.reminders import band_chat as band_reminders
 from core.roadmaps.catalog import Catalog
 
-#: ``/band`` subcommands only a manager may run.
-MANAGER_ONLY = frozenset({"rename", "remove", "role", "channel", "reset"})
+#: ``/band`` subcommands only a manager may run, each with the audit action of its refusal.
+MANAGER_ONLY: Final[dict[str, AuditAction]] = {
+    "rename": "band.rename",
+    "remove": "band.remove",
+    "role": "band.role",
+    "channel": "band.channel",
+    "reset": "band.reset",
+}
 #: Commands about the person, not the band: they belong in a direct message.
 PERSONAL = frozenset({"link", "unlink"})
 _ANY_MENTION = re.compile(r"<@[&!]?\d{1,20}>")
@@ -50,7 +57,7 @@ class AuditNote:
     transaction; on SQLite a second writer inside the first would wait for ever)."""
 
     actor: str
-    action: str
+    action: AuditAction
     outcome: str
     target: str | None = None
     actor_user_id: Any = None
@@ -96,7 +103,7 @@ class _Call:
     def who(self) -> str:
         return f"{self.inbound.platform}:{self.inbound.user_id}"
 
-    def deny(self, action: str, target: str, **details: Any) -> None:
+    def deny(self, action: AuditAction, target: str, **details: Any) -> None:
         self.audits.append(
             AuditNote(self.who, action, "denied", target, self.actor.user_id, details)
         )
@@ -156,7 +163,7 @@ async def handle(
     payload = decode(inbound.payload) if inbound.kind == "button" else None
     resetting = payload is not None and payload.action == "band_reset"
     if (resetting or (command_name == "band" and sub in MANAGER_ONLY)) and not is_manager:
-        call.deny("band.reset" if resetting else f"band.{sub}", target, reason="manager")
+        call.deny("band.reset" if resetting else MANAGER_ONLY[sub], target, reason="manager")
         return [_reply(inbound, "Only server managers (Manage Server) can do that.")]
     if role is None and not is_manager:
         call.deny("band.access", target, server=inbound.server_id, kind=inbound.kind)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -27,14 +26,15 @@ from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
 from core.bands import guild
+from core.clock import Clock, system_clock
 from core.conversation import answers, cards, checklist, history, onboarding, store, views
 from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
 from core.conversation.navigation import ask_name, offer_roadmaps, today
 from core.conversation.payloads import Payload, decode
+from core.conversation.private_replies import route as keep_private
 from core.conversation.turn import Turn
 from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.executor import Executor
 from core.reminders import chat as reminder_chat
@@ -76,14 +76,17 @@ class Coach:
         db: Database,
         *,
         catalog: CatalogCache | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = system_clock,
         admins: Iterable[str] = (),
         rate_limit: RateLimit | None = None,
         roadmaps_dir: Path | None = None,
+        link_secret: str | None = None,
     ) -> None:
         self.db = db
+        #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/linking.py).
+        self.link_key = linking.link_key(link_secret)
         self.catalog = catalog or CatalogCache()
-        self.clock = clock
+        self._clock = clock
         #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
         self.access = Access(db, admins)
         #: ``/admin``, ``/export``, ``/forget``, ``/broadcasts`` and their buttons.
@@ -94,12 +97,22 @@ class Coach:
         #: terminal; ``coach run`` sets it from COACH_RATE_LIMIT, default 20 events per 10 s).
         self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
 
+    @property
+    def clock(self) -> Clock:
+        """The process's one clock (read-only: every part shares this very object)."""
+        return self._clock
+
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one event in one transaction and return the replies to show.
 
         Never raises for bad input: a failure is logged and answered with a short apology, and
-        the transaction is rolled back so nothing half-done is stored.
+        the transaction is rolled back so nothing half-done is stored. Every reply leaves
+        through :func:`~core.conversation.private_replies.route`, so a reply marked private
+        never stays in a shared chat, whichever flow made it.
         """
+        return keep_private(inbound, await self._replies(inbound))
+
+    async def _replies(self, inbound: Inbound) -> list[Outbound]:
         if self.limiter is not None:
             verdict = self.limiter.check(f"{inbound.platform}:{inbound.user_id}")
             if verdict is Verdict.DROP:
@@ -186,6 +199,7 @@ class Coach:
                     args=command.args,
                     now=now,
                     audits=audits if audits is not None else [],
+                    key=self.link_key,
                 )
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)
         replies = await self._dispatch(turn)

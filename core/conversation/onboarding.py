@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.conversation.markup import bold, esc
+from core.conversation.names import clean_name
 from core.conversation.navigation import current_stage, offer_roadmaps, today
 from core.conversation.payloads import encode
 from core.conversation.turn import Turn
@@ -10,6 +11,10 @@ from core.conversation.types import Button, Outbound, clean_text
 from core.roadmaps.catalog import RoadmapInfo
 
 ARTIST_NAME_MAX = 60
+#: The answer to a name that was nothing but invisible characters.
+INVISIBLE_NAME = (
+    "That name is only invisible characters, so nobody would see it. What should I call you?"
+)
 
 GREETING = (
     "👋 Hi! I'm your Stardom Coach. I'll walk you along a roadmap to your next level, one step "
@@ -35,8 +40,11 @@ async def start(turn: Turn) -> list[Outbound]:
 
 
 async def set_name(turn: Turn, raw: str) -> list[Outbound]:
-    """Store the artist name (cleaned, length-checked) and move on to the roadmaps."""
-    name = " ".join(clean_text(raw).split())
+    """Store the artist name (cleaned of invisible characters, length-checked) and move on to
+    the roadmaps."""
+    name = clean_name(raw)
+    if not name and clean_text(raw):
+        return [Outbound(text=INVISIBLE_NAME)]
     if not name:
         return [
             Outbound(

@@ -30,6 +30,7 @@ Action = Literal[
     "broadcast_send",  # confirm a broadcast draft:  ab:<broadcast hex>
     "broadcast_drop",  # drop a broadcast draft:     ax:<broadcast hex>
     "reset_user",  # confirm /admin reset:           ar:<user hex>:<minute stamp>
+    "admin_pick",  # confirm /admin user|grant|revoke of the account shown: ap:u|g|r:<user>:<minute>
     "forget_me",  # confirm /forget:                 af:<minute stamp>
     "admin_no",  # "no" to an admin/privacy question: an
     "nudge",  # act on a reminder nudge:             nu:d|s|t:<reminder>  (done/snooze/tomorrow)
@@ -50,6 +51,7 @@ _CODES: dict[Action, str] = {
     "broadcast_send": "ab",
     "broadcast_drop": "ax",
     "reset_user": "ar",
+    "admin_pick": "ap",
     "forget_me": "af",
     "admin_no": "an",
     "nudge": "nu",
@@ -70,6 +72,7 @@ _ARITY: dict[Action, int] = {
     "broadcast_send": 1,
     "broadcast_drop": 1,
     "reset_user": 2,
+    "admin_pick": 3,
     "forget_me": 1,
     "admin_no": 0,
     "nudge": 2,

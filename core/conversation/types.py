@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from core.conversation.names import fit_name
+
 Platform = Literal["telegram", "discord", "console"]
 ChatType = Literal["private", "group", "guild"]
 InboundKind = Literal["command", "text", "button"]
@@ -47,6 +49,11 @@ class Inbound(_Frozen):
     (Discord's Manage Server permission in the guild); the core decides what that allows.
     ``role_ids`` are the sender's roles in that server: holding a band's bound role makes
     someone a member of the band (the core checks it, the front end only reports the roles).
+
+    ``can_whisper`` is the front end's word that it can answer this very event so that only
+    the sender sees the answer, in the chat it came from (a Discord interaction's ephemeral
+    response). A private reply to such an event may stay in a shared chat; to any other event
+    in a shared chat it goes to the person's direct chat (:mod:`core.conversation.private_replies`).
     """
 
     platform: Platform
@@ -63,17 +70,21 @@ class Inbound(_Frozen):
     server_id: str | None = Field(default=None, max_length=64)
     manages_server: bool = False
     role_ids: tuple[str, ...] = Field(default=(), max_length=250)
+    can_whisper: bool = False
 
     @field_validator("display_name", "locale")
     @classmethod
     def _fit_column(cls, value: str | None, info: ValidationInfo) -> str | None:
         """Platform-given names go into columns: control characters (PostgreSQL refuses NUL
         in text) are dropped and the rest cut to the column's size, on every path that
-        creates a person (first message, a band member's first press, /link)."""
+        creates a person (first message, a band member's first press, /link). A display name
+        is cleaned like every name (core/conversation/names.py: no zero-width or bidi
+        characters); one with nothing visible left is no name (``None``)."""
         if not value:
             return None
-        limit = DISPLAY_NAME_MAX if info.field_name == "display_name" else LOCALE_MAX
-        return clean_text(value)[:limit] or None
+        if info.field_name == "display_name":
+            return fit_name(value, DISPLAY_NAME_MAX) or None
+        return clean_text(value)[:LOCALE_MAX] or None
 
 
 class Button(_Frozen):
@@ -91,6 +102,14 @@ class Outbound(_Frozen):
     pressed button was on instead of sending a new one. ``toast`` marks a short notice meant for
     the button press itself (Telegram's answerCallbackQuery text, a Discord ephemeral note).
     ``file`` is an attachment other than a picture (``file_name`` says what to call it).
+
+    ``private`` marks a reply for its person's eyes only — a secret (a ``/link`` code) or
+    personal data (``/export``'s file, an admin's look at someone). It never reaches a shared
+    chat: :func:`core.conversation.private_replies.route`, which every reply of
+    ``Coach.handle`` passes, sends it to the person's direct chat (or keeps it in place where
+    the front end can whisper), and the front ends refuse to put one into a group or channel.
+    ``ephemeral`` is weaker and only about noise: a note only the sender needs (a refusal, a
+    usage hint), shown only to them where the platform can (Discord), in the chat elsewhere.
     """
 
     text: str
@@ -103,6 +122,7 @@ class Outbound(_Frozen):
     edit: bool = False
     toast: bool = False
     ephemeral: bool = False
+    private: bool = False
     chat_id: str | None = None
 
     def all_buttons(self) -> list[Button]:

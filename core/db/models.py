@@ -369,6 +369,20 @@ class AuditLog(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+#: Audit rows housekeeping may prune (refused attempts). Written as a literal, not a
+#: parameter, so PostgreSQL and SQLite can prove the partial index below applies.
+DENIED_ROWS: Final = "outcome = 'denied'"
+
+# Housekeeping deletes old denials in batches (core/housekeeping.py): only denials are in the
+# index, so the batches never walk the admin actions they keep, whose number only grows.
+Index(
+    "ix_audit_log_denied_at",
+    AuditLog.at,
+    postgresql_where=text(DENIED_ROWS),
+    sqlite_where=text(DENIED_ROWS),
+)
+
+
 class Broadcast(Base):
     """An admin's message to every musician: drafted, confirmed, then sent row by row.
 

@@ -15,7 +15,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, select, update
 
@@ -61,7 +61,7 @@ _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
 _AUDIT = insert(audit_log)
-FOREIGN_BUTTON = "reminder.foreign_button"
+FOREIGN_BUTTON: Final[audit.AuditAction] = "reminder.foreign_button"
 audit_logger = logging.getLogger("coach.audit")
 # Someone turning reminders on is talking to us right now: reachable again (a missed
 # "unblocked" update must not make the tick pause their reminders again).

@@ -23,13 +23,13 @@ import os
 import secrets
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.clock import Clock
 from core.conversation.types import Outbound
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.reminders import nudges
@@ -110,17 +110,22 @@ class ReminderTick:
         db: Database,
         notifiers: Mapping[str, Notifier],
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
         catalog: CatalogCache | None = None,
         config: TickConfig | None = None,
         worker: str | None = None,
     ) -> None:
         self.db = db
         self.notifiers = dict(notifiers)
-        self.clock = clock
+        self._clock = clock
         self.catalog = catalog or CatalogCache()
         self.config = config or TickConfig()
         self.worker = worker or worker_name()
+
+    @property
+    def clock(self) -> Clock:
+        """The process's one clock (read-only)."""
+        return self._clock
 
     async def run(self) -> TickReport:
         """One tick: drain every due row of every platform we can deliver to."""

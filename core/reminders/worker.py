@@ -8,8 +8,13 @@ database is the schedule (``reminders.next_due_at``); the scheduler only says "l
 APScheduler is persisted (no ``SQLAlchemyJobStore`` table outside Alembic). Any number of
 processes may run a worker: the claim splits the due rows between them.
 
-``max_instances=1`` and ``coalesce=True``: a slow tick is never overlapped by the next one, and
-missed runs collapse into one.
+A slow tick is never overlapped by the next one, and it costs at most one log line per
+:data:`OVERRUN_LOG_EVERY`. With ``max_instances=1`` APScheduler itself refuses the overlapping
+run — and logs a WARNING ("maximum number of running instances reached") for every refused
+run: one a second with the default interval, which ``coach chat`` printed into the
+conversation while a tick hung on a slow database. So the job allows a second instance, and
+:meth:`ReminderWorker.run_once` returns at once when a tick is still running, counting the
+skip and saying so once. ``coalesce=True`` collapses missed runs into one.
 
 Housekeeping rides on the same scheduler because every ``coach run`` / ``coach chat`` process
 already has one: a separate process or cron entry would be one more thing to deploy. Every
@@ -21,12 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core.db.base import utcnow
+from core.clock import Clock
 from core.db.engine import Database
 from core.housekeeping import Housekeeping
 from core.notify import Notifier
@@ -39,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 JOB_ID = "reminder-tick"
 HOUSEKEEPING_JOB_ID = "housekeeping"
+#: A tick still running when the next is due is reported at most once per this many seconds.
+OVERRUN_LOG_EVERY = 600.0
 
 
 class ReminderWorker:
@@ -51,6 +59,7 @@ class ReminderWorker:
         *,
         interval: float = 1.0,
         housekeeping: Housekeeping | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tick = tick
         self.interval = interval
@@ -58,6 +67,11 @@ class ReminderWorker:
         self.totals = TickReport()
         #: Ticks run so far (finished or failed).
         self.ticks = 0
+        #: Runs skipped because the previous tick was still running.
+        self.skipped = 0
+        self._monotonic = monotonic
+        self._tick_started = 0.0
+        self._overrun_reported: float | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._running: asyncio.Task[object] | None = None
         self._housekeeping_run: asyncio.Task[object] | None = None
@@ -75,7 +89,7 @@ class ReminderWorker:
             "interval",
             seconds=self.interval,
             id=JOB_ID,
-            max_instances=1,
+            max_instances=2,  # the second only notes that the first overran (run_once)
             coalesce=True,
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
@@ -102,8 +116,16 @@ class ReminderWorker:
         )
 
     async def run_once(self) -> TickReport:
-        """One tick; a failure is logged (the next tick tries again), never raised."""
+        """One tick; a failure is logged (the next tick tries again), never raised.
+
+        If the previous tick is still running, nothing is done: the skip is counted, and
+        reported at most once per :data:`OVERRUN_LOG_EVERY`.
+        """
+        if self._running is not None and not self._running.done():
+            self._overran()
+            return TickReport()
         self._running = asyncio.current_task()
+        self._tick_started = self._monotonic()
         try:
             report = await self.tick.run()
         except Exception:
@@ -124,6 +146,22 @@ class ReminderWorker:
                 report.failed,
             )
         return report
+
+    def _overran(self) -> None:
+        self.skipped += 1
+        now = self._monotonic()
+        last = self._overrun_reported
+        if last is not None and now - last < OVERRUN_LOG_EVERY:
+            return
+        self._overrun_reported = now
+        logger.warning(
+            "reminders: a tick has been running for %.0f s (interval %.2f s); the next ticks "
+            "are skipped until it ends (%d skipped so far; said at most every %.0f min)",
+            now - self._tick_started,
+            self.interval,
+            self.skipped,
+            OVERRUN_LOG_EVERY / 60,
+        )
 
     async def housekeep(self) -> None:
         """One housekeeping run (the second job); it logs its own failures."""
@@ -162,7 +200,7 @@ def from_settings(
     notifiers: Mapping[str, Notifier],
     settings: Settings,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock,
     catalog: CatalogCache | None = None,
 ) -> ReminderWorker:
     """The worker a ``coach`` process runs, configured by ``REMINDER_*`` and ``RETENTION_*``."""

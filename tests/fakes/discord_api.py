@@ -26,7 +26,9 @@ REST, with Discord's own error answers (HTTP status and JSON ``code``):
 * follow-ups ``POST /webhooks/{app}/{token}`` (only after the callback; the token lives 15 min),
   ``PATCH``/``DELETE``/``GET …/messages/@original`` and ``PATCH …/messages/{id}``;
 * ``POST``/``PATCH /channels/{id}/messages``, ``POST /users/@me/channels`` (DM channels);
-  a DM to a user who blocks the bot → 403 ``50007 Cannot send messages to this user``;
+  a DM to a user whose DMs are closed to the bot (:meth:`FakeDiscord.block`) → 403
+  ``50007 Cannot send messages to this user``; a DM channel with a deleted account
+  (:meth:`FakeDiscord.delete_user`) → 404 ``10013 Unknown User``;
 * ``PUT``/``GET /applications/{app}/commands`` and ``…/guilds/{id}/commands`` (bulk overwrite);
 * ``GET /users/@me``, ``/oauth2/applications/@me``, ``GET /gateway`` and ``/gateway/bot``.
 
@@ -34,8 +36,8 @@ Every message is validated like Discord does: content ≤ 2000 characters, ≤ 1
 action rows of ≤ 5 buttons, ``custom_id`` ≤ 100 characters, labels ≤ 80 — else 400
 ``50035 Invalid Form Body``. :meth:`rate_limit_next` makes the next matching requests answer
 429 with ``retry_after`` and the ``X-RateLimit-*`` headers (and ``Via``, which discord.py checks
-to tell Discord's 429 from a proxy's); :meth:`drop_next` closes the connection of the next
-matching requests without an answer (Discord unreachable mid-request).
+to tell Discord's 429 from a proxy's). :meth:`cut_next` makes the next matching request lose
+its connection without any answer (a network failure, not an HTTP error).
 
 Simplifications: one application and bot user; permissions are taken as given per member
 (no channel overwrites); ephemeral messages are kept with the interaction (and flagged), not
@@ -181,13 +183,6 @@ class _RateLimit:
     times: int = 1
 
 
-@dataclass
-class _Drop:
-    method: str
-    path: re.Pattern[str]
-    times: int
-
-
 class FakeDiscord:
     """The fake Discord; see the module docstring."""
 
@@ -222,7 +217,7 @@ class FakeDiscord:
         self._session: _Session | None = None
         self._sessions: dict[str, _Session] = {}
         self._rate_limits: list[_RateLimit] = []
-        self._drops: list[_Drop] = []
+        self._cuts: list[tuple[str, re.Pattern[str]]] = []
         self._waiters: set[asyncio.Future[None]] = set()
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -373,8 +368,18 @@ class FakeDiscord:
         }
 
     def block(self, user_id: int) -> None:
-        """The user closes their DMs to the bot: sends answer 50007."""
+        """The user closes their DMs to the bot (or blocks it; Discord answers the same):
+        DMs from the bot answer 50007."""
         self.blocked.add(user_id)
+
+    def allow_dms(self, user_id: int) -> None:
+        """The user opens their DMs to the bot again."""
+        self.blocked.discard(user_id)
+
+    def delete_user(self, user_id: int) -> None:
+        """The account is deleted: opening a DM channel with it answers 10013 Unknown User."""
+        self.users.pop(user_id, None)
+        self.blocked.add(user_id)  # an existing DM channel: Discord won't deliver there either
 
     # ------------------------------------------------------------------ driving
 
@@ -468,6 +473,11 @@ class FakeDiscord:
         ws, session.ws = session.ws, None
         await ws.close(code=4000, message=b"dropped by the test")
 
+    def cut_next(self, method: str, path_pattern: str) -> None:
+        """The next request matching ``method`` and the path regex loses its connection: the
+        fake closes it without an answer (the client sees a network error)."""
+        self._cuts.append((method.upper(), re.compile(path_pattern)))
+
     def rate_limit_next(
         self,
         method: str,
@@ -482,12 +492,6 @@ class FakeDiscord:
         self._rate_limits.append(
             _RateLimit(method.upper(), re.compile(path_pattern), retry_after, is_global, times)
         )
-
-    def drop_next(self, method: str, path_pattern: str, *, times: int = 1) -> None:
-        """The next ``times`` requests matching ``method`` and the path regex get no answer:
-        the connection is closed (discord.py raises aiohttp's ``ServerDisconnectedError``, as
-        when Discord is unreachable mid-request). The request is not carried out."""
-        self._drops.append(_Drop(method.upper(), re.compile(path_pattern), times))
 
     # ------------------------------------------------------------------ reading
 
@@ -719,11 +723,15 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         method = request.method
-        if self._take_drop(method, path):
+        cut = next(
+            (n for n, (m, rx) in enumerate(self._cuts) if m == method and rx.search(path)), None
+        )
+        if cut is not None:
+            del self._cuts[cut]
             self.requests.append((method, path, 0))
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=500)  # never arrives: the connection is gone
+            assert request.transport is not None
+            request.transport.abort()  # no status line, no body: the connection just drops
+            raise web.HTTPServiceUnavailable  # never reaches the client
         try:
             limited = self._take_rate_limit(method, path)
             if limited is not None:
@@ -743,15 +751,6 @@ class FakeDiscord:
         if result is None:
             return web.Response(status=204)
         return _json(result, headers=_ratelimit_headers())
-
-    def _take_drop(self, method: str, path: str) -> bool:
-        for n, rule in enumerate(self._drops):
-            if rule.method == method and rule.path.search(path):
-                rule.times -= 1
-                if rule.times <= 0:
-                    del self._drops[n]
-                return True
-        return False
 
     def _take_rate_limit(self, method: str, path: str) -> web.Response | None:
         for n, rule in enumerate(self._rate_limits):
@@ -862,7 +861,7 @@ class FakeDiscord:
             case ("POST", ["users", "@me", "channels"]):
                 uid = int(body["recipient_id"])
                 if uid not in self.users:
-                    raise ApiError(400, 50035, "Invalid Form Body")
+                    raise ApiError(404, 10013, "Unknown User")
                 return self.channels[self._dm_channel(uid)]
         raise ApiError(404, 0, f"404: Not Found ({method} {path})")
 

@@ -1,0 +1,74 @@
+"""Where the replies to one Telegram update go in its chat: which message an edit may replace,
+and which message new ones answer.
+
+In a private chat everything is the person's: a button's reply edits the card it sat on.
+
+In a group every member has their own solo profile, and their cards sit side by side. A card
+must change only for its owner, and a hand-made callback (``v1:no`` pressed on any bot
+message with a keyboard) must not be able to rewrite someone else's message. The owner must
+come from Telegram, not from anything the presser sends: so in a group every reply is sent as
+a *reply to the member's own message* (a command, an answer), and a card's owner is the author
+of the message it answers — ``callback_query.message.reply_to_message.from_user``, which
+Telegram fills in. A press edits the card only when that author is the presser; any other
+press (someone else's card, a card whose owner Telegram no longer shows, a forged payload)
+is still handled for the presser alone by the core — on their own profile — but its answers
+come as new messages and never touch the card. New messages after an owner's press answer
+the owner's original message again, so the next card is theirs too.
+
+Telegram's chat ids say the kind of chat: a private chat's id is the user's id (positive),
+groups, supergroups and channels are negative — PTB's ``AIORateLimiter`` tells groups apart
+the same way. :func:`is_shared` is what the front end's private-reply backstop checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Message, Update
+
+from core.conversation.types import Inbound
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where replies go: the chat, the message an ``edit`` may replace (``None``: edits are
+    sent as new messages) and the message new ones answer (``None``: a plain message)."""
+
+    chat_id: int
+    editable: int | None = None
+    reply_to: int | None = None
+
+
+def is_shared(chat_id: int) -> bool:
+    """True for a group, supergroup or channel (negative ids), false for a private chat."""
+    return chat_id <= 0
+
+
+def card_owner(message: Message) -> int | None:
+    """The user whose message this bot message answers (its owner in a group), if Telegram
+    still shows it."""
+    replied = message.reply_to_message
+    author = replied.from_user if replied is not None else None
+    if author is None or author.is_bot:
+        return None
+    return author.id
+
+
+def place(update: Update, inbound: Inbound) -> Placement:
+    """Where the replies to ``update`` (translated to ``inbound``) go."""
+    chat_id = int(inbound.chat_id)
+    query = update.callback_query
+    pressed = query.message if query is not None else None
+    card = pressed if isinstance(pressed, Message) else None  # None: too old to touch
+    if not is_shared(chat_id):
+        return Placement(chat_id, editable=card.message_id if card is not None else None)
+    if query is None:  # a member's message: the answer replies to it, and is theirs
+        return Placement(chat_id, reply_to=int(inbound.message_id or 0) or None)
+    if card is None or card_owner(card) != query.from_user.id:
+        return Placement(chat_id)  # not the presser's card: never edited, nothing answered
+    replied = card.reply_to_message
+    return Placement(
+        chat_id,
+        editable=card.message_id,
+        reply_to=replied.message_id if replied is not None else None,
+    )
