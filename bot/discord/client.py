@@ -63,6 +63,8 @@ _OWN = frozenset({"band", "assign"})
 #: The longest 429 wait discord.py may sit out for one request (its minimum is 30 s); longer
 #: is ``RateLimited`` at once: a notice fails and is retried by its sender, inside its lease.
 RATELIMIT_MAX_SECONDS = 60.0
+#: How long stop() waits for the answers in flight.
+STOP_GRACE = 5.0
 #: An interaction no longer known (answered after its 3 s) or a webhook token expired.
 _EXPIRED = frozenset({10062, 10015})
 
@@ -216,8 +218,15 @@ class DiscordFrontEnd:
             ) from exc
 
     async def stop(self) -> None:
-        """Close the connection and wait for the gateway task (and any owed-note delivery)."""
+        """Let the answers in flight finish (a few seconds at most), then close the connection
+        and wait for the gateway task (and any owed-note delivery).
+
+        Closing first would cut answers Discord is still acknowledging: each would look lost
+        (a dropped connection) and owe its chat a note for a reply that did arrive.
+        """
         self._stopping = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), STOP_GRACE)
         notes, self._notes = self._notes, None  # a later start() makes a fresh one
         if notes is not None:
             await notes.close()
