@@ -10,9 +10,8 @@ the hot path's :meth:`Database.unit_of_work` — does the same three things besi
   :class:`~core.db.failures.DatabaseUnavailable` (whatever the driver raised: refused, "starting
   up", a vanished Unix socket, too many clients);
 * when the work fails because the connection was lost, it tells :class:`~core.db.retry.Outage`
-  (one warning per outage) and makes sure the pool hands out no other connection from before
-  the loss (asyncpg: ``expire_connections()``; SQLAlchemy: the error is flagged as a disconnect,
-  which invalidates the pool);
+  (one warning per outage); the dead connection itself is discarded by its pool (asyncpg aborts
+  a connection whose protocol broke, and both pools replace a closed one at checkout);
 * when the work succeeds, it tells the outage it is over (one line).
 
 Retrying is :meth:`Database.retrying`, used by whoever knows that its work may run twice.
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -117,13 +116,6 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError("the server closed this pooled connection")
 
 
-def _flag_lost(context: ExceptionContext) -> None:
-    """Tell SQLAlchemy about the lost connections its dialect doesn't recognise (asyncpg's
-    half-noticed close, 57P01 …): the connection is then discarded and the pool invalidated."""
-    if not context.is_disconnect and connection_lost(context.original_exception):
-        context.is_disconnect = True
-
-
 class Database:
     """One engine and its session factory, plus the hot path's asyncpg pool on PostgreSQL.
 
@@ -171,7 +163,6 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             event.listen(self.engine.sync_engine, "checkout", _refuse_closed)
-            event.listen(self.engine.sync_engine, "handle_error", _flag_lost)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._sqlite_write_lock = asyncio.Lock()
         #: Most connections the hot path's asyncpg pool opens.
@@ -261,10 +252,7 @@ class Database:
             async with conn.transaction():
                 yield AsyncpgExecutor(conn, self.statement_hook)
         except Exception as exc:
-            if connection_lost(exc):
-                self.outage.lost(exc)
-                # the others in the pool are likely from before the loss as well
-                await pool.expire_connections()
+            self._failed(exc)
             raise
         finally:
             await pool.release(conn)

@@ -69,9 +69,17 @@ class Outage:
         self.since: float | None = None
         #: Outages seen so far (a test and an operator's debugger can read it).
         self.count = 0
+        self._last: BaseException | None = None
 
     def lost(self, exc: BaseException) -> None:
-        """A connection failed: the first failure of an outage logs one warning."""
+        """A connection failed: the first failure of an outage logs one warning.
+
+        The same failure may be reported twice (where it happened, and by the retry around
+        it, possibly wrapped): it counts once.
+        """
+        if self._last is not None and (exc is self._last or exc.__cause__ is self._last):
+            return
+        self._last = exc
         if self.since is not None:
             logger.debug("database still unreachable: %s", describe(exc))
             return
@@ -88,6 +96,7 @@ class Outage:
             return
         lasted = self._monotonic() - self.since
         self.since = None
+        self._last = None
         logger.warning("database answering again after %.1f s", lasted)
 
     def longer_than(self, seconds: float) -> bool:
