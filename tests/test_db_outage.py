@@ -25,6 +25,7 @@ from pgserver import LateCloseProxy, ThrowawayPostgres, pg_bin_dir
 from reminderkit import FakeClock
 from sqlalchemy import func, select, text
 
+from core.accounts import set_reachable
 from core.admin.broadcast import BroadcastSender
 from core.conversation.engine import SORRY, UNREACHABLE, Coach
 from core.conversation.markup import to_plain
@@ -32,7 +33,7 @@ from core.conversation.types import Outbound
 from core.db.engine import Database
 from core.db.failures import connection_lost
 from core.db.migrate import upgrade
-from core.db.models import Delivery
+from core.db.models import Delivery, Identity, User
 from core.db.retry import RetryPolicy
 from core.housekeeping import Housekeeping
 from core.notify import SENT, DeliveryResult, by_platform
@@ -414,4 +415,33 @@ async def test_the_broadcast_sender_records_its_sends_through_a_restart(
     assert handled == len(musicians) >= 3
     assert len(set(musicians)) == len(musicians)  # nobody got it twice
     assert dict(statuses) == {"sent": handled}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_a_block_reported_during_a_restart_is_kept(
+    running: ThrowawayPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The platform says once that someone blocked the bot; a restart must not lose it."""
+    caplog.set_level(logging.DEBUG)
+    db = Database(running.url("coach"))
+    coach = await _coach(db)
+    maya = Driver(coach, _someone(), platform="telegram")
+    try:
+        await maya.onboard()
+        await running.stop()
+        restart = asyncio.create_task(running.start_after(0.8))
+        known = await set_reachable(db, "telegram", maya.user, reachable=False)
+        await restart
+        async with db.transaction() as session:
+            unreachable = (
+                await session.execute(
+                    select(User.unreachable)
+                    .join(Identity, Identity.user_id == User.id)
+                    .where(Identity.platform == "telegram", Identity.external_id == maya.user)
+                )
+            ).scalar_one()
+    finally:
+        await db.dispose()
+    assert known is True
+    assert unreachable is True
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
