@@ -966,7 +966,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="open loop: seconds to wait for late updates after the last scheduled one",
     )
     parser.add_argument(
-        "--pool-size", type=int, default=10, help="Database pool_size (max_overflow is the same)"
+        "--pool-size", type=int, default=10, help="connections of each Database pool (no overflow)"
     )
     parser.add_argument(
         "--profile",
@@ -1220,7 +1220,7 @@ async def bench_main(args: argparse.Namespace, run: Run, fake: FakeProcess, loop
 
     t_setup = time.perf_counter()
     await asyncio.to_thread(upgrade, db_url)
-    db = Database(db_url, pool_size=args.pool_size)
+    db = Database(db_url, pool_size=args.pool_size, max_overflow=0)
     ours_stats, echo_stats = AppStats(), AppStats()
     try:
         async with db.transaction() as session:
@@ -1262,7 +1262,7 @@ async def bench_main(args: argparse.Namespace, run: Run, fake: FakeProcess, loop
             + "; loop: tick item 1 → untick item 1 → /progress, no think time, each user "
             "waits for the bot to finish an update before the next"
         )
-        say(f"  pool        {args.pool_size}+{args.pool_size} database connections")
+        say(f"  pool        2 pools of {args.pool_size} database connections")
         figures["setup"] = {
             "database": run.name,
             "seconds": round(setup_s, 2),

@@ -94,7 +94,7 @@ async def prepare_database(settings: Settings, *, migrate: bool, sync: bool) -> 
     _ensure_sqlite_dir(settings.database_url)
     if migrate:
         await upgrade_async(settings.database_url)
-    db = Database(settings.database_url, echo=settings.sql_echo)
+    db = Database.from_settings(settings)
     if sync:
         roadmaps = load_roadmaps(settings.roadmaps_dir)
         async with db.transaction() as session:
@@ -141,7 +141,7 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
 async def _db_prune(args: argparse.Namespace) -> int:
     settings = _settings(args)
     retention = Retention.from_settings(settings)
-    db = Database(settings.database_url, echo=settings.sql_echo)
+    db = Database.from_settings(settings)
     try:
         try:
             revision = await current_revision(db)

@@ -56,23 +56,32 @@ async def set_reachable(db: Database, platform: str, external_id: str, *, reacha
     Becoming unreachable also pauses their reminders. Coming back does not resume them by
     itself: the musician turns reminders back on (a reminder may have been off on purpose).
     """
-    async with db.transaction() as session:
-        user_id = (
-            await session.execute(
-                select(_identities.c.user_id).where(
-                    _identities.c.platform == platform, _identities.c.external_id == external_id
+
+    async def write() -> bool:
+        async with db.transaction() as session:
+            user_id = (
+                await session.execute(
+                    select(_identities.c.user_id).where(
+                        _identities.c.platform == platform,
+                        _identities.c.external_id == external_id,
+                    )
                 )
-            )
-        ).scalar_one_or_none()
-        if user_id is None:
-            return False
-        await session.execute(
-            update(_users).where(_users.c.id == user_id).values(unreachable=not reachable)
-        )
-        if not reachable:  # nudges to someone who blocked the bot would only fail again
+            ).scalar_one_or_none()
+            if user_id is None:
+                return False
             await session.execute(
-                update(_reminders).where(_reminders.c.user_id == user_id).values(paused=True)
+                update(_users).where(_users.c.id == user_id).values(unreachable=not reachable)
             )
+            if not reachable:  # nudges to someone who blocked the bot would only fail again
+                await session.execute(
+                    update(_reminders).where(_reminders.c.user_id == user_id).values(paused=True)
+                )
+        return True
+
+    # the platform told us once and won't again: keep it through a database restart
+    # (repeatable: it sets absolute values)
+    if not await db.retrying(write):
+        return False
     state = "reachable" if reachable else "unreachable (reminders paused)"
     # who, only at DEBUG: an INFO log is kept and shipped, and a platform id names a person
     logger.info("a %s account is now %s", platform, state)

@@ -72,6 +72,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement, TextClause
 
 from core.clock import Clock
 from core.db.engine import Database
+from core.db.failures import connection_lost
 from core.db.models import DENIED_ROWS
 from core.db.tables import audit_log, broadcasts, deliveries, link_codes, processed_updates
 from core.settings import Settings
@@ -271,8 +272,11 @@ class Housekeeping:
             report = await prune(
                 self.db, now=self.clock(), retention=self.retention, stop=lambda: self._stopping
             )
-        except Exception:
-            logger.exception("housekeeping failed; trying again on the next run")
+        except Exception as exc:
+            if connection_lost(exc):  # the database logs one warning per outage
+                logger.debug("housekeeping: database unreachable; trying on the next run")
+            else:
+                logger.exception("housekeeping failed; trying again on the next run")
             return None
         finally:
             self.runs += 1

@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     roadmaps_dir: Path | None = None
     log_level: str = "INFO"
     sql_echo: bool = False
+    # The database's connections (core/db/engine.py): each process has two pools (the chat hot
+    # path's and everything else's) of at most pool size + overflow connections each; every
+    # PostgreSQL session starts with these timeouts (0: the server's own value); work that
+    # lost its connection is retried for up to DATABASE_RETRY_SECONDS (core/db/retry.py).
+    database_pool_size: int = Field(default=5, ge=1, le=200)
+    database_max_overflow: int = Field(default=5, ge=0, le=200)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    database_lock_timeout_seconds: float = Field(default=5.0, ge=0, le=3600)
+    database_idle_in_transaction_timeout_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    database_retry_seconds: float = Field(default=5.0, ge=0, le=300)
     #: ``uvloop`` (when installed) or ``asyncio``: the event loop of the ``coach`` command.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     telegram_bot_token: SecretStr | None = None

@@ -31,6 +31,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -70,7 +71,11 @@ def pytest_configure(config: pytest.Config) -> None:
     shift = os.environ.get("COACH_TEST_TIME_SHIFT", "").strip()
     if not shift:
         return
-    from timeshift.timeshift_spec import start_shifted_clock  # noqa: PLC0415 - shifted runs only
+    # the same module object that sitecustomize imported in a process started by a shifted
+    # run (an xdist worker): it knows that clock is moved already
+    if str(_TIMESHIFT_DIR) not in sys.path:
+        sys.path.insert(0, str(_TIMESHIFT_DIR))
+    from timeshift_spec import start_shifted_clock  # noqa: PLC0415 - shifted runs only
 
     try:
         start_shifted_clock(shift)

@@ -39,6 +39,7 @@ from core.clock import Clock
 from core.conversation.markup import bold, esc
 from core.conversation.types import Outbound
 from core.db.engine import Database
+from core.db.failures import connection_lost
 from core.db.models import OPEN_BROADCAST_ROWS
 from core.db.tables import (
     broadcasts as _broadcasts,
@@ -401,8 +402,11 @@ class BroadcastSender:
         while True:
             try:
                 done = await self.run_once()
-            except Exception:
-                logger.exception("broadcast sender: a round failed; trying again shortly")
+            except Exception as exc:
+                if connection_lost(exc):  # the database logs one warning per outage
+                    logger.debug("broadcast sender: database unreachable; trying again shortly")
+                else:
+                    logger.exception("broadcast sender: a round failed; trying again shortly")
                 done = 0
             if done == 0:
                 await asyncio.sleep(self.idle)
@@ -517,25 +521,37 @@ class BroadcastSender:
             values["sent_at"] = now
         if due is not None:
             values["due_at"] = due
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(_deliveries).where(_deliveries.c.id == row.id).values(**values)
-            )
-            if block and row.user_id is not None:
+
+        async def write() -> None:
+            async with self.db.transaction() as session:
                 await session.execute(
-                    update(_users).where(_users.c.id == row.user_id).values(unreachable=True)
+                    update(_deliveries).where(_deliveries.c.id == row.id).values(**values)
                 )
+                if block and row.user_id is not None:
+                    await session.execute(
+                        update(_users).where(_users.c.id == row.user_id).values(unreachable=True)
+                    )
+
+        # The message is out: record it through a database restart rather than leave the row
+        # leased to be sent again. Safe to repeat: it sets absolute values.
+        await self.db.retrying(write)
 
     async def _release(self, ids: list[uuid.UUID]) -> None:
         """Hand claimed rows back (this sender is stopping before it got to them)."""
         if not ids:
             return
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(_deliveries)
-                .where(_deliveries.c.id.in_(ids), _deliveries.c.status == "sending")
-                .values(status="pending", due_at=self.clock(), attempts=_deliveries.c.attempts - 1)
-            )
+
+        async def write() -> None:
+            async with self.db.transaction() as session:
+                await session.execute(
+                    update(_deliveries)
+                    .where(_deliveries.c.id.in_(ids), _deliveries.c.status == "sending")
+                    .values(
+                        status="pending", due_at=self.clock(), attempts=_deliveries.c.attempts - 1
+                    )
+                )
+
+        await self.db.retrying(write)  # repeatable: only rows still "sending" are handed back
 
     async def _report(self, broadcast_id: uuid.UUID) -> None:
         """Progress to the admin every tenth of the way; the final count exactly once."""

@@ -37,6 +37,7 @@ from core.conversation.turn import Turn
 from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.db.engine import Database
 from core.db.executor import Executor
+from core.db.failures import busy, connection_lost, describe
 from core.reminders import chat as reminder_chat
 from core.roadmaps.catalog import Catalog, CatalogCache
 
@@ -55,6 +56,15 @@ SORRY = (
     "Sorry — something went wrong on my side and nothing was changed. "
     "Please try that again in a moment."
 )
+#: The answer while the database is unreachable (after the retries of core/db/retry.py).
+UNREACHABLE = (
+    "I can't reach my notebook right now, so nothing was changed. Please try again in a minute."
+)
+#: The answer when the musician's rows stayed locked past the lock timeout.
+BUSY = (
+    "Your notebook is busy with something else right now, so nothing was changed. "
+    "Please try again in a moment."
+)
 STALE = "That button is from an older version of me. /today shows your next step."
 
 
@@ -66,6 +76,24 @@ def _retryable(exc: Exception) -> bool:
     origin = exc.orig if isinstance(exc, DBAPIError) else exc
     code = getattr(origin, "sqlstate", None) or getattr(origin, "pgcode", None)
     return code in _RETRYABLE_SQLSTATES
+
+
+def _failure(inbound: Inbound, exc: Exception, what: str) -> list[Outbound]:
+    """The answer to an event whose transaction failed for good, and what goes in the log.
+
+    An unreachable database was already logged once for the whole outage (core/db/retry.py),
+    so each event of it adds nothing but a debug line; a lock timeout is one line without a
+    traceback; anything else is a bug and gets its traceback.
+    """
+    toast = inbound.kind == "button"
+    if connection_lost(exc):
+        logger.debug("database unreachable; answered %s event with UNREACHABLE", what)
+        return [Outbound(text=UNREACHABLE, toast=toast)]
+    if busy(exc):
+        logger.warning("%s event gave up waiting for a lock: %s", what, describe(exc))
+        return [Outbound(text=BUSY, toast=toast)]
+    logger.exception("error while handling %s event", what)
+    return [Outbound(text=SORRY)]
 
 
 class Coach:
@@ -119,27 +147,37 @@ class Coach:
                 return []
             if verdict is Verdict.WARN:
                 return [Outbound(text=SLOW_DOWN, toast=inbound.kind == "button")]
+        # A lost connection (a database restart) is retried with a short back-off
+        # (Database.retrying): a repeated event is safe, its update id is recorded in its own
+        # transaction. The admin desk's steps are safe to repeat too (docs/architecture.md).
         if self.desk.claims(inbound):
             try:
-                return await self.desk.handle(inbound)
-            except Exception:
-                logger.exception("error while handling an admin/privacy %s", inbound.kind)
-                return [Outbound(text=SORRY)]
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                catalog = await self.catalog.current(self.db)
-                audits: list[guild.AuditNote] = []
-                async with self.db.unit_of_work() as ex:
-                    replies = await self._handle(ex, catalog, inbound, audits)
-                await self._audit(audits)
-                return replies
+                return await self.db.retrying(lambda: self.desk.handle(inbound))
             except Exception as exc:
-                if attempt < ATTEMPTS and _retryable(exc):
-                    logger.info("retrying event after %s (attempt %d)", type(exc).__name__, attempt)
-                    continue
-                logger.exception("error while handling a %s event", inbound.kind)
-                return [Outbound(text=SORRY)]
-        raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+                return _failure(inbound, exc, "an admin/privacy")
+
+        async def attempt() -> list[Outbound]:
+            for conflict in range(1, ATTEMPTS + 1):
+                try:
+                    catalog = await self.catalog.current(self.db)
+                    audits: list[guild.AuditNote] = []
+                    async with self.db.unit_of_work() as ex:
+                        replies = await self._handle(ex, catalog, inbound, audits)
+                    await self._audit(audits)
+                    return replies
+                except Exception as exc:
+                    if conflict < ATTEMPTS and _retryable(exc):
+                        logger.info(
+                            "retrying event after %s (attempt %d)", type(exc).__name__, conflict
+                        )
+                        continue
+                    raise
+            raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+
+        try:
+            return await self.db.retrying(attempt)
+        except Exception as exc:
+            return _failure(inbound, exc, f"a {inbound.kind}")
 
     async def _audit(self, notes: list[guild.AuditNote]) -> None:
         """Write the audit rows an event asked for, after its transaction (own transactions)."""

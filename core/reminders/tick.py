@@ -266,12 +266,19 @@ class ReminderTick:
                 else:
                     logger.warning("reminder %s: gave up after %d attempts", row.id, attempts)
             advances.append(step)
-        async with self.db.unit_of_work() as ex:
-            await record_deliveries(ex, records)
-            await advance(ex, self.worker, advances)
-            for user_id in sorted(blocked_users):
-                await ex.run(PAUSE_USER, {"uid": user_id})
-                await ex.run(MARK_UNREACHABLE, {"uid": user_id})
+
+        async def write() -> None:
+            async with self.db.unit_of_work() as ex:
+                await record_deliveries(ex, records)
+                await advance(ex, self.worker, advances)
+                for user_id in sorted(blocked_users):
+                    await ex.run(PAUSE_USER, {"uid": user_id})
+                    await ex.run(MARK_UNREACHABLE, {"uid": user_id})
+
+        # The nudges are out: ride out a database restart rather than leave the rows leased
+        # (their lease would expire and another tick send them again). Safe to repeat: the
+        # delivery records are keyed, and advancing sets absolute values.
+        await self.db.retrying(write)
 
     def _delivery(
         self, job: _Job, status: str, error: str | None, sent_at: datetime | None

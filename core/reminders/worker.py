@@ -34,6 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.clock import Clock
 from core.db.engine import Database
+from core.db.failures import connection_lost
 from core.housekeeping import Housekeeping
 from core.notify import Notifier
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS
@@ -128,8 +129,11 @@ class ReminderWorker:
         self._tick_started = self._monotonic()
         try:
             report = await self.tick.run()
-        except Exception:
-            logger.exception("reminder tick failed; retrying on the next tick")
+        except Exception as exc:
+            if connection_lost(exc):  # the database logs one warning per outage
+                logger.debug("reminder tick: database unreachable; trying on the next tick")
+            else:
+                logger.exception("reminder tick failed; retrying on the next tick")
             return TickReport()
         finally:
             self._running = None

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 _SHIFT = re.compile(r"^([+-]?\d+)\s*([dhm]?)$")
 _UNITS = {"": "days", "d": "days", "h": "hours", "m": "minutes"}
+#: True once this process's clock is moved (moving it twice would double the shift).
+_started = False
 
 
 def parse_shift(text: str) -> timedelta:
@@ -29,6 +31,9 @@ def start_shifted_clock(text: str) -> None:
     a second, and the one that is ahead takes all the work). Reading it at once pins every
     process to the same real instant plus the shift.
     """
+    global _started  # noqa: PLW0603 - once per process
+    if _started:  # a process started by a shifted one: sitecustomize moved it already
+        return
     import time  # noqa: PLC0415 - only in a shifted run
     from datetime import UTC, datetime  # noqa: PLC0415
 
@@ -37,3 +42,4 @@ def start_shifted_clock(text: str) -> None:
     delta = parse_shift(text)
     time_machine.travel(datetime.now(UTC) + delta, tick=True).start()
     time.time()  # anchor the ticking clock now (see above)
+    _started = True
