@@ -215,8 +215,10 @@ class OwedNotes:
     async def owe(self, chat_id: str) -> None:
         """A reply to ``chat_id`` could not be delivered: owe the chat the note (never raises —
         the caller is a send loop, and a database outage must not stop it)."""
-        try:
-            fresh = await owe(self.db, self.platform, chat_id, self._clock())
+        try:  # safe to run twice (one row per chat), so a database restart is retried
+            fresh = await self.db.retrying(
+                lambda: owe(self.db, self.platform, chat_id, self._clock())
+            )
         except Exception:
             logger.warning(
                 "%s: could not record the note owed to %s", self.platform, chat_id, exc_info=True

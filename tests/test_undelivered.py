@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
+import pytest
 from coachkit import Driver, synced_coach
 from reminderkit import FakeClock
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import set_reachable
 from core.conversation.markup import to_plain
 from core.conversation.types import Outbound
 from core.db.engine import Database
+from core.db.failures import DatabaseUnavailable
 from core.db.models import Delivery, Identity
 from core.notify import SENT, DeliveryResult, DeliveryStatus
 from core.undelivered import KIND, LEASE, MAX_ATTEMPTS, NOTE, OwedNotes, claim, owe, owed
@@ -151,3 +155,26 @@ async def test_notes_of_another_platform_are_left_alone(database: Database) -> N
     await OwedNotes(database, "telegram", notifier.notify, clock=clock).drain()
     assert notifier.sent == []
     assert [(r.platform, r.status) for r in await _rows(database)] == [("discord", "pending")]
+
+
+async def test_a_database_restart_while_owing_is_retried(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Owing is safe to run twice, so a lost connection (PostgreSQL restarting) is retried
+    rather than losing the note."""
+    real = database.transaction
+    failures = [DatabaseUnavailable("the database is restarting")]
+
+    @asynccontextmanager
+    async def flaky() -> AsyncIterator[AsyncSession]:
+        if failures:
+            raise failures.pop()
+        async with real() as session:
+            yield session
+
+    monkeypatch.setattr(database, "transaction", flaky)
+    notes = OwedNotes(database, "telegram", Notifier().notify, clock=FakeClock())
+    await notes.owe("11")
+    monkeypatch.undo()
+    assert not failures
+    assert [r.target_chat for r in await _rows(database)] == ["11"]
