@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from core import linking
+from core import inbox, linking
 from core.admin import audit
 from core.admin.access import Access
 from core.admin.desk import AdminDesk
@@ -151,10 +151,7 @@ class Coach:
         # (Database.retrying): a repeated event is safe, its update id is recorded in its own
         # transaction. The admin desk's steps are safe to repeat too (docs/architecture.md).
         if self.desk.claims(inbound):
-            try:
-                return await self.db.retrying(lambda: self.desk.handle(inbound))
-            except Exception as exc:
-                return _failure(inbound, exc, "an admin/privacy")
+            return await self._desk(inbound)
 
         async def attempt() -> list[Outbound]:
             for conflict in range(1, ATTEMPTS + 1):
@@ -178,6 +175,24 @@ class Coach:
             return await self.db.retrying(attempt)
         except Exception as exc:
             return _failure(inbound, exc, f"a {inbound.kind}")
+
+    async def _desk(self, inbound: Inbound) -> list[Outbound]:
+        """The admin desk, replay-safe: its commands run in transactions of their own, so the
+        update id is checked before and recorded after (``core/inbox.py``): an update handled
+        before a crash and handed over again from the inbox is not answered twice."""
+        update_id = inbound.update_id
+        try:
+            if update_id is not None and await self.db.retrying(
+                lambda: inbox.already_handled(self.db, inbound.platform, update_id)
+            ):
+                logger.debug("duplicate update %s:%s ignored", inbound.platform, update_id)
+                return []
+            replies = await self.db.retrying(lambda: self.desk.handle(inbound))
+        except Exception as exc:  # not recorded: nothing (or not all) was done, a replay may
+            return _failure(inbound, exc, "an admin/privacy")
+        if update_id is not None:
+            await inbox.mark_handled(self.db, inbound.platform, update_id, self.clock())
+        return replies
 
     async def _audit(self, notes: list[guild.AuditNote]) -> None:
         """Write the audit rows an event asked for, after its transaction (own transactions)."""

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -422,6 +423,28 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class InboxUpdate(Base):
+    """A platform update recorded before the platform was told it arrived (``core/inbox.py``).
+
+    Telegram forgets an update once the bot confirms it; written here first, an update a crash
+    interrupted is handled after the restart instead of lost. The row is deleted once handled.
+    ``claimed_by``/``claimed_until`` lease it to the worker handling it: a webhook worker that
+    died with it leaves a lease that runs out, and another worker takes the row over.
+    """
+
+    __tablename__ = "inbox_updates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: The update as the platform sent it (JSON text).
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_until: Mapped[datetime] = mapped_column()
+    #: Times a worker took it (1 when written); past ``core.inbox.MAX_ATTEMPTS`` it is dropped.
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class BandAssignment(Base):
     """Whose job a task of a band's roadmap is (``/assign``); one assignee per task.
 
@@ -473,6 +496,7 @@ __all__ = [
     "Delivery",
     "Event",
     "Identity",
+    "InboxUpdate",
     "LinkCode",
     "ProcessedUpdate",
     "Profile",

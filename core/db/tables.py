@@ -21,6 +21,7 @@ from core.db.models import (
     Delivery,
     Event,
     Identity,
+    InboxUpdate,
     LinkCode,
     ProcessedUpdate,
     Profile,
@@ -41,6 +42,7 @@ broadcasts = cast(Table, Broadcast.__table__)
 deliveries = cast(Table, Delivery.__table__)
 events = cast(Table, Event.__table__)
 identities = cast(Table, Identity.__table__)
+inbox_updates = cast(Table, InboxUpdate.__table__)
 link_codes = cast(Table, LinkCode.__table__)
 processed_updates = cast(Table, ProcessedUpdate.__table__)
 profiles = cast(Table, Profile.__table__)
