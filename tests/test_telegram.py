@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from core.conversation.types import Button, Outbound
 from core.db.engine import Database
 from core.db.models import Identity, Reminder, User, UserTaskProgress
 from core.errors import ConfigurationError, PlatformUnreachable
+from core.inbox import Entry, Inbox
 from core.notify import DeliveryStatus
 from core.roadmaps.catalog import Catalog
 
@@ -475,3 +477,40 @@ async def test_a_refused_token_stops_coach_run_with_a_plain_message(
     assert "Traceback" not in log
     assert wrong not in log
     assert wrong.split(":")[1] not in log
+
+
+async def test_an_update_ptb_cannot_read_does_not_stop_polling(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PTB's own poller parses a whole batch or fails it, and retried that batch for ever: one
+    malformed update stopped the bot. It is logged and acknowledged; the rest is handled."""
+    broken = rig.fake.queue_update({"message": {"text": 1}})
+    reply = await rig.say("/start")  # the same batch
+    assert "artist name" in reply.plain_text
+    assert f"telegram update {broken['update_id']} could not be read" in caplog.text
+    assert not rig.fake.pending_updates, "acknowledged: Telegram won't send it again"
+    assert await rig.front.inbox.held() <= {broken["update_id"] + 1}, "never written down"
+
+
+async def test_a_restart_first_handles_what_the_inbox_holds(database: Database) -> None:
+    """Updates a dead predecessor wrote down and confirmed (Telegram forgot them) are handled
+    at start, before anything new of the same chat."""
+    coach = await synced_coach(database)
+    async with FakeTelegram() as fake:
+        left = [fake.user_message(MAYA, "/start"), fake.user_message(MAYA, "Maya")]
+        await Inbox(database, "telegram", worker="dead").put(
+            [Entry(u["update_id"], json.dumps(u)) for u in left]
+        )
+        fake.forget_updates()  # confirmed by the dead process
+        front = _front(coach, fake)
+        await front.start(poll_timeout=1)
+        try:
+            fake.user_message(MAYA, "1")  # new: the first roadmap, once named
+            await fake.wait_for(lambda: len(fake.messages(MAYA)) >= 3)
+            texts = [m.plain_text for m in fake.messages(MAYA)]
+            assert "artist name" in texts[0]
+            assert "Nice to meet you, Maya" in texts[1]
+            assert "You're on Indie Singer-Songwriter" in texts[2], fake.dump()
+        finally:
+            await front.stop()
+        assert await front.inbox.held() == set(), "handled rows are deleted"

@@ -4,6 +4,10 @@ No conversation state lives here (no ``ConversationHandler``, no persistence): e
 translated to an ``Inbound``, handed to ``Coach.handle`` (which de-duplicates by ``update_id``
 and keeps all state in the database), and the replies are rendered back. Updates of different
 chats run concurrently; updates of one chat keep their order (:class:`PerChatOrder`).
+
+Updates reach the application through the durable inbox (:mod:`bot.telegram.intake`): written
+down before Telegram is told they arrived, deleted once handled, so a crash loses none. Polling
+is therefore our own loop (:mod:`bot.telegram.polling`), not PTB's ``Updater``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -28,8 +33,10 @@ from telegram.ext import (
 
 from bot.telegram.forbidden import Refusal, classify
 from bot.telegram.http import AiohttpRequest
+from bot.telegram.intake import Intake
 from bot.telegram.lean import LeanBot
 from bot.telegram.placement import Placement, is_shared, place
+from bot.telegram.polling import Poller
 from bot.telegram.render import (
     MAX_CAPTION,
     html_pieces,
@@ -52,6 +59,7 @@ from core.conversation.private_replies import (
 )
 from core.conversation.types import Inbound, Outbound
 from core.errors import ConfigurationError, PlatformUnreachable
+from core.inbox import DEFAULT_LEASE, Inbox
 from core.notify import NO_DIRECT_CHAT, SENT, DeliveryResult, DeliveryStatus, no_direct_chat
 from core.undelivered import OwedNotes
 
@@ -88,17 +96,28 @@ def startup_errors() -> Iterator[None]:
 
 
 class PerChatOrder(BaseUpdateProcessor):
-    """Runs updates of different chats concurrently and those of one chat in arrival order."""
+    """Runs updates of different chats concurrently and those of one chat in arrival order.
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    ``on_done`` is told about each update whose processing ran to its end (PTB routes a
+    handler's error to the error handlers, so that is every update not cancelled by a stop):
+    the inbox then deletes its row (:meth:`bot.telegram.intake.Intake.done`).
+    """
+
+    def __init__(
+        self,
+        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+        on_done: Callable[[object], None] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._tails: dict[int, asyncio.Future[None]] = {}
+        self._on_done = on_done
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's previous update, then process this one."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
+            self._done(update)
             return
         previous = self._tails.get(chat.id)
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -107,10 +126,15 @@ class PerChatOrder(BaseUpdateProcessor):
             if previous is not None:
                 await asyncio.shield(previous)
             await coroutine
+            self._done(update)
         finally:
             mine.set_result(None)
             if self._tails.get(chat.id) is mine:
                 del self._tails[chat.id]
+
+    def _done(self, update: object) -> None:
+        if self._on_done is not None:
+            self._on_done(update)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -173,6 +197,7 @@ class TelegramFrontEnd:
         api_base_url: str = DEFAULT_API,
         budgets: Budgets | None = None,
         timer: Timer | None = None,
+        inbox_lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.coach = coach
         #: Failed sends by kind (``forbidden`` and, per refusal, ``forbidden_gone``,
@@ -209,9 +234,15 @@ class TelegramFrontEnd:
             rate_limiter=self.limiter,
         )
         self.bot = bot
+        #: Where updates are written down before Telegram is told (the coach's one clock).
+        self.inbox = Inbox(coach.db, "telegram", lease=inbox_lease, clock=coach.clock)
+        processor = PerChatOrder(on_done=self._handled)
+        # No PTB Updater: our Poller (bot/telegram/polling.py) or the webhook feeds the queue.
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder().bot(bot).concurrent_updates(PerChatOrder()).build()
+            ApplicationBuilder().bot(bot).updater(None).concurrent_updates(processor).build()
         )
+        self.intake = Intake(bot, self.application, self.inbox)
+        self._poller: Poller | None = None
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
@@ -223,6 +254,9 @@ class TelegramFrontEnd:
     async def start(self, *, poll_timeout: int = 30, poll_interval: float = 0.0) -> None:
         """Initialise, start, and begin long polling (without taking over the event loop).
 
+        Before the first ``getUpdates``, whatever the inbox still holds (a crash interrupted
+        it) is queued for the handlers, so each chat's older updates come first.
+
         Raises:
             ConfigurationError: Telegram refused the token (said plainly, never quoting it).
             PlatformUnreachable: Telegram could not be reached; calling ``start()`` again later
@@ -233,29 +267,41 @@ class TelegramFrontEnd:
             await self.register_commands()  # post_init only runs under run_polling(), not here
             if not self.application.running:
                 await self.application.start()
-            updater = self.application.updater
-            if updater is None:  # pragma: no cover - the builder always makes one
-                raise RuntimeError("the application has no updater")
-            await updater.start_polling(
-                timeout=poll_timeout,
-                poll_interval=poll_interval,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
+            if self._poller is not None:
+                return
+            await self.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        self.inbox.start()
+        await self.intake.resume(everything=True)  # polling is the only consumer: take it all
+        self._poller = Poller(
+            self.bot.base_url,
+            self.intake,
+            timeout=poll_timeout,
+            interval=poll_interval,
+            allowed_updates=ALLOWED_UPDATES,
+            refused=REFUSAL_MESSAGE,
+        )
+        await self._poller.start()
 
     async def stop(self) -> None:
-        """Stop polling and processing, and shut down (pending updates are not confirmed)."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        """Stop polling and processing, and shut down. Updates written down but not handled
+        stay in the inbox for the next start."""
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            await poller.stop()
         if self.application.running:
-            await self.application.stop()
+            await self.application.stop()  # handles what is already queued
         await self._stop_sending()
         await self.application.shutdown()
+        await self.inbox.stop()  # deletes the rows of what was handled
         # a start that failed half-way left the bot's HTTP sessions open, and the application
         # (never initialised) does not close them itself; a no-op otherwise
         await self.application.bot.shutdown()
 
     # ------------------------------------------------------------------ in
+
+    def _handled(self, update: object) -> None:
+        """PTB is done with an update: its inbox row can go."""
+        self.intake.done(update)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = update.my_chat_member

@@ -31,6 +31,15 @@ The contract, as the real API has it:
   has never seen at all is 400 ``chat not found``.
 * Files uploaded with ``sendPhoto`` can be fetched back with ``getFile`` and
   ``GET /file/bot<token>/<file_path>``.
+* Confirmation: a ``getUpdates`` whose ``offset`` moves past delivered updates confirms them
+  (they are never sent again); :attr:`FakeTelegram.on_confirm` is called at that moment, before
+  the call is answered — a test can ``SIGKILL`` the bot there, inside the window in which
+  Telegram has forgotten the batch but the bot may not have handled it.
+* :attr:`FakeTelegram.on_call` sees every call before it is handled and may drop it (a bot
+  killed while sending: the edit it asked for never happens).
+* Webhook delivery (:meth:`FakeTelegram.deliver_by_webhook`): queued updates are POSTed one at a
+  time, oldest first, with the secret header; a 2xx confirms one, anything else (or no answer)
+  is retried, as Telegram does. Every attempt is in :attr:`FakeTelegram.webhook_attempts`.
 
 Deliberate simplifications (documented so nobody relies on them): ``Markdown``/``MarkdownV2``
 text is accepted and stored unparsed; ``inline_message_id`` edits are rejected; group chats
@@ -42,6 +51,7 @@ counting code points when astral characters (most emoji) are involved.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import html
 import itertools
@@ -54,6 +64,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Self
 
+import aiohttp
 from aiohttp import web
 
 __all__ = [
@@ -550,6 +561,14 @@ class FakeTelegram:
         self._query_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._initial_enforce_limits = enforce_limits
+        #: Called with the confirmed update ids when a ``getUpdates`` confirms delivered updates
+        #: (before it is answered); see the module docstring.
+        self.on_confirm: Callable[[list[int]], None] | None = None
+        #: Called with ``(method, params)`` for every call with the right token before it is
+        #: handled; returning True drops the call (nothing applied; answered 502), as if the
+        #: bot died while sending it.
+        self.on_call: Callable[[str, JSONDict], bool] | None = None
+        self._pusher: asyncio.Task[None] | None = None
         self.reset()
 
         handlers: dict[str, Handler] = {
@@ -597,6 +616,8 @@ class FakeTelegram:
         self.chat_actions: list[tuple[int, str]] = []
         #: Every update delivered through ``getUpdates`` (replays included), in order.
         self.delivered: list[JSONDict] = []
+        #: Every webhook delivery attempt as ``(update_id, HTTP status)``; 0 = no answer.
+        self.webhook_attempts: list[tuple[int, int]] = []
         #: ``(chat_id, message_id)`` of every message the bot deleted.
         self.deleted: list[tuple[int, int]] = []
         #: The webhook URL set with ``setWebhook`` (``""`` = none, polling allowed).
@@ -665,6 +686,7 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         """Stop serving; pending long polls answer at once with no updates."""
+        await self.stop_webhook_delivery()
         if self._runner is None:
             return
         self._stopping = True
@@ -728,6 +750,14 @@ class FakeTelegram:
             ]
         self._user_messages[(chat_id, message["message_id"])] = message
         return self._enqueue({"message": message})
+
+    def queue_update(self, body: JSONDict) -> JSONDict:
+        """Queue an update made of ``body`` as given (with the next ``update_id``); return it.
+
+        For updates the helpers don't make — including malformed ones Telegram would never
+        send but a bot must survive (``{"message": {"text": 1}}``).
+        """
+        return self._enqueue(copy.deepcopy(body))
 
     def press_button(
         self,
@@ -873,6 +903,59 @@ class FakeTelegram:
         self._queue.sort(key=lambda q: q.update_id)
         self._notify()
 
+    def forget_updates(self) -> None:
+        """Drop every queued update, as if a poller had confirmed them all."""
+        self._queue.clear()
+
+    def deliver_by_webhook(
+        self, url: str, *, secret: str | None = None, retry_delay: float = 0.05
+    ) -> None:
+        """Push queued updates to ``url`` (a loopback webhook) as Telegram pushes to a webhook.
+
+        One POST at a time, oldest update first, with ``secret`` in
+        ``X-Telegram-Bot-Api-Secret-Token``; a 2xx answer confirms the update, anything else
+        (or no answer) leaves it queued and it is POSTed again after ``retry_delay`` seconds.
+        Runs until :meth:`stop_webhook_delivery` (or :meth:`stop`).
+        """
+        if self._pusher is not None:
+            raise RuntimeError("already delivering by webhook")
+        self._pusher = asyncio.create_task(self._push(url, secret, retry_delay))
+
+    async def stop_webhook_delivery(self) -> None:
+        """Stop pushing updates to the webhook."""
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
+
+    async def _push(self, url: str, secret: str | None, retry_delay: float) -> None:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while True:
+                if not self._queue:
+                    wakeup = self._wakeup
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wakeup.wait(), 0.1)
+                    continue
+                queued = self._queue[0]
+                status = 0
+                try:
+                    async with http.post(url, json=queued.update, headers=headers) as response:
+                        await response.read()
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+                self.webhook_attempts.append((queued.update_id, status))
+                if 200 <= status < 300:
+                    self._queue = [q for q in self._queue if q is not queued]
+                    self.delivered.append(copy.deepcopy(queued.update))
+                else:
+                    await asyncio.sleep(retry_delay)
+
     # ------------------------------------------------------------------ inspecting
 
     def messages(self, chat_id: int) -> list[SentMessage]:
@@ -975,6 +1058,8 @@ class FakeTelegram:
             self.calls.append((canonical, raw))  # undecodable: recorded as received
             return _error_response(exc)
         self.calls.append((canonical, params))
+        if self.on_call is not None and self.on_call(canonical, params):
+            return web.Response(status=502, text="dropped")
         injected = self._take_failure(canonical)
         if injected is not None:
             return injected
@@ -1323,7 +1408,12 @@ class FakeTelegram:
 
         if isinstance(offset, int) and offset > 0:
             # confirm everything before offset, except replays not yet delivered again
+            confirmed = [
+                q.update_id for q in self._queue if q.update_id < offset and not q.replayed
+            ]
             self._queue = [q for q in self._queue if q.update_id >= offset or q.replayed]
+            if confirmed and self.on_confirm is not None:
+                self.on_confirm(confirmed)
 
         self._poll_generation += 1
         generation = self._poll_generation
