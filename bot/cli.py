@@ -12,6 +12,7 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -284,7 +285,11 @@ async def _start_telegram(
         notice=settings.telegram_notice_budget_seconds,
     )
     front = TelegramFrontEnd(
-        coach, token, api_base_url=settings.telegram_api_base_url, budgets=budgets
+        coach,
+        token,
+        api_base_url=settings.telegram_api_base_url,
+        budgets=budgets,
+        inbox_lease=timedelta(seconds=settings.telegram_inbox_lease_seconds),
     )
     if args.telegram_webhook and secret is not None:
         webhook = TelegramWebhook(
@@ -294,6 +299,7 @@ async def _start_telegram(
             port=settings.telegram_webhook_port,
             path=settings.telegram_webhook_path,
             public_url=settings.telegram_webhook_url,
+            trusted_proxies=settings.trusted_proxies(),
         )
 
         async def listening() -> None:

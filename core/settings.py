@@ -6,12 +6,13 @@ read at import time.
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, quote_plus
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -57,6 +58,12 @@ class Settings(BaseSettings):
     #: The same for a notice (nudge, broadcast): its sender waits for it and retries a failure
     #: itself, so it must end well inside the senders' two-minute leases.
     telegram_notice_budget_seconds: float = Field(default=30.0, gt=0, le=90)
+    #: Proxies whose ``X-Forwarded-For`` the webhook believes: addresses or CIDR ranges,
+    #: comma-separated (empty: the header is ignored; the peer's address is the client's).
+    telegram_webhook_trusted_proxies: str = ""
+    #: How long an update a worker took from the inbox stays its own; after that (the worker
+    #: died) a webhook worker's sweep takes it over (core/inbox.py).
+    telegram_inbox_lease_seconds: float = Field(default=60.0, ge=5, le=3600)
     #: Bot admins from the start: ``platform:id``, comma-separated (``telegram:1,console:boss``).
     coach_admins: str = ""
     #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
@@ -93,6 +100,21 @@ class Settings(BaseSettings):
     #: The longest 429 wait discord.py sits out for one request (at least 30, its minimum);
     #: longer fails the send at once. Notices must end inside the two-minute leases.
     discord_ratelimit_max_seconds: float = Field(default=60.0, ge=30, le=90)
+
+    @field_validator("telegram_webhook_trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        """Each entry an IP address or CIDR range (``10.0.0.0/8``): a typo stops the start."""
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return value
+
+    def trusted_proxies(self) -> list[str]:
+        """``TELEGRAM_WEBHOOK_TRUSTED_PROXIES`` as a list."""
+        return [e.strip() for e in self.telegram_webhook_trusted_proxies.split(",") if e.strip()]
 
     @model_validator(mode="after")
     def _link_secret_is_long_enough(self) -> Settings:

@@ -13,20 +13,30 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import pytest
 from coachkit import free_port, start_coach_run, stop_coach_run, synced_coach
 from fakes.telegram_api import FakeTelegram
+from reminderkit import FakeClock
+from sqlalchemy import text
 
 from bot.telegram.app import TelegramFrontEnd
-from bot.telegram.webhook import MAX_BODY, SECRET_HEADER, TelegramWebhook
+from bot.telegram.webhook import (
+    MAX_BODY,
+    MAX_DEPTH,
+    SECRET_HEADER,
+    TelegramWebhook,
+    client_address,
+    parse_networks,
+)
 from core.admin import audit
 from core.admin.audit import DenialThrottle, latest
 from core.conversation.engine import Coach
 from core.db.engine import Database
 from core.errors import ConfigurationError, PlatformUnreachable
+from core.inbox import DEFAULT_LEASE, Entry, Inbox
 
 MAYA = 1001
 SECRET = "s3cret-token"
@@ -189,7 +199,7 @@ async def test_bad_requests(rig: Rig) -> None:
     assert await rig.post(body=b"\xff\xfe") == 400
     assert await rig.post(body=b"[1, 2]") == 400
     assert await rig.post(body=b'{"message": {}}') == 400  # no update_id
-    assert await rig.post(body=b'{"update_id": 7, "message": {"text": 1}}') == 400
+    assert await rig.post(body=b'{"update_id": true, "message": {}}') == 400
     too_big = b"{" + b" " * MAX_BODY + b"}"
     headers = {SECRET_HEADER: SECRET}
     async with rig.http.post(rig.webhook.url, data=io.BytesIO(too_big), headers=headers) as r:
@@ -284,6 +294,11 @@ async def test_start_while_telegram_is_unreachable_can_be_tried_again(
         await fake.stop()
 
 
+def _idle_coach() -> Coach:
+    """A coach over a database it never connects to (for checks made before any I/O)."""
+    return Coach(Database("sqlite+aiosqlite:///:memory:"))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -294,16 +309,17 @@ async def test_start_while_telegram_is_unreachable_can_be_tried_again(
         ({"secret_token": SECRET, "path": "telegram"}, "path"),
         ({"secret_token": SECRET, "port": 70000}, "port"),
         ({"secret_token": SECRET, "public_url": "http://bot.example.test"}, "https"),
+        ({"secret_token": SECRET, "trusted_proxies": ["10.0.0.0/8", "proxy"]}, "'proxy'"),
     ],
 )
 def test_bad_configuration_is_refused(kwargs: dict[str, Any], message: str) -> None:
-    front = TelegramFrontEnd(cast(Coach, None), "123456:TEST-TOKEN")
+    front = TelegramFrontEnd(_idle_coach(), "123456:TEST-TOKEN")
     with pytest.raises(ValueError, match=message):
         TelegramWebhook(front, **kwargs)
 
 
 def test_longest_allowed_secret_is_accepted() -> None:
-    front = TelegramFrontEnd(cast(Coach, None), "123456:TEST-TOKEN")
+    front = TelegramFrontEnd(_idle_coach(), "123456:TEST-TOKEN")
     webhook = TelegramWebhook(front, secret_token="A-z_9" * 51 + "x", public_url=PUBLIC + "/")
     assert webhook.webhook_url == f"{PUBLIC}/telegram"
     with pytest.raises(RuntimeError):
@@ -348,3 +364,139 @@ async def test_coach_run_in_webhook_mode(database: Database, tmp_path: Path) -> 
         assert process.returncode == 0, log[-2000:]
         assert secret not in log
         assert fake.token not in log
+
+
+# --------------------------------------------------------------------------- issue #11
+
+
+async def test_deeply_nested_json_is_a_400_not_a_500(rig: Rig) -> None:
+    """Nesting past the JSON parser's stack raised RecursionError: an unhandled 500, which
+    Telegram (or whoever sent it) would retry. Any nesting past MAX_DEPTH is refused too."""
+    past_the_stack = b'{"update_id": 9, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert await rig.post(body=past_the_stack) == 400
+    nested: dict[str, Any] = {"end": True}
+    for _ in range(MAX_DEPTH + 5):
+        nested = {"x": nested}
+    assert await rig.post({"update_id": 10, "message": nested}) == 400
+    await rig.idle()
+    assert rig.fake.sent == []
+    await rig.say("/start")  # and the worker still serves
+    assert "artist name" in rig.fake.last(MAYA).plain_text
+
+
+async def test_an_update_ptb_cannot_read_is_acknowledged_and_logged(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 4xx would make Telegram send the update again and again; it is logged and answered
+    200, never handled and never written down (no later attempt could read it either)."""
+    broken = rig.fake.queue_update({"message": {"text": 1}})
+    assert await rig.post(broken) == 200
+    await rig.idle()
+    assert rig.fake.sent == []
+    assert f"telegram update {broken['update_id']} could not be read" in caplog.text
+    assert await rig.webhook.front.inbox.held() == set()
+    await rig.say("/start")
+    assert "artist name" in rig.fake.last(MAYA).plain_text
+
+
+async def _rename(database: Database, old: str, new: str) -> None:
+    async with database.connection() as conn:
+        await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+async def test_an_update_not_written_down_is_a_503_and_telegram_sends_it_again(rig: Rig) -> None:
+    """The 200 goes out only after the update is committed to the inbox: while the inbox
+    can't be written, Telegram's pushes get 503 and the update stays queued at Telegram; once
+    it can, the next push is answered 200 and handled, once."""
+    rig.fake.deliver_by_webhook(rig.webhook.url, secret=SECRET)
+    await _rename(rig.database, "inbox_updates", "inbox_away")
+    try:
+        update = rig.fake.user_message(MAYA, "/start")
+        await rig.fake.wait_for(lambda: len(rig.fake.webhook_attempts) >= 3)
+        assert {status for _, status in rig.fake.webhook_attempts} == {503}
+        assert [u["update_id"] for u in rig.fake.pending_updates] == [update["update_id"]]
+        assert rig.fake.sent == []
+    finally:
+        await _rename(rig.database, "inbox_away", "inbox_updates")
+    await rig.fake.wait_for(lambda: not rig.fake.pending_updates)
+    await rig.idle()
+    assert rig.fake.webhook_attempts[-1] == (update["update_id"], 200)
+    replies = [m.plain_text for m in rig.fake.messages(MAYA)]
+    assert len(replies) == 1, rig.fake.dump()
+    assert "artist name" in replies[0]
+
+
+async def test_rows_a_dead_worker_left_in_the_inbox_are_taken_over(database: Database) -> None:
+    """A worker that answered 200 and died before handling leaves its rows leased to itself.
+    A live worker leaves them alone while the lease runs (their worker may still be on them),
+    then its sweep takes them over and handles them, in order, once."""
+    clock = FakeClock()
+    await synced_coach(database)
+    coach = Coach(database, clock=clock)
+    async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
+        dead = Inbox(database, "telegram", worker="dead-worker", clock=clock)
+        left = [fake.user_message(MAYA, "/start"), fake.user_message(MAYA, "Maya")]
+        await dead.put([Entry(u["update_id"], json.dumps(u)) for u in left])
+        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+        webhook = TelegramWebhook(front, secret_token=SECRET, port=0, sweep_every=0.05)
+        await webhook.start()
+        try:
+            await asyncio.sleep(0.3)  # a few sweeps: the lease still runs
+            assert fake.sent == []
+            clock.advance(seconds=DEFAULT_LEASE.total_seconds() + 1)
+            await fake.wait_for(lambda: len(fake.messages(MAYA)) >= 2)
+            await Rig(fake, database, webhook, http).idle()
+            await _drained(front.inbox)
+        finally:
+            await webhook.stop()
+        texts = [m.plain_text for m in fake.messages(MAYA)]
+        assert len(texts) == 2, fake.dump()
+        assert "artist name" in texts[0]
+        assert "Nice to meet you, Maya" in texts[1]
+
+
+async def _drained(inbox: Inbox, timeout: float = 10) -> None:  # noqa: ASYNC109
+    """Wait until the inbox holds nothing (handled rows are deleted in batches)."""
+    async with asyncio.timeout(timeout):
+        while await inbox.held():  # noqa: ASYNC110 - polling the database
+            await asyncio.sleep(0.02)
+
+
+def test_the_client_behind_a_trusted_proxy_comes_from_x_forwarded_for() -> None:
+    proxies = parse_networks(["10.0.0.0/8", "2001:db8::/32"])
+    # no trusted proxy: the header is anyone's to write, so it is ignored
+    assert client_address("198.51.100.7", ["203.0.113.9"], ()) == "198.51.100.7"
+    assert client_address("198.51.100.7", ["203.0.113.9"], proxies) == "198.51.100.7"
+    # from a trusted proxy: the nearest hop that is not a proxy (the left ones are forgeable)
+    assert client_address("10.0.0.2", ["203.0.113.9"], proxies) == "203.0.113.9"
+    assert client_address("10.0.0.2", ["1.2.3.4, 203.0.113.9, 10.1.1.1"], proxies) == (
+        "203.0.113.9"
+    )
+    assert client_address("10.0.0.2", ["1.2.3.4", "203.0.113.9"], proxies) == "203.0.113.9"
+    assert client_address("2001:db8::5", ["[2001:db9::1]:4711"], proxies) == "2001:db9::1"
+    # nothing usable: the proxy itself
+    assert client_address("10.0.0.2", [], proxies) == "10.0.0.2"
+    assert client_address("10.0.0.2", ["10.0.0.3"], proxies) == "10.0.0.2"
+    assert client_address("10.0.0.2", ["not-an-ip"], proxies) == "10.0.0.2"
+    assert client_address(None, ["203.0.113.9"], proxies) == "unknown"
+
+
+@pytest.mark.parametrize("trusted", [(), ("127.0.0.1",)])
+async def test_the_audited_address_believes_x_forwarded_for_only_from_a_trusted_proxy(
+    database: Database, monkeypatch: pytest.MonkeyPatch, trusted: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(audit, "DENIALS", DenialThrottle(window=0))
+    coach = await synced_coach(database)
+    async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
+        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+        webhook = TelegramWebhook(front, secret_token=SECRET, port=0, trusted_proxies=trusted)
+        await webhook.start()
+        try:
+            headers = {SECRET_HEADER: "wrong-token", "X-Forwarded-For": "203.0.113.9"}
+            async with http.post(webhook.url, data=b"{}", headers=headers) as response:
+                assert response.status == 403
+        finally:
+            await webhook.stop()
+    [entry] = await latest(database)
+    expected = "203.0.113.9" if trusted else "127.0.0.1"
+    assert entry.actor == f"telegram-webhook:{expected}"

@@ -7,26 +7,40 @@ de-duplicates by ``update_id``, so a redelivery after a timeout changes nothing)
 Why not PTB's built-in webhook server: it refuses a wrong secret without telling us, and a
 request that presents a wrong or no secret is a security event we audit. So this is a small
 aiohttp server that checks the ``X-Telegram-Bot-Api-Secret-Token`` header in constant time,
-audits refusals (the reason only, never the presented value), and puts good updates on the
-application's ``update_queue``: it answers 200 at once and the update is processed
-asynchronously by PTB and our :class:`~bot.telegram.app.PerChatOrder` processor.
+audits refusals (the reason only, never the presented value), and hands good updates to the
+intake (:mod:`bot.telegram.intake`): the update is written down in the inbox and committed
+*before* the 200 goes out — if that fails, the answer is 503 and Telegram delivers it again —
+and is then processed asynchronously by PTB and our :class:`~bot.telegram.app.PerChatOrder`.
+A worker that dies after answering leaves the row in the inbox, leased to it: once the lease
+(``TELEGRAM_INBOX_LEASE_SECONDS``) runs out, any worker's sweep (every half lease, and at start)
+takes it over, so a restart of the same worker or any other one handles it.
 
-Answers: 200 accepted; 400 body not a JSON object or not an update; 403 wrong or missing
-secret; 405 not a POST; 413 body over :data:`MAX_BODY`; 503 not running (Telegram retries).
+Answers: 200 accepted (also an update PTB cannot read: logged and acknowledged, so Telegram does
+not send it for ever); 400 body not a JSON object, not an update, or nested deeper than
+:data:`MAX_DEPTH`; 403 wrong or missing secret; 405 not a POST; 413 body over
+:data:`MAX_BODY`; 503 not running, or the update could not be written down (Telegram retries).
+
+The client address (audit rows and the denial cap) is the connection's peer, or — only when
+that peer is one of ``trusted_proxies`` (``TELEGRAM_WEBHOOK_TRUSTED_PROXIES``) — the nearest
+address in ``X-Forwarded-For`` that is not a trusted proxy. Anyone can send that header, so
+without the setting it is ignored.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
+import ipaddress
 import json
 import logging
 import re
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import Update
 
 from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd, startup_errors
 from core.admin.audit import record
@@ -43,6 +57,73 @@ MAX_BODY: Final = 1024 * 1024
 DENIAL_AUDITS_PER_MINUTE: Final = 60
 #: How long stop() lets requests in flight finish.
 SHUTDOWN_TIMEOUT: Final = 5.0
+#: Deepest nesting of objects and arrays accepted in a body (a real update is under 15 deep).
+MAX_DEPTH: Final = 32
+#: ``X-Forwarded-For`` entries looked at, from the right (a longer chain is not ours).
+MAX_FORWARDED_HOPS: Final = 16
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """Addresses and CIDR ranges (``10.0.0.0/8``, ``::1``) as networks.
+
+    Raises:
+        ValueError: An entry that is neither.
+    """
+    networks = []
+    for raw in entries:
+        entry = raw.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {entry!r}") from None
+    return tuple(networks)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:4711"
+        text = text[1 : text.index("]")]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def client_address(remote: str | None, forwarded: Sequence[str], trusted: Sequence[Network]) -> str:
+    """Who sent the request: ``remote`` itself unless it is a trusted proxy; then the nearest
+    ``X-Forwarded-For`` hop (right to left) that is not one. Hops further left than that were
+    written by the client and prove nothing. An unreadable hop stops the walk at ``remote``."""
+    if remote is None:
+        return "unknown"
+    peer = _address(remote)
+    if peer is None or not any(peer in net for net in trusted):
+        return remote
+    hops = [hop for header in forwarded for hop in header.split(",")][-MAX_FORWARDED_HOPS:]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            return remote
+        if not any(address in net for net in trusted):
+            return str(address)
+    return remote
+
+
+def _too_deep(data: Any, limit: int) -> bool:
+    """True when objects/arrays nest deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+    return False
 
 
 class _DenialBudget:
@@ -89,10 +170,14 @@ class TelegramWebhook:
             :meth:`start` registers ``public_url + path`` with ``setWebhook``.
         denial_audits_per_minute: Cap on audit rows for refused requests (see
             :data:`DENIAL_AUDITS_PER_MINUTE`).
+        trusted_proxies: Addresses or CIDR ranges of the proxies in front of the workers whose
+            ``X-Forwarded-For`` is believed (none: the header is ignored).
+        sweep_every: Seconds between looks for orphaned inbox rows (default: half the lease).
 
     Raises:
         ValueError: A secret Telegram would refuse, a path without a leading slash, a port out
-            of range, or a public URL that is not ``https://host[...]``.
+            of range, a public URL that is not ``https://host[...]``, or a trusted proxy that
+            is not an address or network.
     """
 
     def __init__(
@@ -105,6 +190,8 @@ class TelegramWebhook:
         path: str = "/telegram",
         public_url: str | None = None,
         denial_audits_per_minute: int = DENIAL_AUDITS_PER_MINUTE,
+        trusted_proxies: Iterable[str] = (),
+        sweep_every: float | None = None,
     ) -> None:
         if not isinstance(secret_token, str) or not SECRET_RE.fullmatch(secret_token):
             raise ValueError(
@@ -130,8 +217,12 @@ class TelegramWebhook:
         self.public_url = public_url
         self._secret = secret_token.encode()
         self._budget = _DenialBudget(denial_audits_per_minute)
+        self.trusted_proxies = parse_networks(trusted_proxies)
+        lease = front.inbox.lease.total_seconds()
+        self.sweep_every = sweep_every if sweep_every is not None else max(1.0, lease / 2)
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -168,7 +259,10 @@ class TelegramWebhook:
         try:
             await self.front.register_commands()
             await application.start()
+            self.front.inbox.start()
             await self._serve()
+            if self._sweeper is None:  # at once: what a dead worker left behind
+                self._sweeper = asyncio.create_task(self._sweep(), name="telegram:inbox-sweep")
             if register and self.webhook_url is not None:
                 await application.bot.set_webhook(
                     url=self.webhook_url,
@@ -190,11 +284,31 @@ class TelegramWebhook:
         self._bound_port = None
         if runner is not None:
             await runner.cleanup()
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         application = self.front.application
         if application.running:
             await application.stop()  # processes what is already on the update queue
         await application.shutdown()
+        await self.front.inbox.stop()  # deletes the rows of what was handled
         await application.bot.shutdown()  # sessions of a start that failed half-way (else no-op)
+
+    async def _sweep(self) -> None:
+        """Take over inbox rows whose lease ran out, now and every :attr:`sweep_every` s."""
+        failing = False
+        while True:
+            try:
+                await self.front.intake.resume(everything=False)
+                failing = False
+            except Exception as exc:
+                (logger.debug if failing else logger.warning)(
+                    "telegram: could not look for orphaned inbox rows (%s)", type(exc).__name__
+                )
+                failing = True
+            await asyncio.sleep(self.sweep_every)
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
@@ -231,29 +345,45 @@ class TelegramWebhook:
         if not self.front.application.running:
             return web.Response(status=503, text="not running")  # Telegram will retry
         body = await request.read()  # raises HTTPRequestEntityTooLarge (413) past MAX_BODY
-        update = self._parse(body)
-        if update is None:
+        data = self._load(body)
+        if data is None:
             return web.Response(status=400, text="expected a Telegram update as a JSON object")
-        await self.front.application.update_queue.put(update)
+        try:
+            # written down and committed before the 200 (unreadable ones only logged)
+            await self.front.intake.accept([data])
+        except Exception as exc:
+            logger.error(
+                "telegram webhook: update %s could not be written down (%s); answered 503, "
+                "Telegram sends it again",
+                data["update_id"],
+                type(exc).__name__,
+            )
+            return web.Response(status=503, text="try again")
         return web.Response(status=200)
 
-    def _parse(self, body: bytes) -> Update | None:
+    @staticmethod
+    def _load(body: bytes) -> dict[str, Any] | None:
+        """The body as an update-shaped JSON object, or ``None`` (logged) for a 400."""
         try:
             data: Any = json.loads(body)
-        except ValueError:  # UnicodeDecodeError and JSONDecodeError both are ValueErrors
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
             logger.warning("webhook body is not JSON (%d bytes)", len(body))
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             logger.warning("webhook body is not an update object")
             return None
-        try:
-            return Update.de_json(data, self.front.application.bot)
-        except Exception as exc:  # a malformed update must not be a 500 that Telegram retries
-            logger.warning("webhook body is not a valid update: %s: %s", type(exc).__name__, exc)
+        if _too_deep(data, MAX_DEPTH):
+            logger.warning("webhook body nests deeper than %d levels", MAX_DEPTH)
             return None
+        return data
+
+    def client(self, request: web.Request) -> str:
+        """The client's address (see the module docstring on ``X-Forwarded-For``)."""
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        return client_address(request.remote, forwarded, self.trusted_proxies)
 
     async def _deny(self, request: web.Request, reason: str) -> None:
-        remote = request.remote or "unknown"
+        remote = self.client(request)
         if not self._budget.take():
             logger.debug("telegram webhook request from %s refused: %s secret", remote, reason)
             return
