@@ -38,7 +38,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -58,8 +58,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import ClauseElement
 
+from core.clock import Clock
 from core.conversation.store import first_time
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.tables import inbox_updates, processed_updates
 
@@ -175,8 +175,8 @@ class Inbox:
     Args:
         db: The database.
         platform: Whose updates (``"telegram"``).
+        clock: The process's one clock (``core/clock.py``; leases are stored timestamps).
         lease: How long an update this worker took stays its own.
-        clock: The current time (read at each use; tests move it).
         worker: This worker's name (default ``host:pid:random``).
         flush_every: Seconds finished updates are gathered before they are deleted together.
     """
@@ -186,8 +186,8 @@ class Inbox:
         db: Database,
         platform: str,
         *,
+        clock: Clock,
         lease: timedelta = DEFAULT_LEASE,
-        clock: Callable[[], datetime] = utcnow,
         worker: str | None = None,
         flush_every: float = FLUSH_EVERY,
     ) -> None:

@@ -157,7 +157,12 @@ async def test_two_workers_taking_over_at_once_split_the_rows(
 
 def test_a_lease_must_be_positive() -> None:
     with pytest.raises(ValueError, match="lease"):
-        Inbox(Database("sqlite+aiosqlite:///:memory:"), "telegram", lease=DEFAULT_LEASE * 0)
+        Inbox(
+            Database("sqlite+aiosqlite:///:memory:"),
+            "telegram",
+            clock=FakeClock(),
+            lease=DEFAULT_LEASE * 0,
+        )
 
 
 # ------------------------------------------------------------------ replays of desk commands

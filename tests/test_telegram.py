@@ -498,7 +498,7 @@ async def test_a_restart_first_handles_what_the_inbox_holds(database: Database) 
     coach = await synced_coach(database)
     async with FakeTelegram() as fake:
         left = [fake.user_message(MAYA, "/start"), fake.user_message(MAYA, "Maya")]
-        await Inbox(database, "telegram", worker="dead").put(
+        await Inbox(database, "telegram", clock=coach.clock, worker="dead").put(
             [Entry(u["update_id"], json.dumps(u)) for u in left]
         )
         fake.forget_updates()  # confirmed by the dead process
