@@ -14,6 +14,9 @@ confirmed to Telegram and none of it is handled. That is the window.
   it unticked and a doubled one unticks it again), and the inbox is empty.
 * A button press whose card edit died with the process: the tick is stored, the card is stale;
   the next press on the card shows both ticks.
+* Webhook mode: a worker killed after answering Telegram's push with 200 but before handling
+  the update leaves it in the inbox, leased to itself; once the lease runs out, the next
+  worker's sweep handles it.
 """
 
 from __future__ import annotations
@@ -307,3 +310,65 @@ async def test_a_card_edit_lost_to_a_crash_catches_up_on_the_next_press(
 
 def _button(message: SentMessage, label: str) -> str:
     return next(data for text, data in message.buttons() if label in text)
+
+
+async def _webhook_worker(
+    database: Database, tmp: Path, fake: FakeTelegram, secret: str
+) -> tuple[asyncio.subprocess.Process, str]:
+    """``coach run --telegram-webhook`` on a free port; the process and its local URL."""
+    env = {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.url,
+        "TELEGRAM_WEBHOOK_SECRET": secret,
+        "TELEGRAM_WEBHOOK_PORT": "0",
+        "TELEGRAM_INBOX_LEASE_SECONDS": "5",
+        "REMINDERS_ENABLED": "false",
+    }
+    process = await start_coach_run(database, tmp, "--telegram-webhook", env=env)
+    assert process.stderr is not None
+    line = ""
+    while "webhook listening on" not in line:
+        raw = await asyncio.wait_for(process.stderr.readline(), timeout=60)
+        assert raw, "coach run exited before listening"
+        line = raw.decode()
+    return process, line.rsplit("webhook listening on ", 1)[1].strip()
+
+
+async def test_a_webhook_worker_killed_after_answering_leaves_nothing_behind(
+    database: Database, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    secret = "a-long-enough-webhook-secret"
+    user = FIRST_USER
+    first, url = await _webhook_worker(database, tmp_path, fake, secret)
+    try:
+        async with Locked(database) as lock:
+            fake.deliver_by_webhook(url, secret=secret)
+            update = fake.user_message(user, "/start")
+            await fake.wait_for(lambda: (update["update_id"], 200) in fake.webhook_attempts)
+            await fake.stop_webhook_delivery()
+            os.kill(first.pid, signal.SIGKILL)  # ours: answered 200, handler still waiting
+            await asyncio.wait_for(first.communicate(), timeout=60)
+            assert fake.pending_updates == [], "Telegram has it as delivered"
+            assert fake.messages(user) == []
+            held = await lock.fetch("SELECT update_id, claimed_by FROM inbox_updates")
+            assert [r["update_id"] for r in held] == [update["update_id"]]
+    finally:
+        if first.returncode is None:
+            os.kill(first.pid, signal.SIGKILL)
+            await first.wait()
+
+    second, _url = await _webhook_worker(database, tmp_path / "second", fake, secret)
+    try:
+        await fake.wait_for(lambda: bool(fake.messages(user)), timeout=60)
+
+        async def drained() -> bool:
+            return not await _fetch(database, "SELECT 1 FROM inbox_updates")
+
+        await _until(drained)
+        await asyncio.sleep(GRACE)
+        texts = [m.plain_text for m in fake.messages(user)]
+        assert len(texts) == 1, fake.dump()
+        assert "artist name" in texts[0]
+    finally:
+        log = await stop_coach_run(second)
+    assert "left in the inbox taken over" in log
