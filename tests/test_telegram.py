@@ -20,6 +20,7 @@ from coachkit import (
 )
 from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.forbidden import Refusal, classify
@@ -514,3 +515,35 @@ async def test_a_restart_first_handles_what_the_inbox_holds(database: Database) 
         finally:
             await front.stop()
         assert await front.inbox.held() == set(), "handled rows are deleted"
+
+
+async def test_an_inbox_that_cannot_be_read_at_start_does_not_stop_the_start(
+    database: Database,
+) -> None:
+    """The database is down (here: the inbox table is away) when polling starts: start()
+    still returns; leftovers are taken, and polling begins, once the database answers —
+    leftovers still first."""
+    coach = await synced_coach(database)
+    async with FakeTelegram() as fake:
+        left = fake.user_message(MAYA, "/start")
+        await Inbox(database, "telegram", clock=coach.clock, worker="dead").put(
+            [Entry(left["update_id"], json.dumps(left))]
+        )
+        fake.forget_updates()
+        async with database.connection() as conn:
+            await conn.execute(sql("ALTER TABLE inbox_updates RENAME TO inbox_away"))
+        front = _front(coach, fake)
+        try:
+            await front.start(poll_timeout=1)
+            fake.user_message(MAYA, "Maya")
+            await asyncio.sleep(1.5)  # a few attempts to read the inbox
+            assert fake.sent == []
+            assert fake.pending_updates, "nothing confirmed before the leftovers are queued"
+            async with database.connection() as conn:
+                await conn.execute(sql("ALTER TABLE inbox_away RENAME TO inbox_updates"))
+            await fake.wait_for(lambda: len(fake.messages(MAYA)) >= 2)
+            texts = [m.plain_text for m in fake.messages(MAYA)]
+            assert "artist name" in texts[0]
+            assert "Nice to meet you, Maya" in texts[1]
+        finally:
+            await front.stop()

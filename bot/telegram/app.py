@@ -271,7 +271,7 @@ class TelegramFrontEnd:
                 return
             await self.bot.delete_webhook()  # getUpdates is refused while a webhook is set
         self.inbox.start()
-        await self.intake.resume(everything=True)  # polling is the only consumer: take it all
+        # the poller queues what the inbox holds before its first getUpdates
         self._poller = Poller(
             self.bot.base_url,
             self.intake,

@@ -5,7 +5,9 @@ Telegram forgets every update before the ``offset`` of a ``getUpdates`` call. PT
 crash before the handlers committed lost the updates for good. This loop writes each batch to
 the inbox first (:meth:`bot.telegram.intake.Intake.accept`: one statement, one commit) and only
 then asks for the next batch with the new offset; a database that can't be written is waited
-for, never skipped.
+for, never skipped. Before its first ``getUpdates`` it queues what the inbox still holds
+(:meth:`~bot.telegram.intake.Intake.resume`), waiting for the database the same way, so a
+chat's older updates come first and a database down at start does not stop the start.
 
 Why our own ``getUpdates`` call and not PTB's public ``Bot.get_updates``: that method turns the
 whole batch into ``Update`` objects or raises, so one update PTB cannot read would fail every
@@ -130,6 +132,7 @@ class Poller:
     # ------------------------------------------------------------------ the loop
 
     async def _run(self) -> None:
+        await self._take_leftovers()
         delay, failing = FIRST_DELAY, False
         while True:
             try:
@@ -156,6 +159,25 @@ class Poller:
                 await self._write_down(raws)
             if self.interval:
                 await asyncio.sleep(self.interval)
+
+    async def _take_leftovers(self) -> None:
+        """Queue what the inbox holds (the polling worker takes it all), before any poll."""
+        delay, failing = 0.5, False
+        while True:
+            try:
+                await self.intake.resume(everything=True)
+            except Exception as exc:
+                (logger.debug if failing else logger.error)(
+                    "telegram: the inbox could not be read (%s); polling waits for it",
+                    type(exc).__name__,
+                )
+                failing = True
+                await asyncio.sleep(delay)
+                delay = min(LONGEST_WRITE_DELAY, delay * 2)
+                continue
+            if failing:
+                logger.info("telegram: the inbox is read; polling starts")
+            return
 
     async def _write_down(self, raws: list[Any]) -> None:
         """Write the batch down (again and again until the database takes it), then move the
