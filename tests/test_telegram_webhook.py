@@ -23,14 +23,8 @@ from reminderkit import FakeClock
 from sqlalchemy import text
 
 from bot.telegram.app import TelegramFrontEnd
-from bot.telegram.webhook import (
-    MAX_BODY,
-    MAX_DEPTH,
-    SECRET_HEADER,
-    TelegramWebhook,
-    client_address,
-    parse_networks,
-)
+from bot.telegram.proxies import client_address, parse_networks
+from bot.telegram.webhook import MAX_BODY, MAX_DEPTH, SECRET_HEADER, TelegramWebhook
 from core.admin import audit
 from core.admin.audit import DenialThrottle, latest
 from core.conversation.engine import Coach

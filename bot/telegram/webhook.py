@@ -31,18 +31,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import ipaddress
 import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd, startup_errors
+from bot.telegram.proxies import client_address, parse_networks
 from core.admin.audit import record
 
 logger = logging.getLogger(__name__)
@@ -59,57 +59,6 @@ DENIAL_AUDITS_PER_MINUTE: Final = 60
 SHUTDOWN_TIMEOUT: Final = 5.0
 #: Deepest nesting of objects and arrays accepted in a body (a real update is under 15 deep).
 MAX_DEPTH: Final = 32
-#: ``X-Forwarded-For`` entries looked at, from the right (a longer chain is not ours).
-MAX_FORWARDED_HOPS: Final = 16
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
-    """Addresses and CIDR ranges (``10.0.0.0/8``, ``::1``) as networks.
-
-    Raises:
-        ValueError: An entry that is neither.
-    """
-    networks = []
-    for raw in entries:
-        entry = raw.strip()
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ValueError(f"not an IP address or network: {entry!r}") from None
-    return tuple(networks)
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    text = text.strip()
-    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:4711"
-        text = text[1 : text.index("]")]
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def client_address(remote: str | None, forwarded: Sequence[str], trusted: Sequence[Network]) -> str:
-    """Who sent the request: ``remote`` itself unless it is a trusted proxy; then the nearest
-    ``X-Forwarded-For`` hop (right to left) that is not one. Hops further left than that were
-    written by the client and prove nothing. An unreadable hop stops the walk at ``remote``."""
-    if remote is None:
-        return "unknown"
-    peer = _address(remote)
-    if peer is None or not any(peer in net for net in trusted):
-        return remote
-    hops = [hop for header in forwarded for hop in header.split(",")][-MAX_FORWARDED_HOPS:]
-    for hop in reversed(hops):
-        address = _address(hop)
-        if address is None:
-            return remote
-        if not any(address in net for net in trusted):
-            return str(address)
-    return remote
 
 
 def _too_deep(data: Any, limit: int) -> bool:
