@@ -4,7 +4,7 @@ One row per update not yet handled (``core/inbox.py``): the raw update, who hold
 when. Rows live for the seconds an update is in flight; no index beyond the primary key.
 
 Revision ID: inbox_updates
-Revises: b8_broadcast_claim
+Revises: hardening_audit_denials
 Create Date: 2026-11-28 09:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "inbox_updates"
-down_revision: str | Sequence[str] | None = "b8_broadcast_claim"
+down_revision: str | Sequence[str] | None = "hardening_audit_denials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -35,5 +35,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to ``b8_broadcast_claim`` (updates still in the inbox are dropped with it)."""
+    """Back to ``hardening_audit_denials`` (updates still in the inbox are dropped with it)."""
     op.drop_table("inbox_updates")
