@@ -41,7 +41,8 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -90,12 +91,17 @@ class Entry:
 
 # PostgreSQL: the whole batch in one statement (arrays unnested server-side); the binds are
 # typed so the asyncpg dialect casts them.
+# A row already there is returned only when it is this worker's own: then the write being
+# repeated is ours (its commit went through but the answer was lost with the connection), and
+# the update must still be handed on; someone else's row is being (or was) handled elsewhere.
 _PUT_PG = text(
     "INSERT INTO inbox_updates "
     "(platform, update_id, payload, received_at, claimed_by, claimed_until, attempts) "
     "SELECT :for_platform, u.update_id, u.payload, :now, :me, :until, 1 "
     "FROM unnest(:ids, :payloads) AS u(update_id, payload) "
-    "ON CONFLICT DO NOTHING RETURNING update_id"
+    "ON CONFLICT (platform, update_id) DO UPDATE SET claimed_by = excluded.claimed_by "
+    "WHERE inbox_updates.claimed_by = excluded.claimed_by "
+    "RETURNING update_id"
 ).bindparams(
     bindparam("for_platform", type_=String()),
     bindparam("now", type_=_TZ),
@@ -116,7 +122,11 @@ _PUT_SQLITE = (
         claimed_until=bindparam("until"),
         attempts=1,
     )
-    .on_conflict_do_nothing()
+    .on_conflict_do_update(
+        index_elements=[_T.platform, _T.update_id],
+        set_={"claimed_by": bindparam("me")},
+        where=_T.claimed_by == bindparam("me"),
+    )
     .returning(_T.update_id)
 )
 
@@ -210,9 +220,11 @@ class Inbox:
 
     async def put(self, entries: Sequence[Entry]) -> set[int]:
         """Write updates down (one transaction; one statement on PostgreSQL), leased to this
-        worker. Returns the ids that were new: one already there is being (or was) handled.
+        worker. Returns the ids to hand on: the new ones (and any this worker wrote already —
+        a repeat after a lost connection). One another worker holds is being (or was) handled.
 
-        Raises whatever the database raises: then nothing may be confirmed to the platform.
+        A lost connection is retried (``Database.retrying``); anything else, or an outage past
+        the retry budget, is raised: then nothing may be confirmed to the platform.
         """
         if not entries:
             return set()
@@ -223,19 +235,23 @@ class Inbox:
             "me": self.worker,
             "until": now + self.lease,
         }
-        async with self.db.unit_of_work() as ex:
-            if ex.dialect == "postgresql":
-                ids = [e.update_id for e in entries]
-                payloads = [e.payload for e in entries]
-                rows = await ex.rows(_PUT_PG, {**params, "ids": ids, "payloads": payloads})
-                return {int(row[0]) for row in rows}
-            new: set[int] = set()
-            for entry in entries:
-                rows = await ex.rows(
-                    _PUT_SQLITE, {**params, "uid": entry.update_id, "body": entry.payload}
-                )
-                new.update(int(row[0]) for row in rows)
-            return new
+
+        async def write() -> set[int]:
+            async with self.db.unit_of_work() as ex:
+                if ex.dialect == "postgresql":
+                    ids = [e.update_id for e in entries]
+                    payloads = [e.payload for e in entries]
+                    rows = await ex.rows(_PUT_PG, {**params, "ids": ids, "payloads": payloads})
+                    return {int(row[0]) for row in rows}
+                mine: set[int] = set()
+                for entry in entries:
+                    rows = await ex.rows(
+                        _PUT_SQLITE, {**params, "uid": entry.update_id, "body": entry.payload}
+                    )
+                    mine.update(int(row[0]) for row in rows)
+                return mine
+
+        return await self.db.retrying(write)
 
     # ------------------------------------------------------------------ taking over
 
@@ -265,8 +281,7 @@ class Inbox:
             }
             if not expired_only:
                 del params["now"]
-            async with self.db.unit_of_work() as ex:
-                rows = await ex.rows(_TAKE[(ex.dialect, expired_only)], params)
+            rows = await self.db.retrying(partial(self._lease, params, expired_only))
             for update_id, payload, attempts in sorted(rows, key=lambda row: int(row[0])):
                 if attempts > MAX_ATTEMPTS:
                     logger.error(
@@ -282,6 +297,10 @@ class Inbox:
                 taken.append(Entry(int(update_id), str(payload)))
             if len(rows) < TAKE_BATCH:
                 return taken
+
+    async def _lease(self, params: dict[str, object], expired_only: bool) -> list[Any]:
+        async with self.db.unit_of_work() as ex:
+            return list(await ex.rows(_TAKE[(ex.dialect, expired_only)], params))
 
     # ------------------------------------------------------------------ done
 
@@ -299,12 +318,16 @@ class Inbox:
         ids, self._finished = self._finished, set()
         if not ids:
             return 0
-        try:
+
+        async def delete() -> None:
             async with self.db.unit_of_work() as ex:
                 if ex.dialect == "postgresql":
                     await ex.run(_DONE_PG, {"for_platform": self.platform, "ids": sorted(ids)})
                 else:
                     await ex.run(_DONE_SQLITE, {"for_platform": self.platform, "ids": list(ids)})
+
+        try:
+            await self.db.retrying(delete)
         except BaseException as exc:
             self._finished |= ids
             if isinstance(exc, Exception):
@@ -366,8 +389,12 @@ async def already_handled(db: Database, platform: str, update_id: str) -> bool:
 
 async def mark_handled(db: Database, platform: str, update_id: str, now: datetime) -> None:
     """Record the update id as handled (its own transaction; a failure is only logged)."""
-    try:
+
+    async def record() -> None:
         async with db.unit_of_work() as ex:
             await first_time(ex, platform, update_id, now)
+
+    try:
+        await db.retrying(record)
     except Exception:
         logger.warning("could not record %s update %s as handled", platform, update_id)
