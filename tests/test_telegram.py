@@ -547,3 +547,34 @@ async def test_an_inbox_that_cannot_be_read_at_start_does_not_stop_the_start(
             assert "Nice to meet you, Maya" in texts[1]
         finally:
             await front.stop()
+
+
+async def test_every_kind_of_update_handed_over_again_changes_nothing(rig: Rig) -> None:
+    """What a restart hands over again from the inbox (handled before the crash, its row not
+    yet deleted), kind by kind: conversation updates are refused by their recorded id, desk
+    commands too (they used to be answered again), a block/unblock replays to the same flag,
+    an update the core ignores stays ignored."""
+    await rig.say("/start")
+    await rig.say("Maya")
+    await rig.press("Indie")
+    await rig.press("☐ 1.")
+    await rig.say("/broadcasts off")
+    rig.fake.block(MAYA)
+    rig.fake.unblock(MAYA)
+    rig.fake.user_message(LEO, "/today@OtherBot", chat_id=GROUP, chat_type="supergroup")
+    await rig.idle()
+    before = await _progress(rig.database)
+    sent, edits = len(rig.fake.sent), len(rig.fake.edits)
+    rig.fake.replay(list(rig.fake.delivered))
+    await rig.idle()
+    await asyncio.sleep(0.3)  # anything a replay might still send
+    assert await _progress(rig.database) == before
+    assert (len(rig.fake.sent), len(rig.fake.edits)) == (sent, edits), rig.fake.dump()
+    async with rig.database.transaction() as session:
+        user = (
+            await session.execute(
+                select(User).join(Identity).where(Identity.external_id == str(MAYA))
+            )
+        ).scalar_one()
+    assert user.broadcasts_opt_out
+    assert not user.unreachable, "blocked, then unblocked: replayed in order, the same end"
