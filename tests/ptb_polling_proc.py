@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 
 #: Seconds of work per update before it counts as handled.
-WORK = 0.5
+WORK = 1.0
 
 
 def main() -> None:

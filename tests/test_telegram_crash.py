@@ -41,6 +41,8 @@ from core.db.engine import Database
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 PLAIN_PTB = Path(__file__).with_name("ptb_polling_proc.py")
+#: Seconds each update takes the bare PTB application (``WORK`` in ptb_polling_proc.py).
+PLAIN_PTB_WORK = 1.0
 #: Musicians in the batch; each sends three updates: one getUpdates batch (≤ 100).
 USERS = 30
 FIRST_USER = 5000
@@ -269,7 +271,7 @@ async def test_killed_in_the_same_window_plain_ptb_loses_the_batch(
 
     process = await start()  # the restart
     try:
-        await asyncio.sleep(GRACE + 2 * 0.5)
+        await asyncio.sleep(GRACE + 2 * PLAIN_PTB_WORK)
         assert record.read_text() == "", "the batch never comes back: all 20 updates lost"
     finally:
         process.kill()
