@@ -16,6 +16,7 @@ import zlib
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from fakes.telegram_api import FakeTelegram, parse_html
 from telegram import (
     Bot,
@@ -654,3 +655,57 @@ async def test_real_application_polls_and_answers(fake: FakeTelegram) -> None:
             await app.updater.stop()
             await app.stop()
     assert fake.pending_updates == []  # the updater confirmed everything on stop
+
+
+async def test_a_confirming_get_updates_is_reported_before_it_is_answered(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    first = fake.user_message(USER, "one")
+    second = fake.user_message(USER, "two")
+    seen: list[tuple[list[int], list[int]]] = []
+    fake.on_confirm = lambda ids: seen.append(
+        (list(ids), [u["update_id"] for u in fake.pending_updates])
+    )
+    await bot.get_updates(timeout=0)
+    assert seen == [], "delivering confirms nothing"
+    await bot.get_updates(offset=first["update_id"] + 1, timeout=0)
+    assert seen == [([first["update_id"]], [second["update_id"]])], "forgotten when reported"
+
+
+async def test_a_dropped_call_changes_nothing(fake: FakeTelegram, bot: Bot) -> None:
+    fake.user_message(USER, "hi")
+    fake.on_call = lambda method, _params: method == "sendMessage"
+    with pytest.raises(NetworkError):
+        await bot.send_message(USER, "never arrives")
+    assert fake.sent == []
+    fake.reset()
+    assert fake.on_call is None, "reset() forgets the hooks"
+
+
+async def test_webhook_delivery_retries_until_a_2xx(fake: FakeTelegram) -> None:
+    answers = [503, 500, 200, 200]
+    bodies: list[dict[str, object]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        assert request.headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret"
+        bodies.append(await request.json())
+        return web.Response(status=answers.pop(0))
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        first = fake.user_message(USER, "one")
+        second = fake.user_message(USER, "two")
+        fake.deliver_by_webhook(f"http://127.0.0.1:{port}/hook", secret="s3cret")
+        await fake.wait_for(lambda: not fake.pending_updates)
+        await fake.stop_webhook_delivery()
+    finally:
+        await runner.cleanup()
+    ids = [first["update_id"], second["update_id"]]
+    assert fake.webhook_attempts == [(ids[0], 503), (ids[0], 500), (ids[0], 200), (ids[1], 200)]
+    assert [b["update_id"] for b in bodies] == [ids[0], ids[0], ids[0], ids[1]]

@@ -561,13 +561,6 @@ class FakeTelegram:
         self._query_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._initial_enforce_limits = enforce_limits
-        #: Called with the confirmed update ids when a ``getUpdates`` confirms delivered updates
-        #: (before it is answered); see the module docstring.
-        self.on_confirm: Callable[[list[int]], None] | None = None
-        #: Called with ``(method, params)`` for every call with the right token before it is
-        #: handled; returning True drops the call (nothing applied; answered 502), as if the
-        #: bot died while sending it.
-        self.on_call: Callable[[str, JSONDict], bool] | None = None
         self._pusher: asyncio.Task[None] | None = None
         self.reset()
 
@@ -602,6 +595,13 @@ class FakeTelegram:
         ``enforce_limits`` returns to its constructor value.
         """
         self.enforce_limits = self._initial_enforce_limits
+        #: Called with the confirmed update ids when a ``getUpdates`` confirms delivered updates
+        #: (before it is answered); see the module docstring.
+        self.on_confirm: Callable[[list[int]], None] | None = None
+        #: Called with ``(method, params)`` for every call with the right token before it is
+        #: handled; returning True drops the call (nothing applied; answered 502), as if the
+        #: bot died while sending it.
+        self.on_call: Callable[[str, JSONDict], bool] | None = None
         #: Every message the bot sent, as sent (snapshots; see :meth:`messages` for edits).
         self.sent: list[SentMessage] = []
         #: Every successful edit, in order.
