@@ -179,7 +179,10 @@ async def stop_coach_run(process: asyncio.subprocess.Process) -> str:
     """SIGTERM the process we started, wait for it, and return its log (stderr)."""
     process.send_signal(signal.SIGTERM)
     _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    return err.decode()
+    log = err.decode()
+    # pytest shows a test's captured stderr when it fails: the process's own story with it
+    sys.stderr.write(f"--- coach run's log ---\n{log}--- end of coach run's log ---\n")
+    return log
 
 
 def free_port() -> int:
