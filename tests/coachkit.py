@@ -191,3 +191,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def at_a_checklist(driver: Driver) -> str:
+    """Skip tasks until a checklist is the current task; its first tick button's payload."""
+    await driver.say("/today")
+    for _ in range(10):
+        ticks = [b.payload for b in driver.buttons if b.payload.startswith("v1:tk:")]
+        if ticks:
+            return ticks[0]
+        await driver.say("/skip")
+    raise AssertionError("no checklist in the first ten tasks")

@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+from pgserver import pg_bin_dir
 from pytest_postgresql import factories
 from sqlalchemy import URL, make_url, text
 
@@ -107,17 +108,9 @@ _DB_NAME = re.compile(r"^coach_test_\d+_[0-9a-f]+$")
 
 
 def _find_pg_ctl() -> str | None:
-    """The newest ``/usr/lib/postgresql/<version>/bin/pg_ctl``, else ``pg_ctl`` on ``PATH``."""
-
-    def version(path: Path) -> tuple[int, ...]:
-        name = path.parent.parent.name
-        return tuple(int(part) for part in name.split(".") if part.isdigit())
-
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=version)
-    for candidate in reversed(candidates):
-        if os.access(candidate, os.X_OK):
-            return str(candidate)
-    return shutil.which("pg_ctl")
+    """``pg_ctl`` of the newest installed PostgreSQL (see :func:`pgserver.pg_bin_dir`)."""
+    found = pg_bin_dir()
+    return str(found / "pg_ctl") if found is not None else None
 
 
 def _in_thread(func: Callable[..., T], *args: Any) -> T:

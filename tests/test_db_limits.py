@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from coachkit import Driver, next_update_id, synced_coach
+from coachkit import Driver, at_a_checklist, next_update_id, synced_coach
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -30,16 +30,6 @@ def _dsn(db: Database) -> str:
     return db.url.replace("postgresql+asyncpg", "postgresql")
 
 
-async def _at_a_checklist(driver: Driver) -> str:
-    await driver.say("/today")
-    for _ in range(10):
-        ticks = [b.payload for b in driver.buttons if b.payload.startswith("v1:tk:")]
-        if ticks:
-            return ticks[0]
-        await driver.say("/skip")
-    raise AssertionError("no checklist in the first ten tasks")
-
-
 async def test_a_locked_profile_answers_busy_within_the_lock_timeout(database: Database) -> None:
     """PostgreSQL: another session holds the musician's profile row (``lock_timeout``).
     SQLite: another transaction of this process holds the write lock (its bounded wait)."""
@@ -51,7 +41,7 @@ async def test_a_locked_profile_answers_busy_within_the_lock_timeout(database: D
     holding: asyncio.Task[None] | None = None
     try:
         await maya.onboard()
-        tick = await _at_a_checklist(maya)
+        tick = await at_a_checklist(maya)
         if db.is_postgres:
             holder = await asyncpg.connect(_dsn(db))
             await holder.execute("BEGIN")

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from coachkit import Driver, next_update_id
+from coachkit import Driver, at_a_checklist, next_update_id
 from pgserver import LateCloseProxy, ThrowawayPostgres, pg_bin_dir
 from reminderkit import FakeClock
 from sqlalchemy import func, select, text
@@ -112,17 +112,6 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-async def _at_a_checklist(driver: Driver) -> str:
-    """Skip tasks until a checklist is the current task; its first tick button's payload."""
-    await driver.say("/today")
-    for _ in range(10):
-        ticks = [b.payload for b in driver.buttons if b.payload.startswith("v1:tk:")]
-        if ticks:
-            return ticks[0]
-        await driver.say("/skip")
-    raise AssertionError("no checklist in the first ten tasks")
-
-
 async def test_a_short_restart_mid_conversation_gets_no_sorry(
     running: ThrowawayPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -134,7 +123,7 @@ async def test_a_short_restart_mid_conversation_gets_no_sorry(
         ticks = {}
         for person in people:
             await person.onboard(name=f"Artist {person.user}")
-            ticks[person.user] = await _at_a_checklist(person)
+            ticks[person.user] = await at_a_checklist(person)
         # every pool holds several connections when the server goes away
         await asyncio.gather(*(p.say("/progress", update_id=next_update_id()) for p in people))
         await asyncio.gather(*(p.say("/broadcasts on", update_id=next_update_id()) for p in people))
@@ -218,7 +207,7 @@ async def test_a_longer_outage_gets_one_honest_answer_and_one_warning(
     admin = Driver(coach, ADMIN, platform="telegram")
     try:
         await maya.onboard()
-        tick = await _at_a_checklist(maya)
+        tick = await at_a_checklist(maya)
         await running.stop()
         caplog.clear()
 

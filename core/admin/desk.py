@@ -442,16 +442,27 @@ class AdminDesk:
                 return await self._confirm_broadcast(inbound, payload)
         return [Outbound(text="That button doesn't work anymore.", toast=True)]
 
-    async def _reset(self, inbound: Inbound, user_hex: str, stamp: str) -> list[Outbound]:
-        actor = await self.access.require_admin(inbound, "admin.reset")
+    async def _pressed_on(
+        self, inbound: Inbound, action: AuditAction, user_hex: str, stamp: str
+    ) -> tuple[Actor, uuid.UUID] | list[Outbound]:
+        """An admin's press on a button about one account: the presser is still an admin (re-read
+        now, a denial audited), the button is younger than 10 minutes, and it names a user id.
+        Their actor and that id, or the toast that says why not."""
+        actor = await self.access.require_admin(inbound, action)
         if actor is None:
             return [Outbound(text=NOT_ALLOWED, toast=True)]
         if not _fresh(stamp, self.clock()):
             return [Outbound(text=EXPIRED, toast=True)]
         try:
-            user_id = uuid.UUID(hex=user_hex)
+            return actor, uuid.UUID(hex=user_hex)
         except ValueError:
             return [Outbound(text="That button doesn't work anymore.", toast=True)]
+
+    async def _reset(self, inbound: Inbound, user_hex: str, stamp: str) -> list[Outbound]:
+        pressed = await self._pressed_on(inbound, "admin.reset", user_hex, stamp)
+        if isinstance(pressed, list):
+            return pressed
+        actor, user_id = pressed
         async with self.db.transaction() as session:
             found = (await people.find(session, str(user_id))).person
             if found is None:
@@ -473,15 +484,10 @@ class AdminDesk:
         sub = _PICKED.get(code)
         if sub is None:
             return [Outbound(text="That button doesn't work anymore.", toast=True)]
-        actor = await self.access.require_admin(inbound, AUDIT_ACTIONS[sub])
-        if actor is None:
-            return [Outbound(text=NOT_ALLOWED, toast=True)]
-        if not _fresh(stamp, self.clock()):
-            return [Outbound(text=EXPIRED, toast=True)]
-        try:
-            user_id = uuid.UUID(hex=user_hex)
-        except ValueError:
-            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+        pressed = await self._pressed_on(inbound, AUDIT_ACTIONS[sub], user_hex, stamp)
+        if isinstance(pressed, list):
+            return pressed
+        actor, user_id = pressed
         async with self.db.transaction() as session:
             found = (await people.find(session, str(user_id))).person
         if found is None:
