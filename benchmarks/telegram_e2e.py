@@ -38,14 +38,15 @@ bot has finished handling its update before sending the next one. Three phases:
    and after phase 2, and ours/echo is printed against the mean of the two: a shared VM's speed
    drifts within a minute, and a single echo run on one side of ours swung the ratio by ±0.1.
 
-**Rate limiter.** ``TelegramFrontEnd`` sends through a rate limiter (``PacedLimiter``) at 28 messages/s
-overall, Telegram's real limit for one bot (30/s), which would cap every figure here at 28 replies
-per second. For all phases the benchmark takes it out before the application is initialised:
-``ExtBot`` keeps it in the ``_rate_limiter`` slot and only reads it (as ``rate_limiter``) in
-``initialize()``, ``shutdown()`` and ``_do_post()``, which posts directly when it is ``None`` —
-exactly what a bot built without ``.rate_limiter(...)`` does. The fake's flood-limit bookkeeping
-is switched off as well (it scans every message of the last minute on every send, which would
-dominate at these rates; with ``enforce_limits=False`` it only logs violations anyway).
+**Rate limiter.** ``TelegramFrontEnd`` sends through a rate limiter (``PacedLimiter``) at 28
+messages/s overall, Telegram's real limit for one bot (30/s), which would cap every figure here at
+28 replies per second. For all phases the benchmark takes it out before the application is
+initialised: ``ExtBot`` keeps it in the ``_rate_limiter`` slot and only reads it (as
+``rate_limiter``) in ``initialize()``, ``shutdown()`` and ``_do_post()``, which posts directly when
+it is ``None`` — exactly what a bot built without ``.rate_limiter(...)`` does. The fake's
+flood-limit bookkeeping is switched off as well (it scans every message of the last minute on every
+send, which would dominate at these rates; with ``enforce_limits=False`` it only logs violations
+anyway).
 
 Each phase also prints how many cores the bot's process (PTB + coach), the fake's process (fake +
 users), PostgreSQL and anything else used. ``--profile PATH`` writes cProfile stats of the bot's
