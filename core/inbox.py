@@ -15,11 +15,11 @@ webhook workers take the rows whose lease ran out (:meth:`Inbox.take_orphans`).
 
 Handling an update twice is harmless, which is what makes "handle from the inbox" safe when the
 crash came after a handler's commit but before its row was deleted: the conversation refuses a
-recorded update id (``processed_updates``, in the same transaction as the change), the admin desk
-asks :func:`already_handled` first and calls :func:`mark_handled` after, and the rest (a
-``my_chat_member`` reachability flag, answering a button press) is idempotent. What a replay
-cannot bring back is a *reply* that was in flight at the crash: the state is right, the musician
-may have to ask again (a checklist card catches up on the next press).
+recorded update id (``processed_updates``, in the same transaction as the change), the admin
+desk checks and records it around its own transactions (``core/conversation/replays.py``), and
+the rest (a ``my_chat_member`` reachability flag, answering a button press) is idempotent. What
+a replay cannot bring back is a *reply* that was in flight at the crash: the state is right, the
+musician may have to ask again (a checklist card catches up on the next press).
 
 A row taken :data:`MAX_ATTEMPTS` times without being finished — an update whose handling kills
 the process every time — is dropped with an error in the log, so one poisonous update cannot
@@ -40,7 +40,7 @@ import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any, Final
 
@@ -60,9 +60,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import ClauseElement
 
 from core.clock import Clock
-from core.conversation.store import first_time
 from core.db.engine import Database
-from core.db.tables import inbox_updates, processed_updates
+from core.db.tables import inbox_updates
 
 logger = logging.getLogger(__name__)
 
@@ -168,10 +167,6 @@ _DONE_SQLITE = inbox_updates.delete().where(
     _T.update_id.in_(bindparam("ids", expanding=True)),
 )
 _COUNT = select(_T.update_id).where(_T.platform == bindparam("for_platform", type_=String()))
-_SEEN = select(processed_updates.c.update_id).where(
-    processed_updates.c.platform == bindparam("for_platform", type_=String()),
-    processed_updates.c.update_id == bindparam("uid", type_=String()),
-)
 
 
 def _worker_name() -> str:
@@ -369,32 +364,3 @@ class Inbox:
         async with self.db.unit_of_work() as ex:
             rows = await ex.rows(_COUNT, {"for_platform": self.platform})
         return {int(row[0]) for row in rows}
-
-
-# ---------------------------------------------------------------------------------- replays
-
-
-async def already_handled(db: Database, platform: str, update_id: str) -> bool:
-    """True when this platform update id is recorded as handled (``processed_updates``).
-
-    For the paths that work outside the conversation's transaction (the admin desk): they ask
-    first and :func:`mark_handled` after, so an update handled before a crash is not answered
-    again when it is replayed. A crash *during* such a command can repeat it; each of those
-    commands is harmless to repeat (reads, a second draft, confirmations that find nothing left).
-    """
-    async with db.unit_of_work() as ex:
-        rows = await ex.rows(_SEEN, {"for_platform": platform, "uid": update_id})
-    return bool(rows)
-
-
-async def mark_handled(db: Database, platform: str, update_id: str, now: datetime) -> None:
-    """Record the update id as handled (its own transaction; a failure is only logged)."""
-
-    async def record() -> None:
-        async with db.unit_of_work() as ex:
-            await first_time(ex, platform, update_id, now)
-
-    try:
-        await db.retrying(record)
-    except Exception:
-        logger.warning("could not record %s update %s as handled", platform, update_id)

@@ -11,12 +11,13 @@ from coachkit import Driver, synced_coach
 from reminderkit import FakeClock
 from sqlalchemy import select, text
 
-from core import inbox as inbox_module
 from core.admin.audit import latest
+from core.conversation import replays
 from core.conversation.engine import Coach
+from core.conversation.replays import already_handled
 from core.db.engine import Database
 from core.db.models import InboxUpdate
-from core.inbox import DEFAULT_LEASE, MAX_ATTEMPTS, Entry, Inbox, already_handled
+from core.inbox import DEFAULT_LEASE, MAX_ATTEMPTS, Entry, Inbox
 
 
 def _entries(*ids: int) -> list[Entry]:
@@ -203,7 +204,7 @@ async def test_a_desk_command_is_answered_even_when_its_record_fails(
     async def broken(*_args: object) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(inbox_module, "first_time", broken)
+    monkeypatch.setattr(replays, "first_time", broken)
     replies = await Driver(coach, "boss").say("/admin stats", update_id="u-9")
     assert replies
     assert "Stardom Coach in numbers" in replies[0].text

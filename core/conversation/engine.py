@@ -20,14 +20,14 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from core import inbox, linking
+from core import linking
 from core.admin import audit
 from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
 from core.bands import guild
 from core.clock import Clock, system_clock
-from core.conversation import answers, cards, checklist, history, onboarding, store, views
+from core.conversation import answers, cards, checklist, history, onboarding, replays, store, views
 from core.conversation.commands import COMMAND_NAMES, parse_command
 from core.conversation.markup import bold, esc
 from core.conversation.navigation import ask_name, offer_roadmaps, today
@@ -178,12 +178,12 @@ class Coach:
 
     async def _desk(self, inbound: Inbound) -> list[Outbound]:
         """The admin desk, replay-safe: its commands run in transactions of their own, so the
-        update id is checked before and recorded after (``core/inbox.py``): an update handled
+        update id is checked before and recorded after (``replays``): an update handled
         before a crash and handed over again from the inbox is not answered twice."""
         update_id = inbound.update_id
         try:
             if update_id is not None and await self.db.retrying(
-                lambda: inbox.already_handled(self.db, inbound.platform, update_id)
+                lambda: replays.already_handled(self.db, inbound.platform, update_id)
             ):
                 logger.debug("duplicate update %s:%s ignored", inbound.platform, update_id)
                 return []
@@ -191,7 +191,7 @@ class Coach:
         except Exception as exc:  # not recorded: nothing (or not all) was done, a replay may
             return _failure(inbound, exc, "an admin/privacy")
         if update_id is not None:
-            await inbox.mark_handled(self.db, inbound.platform, update_id, self.clock())
+            await replays.mark_handled(self.db, inbound.platform, update_id, self.clock())
         return replies
 
     async def _audit(self, notes: list[guild.AuditNote]) -> None:
