@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import RateLimit, RateLimiter
-from core.conversation.types import Inbound
+from core.kernel.types import Inbound
 
 N = 200_000
 

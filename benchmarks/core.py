@@ -85,11 +85,11 @@ from benchmarks.benchkit import (  # noqa: E402
     say,
     summary_ms,
 )
-from core.conversation.engine import SORRY, Coach  # noqa: E402
-from core.conversation.payloads import encode  # noqa: E402
-from core.conversation.types import Inbound, Outbound  # noqa: E402
+from core.app.engine import SORRY, Coach  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
+from core.kernel.payloads import encode  # noqa: E402
+from core.kernel.types import Inbound, Outbound  # noqa: E402
 from core.progress.parsing import example_answer  # noqa: E402
 from core.roadmaps.catalog import Catalog, RoadmapInfo, load_catalog  # noqa: E402
 from core.roadmaps.loader import load_roadmaps  # noqa: E402

@@ -39,7 +39,7 @@ from fakes.discord_api import FakeDiscord, FakeMessage  # noqa: E402
 
 from benchmarks.benchkit import Run, asyncpg_dsn, cpu_model, say, summary_ms  # noqa: E402
 from bot.discord.client import DiscordFrontEnd  # noqa: E402
-from core.conversation.engine import Coach  # noqa: E402
+from core.app.engine import Coach  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.migrate import upgrade_async  # noqa: E402
 from core.roadmaps.loader import load_roadmaps  # noqa: E402

@@ -51,11 +51,11 @@ import asyncpg  # noqa: E402
 
 from benchmarks.benchkit import Run, asyncpg_dsn, cpu_model, peak_rss_mib, say, summary_ms  # noqa: E402
 from core.clock import system_clock  # noqa: E402
-from core.conversation.types import Outbound  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.executor import compiled_for_asyncpg  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
-from core.notify import SENT, DeliveryResult  # noqa: E402
+from core.kernel.notify import SENT, DeliveryResult  # noqa: E402
+from core.kernel.types import Outbound  # noqa: E402
 from core.reminders.store import CLAIM_PG  # noqa: E402
 from core.reminders.tick import ReminderTick, TickConfig  # noqa: E402
 from core.roadmaps.loader import load_roadmaps  # noqa: E402

@@ -109,10 +109,10 @@ from benchmarks.benchkit import (  # noqa: E402
 )
 from bot.telegram.app import MAX_CONCURRENT_UPDATES, OVERALL_PER_SECOND, TelegramFrontEnd  # noqa: E402
 from bot.telegram.http import AiohttpRequest  # noqa: E402
-from core.conversation.engine import Coach  # noqa: E402
-from core.conversation.payloads import encode  # noqa: E402
+from core.app.engine import Coach  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
+from core.kernel.payloads import encode  # noqa: E402
 from core.roadmaps.catalog import Catalog, RoadmapInfo, load_catalog  # noqa: E402
 from core.roadmaps.loader import load_roadmaps  # noqa: E402
 from core.roadmaps.sync import sync_roadmaps  # noqa: E402

@@ -25,14 +25,14 @@ from bot.console.notify import ConsoleNotifier
 from core.admin.access import parse_admins
 from core.admin.broadcast import BroadcastSender
 from core.admin.ratelimit import RateLimit
+from core.app.engine import Coach
 from core.clock import system_clock
-from core.conversation.engine import Coach
 from core.db.engine import Database
 from core.db.migrate import current_revision, head_revision, upgrade_async
 from core.errors import CoachError, ConfigurationError, PlatformUnreachable
 from core.housekeeping import PruneReport, Retention, prune
+from core.kernel.notify import Notifier, by_platform
 from core.logging import configure_logging
-from core.notify import Notifier, by_platform
 from core.reminders.worker import ReminderWorker
 from core.reminders.worker import from_settings as reminder_worker
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps

@@ -6,7 +6,7 @@ process (``coach run``, ``coach chat``, a test) and reads it through a read-only
 Why so strict: a part that took its own copy at construction, or fell back to the wall clock
 by default, disagreed with the rest as soon as a test (or a replay tool) moved time — that is
 how ``/admin stats`` came to read the wall clock while the reminders it counted ran on a test's
-clock. Only :class:`~core.conversation.engine.Coach` defaults to the system clock; everything
+clock. Only :class:`~core.app.engine.Coach` defaults to the system clock; everything
 it builds is handed the coach's clock, and the other long-lived parts take it as a required
 argument, so forgetting to pass it is a type error, not a silent second clock.
 

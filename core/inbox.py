@@ -16,7 +16,7 @@ webhook workers take the rows whose lease ran out (:meth:`Inbox.take_orphans`).
 Handling an update twice is harmless, which is what makes "handle from the inbox" safe when the
 crash came after a handler's commit but before its row was deleted: the conversation refuses a
 recorded update id (``processed_updates``, in the same transaction as the change), the admin
-desk checks and records it around its own transactions (``core/conversation/replays.py``), and
+desk checks and records it around its own transactions (``core/app/replays.py``), and
 the rest (a ``my_chat_member`` reachability flag, answering a button press) is idempotent. What
 a replay cannot bring back is a *reply* that was in flight at the crash: the state is right, the
 musician may have to ask again (a checklist card catches up on the next press).

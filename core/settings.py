@@ -68,8 +68,9 @@ class Settings(BaseSettings):
     coach_admins: str = ""
     #: Inbound events per person: ``"<events>/<seconds>"`` or ``"off"`` (core/admin/ratelimit).
     coach_rate_limit: str = "20/10"
-    #: The HMAC key of stored ``/link`` codes (core/linking.py): every worker of a deployment
-    #: must have the same one. Unset, a public constant stands in (the 80-bit codes still hold).
+    #: The HMAC key of stored ``/link`` codes (core/accounts/linking.py): every worker of a
+    #: deployment must have the same one. Unset, a public constant stands in (the 80-bit codes
+    #: still hold).
     coach_link_secret: SecretStr | None = None
     #: ``coach run``: the longest wait between attempts to start a front end whose platform
     #: could not be reached at start (the waits grow 1, 2, 5, 10, 30, 60 s up to this).

@@ -15,7 +15,7 @@ shows it and ``/forget`` removes it.
 
 When: :meth:`OwedNotes.accepted` is the front end saying "the platform just took a send". The
 first one after start, and the first after a note was owed, drains the owed rows of that
-platform in the background through the front end's own :class:`~core.notify.Notifier` (same
+platform in the background through the front end's own :class:`~core.kernel.notify.Notifier` (same
 rate limits and retries; a 403 is read there as everywhere). A chat that still has replies
 waiting is skipped until its backlog is through, so the note comes after them. Several workers
 share the rows safely: a note is claimed with a conditional update and a lease (a worker that
@@ -41,12 +41,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import Clock
-from core.conversation.types import Outbound
 from core.db.engine import Database
 from core.db.tables import deliveries as _deliveries
 from core.db.tables import identities as _identities
 from core.db.tables import users as _users
-from core.notify import DeliveryResult, DeliveryStatus
+from core.kernel.notify import DeliveryResult, DeliveryStatus
+from core.kernel.types import Outbound
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from coachkit import Driver
 
-from core.conversation.engine import Coach
-from core.conversation.types import Inbound
+from core.app.engine import Coach
+from core.kernel.types import Inbound
 from core.roadmaps.catalog import Catalog, TaskInfo
 
 

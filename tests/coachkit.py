@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.conversation.engine import Coach
-from core.conversation.markup import to_plain
-from core.conversation.types import Button, Inbound, Outbound
+from core.app.engine import Coach
 from core.db.engine import Database
+from core.kernel.markup import to_plain
+from core.kernel.types import Button, Inbound, Outbound
 from core.progress.parsing import example_answer
 from core.roadmaps.catalog import Catalog, load_catalog
 from core.roadmaps.loader import load_roadmaps

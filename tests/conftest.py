@@ -45,9 +45,9 @@ from pgserver import pg_bin_dir
 from pytest_postgresql import factories
 from sqlalchemy import URL, make_url, text
 
-from core.admin import audit
 from core.db.engine import Database, normalise_url
 from core.db.migrate import upgrade
+from core.kernel import audit
 
 T = TypeVar("T")
 
@@ -304,7 +304,7 @@ async def _open(request: pytest.FixtureRequest, backend: str, tmp_path: Path) ->
 @pytest.fixture(autouse=True)
 def _fresh_denial_throttle() -> None:
     """Every test starts like a fresh process: no repeated denial remembered from another test
-    (``core.admin.audit.DENIALS`` writes a repeat at most once a minute per process)."""
+    (``core.kernel.audit.DENIALS`` writes a repeat at most once a minute per process)."""
     audit.DENIALS.reset()
 
 

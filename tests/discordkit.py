@@ -12,8 +12,8 @@ from coachkit import synced_coach
 from fakes.discord_api import FakeDiscord, FakeInteraction, FakeMessage
 
 from bot.discord.client import DiscordFrontEnd
+from core.app.engine import Coach
 from core.clock import Clock
-from core.conversation.engine import Coach
 from core.db.engine import Database
 
 GUILD, CHANNEL, ROLE = 900_000_000_000_000_001, 900_000_000_000_000_002, 900_000_000_000_000_003

@@ -23,9 +23,9 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from core.conversation.types import Outbound
 from core.db.engine import Database
-from core.notify import SENT, DeliveryResult
+from core.kernel.notify import SENT, DeliveryResult
+from core.kernel.types import Outbound
 from core.reminders.tick import ReminderTick, TickConfig
 from core.reminders.worker import ReminderWorker
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.conversation.markup import to_plain
-from core.conversation.types import Outbound
 from core.db.engine import Database
 from core.db.models import Delivery, Reminder
-from core.notify import SENT, DeliveryResult
+from core.kernel.markup import to_plain
+from core.kernel.notify import SENT, DeliveryResult
+from core.kernel.types import Outbound
 
 
 class FakeClock:

@@ -18,12 +18,8 @@ import pytest
 from coachkit import Driver, count, synced_coach
 from sqlalchemy import func, select
 
-from core.admin import audit
 from core.admin.access import NOT_ALLOWED, Access, parse_admins
-from core.admin.audit import latest
-from core.conversation.engine import Coach
-from core.conversation.payloads import encode
-from core.conversation.types import Inbound
+from core.app.engine import Coach
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.models import (
@@ -36,6 +32,10 @@ from core.db.models import (
     User,
     UserTaskProgress,
 )
+from core.kernel import audit
+from core.kernel.audit import latest
+from core.kernel.payloads import encode
+from core.kernel.types import Inbound
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

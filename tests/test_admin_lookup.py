@@ -15,11 +15,11 @@ from reminderkit import FakeClock
 from sqlalchemy import select
 
 from core.admin.access import NOT_ALLOWED
-from core.admin.audit import latest
-from core.conversation.engine import Coach
-from core.conversation.types import Inbound
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import AuditLog, Identity, User, UserTaskProgress
+from core.kernel.audit import latest
+from core.kernel.types import Inbound
 
 BOSS = "telegram:1"
 

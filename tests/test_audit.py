@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.admin.audit import ACTIONS, MAX_ACTION, MAX_DETAIL, REDACTED, AuditEntry, latest, record
 from core.db.engine import Database
 from core.db.models import User
+from core.kernel.audit import ACTIONS, MAX_ACTION, MAX_DETAIL, REDACTED, AuditEntry, latest, record
 
 
 async def test_record_and_read_back(database: Database) -> None:

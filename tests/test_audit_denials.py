@@ -2,7 +2,7 @@
 
 A member of another server pressing a band's button again and again, a stranger hammering
 ``/admin``, someone pressing another musician's nudge: every refusal is still answered, but
-the audit log gets one row per (actor, action) per minute (``core.admin.audit.DENIALS``),
+the audit log gets one row per (actor, action) per minute (``core.kernel.audit.DENIALS``),
 and the next row of the same kind carries how many repeats were only counted.
 """
 
@@ -17,13 +17,13 @@ from bandkit import GuildDriver, first_checklist
 from coachkit import Driver, catalog_of, synced_coach
 from reminderkit import schedule_row
 
-from core.admin import audit
 from core.admin.access import NOT_ALLOWED
-from core.admin.audit import DENIED, DenialThrottle, latest
 from core.admin.ratelimit import RateLimit
-from core.conversation.engine import Coach
-from core.conversation.payloads import encode
+from core.app.engine import Coach
 from core.db.engine import Database
+from core.kernel import audit
+from core.kernel.audit import DENIED, DenialThrottle, latest
+from core.kernel.payloads import encode
 
 INDIE = "indie-singer-songwriter"
 

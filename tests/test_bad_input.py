@@ -11,11 +11,11 @@ import pytest
 from coachkit import Driver, catalog_of, synced_coach
 from sqlalchemy import select
 
-from core.conversation.engine import SORRY
-from core.conversation.markup import to_plain
-from core.conversation.payloads import encode
+from core.app.engine import SORRY
 from core.db.engine import Database
 from core.db.models import UserTaskProgress
+from core.kernel.markup import to_plain
+from core.kernel.payloads import encode
 
 # (input, what the reply must contain while a numeric data-input question is open)
 BAD_INPUTS: list[tuple[str, str]] = [

@@ -14,10 +14,7 @@ from bandkit import GuildDriver, first_checklist
 from coachkit import catalog_of, count, synced_coach
 from sqlalchemy import select
 
-from core.admin.audit import latest
-from core.conversation.engine import SORRY, Coach
-from core.conversation.payloads import encode
-from core.conversation.types import Inbound
+from core.app.engine import SORRY, Coach
 from core.db.engine import Database
 from core.db.models import (
     Band,
@@ -29,6 +26,9 @@ from core.db.models import (
     User,
     UserTaskProgress,
 )
+from core.kernel.audit import latest
+from core.kernel.payloads import encode
+from core.kernel.types import Inbound
 
 INDIE = "indie-singer-songwriter"
 

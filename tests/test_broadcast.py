@@ -18,16 +18,16 @@ from sqlalchemy import insert, select, text, update
 
 from bot.telegram.app import TelegramFrontEnd
 from core.admin import broadcast
-from core.admin.audit import latest
 from core.admin.broadcast import BroadcastSender
+from core.app.engine import Coach
 from core.clock import system_clock
-from core.conversation.engine import Coach
-from core.conversation.markup import to_plain
-from core.conversation.types import Outbound
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.models import Broadcast, Delivery, Identity, User
-from core.notify import SENT, DeliveryResult, DeliveryStatus, by_platform
+from core.kernel.audit import latest
+from core.kernel.markup import to_plain
+from core.kernel.notify import SENT, DeliveryResult, DeliveryStatus, by_platform
+from core.kernel.types import Outbound
 
 ADMIN = "1"
 

@@ -12,7 +12,7 @@ import pytest
 from reminderkit import FakeClock
 from timeshift.timeshift_spec import parse_shift
 
-from core.conversation.engine import Coach
+from core.app.engine import Coach
 from core.db.engine import Database
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -13,8 +13,7 @@ import pytest
 from coachkit import Driver, catalog_of, count, synced_coach, valid_answer
 from sqlalchemy import select
 
-from core.conversation.engine import SORRY, Coach
-from core.conversation.payloads import encode
+from core.app.engine import SORRY, Coach
 from core.db.engine import Database
 from core.db.models import (
     ConversationState,
@@ -24,6 +23,7 @@ from core.db.models import (
     StatSample,
     UserTaskProgress,
 )
+from core.kernel.payloads import encode
 
 pytestmark = pytest.mark.postgres_only
 

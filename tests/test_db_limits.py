@@ -15,7 +15,7 @@ from coachkit import Driver, at_a_checklist, next_update_id, synced_coach
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from core.conversation.engine import BUSY
+from core.app.engine import BUSY
 from core.db.engine import Database, Timeouts
 from core.db.failures import DatabaseBusy, DatabaseUnavailable, busy, connection_lost
 from core.db.models import ProcessedUpdate

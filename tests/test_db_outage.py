@@ -25,18 +25,18 @@ from pgserver import LateCloseProxy, ThrowawayPostgres, pg_bin_dir
 from reminderkit import FakeClock
 from sqlalchemy import func, select, text
 
-from core.accounts import set_reachable
+from core.accounts.reachability import set_reachable
 from core.admin.broadcast import BroadcastSender
-from core.conversation.engine import SORRY, UNREACHABLE, Coach
-from core.conversation.markup import to_plain
-from core.conversation.types import Outbound
+from core.app.engine import SORRY, UNREACHABLE, Coach
 from core.db.engine import Database
 from core.db.failures import connection_lost
 from core.db.migrate import upgrade
 from core.db.models import Delivery, Identity, User
 from core.db.retry import RetryPolicy
 from core.housekeeping import Housekeeping
-from core.notify import SENT, DeliveryResult, by_platform
+from core.kernel.markup import to_plain
+from core.kernel.notify import SENT, DeliveryResult, by_platform
+from core.kernel.types import Outbound
 from core.reminders.tick import ReminderTick
 from core.reminders.worker import ReminderWorker
 from core.roadmaps.loader import load_roadmaps

@@ -40,12 +40,12 @@ from discordkit import (
 from fakes.discord_api import FakeDiscord, FakeMessage
 from sqlalchemy import select
 
-from core.admin.audit import latest
-from core.conversation.engine import Coach
-from core.conversation.types import Inbound, Outbound
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Identity, StatSample, User, UserTaskProgress
 from core.errors import PlatformUnreachable
+from core.kernel.audit import latest
+from core.kernel.types import Inbound, Outbound
 
 INDIE = "indie-singer-songwriter"
 
@@ -355,8 +355,8 @@ async def test_sync_commands_globally_and_to_a_server(database: Database, monkey
 @pytest.mark.parametrize("text", ["ab" * 1500])
 def test_render_respects_discord_limits(text: str) -> None:
     from bot.discord.render import render  # noqa: PLC0415
-    from core.conversation.payloads import encode  # noqa: PLC0415
-    from core.conversation.types import Button  # noqa: PLC0415
+    from core.kernel.payloads import encode  # noqa: PLC0415
+    from core.kernel.types import Button  # noqa: PLC0415
 
     buttons = tuple(
         tuple(

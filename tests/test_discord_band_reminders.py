@@ -14,7 +14,7 @@ from fakes.discord_api import FakeMessage
 from reminderkit import FakeClock, reminder_rows
 
 from core.db.engine import Database
-from core.notify import by_platform
+from core.kernel.notify import by_platform
 from core.reminders.tick import ReminderTick
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday

@@ -17,13 +17,13 @@ from coachkit import count, synced_coach
 from discordkit import ANA, BEN, CHANNEL, NEWS, Bench, front_end, world
 from fakes.discord_api import FakeDiscord, FakeInteraction, FakeMessage
 
-from core.conversation import engine as engine_module
-from core.conversation import views
-from core.conversation.engine import Coach
-from core.conversation.types import Outbound
+from core.app import engine as engine_module
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import LinkCode
-from core.notify import DeliveryStatus
+from core.journey import views
+from core.kernel.notify import DeliveryStatus
+from core.kernel.types import Outbound
 
 SECRET = "the secret only its person may read"
 

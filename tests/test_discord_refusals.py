@@ -21,11 +21,11 @@ from reminderkit import FakeClock, delivery_rows, reminder_rows
 from sqlalchemy import select
 
 from bot.discord.refusals import CLOSED_DMS_NOTE, ClosedDmsNote, Refusal, classify
-from core.conversation.engine import Coach
-from core.conversation.types import Outbound
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Identity, User
-from core.notify import DMS_CLOSED, by_platform
+from core.kernel.notify import DMS_CLOSED, by_platform
+from core.kernel.types import Outbound
 from core.reminders.tick import ReminderTick
 from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps

@@ -13,10 +13,10 @@ import asyncio
 from discordkit import ANA, BEN, CHANNEL, GUILD, running
 from sqlalchemy import select
 
-from core.conversation.types import Outbound
 from core.db.engine import Database
 from core.db.models import Delivery
-from core.notify import DeliveryStatus
+from core.kernel.notify import DeliveryStatus
+from core.kernel.types import Outbound
 from core.undelivered import KIND
 
 #: Words of the note (core.undelivered.NOTE).

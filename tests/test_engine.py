@@ -9,12 +9,12 @@ import pytest
 from coachkit import Driver, catalog_of, count, synced_coach, valid_answer
 from sqlalchemy import select
 
-from core.conversation.commands import COMMANDS
-from core.conversation.engine import Coach
-from core.conversation.markup import parse
-from core.conversation.payloads import encode
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Event, Identity, Profile, StatSample, UserTaskProgress
+from core.kernel.commands import COMMANDS
+from core.kernel.markup import parse
+from core.kernel.payloads import encode
 from core.progress.metrics import metric_label
 from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo
 

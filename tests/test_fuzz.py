@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.admin.commands import USAGE
-from core.conversation.commands import COMMAND_NAMES
-from core.conversation.engine import SORRY, Coach
-from core.conversation.payloads import _ARITY, _CODES
-from core.conversation.types import Inbound
+from core.app.engine import SORRY, Coach
 from core.db.engine import Database
+from core.kernel.commands import COMMAND_NAMES
+from core.kernel.payloads import _ARITY, _CODES
+from core.kernel.types import Inbound
 from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 

@@ -20,8 +20,8 @@ from reminderkit import FakeClock, RecordingNotifier, delivery_rows
 from sqlalchemy import event, insert, text
 
 from core.admin.broadcast import BroadcastSender
+from core.app.engine import Coach
 from core.clock import system_clock
-from core.conversation.engine import Coach
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.models import (
@@ -43,7 +43,7 @@ from core.housekeeping import (
     Retention,
     prune,
 )
-from core.notify import DeliveryResult, DeliveryStatus, by_platform
+from core.kernel.notify import DeliveryResult, DeliveryStatus, by_platform
 from core.reminders.tick import ReminderTick
 from core.reminders.worker import HOUSEKEEPING_JOB_ID, ReminderWorker, from_settings
 from core.settings import load_settings

@@ -11,13 +11,13 @@ from coachkit import Driver, synced_coach
 from reminderkit import FakeClock
 from sqlalchemy import select, text
 
-from core.admin.audit import latest
-from core.conversation import replays
-from core.conversation.engine import Coach
-from core.conversation.replays import already_handled
+from core.app import replays
+from core.app.engine import Coach
+from core.app.replays import already_handled
 from core.db.engine import Database
 from core.db.models import InboxUpdate
 from core.inbox import DEFAULT_LEASE, MAX_ATTEMPTS, Entry, Inbox
+from core.kernel.audit import latest
 
 
 def _entries(*ids: int) -> list[Entry]:

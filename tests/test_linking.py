@@ -8,12 +8,12 @@ from datetime import timedelta
 from coachkit import Driver, count, synced_coach
 from sqlalchemy import select
 
-from core.admin.audit import latest
-from core.conversation.engine import Coach
+from core.accounts.linking import CODE_TTL
+from core.app.engine import Coach
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.models import Identity, LinkCode, Profile, User, UserTaskProgress
-from core.linking import CODE_TTL
+from core.kernel.audit import latest
 
 _CODE = re.compile(r"/link ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})")
 

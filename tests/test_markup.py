@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.conversation.markup import Span, bold, esc, italic, parse, to_plain
+from core.kernel.markup import Span, bold, esc, italic, parse, to_plain
 
 _TEXT = st.text(alphabet=st.sampled_from(list("ab *_`\\\n é😀<&")), max_size=60)
 

@@ -1,7 +1,7 @@
 """Names without invisible characters: artist names, band names and display names.
 
 Zero-width and bidi characters let two names look alike and differ (an impostor), show a name
-backwards, or show nothing at all. One function (core/conversation/names.py) cleans every
+backwards, or show nothing at all. One function (core/kernel/names.py) cleans every
 name on every path that stores one; a name with nothing visible left is refused. Emoji keep
 the zero-width joiners that make them (👩‍🎤 is 👩 U+200D 🎤), and flags stay whole.
 """
@@ -15,12 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from core.conversation.engine import Coach
-from core.conversation.names import BIDI, ZERO_WIDTH, ZWJ, ZWNJ, clean_name, fit_name
-from core.conversation.onboarding import INVISIBLE_NAME
-from core.conversation.types import DISPLAY_NAME_MAX, Inbound
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Band, Identity, Profile, User
+from core.journey.onboarding import INVISIBLE_NAME
+from core.kernel.names import BIDI, ZERO_WIDTH, ZWJ, ZWNJ, clean_name, fit_name
+from core.kernel.types import DISPLAY_NAME_MAX, Inbound
 
 SINGER = "\U0001f469\u200d\U0001f3a4"  # 👩‍🎤: woman, ZWJ, microphone
 SINGER_DARK = "\U0001f469\U0001f3fd\u200d\U0001f3a4"  # with a skin-tone modifier

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.conversation.commands import parse_command
-from core.conversation.markup import esc, parse, to_plain
-from core.conversation.payloads import (
+from core.kernel.commands import parse_command
+from core.kernel.markup import esc, parse, to_plain
+from core.kernel.payloads import (
     _ARITY,
     _CODES,
     MAX_BYTES,

@@ -16,9 +16,7 @@ from sqlalchemy import select
 
 from bot.telegram.app import TelegramFrontEnd
 from core.admin import broadcast
-from core.admin.audit import latest, record
-from core.conversation.engine import Coach
-from core.conversation.payloads import encode
+from core.app.engine import Coach
 from core.db.base import Base, utcnow
 from core.db.engine import Database
 from core.db.models import (
@@ -35,6 +33,8 @@ from core.db.models import (
     User,
     UserTaskProgress,
 )
+from core.kernel.audit import latest, record
+from core.kernel.payloads import encode
 
 ARTIST = "Zyxwvüt Qoph"  # distinctive (and not ASCII): any leftover shows up in a scan
 HANDLE = "maya-q7z"

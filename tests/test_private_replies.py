@@ -1,6 +1,6 @@
 """Private replies never reach a shared chat (issue #11, section 2), through the core.
 
-The gate (core/conversation/private_replies.py) sits in ``Coach.handle``: every reply of every
+The gate (core/app/private_replies.py) sits in ``Coach.handle``: every reply of every
 path (the hot path, the admin desk, a band's server path) passes it. These tests drive the
 real core on both databases; the front ends' own tests (test_telegram_private.py,
 test_discord_private.py) show the same through the real libraries.
@@ -18,14 +18,14 @@ from coachkit import Driver, count, synced_coach
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from core.admin.audit import latest
-from core.conversation import cards
-from core.conversation.engine import Coach
-from core.conversation.private_replies import route
-from core.conversation.types import Inbound, Outbound
+from core.accounts.linking import CODE_LENGTH, link_key
+from core.app.engine import Coach
+from core.app.private_replies import route
 from core.db.engine import Database
 from core.db.models import Identity, LinkCode, User
-from core.linking import CODE_LENGTH, link_key
+from core.journey import cards
+from core.kernel.audit import latest
+from core.kernel.types import Inbound, Outbound
 from core.settings import load_settings
 
 GROUP = "-100200300"

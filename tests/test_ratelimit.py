@@ -6,7 +6,7 @@ import pytest
 from coachkit import Driver
 
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
-from core.conversation.engine import Coach
+from core.app.engine import Coach
 from core.db.engine import Database
 
 

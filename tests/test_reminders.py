@@ -18,12 +18,12 @@ from reminderkit import (
 )
 from sqlalchemy import update
 
-from core.accounts import set_reachable
-from core.admin.audit import latest
-from core.conversation.engine import Coach
+from core.accounts.reachability import set_reachable
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Band, BandMember, Profile, Reminder, User
-from core.notify import DeliveryResult, DeliveryStatus, no_direct_chat
+from core.kernel.audit import latest
+from core.kernel.notify import DeliveryResult, DeliveryStatus, no_direct_chat
 from core.reminders import service
 from core.reminders.schedule import Schedule, parse_time
 from core.reminders.tick import ReminderTick, TickConfig

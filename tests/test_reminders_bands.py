@@ -12,10 +12,10 @@ from bandkit import GuildDriver, first_checklist
 from coachkit import Driver, catalog_of, synced_coach
 from reminderkit import FakeClock, RecordingNotifier, reminder_rows
 
-from core.admin.audit import latest
-from core.conversation.engine import Coach
-from core.conversation.payloads import encode
+from core.app.engine import Coach
 from core.db.engine import Database
+from core.kernel.audit import latest
+from core.kernel.payloads import encode
 from core.reminders.tick import ReminderTick
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday

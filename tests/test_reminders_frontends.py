@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 from bot.console.chat import ConsoleChat
 from bot.console.notify import ConsoleNotifier
 from bot.telegram.app import TelegramFrontEnd
-from core.conversation.types import Inbound, Outbound
 from core.db.engine import Database
 from core.db.models import Reminder, User
-from core.notify import by_platform
+from core.kernel.notify import by_platform
+from core.kernel.types import Inbound, Outbound
 from core.reminders.tick import ReminderTick
 from core.reminders.worker import ReminderWorker
 

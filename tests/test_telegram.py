@@ -24,14 +24,14 @@ from sqlalchemy import text as sql
 
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.forbidden import Refusal, classify
-from core.conversation.commands import COMMANDS
-from core.conversation.engine import Coach
-from core.conversation.types import Button, Outbound
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Identity, Reminder, User, UserTaskProgress
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import Entry, Inbox
-from core.notify import DeliveryStatus
+from core.kernel.commands import COMMANDS
+from core.kernel.notify import DeliveryStatus
+from core.kernel.types import Button, Outbound
 from core.roadmaps.catalog import Catalog
 
 MAYA = 1001

@@ -21,14 +21,14 @@ from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select
 
 from bot.telegram.app import TelegramFrontEnd
-from core.conversation import cards
-from core.conversation import engine as engine_module
-from core.conversation.engine import Coach
-from core.conversation.private_replies import OPEN_PRIVATE_CHAT, SENT_PRIVATELY
-from core.conversation.types import Inbound, Outbound
+from core.app import engine as engine_module
+from core.app.engine import Coach
+from core.app.private_replies import OPEN_PRIVATE_CHAT, SENT_PRIVATELY
 from core.db.engine import Database
 from core.db.models import Identity, LinkCode, Profile, UserTaskProgress
-from core.notify import DeliveryStatus
+from core.journey import cards
+from core.kernel.notify import DeliveryStatus
+from core.kernel.types import Inbound, Outbound
 
 MAYA, LEO, EVE = 1001, 1002, 1003
 GROUP = -100_500_600

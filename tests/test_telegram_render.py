@@ -14,8 +14,8 @@ from bot.telegram.render import (
     to_html,
 )
 from bot.telegram.translate import to_inbound
-from core.conversation.markup import bold, esc
-from core.conversation.types import Button, Outbound
+from core.kernel.markup import bold, esc
+from core.kernel.types import Button, Outbound
 
 
 def test_user_text_is_escaped_and_markup_becomes_tags() -> None:

@@ -25,11 +25,11 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.sending import Budgets, retry_after_seconds
-from core.conversation.engine import Coach
-from core.conversation.types import Outbound
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Delivery, Identity, User
-from core.notify import DeliveryStatus
+from core.kernel.notify import DeliveryStatus
+from core.kernel.types import Outbound
 from core.settings import load_settings
 from core.undelivered import KIND
 

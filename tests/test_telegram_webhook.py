@@ -25,12 +25,12 @@ from sqlalchemy import text
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.proxies import client_address, parse_networks
 from bot.telegram.webhook import MAX_BODY, MAX_DEPTH, SECRET_HEADER, TelegramWebhook
-from core.admin import audit
-from core.admin.audit import DenialThrottle, latest
-from core.conversation.engine import Coach
+from core.app.engine import Coach
 from core.db.engine import Database
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import DEFAULT_LEASE, Entry, Inbox
+from core.kernel import audit
+from core.kernel.audit import DenialThrottle, latest
 
 MAYA = 1001
 SECRET = "s3cret-token"

@@ -11,13 +11,13 @@ from reminderkit import FakeClock
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts import set_reachable
-from core.conversation.markup import to_plain
-from core.conversation.types import Outbound
+from core.accounts.reachability import set_reachable
 from core.db.engine import Database
 from core.db.failures import DatabaseUnavailable
 from core.db.models import Delivery, Identity
-from core.notify import SENT, DeliveryResult, DeliveryStatus
+from core.kernel.markup import to_plain
+from core.kernel.notify import SENT, DeliveryResult, DeliveryStatus
+from core.kernel.types import Outbound
 from core.undelivered import KIND, LEASE, MAX_ATTEMPTS, NOTE, OwedNotes, claim, owe, owed
 
 

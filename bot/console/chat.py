@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from core.conversation.engine import Coach
-from core.conversation.markup import parse
-from core.conversation.types import Button, Inbound, Outbound
+from core.app.engine import Coach
+from core.kernel.markup import parse
+from core.kernel.types import Button, Inbound, Outbound
 
 _BOLD, _ITALIC, _RESET = "\033[1m", "\033[3m", "\033[0m"
 

@@ -1,4 +1,4 @@
-"""The terminal's :class:`~core.notify.Notifier`: nudges appear in the running ``coach chat``.
+"""The terminal's :class:`~core.kernel.notify.Notifier`: nudges appear in ``coach chat``.
 
 ``coach chat`` runs the reminder worker in its own process against the same database, so a
 nudge that falls due while you chat is printed between your messages, with numbered buttons
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.console.chat import ConsoleChat
-from core.conversation.types import Outbound
-from core.notify import SENT, DeliveryResult, DeliveryStatus
+from core.kernel.notify import SENT, DeliveryResult, DeliveryStatus
+from core.kernel.types import Outbound
 
 
 class ConsoleNotifier:

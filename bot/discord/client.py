@@ -11,7 +11,7 @@
   simply type.
 * Slash commands are built from the core's ``COMMANDS`` plus ``/band`` and ``/assign`` with
   typed options, and are synced only by ``coach discord sync-commands``.
-* As a :class:`core.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
+* As a :class:`core.kernel.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
   (chat id = user id), to a band channel (``c:<id>``). A refusal is read by its code
   (:mod:`bot.discord.refusals`): only "Unknown User" marks the person unreachable; 50007
   "Cannot send messages to this user" (DMs closed) is a failed notice, and the person is
@@ -41,12 +41,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.discord import refusals, translate
 from bot.discord import render as rd
-from core import accounts
-from core.conversation.commands import COMMANDS
-from core.conversation.engine import SORRY, Coach
-from core.conversation.types import Inbound, Outbound
+from core.accounts import reachability
+from core.app.engine import SORRY, Coach
 from core.errors import ConfigurationError, PlatformUnreachable
-from core.notify import SENT, DeliveryResult, DeliveryStatus, dms_closed
+from core.kernel.commands import COMMANDS
+from core.kernel.notify import SENT, DeliveryResult, DeliveryStatus, dms_closed
+from core.kernel.types import Inbound, Outbound
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class DiscordFrontEnd:
         self.failed_sends = 0
         #: Who gets the "your DMs are closed" note at their next interaction in a server.
         self.closed_dms = refusals.ClosedDmsNote(
-            lambda user_id: accounts.closed_dms_notice(self.coach.db, "discord", user_id)
+            lambda user_id: reachability.closed_dms_notice(self.coach.db, "discord", user_id)
         )
         self._busy = 0
         self._idle = asyncio.Event()
@@ -504,7 +504,7 @@ class DiscordFrontEnd:
         refusal = refusals.classify(exc.code, to_person=to_person)
         words = f"Discord {exc.code} {exc.text}"[:120]
         if refusal is refusals.Refusal.GONE and to_person:
-            await accounts.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
+            await reachability.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
             return DeliveryResult(DeliveryStatus.BLOCKED, f"gone ({words})")
         if refusal is refusals.Refusal.DMS_CLOSED:
             self.closed_dms.refused(chat_id)

@@ -10,7 +10,7 @@ them says the person is gone (modelled on ``bot/telegram/forbidden.py``):
   servers they share with the bot (the default for big servers, and a click away in any).
   It is also what a person who blocked the bot looks like; Discord does not tell the two
   apart. Either way it is :attr:`Refusal.DMS_CLOSED`: a failed notice with
-  ``core.notify.DMS_CLOSED`` as its reason (retried like any failure), nothing paused — and
+  ``core.kernel.notify.DMS_CLOSED`` as its reason (retried like any failure), nothing paused — and
   the next time they use the bot in a server they are told, privately, how to open their DMs
   (:class:`ClosedDmsNote`). Pausing on 50007 used to stop the nudges of everyone whose DMs
   happened to be closed, silently and for good.

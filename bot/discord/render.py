@@ -17,9 +17,9 @@ from typing import Any
 
 import discord
 
-from core.conversation.markup import parse
-from core.conversation.payloads import decode
-from core.conversation.types import Button, Outbound
+from core.kernel.markup import parse
+from core.kernel.payloads import decode
+from core.kernel.types import Button, Outbound
 
 MAX_CONTENT = 2000
 MAX_EMBED = 4096

@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from core.conversation.types import Inbound, InboundKind
+from core.kernel.types import Inbound, InboundKind
 
 #: Prefix of a server channel's chat id.
 CHANNEL_PREFIX = "c:"

@@ -47,20 +47,20 @@ from bot.telegram.render import (
 )
 from bot.telegram.sending import Budgets, Call, PacedLimiter, Sender, Timer
 from bot.telegram.translate import to_inbound
-from core.accounts import set_reachable
-from core.conversation.commands import COMMANDS
-from core.conversation.engine import Coach
-from core.conversation.markup import to_plain
-from core.conversation.private_replies import (
+from core.accounts.reachability import set_reachable
+from core.app.engine import Coach
+from core.app.private_replies import (
     NOT_SENT_PRIVATELY,
     OPEN_PRIVATE_CHAT,
     SENT_PRIVATELY,
     direct_chat,
 )
-from core.conversation.types import Inbound, Outbound
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import DEFAULT_LEASE, Inbox
-from core.notify import NO_DIRECT_CHAT, SENT, DeliveryResult, DeliveryStatus, no_direct_chat
+from core.kernel.commands import COMMANDS
+from core.kernel.markup import to_plain
+from core.kernel.notify import NO_DIRECT_CHAT, SENT, DeliveryResult, DeliveryStatus, no_direct_chat
+from core.kernel.types import Inbound, Outbound
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def merge_replies(replies: list[Outbound]) -> list[Outbound]:
 class TelegramFrontEnd:
     """Holds the coach and the PTB application; translates in both directions.
 
-    It is also the Telegram :class:`~core.notify.Notifier`: reminder nudges and broadcasts go
+    It is also the Telegram :class:`~core.kernel.notify.Notifier`: reminder nudges and broadcasts go
     through :meth:`notify`, so they share the replies' rate limits and retries.
 
     Every Bot API call of a reply or notice goes through :attr:`sending`
@@ -378,7 +378,7 @@ class TelegramFrontEnd:
         A 403 is told apart by its words (:mod:`bot.telegram.forbidden`): the person blocked
         the bot or deleted their account → the identity is marked unreachable (which pauses
         their reminders) and ``blocked`` is returned; they never opened a private chat with the
-        bot → ``failed`` with the :data:`~core.notify.NO_DIRECT_CHAT` reason, nothing marked;
+        bot → ``failed`` with the :data:`~core.kernel.notify.NO_DIRECT_CHAT` reason, nothing marked;
         the bot is not in that group, or any other 403 → ``failed``. A refusal (400), or a 429
         or network failure that outlived the notice's time budget, is ``failed`` too (the
         caller retries later); nothing raises.

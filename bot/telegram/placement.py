@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from telegram import Message, Update
 
-from core.conversation.types import Inbound
+from core.kernel.types import Inbound
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.conversation.markup import parse
-from core.conversation.types import Button
+from core.kernel.markup import parse
+from core.kernel.types import Button
 
 #: Telegram's limit for a message's text, and for a photo caption.
 MAX_TEXT = 4096

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from core.conversation.types import Inbound
+from core.kernel.types import Inbound
 
 _CHAT_TYPES = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group"}
 

@@ -43,7 +43,7 @@ from aiohttp import web
 
 from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd, startup_errors
 from bot.telegram.proxies import client_address, parse_networks
-from core.admin.audit import record
+from core.kernel.audit import record
 
 logger = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ class TelegramWebhook:
             details["unaudited_before"] = unaudited
         written, counted = False, False
         try:
-            # record() also caps repeats per address (core/admin/audit.py: one row a minute)
+            # record() also caps repeats per address (core/kernel/audit.py: one row a minute)
             written = await record(
                 self.front.coach.db,
                 actor=f"telegram-webhook:{remote}",

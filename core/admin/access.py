@@ -24,9 +24,6 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
-from core.admin import audit
-from core.admin.audit import AuditAction
-from core.conversation.types import Inbound
 from core.db.engine import Database
 from core.db.tables import (
     band_members as _members,
@@ -40,6 +37,9 @@ from core.db.tables import (
 from core.db.tables import (
     users as _users,
 )
+from core.kernel import audit
+from core.kernel.audit import AuditAction
+from core.kernel.types import Inbound
 
 #: The role name in ``users.roles`` that makes a bot admin.
 ADMIN_ROLE: Final = "admin"

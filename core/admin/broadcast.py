@@ -7,7 +7,7 @@
    transaction: the database now knows exactly who is owed the message.
 3. :class:`BroadcastSender` (a background task of ``coach run``) claims pending rows in small
    batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work without
-   sending anything twice), sends each through the platform's :class:`~core.notify.Notifier`
+   sending anything twice), sends each through the platform's :class:`~core.kernel.notify.Notifier`
    (the front end's own rate limiter paces it), and records the outcome per row: ``sent``,
    ``skipped`` (opted out or unreachable by the time it is their turn, or blocked the bot —
    which also marks them unreachable) or, after three failed attempts, ``failed``.
@@ -36,8 +36,6 @@ from typing import Any, Final
 from sqlalchemy import Select, and_, func, insert, select, text, update
 
 from core.clock import Clock
-from core.conversation.markup import bold, esc
-from core.conversation.types import Outbound
 from core.db.engine import Database
 from core.db.failures import connection_lost
 from core.db.models import OPEN_BROADCAST_ROWS
@@ -53,7 +51,9 @@ from core.db.tables import (
 from core.db.tables import (
     users as _users,
 )
-from core.notify import DeliveryResult, DeliveryStatus, Notifier
+from core.kernel.markup import bold, esc
+from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
+from core.kernel.types import Outbound
 
 logger = logging.getLogger(__name__)
 

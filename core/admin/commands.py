@@ -10,8 +10,8 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.admin.audit import AuditAction
 from core.admin.broadcast import MAX_TEXT
+from core.kernel.audit import AuditAction
 
 Sub = Literal[
     "help", "stats", "broadcast", "broadcasts", "roadmaps", "user", "reset", "audit", "grant",

@@ -1,6 +1,6 @@
 """The admin and privacy desk: ``/admin …``, ``/export``, ``/forget``, ``/broadcasts``.
 
-:class:`~core.conversation.engine.Coach` hands these events here before its hot path (they are
+:class:`~core.app.engine.Coach` hands these events here before its hot path (they are
 rare, and each runs in short transactions of its own, so a denial is audited even when nothing
 else happens). Every ``/admin`` command and every admin button press is checked here, in the
 core, each time — a front end that shows or hides a menu decides nothing.
@@ -22,16 +22,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from core.admin import audit, broadcast, people, privacy, stats
+from core.admin import broadcast, people, privacy, stats
 from core.admin.access import NOT_ALLOWED, Access, Actor
-from core.admin.audit import AuditAction
 from core.admin.commands import AUDIT_ACTIONS, USAGE, AdminRequest, BadRequest, audit_action, parse
 from core.clock import Clock
-from core.conversation.commands import parse_command
-from core.conversation.markup import bold, esc, italic
-from core.conversation.payloads import Payload, decode, encode
-from core.conversation.types import MAX_INBOUND_TEXT, Button, Inbound, Outbound, clean_text
 from core.db.engine import Database
+from core.kernel import audit
+from core.kernel.audit import AuditAction
+from core.kernel.commands import parse_command
+from core.kernel.markup import bold, esc, italic
+from core.kernel.payloads import Payload, decode, encode
+from core.kernel.types import MAX_INBOUND_TEXT, Button, Inbound, Outbound, clean_text
 from core.roadmaps.catalog import CatalogCache
 from core.roadmaps.loader import check_roadmaps
 from core.roadmaps.sync import sync_roadmaps
@@ -63,7 +64,7 @@ def _no_button() -> Button:
 def _private(replies: list[Outbound]) -> list[Outbound]:
     """Mark replies for the asker's eyes only: what an admin sees about others (profiles,
     identities, the audit log, figures) and a musician's own data are never shown in a shared
-    chat (core/conversation/private_replies.py decides where they go instead)."""
+    chat (core/app/private_replies.py decides where they go instead)."""
     return [r.model_copy(update={"private": True}) for r in replies]
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.access import ADMIN_ROLE, label
-from core.conversation.names import clean_name
 from core.db.tables import (
     identities,
     profiles,
@@ -31,6 +30,7 @@ from core.db.tables import (
     tasks,
     users,
 )
+from core.kernel.names import clean_name
 
 #: Most candidates listed when a name is ambiguous.
 MAX_CANDIDATES: Final = 5

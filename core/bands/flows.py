@@ -1,7 +1,7 @@
 """What a band can do once its profile is locked: progress with credits, assignments, members,
 and the manager's actions (rename, remove a member, bound role, updates channel, reset).
 
-Every function takes the band's :class:`~core.conversation.turn.Turn` (the band's profile and
+Every function takes the band's :class:`~core.kernel.turn.Turn` (the band's profile and
 state, locked, with the acting member as ``turn.rec.user_id``) and the :class:`BandRow`.
 Authorisation is decided by the caller (:mod:`core.bands.guild`) before any of these run.
 """
@@ -13,14 +13,14 @@ from collections import Counter
 
 from core.bands import store
 from core.bands.store import BandRow
-from core.conversation import cards
-from core.conversation.markup import bold, esc, italic
-from core.conversation.names import clean_name
-from core.conversation.navigation import current_stage, offer_roadmaps
-from core.conversation.onboarding import ARTIST_NAME_MAX
-from core.conversation.payloads import decode, encode
-from core.conversation.turn import Turn
-from core.conversation.types import Button, Outbound, clean_text
+from core.journey import cards
+from core.journey.navigation import current_stage, offer_roadmaps
+from core.journey.onboarding import ARTIST_NAME_MAX
+from core.kernel.markup import bold, esc, italic
+from core.kernel.names import clean_name
+from core.kernel.payloads import decode, encode
+from core.kernel.turn import Turn
+from core.kernel.types import Button, Outbound, clean_text
 from core.reminders import service as reminder_service
 from core.roadmaps.catalog import TaskInfo
 

@@ -20,21 +20,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from core.admin.audit import AuditAction
+from core.accounts.store import create_musician
 from core.bands import flows, store
+from core.bands import reminders as band_reminders
 from core.bands.store import Actor, BandRow
-from core.conversation import store as conv_store
-from core.conversation.commands import parse_command
-from core.conversation.markup import bold, esc
-from core.conversation.payloads import decode
-from core.conversation.turn import Turn
-from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.db.executor import Executor
-from core.reminders import band_chat as band_reminders
+from core.kernel import store as conv_store
+from core.kernel.audit import AuditAction, AuditNote
+from core.kernel.commands import parse_command
+from core.kernel.markup import bold, esc
+from core.kernel.payloads import decode
+from core.kernel.turn import Turn
+from core.kernel.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.roadmaps.catalog import Catalog
 
 #: ``/band`` subcommands only a manager may run, each with the audit action of its refusal.
@@ -51,19 +52,6 @@ _ANY_MENTION = re.compile(r"<@[&!]?\d{1,20}>")
 _ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
 
 
-@dataclass(frozen=True, slots=True)
-class AuditNote:
-    """An audit row to write once the event's transaction is over (the audit log has its own
-    transaction; on SQLite a second writer inside the first would wait for ever)."""
-
-    actor: str
-    action: AuditAction
-    outcome: str
-    target: str | None = None
-    actor_user_id: Any = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-
 Dispatch = Callable[[Turn], Awaitable[list[Outbound]]]
 
 
@@ -78,7 +66,7 @@ async def _actor(ex: Executor, inbound: Inbound, now: datetime) -> Actor:
     found = await store.actor(ex, inbound.platform, inbound.user_id)
     if found is not None:
         return found
-    rec = await conv_store.create_musician(
+    rec = await create_musician(
         ex,
         platform=inbound.platform,
         external_id=inbound.user_id,

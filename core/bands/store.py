@@ -1,6 +1,6 @@
 """Every SQL statement of the band path, on SQLAlchemy Core, built once at import.
 
-Kept apart from :mod:`core.conversation.store` (the solo hot path) so each can change without
+Kept apart from :mod:`core.kernel.store` (the solo hot path) so each can change without
 the other: the band path adds a lookup of the band by its server and a membership check before
 it locks the *band's* profile and conversation state — with the same
 ``FOR UPDATE OF profiles, conversation_state`` as the solo path, so two members ticking the
@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from core.conversation.store import TurnRecord, create_profile
+from core.accounts.store import create_profile
 from core.db.executor import Executor
 from core.db.tables import (
     band_assignments as assignments,
@@ -34,6 +34,7 @@ from core.db.tables import (
     states,
     users,
 )
+from core.kernel.store import TurnRecord
 
 
 @dataclass(frozen=True, slots=True)

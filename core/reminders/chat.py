@@ -12,10 +12,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from core.conversation.markup import bold, esc, italic
-from core.conversation.payloads import Payload, encode
-from core.conversation.turn import Turn
-from core.conversation.types import Button, Outbound
+from core.kernel.markup import bold, esc, italic
+from core.kernel.payloads import Payload, encode
+from core.kernel.turn import Turn
+from core.kernel.types import Button, Outbound
 from core.reminders import service
 from core.reminders.schedule import (
     ALL_DAYS,

@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from core.conversation import cards
-from core.conversation.markup import bold, esc, italic
-from core.conversation.payloads import encode
-from core.conversation.types import Button, Outbound
+from core.journey import cards
+from core.kernel.markup import bold, esc, italic
+from core.kernel.payloads import encode
+from core.kernel.types import Button, Outbound
 from core.progress.service import ProgressRecord, first_open_stage, next_task
 from core.reminders.store import Owner
 from core.roadmaps.catalog import Catalog

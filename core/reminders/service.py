@@ -19,11 +19,11 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, select, update
 
-from core.admin import audit
 from core.db.executor import Executor
 from core.db.tables import audit_log, bands, deliveries, reminders, users
 from core.db.tables import band_members as members
-from core.notify import NO_DIRECT_CHAT
+from core.kernel import audit
+from core.kernel.notify import NO_DIRECT_CHAT
 from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
 
 #: A new or resumed inactivity row is first looked at after this; the tick then plans it from
@@ -137,7 +137,8 @@ async def band_name(ex: Executor, band_id: uuid.UUID) -> str | None:
 
 async def unreached(ex: Executor, reminder_id: uuid.UUID) -> bool:
     """Whether the reminder's latest nudge failed because its owner never opened a direct chat
-    with the bot (the platform won't let the bot write first: ``core.notify.NO_DIRECT_CHAT``)."""
+    with the bot (the platform won't let the bot write first:
+    ``core.kernel.notify.NO_DIRECT_CHAT``)."""
     rows = await ex.rows(_LAST_DELIVERY, {"rid": reminder_id, "one": 1})
     if not rows:
         return False
@@ -150,7 +151,7 @@ async def audit_denied(
 ) -> None:
     """Audit a press of someone else's nudge button, inside the event's transaction.
 
-    ``core.admin.audit.record`` opens its own transaction, which inside a turn would wait for
+    ``core.kernel.audit.record`` opens its own transaction, which inside a turn would wait for
     the turn's own SQLite write lock; the row and the log line here are the same, and so is the
     cap on repeats (``audit.DENIALS``: one row per person per minute, repeats counted). Should
     the turn be retried after a conflict, its rolled-back row is not written again: the repeat

@@ -5,8 +5,8 @@ One batch is two short transactions around the sends:
 1. **claim** — lease up to ``batch_size`` due rows of one platform (``FOR UPDATE SKIP LOCKED``
    on PostgreSQL, so several workers split the work without waiting on each other), read their
    owners and progress, decide each row (:mod:`core.reminders.dispatch`), commit;
-2. **send** — hand each nudge to the platform's :class:`~core.notify.Notifier`, a few at a time
-   (the front end applies the platform's rate limits);
+2. **send** — hand each nudge to the platform's :class:`~core.kernel.notify.Notifier`, a
+   few at a time (the front end applies the platform's rate limits);
 3. **record** — one ``deliveries`` row per nudge under its idempotency key (reminder id + due
    time), the rows advanced to their next due time and released, in one transaction.
 
@@ -29,9 +29,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import Clock
-from core.conversation.types import Outbound
 from core.db.engine import Database
-from core.notify import DeliveryResult, DeliveryStatus, Notifier
+from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
+from core.kernel.types import Outbound
 from core.reminders import nudges
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (

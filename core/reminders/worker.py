@@ -36,7 +36,7 @@ from core.clock import Clock
 from core.db.engine import Database
 from core.db.failures import connection_lost
 from core.housekeeping import Housekeeping
-from core.notify import Notifier
+from core.kernel.notify import Notifier
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS
 from core.reminders.tick import ReminderTick, TickConfig, TickReport
 from core.roadmaps.catalog import CatalogCache

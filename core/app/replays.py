@@ -15,9 +15,9 @@ from datetime import datetime
 
 from sqlalchemy import String, bindparam, select
 
-from core.conversation.store import first_time
 from core.db.engine import Database
 from core.db.tables import processed_updates
+from core.kernel.store import first_time
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ platform — so:
 * it is only ever given, and taken, in a private chat: ``/link`` in a group is refused before
   a code exists, and a code typed into a group (where everyone reads it) is cancelled on the
   spot. The reply that carries it is also marked private, so the core's one gate
-  (:mod:`core.conversation.private_replies`) would keep it out of a shared chat anyway;
+  (:mod:`core.app.private_replies`) would keep it out of a shared chat anyway;
 * 16 symbols of a 32-letter alphabet: 80 bits, far beyond guessing (every failed attempt is
   audited) and beyond trying every code against a stolen table within its ten minutes;
 * at rest it is an HMAC-SHA256 keyed with the server's ``COACH_LINK_SECRET`` (every worker
@@ -32,13 +32,11 @@ import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Column, Update, bindparam, delete, func, insert, select, update
 
-from core.conversation.markup import bold
-from core.conversation.store import TurnRecord, create_user
-from core.conversation.types import Inbound, Outbound
+from core.accounts.store import create_user
 from core.db.executor import Executor
 from core.db.tables import (
     band_assignments as assignments,
@@ -55,9 +53,10 @@ from core.db.tables import (
 from core.db.tables import (
     link_codes as codes,
 )
-
-if TYPE_CHECKING:
-    from core.bands.guild import AuditNote
+from core.kernel.audit import AuditNote
+from core.kernel.markup import bold
+from core.kernel.store import TurnRecord
+from core.kernel.types import Inbound, Outbound
 
 CODE_TTL = timedelta(minutes=10)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read and typed
@@ -184,7 +183,6 @@ async def _shared_chat(
 ) -> list[Outbound]:
     """Linking outside a private chat: refused before anything happens — except that a code
     typed where everyone reads it is cancelled, so nobody else can redeem it first."""
-    from core.bands.guild import AuditNote  # noqa: PLC0415 - avoids an import cycle
 
     if command == "link" and args.strip():
         code = normalise(args)
@@ -247,7 +245,6 @@ async def _redeem(
     audits: list[AuditNote],
     key: bytes,
 ) -> list[Outbound]:
-    from core.bands.guild import AuditNote  # noqa: PLC0415 - avoids an import cycle
 
     who = f"{inbound.platform}:{inbound.user_id}"
     known = len(code) == CODE_LENGTH
@@ -286,7 +283,6 @@ async def _redeem(
 async def _unlink(
     ex: Executor, inbound: Inbound, rec: TurnRecord, now: datetime, audits: list[AuditNote]
 ) -> list[Outbound]:
-    from core.bands.guild import AuditNote  # noqa: PLC0415 - avoids an import cycle
 
     linked = (await ex.rows(_IDENTITY_COUNT, {"uid": rec.user_id}))[0][0]
     if linked < 2:

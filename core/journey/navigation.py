@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 
-from core.conversation import cards
-from core.conversation.markup import bold, esc, italic
-from core.conversation.turn import Turn
-from core.conversation.types import Outbound
+from core.journey import cards
+from core.kernel.markup import bold, esc, italic
+from core.kernel.turn import Turn
+from core.kernel.types import Outbound
 from core.progress.parsing import example_answer
 from core.progress.service import DONE, ProgressRecord, first_open_stage, next_task, stage_done
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo

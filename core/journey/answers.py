@@ -6,13 +6,14 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.conversation import cards, store
-from core.conversation.history import ensure_row, snapshot
-from core.conversation.markup import bold, esc, italic
-from core.conversation.navigation import Located, advance, locate, today
-from core.conversation.payloads import encode
-from core.conversation.turn import Turn
-from core.conversation.types import Button, Outbound
+from core.journey import cards
+from core.journey.history import ensure_row, snapshot
+from core.journey.navigation import Located, advance, locate, today
+from core.kernel import store
+from core.kernel.markup import bold, esc, italic
+from core.kernel.payloads import encode
+from core.kernel.turn import Turn
+from core.kernel.types import Button, Outbound
 from core.progress.parsing import InvalidAnswer, Parsed, is_far_from, parse_answer
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import TaskInfo

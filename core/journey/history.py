@@ -11,11 +11,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from core.conversation import store
-from core.conversation.markup import bold, esc
-from core.conversation.navigation import advance, current_stage, locate, offer_roadmaps, today
-from core.conversation.turn import Turn
-from core.conversation.types import Outbound
+from core.journey.navigation import advance, current_stage, locate, offer_roadmaps, today
+from core.kernel import store
+from core.kernel.markup import bold, esc
+from core.kernel.turn import Turn
+from core.kernel.types import Outbound
 from core.progress.service import ProgressRecord, next_task
 from core.roadmaps.catalog import TaskInfo
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from core.conversation.names import fit_name
+from core.kernel.names import fit_name
 
 Platform = Literal["telegram", "discord", "console"]
 ChatType = Literal["private", "group", "guild"]
@@ -53,7 +53,7 @@ class Inbound(_Frozen):
     ``can_whisper`` is the front end's word that it can answer this very event so that only
     the sender sees the answer, in the chat it came from (a Discord interaction's ephemeral
     response). A private reply to such an event may stay in a shared chat; to any other event
-    in a shared chat it goes to the person's direct chat (:mod:`core.conversation.private_replies`).
+    in a shared chat it goes to the person's direct chat (:mod:`core.app.private_replies`).
     """
 
     platform: Platform
@@ -78,7 +78,7 @@ class Inbound(_Frozen):
         """Platform-given names go into columns: control characters (PostgreSQL refuses NUL
         in text) are dropped and the rest cut to the column's size, on every path that
         creates a person (first message, a band member's first press, /link). A display name
-        is cleaned like every name (core/conversation/names.py: no zero-width or bidi
+        is cleaned like every name (core/kernel/names.py: no zero-width or bidi
         characters); one with nothing visible left is no name (``None``)."""
         if not value:
             return None
@@ -98,14 +98,14 @@ class Outbound(_Frozen):
     """One reply.
 
     ``text`` uses the core's small markup (``*bold*``, ``_italic_``, `` `code` ``; see
-    :mod:`core.conversation.markup`). ``edit`` asks the front end to replace the message the
+    :mod:`core.kernel.markup`). ``edit`` asks the front end to replace the message the
     pressed button was on instead of sending a new one. ``toast`` marks a short notice meant for
     the button press itself (Telegram's answerCallbackQuery text, a Discord ephemeral note).
     ``file`` is an attachment other than a picture (``file_name`` says what to call it).
 
     ``private`` marks a reply for its person's eyes only — a secret (a ``/link`` code) or
     personal data (``/export``'s file, an admin's look at someone). It never reaches a shared
-    chat: :func:`core.conversation.private_replies.route`, which every reply of
+    chat: :func:`core.app.private_replies.route`, which every reply of
     ``Coach.handle`` passes, sends it to the person's direct chat (or keeps it in place where
     the front end can whisper), and the front ends refuse to put one into a group or channel.
     ``ephemeral`` is weaker and only about noise: a note only the sender needs (a refusal, a

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from core.conversation.types import Outbound
+from core.kernel.types import Outbound
 
 
 class DeliveryStatus(StrEnum):

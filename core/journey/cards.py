@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from core.conversation.commands import COMMANDS
-from core.conversation.markup import bold, esc, italic
-from core.conversation.payloads import Action, encode
-from core.conversation.types import Button, Outbound
+from core.kernel.commands import COMMANDS
+from core.kernel.markup import bold, esc, italic
+from core.kernel.payloads import Action, encode
+from core.kernel.types import Button, Outbound
 from core.progress.metrics import metric_label
 from core.progress.service import (
     ProgressRecord,

@@ -1,9 +1,9 @@
 """Private replies never reach a shared chat: the one gate every reply passes.
 
-A reply marked :attr:`Outbound.private <core.conversation.types.Outbound.private>` is for one
+A reply marked :attr:`Outbound.private <core.kernel.types.Outbound.private>` is for one
 person's eyes only: a ``/link`` code (whoever reads it can take the account over), an export,
 an admin's look at someone. Flows mark what they produce; they do not each have to remember
-where the event came from. :meth:`Coach.handle <core.conversation.engine.Coach.handle>` — the
+where the event came from. :meth:`Coach.handle <core.app.engine.Coach.handle>` — the
 only door out of the core — passes every reply through :func:`route`, which decides where a
 private reply may go:
 
@@ -26,7 +26,7 @@ do not pass this gate).
 
 from __future__ import annotations
 
-from core.conversation.types import Inbound, Outbound
+from core.kernel.types import Inbound, Outbound
 
 #: Said in the shared chat once the private reply reached the person's direct chat.
 SENT_PRIVATELY = "🔒 That's just for you — I've sent it to our private chat."

@@ -157,10 +157,6 @@ _INSERT_PROGRESS = insert(progress)
 _UPDATE_PROGRESS = update(progress).where(progress.c.id == bindparam("row_id"))
 _DELETE_PROGRESS = delete(progress).where(progress.c.id == bindparam("row_id"))
 _UPDATE_STATE = update(states).where(states.c.profile_id == bindparam("pid"))
-_INSERT_USER = insert(users)
-_INSERT_IDENTITY = insert(identities)
-_INSERT_PROFILE = insert(profiles)
-_INSERT_STATE = insert(states)
 _UPDATE_PROFILE = update(profiles).where(profiles.c.id == bindparam("pid"))
 _UPDATE_USER = update(users).where(users.c.id == bindparam("uid"))
 _INSERT_EVENT = insert(events)
@@ -292,108 +288,6 @@ async def recent_samples(
 
 
 # ---------------------------------------------------------------------------------- writes
-
-
-async def create_musician(
-    ex: Executor,
-    *,
-    platform: str,
-    external_id: str,
-    display_name: str | None,
-    locale: str | None,
-    now: datetime,
-) -> TurnRecord:
-    """A new user with their identity, an empty solo profile and a conversation state row."""
-    user_id, profile_id = await create_user(ex, display_name=display_name, locale=locale, now=now)
-    await ex.run(
-        _INSERT_IDENTITY,
-        {
-            "id": uuid.uuid4(),
-            "user_id": user_id,
-            "platform": platform,
-            "external_id": external_id,
-            "username": None,
-            "created_at": now,
-        },
-    )
-    return TurnRecord(
-        user_id=user_id,
-        timezone="UTC",
-        user_last_active_at=now,
-        profile_id=profile_id,
-        artist_name=None,
-        current_stats={},
-        roadmap_id=None,
-        current_stage_id=None,
-        last_activity_at=now,
-        awaiting=None,
-        state_task_id=None,
-        state_data={},
-        undo=None,
-    )
-
-
-async def create_user(
-    ex: Executor, *, display_name: str | None, locale: str | None, now: datetime
-) -> tuple[uuid.UUID, uuid.UUID]:
-    """A new person with an empty solo profile (and its state row); no identity yet. Returns
-    the user id and the profile id."""
-    user_id, profile_id = uuid.uuid4(), uuid.uuid4()
-    await ex.run(
-        _INSERT_USER,
-        {
-            "id": user_id,
-            "display_name": display_name,
-            "locale": locale,
-            "timezone": "UTC",
-            "roles": [],
-            "broadcasts_opt_out": False,
-            "unreachable": False,
-            "created_at": now,
-            "last_active_at": now,
-        },
-    )
-    await create_profile(ex, profile_id, user_id=user_id, now=now)
-    return user_id, profile_id
-
-
-async def create_profile(
-    ex: Executor,
-    profile_id: uuid.UUID,
-    *,
-    user_id: uuid.UUID | None = None,
-    band_id: uuid.UUID | None = None,
-    artist_name: str | None = None,
-    now: datetime,
-) -> None:
-    """An empty profile (a person's or a band's) and its conversation state row: every profile
-    has exactly one state row, which the engine locks with it."""
-    await ex.run(
-        _INSERT_PROFILE,
-        {
-            "id": profile_id,
-            "user_id": user_id,
-            "band_id": band_id,
-            "artist_name": artist_name,
-            "roadmap_id": None,
-            "current_stage_id": None,
-            "current_stats": {},
-            "created_at": now,
-            "updated_at": now,
-            "last_activity_at": now,
-        },
-    )
-    await ex.run(
-        _INSERT_STATE,
-        {
-            "profile_id": profile_id,
-            "awaiting": None,
-            "task_id": None,
-            "data": {},
-            "undo": None,
-            "updated_at": now,
-        },
-    )
 
 
 async def save_progress(

@@ -20,24 +20,27 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from core import linking
-from core.admin import audit
+from core.accounts import linking
+from core.accounts.store import create_musician
 from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
+from core.app import replays
+from core.app.private_replies import route as keep_private
 from core.bands import guild
 from core.clock import Clock, system_clock
-from core.conversation import answers, cards, checklist, history, onboarding, replays, store, views
-from core.conversation.commands import COMMAND_NAMES, parse_command
-from core.conversation.markup import bold, esc
-from core.conversation.navigation import ask_name, offer_roadmaps, today
-from core.conversation.payloads import Payload, decode
-from core.conversation.private_replies import route as keep_private
-from core.conversation.turn import Turn
-from core.conversation.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.db.engine import Database
 from core.db.executor import Executor
 from core.db.failures import busy, connection_lost, describe
+from core.journey import answers, cards, checklist, history, onboarding, views
+from core.journey.navigation import ask_name, offer_roadmaps, today
+from core.kernel import audit, store
+from core.kernel.audit import AuditNote
+from core.kernel.commands import COMMAND_NAMES, parse_command
+from core.kernel.markup import bold, esc
+from core.kernel.payloads import Payload, decode
+from core.kernel.turn import Turn
+from core.kernel.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.reminders import chat as reminder_chat
 from core.roadmaps.catalog import Catalog, CatalogCache
 
@@ -111,7 +114,7 @@ class Coach:
         link_secret: str | None = None,
     ) -> None:
         self.db = db
-        #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/linking.py).
+        #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
         self.link_key = linking.link_key(link_secret)
         self.catalog = catalog or CatalogCache()
         self._clock = clock
@@ -135,7 +138,7 @@ class Coach:
 
         Never raises for bad input: a failure is logged and answered with a short apology, and
         the transaction is rolled back so nothing half-done is stored. Every reply leaves
-        through :func:`~core.conversation.private_replies.route`, so a reply marked private
+        through :func:`~core.app.private_replies.route`, so a reply marked private
         never stays in a shared chat, whichever flow made it.
         """
         return keep_private(inbound, await self._replies(inbound))
@@ -157,7 +160,7 @@ class Coach:
             for conflict in range(1, ATTEMPTS + 1):
                 try:
                     catalog = await self.catalog.current(self.db)
-                    audits: list[guild.AuditNote] = []
+                    audits: list[AuditNote] = []
                     async with self.db.unit_of_work() as ex:
                         replies = await self._handle(ex, catalog, inbound, audits)
                     await self._audit(audits)
@@ -194,7 +197,7 @@ class Coach:
             await replays.mark_handled(self.db, inbound.platform, update_id, self.clock())
         return replies
 
-    async def _audit(self, notes: list[guild.AuditNote]) -> None:
+    async def _audit(self, notes: list[AuditNote]) -> None:
         """Write the audit rows an event asked for, after its transaction (own transactions)."""
         for note in notes:
             try:
@@ -215,7 +218,7 @@ class Coach:
         ex: Executor,
         catalog: Catalog,
         inbound: Inbound,
-        audits: list[guild.AuditNote] | None = None,
+        audits: list[AuditNote] | None = None,
     ) -> list[Outbound]:
         now = self.clock()
         if inbound.chat_type == "guild" and inbound.server_id is not None:
@@ -233,7 +236,7 @@ class Coach:
         rec = loaded.record
         is_new = rec is None
         if rec is None:
-            rec = await store.create_musician(
+            rec = await create_musician(
                 ex,
                 platform=inbound.platform,
                 external_id=inbound.user_id,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from core.conversation.markup import bold, esc
-from core.conversation.names import clean_name
-from core.conversation.navigation import current_stage, offer_roadmaps, today
-from core.conversation.payloads import encode
-from core.conversation.turn import Turn
-from core.conversation.types import Button, Outbound, clean_text
+from core.journey.navigation import current_stage, offer_roadmaps, today
+from core.kernel.markup import bold, esc
+from core.kernel.names import clean_name
+from core.kernel.payloads import encode
+from core.kernel.turn import Turn
+from core.kernel.types import Button, Outbound, clean_text
 from core.roadmaps.catalog import RoadmapInfo
 
 ARTIST_NAME_MAX = 60

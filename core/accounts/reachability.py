@@ -25,7 +25,7 @@ from core.db.tables import (
 from core.db.tables import (
     users as _users,
 )
-from core.notify import DMS_CLOSED
+from core.kernel.notify import DMS_CLOSED
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ async def set_reachable(db: Database, platform: str, external_id: str, *, reacha
 
 async def closed_dms_notice(db: Database, platform: str, external_id: str) -> str | None:
     """The id of this person's latest notice if it failed because their settings refuse the
-    bot's direct messages (``core.notify.DMS_CLOSED``); ``None`` if it went through, or there
+    bot's direct messages (``core.kernel.notify.DMS_CLOSED``); ``None`` if it went through, or there
     is none. A front end uses it to tell them, where it can reach them, how to open them."""
     query = _LATEST_NOTICE.where(
         _identities.c.platform == platform, _identities.c.external_id == external_id

@@ -6,10 +6,11 @@ import asyncio
 from datetime import datetime
 from decimal import Decimal
 
-from core.conversation import cards, store
-from core.conversation.navigation import current_stage, offer_roadmaps
-from core.conversation.turn import Turn
-from core.conversation.types import Outbound
+from core.journey import cards
+from core.journey.navigation import current_stage, offer_roadmaps
+from core.kernel import store
+from core.kernel.turn import Turn
+from core.kernel.types import Outbound
 from core.progress.charts import render_stats_chart
 
 #: How many recent samples ``/stats`` reads for its figures and chart.

@@ -79,7 +79,7 @@ AuditAction = Literal[
     # /export and /forget
     "privacy.export",
     "privacy.forget",
-    # bands (core/bands/guild.py, core/reminders/band_chat.py)
+    # bands (core/bands/guild.py, core/bands/reminders.py)
     "band.access",
     "band.create",
     "band.join",
@@ -89,7 +89,7 @@ AuditAction = Literal[
     "band.channel",
     "band.reset",
     "band.reminder",
-    # /link and /unlink (core/linking.py)
+    # /link and /unlink (core/accounts/linking.py)
     "account.link",
     "account.unlink",
     # someone else's nudge button (core/reminders/service.py)
@@ -306,3 +306,16 @@ async def latest(db: Database, limit: int = 20) -> list[AuditEntry]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """An audit row to write once the event's transaction is over (the audit log has its own
+    transaction; on SQLite a second writer inside the first would wait for ever)."""
+
+    actor: str
+    action: AuditAction
+    outcome: str
+    target: str | None = None
+    actor_user_id: Any = None
+    details: dict[str, Any] = field(default_factory=dict)

@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.bands.store import BandRow
-from core.conversation.markup import bold, esc, italic
-from core.conversation.payloads import Payload, encode
-from core.conversation.turn import Turn
-from core.conversation.types import Button, Outbound
+from core.kernel.markup import bold, esc, italic
+from core.kernel.payloads import Payload, encode
+from core.kernel.turn import Turn
+from core.kernel.types import Button, Outbound
 from core.reminders import chat, service
 from core.reminders.schedule import (
     COMMON_ZONES,

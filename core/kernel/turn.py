@@ -16,10 +16,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.conversation import store
-from core.conversation.store import TurnRecord
-from core.conversation.types import Inbound
 from core.db.executor import Executor
+from core.kernel import store
+from core.kernel.store import TurnRecord
+from core.kernel.types import Inbound
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from core.conversation import cards
-from core.conversation.history import ensure_row, snapshot
-from core.conversation.markup import bold, esc
-from core.conversation.navigation import advance, locate, task_card
-from core.conversation.turn import Turn
-from core.conversation.types import Outbound
+from core.journey import cards
+from core.journey.history import ensure_row, snapshot
+from core.journey.navigation import advance, locate, task_card
+from core.kernel.markup import bold, esc
+from core.kernel.turn import Turn
+from core.kernel.types import Outbound
 from core.progress.service import ticked_items
 
 _TICK_TEXT = re.compile(

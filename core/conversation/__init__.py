@@ -1,1 +1,0 @@
-"""The conversation engine: border types, markup, button payloads, command routing, ``handle``."""

@@ -1,0 +1,57 @@
+"""The house plan is checked, not just drawn: ``lint-imports`` keeps the core packages in one
+direction (pyproject.toml, ``[tool.importlinter]``), and it really fails on a cycle."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(  # noqa: S603 - our own venv's tool on our own tree
+        [str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_contracts_hold_for_the_code_as_it_is() -> None:
+    result = _lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "upward_import"),
+    [
+        # the kernel reaching up into a feature closes a cycle (journey imports the kernel)
+        ("core/kernel/markup.py", "from core.journey import cards"),
+        # a feature reaching up into a feature above it: reminders -> bands -> reminders
+        ("core/reminders/schedule.py", "import core.bands.flows"),
+        # an import hidden inside a function counts too
+        ("core/accounts/linking.py", "def _later() -> None:\n    import core.app.engine"),
+    ],
+)
+def test_an_upward_import_breaks_the_build(tmp_path: Path, module: str, upward_import: str) -> None:
+    for part in ("core", "bot"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / module
+    target.write_text(target.read_text() + "\n\n" + upward_import + "\n")
+    result = _lint(tmp_path)
+    assert result.returncode != 0, result.stdout
+    assert "BROKEN" in result.stdout or "broken" in result.stdout
+    assert "1 broken" in result.stdout, result.stdout
