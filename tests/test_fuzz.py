@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from core.admin.commands import USAGE
 from core.app.engine import SORRY, Coach
+from core.app.features import FEATURES
 from core.db.engine import Database
-from core.kernel.commands import COMMAND_NAMES
-from core.kernel.payloads import _ARITY, _CODES
+from core.kernel.payloads import declared
 from core.kernel.types import Inbound
 from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
@@ -89,21 +89,22 @@ def _payloads() -> st.SearchStrategy[str]:
     args = st.one_of(
         st.sampled_from(SLUGS), st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True)
     )
-    valid_looking = st.sampled_from(sorted(_CODES.values())).flatmap(
+    codes = sorted(a.code for a in declared())
+    valid_looking = st.sampled_from(codes).flatmap(
         lambda code: st.lists(args, min_size=0, max_size=3).map(
             lambda parts: ":".join(["v1", code, *parts])
         )
     )
-    exact = st.sampled_from(sorted(_CODES)).flatmap(
-        lambda action: st.lists(args, min_size=_ARITY[action], max_size=_ARITY[action]).map(
-            lambda parts: ":".join(["v1", _CODES[action], *parts])
+    exact = st.sampled_from(sorted(declared(), key=lambda a: a.code)).flatmap(
+        lambda action: st.lists(args, min_size=action.arity, max_size=action.arity).map(
+            lambda parts: ":".join(["v1", action.code, *parts])
         )
     )
     return st.one_of(valid_looking, exact, st.text(max_size=80), st.just("v2:tk:a:b"))
 
 
 def _commands() -> st.SearchStrategy[str]:
-    known = sorted(COMMAND_NAMES)
+    known = sorted({c.name for feature in FEATURES for c in feature.commands} | {"help"})
     admin = [f"admin {sub}" for sub in (*USAGE, "help", "nonsense")]
     name = st.one_of(st.sampled_from(known + admin), st.text(min_size=1, max_size=40))
     arg = st.one_of(

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import get_args
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.app.engine  # noqa: F401 - imports every feature, so every button is declared
 from core.kernel.commands import parse_command
 from core.kernel.markup import esc, parse, to_plain
 from core.kernel.payloads import (
-    _ARITY,
-    _CODES,
     MAX_BYTES,
-    Action,
+    ButtonAction,
     Payload,
     PayloadError,
+    declared,
     decode,
     encode,
 )
@@ -24,25 +22,43 @@ from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.schema import ITEM_KEY_MAX, TASK_SLUG_MAX
 
 slug = st.from_regex(r"[a-z0-9][a-z0-9-]{0,30}", fullmatch=True)
-actions = st.sampled_from(get_args(Action))
+actions = st.sampled_from(sorted(declared(), key=lambda a: a.name))
 
 
-@given(action=actions, args=st.lists(slug, min_size=0, max_size=2))
+@given(action=actions, args=st.lists(slug, min_size=0, max_size=3))
 @settings(max_examples=400)
-def test_roundtrip_and_size(action: Action, args: list[str]) -> None:
-    args = args[: _ARITY[action]]
-    if len(args) != _ARITY[action]:
+def test_roundtrip_and_size(action: ButtonAction, args: list[str]) -> None:
+    if len(args) != action.arity:
         with pytest.raises(PayloadError):
-            Payload(action, tuple(args)).encode()
+            Payload(action.name, tuple(args)).encode()
         return
-    expected = ":".join(("v1", _CODES[action], *args))
+    expected = ":".join(("v1", action.code, *args))
     if len(expected.encode()) > MAX_BYTES:
         with pytest.raises(PayloadError):
-            encode(action, *args)
+            encode(action.name, *args)
         return
-    wire = encode(action, *args)
-    assert wire == expected
-    assert decode(wire) == Payload(action, tuple(args))
+    wire = action.encode(*args)
+    assert wire == expected == encode(action.name, *args)
+    assert decode(wire) == Payload(action.name, tuple(args)) == action.of(*args)
+
+
+def test_every_feature_declares_its_buttons() -> None:
+    names = {a.name for a in declared()}
+    assert {"tick", "untick", "skip", "nudge", "reminders", "band_reset", "admin_pick"} <= names
+    assert {"cmd", "cancel"} <= names, "the kernel's own"
+
+
+def test_a_clashing_declaration_is_refused() -> None:
+    tick = next(a for a in declared() if a.name == "tick")
+    assert ButtonAction("tick", tick.code, tick.arity) == tick  # declaring it again is harmless
+    with pytest.raises(PayloadError, match="clashes"):
+        ButtonAction("tick-twice", tick.code, 1)  # a second action on the same wire code
+    with pytest.raises(PayloadError, match="clashes"):
+        ButtonAction("tick", "zzz", 2)  # the same name with another code
+    with pytest.raises(PayloadError, match="lowercase"):
+        ButtonAction("bad", "TK", 1)
+    with pytest.raises(PayloadError, match="no button action"):
+        encode("no-such-action")
 
 
 @given(st.text(max_size=120))

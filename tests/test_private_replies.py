@@ -19,11 +19,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from core.accounts.linking import CODE_LENGTH, link_key
+from core.app import engine as engine_module
 from core.app.engine import Coach
 from core.app.private_replies import route
 from core.db.engine import Database
 from core.db.models import Identity, LinkCode, User
-from core.journey import cards
 from core.kernel.audit import latest
 from core.kernel.types import Inbound, Outbound
 from core.settings import load_settings
@@ -66,7 +66,9 @@ def _shown_anywhere(replies: list[Outbound], secret: str) -> list[Outbound]:
 def secret_help(monkeypatch: pytest.MonkeyPatch) -> None:
     """A NEW flow that returns something private and knows nothing about where it was asked:
     /help answers with a private reply (and would edit, were it a button)."""
-    monkeypatch.setattr(cards, "help_card", lambda: Outbound(text=SECRET, private=True, edit=True))
+    monkeypatch.setattr(
+        engine_module, "help_card", lambda *_: Outbound(text=SECRET, private=True, edit=True)
+    )
 
 
 @pytest.mark.usefixtures("secret_help")

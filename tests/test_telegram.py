@@ -29,7 +29,6 @@ from core.db.engine import Database
 from core.db.models import Identity, Reminder, User, UserTaskProgress
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import Entry, Inbox
-from core.kernel.commands import COMMANDS
 from core.kernel.notify import DeliveryStatus
 from core.kernel.types import Button, Outbound
 from core.roadmaps.catalog import Catalog
@@ -111,7 +110,8 @@ async def _progress(database: Database) -> dict[str, str]:
 async def test_full_journey_through_telegram(rig: Rig) -> None:
     fake, roadmap = rig.fake, rig.catalog.roadmap_by_slug("indie-singer-songwriter")
     assert roadmap is not None
-    assert [c["command"] for c in fake.commands] == [c.name for c in COMMANDS]
+    offered = [c.name for c in rig.front.coach.registry.menu("private")]
+    assert [c["command"] for c in fake.commands] == offered
 
     reply = await rig.say("/start")
     assert "artist name" in reply.plain_text

@@ -44,7 +44,6 @@ from bot.discord import render as rd
 from core.accounts import reachability
 from core.app.engine import SORRY, Coach
 from core.errors import ConfigurationError, PlatformUnreachable
-from core.kernel.commands import COMMANDS
 from core.kernel.notify import SENT, DeliveryResult, DeliveryStatus, dms_closed
 from core.kernel.types import Inbound, Outbound
 from core.undelivered import OwedNotes
@@ -539,9 +538,9 @@ def _core_command(
 
 def build_commands(tree: app_commands.CommandTree[Any], front: DiscordFrontEnd) -> None:
     """Every core command, plus ``/band …`` and ``/assign`` with typed options."""
-    for info in COMMANDS:
+    for info in front.coach.registry.menu():
         if info.name not in _OWN:
-            tree.add_command(_core_command(front, info.name, info.help, info.args))
+            tree.add_command(_core_command(front, info.name, info.help, info.usage))
 
     band = app_commands.Group(
         name="band", description="Your band: one shared roadmap for this server", guild_only=True

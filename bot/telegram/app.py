@@ -57,7 +57,6 @@ from core.app.private_replies import (
 )
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import DEFAULT_LEASE, Inbox
-from core.kernel.commands import COMMANDS
 from core.kernel.markup import to_plain
 from core.kernel.notify import NO_DIRECT_CHAT, SENT, DeliveryResult, DeliveryStatus, no_direct_chat
 from core.kernel.types import Inbound, Outbound
@@ -248,7 +247,7 @@ class TelegramFrontEnd:
 
     async def register_commands(self) -> None:
         """Publish the command menu (``setMyCommands``) with each command's help line."""
-        commands = [BotCommand(c.name, c.help[:256]) for c in COMMANDS]
+        commands = [BotCommand(c.name, c.help[:256]) for c in self.coach.registry.menu("private")]
         await self.application.bot.set_my_commands(commands)
 
     async def start(self, *, poll_timeout: int = 30, poll_interval: float = 0.0) -> None:

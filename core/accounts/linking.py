@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -148,18 +149,30 @@ def shown(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-async def handle(
-    ex: Executor,
-    inbound: Inbound,
-    rec: TurnRecord,
-    *,
-    command: str,
-    args: str,
-    now: datetime,
-    audits: list[AuditNote],
-    key: bytes,
-) -> list[Outbound]:
-    """``/link``, ``/link <code>`` or ``/unlink`` from the musician of ``rec``."""
+@dataclass(frozen=True, slots=True)
+class AccountCall:
+    """A command on the account itself (the registry's ``account`` door): the event, the
+    person's rows as loaded (not locked as a turn), the time, where audit notes go, and the
+    HMAC key of stored codes."""
+
+    ex: Executor
+    inbound: Inbound
+    rec: TurnRecord
+    now: datetime
+    audits: list[AuditNote]
+    key: bytes
+
+
+async def handle(call: AccountCall, *, command: str, args: str) -> list[Outbound]:
+    """``/link``, ``/link <code>`` or ``/unlink`` from the musician of ``call.rec``."""
+    ex, inbound, rec, now, audits, key = (
+        call.ex,
+        call.inbound,
+        call.rec,
+        call.now,
+        call.audits,
+        call.key,
+    )
     if inbound.chat_type != "private":
         return await _shared_chat(
             ex, inbound, rec, command=command, args=args, audits=audits, key=key

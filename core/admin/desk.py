@@ -24,15 +24,22 @@ from typing import Final
 
 from core.admin import broadcast, people, privacy, stats
 from core.admin.access import NOT_ALLOWED, Access, Actor
+from core.admin.buttons import (
+    ADMIN_NO,
+    ADMIN_PICK,
+    BROADCAST_DROP,
+    BROADCAST_SEND,
+    FORGET_ME,
+    RESET_USER,
+)
 from core.admin.commands import AUDIT_ACTIONS, USAGE, AdminRequest, BadRequest, audit_action, parse
 from core.clock import Clock
 from core.db.engine import Database
 from core.kernel import audit
 from core.kernel.audit import AuditAction
-from core.kernel.commands import parse_command
 from core.kernel.markup import bold, esc, italic
-from core.kernel.payloads import Payload, decode, encode
-from core.kernel.types import MAX_INBOUND_TEXT, Button, Inbound, Outbound, clean_text
+from core.kernel.payloads import Payload
+from core.kernel.types import Button, Inbound, Outbound, clean_text
 from core.roadmaps.catalog import CatalogCache
 from core.roadmaps.loader import check_roadmaps
 from core.roadmaps.sync import sync_roadmaps
@@ -40,7 +47,6 @@ from core.roadmaps.sync import sync_roadmaps
 logger = logging.getLogger(__name__)
 
 #: Commands this desk answers (the hot path never sees them).
-COMMANDS: Final = frozenset({"admin", "export", "forget", "broadcasts"})
 #: A confirmation button works for this many minutes.
 CONFIRM_MINUTES: Final = 10
 #: Most roadmap problems listed in a refused reload.
@@ -58,7 +64,7 @@ def _fresh(stamp: str, now: datetime) -> bool:
 
 
 def _no_button() -> Button:
-    return Button(label="Cancel", payload=encode("admin_no"))
+    return Button(label="Cancel", payload=ADMIN_NO.encode())
 
 
 def _private(replies: list[Outbound]) -> list[Outbound]:
@@ -84,9 +90,9 @@ def _pick_button(sub: str, person: people.Person, stamp: str) -> Button:
     """The button that confirms ``sub`` on exactly this account (its user id, minute-stamped)."""
     label = _PICK_LABELS[sub].format(person.handle)
     if sub == "reset":
-        return Button(label=label, payload=encode("reset_user", person.user_id.hex, stamp))
+        return Button(label=label, payload=RESET_USER.encode(person.user_id.hex, stamp))
     return Button(
-        label=label, payload=encode("admin_pick", _PICK_CODES[sub], person.user_id.hex, stamp)
+        label=label, payload=ADMIN_PICK.encode(_PICK_CODES[sub], person.user_id.hex, stamp)
     )
 
 
@@ -132,39 +138,31 @@ class AdminDesk:
         """The coach's clock (shared, never copied: ``/admin stats`` must see the same now)."""
         return self._clock
 
-    @staticmethod
-    def claims(inbound: Inbound) -> bool:
-        """True for the events this desk answers (a cheap check on every event)."""
-        if inbound.kind == "button":
-            return (inbound.payload or "").startswith("v1:a")
-        text = inbound.text
-        if not text.lstrip().startswith("/") or len(text) > MAX_INBOUND_TEXT:
-            return False
-        command = parse_command(clean_text(text))
-        return command is not None and command.name in COMMANDS
-
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Answer one claimed event."""
-        if inbound.kind == "button":
-            payload = decode(inbound.payload)
-            if payload is None:
-                return [Outbound(text="That button doesn't work anymore.", toast=True)]
-            return await self._on_button(inbound, payload)
-        command = parse_command(clean_text(inbound.text))
-        if command is None:  # pragma: no cover - claims() checked it
-            return []
-        if command.name in {"export", "forget"} and inbound.chat_type != "private":
+    async def export(self, inbound: Inbound, _args: str) -> list[Outbound]:
+        """``/export``: the person's data as a file, in their private chat only."""
+        if inbound.chat_type != "private":
             # refused rather than sent privately: a file of someone's data is not made (nor its
             # export audited) on a word typed in a shared chat
-            return [Outbound(text=PRIVATE_ONLY.format(command=command.name), ephemeral=True)]
-        match command.name:
-            case "export":
-                return _private(await self._export(inbound))
-            case "forget":
-                return _private(await self._ask_forget(inbound))
-            case "broadcasts":
-                return await self._opt(inbound, command.args)
-        return await self._admin(inbound, command.args)
+            return [Outbound(text=PRIVATE_ONLY.format(command="export"), ephemeral=True)]
+        return _private(await self._export(inbound))
+
+    async def forget(self, inbound: Inbound, _args: str) -> list[Outbound]:
+        """``/forget``: ask before deleting everything, in the private chat only."""
+        if inbound.chat_type != "private":
+            return [Outbound(text=PRIVATE_ONLY.format(command="forget"), ephemeral=True)]
+        return _private(await self._ask_forget(inbound))
+
+    async def broadcasts(self, inbound: Inbound, args: str) -> list[Outbound]:
+        """``/broadcasts off|on``: the person's announcement opt-out."""
+        return await self._opt(inbound, args)
+
+    async def admin(self, inbound: Inbound, args: str) -> list[Outbound]:
+        """``/admin …``: checked against the admin roles on every call."""
+        return await self._admin(inbound, args)
+
+    async def press(self, inbound: Inbound, payload: Payload) -> list[Outbound]:
+        """A press of one of the desk's buttons (re-checked: who, and whether still fresh)."""
+        return await self._on_button(inbound, payload)
 
     # ------------------------------------------------------------------ /admin
 
@@ -260,9 +258,9 @@ class AdminDesk:
             (
                 Button(
                     label=f"Send to {who.recipients:,}",
-                    payload=encode("broadcast_send", broadcast_id.hex),
+                    payload=BROADCAST_SEND.encode(broadcast_id.hex),
                 ),
-                Button(label="Cancel", payload=encode("broadcast_drop", broadcast_id.hex)),
+                Button(label="Cancel", payload=BROADCAST_DROP.encode(broadcast_id.hex)),
             ),
         )
         return [Outbound(text=preview, buttons=buttons)]
@@ -562,7 +560,7 @@ class AdminDesk:
         if actor.user_id is None:
             return [Outbound(text="I have no data about you — there is nothing to forget.")]
         stamp = str(_minute(self.clock()))
-        yes = Button(label="Yes, delete everything", payload=encode("forget_me", stamp))
+        yes = Button(label="Yes, delete everything", payload=FORGET_ME.encode(stamp))
         return [
             Outbound(
                 text=f"{bold('Delete everything I know about you?')} Your progress, numbers, "

@@ -6,42 +6,45 @@ button, two answers at once, two workers — run one after the other and never l
 conversation state is in ``conversation_state``; this object holds only the roadmap catalog
 snapshot, so any number of workers can serve the same musicians.
 
-This module routes; the flows live in their own modules: ``onboarding`` (/start, name, roadmap
-choice and switching), ``checklist`` (ticks), ``answers`` (data inputs), ``history`` (skip,
-undo), ``views`` (/progress, /stats) and ``navigation`` (what's next, stage advances).
+This module routes by lookup: each feature declares its commands, buttons and awaited answers
+to the registry (``core/<feature>/routes.py``; the list is :data:`core.app.features.FEATURES`),
+and :meth:`Coach.route` finds an event's route before any database work. The route's door says
+how it runs: in the event's turn, on the account (``/link``), in a band's turn
+(:mod:`core.bands.guild`), or at the admin desk in transactions of its own.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.accounts import linking
+from core.accounts.linking import AccountCall
 from core.accounts.store import create_musician
 from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
 from core.app import replays
+from core.app.features import with_own
+from core.app.help import help_card
 from core.app.private_replies import route as keep_private
 from core.bands import guild
 from core.clock import Clock, system_clock
 from core.db.engine import Database
 from core.db.executor import Executor
 from core.db.failures import busy, connection_lost, describe
-from core.journey import answers, cards, checklist, history, onboarding, views
-from core.journey.navigation import ask_name, offer_roadmaps, today
 from core.kernel import audit, store
 from core.kernel.audit import AuditNote
-from core.kernel.commands import COMMAND_NAMES, parse_command
-from core.kernel.markup import bold, esc
-from core.kernel.payloads import Payload, decode
+from core.kernel.commands import parse_command
+from core.kernel.markup import esc
+from core.kernel.payloads import CANCEL, RUN_COMMAND, Payload, decode
+from core.kernel.registry import Feature, Registry, Routed, place_of
 from core.kernel.turn import Turn
 from core.kernel.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
-from core.reminders import chat as reminder_chat
 from core.roadmaps.catalog import Catalog, CatalogCache
 
 logger = logging.getLogger(__name__)
@@ -49,10 +52,6 @@ logger = logging.getLogger(__name__)
 #: Attempts per event when the database reports a retryable conflict.
 ATTEMPTS = 3
 
-_YES = frozenset({"yes", "y", "yeah", "yep", "correct", "right", "sure", "ok", "okay", "👍"})
-_NO = frozenset({"no", "n", "nope", "wrong", "cancel", "👎"})
-_BARE_COMMANDS = frozenset({"skip", "undo", "help", "today", "progress", "cancel", "stats"})
-_GREETINGS = frozenset({"hi", "hello", "hey", "hallo", "hola", "yo"})
 _RETRYABLE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
 
 SORRY = (
@@ -124,6 +123,10 @@ class Coach:
         self.desk = AdminDesk(
             db, access=self.access, catalog=self.catalog, clock=clock, roadmaps_dir=roadmaps_dir
         )
+        #: Every command, button and awaited answer, declared by the features (and the coach's
+        #: own: /help, the cancel button, buttons that run a command).
+        self.registry = Registry(with_own(self._own_feature()))
+        self._bare = self.registry.bare_words()
         #: Per-person inbound limit (None: unlimited — library use, tests, benchmarks, the
         #: terminal; ``coach run`` sets it from COACH_RATE_LIMIT, default 20 events per 10 s).
         self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
@@ -150,11 +153,12 @@ class Coach:
                 return []
             if verdict is Verdict.WARN:
                 return [Outbound(text=SLOW_DOWN, toast=inbound.kind == "button")]
+        routed = self.route(inbound)
         # A lost connection (a database restart) is retried with a short back-off
         # (Database.retrying): a repeated event is safe, its update id is recorded in its own
         # transaction. The admin desk's steps are safe to repeat too (docs/architecture.md).
-        if self.desk.claims(inbound):
-            return await self._desk(inbound)
+        if routed.door == "desk":
+            return await self._desk(inbound, routed)
 
         async def attempt() -> list[Outbound]:
             for conflict in range(1, ATTEMPTS + 1):
@@ -162,7 +166,7 @@ class Coach:
                     catalog = await self.catalog.current(self.db)
                     audits: list[AuditNote] = []
                     async with self.db.unit_of_work() as ex:
-                        replies = await self._handle(ex, catalog, inbound, audits)
+                        replies = await self._handle(ex, catalog, inbound, routed, audits)
                     await self._audit(audits)
                     return replies
                 except Exception as exc:
@@ -179,7 +183,41 @@ class Coach:
         except Exception as exc:
             return _failure(inbound, exc, f"a {inbound.kind}")
 
-    async def _desk(self, inbound: Inbound) -> list[Outbound]:
+    def _own_feature(self) -> Feature:
+        """The coach's own routes: /help reads the registry, the cancel button asks the
+        feature whose question is open, a button that runs a command runs it."""
+        own = Feature("coach")
+        own.command("help", "Every command, one line each", before_setup=True, bare=True)(
+            self._help
+        )
+        own.button(CANCEL, before_setup=True)(self._cancel_button)
+        return own
+
+    def route(self, inbound: Inbound) -> Routed:
+        """What an event is (pure, no I/O): its route in the registry, its arguments."""
+        place = place_of(inbound.chat_type)
+        if inbound.kind == "button":
+            payload = decode(inbound.payload)
+            if payload is None:
+                return Routed(stale=True)
+            if payload.action == RUN_COMMAND.name:
+                name = payload.args[0]
+                return Routed(self.registry.command(name, place), command=name)
+            return Routed(self.registry.button(payload, place), payload=payload)
+        if len(inbound.text) > MAX_INBOUND_TEXT:
+            return Routed()
+        command = parse_command(clean_text(inbound.text))
+        if command is None:
+            return Routed()
+        found = self.registry.command(command.name, place)
+        solo_only = (
+            found is None
+            and place == "band"
+            and self.registry.command(command.name, "private") is not None
+        )
+        return Routed(found, command=command.name, args=command.args, solo_only=solo_only)
+
+    async def _desk(self, inbound: Inbound, routed: Routed) -> list[Outbound]:
         """The admin desk, replay-safe: its commands run in transactions of their own, so the
         update id is checked before and recorded after (``replays``): an update handled
         before a crash and handed over again from the inbox is not answered twice."""
@@ -190,7 +228,10 @@ class Coach:
             ):
                 logger.debug("duplicate update %s:%s ignored", inbound.platform, update_id)
                 return []
-            replies = await self.db.retrying(lambda: self.desk.handle(inbound))
+            route = routed.route
+            assert route is not None  # noqa: S101 - only desk routes come here
+            argument = routed.payload if routed.payload is not None else routed.args
+            replies = await self.db.retrying(lambda: route.handler(self.desk, inbound, argument))
         except Exception as exc:  # not recorded: nothing (or not all) was done, a replay may
             return _failure(inbound, exc, "an admin/privacy")
         if update_id is not None:
@@ -218,14 +259,22 @@ class Coach:
         ex: Executor,
         catalog: Catalog,
         inbound: Inbound,
-        audits: list[AuditNote] | None = None,
+        routed: Routed,
+        audits: list[AuditNote],
     ) -> list[Outbound]:
         now = self.clock()
+        states = self.registry.states
         if inbound.chat_type == "guild" and inbound.server_id is not None:
             # a server chat acts on the server's band profile (core/bands/guild.py)
-            notes = audits if audits is not None else []
             return await guild.handle(
-                ex, catalog, inbound, now, dispatch=self._dispatch, audits=notes
+                ex,
+                catalog,
+                inbound,
+                now,
+                event=routed,
+                run=lambda turn: self._dispatch(turn, routed),
+                audits=audits,
+                states=states,
             )
         loaded = await store.load_turn(
             ex, inbound.platform, inbound.user_id, inbound.update_id, now
@@ -244,28 +293,31 @@ class Coach:
                 locale=inbound.locale,
                 now=now,
             )
-        if inbound.kind == "command":  # /link and /unlink act on the account, not a turn
-            command = parse_command(clean_text(inbound.text))
-            if command is not None and command.name in {"link", "unlink"}:
-                return await linking.handle(
-                    ex,
-                    inbound,
-                    rec,
-                    command=command.name,
-                    args=command.args,
-                    now=now,
-                    audits=audits if audits is not None else [],
-                    key=self.link_key,
-                )
-        turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new)
-        replies = await self._dispatch(turn)
+        route = routed.route
+        if route is not None and route.door == "account":  # on the account, not a turn
+            call = AccountCall(ex, inbound, rec, now, audits, self.link_key)
+            return await route.handler(call, routed.args)
+        turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new, states=states, audits=audits)
+        replies = await self._dispatch(turn, routed)
         await turn.flush()
         return replies
 
-    async def _dispatch(self, turn: Turn) -> list[Outbound]:
+    async def _dispatch(self, turn: Turn, routed: Routed) -> list[Outbound]:
+        """One event in its turn: a button, a command or free text, by the registry."""
         inbound = turn.inbound
         if inbound.kind == "button":
-            return await self._on_button(turn, decode(inbound.payload))
+            if routed.command is not None:  # a button that runs a command
+                return await self._command(turn, routed.command, "")
+            route = routed.route
+            if routed.payload is None or route is None or route.door != "turn":
+                return [Outbound(text=STALE, toast=True)]
+            setup = self.registry.setup
+            if setup is not None and not route.before_setup and setup.needed(turn):
+                return [
+                    Outbound(text="Let's get you set up first.", toast=True),
+                    *setup.prompt(turn),
+                ]
+            return await route.handler(turn, routed.payload)
         if len(inbound.text) > MAX_INBOUND_TEXT:
             return [
                 Outbound(
@@ -273,153 +325,64 @@ class Coach:
                     f"I read up to {MAX_INBOUND_TEXT:,}). Could you send a shorter one?"
                 )
             ]
-        text = clean_text(inbound.text)
-        command = parse_command(text)
-        if command is not None:
-            return await self._on_command(turn, command.name, command.args)
+        if routed.command is not None:
+            return await self._command(turn, routed.command, routed.args)
         if inbound.kind == "command":
             return [Outbound(text="I didn't catch that command. /help lists what I can do.")]
-        return await self._on_text(turn, text)
+        return await self._text(turn, clean_text(inbound.text))
 
-    # ------------------------------------------------------------------ commands
-
-    async def _on_command(self, turn: Turn, name: str, args: str) -> list[Outbound]:
-        if name == "start":
-            return await onboarding.start(turn)
-        if name == "help":
-            return [cards.help_card()]
-        if turn.rec.artist_name is None and name not in {"name", "cancel"}:
-            return [Outbound(text="Let's get you set up first."), *ask_name(turn)]
-        match name:
-            case "today":
-                return await today(turn)
-            case "progress":
-                return await views.progress(turn)
-            case "roadmap":
-                return onboarding.roadmap_card(turn)
-            case "stats":
-                return await views.stats(turn)
-            case "skip":
-                return await history.skip(turn, None)
-            case "undo":
-                return await history.undo(turn)
-            case "name":
-                if args:
-                    return await onboarding.set_name(turn, args)
-                return onboarding.name_prompt(turn)
-            case "remind" | "timezone" | "quiet":
-                return await reminder_chat.command(turn, name, args)
-            case "cancel":
-                if turn.awaiting in {None, "checklist"}:
-                    return [Outbound(text="Nothing to cancel. /today shows your next step.")]
-                turn.set_state(None)
-                return [Outbound(text="OK, dropped. /today brings your next task back.")]
-        suggestion = difflib.get_close_matches(name, sorted(COMMAND_NAMES), n=1, cutoff=0.6)
-        hint = f" Did you mean /{suggestion[0]}?" if suggestion else ""
-        return [
-            Outbound(
-                text=f"I don't know the command /{esc(name[:32])}.{hint} "
-                "/help lists everything I can do."
+    async def _command(self, turn: Turn, name: str, args: str) -> list[Outbound]:
+        route = self.registry.command(name, place_of(turn.inbound.chat_type))
+        if route is None or route.door != "turn":
+            suggestion = difflib.get_close_matches(
+                name, sorted(self.registry.names), n=1, cutoff=0.6
             )
-        ]
+            hint = f" Did you mean /{suggestion[0]}?" if suggestion else ""
+            return [
+                Outbound(
+                    text=f"I don't know the command /{esc(name[:32])}.{hint} "
+                    "/help lists everything I can do."
+                )
+            ]
+        setup = self.registry.setup
+        if setup is not None and not route.before_setup and setup.needed(turn):
+            return [Outbound(text="Let's get you set up first."), *setup.prompt(turn)]
+        return await route.handler(turn, args)
 
-    # ------------------------------------------------------------------ buttons
-
-    async def _on_button(self, turn: Turn, payload: Payload | None) -> list[Outbound]:
-        if payload is None:
-            return [Outbound(text=STALE, toast=True)]
-        if turn.rec.artist_name is None and payload.action not in {"cmd", "cancel"}:
-            return [Outbound(text="Let's get you set up first.", toast=True), *ask_name(turn)]
-        args = payload.args
-        match payload.action:
-            case "cmd":
-                return await self._on_command(turn, args[0], "")
-            case "cancel":
-                return await self._cancel_question(turn)
-            case "pick" | "ask_switch":
-                roadmap = turn.catalog.roadmap_by_slug(args[0])
-                if roadmap is None:
-                    note = Outbound(text="That roadmap isn't available anymore.", toast=True)
-                    return [note, *offer_roadmaps(turn, first_time=False)]
-                if payload.action == "pick" and turn.rec.roadmap_id is None:
-                    return await onboarding.choose_roadmap(turn, roadmap)
-                return onboarding.ask_switch(turn, roadmap)
-            case "switch":
-                roadmap = turn.catalog.roadmap_by_slug(args[0])
-                if (
-                    turn.awaiting != "confirm_switch"
-                    or turn.rec.state_data.get("roadmap") != args[0]
-                    or roadmap is None
-                ):
-                    return [
-                        Outbound(
-                            text="That question has expired — nothing changed. "
-                            "Use /roadmap to switch.",
-                            toast=True,
-                        )
-                    ]
-                return await onboarding.choose_roadmap(turn, roadmap)
-            case "tick" | "untick":
-                want = payload.action == "tick"
-                return await checklist.tick(turn, args[0], args[1], want, from_button=True)
-            case "skip":
-                return await history.skip(turn, args[0])
-            case "confirm":
-                return await answers.confirm(turn, args[0], args[1] == "y")
-            case "nudge" | "reminders":
-                return await reminder_chat.button(turn, payload)
-        return [Outbound(text=STALE, toast=True)]  # pragma: no cover - every action is routed
-
-    async def _cancel_question(self, turn: Turn) -> list[Outbound]:
-        if turn.awaiting == "confirm_value":
-            turn.set_state(None)
-            return [Outbound(text="OK, not saved.", edit=True), *await today(turn)]
-        if turn.awaiting == "confirm_switch":
-            turn.set_state(None)
-            return [Outbound(text="OK, staying where you are.", edit=True)]
-        return [Outbound(text="Nothing to cancel.", toast=True)]
-
-    # ------------------------------------------------------------------ free text
-
-    async def _on_text(self, turn: Turn, text: str) -> list[Outbound]:
-        awaiting = turn.awaiting
-        word = text.casefold().strip(" .!")
-        if awaiting == "artist_name" or (turn.rec.artist_name is None and awaiting is None):
-            if not text:
-                return [Outbound(text="What's your artist name? Just type it.")]
-            return await onboarding.set_name(turn, text)
+    async def _text(self, turn: Turn, text: str) -> list[Outbound]:
+        """Free text: the open question's answer, a bare command word, or small talk."""
+        state = turn.awaiting
+        setup = self.registry.setup
+        if state is None and setup is not None and setup.needed(turn):
+            state = setup.state
+        route = self.registry.text(state)
+        if route is not None and route.first and (text or route.empty):
+            return await _answered(route.handler(turn, text))
         if not text:
             return [Outbound(text="I got an empty message. /today shows your next step.")]
-        if awaiting == "confirm_value":
-            task = turn.state_task
-            if task is not None and (word in _YES or word in _NO):
-                return await answers.confirm(turn, task.slug, word in _YES)
-            turn.set_state("answer", task)
-            return await answers.answer(turn, text)
-        if awaiting == "confirm_switch":
-            roadmap = turn.catalog.roadmap_by_slug(str(turn.rec.state_data.get("roadmap", "")))
-            if word in _YES and roadmap is not None:
-                return await onboarding.choose_roadmap(turn, roadmap)
-            if word in _NO:
-                turn.set_state(None)
-                return [Outbound(text="OK, staying where you are.")]
-            return [Outbound(text="Please answer yes or no — or use the buttons above.")]
-        if word in _BARE_COMMANDS:
-            return await self._on_command(turn, word, "")
-        if awaiting == "roadmap" or turn.rec.roadmap_id is None:
-            return await onboarding.roadmap_by_text(turn, text)
-        if awaiting == "answer":
-            return await answers.answer(turn, text)
-        if awaiting == "checklist":
-            handled = await checklist.tick_by_text(turn, text)
-            if handled is not None:
-                return handled
-        if word in _GREETINGS:
-            name = bold(esc(turn.rec.artist_name or ""))
-            return [Outbound(text=f"Hey {name}! 👋 /today shows your next step.")]
-        return [
-            Outbound(
-                text="I'm not waiting for an answer right now, so I'm not sure what to do with "
-                "that. /today shows your next step, /help lists everything I can do."
-            )
-        ]
+        word = text.casefold().strip(" .!")
+        if word in self._bare:
+            return await self._command(turn, word, "")
+        if route is not None:
+            replies = await route.handler(turn, text)
+            if replies is not None:
+                return replies
+        if self.registry.idle_text is not None:
+            return await self.registry.idle_text(turn, text)
+        return [Outbound(text="/help lists everything I can do.")]  # pragma: no cover
+
+    # ------------------------------------------------------------------ the coach's own routes
+
+    async def _help(self, turn: Turn, _args: str) -> list[Outbound]:
+        return [help_card(self.registry.menu(place_of(turn.inbound.chat_type)))]
+
+    async def _cancel_button(self, turn: Turn, _payload: Payload) -> list[Outbound]:
+        cancel = self.registry.cancel(turn.awaiting)
+        if cancel is None:
+            return [Outbound(text="Nothing to cancel.", toast=True)]
+        return await cancel(turn)
+
+
+async def _answered(replies: Awaitable[list[Outbound] | None]) -> list[Outbound]:
+    """A first-claim text route always answers (``None`` is only for fall-through routes)."""
+    return await replies or []

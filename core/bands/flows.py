@@ -12,13 +12,15 @@ import re
 from collections import Counter
 
 from core.bands import store
+from core.bands.buttons import BAND_RESET
+from core.bands.states import BandAwaiting
 from core.bands.store import BandRow
 from core.journey import cards
 from core.journey.navigation import current_stage, offer_roadmaps
 from core.journey.onboarding import ARTIST_NAME_MAX
 from core.kernel.markup import bold, esc, italic
 from core.kernel.names import clean_name
-from core.kernel.payloads import decode, encode
+from core.kernel.payloads import CANCEL, decode
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Outbound, clean_text
 from core.reminders import service as reminder_service
@@ -221,15 +223,15 @@ async def set_channel(turn: Turn, band: BandRow) -> list[Outbound]:
 
 def ask_reset(turn: Turn, band: BandRow) -> list[Outbound]:
     """``/band reset`` asks first: it wipes the band's whole progress."""
-    turn.set_state("band_reset")
+    turn.set_state(BandAwaiting.RESET)
     return [
         Outbound(
             text=f"⚠️ Reset {bold(esc(band.name))}? This wipes the band's roadmap, every tick, "
             "answer, number and assignment. Members stay.",
             buttons=(
                 (
-                    Button(label="Yes, reset everything", payload=encode("band_reset")),
-                    Button(label="Keep it", payload=encode("cancel")),
+                    Button(label="Yes, reset everything", payload=BAND_RESET.encode()),
+                    Button(label="Keep it", payload=CANCEL.encode()),
                 ),
             ),
         )
@@ -238,7 +240,7 @@ def ask_reset(turn: Turn, band: BandRow) -> list[Outbound]:
 
 async def reset(turn: Turn, band: BandRow) -> list[Outbound]:
     """The confirmed reset: progress, numbers and assignments go; name and members stay."""
-    if turn.awaiting != "band_reset":
+    if turn.awaiting is not BandAwaiting.RESET:
         return [Outbound(text="That question has expired — nothing changed.", toast=True)]
     await store.wipe_progress(turn.ex, turn.rec.profile_id)
     await store.clear_assignments(turn.ex, band.id)

@@ -19,21 +19,22 @@ The acting user's own row is never locked here; the band's profile and conversat
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final
 
 from core.accounts.store import create_musician
 from core.bands import flows, store
-from core.bands import reminders as band_reminders
 from core.bands.store import Actor, BandRow
 from core.db.executor import Executor
 from core.kernel import store as conv_store
 from core.kernel.audit import AuditAction, AuditNote
 from core.kernel.commands import parse_command
 from core.kernel.markup import bold, esc
-from core.kernel.payloads import decode
+from core.kernel.registry import Button as RegistryButton
+from core.kernel.registry import Command, Routed
 from core.kernel.turn import Turn
 from core.kernel.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.roadmaps.catalog import Catalog
@@ -52,7 +53,7 @@ _ANY_MENTION = re.compile(r"<@[&!]?\d{1,20}>")
 _ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
 
 
-Dispatch = Callable[[Turn], Awaitable[list[Outbound]]]
+Run = Callable[[Turn], Awaitable[list[Outbound]]]
 
 
 def _reply(inbound: Inbound, text: str) -> Outbound:
@@ -79,7 +80,7 @@ async def _actor(ex: Executor, inbound: Inbound, now: datetime) -> Actor:
 
 @dataclass(slots=True)
 class _Call:
-    """One guild event being handled: who, where, and what the band path found so far."""
+    """One guild event being handled, before the band's turn: who, where, what was found."""
 
     ex: Executor
     inbound: Inbound
@@ -97,40 +98,59 @@ class _Call:
         )
 
 
+@dataclass(slots=True)
+class BandCall:
+    """A band's own command or button (the registry's ``band`` door), in the band's turn."""
+
+    turn: Turn
+    band: BandRow
+    is_manager: bool
+
+    def deny(self, action: AuditAction, target: str, **details: Any) -> None:
+        """Record a refused attempt (written after the transaction)."""
+        self.turn.audit(action, "denied", target, **details)
+
+
+def _band_sub(event: Routed) -> tuple[str, str]:
+    """``/band <sub> <rest>`` split (``progress`` when bare)."""
+    head, _, tail = event.args.partition(" ")
+    return head.casefold() or "progress", tail.strip()
+
+
 async def handle(
     ex: Executor,
     catalog: Catalog,
     inbound: Inbound,
     now: datetime,
     *,
-    dispatch: Dispatch,
+    event: Routed,
+    run: Run,
     audits: list[AuditNote],
+    states: Mapping[str, StrEnum],
 ) -> list[Outbound]:
-    """One event from a server chat, in the caller's transaction."""
+    """One event from a server chat, in the caller's transaction: find the band, check the
+    sender may act on it, lock the band's turn, then hand the event to its route — a band
+    door route gets a :class:`BandCall`, any other runs as an ordinary turn (``run``)."""
     assert inbound.server_id is not None  # noqa: S101 - the engine routes only these here
     if inbound.update_id is not None and not await conv_store.first_time(
         ex, inbound.platform, inbound.update_id, now
     ):
         return []
     call = _Call(ex, inbound, await _actor(ex, inbound, now), now, audits)
-    sub, rest, command_name = "", "", None
-    if inbound.kind != "button":
-        if len(inbound.text) > MAX_INBOUND_TEXT:
-            return [_reply(inbound, "That message is too long for me. Could you shorten it?")]
-        command = parse_command(clean_text(inbound.text))
-        if command is not None:
-            command_name, rest = command.name, command.args
-            if command.name == "band":
-                head, _, tail = command.args.partition(" ")
-                sub, rest = head.casefold() or "progress", tail.strip()
-            elif command.name == "name":  # a band's artist name is the band's name
-                command_name, sub = "band", "rename"
-    if command_name in PERSONAL:
-        return [_reply(inbound, f"/{command_name} is about you, not the band: DM me there.")]
+    route = event.route
+    if inbound.kind != "button" and len(inbound.text) > MAX_INBOUND_TEXT:
+        return [_reply(inbound, "That message is too long for me. Could you shorten it?")]
+    if event.solo_only and isinstance(route, Command | type(None)):
+        name = parse_command(clean_text(inbound.text))
+        shown = name.name if name is not None else "that"
+        return [_reply(inbound, f"/{shown} is about you, not the band: DM me there.")]
+    sub, rest = (
+        _band_sub(event) if isinstance(route, Command) and route.name == "band" else ("", "")
+    )
     band = await store.band_for_server(ex, inbound.platform, inbound.server_id)
-    if command_name == "band" and sub == "help":
+    if sub == "help":
         return [Outbound(text=flows.BAND_HELP, ephemeral=True)]
-    if command_name == "band" and sub == "create":
+    if sub == "create":
         return await _create(call, band, rest)
     if band is None:
         return [
@@ -146,12 +166,11 @@ async def handle(
         role = "member"
     is_manager = inbound.manages_server or role == "manager"
     target = f"band:{band.id}"
-    if command_name == "band" and sub == "join":
+    if sub == "join":
         return await _join(call, band, role)
-    payload = decode(inbound.payload) if inbound.kind == "button" else None
-    resetting = payload is not None and payload.action == "band_reset"
-    if (resetting or (command_name == "band" and sub in MANAGER_ONLY)) and not is_manager:
-        call.deny("band.reset" if resetting else MANAGER_ONLY[sub], target, reason="manager")
+    refusal = _manager_only(route, sub)
+    if refusal is not None and not is_manager:
+        call.deny(refusal, target, reason="manager")
         return [_reply(inbound, "Only server managers (Manage Server) can do that.")]
     if role is None and not is_manager:
         call.deny("band.access", target, server=inbound.server_id, kind=inbound.kind)
@@ -163,49 +182,27 @@ async def handle(
             )
         ]
     rec = await store.lock_band_turn(ex, band.id, call.actor.user_id)
-    turn = Turn(ex, inbound, rec, catalog, now)
-    if resetting:
-        if turn.awaiting == "band_reset":
-            call.audits.append(AuditNote(call.who, "band.reset", "ok", target, rec.user_id))
-        replies = await flows.reset(turn, band)
-    elif payload is not None and payload.action == "cancel" and turn.awaiting == "band_reset":
-        turn.set_state(None)
-        replies = [Outbound(text="OK, nothing was reset.", edit=True)]
-    elif command_name == "assign":
-        replies = await flows.assign(turn, band, rest)
-    elif command_name == "band":
-        replies = await _band_command(turn, band, sub, rest)
-    elif band_reminders.wants(command_name, payload):  # the band's reminder, not the member's
-        replies = await band_reminders.handle(
-            turn, band, command_name, rest, payload, is_manager=is_manager, deny=call.deny
-        )
+    turn = Turn(ex, inbound, rec, catalog, now, states=states, audits=audits)
+    if route is not None and route.door == "band":
+        band_call = BandCall(turn, band, is_manager)
+        argument = event.payload if event.payload is not None else event.args
+        replies = await route.handler(band_call, argument)
     else:
-        replies = await flows.mark_assignees(turn, band, await dispatch(turn))
+        replies = await flows.mark_assignees(turn, band, await run(turn))
     replies += flows.channel_updates(turn, band)
     await turn.flush()
     return replies
 
 
-async def _band_command(turn: Turn, band: BandRow, sub: str, rest: str) -> list[Outbound]:
-    match sub:
-        case "progress":
-            return await flows.progress(turn, band)
-        case "members":
-            return await flows.members_list(turn, band)
-        case "leave":
-            await store.remove_member(turn.ex, band.id, turn.rec.user_id)
-            return [Outbound(text=f"You've left {bold(esc(band.name))}. Come back any time.")]
-        case "rename":
-            return await flows.rename(turn, band, rest)
-        case "remove":
-            return await flows.remove(turn, band, rest)
-        case "role":
-            return await flows.bind_role(turn, band, rest)
-        case "channel":
-            return await flows.set_channel(turn, band)
-        case "reset":
-            return flows.ask_reset(turn, band)
-    return [Outbound(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]
+def _manager_only(route: Command | RegistryButton | None, sub: str) -> AuditAction | None:
+    """The audit action of a refusal when this route is for managers only, else ``None``."""
+    if route is None or route.door != "band":
+        return None
+    if isinstance(route, Command) and route.name == "band":
+        return MANAGER_ONLY.get(sub)
+    if route.audience == "managers":
+        return route.refused_as or "band.access"
+    return None
 
 
 async def _create(call: _Call, band: BandRow | None, raw: str) -> list[Outbound]:

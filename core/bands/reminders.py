@@ -20,10 +20,11 @@ from collections.abc import Callable
 
 from core.bands.store import BandRow
 from core.kernel.markup import bold, esc, italic
-from core.kernel.payloads import Payload, encode
+from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Outbound
 from core.reminders import chat, service
+from core.reminders.buttons import SETTING
 from core.reminders.schedule import (
     COMMON_ZONES,
     QuietHours,
@@ -34,9 +35,7 @@ from core.reminders.schedule import (
     zone,
 )
 
-#: The commands a band turn sends here instead of to the member's own reminders.
-COMMANDS = frozenset({"remind", "timezone", "quiet"})
-#: A denial is recorded through this (``guild._Call.deny``): action, target, details.
+#: A denial is recorded through this (``BandCall.deny``): action, target, details.
 Deny = Callable[..., None]
 
 _FIRST = (
@@ -44,15 +43,6 @@ _FIRST = (
     + chat.code("/remind daily 18:00")
     + "."
 )
-
-
-def wants(command_name: str | None, payload: Payload | None) -> bool:
-    """Whether a band event belongs here: a reminder command, its card's buttons."""
-    if payload is not None:
-        if payload.action == "reminders":
-            return True
-        return payload.action == "cmd" and payload.args[0] in COMMANDS
-    return command_name in COMMANDS
 
 
 def _refusal(turn: Turn) -> Outbound:
@@ -76,8 +66,6 @@ async def handle(
     deny: Deny,
 ) -> list[Outbound]:
     """One reminder command or settings button in a band turn."""
-    if payload is not None and payload.action == "cmd":
-        command_name, args, payload = payload.args[0], "", None
     if payload is not None:
         return await _button(turn, band, payload, is_manager=is_manager, deny=deny)
     name = command_name or "remind"
@@ -164,16 +152,16 @@ async def settings_card(turn: Turn, band: BandRow, *, intro: str = "") -> Outbou
     ]
     rows: list[tuple[Button, ...]] = [
         tuple(
-            Button(label=f"Daily {chat._dhm(t)}", payload=encode("reminders", "daily", t))
+            Button(label=f"Daily {chat._dhm(t)}", payload=SETTING.encode("daily", t))
             for t in chat.TIME_PRESETS
         ),
         (
-            Button(label="🌍 Timezone", payload=encode("cmd", "timezone")),
-            Button(label="🌙 Quiet hours", payload=encode("cmd", "quiet")),
+            Button(label="🌍 Timezone", payload=RUN_COMMAND.encode("timezone")),
+            Button(label="🌙 Quiet hours", payload=RUN_COMMAND.encode("quiet")),
         ),
     ]
     if row is not None and not row.paused:
-        rows.append((Button(label="🔕 Turn off", payload=encode("reminders", "off", "all")),))
+        rows.append((Button(label="🔕 Turn off", payload=SETTING.encode("off", "all")),))
     return Outbound(text="\n".join(lines), buttons=tuple(rows))
 
 
@@ -182,7 +170,7 @@ def _zone_buttons() -> tuple[tuple[Button, ...], ...]:
         tuple(
             Button(
                 label=name.rsplit("/", 1)[-1].replace("_", " "),
-                payload=encode("reminders", "tz", str(i + j)),
+                payload=SETTING.encode("tz", str(i + j)),
             )
             for j, name in enumerate(COMMON_ZONES[i : i + 3])
         )
@@ -234,7 +222,7 @@ async def _quiet_card(turn: Turn, band: BandRow) -> Outbound:
     presets = tuple(
         Button(
             label=f"{chat._dhm(s)}–{chat._dhm(e)}",
-            payload=encode("reminders", "quiet", f"{s}-{e}"),
+            payload=SETTING.encode("quiet", f"{s}-{e}"),
         )
         for s, e in chat.QUIET_PRESETS
     )
@@ -243,7 +231,7 @@ async def _quiet_card(turn: Turn, band: BandRow) -> Outbound:
         f"e.g. {chat.code('/quiet 22:00-08:00')}, or pick:",
         buttons=(
             presets,
-            (Button(label="No quiet hours", payload=encode("reminders", "quiet", "off")),),
+            (Button(label="No quiet hours", payload=SETTING.encode("quiet", "off")),),
         ),
     )
 

@@ -7,11 +7,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.journey import cards
+from core.journey.buttons import CONFIRM
 from core.journey.history import ensure_row, snapshot
 from core.journey.navigation import Located, advance, locate, today
+from core.journey.states import Awaiting
 from core.kernel import store
 from core.kernel.markup import bold, esc, italic
-from core.kernel.payloads import encode
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Outbound
 from core.progress.parsing import InvalidAnswer, Parsed, is_far_from, parse_answer
@@ -63,7 +64,7 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
         and previous is not None
         and is_far_from(previous[0], parsed.numeric, OUTLIER_FACTOR)
     ):
-        turn.set_state("confirm_value", task, {"raw": text[:RAW_KEEP]})
+        turn.set_state(Awaiting.CONFIRM_VALUE, task, {"raw": text[:RAW_KEEP]})
         return [
             Outbound(
                 text=f"Just checking: {bold(esc(parsed.display))} is more than "
@@ -71,10 +72,8 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
                 "Is that right?",
                 buttons=(
                     (
-                        Button(label="Yes, save it", payload=encode("confirm", task.slug, "y")),
-                        Button(
-                            label="No, let me fix it", payload=encode("confirm", task.slug, "n")
-                        ),
+                        Button(label="Yes, save it", payload=CONFIRM.encode(task.slug, "y")),
+                        Button(label="No, let me fix it", payload=CONFIRM.encode(task.slug, "n")),
                     ),
                 ),
             )
@@ -85,10 +84,11 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
 async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
     """The answer to "is that right?" for an unusual figure."""
     task = turn.catalog.tasks_by_slug.get(task_slug)
-    if turn.awaiting != "confirm_value" or task is None or turn.rec.state_task_id != task.id:
+    waiting = turn.awaiting is Awaiting.CONFIRM_VALUE
+    if not waiting or task is None or turn.rec.state_task_id != task.id:
         return [Outbound(text="That question has expired — nothing changed.", toast=True)]
     if not yes:
-        turn.set_state("answer", task)
+        turn.set_state(Awaiting.ANSWER, task)
         return [Outbound(text="No problem — type the right figure.")]
     found = await locate(turn, task.slug)
     if isinstance(found, Outbound):
@@ -98,7 +98,7 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
     try:
         parsed = parse_answer(task.spec, raw, today=turn.today, label=cards.label_for(task))
     except InvalidAnswer as exc:  # the content changed under us: ask again
-        turn.set_state("answer", task)
+        turn.set_state(Awaiting.ANSWER, task)
         return [Outbound(text=esc(exc.message))]
     return await _save(turn, found, parsed, raw)
 

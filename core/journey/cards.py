@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from core.kernel.commands import COMMANDS
+from core.journey.buttons import PICK, SKIP, TICK, UNTICK
 from core.kernel.markup import bold, esc, italic
-from core.kernel.payloads import Action, encode
+from core.kernel.payloads import RUN_COMMAND, ButtonAction
 from core.kernel.types import Button, Outbound
 from core.progress.metrics import metric_label
 from core.progress.service import (
@@ -54,24 +54,8 @@ def label_for(task: TaskInfo) -> str:
     return task.title[0].lower() + task.title[1:]
 
 
-def help_card() -> Outbound:
-    """``/help``: every command with one line."""
-    lines = [bold("Here's everything I can do:"), ""]
-    for cmd in COMMANDS:
-        args = f" {cmd.args}" if cmd.args else ""
-        lines.append(f"/{cmd.name}{esc(args)} — {cmd.help}")
-    lines += [
-        "",
-        italic(
-            "Tip: when I ask a question, just type the answer. Numbers like 12.5k, €300 or "
-            "15% are fine."
-        ),
-    ]
-    return Outbound(text="\n".join(lines))
-
-
 def roadmap_menu(
-    catalog: Catalog, *, action: Action = "pick"
+    catalog: Catalog, *, action: ButtonAction = PICK
 ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     """The numbered list of roadmaps with a one-line pitch each, and a button per roadmap."""
     lines = []
@@ -82,7 +66,7 @@ def roadmap_menu(
             (
                 Button(
                     label=r.name,
-                    payload=encode(action, r.slug),
+                    payload=action.encode(r.slug),
                 ),
             )
         )
@@ -130,12 +114,12 @@ def checklist_card(
     for n, item in enumerate(task.items, start=1):
         mark = "☑" if item.key in ticked else "☐"
         lines.append(f"{mark} {n}. {esc(item.text)}")
-        action: Action = "untick" if item.key in ticked else "tick"
+        action = UNTICK if item.key in ticked else TICK
         buttons.append(
             (
                 Button(
                     label=_short(f"{mark} {n}. {item.text}"),
-                    payload=encode(action, task.slug, item.key),
+                    payload=action.encode(task.slug, item.key),
                 ),
             )
         )
@@ -146,8 +130,8 @@ def checklist_card(
     ]
     buttons.append(
         (
-            Button(label="Skip", payload=encode("skip", task.slug)),
-            Button(label="Progress", payload=encode("cmd", "progress")),
+            Button(label="Skip", payload=SKIP.encode(task.slug)),
+            Button(label="Progress", payload=RUN_COMMAND.encode("progress")),
         )
     )
     card = Outbound(text="\n".join(lines), buttons=tuple(buttons), edit=edit)
@@ -179,7 +163,7 @@ def input_card(
     lines += ["", italic(hint)]
     return Outbound(
         text="\n".join(lines),
-        buttons=((Button(label="Skip", payload=encode("skip", task.slug)),),),
+        buttons=((Button(label="Skip", payload=SKIP.encode(task.slug)),),),
     )
 
 
@@ -210,7 +194,7 @@ def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Ou
         lines += ["", italic(f"{skipped} task(s) skipped — they count as dealt with.")]
     return Outbound(
         text="\n".join(lines),
-        buttons=((Button(label="Next task", payload=encode("cmd", "today")),),),
+        buttons=((Button(label="Next task", payload=RUN_COMMAND.encode("today")),),),
     )
 
 

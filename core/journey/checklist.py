@@ -7,6 +7,7 @@ import re
 from core.journey import cards
 from core.journey.history import ensure_row, snapshot
 from core.journey.navigation import advance, locate, task_card
+from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
 from core.kernel.types import Outbound
@@ -63,7 +64,7 @@ async def tick(
         return replies + await advance(turn, roadmap, stage, rows)
     row.status = "in_progress"
     await turn.save(row)
-    turn.set_state("checklist", task)
+    turn.set_state(Awaiting.CHECKLIST, task)
     return [
         cards.checklist_card(roadmap, stage, task, row, edit=from_button, memo=turn.catalog.memo)
     ]

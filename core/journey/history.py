@@ -12,12 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from core.journey.navigation import advance, current_stage, locate, offer_roadmaps, today
+from core.journey.states import Awaiting
 from core.kernel import store
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
 from core.kernel.types import Outbound
-from core.progress.service import ProgressRecord, next_task
+from core.progress.service import ProgressRecord, is_dealt_with, next_task
 from core.roadmaps.catalog import TaskInfo
+
+#: The states in which a task card is on screen (its ticks or its answer are awaited).
+_ON_SCREEN = frozenset({Awaiting.ANSWER, Awaiting.CHECKLIST, Awaiting.CONFIRM_VALUE})
 
 
 def snapshot(turn: Turn, task: TaskInfo, row: ProgressRecord | None, label: str) -> dict[str, Any]:
@@ -49,13 +53,18 @@ def ensure_row(rows: dict[uuid.UUID, ProgressRecord], task: TaskInfo) -> Progres
 
 
 async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
-    """Skip a task (the current one when no slug is given); it counts as dealt with."""
+    """Skip a task; it counts as dealt with. Without a slug: the task on screen (the one the
+    coach waits on — ``/stage`` may have opened one out of order), else the stage's next."""
     roadmap = turn.roadmap
     if roadmap is None:
         return offer_roadmaps(turn, first_time=False)
     if task_slug is None:
         stage, rows = await current_stage(turn, roadmap)
-        task = next_task(stage, rows) if stage else None
+        shown = turn.state_task if turn.awaiting in _ON_SCREEN else None
+        if stage is not None and shown is not None and shown.stage_id == stage.id:
+            task = shown if not is_dealt_with(rows, shown) else next_task(stage, rows)
+        else:
+            task = next_task(stage, rows) if stage else None
         if task is None:
             return [Outbound(text="There's nothing to skip right now.")]
         task_slug = task.slug

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from core.journey import cards
+from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Outbound
@@ -22,7 +23,7 @@ Located = tuple[RoadmapInfo, StageInfo, TaskInfo, dict[uuid.UUID, ProgressRecord
 
 def ask_name(turn: Turn) -> list[Outbound]:
     """Ask for the artist name."""
-    turn.set_state("artist_name")
+    turn.set_state(Awaiting.ARTIST_NAME)
     return [Outbound(text=f"First things first: what's your {bold('artist name')}?")]
 
 
@@ -37,7 +38,7 @@ def offer_roadmaps(turn: Turn, *, first_time: bool) -> list[Outbound]:
             )
         ]
     menu, buttons = cards.roadmap_menu(turn.catalog)
-    turn.set_state("roadmap")
+    turn.set_state(Awaiting.ROADMAP)
     head = "Pick the roadmap that fits you best:" if first_time else "Which roadmap is yours?"
     return [Outbound(text=f"{head}\n\n{menu}\n\n{italic(cards.HOW_IT_WORKS)}", buttons=buttons)]
 
@@ -80,10 +81,10 @@ def task_card(
 ) -> Outbound:
     """Show a task and wait for its ticks or its answer."""
     if task.is_checklist:
-        turn.set_state("checklist", task)
+        turn.set_state(Awaiting.CHECKLIST, task)
         return cards.checklist_card(roadmap, stage, task, row, edit=edit, memo=turn.catalog.memo)
     spec = task.spec
-    turn.set_state("answer", task)
+    turn.set_state(Awaiting.ANSWER, task)
     previous = None
     if row is not None and row.task_data.get("display"):
         previous = str(row.task_data["display"])

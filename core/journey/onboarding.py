@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from core.journey.buttons import ASK_SWITCH, SWITCH
 from core.journey.navigation import current_stage, offer_roadmaps, today
+from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.names import clean_name
-from core.kernel.payloads import encode
+from core.kernel.payloads import CANCEL
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Outbound, clean_text
 from core.roadmaps.catalog import RoadmapInfo
@@ -27,7 +29,7 @@ async def start(turn: Turn) -> list[Outbound]:
     """``/start``: greet a newcomer; welcome back a returning musician where they left off."""
     name = turn.rec.artist_name
     if name is None:
-        turn.set_state("artist_name")
+        turn.set_state(Awaiting.ARTIST_NAME)
         return [Outbound(text=f"{GREETING}First things first: what's your {bold('artist name')}?")]
     roadmap = turn.roadmap
     if roadmap is None:
@@ -112,7 +114,7 @@ def roadmap_card(turn: Turn) -> list[Outbound]:
         for r in others:
             lines.append(f"• {bold(esc(r.name))} — {esc(r.pitch)}")
             buttons.append(
-                (Button(label=f"Switch to {r.name}", payload=encode("ask_switch", r.slug)),)
+                (Button(label=f"Switch to {r.name}", payload=ASK_SWITCH.encode(r.slug)),)
             )
     return [Outbound(text="\n".join(lines), buttons=tuple(buttons))]
 
@@ -127,14 +129,14 @@ def ask_switch(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
         if current
         else ""
     )
-    turn.set_state("confirm_switch", data={"roadmap": roadmap.slug})
+    turn.set_state(Awaiting.CONFIRM_SWITCH, data={"roadmap": roadmap.slug})
     return [
         Outbound(
             text=f"Switch to {bold(esc(roadmap.name))}?{kept}",
             buttons=(
                 (
-                    Button(label="Yes, switch", payload=encode("switch", roadmap.slug)),
-                    Button(label="No, stay", payload=encode("cancel")),
+                    Button(label="Yes, switch", payload=SWITCH.encode(roadmap.slug)),
+                    Button(label="No, stay", payload=CANCEL.encode()),
                 ),
             ),
         )
@@ -143,5 +145,5 @@ def ask_switch(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
 
 def name_prompt(turn: Turn) -> list[Outbound]:
     """``/name`` without a name: ask for it."""
-    turn.set_state("artist_name")
+    turn.set_state(Awaiting.ARTIST_NAME)
     return [Outbound(text="What should your artist name be?")]

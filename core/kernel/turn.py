@@ -10,14 +10,16 @@ progress row and the conversation state in one statement (one round trip instead
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.db.executor import Executor
 from core.kernel import store
+from core.kernel.audit import AuditAction, AuditNote
 from core.kernel.store import TurnRecord
 from core.kernel.types import Inbound
 from core.progress.service import ProgressRecord
@@ -37,6 +39,11 @@ class Turn:
     catalog: Catalog
     now: datetime
     is_new: bool = False
+    #: Stored state names → the owning feature's typed value (``Registry.states``).
+    states: Mapping[str, StrEnum] = field(default_factory=dict)
+    #: Audit rows this event asked for: written after its transaction (``Coach``), each in a
+    #: short transaction of its own, so a denial is kept even when the event changes nothing.
+    audits: list[AuditNote] = field(default_factory=list)
     _profile_changes: dict[str, Any] = field(default_factory=dict)
     _state_dirty: bool = False
     _events: list[dict[str, Any]] = field(default_factory=list)
@@ -61,9 +68,16 @@ class Turn:
         return self.catalog.roadmap(self.rec.roadmap_id)
 
     @property
-    def awaiting(self) -> str | None:
-        """What the coach is waiting for."""
-        return self.rec.awaiting
+    def awaiting(self) -> StrEnum | None:
+        """What the coach is waiting for, as the owning feature's typed value (a state no
+        feature declares any more reads as nothing awaited)."""
+        name = self.rec.awaiting
+        return None if name is None else self.states.get(name)
+
+    @property
+    def who(self) -> str:
+        """The acting person as the audit log names them (``platform:id``)."""
+        return f"{self.inbound.platform}:{self.inbound.user_id}"
 
     @property
     def state_task(self) -> TaskInfo | None:
@@ -104,16 +118,19 @@ class Turn:
 
     def set_state(
         self,
-        awaiting: str | None,
+        awaiting: StrEnum | None,
         task: TaskInfo | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        """Record what the coach now waits for."""
+        """Record what the coach now waits for (a state a feature declared, or nothing)."""
+        name = None if awaiting is None else awaiting.value
+        if name is not None and self.states and name not in self.states:
+            raise ValueError(f"state {name!r} is not declared by any feature")
         task_id = task.id if task else None
         data = data or {}
         rec = self.rec
-        if rec.awaiting != awaiting or rec.state_task_id != task_id or rec.state_data != data:
-            rec.awaiting, rec.state_task_id, rec.state_data = awaiting, task_id, data
+        if rec.awaiting != name or rec.state_task_id != task_id or rec.state_data != data:
+            rec.awaiting, rec.state_task_id, rec.state_data = name, task_id, data
             self._state_dirty = True
 
     def set_undo(self, undo: dict[str, Any] | None) -> None:
@@ -141,6 +158,16 @@ class Turn:
                 "processed_at": None,
             }
         )
+
+    def audit(
+        self,
+        action: AuditAction,
+        outcome: str,
+        target: str | None = None,
+        **details: Any,
+    ) -> None:
+        """Ask for an audit row about the acting person, written after the transaction."""
+        self.audits.append(AuditNote(self.who, action, outcome, target, self.rec.user_id, details))
 
     def pending_events(self) -> list[dict[str, Any]]:
         """The outbox events queued so far in this turn (written by :meth:`flush`)."""

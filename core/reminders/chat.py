@@ -13,10 +13,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from core.kernel.markup import bold, esc, italic
-from core.kernel.payloads import Payload, encode
+from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Outbound
 from core.reminders import service
+from core.reminders.buttons import SETTING
 from core.reminders.schedule import (
     ALL_DAYS,
     COMMON_ZONES,
@@ -88,15 +89,6 @@ def _dhm(value: str) -> str:
 
 
 # ------------------------------------------------------------------------------ commands
-
-
-async def command(turn: Turn, name: str, args: str) -> list[Outbound]:
-    """``/remind``, ``/timezone`` or ``/quiet`` with their arguments."""
-    if name == "timezone":
-        return await timezone_command(turn, args)
-    if name == "quiet":
-        return await quiet_command(turn, args)
-    return await remind_command(turn, args)
 
 
 async def remind_command(turn: Turn, args: str) -> list[Outbound]:
@@ -194,21 +186,19 @@ async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
     lines += ["", italic(REMIND_HELP)]
     rows: list[tuple[Button, ...]] = [
         tuple(
-            Button(label=f"Daily {_dhm(t)}", payload=encode("reminders", "daily", t))
+            Button(label=f"Daily {_dhm(t)}", payload=SETTING.encode("daily", t))
             for t in TIME_PRESETS
         ),
         (
-            Button(label="🌍 Timezone", payload=encode("cmd", "timezone")),
-            Button(label="🌙 Quiet hours", payload=encode("cmd", "quiet")),
+            Button(label="🌍 Timezone", payload=RUN_COMMAND.encode("timezone")),
+            Button(label="🌙 Quiet hours", payload=RUN_COMMAND.encode("quiet")),
         ),
     ]
     if idle is not None and sched is not None and not sched.paused:
         toggle = "off" if not idle.paused else "on"
-        rows.append(
-            (Button(label=f"Check-ins {toggle}", payload=encode("reminders", "idle", toggle)),)
-        )
+        rows.append((Button(label=f"Check-ins {toggle}", payload=SETTING.encode("idle", toggle)),))
     if sched is not None and not sched.paused:
-        rows.append((Button(label="🔕 Turn off", payload=encode("reminders", "off", "all")),))
+        rows.append((Button(label="🔕 Turn off", payload=SETTING.encode("off", "all")),))
     return Outbound(text="\n".join(lines), buttons=tuple(rows))
 
 
@@ -236,7 +226,7 @@ def _timezone_card(turn: Turn) -> Outbound:
             tuple(
                 Button(
                     label=name.rsplit("/", 1)[-1].replace("_", " "),
-                    payload=encode("reminders", "tz", str(i + j)),
+                    payload=SETTING.encode("tz", str(i + j)),
                 )
                 for j, name in enumerate(COMMON_ZONES[i : i + 3])
             )
@@ -284,7 +274,7 @@ async def quiet_command(turn: Turn, args: str) -> list[Outbound]:
     return [await _set_quiet(turn, quiet)]
 
 
-_QUIET_OFF = encode("reminders", "quiet", "off")
+_QUIET_OFF = SETTING.encode("quiet", "off")
 _STALE = "That button is from an older version of me. /remind shows your settings."
 
 
@@ -293,7 +283,7 @@ async def _quiet_card(turn: Turn) -> Outbound:
     quiet = current.schedule.quiet if current.schedule else None
     now = f"now {quiet.describe()}" if quiet else "none set"
     buttons = tuple(
-        Button(label=f"{_dhm(s)}–{_dhm(e)}", payload=encode("reminders", "quiet", f"{s}-{e}"))
+        Button(label=f"{_dhm(s)}–{_dhm(e)}", payload=SETTING.encode("quiet", f"{s}-{e}"))
         for s, e in QUIET_PRESETS
     )
     return Outbound(
@@ -301,7 +291,7 @@ async def _quiet_card(turn: Turn) -> Outbound:
         f"Type e.g. {code('/quiet 22:00-08:00')}, or pick:",
         buttons=(
             buttons,
-            (Button(label="No quiet hours", payload=encode("reminders", "quiet", "off")),),
+            (Button(label="No quiet hours", payload=SETTING.encode("quiet", "off")),),
         ),
     )
 

@@ -14,19 +14,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.journey import cards
+from core.journey.buttons import SKIP
 from core.kernel.markup import bold, esc, italic
-from core.kernel.payloads import encode
+from core.kernel.payloads import RUN_COMMAND
 from core.kernel.types import Button, Outbound
 from core.progress.service import ProgressRecord, first_open_stage, next_task
+from core.reminders.buttons import NUDGE
 from core.reminders.store import Owner
 from core.roadmaps.catalog import Catalog
 
 SNOOZE_LABEL = "⏰ Snooze 1 h"
 TOMORROW_LABEL = "📅 Tomorrow"
 DONE_LABEL = "✅ Done"
-# The payload prefix of the three nudge buttons (``encode("nudge", verb, hex)`` without the
+# The payload prefix of the three nudge buttons (``NUDGE.encode(verb, hex)`` without the
 # per-call checks and cache churn: every nudge has its own reminder id).
-_NUDGE = encode("nudge", "d", "0").rsplit(":", 2)[0]
+_NUDGE = NUDGE.encode("d", "0").rsplit(":", 2)[0]
 
 _IDLE_LINES = (
     "👋 Haven't seen you for a couple of days — no pressure. One small step today?",
@@ -72,7 +74,7 @@ def build(
         return Outbound(
             text=f"{head}\nPick your path with /roadmap and I'll show you the first step.",
             buttons=(
-                (Button(label="Pick a roadmap", payload=encode("cmd", "roadmap")),),
+                (Button(label="Pick a roadmap", payload=RUN_COMMAND.encode("roadmap")),),
                 nudge_buttons,
             ),
         )
@@ -104,8 +106,8 @@ def build(
         text="\n".join(lines),
         buttons=(
             (
-                Button(label="✍️ Answer", payload=encode("cmd", "today")),
-                Button(label="Skip", payload=encode("skip", task.slug)),
+                Button(label="✍️ Answer", payload=RUN_COMMAND.encode("today")),
+                Button(label="Skip", payload=SKIP.encode(task.slug)),
             ),
             nudge_buttons,
         ),

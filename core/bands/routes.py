@@ -1,0 +1,160 @@
+"""What the bands feature answers in a band's server chat: ``/band …``, ``/assign``, the band's
+artist name, the band's reminder settings, and the reset confirmation.
+
+Every route here is declared for the ``band`` place and runs through the ``band`` door: the
+engine hands the event to :func:`core.bands.guild.handle`, which finds the server's band,
+checks the sender (member, manager) and locks the band's turn before calling the handler with a
+:class:`~core.bands.guild.BandCall`. Every other command in a band chat (``/today``, ticks,
+answers) is the journey's, run on the band's profile.
+"""
+
+from __future__ import annotations
+
+from core.bands import flows, store
+from core.bands import reminders as band_reminders
+from core.bands.buttons import BAND_RESET
+from core.bands.guild import BandCall
+from core.bands.states import BandAwaiting
+from core.kernel.markup import bold, esc
+from core.kernel.payloads import Payload
+from core.kernel.registry import Feature, Option, Place
+from core.kernel.turn import Turn
+from core.kernel.types import Outbound
+from core.reminders.buttons import SETTING
+from core.reminders.routes import (
+    QUIET_HELP,
+    QUIET_OPTIONS,
+    REMIND_HELP,
+    REMIND_OPTIONS,
+    TIMEZONE_HELP,
+    TIMEZONE_OPTIONS,
+)
+
+bands = Feature("bands")
+BAND: frozenset[Place] = frozenset({"band"})
+
+
+@bands.command(
+    "band",
+    "Your band: create, join, progress, members, and managers' settings",
+    usage="[create <name> | join | leave | progress | members | rename | remove | role | "
+    "channel | reset]",
+    options=(
+        Option(
+            "action",
+            "what to do",
+            kind="choice",
+            choices=(
+                "progress", "members", "join", "leave", "create", "rename", "remove", "role",
+                "channel", "reset", "help",
+            ),
+        ),
+        Option("details", "a name, @member or @role where the action takes one", rest=True),
+    ),
+    places=BAND,
+    door="band",
+)  # fmt: skip
+async def _band(call: BandCall, args: str) -> list[Outbound]:
+    head, _, tail = args.partition(" ")
+    sub, rest = head.casefold() or "progress", tail.strip()
+    turn, band = call.turn, call.band
+    match sub:
+        case "progress":
+            return await flows.progress(turn, band)
+        case "members":
+            return await flows.members_list(turn, band)
+        case "leave":
+            await store.remove_member(turn.ex, band.id, turn.rec.user_id)
+            return [Outbound(text=f"You've left {bold(esc(band.name))}. Come back any time.")]
+        case "rename":
+            return await flows.rename(turn, band, rest)
+        case "remove":
+            return await flows.remove(turn, band, rest)
+        case "role":
+            return await flows.bind_role(turn, band, rest)
+        case "channel":
+            return await flows.set_channel(turn, band)
+        case "reset":
+            return flows.ask_reset(turn, band)
+    return [Outbound(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]
+
+
+@bands.command(
+    "assign",
+    "Make a task a band member's job",
+    usage="<task> @member",
+    options=(
+        Option("task", "the task (its title or part of it)", required=True, suggest="band_tasks"),
+        Option("member", "who does it", required=True, suggest="band_members"),
+    ),
+    places=BAND,
+    door="band",
+)
+async def _assign(call: BandCall, args: str) -> list[Outbound]:
+    return await flows.assign(call.turn, call.band, args)
+
+
+@bands.command(
+    "name",
+    "Rename the band",
+    usage="<new name>",
+    places=BAND,
+    door="band",
+    audience="managers",
+    refused_as="band.rename",
+)
+async def _name(call: BandCall, args: str) -> list[Outbound]:
+    return await flows.rename(call.turn, call.band, args)
+
+
+@bands.button(BAND_RESET, places=BAND, door="band", audience="managers", refused_as="band.reset")
+async def _reset(call: BandCall, _payload: Payload) -> list[Outbound]:
+    turn = call.turn
+    if turn.awaiting is BandAwaiting.RESET:
+        turn.audit("band.reset", "ok", f"band:{call.band.id}")
+    return await flows.reset(turn, call.band)
+
+
+@bands.on_cancel(BandAwaiting.RESET)
+async def _keep(turn: Turn) -> list[Outbound]:
+    turn.set_state(None)
+    return [Outbound(text="OK, nothing was reset.", edit=True)]
+
+
+async def _reminder(call: BandCall, name: str, args: str) -> list[Outbound]:
+    return await band_reminders.handle(
+        call.turn, call.band, name, args, None, is_manager=call.is_manager, deny=call.deny
+    )
+
+
+@bands.command(
+    "remind", REMIND_HELP[0], usage=REMIND_HELP[1], options=REMIND_OPTIONS, places=BAND, door="band"
+)
+async def _remind(call: BandCall, args: str) -> list[Outbound]:
+    return await _reminder(call, "remind", args)
+
+
+@bands.command(
+    "timezone",
+    TIMEZONE_HELP[0],
+    usage=TIMEZONE_HELP[1],
+    options=TIMEZONE_OPTIONS,
+    places=BAND,
+    door="band",
+)
+async def _timezone(call: BandCall, args: str) -> list[Outbound]:
+    return await _reminder(call, "timezone", args)
+
+
+@bands.command(
+    "quiet", QUIET_HELP[0], usage=QUIET_HELP[1], options=QUIET_OPTIONS, places=BAND, door="band"
+)
+async def _quiet(call: BandCall, args: str) -> list[Outbound]:
+    return await _reminder(call, "quiet", args)
+
+
+@bands.button(SETTING, places=BAND, door="band")
+async def _setting(call: BandCall, payload: Payload) -> list[Outbound]:
+    return await band_reminders.handle(
+        call.turn, call.band, None, "", payload, is_manager=call.is_manager, deny=call.deny
+    )

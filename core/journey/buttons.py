@@ -1,0 +1,24 @@
+"""The journey's buttons (the wire vocabulary: see :mod:`core.kernel.payloads`)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from core.kernel.payloads import ButtonAction
+
+#: Choose a roadmap during onboarding: ``pk:<roadmap>``.
+PICK: Final = ButtonAction("pick", "pk", 1)
+#: Ask to switch roadmap: ``rm:<roadmap>``.
+ASK_SWITCH: Final = ButtonAction("ask_switch", "rm", 1)
+#: The confirmed switch: ``sw:<roadmap>``.
+SWITCH: Final = ButtonAction("switch", "sw", 1)
+#: Tick a checklist item: ``tk:<task>:<item>``.
+TICK: Final = ButtonAction("tick", "tk", 2)
+#: Untick a checklist item: ``ut:<task>:<item>``.
+UNTICK: Final = ButtonAction("untick", "ut", 2)
+#: Skip a task: ``sk:<task>``.
+SKIP: Final = ButtonAction("skip", "sk", 1)
+#: Confirm (or not) an unusual value: ``cv:<task>:y|n``.
+CONFIRM: Final = ButtonAction("confirm", "cv", 2)
+#: Open a task of the current stage (from ``/stage``): ``op:<task>``.
+OPEN: Final = ButtonAction("open", "op", 1)

@@ -1,0 +1,223 @@
+"""What the journey answers: its commands, buttons and awaited answers, declared to the registry.
+
+The flows live in their own modules (``onboarding``, ``checklist``, ``answers``, ``history``,
+``views``, ``navigation``); this module only says which event reaches which flow.
+"""
+
+from __future__ import annotations
+
+from core.journey import answers, checklist, history, onboarding, stage_view, views
+from core.journey.buttons import ASK_SWITCH, CONFIRM, OPEN, PICK, SKIP, SWITCH, TICK, UNTICK
+from core.journey.navigation import ask_name, offer_roadmaps, today
+from core.journey.states import Awaiting
+from core.kernel.markup import bold, esc
+from core.kernel.payloads import Payload
+from core.kernel.registry import SOLO, Feature
+from core.kernel.turn import Turn
+from core.kernel.types import Outbound
+
+journey = Feature("journey")
+#: Before anything else a musician (or a band) needs an artist name: every other command and
+#: button waits for it, and free text is the name.
+journey.setup(Awaiting.ARTIST_NAME, ask_name, needed=lambda turn: turn.rec.artist_name is None)
+
+_YES = frozenset({"yes", "y", "yeah", "yep", "correct", "right", "sure", "ok", "okay", "👍"})
+_NO = frozenset({"no", "n", "nope", "wrong", "cancel", "👎"})
+_GREETINGS = frozenset({"hi", "hello", "hey", "hallo", "hola", "yo"})
+
+
+def _word(text: str) -> str:
+    return text.casefold().strip(" .!")
+
+
+# ---------------------------------------------------------------------- commands
+
+
+@journey.command("start", "Start (or restart) with the coach", before_setup=True)
+async def _start(turn: Turn, _args: str) -> list[Outbound]:
+    return await onboarding.start(turn)
+
+
+@journey.command("today", "Your next task, with its buttons", bare=True)
+async def _today(turn: Turn, _args: str) -> list[Outbound]:
+    return await today(turn)
+
+
+@journey.command("progress", "Your progress, stage by stage", bare=True)
+async def _progress(turn: Turn, _args: str) -> list[Outbound]:
+    return await views.progress(turn)
+
+
+@journey.command("stage", "This stage's tasks: open any of them, in any order")
+async def _stage(turn: Turn, _args: str) -> list[Outbound]:
+    return await stage_view.stage_card(turn)
+
+
+@journey.command("roadmap", "See your roadmap or switch to another")
+async def _roadmap(turn: Turn, _args: str) -> list[Outbound]:
+    return onboarding.roadmap_card(turn)
+
+
+@journey.command("stats", "Your numbers and how they moved", bare=True)
+async def _stats(turn: Turn, _args: str) -> list[Outbound]:
+    return await views.stats(turn)
+
+
+@journey.command("skip", "Skip the current task (it counts as dealt with)", bare=True)
+async def _skip(turn: Turn, _args: str) -> list[Outbound]:
+    return await history.skip(turn, None)
+
+
+@journey.command("undo", "Undo your last tick, answer or skip", bare=True)
+async def _undo(turn: Turn, _args: str) -> list[Outbound]:
+    return await history.undo(turn)
+
+
+@journey.command(
+    "name", "Change your artist name", usage="<new name>", places=SOLO, before_setup=True
+)
+async def _name(turn: Turn, args: str) -> list[Outbound]:
+    if args:
+        return await onboarding.set_name(turn, args)
+    return onboarding.name_prompt(turn)
+
+
+@journey.command("cancel", "Stop answering the current question", before_setup=True, bare=True)
+async def _cancel(turn: Turn, _args: str) -> list[Outbound]:
+    if turn.awaiting in {None, Awaiting.CHECKLIST}:
+        return [Outbound(text="Nothing to cancel. /today shows your next step.")]
+    turn.set_state(None)
+    return [Outbound(text="OK, dropped. /today brings your next task back.")]
+
+
+# ---------------------------------------------------------------------- buttons
+
+
+@journey.button(PICK)
+@journey.button(ASK_SWITCH)
+async def _pick(turn: Turn, payload: Payload) -> list[Outbound]:
+    roadmap = turn.catalog.roadmap_by_slug(payload.args[0])
+    if roadmap is None:
+        note = Outbound(text="That roadmap isn't available anymore.", toast=True)
+        return [note, *offer_roadmaps(turn, first_time=False)]
+    if payload.action == PICK.name and turn.rec.roadmap_id is None:
+        return await onboarding.choose_roadmap(turn, roadmap)
+    return onboarding.ask_switch(turn, roadmap)
+
+
+@journey.button(OPEN)
+async def _open(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await stage_view.open_task(turn, payload.args[0])
+
+
+@journey.button(SWITCH)
+async def _switch(turn: Turn, payload: Payload) -> list[Outbound]:
+    slug = payload.args[0]
+    roadmap = turn.catalog.roadmap_by_slug(slug)
+    if (
+        turn.awaiting is not Awaiting.CONFIRM_SWITCH
+        or turn.rec.state_data.get("roadmap") != slug
+        or roadmap is None
+    ):
+        return [
+            Outbound(
+                text="That question has expired — nothing changed. Use /roadmap to switch.",
+                toast=True,
+            )
+        ]
+    return await onboarding.choose_roadmap(turn, roadmap)
+
+
+@journey.button(TICK)
+@journey.button(UNTICK)
+async def _tick(turn: Turn, payload: Payload) -> list[Outbound]:
+    want = payload.action == TICK.name
+    return await checklist.tick(turn, payload.args[0], payload.args[1], want, from_button=True)
+
+
+@journey.button(SKIP)
+async def _skip_task(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await history.skip(turn, payload.args[0])
+
+
+@journey.button(CONFIRM)
+async def _confirm(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await answers.confirm(turn, payload.args[0], payload.args[1] == "y")
+
+
+@journey.on_cancel(Awaiting.CONFIRM_VALUE)
+async def _not_saved(turn: Turn) -> list[Outbound]:
+    turn.set_state(None)
+    return [Outbound(text="OK, not saved.", edit=True), *await today(turn)]
+
+
+@journey.on_cancel(Awaiting.CONFIRM_SWITCH)
+async def _stay(turn: Turn) -> list[Outbound]:
+    turn.set_state(None)
+    return [Outbound(text="OK, staying where you are.", edit=True)]
+
+
+# ---------------------------------------------------------------------- free text
+
+
+@journey.on_text(Awaiting.ARTIST_NAME, first=True, empty=True)
+async def _name_text(turn: Turn, text: str) -> list[Outbound]:
+    if not text:
+        return [Outbound(text="What's your artist name? Just type it.")]
+    return await onboarding.set_name(turn, text)
+
+
+@journey.on_text(Awaiting.CONFIRM_VALUE, first=True)
+async def _confirm_text(turn: Turn, text: str) -> list[Outbound]:
+    task = turn.state_task
+    word = _word(text)
+    if task is not None and (word in _YES or word in _NO):
+        return await answers.confirm(turn, task.slug, word in _YES)
+    turn.set_state(Awaiting.ANSWER, task)
+    return await answers.answer(turn, text)
+
+
+@journey.on_text(Awaiting.CONFIRM_SWITCH, first=True)
+async def _switch_text(turn: Turn, text: str) -> list[Outbound]:
+    roadmap = turn.catalog.roadmap_by_slug(str(turn.rec.state_data.get("roadmap", "")))
+    word = _word(text)
+    if word in _YES and roadmap is not None:
+        return await onboarding.choose_roadmap(turn, roadmap)
+    if word in _NO:
+        turn.set_state(None)
+        return [Outbound(text="OK, staying where you are.")]
+    return [Outbound(text="Please answer yes or no — or use the buttons above.")]
+
+
+@journey.on_text(Awaiting.ROADMAP)
+async def _roadmap_text(turn: Turn, text: str) -> list[Outbound]:
+    return await onboarding.roadmap_by_text(turn, text)
+
+
+@journey.on_text(Awaiting.ANSWER)
+async def _answer_text(turn: Turn, text: str) -> list[Outbound]:
+    if turn.rec.roadmap_id is None:
+        return await onboarding.roadmap_by_text(turn, text)
+    return await answers.answer(turn, text)
+
+
+@journey.on_text(Awaiting.CHECKLIST)
+async def _checklist_text(turn: Turn, text: str) -> list[Outbound] | None:
+    if turn.rec.roadmap_id is None:
+        return await onboarding.roadmap_by_text(turn, text)
+    return await checklist.tick_by_text(turn, text)  # None: not item numbers, read it as idle
+
+
+@journey.when_idle
+async def _idle_text(turn: Turn, text: str) -> list[Outbound]:
+    if turn.rec.roadmap_id is None:
+        return await onboarding.roadmap_by_text(turn, text)
+    if _word(text) in _GREETINGS:
+        name = bold(esc(turn.rec.artist_name or ""))
+        return [Outbound(text=f"Hey {name}! 👋 /today shows your next step.")]
+    return [
+        Outbound(
+            text="I'm not waiting for an answer right now, so I'm not sure what to do with "
+            "that. /today shows your next step, /help lists everything I can do."
+        )
+    ]
