@@ -359,14 +359,8 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
             )
         ]
     if not await service.may_change(turn.ex, row, turn.rec.user_id):
-        inbound = turn.inbound
-        await service.audit_denied(
-            turn.ex,
-            actor=f"{inbound.platform}:{inbound.user_id}",
-            user_id=turn.rec.user_id,
-            reminder_id=row.id,
-            now=turn.now,
-        )
+        # written after the turn's transaction, like every audit note (core/app/engine.py)
+        turn.audit(service.FOREIGN_BUTTON, "denied", f"reminder:{row.id}")
         return [Outbound(text="That reminder isn't yours, so I left it alone.", toast=True)]
     if row.band_id is not None:
         return await _band_nudge_button(turn, verb, row, row.band_id)

@@ -11,7 +11,6 @@ target is the band's channel (:func:`set_band_schedule`).
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,8 +19,8 @@ from typing import Any, Final
 from sqlalchemy import bindparam, false, insert, select, update
 
 from core.db.executor import Executor
-from core.db.tables import audit_log, bands, deliveries, reminders, users
 from core.db.tables import band_members as members
+from core.db.tables import bands, deliveries, reminders, users
 from core.kernel import audit
 from core.kernel.notify import NO_DIRECT_CHAT
 from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
@@ -60,9 +59,7 @@ _LAST_DELIVERY = (
 _INSERT = insert(reminders)
 # Sets the columns named in the parameters (one statement for every combination).
 _UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
-_AUDIT = insert(audit_log)
 FOREIGN_BUTTON: Final[audit.AuditAction] = "reminder.foreign_button"
-audit_logger = logging.getLogger("coach.audit")
 # Someone turning reminders on is talking to us right now: reachable again (a missed
 # "unblocked" update must not make the tick pause their reminders again).
 _USER_REACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=false())
@@ -144,37 +141,6 @@ async def unreached(ex: Executor, reminder_id: uuid.UUID) -> bool:
         return False
     status, error = rows[0]
     return status == "failed" and (error or "").startswith(NO_DIRECT_CHAT)
-
-
-async def audit_denied(
-    ex: Executor, *, actor: str, user_id: uuid.UUID, reminder_id: uuid.UUID, now: datetime
-) -> None:
-    """Audit a press of someone else's nudge button, inside the event's transaction.
-
-    ``core.kernel.audit.record`` opens its own transaction, which inside a turn would wait for
-    the turn's own SQLite write lock; the row and the log line here are the same, and so is the
-    cap on repeats (``audit.DENIALS``: one row per person per minute, repeats counted). Should
-    the turn be retried after a conflict, its rolled-back row is not written again: the repeat
-    is counted and reported in the person's next row.
-    """
-    actor = actor[: audit.MAX_ACTOR]
-    carried = audit.DENIALS.admit(actor, FOREIGN_BUTTON)
-    if carried is None:
-        return
-    await ex.run(
-        _AUDIT,
-        {
-            "id": uuid.uuid4(),
-            "at": now,
-            "actor_user_id": user_id,
-            "actor": actor,
-            "action": FOREIGN_BUTTON,
-            "target": f"reminder:{reminder_id}",
-            "outcome": audit.DENIED,
-            "details": {audit.SUPPRESSED: carried} if carried else {},
-        },
-    )
-    audit_logger.info("audit %s denied by %s on reminder:%s", FOREIGN_BUTTON, actor, reminder_id)
 
 
 def first_due(row_schedule: Schedule, tz: str, quiet: QuietHours | None, now: datetime) -> datetime:
