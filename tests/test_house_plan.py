@@ -4,6 +4,7 @@ direction (pyproject.toml, ``[tool.importlinter]``), and it really fails on a cy
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+#: What another package would have to write to reach /stage or its button.
+_NAMES_STAGE = re.compile(
+    r"stage_view|journey\.buttons import[^\n]*\bOPEN\b|command\(\s*[\"']stage[\"']|/stage\b|[\"']op[\"']"
+)
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess[str]:
@@ -55,3 +60,26 @@ def test_an_upward_import_breaks_the_build(tmp_path: Path, module: str, upward_i
     assert result.returncode != 0, result.stdout
     assert "BROKEN" in result.stdout or "broken" in result.stdout
     assert "1 broken" in result.stdout, result.stdout
+
+
+def test_a_command_and_a_button_live_in_their_feature_package() -> None:
+    """``/stage`` and its "open" button were added the registry's way: declared and answered
+    inside core/journey, routed, listed in /help and the menus without any other file naming
+    them."""
+    outside = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "core").rglob("*.py")
+        if "journey" not in path.parts and _NAMES_STAGE.search(path.read_text())
+    ]
+    assert outside == []
+    for own in ("routes.py", "buttons.py"):  # the check sees them where they are
+        assert _NAMES_STAGE.search((ROOT / "core" / "journey" / own).read_text())
+    from core.app.engine import Coach  # noqa: PLC0415 - imports every feature
+    from core.db.engine import Database  # noqa: PLC0415
+
+    coach = Coach(Database("sqlite+aiosqlite:///:memory:"))
+    stage = coach.registry.command("stage", "private")
+    assert stage is not None
+    assert stage.feature == "journey"
+    assert "stage" in [c.name for c in coach.registry.menu("private")]
+    assert "stage" in [c.name for c in coach.registry.menu("band")]
