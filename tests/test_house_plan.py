@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 #: What another package would have to write to reach /stage or its button.
 _NAMES_STAGE = re.compile(
-    r"stage_view|journey\.buttons import[^\n]*\bOPEN\b|command\(\s*[\"']stage[\"']|/stage\b|[\"']op[\"']"
+    r"stage_view|journey\.buttons import[^\n]*\bOPEN\b"
+    r"|command\(\s*[\"']stage[\"']|/stage\b|[\"']op[\"']"
 )
 
 
