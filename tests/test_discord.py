@@ -31,6 +31,7 @@ from discordkit import (
     CLEO,
     GUILD,
     NEWS,
+    ROLE,
     Bench,
     front_end,
     front_end_at,
@@ -44,7 +45,7 @@ from core.admin.audit import latest
 from core.conversation.engine import Coach
 from core.conversation.types import Inbound, Outbound
 from core.db.engine import Database
-from core.db.models import Identity, StatSample, User, UserTaskProgress
+from core.db.models import BandMember, Identity, StatSample, User, UserTaskProgress
 from core.errors import PlatformUnreachable
 
 INDIE = "indie-singer-songwriter"
@@ -145,6 +146,25 @@ async def test_band_journey_with_concurrent_ticks(database: Database) -> None:
         assert "Ben" in text
         assert "Ana: 1 item(s) ticked" in text
         assert "Ben: 1 item(s) ticked" in text
+
+
+async def test_a_role_bound_band_admits_whoever_holds_the_role(database: Database) -> None:
+    """Holding the band's bound role is membership: the front end reads the member's roles
+    (``Member.roles``, resolved against the server's cached roles) into ``Inbound.role_ids``."""
+    dee = 100_000_000_000_000_004
+    async with running(database) as bench:
+        bench.fake.add_member(GUILD, dee, "Dee", roles=[ROLE])
+        created = await bench.command(
+            ANA, "band", sub="create", name="Night Owls", role=("role", ROLE)
+        )
+        assert "everyone with the role is in" in created.texts()
+        members = await bench.command(dee, "band", sub="members")
+        assert "not in" not in members.texts()
+        assert "Dee" in members.texts()
+        refused = await bench.command(CLEO, "band", sub="members")
+        assert "Members hold the band's role" in refused.texts()
+    dee_id = await _user(database, dee)
+    assert await count(database, BandMember, BandMember.user_id == dee_id) == 1
 
 
 async def _user(database: Database, discord_id: int) -> uuid.UUID:
