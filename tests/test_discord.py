@@ -176,6 +176,32 @@ async def _user(database: Database, discord_id: int) -> uuid.UUID:
         ).one()
 
 
+class _Recording(Coach):
+    """A coach that only notes what it was handed."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.seen: list[Inbound] = []
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        self.seen.append(inbound)
+        return []
+
+
+async def test_a_press_reaches_the_front_end_whose_client_received_it(database: Database) -> None:
+    """The components find their front end through the interaction's client, not through
+    state on their classes: a second front end built in the same process (another shard, a
+    test) does not take the first one's presses."""
+    async with running(database) as bench:
+        await bench.command(ANA, "band", sub="create", name="Night Owls")
+        start = await bench.command(ANA, "start")
+        other = front_end(bench.fake, _Recording(database))
+        picked = await bench.press(ANA, _with_buttons(start.messages(), "Indie"), "Indie")
+        assert "You're on" in picked.texts()
+        assert isinstance(other.coach, _Recording)
+        assert other.coach.seen == []
+
+
 async def test_button_from_before_a_restart_still_works(database: Database) -> None:
     async with running(database) as bench:
         await _band_on_indie(bench)

@@ -4,11 +4,12 @@
   :data:`ACK_AFTER` seconds to answer, and if it is slower the interaction is deferred first
   (a "thinking" reply for commands, a silent update for buttons) and the answers follow as
   edits of the original response and follow-ups — well inside the 15-minute token life.
-* Buttons carry the core's payload as ``custom_id``; the :class:`~bot.discord.render.PayloadButton`
-  dynamic item, registered in ``setup_hook``, handles presses on messages from before a
-  restart. Data-input questions in a server get an "✍️ Answer" button that opens a modal (the
-  bot has no Message Content intent, so it can't read typed answers in servers); in DMs people
-  simply type.
+* Buttons carry the core's payload as ``custom_id``; the dynamic items of
+  :mod:`bot.discord.components`, registered in ``setup_hook``, handle presses on messages from
+  before a restart too, and hand them to the front end of the client that received them.
+  Data-input questions in a server get an "✍️ Answer" button that opens a modal (the bot has
+  no Message Content intent, so it can't read typed answers in servers); in DMs people simply
+  type.
 * Slash commands are built from the core's ``COMMANDS`` plus ``/band`` and ``/assign`` with
   typed options, and are synced only by ``coach discord sync-commands``.
 * As a :class:`core.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
@@ -39,7 +40,7 @@ import yarl
 from discord import app_commands
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.discord import refusals, translate
+from bot.discord import components, refusals, translate
 from bot.discord import render as rd
 from core import accounts
 from core.conversation.commands import COMMANDS
@@ -97,15 +98,10 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class _Client(discord.Client):
+class _Client(components.CoachClient):
     def __init__(self, front: DiscordFrontEnd, **kw: Any) -> None:
-        super().__init__(**kw)
+        super().__init__(front, **kw)
         self.front = front
-
-    async def setup_hook(self) -> None:
-        # persistent buttons: any message's payload buttons and answer buttons, also from
-        # before this process started
-        self.add_dynamic_items(rd.PayloadButton, rd.AnswerButton)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is discord.InteractionType.modal_submit:
@@ -146,8 +142,6 @@ class DiscordFrontEnd:
         if shard_count is not None:
             self._client_options.update(shard_id=shard_id or 0, shard_count=shard_count)
         self.client, self.tree = self._new_client()
-        rd.PayloadButton.handler = self.on_button
-        rd.AnswerButton.handler = self.on_answer_button
         self._task: asyncio.Task[None] | None = None
         self.failed_sends = 0
         #: Who gets the "your DMs are closed" note at their next interaction in a server.
@@ -276,7 +270,7 @@ class DiscordFrontEnd:
 
     async def on_answer_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
         """ "✍️ Answer": open the modal at once (a modal must be the first response)."""
-        slug = custom_id.removeprefix(rd.ANSWER_PREFIX)
+        slug = custom_id.removeprefix(components.ANSWER_PREFIX)
         try:
             await interaction.response.send_modal(rd.answer_modal(slug, "Your answer"))
         except discord.HTTPException as exc:
@@ -285,7 +279,7 @@ class DiscordFrontEnd:
     async def on_modal(self, interaction: discord.Interaction[Any]) -> None:
         """A submitted answer modal: the typed value is an answer, as if typed in a DM."""
         data: Any = interaction.data or {}
-        if not str(data.get("custom_id", "")).startswith(rd.ANSWER_PREFIX):
+        if not str(data.get("custom_id", "")).startswith(components.ANSWER_PREFIX):
             return
         text = translate.modal_answer(interaction)
         inbound = translate.from_interaction(interaction, kind="text", text=text)

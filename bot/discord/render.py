@@ -4,19 +4,20 @@ Discord's limits are enforced here, before anything is sent: content ≤ 2000 ch
 text is split on paragraph, then line, boundaries), embeds ≤ 4096, at most 5 action rows of 5
 buttons, labels ≤ 80 characters and ``custom_id`` ≤ 100. The ``custom_id`` of every button is
 the core's payload (≤ 64 bytes), so a button means the same thing after a restart: the
-:class:`PayloadButton` dynamic item, registered at start, recognises it on any message.
+dynamic items of :mod:`bot.discord.components`, registered at start, recognise it on any
+message.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 
+from bot.discord.components import ANSWER_PREFIX, AnswerButton, PayloadButton, label
 from core.conversation.markup import parse
 from core.conversation.payloads import decode
 from core.conversation.types import Button, Outbound
@@ -25,10 +26,7 @@ MAX_CONTENT = 2000
 MAX_EMBED = 4096
 MAX_ROWS = 5
 MAX_PER_ROW = 5
-MAX_LABEL = 80
 MAX_CUSTOM_ID = 100
-#: The custom_id of the "Answer" button that opens a modal for a data-input question.
-ANSWER_PREFIX = "answer:"
 #: Replies with these bar characters are progress cards: shown as embeds.
 _BAR = re.compile("[█░]")
 _MD_SPECIAL = re.compile(r"([\\*_~|`\[\]])")
@@ -37,8 +35,6 @@ _LINE_START = re.compile(r"(?m)^(\s*)([#>-])")
 
 #: Who gets pinged by the bot's messages: nobody (names are shown, never pinged).
 NO_PINGS = discord.AllowedMentions.none()
-
-Handler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
 
 
 def md_escape(text: str) -> str:
@@ -88,10 +84,6 @@ def split_text(text: str, limit: int = MAX_CONTENT) -> list[str]:
     return [p for p in pieces if p.strip()] or [text[:limit]]
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
-
-
 def button_rows(buttons: tuple[tuple[Button, ...], ...]) -> list[list[Button]]:
     """The core's rows re-packed to Discord's ≤ 5 buttons a row (a long row wraps)."""
     rows: list[list[Button]] = []
@@ -116,78 +108,13 @@ def needs_answer_button(reply: Outbound) -> str | None:
     return slugs[0] if len(slugs) == 1 else None
 
 
-class PayloadButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"v1:[a-z]{1,3}.*"):
-    """Any button whose custom_id is a core payload. Registered once at start
-    (``client.add_dynamic_items``), it handles presses on messages sent before a restart."""
-
-    handler: Handler | None = None
-
-    def __init__(self, label: str, payload: str, row: int | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=_label(label),
-                custom_id=payload,
-                style=discord.ButtonStyle.secondary,
-                row=row,
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PayloadButton:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(label or "", match.group(0))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        if PayloadButton.handler is not None:
-            await PayloadButton.handler(interaction, self.custom_id)
-
-
-class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"answer:[a-z0-9][a-z0-9-]{0,39}"
-):
-    """ "✍️ Answer": opens a modal for a data-input question (stable custom_id, works after a
-    restart too)."""
-
-    handler: Handler | None = None
-
-    def __init__(self, task_slug: str, row: int | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="✍️ Answer",
-                custom_id=f"{ANSWER_PREFIX}{task_slug}",
-                style=discord.ButtonStyle.primary,
-                row=row,
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerButton:
-        return cls(match.group(0).removeprefix(ANSWER_PREFIX))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        if AnswerButton.handler is not None:
-            await AnswerButton.handler(interaction, self.custom_id)
-
-
 def answer_modal(task_slug: str, question: str) -> discord.ui.Modal:
     """The modal for a data-input answer; its submit is handled by the front end's listener
     (by custom_id), so it works whichever process receives it."""
     modal = discord.ui.Modal(title="Your answer", custom_id=f"{ANSWER_PREFIX}{task_slug}")
     modal.add_item(
         discord.ui.TextInput(
-            label=_label(question or "Answer")[:45],
+            label=label(question or "Answer", 45),
             custom_id="answer",
             style=discord.TextStyle.short,
             max_length=400,
@@ -235,11 +162,15 @@ def _view(buttons: list[list[Button]], answer_task: str | None) -> discord.ui.Vi
     view = discord.ui.View(timeout=None)
     row_no = 0
     if answer_task is not None:
-        view.add_item(AnswerButton(answer_task, row=0))
+        answer = AnswerButton(answer_task)
+        answer.row = 0
+        view.add_item(answer)
         row_no = 1
     for row in buttons[: MAX_ROWS - row_no]:
         for button in row:
-            view.add_item(PayloadButton(button.label, button.payload, row=row_no))
+            item = PayloadButton(button.label, button.payload)
+            item.row = row_no
+            view.add_item(item)
         row_no += 1
     return view
 
