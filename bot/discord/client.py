@@ -6,10 +6,11 @@
   edits of the original response and follow-ups — well inside the 15-minute token life.
 * Buttons carry the core's payload as ``custom_id``; the dynamic items of
   :mod:`bot.discord.components`, registered in ``setup_hook``, handle presses on messages from
-  before a restart too, and hand them to the front end of the client that received them.
-  Data-input questions in a server get an "✍️ Answer" button that opens a modal (the bot has
-  no Message Content intent, so it can't read typed answers in servers); in DMs people simply
-  type.
+  before a restart too, and hand them to the front end of the client that received them. A
+  checklist's multi-select menu sends each item it changed through the core in turn, and the
+  interaction gets one answer. Data-input questions in a server get an "✍️ Answer" button
+  that opens a modal (the bot has no Message Content intent, so it can't read typed answers in
+  servers); in DMs people simply type.
 * Slash commands are built from the core's ``COMMANDS`` plus ``/band`` and ``/assign`` with
   typed options, and are synced only by ``coach discord sync-commands``.
 * As a :class:`core.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
@@ -261,12 +262,28 @@ class DiscordFrontEnd:
     async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
         """A slash command, as the text the core reads (``/band create Owls``)."""
         inbound = translate.from_interaction(interaction, kind="command", text=text)
-        await self._answer(interaction, inbound, component=False)
+        await self._answer(interaction, [inbound], component=False)
 
     async def on_button(self, interaction: discord.Interaction[Any], payload: str) -> None:
         """A payload button (from any message, also from before a restart)."""
         inbound = translate.from_interaction(interaction, kind="button", payload=payload)
-        await self._answer(interaction, inbound, component=True)
+        await self._answer(interaction, [inbound], component=True)
+
+    async def on_ticks(self, interaction: discord.Interaction[Any], payloads: list[str]) -> None:
+        """A checklist's menu: each item it changed goes through the core as its button would,
+        one after the other; the interaction gets one answer (:func:`merge_answers`)."""
+        inbounds = [
+            translate.from_interaction(interaction, kind="button", payload=payload, part=n)
+            for n, payload in enumerate(payloads)
+        ]
+        if not inbounds:  # submitted unchanged: acknowledge quietly
+            with self._working():
+                try:
+                    await interaction.response.defer()
+                except (discord.HTTPException, *UNREACHABLE) as exc:
+                    logger.info("discord: could not acknowledge an unchanged menu: %r", exc)
+            return
+        await self._answer(interaction, inbounds, component=True)
 
     async def on_answer_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
         """ "✍️ Answer": open the modal at once (a modal must be the first response)."""
@@ -283,7 +300,7 @@ class DiscordFrontEnd:
             return
         text = translate.modal_answer(interaction)
         inbound = translate.from_interaction(interaction, kind="text", text=text)
-        await self._answer(interaction, inbound, component=False)
+        await self._answer(interaction, [inbound], component=False)
 
     async def on_dm(self, message: discord.Message) -> None:
         """A DM typed to the bot: answer in the DM channel."""
@@ -311,12 +328,19 @@ class DiscordFrontEnd:
     # ------------------------------------------------------------------ answering
 
     async def _answer(
-        self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
+        self, interaction: discord.Interaction[Any], inbounds: list[Inbound], *, component: bool
     ) -> None:
+        """Answer an interaction with what the core makes of its events (one, or a menu's
+        several, all of the same person and chat)."""
         with self._working():
-            await self._answer_now(interaction, inbound, component=component)
+            await self._answer_now(interaction, inbounds, component=component)
             if interaction.guild_id is not None:
-                await self._note_closed_dms(interaction, inbound.user_id)
+                await self._note_closed_dms(interaction, inbounds[0].user_id)
+
+    async def _handle(self, inbounds: list[Inbound]) -> list[Outbound]:
+        if len(inbounds) == 1:
+            return await self.coach.handle(inbounds[0])
+        return merge_answers([await self.coach.handle(inbound) for inbound in inbounds])
 
     async def _note_closed_dms(self, interaction: discord.Interaction[Any], user_id: str) -> None:
         """If their latest notice failed because their DMs are closed, say so — privately, in
@@ -332,9 +356,10 @@ class DiscordFrontEnd:
             logger.warning("discord: closed-DMs note not checked or sent: %r", exc)
 
     async def _answer_now(
-        self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
+        self, interaction: discord.Interaction[Any], inbounds: list[Inbound], *, component: bool
     ) -> None:
-        work = asyncio.create_task(self.coach.handle(inbound))
+        inbound = inbounds[0]
+        work = asyncio.create_task(self._handle(inbounds))
         done, _ = await asyncio.wait({work}, timeout=self.ack_after)
         deferred = False
         if work not in done:  # the core is slow: acknowledge now, answer when it's done
@@ -505,6 +530,18 @@ class DiscordFrontEnd:
             return dms_closed(words)
         self.failed_sends += 1
         return DeliveryResult(DeliveryStatus.FAILED, f"{refusal} ({words})")
+
+
+def merge_answers(answers: list[list[Outbound]]) -> list[Outbound]:
+    """The core's answers to several events of one interaction (a checklist menu's items) as
+    one answer: the newest edit of the card the menu sat on — the state after every item —
+    then everything else in order, each once (two items may well say the same)."""
+    edits = [reply for replies in answers for reply in replies if reply.edit]
+    rest: list[Outbound] = []
+    for reply in (reply for replies in answers for reply in replies if not reply.edit):
+        if reply not in rest:
+            rest.append(reply)
+    return [edits[-1], *rest] if edits else rest
 
 
 def _files(message: rd.Rendered) -> list[discord.File]:

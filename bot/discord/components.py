@@ -9,6 +9,11 @@ every client in the process would share.
 
 * :class:`PayloadButton` — a button whose ``custom_id`` is a core payload (``v1:…``).
 * :class:`AnswerButton` — "✍️ Answer": opens a modal for a data-input question in a server.
+* :class:`TicksSelect` — a checklist's items as one multi-select menu: the options are the
+  items, their values the payloads of the items' buttons, the ticked ones pre-selected. A
+  submission sends the payload of every option whose selection the person changed — an
+  unticked item now selected ticks, a ticked one deselected unticks — exactly as pressing
+  those buttons one after the other would.
 """
 
 from __future__ import annotations
@@ -22,8 +27,14 @@ import discord
 logger = logging.getLogger(__name__)
 
 MAX_LABEL = 80
+#: Discord's limits for a select menu: options, and an option's label and value.
+MAX_OPTIONS = 25
+MAX_OPTION_LABEL = 100
 #: The custom_id of the "Answer" button that opens a modal for a data-input question.
 ANSWER_PREFIX = "answer:"
+#: The custom_id of a checklist's multi-select is this prefix and the task's slug. Never a
+#: ``v1:`` payload: dynamic items are matched by custom_id alone, whatever the component.
+TICKS_PREFIX = "ticks:"
 _SLUG = r"[a-z0-9][a-z0-9-]{0,39}"
 
 
@@ -36,6 +47,9 @@ class Handler(Protocol):
     async def on_answer_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
         """An "Answer" button was pressed."""
 
+    async def on_ticks(self, interaction: discord.Interaction[Any], payloads: list[str]) -> None:
+        """A checklist's menu was submitted: the payloads of the items it changed, in order."""
+
 
 class CoachClient(discord.Client):
     """A discord.py client that knows the front end handling its components."""
@@ -45,9 +59,9 @@ class CoachClient(discord.Client):
         self.handler = handler
 
     async def setup_hook(self) -> None:
-        # persistent components: any message's payload buttons and answer buttons, also from
-        # before this process started
-        self.add_dynamic_items(PayloadButton, AnswerButton)
+        # persistent components: any message's payload buttons, answer buttons and checklist
+        # menus, also from before this process started
+        self.add_dynamic_items(PayloadButton, AnswerButton, TicksSelect)
 
 
 def _handler(interaction: discord.Interaction[Any]) -> Handler | None:
@@ -115,3 +129,49 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
         handler = _handler(interaction)
         if handler is not None:
             await handler.on_answer_button(interaction, self.custom_id)
+
+
+class TicksSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=TICKS_PREFIX + _SLUG):
+    """A checklist's items as a multi-select menu (see the module's docstring)."""
+
+    def __init__(self, task_slug: str, options: list[discord.SelectOption]) -> None:
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"{TICKS_PREFIX}{task_slug}",
+                placeholder="Tick several items at once…",
+                min_values=0,
+                max_values=len(options),
+                options=options,
+            )
+        )
+
+    @staticmethod
+    def option(text: str, payload: str, *, ticked: bool) -> discord.SelectOption:
+        """One item: what its button says, the payload its button carries, and whether it is
+        ticked now (pre-selected)."""
+        return discord.SelectOption(
+            label=label(text, MAX_OPTION_LABEL), value=payload, default=ticked
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> TicksSelect:
+        options = list(item.options) if isinstance(item, discord.ui.Select) else []
+        return cls(match.group(0).removeprefix(TICKS_PREFIX), options)
+
+    def changed(self) -> list[str]:
+        """The payloads of the options whose selection the person changed: unticks first,
+        so that ticking the rest never completes a checklist an untick then reopens."""
+        chosen = set(self.item.values)
+        flipped = [o for o in self.item.options if o.default != (o.value in chosen)]
+        return [o.value for o in flipped if o.default] + [o.value for o in flipped if not o.default]
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        handler = _handler(interaction)
+        if handler is not None:
+            await handler.on_ticks(interaction, self.changed())

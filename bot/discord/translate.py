@@ -44,8 +44,13 @@ def from_interaction(
     kind: InboundKind,
     text: str = "",
     payload: str | None = None,
+    part: int | None = None,
 ) -> Inbound:
-    """An interaction (slash command, button press or modal submit) as an ``Inbound``."""
+    """An interaction (slash command, button press or modal submit) as an ``Inbound``.
+
+    ``part`` numbers the events of an interaction that carries several (a checklist menu's
+    items): each gets an update id of its own, the same again if Discord redelivers it.
+    """
     user = interaction.user
     in_server = interaction.guild_id is not None
     message = interaction.message
@@ -58,7 +63,7 @@ def from_interaction(
         text=text,
         payload=payload,
         message_id=str(message.id) if message is not None else None,
-        update_id=str(interaction.id),
+        update_id=str(interaction.id) if part is None else f"{interaction.id}:{part}",
         display_name=(user.display_name or user.name)[:120],
         locale=str(interaction.locale)[:16] if interaction.locale else None,
         server_id=str(interaction.guild_id) if in_server else None,
