@@ -37,11 +37,10 @@ from typing import Any
 
 import aiohttp
 import discord
-import yarl
 from discord import app_commands
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.discord import components, refusals, translate
+from bot.discord import components, endpoints, refusals, translate
 from bot.discord import render as rd
 from core import accounts
 from core.conversation.commands import COMMANDS
@@ -55,7 +54,6 @@ logger = logging.getLogger(__name__)
 
 #: How long the core may take before an interaction is deferred (Discord allows 3 s in all).
 ACK_AFTER = 2.0
-DISCORD_API = "https://discord.com/api/v10"
 #: Network failures as discord.py raises them (it raises these as they are, not as
 #: ``HTTPException``): Discord refused, reset or timed out the connection — and
 #: ``RateLimited`` (no ``HTTPException`` either) for a 429 wait over ``ratelimit_max_seconds``.
@@ -76,14 +74,6 @@ def answer_lost(exc: discord.HTTPException) -> bool:
     rate limited or failing after discord.py's retries, or too late for the interaction — and
     not because they can't be reached (403) or another process already answered (40060)."""
     return exc.status == 429 or exc.status >= 500 or exc.code in _EXPIRED
-
-
-def configure_endpoints(api_base_url: str | None, gateway_url: str | None) -> None:
-    """Point discord.py at another Discord (the tests' loopback fake). Process-wide: discord.py
-    keeps both as class attributes, and one process runs one Discord client."""
-    discord.http.Route.BASE = (api_base_url or DISCORD_API).rstrip("/")
-    if gateway_url:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
 def intents() -> discord.Intents:
@@ -131,7 +121,7 @@ class DiscordFrontEnd:
         guild_ready_timeout: float = 2.0,
         ratelimit_max_seconds: float = RATELIMIT_MAX_SECONDS,
     ) -> None:
-        configure_endpoints(api_base_url, gateway_url)
+        endpoints.point_at(api_base_url, gateway_url)
         self.coach = coach
         self._token = token
         self._explicit_gateway = gateway_url is not None
@@ -179,8 +169,7 @@ class DiscordFrontEnd:
                 "Portal (Bot → Reset Token) and set it in the environment."
             ) from exc
         if not self._explicit_gateway:
-            _shards, url, _limit = await self.client.http.get_bot_gateway()
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            await endpoints.learn_gateway(self.client)
 
     async def start(self, *, ready_timeout: float = 60.0) -> None:
         """Log in, connect to the gateway (discord.py reconnects and resumes by itself) and
