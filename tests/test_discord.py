@@ -31,6 +31,7 @@ from discordkit import (
     CLEO,
     GUILD,
     NEWS,
+    ROLE,
     Bench,
     front_end,
     front_end_at,
@@ -42,10 +43,11 @@ from sqlalchemy import select
 
 from core.app.engine import Coach
 from core.db.engine import Database
-from core.db.models import Identity, StatSample, User, UserTaskProgress
+from core.db.models import BandMember, Identity, StatSample, User, UserTaskProgress
 from core.errors import PlatformUnreachable
 from core.kernel.audit import latest
 from core.kernel.types import Inbound, Outbound
+from core.roadmaps.catalog import TaskInfo
 
 INDIE = "indie-singer-songwriter"
 
@@ -147,6 +149,164 @@ async def test_band_journey_with_concurrent_ticks(database: Database) -> None:
         assert "Ben: 1 item(s) ticked" in text
 
 
+async def test_a_role_bound_band_admits_whoever_holds_the_role(database: Database) -> None:
+    """Holding the band's bound role is membership: the front end reads the member's roles
+    (``Member.roles``, resolved against the server's cached roles) into ``Inbound.role_ids``."""
+    dee = 100_000_000_000_000_004
+    async with running(database) as bench:
+        bench.fake.add_member(GUILD, dee, "Dee", roles=[ROLE])
+        created = await bench.command(
+            ANA, "band", sub="create", name="Night Owls", role=("role", ROLE)
+        )
+        assert "everyone with the role is in" in created.texts()
+        members = await bench.command(dee, "band", sub="members")
+        assert "not in" not in members.texts()
+        assert "Dee" in members.texts()
+        refused = await bench.command(CLEO, "band", sub="members")
+        assert "Members hold the band's role" in refused.texts()
+    dee_id = await _user(database, dee)
+    assert await count(database, BandMember, BandMember.user_id == dee_id) == 1
+
+
+MIX_MASTER = "iss-mix-master"  # the indie roadmap's 7-item checklist
+
+
+async def _band_at_task(bench: Bench, database: Database, slug: str) -> FakeMessage:
+    """The band on the indie roadmap, every task before ``slug`` skipped; ``/today``'s card."""
+    await _band_on_indie(bench)
+    roadmap = (await catalog_of(database)).roadmap_by_slug(INDIE)
+    assert roadmap is not None
+    before = [t.slug for stage in roadmap.stages for t in stage.tasks]
+    for _ in range(before.index(slug)):
+        await bench.command(ANA, "skip")
+    today = await bench.command(ANA, "today")
+    [card] = today.messages()
+    return card
+
+
+async def _task(database: Database, slug: str) -> TaskInfo:
+    roadmap = (await catalog_of(database)).roadmap_by_slug(INDIE)
+    assert roadmap is not None
+    return next(t for stage in roadmap.stages for t in stage.tasks if t.slug == slug)
+
+
+async def _ticked(database: Database, slug: str) -> tuple[str | None, set[str]]:
+    """The status of the band's progress row of task ``slug`` (None: no row) and its ticks."""
+    task = await _task(database, slug)
+    async with database.transaction() as session:
+        row = (
+            await session.scalars(
+                select(UserTaskProgress).where(UserTaskProgress.task_id == task.id)
+            )
+        ).one_or_none()
+    if row is None:
+        return None, set()
+    return row.status, set(row.task_data.get("ticked") or [])
+
+
+async def test_a_seven_item_checklist_is_one_message_with_every_item(database: Database) -> None:
+    """Numbered buttons five a row and a multi-select menu, beside Skip and Progress: the
+    whole card in one message, each number the item's number in the card's text."""
+    async with running(database) as bench:
+        card = await _band_at_task(bench, database, MIX_MASTER)
+        items = (await _task(database, MIX_MASTER)).items or ()
+        assert len(items) == 7
+        payloads = [f"v1:tk:{MIX_MASTER}:{item.key}" for item in items]
+        for n, item in enumerate(items, start=1):
+            assert f"☐ {n}. {item.text}" in card.text().replace("\\", "")
+        assert card.buttons()[:7] == [(f"☐ {n}", p) for n, p in enumerate(payloads, start=1)]
+        assert [len(row["components"]) for row in card.components] == [5, 2, 1, 2]
+        menu = card.select(f"ticks:{MIX_MASTER}")
+        assert [o["value"] for o in menu["options"]] == payloads
+        assert [o["label"][:3] for o in menu["options"]] == [f"☐ {n}" for n in range(1, 8)]
+        assert (menu["min_values"], menu["max_values"]) == (0, 7)
+        assert [label for label, _ in card.buttons()[7:]] == ["Skip", "Progress"]
+
+
+async def test_ticking_several_items_through_the_menu(database: Database) -> None:
+    """The menu's submission is the set of ticked items: each item whose selection changed
+    goes through the core as its button would, and one edit shows the result."""
+    async with running(database) as bench:
+        card = await _band_at_task(bench, database, MIX_MASTER)
+        menu_id = f"ticks:{MIX_MASTER}"
+        values = [str(o["value"]) for o in card.select(menu_id)["options"]]
+        keys = [v.rsplit(":", 1)[1] for v in values]
+
+        chosen = await bench.answered(
+            bench.fake.choose(BEN, card, menu_id, [values[i] for i in (0, 2, 3)])
+        )
+        assert not chosen.errors
+        assert chosen.callback_type == 7, "the card is edited in place"
+        assert await _ticked(database, MIX_MASTER) == ("in_progress", {keys[0], keys[2], keys[3]})
+        card = bench.fake.messages_by_id[card.id]
+        assert [label for label, _ in card.buttons()[:7]] == [
+            "☑ 1",
+            "☐ 2",
+            "☑ 3",
+            "☑ 4",
+            "☐ 5",
+            "☐ 6",
+            "☐ 7",
+        ]
+        menu = card.select(menu_id)
+        assert [o["default"] for o in menu["options"]] == [
+            True,
+            False,
+            True,
+            True,
+            False,
+            False,
+            False,
+        ]
+        # a redelivered submission has no second effect
+        bench.fake.redeliver(chosen.id)
+        await bench.fake.wait_for(lambda: 40060 in chosen.errors)
+        assert await _ticked(database, MIX_MASTER) == ("in_progress", {keys[0], keys[2], keys[3]})
+
+        # deselecting unticks, selecting ticks; the rest stays as it was
+        now = [str(o["value"]) for o in menu["options"]]  # item 3's value is its untick now
+        selection = [now[0], now[1], now[3]]
+        await bench.answered(bench.fake.choose(ANA, card, menu_id, selection))
+        assert await _ticked(database, MIX_MASTER) == ("in_progress", {keys[0], keys[1], keys[3]})
+
+        # a numbered button still ticks one item
+        card = bench.fake.messages_by_id[card.id]
+        await bench.press(BEN, card, "☐ 5")
+        assert await _ticked(database, MIX_MASTER) == (
+            "in_progress",
+            {keys[0], keys[1], keys[3], keys[4]},
+        )
+
+        # selecting everything completes the task: one edit, then the news and the next task
+        card = bench.fake.messages_by_id[card.id]
+        everything = [str(o["value"]) for o in card.select(menu_id)["options"]]
+        done = await bench.answered(bench.fake.choose(ANA, card, menu_id, everything))
+        assert await _ticked(database, MIX_MASTER) == ("completed", set(keys))
+        card = bench.fake.messages_by_id[card.id]
+        assert card.components == [], "the finished card keeps no buttons"
+        assert "done!" in done.texts()
+        assert sum("done!" in m.text() for m in done.messages()) == 1
+    ana_id, ben_id = await _user(database, ANA), await _user(database, BEN)
+    async with database.transaction() as session:
+        row = (
+            await session.scalars(
+                select(UserTaskProgress).where(UserTaskProgress.status == "completed")
+            )
+        ).one()
+    assert row.task_data["ticked_by"][keys[0]] == str(ben_id)
+    assert row.task_data["ticked_by"][keys[2]] == str(ana_id)
+
+
+async def test_an_unchanged_menu_is_acknowledged_quietly(database: Database) -> None:
+    async with running(database) as bench:
+        card = await _band_at_task(bench, database, MIX_MASTER)
+        menu_id = f"ticks:{MIX_MASTER}"
+        quiet = await bench.answered(bench.fake.choose(BEN, card, menu_id, []))
+        assert quiet.callback_type == 6, "a silent update"
+        assert quiet.messages() == [bench.fake.messages_by_id[card.id]]
+        assert await _ticked(database, MIX_MASTER) == (None, set())
+
+
 async def _user(database: Database, discord_id: int) -> uuid.UUID:
     async with database.transaction() as session:
         return (
@@ -154,6 +314,32 @@ async def _user(database: Database, discord_id: int) -> uuid.UUID:
                 select(Identity.user_id).where(Identity.external_id == str(discord_id))
             )
         ).one()
+
+
+class _Recording(Coach):
+    """A coach that only notes what it was handed."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.seen: list[Inbound] = []
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        self.seen.append(inbound)
+        return []
+
+
+async def test_a_press_reaches_the_front_end_whose_client_received_it(database: Database) -> None:
+    """The components find their front end through the interaction's client, not through
+    state on their classes: a second front end built in the same process (another shard, a
+    test) does not take the first one's presses."""
+    async with running(database) as bench:
+        await bench.command(ANA, "band", sub="create", name="Night Owls")
+        start = await bench.command(ANA, "start")
+        other = front_end(bench.fake, _Recording(database))
+        picked = await bench.press(ANA, _with_buttons(start.messages(), "Indie"), "Indie")
+        assert "You're on" in picked.texts()
+        assert isinstance(other.coach, _Recording)
+        assert other.coach.seen == []
 
 
 async def test_button_from_before_a_restart_still_works(database: Database) -> None:
@@ -379,6 +565,49 @@ def test_render_respects_discord_limits(text: str) -> None:
         assert max(rows.values()) <= 5
         total += len(view.children)
     assert total == 42, "no button is lost"
+
+
+@pytest.mark.parametrize("items", [1, 5, 7, 12])
+@pytest.mark.parametrize("extra_rows", [0, 1, 2, 3, 4])
+def test_a_checklist_card_is_one_message_whatever_comes_with_it(
+    items: int, extra_rows: int
+) -> None:
+    """Up to 12 items (the schema's cap) and up to four rows of other buttons (Skip and
+    Progress, a nudge's Done / Snooze / Tomorrow, …): one message, every item tickable — by
+    its numbered button or in the menu, both where they fit — and every other button kept."""
+    from bot.discord.components import PayloadButton, TicksSelect  # noqa: PLC0415
+    from bot.discord.render import render  # noqa: PLC0415
+    from core.kernel.payloads import encode  # noqa: PLC0415
+    from core.kernel.types import Button  # noqa: PLC0415
+
+    keys = [f"item-{n}" for n in range(1, items + 1)]
+    item_rows = tuple(
+        (Button(label=f"☐ {n}. do thing {n}", payload=encode("tick", "a-task", key)),)
+        for n, key in enumerate(keys, start=1)
+    )
+    extras = tuple(
+        tuple(Button(label=f"extra {r}.{c}", payload=encode("cmd", "today")) for c in range(3))
+        for r in range(extra_rows)
+    )
+    [message] = render(Outbound(text="the card", buttons=item_rows + extras), in_server=True)
+    assert message.view is not None
+    rows: dict[int, list[Any]] = {}
+    for child in message.view.children:
+        assert isinstance(child, PayloadButton | TicksSelect)
+        row = child.item.row  # the item's own: DynamicItem.row misreads a Select's
+        assert row is not None
+        rows.setdefault(row, []).append(child)
+    assert len(rows) <= 5
+    assert all(len(row) <= 5 for row in rows.values())
+    buttons = [c for c in message.view.children if isinstance(c, PayloadButton)]
+    menus = [c for c in message.view.children if isinstance(c, TicksSelect)]
+    assert all(len(rows[m.item.row or 0]) == 1 for m in menus), "a menu has its own row"
+    numbered = {b.custom_id for b in buttons if b.item.label and b.item.label[0] in "☐☑"}
+    in_menu = {o.value for m in menus for o in m.item.options}
+    ticks = {encode("tick", "a-task", key) for key in keys}
+    assert ticks in (numbered, in_menu) or ticks == numbered == in_menu
+    assert ticks <= numbered | in_menu, "every item tickable"
+    assert sum(b.item.label.startswith("extra") for b in buttons if b.item.label) == 3 * extra_rows
 
 
 async def test_coach_run_serves_discord_and_never_logs_the_token(

@@ -42,29 +42,35 @@ async def test_band_nudge_in_the_channel_and_a_member_snoozes_it(database: Datab
         tick = ReminderTick(database, by_platform(bench.front), clock=clock)
         clock.set(START.replace(hour=18, second=1))
         assert (await tick.run()).sent == 1
-        # one nudge; Discord's five button rows split it over two messages
-        parts = bench.fake.messages(CHANNEL)[before:]
-        assert 1 <= len(parts) <= 2
-        assert all(m.interaction_id is None for m in parts)  # a notice, not an answer
-        assert "Time for your music, Night Owls!" in parts[0].text()
-        labels = [label for m in parts for label, _ in m.buttons()]
+        # one nudge, one message: the checklist's numbered buttons and menu, then the nudge's
+        [nudge] = bench.fake.messages(CHANNEL)[before:]
+        assert nudge.interaction_id is None  # a notice, not an answer
+        assert "Time for your music, Night Owls!" in nudge.text()
+        labels = [label for label, _ in nudge.buttons()]
         assert labels[-3:] == ["✅ Done", "⏰ Snooze 1 h", "📅 Tomorrow"]
-        ticks = [(m, c) for m in parts for _, c in m.buttons() if c.startswith("v1:tk:")]
+        ticks = [(nudge, c) for _, c in nudge.buttons() if c.startswith("v1:tk:")]
         assert ticks  # the band's next task with its own buttons
-        nudge = parts[-1]
+        assert nudge.select("ticks:")["options"]
 
-        # Ben ticks the band's task right from the nudge, then snoozes it
-        message, custom_id = ticks[0]
-        ticked = await bench.answered(bench.fake.press_button(BEN, message, custom_id))
-        assert not ticked.errors
-        [(first_label, _)] = bench.fake.messages_by_id[message.id].buttons()[:1]
-        assert first_label.startswith("☑ 1.")  # the nudge's own message now shows the tick
+        # Ben snoozes it: the nudge says so in place, and comes back in an hour
         pressed = await bench.press(BEN, nudge, "Snooze")
         assert not pressed.errors
         edited = bench.fake.messages_by_id[nudge.id]
         assert "Ben snoozed the band's nudge for an hour" in edited.text(), edited.text()
         [row] = await reminder_rows(database)
         assert row.next_due_at.replace(tzinfo=UTC) == START.replace(hour=19, second=1)
+
+        # the next nudge: Ben ticks the band's task right from it, which turns it into the
+        # checklist card showing the tick (as on Telegram, where a nudge is one message too)
+        clock.set(START.replace(hour=19, second=2))
+        assert (await tick.run()).sent == 1
+        [again] = bench.fake.messages(CHANNEL)[before + 1 :]
+        custom_id = next(c for _, c in again.buttons() if c.startswith("v1:tk:"))
+        ticked = await bench.answered(bench.fake.press_button(BEN, again, custom_id))
+        assert not ticked.errors
+        card = bench.fake.messages_by_id[again.id]
+        assert card.buttons()[0] == ("☑ 1", custom_id.replace("v1:tk:", "v1:ut:"))
+        assert [o["default"] for o in card.select("ticks:")["options"]][:2] == [True, False]
 
 
 def _with_button(messages: list[FakeMessage], label: str) -> FakeMessage:

@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from telegram import InputFile
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
+from telegram.request import BaseRequest
 
 from bot.telegram.http import AiohttpRequest
+
+TOKEN = "1:fake"
 
 
 async def _echo(request: web.Request) -> web.Response:
@@ -78,11 +79,14 @@ async def _flood(request: web.Request) -> web.Response:
 @pytest.fixture
 async def server() -> AsyncIterator[str]:
     app = web.Application()
-    app.router.add_post("/echo", _echo)
-    app.router.add_post("/slow", _slow)
-    app.router.add_post("/drop", _drop)
-    app.router.add_post("/refuse", _refuse)
-    app.router.add_post("/flood", _flood)
+    for name, handler in {
+        "echo": _echo,
+        "slow": _slow,
+        "drop": _drop,
+        "refuse": _refuse,
+        "flood": _flood,
+    }.items():
+        app.router.add_post(f"/bot{TOKEN}/{name}", handler)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -104,15 +108,18 @@ async def request_() -> AsyncIterator[AiohttpRequest]:
         await transport.shutdown()
 
 
-def _data(**values: object) -> RequestData:
-    return RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
+async def _call(server: str, transport: BaseRequest, method: str, **values: object) -> object:
+    """One Bot API call through PTB's public ``Bot.do_api_request`` over ``transport``: PTB
+    builds the request data (JSON-encoded values, files as multipart) as for any method."""
+    bot = Bot(TOKEN, base_url=f"{server}/bot", request=transport, get_updates_request=transport)
+    return await bot.do_api_request(method, api_kwargs=values)
 
 
 async def test_parameters_go_out_as_a_json_body(server: str, request_: AiohttpRequest) -> None:
     """JSON, which the Bot API accepts beside a form: nested values arrive JSON-serialised, as
     PTB's own ``json_payload`` has them, and text keeps its characters."""
-    body = await request_.post(
-        f"{server}/echo", _data(chat_id=42, text="héllo <b> 🎸", reply_markup={"a": [1]})
+    body = await _call(
+        server, request_, "echo", chat_id=42, text="héllo <b> 🎸", reply_markup={"a": [1]}
     )
     assert isinstance(body, dict)
     assert body["type"] == "application/json"
@@ -122,13 +129,7 @@ async def test_parameters_go_out_as_a_json_body(server: str, request_: AiohttpRe
 
 async def test_files_go_out_as_multipart(server: str, request_: AiohttpRequest) -> None:
     picture = InputFile(b"\x89PNG" + bytes(500), filename="chart.png", attach=False)
-    data = RequestData(
-        [
-            RequestParameter.from_input("chat_id", 7),
-            RequestParameter.from_input("photo", picture),
-        ]
-    )
-    body = await request_.post(f"{server}/echo", data)
+    body = await _call(server, request_, "echo", chat_id=7, photo=picture)
     assert isinstance(body, dict)
     parts = body["multipart"]
     assert parts["chat_id"]["text"] == "7"
@@ -137,14 +138,14 @@ async def test_files_go_out_as_multipart(server: str, request_: AiohttpRequest) 
 
 async def test_a_slow_answer_is_a_timeout(server: str, request_: AiohttpRequest) -> None:
     with pytest.raises(TimedOut):
-        await request_.post(f"{server}/slow", _data(chat_id=1))
+        await _call(server, request_, "slow", chat_id=1)
 
 
 async def test_a_dropped_connection_is_a_network_error(
     server: str, request_: AiohttpRequest
 ) -> None:
     with pytest.raises(NetworkError) as caught:
-        await request_.post(f"{server}/drop", _data(chat_id=1))
+        await _call(server, request_, "drop", chat_id=1)
     assert not isinstance(caught.value, TimedOut)
 
 
@@ -153,14 +154,14 @@ async def test_nobody_listening_is_a_network_error(request_: AiohttpRequest) -> 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(NetworkError):
-        await request_.post(f"http://127.0.0.1:{port}/x", _data(chat_id=1))
+        await _call(f"http://127.0.0.1:{port}", request_, "x", chat_id=1)
 
 
 async def test_telegram_refusals_become_ptb_errors(server: str, request_: AiohttpRequest) -> None:
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
-        await request_.post(f"{server}/refuse", _data(chat_id=1))
+        await _call(server, request_, "refuse", chat_id=1)
     with pytest.raises(RetryAfter) as flood:
-        await request_.post(f"{server}/flood", _data(chat_id=1))
+        await _call(server, request_, "flood", chat_id=1)
     assert flood.value.retry_after.total_seconds() == 3  # type: ignore[union-attr]
 
 
@@ -170,10 +171,28 @@ async def test_initialize_and_shutdown_are_idempotent(server: str) -> None:
     transport = AiohttpRequest()
     await transport.initialize()
     await transport.initialize()
-    body = await transport.post(f"{server}/echo", _data(chat_id=5))
+    body = await _call(server, transport, "echo", chat_id=5)
     assert isinstance(body, dict)
     assert body["body"] == {"chat_id": "5"}
     await transport.shutdown()
     await transport.shutdown()
     with pytest.raises(NetworkError, match="not initialized"):
-        await transport.post(f"{server}/echo", _data(chat_id=1))
+        await _call(server, transport, "echo", chat_id=1)
+
+
+def test_timeouts_not_given_are_the_transports_own() -> None:
+    """PTB marks a timeout its caller did not give with ``BaseRequest.DEFAULT_NONE`` (its
+    public marker); then the transport's own applies, and a given one (or ``None``, no limit)
+    wins. aiohttp's total is the sum of the four, the media write timeout for uploads."""
+    transport = AiohttpRequest(
+        read_timeout=1, write_timeout=2, connect_timeout=3, pool_timeout=4, media_write_timeout=20
+    )
+    unset = BaseRequest.DEFAULT_NONE
+    plain = transport._timeout(unset, unset, unset, unset, files=False)
+    assert (plain.sock_read, plain.sock_connect, plain.connect, plain.total) == (1, 3, 7, 10)
+    upload = transport._timeout(unset, unset, unset, unset, files=True)
+    assert upload.total == 1 + 20 + 3 + 4
+    given = transport._timeout(9, unset, unset, None, files=False)
+    assert (given.sock_read, given.connect, given.total) == (9, None, None)
+    with pytest.raises(TypeError, match="seconds or None"):
+        transport._timeout("soon", unset, unset, unset, files=False)

@@ -4,13 +4,15 @@
   :data:`ACK_AFTER` seconds to answer, and if it is slower the interaction is deferred first
   (a "thinking" reply for commands, a silent update for buttons) and the answers follow as
   edits of the original response and follow-ups — well inside the 15-minute token life.
-* Buttons carry the core's payload as ``custom_id``; the :class:`~bot.discord.render.PayloadButton`
-  dynamic item, registered in ``setup_hook``, handles presses on messages from before a
-  restart. Data-input questions in a server get an "✍️ Answer" button that opens a modal (the
-  bot has no Message Content intent, so it can't read typed answers in servers); in DMs people
-  simply type.
-* Slash commands are built from the core's ``COMMANDS`` plus ``/band`` and ``/assign`` with
-  typed options, and are synced only by ``coach discord sync-commands``.
+* Buttons carry the core's payload as ``custom_id``; the dynamic items of
+  :mod:`bot.discord.components`, registered in ``setup_hook``, handle presses on messages from
+  before a restart too, and hand them to the front end of the client that received them. A
+  checklist's multi-select menu sends each item it changed through the core in turn, and the
+  interaction gets one answer. Data-input questions in a server get an "✍️ Answer" button
+  that opens a modal (the bot has no Message Content intent, so it can't read typed answers in
+  servers); in DMs people simply type.
+* Slash commands are built from the core's registry (``coach.registry.menu()``) plus ``/band``
+  and ``/assign`` with typed options, and are synced only by ``coach discord sync-commands``.
 * As a :class:`core.kernel.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
   (chat id = user id), to a band channel (``c:<id>``). A refusal is read by its code
   (:mod:`bot.discord.refusals`): only "Unknown User" marks the person unreachable; 50007
@@ -35,11 +37,10 @@ from typing import Any
 
 import aiohttp
 import discord
-import yarl
 from discord import app_commands
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.discord import refusals, translate
+from bot.discord import components, endpoints, refusals, translate
 from bot.discord import render as rd
 from core.accounts import reachability
 from core.app.engine import SORRY, Coach
@@ -52,7 +53,6 @@ logger = logging.getLogger(__name__)
 
 #: How long the core may take before an interaction is deferred (Discord allows 3 s in all).
 ACK_AFTER = 2.0
-DISCORD_API = "https://discord.com/api/v10"
 #: Network failures as discord.py raises them (it raises these as they are, not as
 #: ``HTTPException``): Discord refused, reset or timed out the connection — and
 #: ``RateLimited`` (no ``HTTPException`` either) for a 429 wait over ``ratelimit_max_seconds``.
@@ -75,14 +75,6 @@ def answer_lost(exc: discord.HTTPException) -> bool:
     return exc.status == 429 or exc.status >= 500 or exc.code in _EXPIRED
 
 
-def configure_endpoints(api_base_url: str | None, gateway_url: str | None) -> None:
-    """Point discord.py at another Discord (the tests' loopback fake). Process-wide: discord.py
-    keeps both as class attributes, and one process runs one Discord client."""
-    discord.http.Route.BASE = (api_base_url or DISCORD_API).rstrip("/")
-    if gateway_url:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
 def intents() -> discord.Intents:
     """Only what the bot uses; no privileged intent.
 
@@ -96,15 +88,10 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class _Client(discord.Client):
+class _Client(components.CoachClient):
     def __init__(self, front: DiscordFrontEnd, **kw: Any) -> None:
-        super().__init__(**kw)
+        super().__init__(front, **kw)
         self.front = front
-
-    async def setup_hook(self) -> None:
-        # persistent buttons: any message's payload buttons and answer buttons, also from
-        # before this process started
-        self.add_dynamic_items(rd.PayloadButton, rd.AnswerButton)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is discord.InteractionType.modal_submit:
@@ -133,7 +120,7 @@ class DiscordFrontEnd:
         guild_ready_timeout: float = 2.0,
         ratelimit_max_seconds: float = RATELIMIT_MAX_SECONDS,
     ) -> None:
-        configure_endpoints(api_base_url, gateway_url)
+        endpoints.point_at(api_base_url, gateway_url)
         self.coach = coach
         self._token = token
         self._explicit_gateway = gateway_url is not None
@@ -145,8 +132,6 @@ class DiscordFrontEnd:
         if shard_count is not None:
             self._client_options.update(shard_id=shard_id or 0, shard_count=shard_count)
         self.client, self.tree = self._new_client()
-        rd.PayloadButton.handler = self.on_button
-        rd.AnswerButton.handler = self.on_answer_button
         self._task: asyncio.Task[None] | None = None
         self.failed_sends = 0
         #: Who gets the "your DMs are closed" note at their next interaction in a server.
@@ -183,8 +168,7 @@ class DiscordFrontEnd:
                 "Portal (Bot → Reset Token) and set it in the environment."
             ) from exc
         if not self._explicit_gateway:
-            _shards, url, _limit = await self.client.http.get_bot_gateway()
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            await endpoints.learn_gateway(self.client)
 
     async def start(self, *, ready_timeout: float = 60.0) -> None:
         """Log in, connect to the gateway (discord.py reconnects and resumes by itself) and
@@ -266,16 +250,32 @@ class DiscordFrontEnd:
     async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
         """A slash command, as the text the core reads (``/band create Owls``)."""
         inbound = translate.from_interaction(interaction, kind="command", text=text)
-        await self._answer(interaction, inbound, component=False)
+        await self._answer(interaction, [inbound], component=False)
 
     async def on_button(self, interaction: discord.Interaction[Any], payload: str) -> None:
         """A payload button (from any message, also from before a restart)."""
         inbound = translate.from_interaction(interaction, kind="button", payload=payload)
-        await self._answer(interaction, inbound, component=True)
+        await self._answer(interaction, [inbound], component=True)
+
+    async def on_ticks(self, interaction: discord.Interaction[Any], payloads: list[str]) -> None:
+        """A checklist's menu: each item it changed goes through the core as its button would,
+        one after the other; the interaction gets one answer (:func:`merge_answers`)."""
+        inbounds = [
+            translate.from_interaction(interaction, kind="button", payload=payload, part=n)
+            for n, payload in enumerate(payloads)
+        ]
+        if not inbounds:  # submitted unchanged: acknowledge quietly
+            with self._working():
+                try:
+                    await interaction.response.defer()
+                except (discord.HTTPException, *UNREACHABLE) as exc:
+                    logger.info("discord: could not acknowledge an unchanged menu: %r", exc)
+            return
+        await self._answer(interaction, inbounds, component=True)
 
     async def on_answer_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
         """ "✍️ Answer": open the modal at once (a modal must be the first response)."""
-        slug = custom_id.removeprefix(rd.ANSWER_PREFIX)
+        slug = custom_id.removeprefix(components.ANSWER_PREFIX)
         try:
             await interaction.response.send_modal(rd.answer_modal(slug, "Your answer"))
         except discord.HTTPException as exc:
@@ -284,11 +284,11 @@ class DiscordFrontEnd:
     async def on_modal(self, interaction: discord.Interaction[Any]) -> None:
         """A submitted answer modal: the typed value is an answer, as if typed in a DM."""
         data: Any = interaction.data or {}
-        if not str(data.get("custom_id", "")).startswith(rd.ANSWER_PREFIX):
+        if not str(data.get("custom_id", "")).startswith(components.ANSWER_PREFIX):
             return
         text = translate.modal_answer(interaction)
         inbound = translate.from_interaction(interaction, kind="text", text=text)
-        await self._answer(interaction, inbound, component=False)
+        await self._answer(interaction, [inbound], component=False)
 
     async def on_dm(self, message: discord.Message) -> None:
         """A DM typed to the bot: answer in the DM channel."""
@@ -316,12 +316,19 @@ class DiscordFrontEnd:
     # ------------------------------------------------------------------ answering
 
     async def _answer(
-        self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
+        self, interaction: discord.Interaction[Any], inbounds: list[Inbound], *, component: bool
     ) -> None:
+        """Answer an interaction with what the core makes of its events (one, or a menu's
+        several, all of the same person and chat)."""
         with self._working():
-            await self._answer_now(interaction, inbound, component=component)
+            await self._answer_now(interaction, inbounds, component=component)
             if interaction.guild_id is not None:
-                await self._note_closed_dms(interaction, inbound.user_id)
+                await self._note_closed_dms(interaction, inbounds[0].user_id)
+
+    async def _handle(self, inbounds: list[Inbound]) -> list[Outbound]:
+        if len(inbounds) == 1:
+            return await self.coach.handle(inbounds[0])
+        return merge_answers([await self.coach.handle(inbound) for inbound in inbounds])
 
     async def _note_closed_dms(self, interaction: discord.Interaction[Any], user_id: str) -> None:
         """If their latest notice failed because their DMs are closed, say so — privately, in
@@ -337,9 +344,10 @@ class DiscordFrontEnd:
             logger.warning("discord: closed-DMs note not checked or sent: %r", exc)
 
     async def _answer_now(
-        self, interaction: discord.Interaction[Any], inbound: Inbound, *, component: bool
+        self, interaction: discord.Interaction[Any], inbounds: list[Inbound], *, component: bool
     ) -> None:
-        work = asyncio.create_task(self.coach.handle(inbound))
+        inbound = inbounds[0]
+        work = asyncio.create_task(self._handle(inbounds))
         done, _ = await asyncio.wait({work}, timeout=self.ack_after)
         deferred = False
         if work not in done:  # the core is slow: acknowledge now, answer when it's done
@@ -510,6 +518,18 @@ class DiscordFrontEnd:
             return dms_closed(words)
         self.failed_sends += 1
         return DeliveryResult(DeliveryStatus.FAILED, f"{refusal} ({words})")
+
+
+def merge_answers(answers: list[list[Outbound]]) -> list[Outbound]:
+    """The core's answers to several events of one interaction (a checklist menu's items) as
+    one answer: the newest edit of the card the menu sat on — the state after every item —
+    then everything else in order, each once (two items may well say the same)."""
+    edits = [reply for replies in answers for reply in replies if reply.edit]
+    rest: list[Outbound] = []
+    for reply in (reply for replies in answers for reply in replies if not reply.edit):
+        if reply not in rest:
+            rest.append(reply)
+    return [edits[-1], *rest] if edits else rest
 
 
 def _files(message: rd.Rendered) -> list[discord.File]:

@@ -4,19 +4,29 @@ Discord's limits are enforced here, before anything is sent: content ≤ 2000 ch
 text is split on paragraph, then line, boundaries), embeds ≤ 4096, at most 5 action rows of 5
 buttons, labels ≤ 80 characters and ``custom_id`` ≤ 100. The ``custom_id`` of every button is
 the core's payload (≤ 64 bytes), so a button means the same thing after a restart: the
-:class:`PayloadButton` dynamic item, registered at start, recognises it on any message.
+dynamic items of :mod:`bot.discord.components`, registered at start, recognise it on any
+message. A checklist card is one message: numbered item buttons five a row and a multi-select
+menu of its items (:func:`_checklist_rows`).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 
+from bot.discord.components import (
+    ANSWER_PREFIX,
+    MAX_OPTIONS,
+    AnswerButton,
+    PayloadButton,
+    TicksSelect,
+    label,
+)
 from core.kernel.markup import parse
 from core.kernel.payloads import decode
 from core.kernel.types import Button, Outbound
@@ -25,10 +35,7 @@ MAX_CONTENT = 2000
 MAX_EMBED = 4096
 MAX_ROWS = 5
 MAX_PER_ROW = 5
-MAX_LABEL = 80
 MAX_CUSTOM_ID = 100
-#: The custom_id of the "Answer" button that opens a modal for a data-input question.
-ANSWER_PREFIX = "answer:"
 #: Replies with these bar characters are progress cards: shown as embeds.
 _BAR = re.compile("[█░]")
 _MD_SPECIAL = re.compile(r"([\\*_~|`\[\]])")
@@ -37,8 +44,6 @@ _LINE_START = re.compile(r"(?m)^(\s*)([#>-])")
 
 #: Who gets pinged by the bot's messages: nobody (names are shown, never pinged).
 NO_PINGS = discord.AllowedMentions.none()
-
-Handler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
 
 
 def md_escape(text: str) -> str:
@@ -88,11 +93,7 @@ def split_text(text: str, limit: int = MAX_CONTENT) -> list[str]:
     return [p for p in pieces if p.strip()] or [text[:limit]]
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
-
-
-def button_rows(buttons: tuple[tuple[Button, ...], ...]) -> list[list[Button]]:
+def button_rows(buttons: Sequence[Sequence[Button]]) -> list[list[Button]]:
     """The core's rows re-packed to Discord's ≤ 5 buttons a row (a long row wraps)."""
     rows: list[list[Button]] = []
     for row in buttons:
@@ -116,78 +117,13 @@ def needs_answer_button(reply: Outbound) -> str | None:
     return slugs[0] if len(slugs) == 1 else None
 
 
-class PayloadButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"v1:[a-z]{1,3}.*"):
-    """Any button whose custom_id is a core payload. Registered once at start
-    (``client.add_dynamic_items``), it handles presses on messages sent before a restart."""
-
-    handler: Handler | None = None
-
-    def __init__(self, label: str, payload: str, row: int | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=_label(label),
-                custom_id=payload,
-                style=discord.ButtonStyle.secondary,
-                row=row,
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PayloadButton:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(label or "", match.group(0))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        if PayloadButton.handler is not None:
-            await PayloadButton.handler(interaction, self.custom_id)
-
-
-class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"answer:[a-z0-9][a-z0-9-]{0,39}"
-):
-    """ "✍️ Answer": opens a modal for a data-input question (stable custom_id, works after a
-    restart too)."""
-
-    handler: Handler | None = None
-
-    def __init__(self, task_slug: str, row: int | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="✍️ Answer",
-                custom_id=f"{ANSWER_PREFIX}{task_slug}",
-                style=discord.ButtonStyle.primary,
-                row=row,
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerButton:
-        return cls(match.group(0).removeprefix(ANSWER_PREFIX))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        if AnswerButton.handler is not None:
-            await AnswerButton.handler(interaction, self.custom_id)
-
-
 def answer_modal(task_slug: str, question: str) -> discord.ui.Modal:
     """The modal for a data-input answer; its submit is handled by the front end's listener
     (by custom_id), so it works whichever process receives it."""
     modal = discord.ui.Modal(title="Your answer", custom_id=f"{ANSWER_PREFIX}{task_slug}")
     modal.add_item(
         discord.ui.TextInput(
-            label=_label(question or "Answer")[:45],
+            label=label(question or "Answer", 45),
             custom_id="answer",
             style=discord.TextStyle.short,
             max_length=400,
@@ -229,29 +165,103 @@ class Rendered:
         }
 
 
-def _view(buttons: list[list[Button]], answer_task: str | None) -> discord.ui.View | None:
-    if not buttons and answer_task is None:
+Row = list[discord.ui.Item[Any]]
+
+
+def _item_buttons(
+    buttons: Sequence[Sequence[Button]],
+) -> tuple[str, list[tuple[Button, bool]], list[list[Button]]] | None:
+    """A checklist card's item buttons — tick/untick payloads, all of one task, in item order,
+    each with whether its item is ticked (its button unticks) — apart from the card's other
+    buttons (the rows they leave, emptied ones dropped); ``None`` for any other reply."""
+    slugs: set[str] = set()
+    items: list[tuple[Button, bool]] = []
+    others: list[list[Button]] = []
+    for row in buttons:
+        rest = []
+        for button in row:
+            payload = decode(button.payload)
+            if payload is not None and payload.action in {"tick", "untick"}:
+                slugs.add(payload.args[0])
+                items.append((button, payload.action == "untick"))
+            else:
+                rest.append(button)
+        if rest:
+            others.append(rest)
+    if len(slugs) != 1:
+        return None
+    return slugs.pop(), items, others
+
+
+def _checklist_rows(slug: str, items: list[tuple[Button, bool]], rows_left: int) -> list[Row]:
+    """A checklist's items the native way: compact numbered buttons, five a row, and a
+    multi-select menu for ticking several at once — both where they fit in ``rows_left``
+    rows, else the buttons, else the menu alone; every item stays tickable either way.
+
+    The numbers are the items' places in the card, which are the numbers its text shows: the
+    core lists a checklist's buttons in item order. The menu's options keep the full labels.
+    """
+    buttons = [
+        PayloadButton(
+            f"{'☑' if ticked else '☐'} {n}",
+            button.payload,
+            style=discord.ButtonStyle.success if ticked else discord.ButtonStyle.secondary,
+        )
+        for n, (button, ticked) in enumerate(items, start=1)
+    ]
+    numbered: list[Row] = [
+        list(buttons[start : start + MAX_PER_ROW]) for start in range(0, len(buttons), MAX_PER_ROW)
+    ]
+    if len(items) > MAX_OPTIONS:
+        return numbered
+    options = [TicksSelect.option(b.label, b.payload, ticked=ticked) for b, ticked in items]
+    menu: Row = [TicksSelect(slug, options)]
+    if len(numbered) + 1 <= rows_left:
+        return [*numbered, menu]
+    if len(numbered) <= rows_left:
+        return numbered
+    return [menu]
+
+
+def _rows(reply: Outbound, *, in_server: bool) -> list[Row]:
+    """Every component row of a reply, in order; :func:`render` spreads them over messages
+    of at most five rows."""
+    rows: list[Row] = []
+    answer_task = needs_answer_button(reply) if in_server else None
+    if answer_task is not None:
+        rows.append([AnswerButton(answer_task)])
+    others: Sequence[Sequence[Button]] = reply.buttons
+    checklist = _item_buttons(reply.buttons)
+    if checklist is not None:
+        slug, items, others = checklist
+        rows += _checklist_rows(slug, items, MAX_ROWS - len(rows) - len(button_rows(others)))
+    rows += [[PayloadButton(b.label, b.payload) for b in row] for row in button_rows(others)]
+    return rows
+
+
+def _view(rows: list[Row]) -> discord.ui.View | None:
+    if not rows:
         return None
     view = discord.ui.View(timeout=None)
-    row_no = 0
-    if answer_task is not None:
-        view.add_item(AnswerButton(answer_task, row=0))
-        row_no = 1
-    for row in buttons[: MAX_ROWS - row_no]:
-        for button in row:
-            view.add_item(PayloadButton(button.label, button.payload, row=row_no))
-        row_no += 1
+    for row_no, row in enumerate(rows):
+        for item in row:
+            # A menu (a Select inside a DynamicItem) reports no row to the view whatever it is
+            # given (discord.py 2.7 reads the Select's unused ``_row``), so the view places it
+            # itself: in the first empty row, as it is five wide — which is this one, as the
+            # rows before it all hold something and the ones after are added later.
+            item.row = row_no
+            view.add_item(item)
     return view
 
 
 def render(reply: Outbound, *, in_server: bool) -> list[Rendered]:
-    """One core reply as one or more Discord messages (the buttons go on the last one).
+    """One core reply as one or more Discord messages (the components go on the last one).
 
-    More than 5 rows of buttons continue on further messages, so no button is lost.
+    A checklist card is one message (see :func:`_checklist_rows`). Any other reply with more
+    than 5 rows of buttons continues on further messages, so no button is lost.
     """
     text = to_markdown(reply.text)
-    rows = button_rows(reply.buttons)
-    answer_task = needs_answer_button(reply) if in_server else None
+    rows = _rows(reply, in_server=in_server)
     out: list[Rendered] = []
     if reply.image is not None:
         name = reply.image_name or "chart.png"
@@ -262,11 +272,10 @@ def render(reply: Outbound, *, in_server: bool) -> list[Rendered]:
         out.append(Rendered(embeds=[discord.Embed(description=text, colour=0x8E44AD)]))
     else:
         out.extend(Rendered(content=piece) for piece in split_text(text))
-    first_rows = MAX_ROWS - (1 if answer_task else 0)
-    out[-1].view = _view(rows[:first_rows], answer_task)
-    rest = rows[first_rows:]
+    out[-1].view = _view(rows[:MAX_ROWS])
+    rest = rows[MAX_ROWS:]
     while rest:
-        out.append(Rendered(content="…", view=_view(rest[:MAX_ROWS], None)))
+        out.append(Rendered(content="…", view=_view(rest[:MAX_ROWS])))
         rest = rest[MAX_ROWS:]
     # a private reply in a server is an ephemeral answer to its interaction, which only the
     # person sees (in a DM every message is private already)

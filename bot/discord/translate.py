@@ -24,10 +24,17 @@ def channel_chat_id(channel_id: int) -> str:
 
 
 def _role_ids(user: discord.abc.User) -> tuple[str, ...]:
-    # The interaction carries the member's role ids; the guild's role cache may not know them
-    # all (no privileged intents), so read the ids rather than resolved Role objects.
+    """The member's roles as the core compares them with a band's bound role.
+
+    ``Member.roles`` resolves the interaction's role ids against the server's cached roles,
+    which the ``guilds`` intent keeps complete (GUILD_CREATE brings every role, role events
+    keep them current). A server not in the cache (an outage, the seconds before its
+    GUILD_CREATE) resolves none: the person is then recognised by their ``band_members`` row
+    only, which the first interaction through the role creates. ``@everyone`` is left out, as
+    Discord leaves it out of a member's role ids.
+    """
     if isinstance(user, discord.Member):
-        return tuple(str(r) for r in user._roles)
+        return tuple(str(r.id) for r in user.roles if not r.is_default())
     return ()
 
 
@@ -37,8 +44,13 @@ def from_interaction(
     kind: InboundKind,
     text: str = "",
     payload: str | None = None,
+    part: int | None = None,
 ) -> Inbound:
-    """An interaction (slash command, button press or modal submit) as an ``Inbound``."""
+    """An interaction (slash command, button press or modal submit) as an ``Inbound``.
+
+    ``part`` numbers the events of an interaction that carries several (a checklist menu's
+    items): each gets an update id of its own, the same again if Discord redelivers it.
+    """
     user = interaction.user
     in_server = interaction.guild_id is not None
     message = interaction.message
@@ -51,7 +63,7 @@ def from_interaction(
         text=text,
         payload=payload,
         message_id=str(message.id) if message is not None else None,
-        update_id=str(interaction.id),
+        update_id=str(interaction.id) if part is None else f"{interaction.id}:{part}",
         display_name=(user.display_name or user.name)[:120],
         locale=str(interaction.locale)[:16] if interaction.locale else None,
         server_id=str(interaction.guild_id) if in_server else None,

@@ -17,12 +17,26 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _JSON = {"Content-Type": "application/json"}
+#: PTB's marker for a timeout the caller did not give (public: ``BaseRequest.DEFAULT_NONE``,
+#: documented as "use ``if parameter is BaseRequest.DEFAULT_NONE``" to tell).
+_NOT_GIVEN = BaseRequest.DEFAULT_NONE
+#: A timeout as PTB passes it: seconds, ``None`` (no limit) or :data:`_NOT_GIVEN`. Spelled
+#: ``object`` because PTB's own alias for it (``ODVInput``) lives in its private modules; a
+#: wider parameter type is a valid override of ``BaseRequest.do_request``.
+Timeout = object
+
+
+def _seconds(value: Timeout, default: float | None) -> float | None:
+    """A timeout PTB passed: ``default`` when not given, else its seconds (or ``None``)."""
+    if value is _NOT_GIVEN:
+        return default
+    if value is None or isinstance(value, int | float):
+        return value
+    raise TypeError(f"a timeout is seconds or None, not {value!r}")
 
 
 class AiohttpRequest(BaseRequest):
@@ -79,23 +93,20 @@ class AiohttpRequest(BaseRequest):
 
     def _timeout(
         self,
-        read: ODVInput[float],
-        write: ODVInput[float],
-        connect: ODVInput[float],
-        pool: ODVInput[float],
+        read: Timeout,
+        write: Timeout,
+        connect: Timeout,
+        pool: Timeout,
         *,
         files: bool,
     ) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts from PTB's four. aiohttp has no separate write timeout: the
         socket-read timeout starts once the request is written, so a stuck write is caught by
         the total, which is the sum of the parts (when they are all bounded)."""
-        read_s = self._read_timeout if isinstance(read, DefaultValue) else read
-        connect_s = self._connect_timeout if isinstance(connect, DefaultValue) else connect
-        pool_s = self._pool_timeout if isinstance(pool, DefaultValue) else pool
-        if isinstance(write, DefaultValue):
-            write_s = self._media_write_timeout if files else self._write_timeout
-        else:
-            write_s = write
+        read_s = _seconds(read, self._read_timeout)
+        connect_s = _seconds(connect, self._connect_timeout)
+        pool_s = _seconds(pool, self._pool_timeout)
+        write_s = _seconds(write, self._media_write_timeout if files else self._write_timeout)
         parts = (read_s, write_s, connect_s, pool_s)
         total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
         acquire = None if pool_s is None or connect_s is None else pool_s + connect_s
@@ -108,10 +119,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = _NOT_GIVEN,
+        write_timeout: Timeout = _NOT_GIVEN,
+        connect_timeout: Timeout = _NOT_GIVEN,
+        pool_timeout: Timeout = _NOT_GIVEN,
     ) -> tuple[int, bytes]:
         """Send one Bot API request; return its status and body for PTB to interpret."""
         if self._session is None or self._session.closed:

@@ -33,10 +33,13 @@ REST, with Discord's own error answers (HTTP status and JSON ``code``):
 * ``GET /users/@me``, ``/oauth2/applications/@me``, ``GET /gateway`` and ``/gateway/bot``.
 
 Every message is validated like Discord does: content ≤ 2000 characters, ≤ 10 embeds, ≤ 5
-action rows of ≤ 5 buttons, ``custom_id`` ≤ 100 characters, labels ≤ 80 — else 400
-``50035 Invalid Form Body``. :meth:`rate_limit_next` makes the next matching requests answer
-429 with ``retry_after`` and the ``X-RateLimit-*`` headers (and ``Via``, which discord.py checks
-to tell Discord's 429 from a proxy's). :meth:`cut_next` makes the next matching request lose
+action rows, each of 1–5 buttons or one string select (1–25 options, option labels and values
+≤ 100, ``min_values``/``max_values`` within them), ``custom_id`` ≤ 100 characters and distinct
+within a message, labels ≤ 80 — else 400 ``50035 Invalid Form Body``. A select is submitted
+with :meth:`FakeDiscord.choose` (the whole selection, as Discord sends it).
+:meth:`rate_limit_next` makes the next matching requests answer 429 with ``retry_after`` and
+the ``X-RateLimit-*`` headers (and ``Via``, which discord.py checks to tell Discord's 429 from
+a proxy's). :meth:`cut_next` makes the next matching request lose
 its connection without any answer (a network failure, not an HTTP error).
 
 Simplifications: one application and bot user; permissions are taken as given per member
@@ -67,6 +70,11 @@ MAX_ROWS: Final = 5
 MAX_BUTTONS_PER_ROW: Final = 5
 MAX_CUSTOM_ID: Final = 100
 MAX_LABEL: Final = 80
+MAX_OPTIONS: Final = 25
+MAX_OPTION_TEXT: Final = 100
+MAX_PLACEHOLDER: Final = 150
+BUTTON: Final = 2
+STRING_SELECT: Final = 3
 MAX_EMBED_DESCRIPTION: Final = 4096
 TOKEN_LIFE: Final = 15 * 60
 EPHEMERAL: Final = 64
@@ -122,7 +130,24 @@ class FakeMessage:
             (str(c.get("label", "")), str(c.get("custom_id", "")))
             for row in self.components
             for c in row.get("components", [])
+            if c.get("type") == BUTTON
         ]
+
+    def selects(self) -> list[JSONDict]:
+        """Every string select menu, row by row (``custom_id``, ``options``, …)."""
+        return [
+            c
+            for row in self.components
+            for c in row.get("components", [])
+            if c.get("type") == STRING_SELECT
+        ]
+
+    def select(self, custom_id_prefix: str) -> JSONDict:
+        """The select menu whose custom_id starts with ``custom_id_prefix``."""
+        for menu in self.selects():
+            if str(menu.get("custom_id", "")).startswith(custom_id_prefix):
+                return menu
+        raise AssertionError(f"no select {custom_id_prefix!r} in {self.components}")
 
     def button(self, label_part: str) -> str:
         """The custom_id of the button whose label contains ``label_part``."""
@@ -413,7 +438,31 @@ class FakeDiscord:
             raise AssertionError(f"{custom_id!r} is not on message {message.id}")
         chan = self.channels.get(message.channel_id, {})
         guild_id = int(chan["guild_id"]) if chan.get("guild_id") else None
-        data = {"custom_id": custom_id, "component_type": 2}
+        data = {"custom_id": custom_id, "component_type": BUTTON}
+        return self._interact(
+            3,
+            data,
+            guild_id=guild_id,
+            channel_id=message.channel_id,
+            user_id=user_id,
+            message=message,
+        )
+
+    def choose(self, user_id: int, message: FakeMessage, custom_id: str, values: list[str]) -> int:
+        """A user submits a select menu of a message with ``values`` chosen (Discord sends the
+        whole selection, not the change); returns the interaction id."""
+        menu = next((m for m in message.selects() if m.get("custom_id") == custom_id), None)
+        if menu is None:
+            raise AssertionError(f"{custom_id!r} is not a select on message {message.id}")
+        offered = {str(o["value"]) for o in menu.get("options", [])}
+        if not set(values) <= offered or len(set(values)) != len(values):
+            raise AssertionError(f"{values} are not distinct options of {sorted(offered)}")
+        low, high = int(menu.get("min_values", 1)), int(menu.get("max_values", 1))
+        if not low <= len(values) <= high:
+            raise AssertionError(f"{len(values)} values, the menu takes {low} to {high}")
+        chan = self.channels.get(message.channel_id, {})
+        guild_id = int(chan["guild_id"]) if chan.get("guild_id") else None
+        data = {"custom_id": custom_id, "component_type": STRING_SELECT, "values": values}
         return self._interact(
             3,
             data,
@@ -1034,15 +1083,26 @@ class FakeDiscord:
         rows = body.get("components") or []
         if len(rows) > MAX_ROWS:
             raise bad("components", f"Must be {MAX_ROWS} or fewer in length.")
+        custom_ids: set[str] = set()
         for row in rows:
-            buttons = row.get("components") or []
-            if row.get("type") != 1 or not 1 <= len(buttons) <= MAX_BUTTONS_PER_ROW:
+            items = row.get("components") or []
+            if row.get("type") != 1 or not items:
                 raise bad("components", "Invalid action row")
-            for button in buttons:
-                custom_id = str(button.get("custom_id") or "")
+            kinds = {item.get("type") for item in items}
+            if kinds == {STRING_SELECT}:
+                if len(items) != 1:
+                    raise bad("components", "A select menu takes a whole action row")
+                _validate_select(items[0], bad)
+            elif kinds != {BUTTON} or len(items) > MAX_BUTTONS_PER_ROW:
+                raise bad("components", "Invalid action row")
+            for item in items:
+                custom_id = str(item.get("custom_id") or "")
                 if not custom_id or len(custom_id) > MAX_CUSTOM_ID:
                     raise bad("custom_id", f"Must be between 1 and {MAX_CUSTOM_ID} in length.")
-                if len(str(button.get("label") or "")) > MAX_LABEL:
+                if custom_id in custom_ids:
+                    raise bad("custom_id", "Component custom id cannot be duplicated")
+                custom_ids.add(custom_id)
+                if len(str(item.get("label") or "")) > MAX_LABEL:
                     raise bad("label", f"Must be {MAX_LABEL} or fewer in length.")
         if (
             creating
@@ -1085,6 +1145,26 @@ class FakeDiscord:
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+
+def _validate_select(menu: JSONDict, bad: Callable[[str, str], ApiError]) -> None:
+    """A string select as Discord checks it: 1–25 options with distinct values, labels and
+    values ≤ 100 characters, 0 ≤ min_values ≤ max_values ≤ the number of options (max ≥ 1)."""
+    options = menu.get("options") or []
+    if not 1 <= len(options) <= MAX_OPTIONS:
+        raise bad("options", f"Must be between 1 and {MAX_OPTIONS} in length.")
+    values = [str(o.get("value") or "") for o in options]
+    if len(set(values)) != len(values):
+        raise bad("options", "Select option values must be unique")
+    for option in options:
+        for key in ("label", "value"):
+            if not 1 <= len(str(option.get(key) or "")) <= MAX_OPTION_TEXT:
+                raise bad(f"options.{key}", f"Must be between 1 and {MAX_OPTION_TEXT} in length.")
+    low, high = int(menu.get("min_values", 1)), int(menu.get("max_values", 1))
+    if not 0 <= low <= high <= len(options) or high < 1:
+        raise bad("max_values", "Must be between min_values and the number of options.")
+    if len(str(menu.get("placeholder") or "")) > MAX_PLACEHOLDER:
+        raise bad("placeholder", f"Must be {MAX_PLACEHOLDER} or fewer in length.")
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
