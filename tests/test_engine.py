@@ -1,18 +1,21 @@
-"""The conversation engine's flows, through ``handle()``, on SQLite and PostgreSQL."""
+"""The conversation engine on a real database (SQLite and PostgreSQL): what only a database
+shows — a restart mid-question, a replayed update, two musicians in one database, and the
+turn's store really writing the rows.
+
+The journey's flows themselves (onboarding, ticks, answers, skip and undo, progress, switching,
+stale buttons, help) are unit tests on the in-memory coach: ``tests/unit/test_journey_flows.py``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
-import pytest
 from coachkit import Driver, catalog_of, count, synced_coach, valid_answer
 from sqlalchemy import select
 
 from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Event, Identity, Profile, StatSample, UserTaskProgress
-from core.kernel.markup import parse
 from core.kernel.payloads import encode
 from core.progress.metrics import metric_label
 from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo
@@ -62,332 +65,6 @@ async def _walk_to(driver: Driver, roadmap: RoadmapInfo, target: TaskInfo) -> No
     raise AssertionError("target not in stage 1")
 
 
-async def test_start_greets_asks_name_and_offers_roadmaps(database: Database) -> None:
-    coach = await synced_coach(database)
-    catalog = await catalog_of(database)
-    maya = Driver(coach)
-    await maya.say("/start")
-    assert "artist name" in maya.text
-    await maya.say("Maya")
-    assert "Nice to meet you, Maya" in maya.text
-    for roadmap in catalog.roadmaps:
-        assert roadmap.name in maya.text
-        assert roadmap.pitch in maya.text
-    assert "How it works" in maya.text
-    assert len(maya.buttons) == len(catalog.roadmaps)
-    # /start again later is a welcome back, not a second onboarding
-    await maya.press("Indie")
-    await maya.say("/start")
-    assert "Welcome back, Maya" in maya.text
-
-
-async def test_checklist_ticks_by_button_and_text(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    checklist = _first(roadmap, "checklist")
-    maya = Driver(coach)
-    await maya.onboard()
-    await _walk_to(maya, roadmap, checklist)
-    await maya.say("/today")
-    first, second = checklist.items[0], checklist.items[1]
-
-    replies = await maya.press_payload(encode("tick", checklist.slug, first.key))
-    assert replies[0].edit, "a tick by button edits the checklist message in place"
-    assert f"☑ 1. {first.text}" in maya.text
-    await maya.press_payload(encode("untick", checklist.slug, first.key))
-    assert f"☐ 1. {first.text}" in maya.text
-    await maya.say("done 2")
-    assert f"☑ 2. {second.text}" in maya.text
-    await maya.say("2")  # a bare number toggles, like the button
-    assert f"☐ 2. {second.text}" in maya.text
-    await maya.say("tick 1")
-    row = await _row(database, checklist)
-    assert row is not None
-    assert row.task_data["ticked"] == [first.key]
-    assert row.status == "in_progress"
-    await maya.say("untick 1")
-    row = await _row(database, checklist)
-    assert row is not None
-    assert row.task_data["ticked"] == []
-    await maya.say("done 99")
-    assert f"items 1 to {len(checklist.items)}" in maya.text
-
-
-async def test_completing_a_checklist_moves_on(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    checklist = _first(roadmap, "checklist")
-    maya = Driver(coach)
-    await maya.onboard()
-    await _walk_to(maya, roadmap, checklist)
-    await maya.say("/today")
-    for item in checklist.items:
-        await maya.press_payload(encode("tick", checklist.slug, item.key))
-    assert f"{checklist.title} — done!" in maya.text
-    row = await _row(database, checklist)
-    assert row is not None
-    assert row.status == "completed"
-    assert row.completed_at is not None
-    assert await count(database, Event, Event.type == "task.completed") == 1
-
-
-async def test_double_tapped_button_ticks_once(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    checklist = _first(roadmap, "checklist")
-    maya = Driver(coach)
-    await maya.onboard()
-    await _walk_to(maya, roadmap, checklist)
-    payload = encode("tick", checklist.slug, checklist.items[0].key)
-    await maya.press_payload(payload)
-    replies = await maya.press_payload(payload)
-    assert replies[0].toast
-    assert "Already ticked" in maya.text
-    row = await _row(database, checklist)
-    assert row is not None
-    assert row.task_data["ticked"] == [checklist.items[0].key]
-
-
-async def test_data_input_reasks_then_saves_and_tracks_the_metric(database: Database) -> None:
-    coach = await synced_coach(database)
-    catalog = await catalog_of(database)
-    roadmap = _roadmap(catalog)
-    task = next(
-        t
-        for t in roadmap.stages[0].tasks
-        if t.input is not None and t.input.metric and t.input.min is not None and t.input.min >= 0
-    )
-    maya = Driver(coach)
-    await maya.onboard()
-    await _walk_to(maya, roadmap, task)
-    await maya.say("/today")
-    assert task.input is not None
-    assert task.input.question in maya.text
-    await maya.say("-5")
-    assert "negative" in maya.text
-    await maya.say("abc")
-    assert "number" in maya.text
-    assert await _row(database, task) is None, "a bad answer stores nothing"
-    answer = valid_answer(catalog, task.slug, datetime.now(UTC).date())
-    await maya.say(answer)
-    assert "Saved:" in maya.text
-    row = await _row(database, task)
-    assert row is not None
-    assert row.status == "completed"
-    profile = await _profile(database)
-    metric = task.input.metric
-    assert metric is not None
-    assert metric in profile.current_stats
-    assert await count(database, StatSample, StatSample.metric == metric) == 1
-
-
-async def test_far_off_value_asks_for_confirmation(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    task = next(
-        t
-        for s in roadmap.stages
-        for t in s.tasks
-        if t.input is not None
-        and t.input.metric
-        and t.input.type.value == "integer"
-        and s.position == roadmap.stages[0].position
-    )
-    assert task.input is not None
-    metric = task.input.metric
-    assert metric is not None
-    maya = Driver(coach)
-    await maya.onboard()
-    profile = await _profile(database)
-    async with database.transaction() as session:
-        stored = await session.get(Profile, profile.id)
-        assert stored is not None
-        stored.current_stats = {metric: {"value": "100", "display": "100", "unit": None}}
-    await _walk_to(maya, roadmap, task)
-    await maya.say("/today")
-    assert "last time: 100" in maya.text
-    await maya.say("5000")
-    assert "more than 10×" in maya.text
-    assert await _row(database, task) is None
-    await maya.press("No")
-    assert "type the right figure" in maya.text
-    await maya.say("5000")
-    await maya.say("yes")
-    assert "Saved:" in maya.text
-    profile = await _profile(database)
-    assert Decimal(profile.current_stats[metric]["value"]) == 5000
-    # the confirm button of the old question is stale now
-    replies = await maya.press_payload(encode("confirm", task.slug, "y"))
-    assert replies[0].toast
-    assert "expired" in maya.text
-
-
-async def test_skip_then_undo_restores_the_task(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    first, second = roadmap.stages[0].tasks[0], roadmap.stages[0].tasks[1]
-    maya = Driver(coach)
-    await maya.onboard()
-    await maya.say("/skip")
-    assert f"Skipped {first.title}" in maya.text
-    assert second.title in maya.text
-    row = await _row(database, first)
-    assert row is not None
-    assert row.status == "skipped"
-    await maya.say("/undo")
-    assert "Undone" in maya.text
-    assert first.title in maya.text
-    assert await _row(database, first) is None
-    await maya.say("/undo")
-    assert "nothing to undo" in maya.text
-
-
-async def test_undo_an_answer_restores_stats_and_removes_the_sample(database: Database) -> None:
-    coach = await synced_coach(database)
-    catalog = await catalog_of(database)
-    roadmap = _roadmap(catalog)
-    task = next(t for t in roadmap.stages[0].tasks if t.input is not None and t.input.metric)
-    assert task.input is not None
-    maya = Driver(coach)
-    await maya.onboard()
-    await _walk_to(maya, roadmap, task)
-    await maya.say(valid_answer(catalog, task.slug, datetime.now(UTC).date()))
-    assert await count(database, StatSample) == 1
-    await maya.say("/undo")
-    assert await count(database, StatSample) == 0
-    profile = await _profile(database)
-    assert task.input.metric not in profile.current_stats
-    assert await _row(database, task) is None
-    assert task.input.question in maya.text, "after undo the question is asked again"
-
-
-async def test_progress_shows_each_stage_with_a_bar(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    maya = Driver(coach)
-    await maya.onboard()
-    await maya.say("/skip")
-    await maya.say("/progress")
-    text = maya.text
-    assert f"{roadmap.name} — " in text
-    assert "% overall" in text
-    for stage in roadmap.stages:
-        assert stage.title in text
-    assert "█" in text
-    assert "░" in text
-    assert "🔒" in text
-    assert f"(1/{len(roadmap.stages[0].tasks)})" in text
-
-
-async def test_switching_roadmap_asks_first_and_keeps_progress(database: Database) -> None:
-    coach = await synced_coach(database)
-    catalog = await catalog_of(database)
-    indie = _roadmap(catalog)
-    other = next(r for r in catalog.roadmaps if r.slug != INDIE)
-    checklist = _first(indie, "checklist")
-    maya = Driver(coach)
-    await maya.onboard()
-    await _walk_to(maya, indie, checklist)
-    old_tick = encode("tick", checklist.slug, checklist.items[0].key)
-    await maya.press_payload(old_tick)
-
-    await maya.say("/roadmap")
-    await maya.press(f"Switch to {other.name}")
-    assert "stays saved" in maya.text
-    assert (await _profile(database)).roadmap_id == indie.id, "nothing changes before yes"
-    confirm = maya.find("Yes").payload
-    await maya.press_payload(confirm)
-    assert f"You're on {other.name}" in maya.text
-    assert (await _profile(database)).roadmap_id == other.id
-    # a second press of the same confirmation is stale
-    replies = await maya.press_payload(confirm)
-    assert replies[0].toast
-    assert "expired" in maya.text
-    # a button from the old roadmap's message changes nothing
-    replies = await maya.press_payload(encode("untick", checklist.slug, checklist.items[0].key))
-    assert replies[0].toast
-    assert "another roadmap" in maya.text
-    # switch back by text: the old tick is still there
-    await maya.say("/roadmap")
-    await maya.press(f"Switch to {indie.name}")
-    await maya.say("yes")
-    row = await _row(database, checklist)
-    assert row is not None
-    assert row.task_data["ticked"] == [checklist.items[0].key]
-
-
-async def test_stale_buttons_get_a_kind_answer_and_change_nothing(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    later = roadmap.stages[2].tasks[0]
-    maya = Driver(coach)
-    await maya.onboard()
-    first = roadmap.stages[0].tasks[0]
-    await maya.say("/skip")
-    cases = [
-        ("garbage", "older version"),
-        ("v9:tk:x:y", "older version"),
-        (encode("skip", first.slug), "already done"),
-        (encode("skip", later.slug), "later stage"),
-        (encode("tick", "no-such-task", "a"), "isn't part of the roadmap"),
-        (encode("confirm", first.slug, "y"), "expired"),
-        (encode("switch", "touring-band"), "expired"),
-        (encode("cmd", "nonsense"), "don't know the command"),
-    ]
-    for payload, expected in cases:
-        await maya.press_payload(payload)
-        assert expected in maya.text, (payload, maya.text)
-    assert (await _row(database, later)) is None
-    row = await _row(database, first)
-    assert row is not None
-    assert row.status == "skipped"
-
-
-async def test_pick_button_after_choosing_asks_to_switch(database: Database) -> None:
-    coach = await synced_coach(database)
-    maya = Driver(coach)
-    await maya.onboard()
-    await maya.press_payload(encode("pick", "touring-band"))
-    assert "Switch to" in maya.text
-
-
-async def test_unknown_commands_and_stray_text_get_help(database: Database) -> None:
-    coach = await synced_coach(database)
-    maya = Driver(coach)
-    await maya.onboard()
-    await maya.say("/todya")
-    assert "Did you mean /today?" in maya.text
-    await maya.say("/cancel")
-    await maya.say("/frobnicate now please")
-    assert "/help" in maya.text
-    await maya.say("what is this")
-    assert "/today" in maya.text
-
-
-async def test_help_lists_every_command(database: Database) -> None:
-    coach = await synced_coach(database)
-    maya = Driver(coach)
-    await maya.say("/help")
-    listed = coach.registry.menu("private")
-    assert {"start", "today", "remind", "link", "export", "help"} <= {c.name for c in listed}
-    assert "band" not in {c.name for c in listed}, "a band's commands are listed in a band chat"
-    for command in listed:
-        assert f"/{command.name}" in maya.text
-        assert command.help in maya.text
-
-
-async def test_artist_name_markup_is_shown_literally(database: Database) -> None:
-    coach = await synced_coach(database)
-    maya = Driver(coach)
-    await maya.say("/start")
-    await maya.say("*DJ_Snake* <b>x</b>")
-    spans = parse(maya.replies[0].text)
-    shown = "".join(s.text for s in spans)
-    assert "*DJ_Snake* <b>x</b>" in shown
-    assert any(s.bold and "*DJ_Snake*" in s.text for s in spans)
-    assert (await _profile(database)).artist_name == "*DJ_Snake* <b>x</b>"
-
-
 async def test_restart_continues_mid_question(database: Database) -> None:
     coach = await synced_coach(database)
     catalog = await catalog_of(database)
@@ -428,25 +105,6 @@ async def test_replayed_update_changes_nothing(database: Database) -> None:
     assert row.task_data["ticked"] == []
 
 
-async def test_skipping_everything_finishes_the_roadmap(database: Database) -> None:
-    coach = await synced_coach(database)
-    roadmap = _roadmap(await catalog_of(database))
-    maya = Driver(coach)
-    await maya.onboard()
-    seen_stage_completions = 0
-    for _ in range(roadmap.task_count + 5):
-        await maya.say("/skip")
-        seen_stage_completions += maya.text.count("complete — ")
-        if "finished the whole" in maya.text:
-            break
-    assert "finished the whole" in maya.text
-    assert seen_stage_completions == len(roadmap.stages)
-    assert (await _profile(database)).current_stage_id is None
-    await maya.say("/today")
-    assert "finished the whole" in maya.text
-    assert await count(database, Event, Event.type == "roadmap.completed") == 1
-
-
 async def test_two_musicians_never_see_each_other(database: Database) -> None:
     coach = await synced_coach(database)
     roadmap = _roadmap(await catalog_of(database))
@@ -461,16 +119,9 @@ async def test_two_musicians_never_see_each_other(database: Database) -> None:
     assert row is None
 
 
-@pytest.mark.parametrize("word", ["skip", "undo", "help", "progress"])
-async def test_bare_command_words_work(database: Database, word: str) -> None:
-    coach = await synced_coach(database)
-    maya = Driver(coach)
-    await maya.onboard()
-    await maya.say(word)
-    assert "not sure what to do" not in maya.text
-
-
-async def test_stats_show_numbers_trend_and_a_chart(database: Database) -> None:
+async def test_the_turn_store_is_the_database(database: Database) -> None:
+    """An answer, /stats and /undo through the real coach: the turn's rows (progress, profile,
+    state, samples, events) are written and read by SQL on this backend (ticks: above)."""
     coach = await synced_coach(database)
     catalog = await catalog_of(database)
     roadmap = _roadmap(catalog)
@@ -480,26 +131,16 @@ async def test_stats_show_numbers_trend_and_a_chart(database: Database) -> None:
     assert metric is not None
     maya = Driver(coach)
     await maya.onboard()
-    await maya.say("/stats")
-    assert "No numbers yet" in maya.text
-    assert maya.replies[0].image is None
     await _walk_to(maya, roadmap, task)
     await maya.say(valid_answer(catalog, task.slug, datetime.now(UTC).date()))
-    profile = await _profile(database)
-    async with database.transaction() as session:
-        session.add(
-            StatSample(
-                profile_id=profile.id,
-                task_id=task.id,
-                metric=metric,
-                value=Decimal(1),
-                recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
-            )
-        )
+    assert "Saved:" in maya.text
+    assert await count(database, StatSample, StatSample.metric == metric) == 1
+    assert metric in (await _profile(database)).current_stats
     await maya.say("/stats")
     assert metric_label(metric) in maya.text
-    assert "▲" in maya.text
-    assert "since your first answer" in maya.text
-    image = maya.replies[0].image
-    assert image is not None
-    assert image.startswith(b"\x89PNG")
+
+    await maya.say("/undo")
+    assert await count(database, StatSample) == 0
+    assert metric not in (await _profile(database)).current_stats
+    assert await _row(database, task) is None
+    assert await count(database, Event, Event.type == "task.undone") == 1

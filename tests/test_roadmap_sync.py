@@ -8,7 +8,7 @@ through the ``database`` fixture of ``tests/conftest.py``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from core.db.engine import Database
 from core.db.models import Profile, RoadmapStage, Task, User, UserTaskProgress
 from core.db.models import Roadmap as RoadmapRow
 from core.errors import RoadmapContentError
+from core.roadmaps.catalog import Catalog, TaskInfo, catalog_from, load_catalog
 from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.schema import Roadmap
 from core.roadmaps.sync import SyncReport, content_hash, sync_roadmaps
@@ -476,3 +477,59 @@ async def test_duplicate_slugs_are_refused(
         await sync(database, [parse(V1_ALPHA), clashing])
     assert caught.value.problems == [problem]
     assert (await row_counts(database))["roadmaps"] == 0
+
+
+# --- the pure catalog ------------------------------------------------------------------------
+
+
+def _shape(catalog: Catalog) -> object:
+    """A catalog with every id replaced by the slug path it stands for."""
+    names = {r.id: r.slug for r in catalog.roadmaps}
+    names |= {s.id: f"{r.slug}/{s.slug}" for r in catalog.roadmaps for s in r.stages}
+
+    def task(t: TaskInfo) -> tuple[object, ...]:
+        return (
+            t.slug,
+            t.title,
+            t.description,
+            t.type,
+            t.optional,
+            t.position,
+            names[t.stage_id],
+            names[t.roadmap_id],
+            t.archived,
+            t.items,
+            t.input,
+        )
+
+    return (
+        [
+            (
+                r.slug,
+                r.name,
+                r.pitch,
+                r.description,
+                r.audience,
+                [
+                    (s.slug, s.title, s.intro, s.position, [task(t) for t in s.tasks])
+                    for s in r.stages
+                ],
+            )
+            for r in catalog.roadmaps
+        ],
+        sorted(catalog.tasks_by_slug),
+        sorted(names[t.stage_id] for t in catalog.tasks_by_id.values()),
+    )
+
+
+@pytest.mark.parametrize("content", [load_roadmaps, v1], ids=["bundled", "v1"])
+async def test_the_pure_catalog_is_the_synced_one_but_for_ids(
+    database: Database, content: Callable[[], list[Roadmap]]
+) -> None:
+    """What unit tests run on (``catalog_from``) is what the engine reads after a sync."""
+    await sync(database, content())
+    async with database.transaction() as session:
+        synced = await load_catalog(session)
+    pure = catalog_from(content())
+    assert _shape(pure) == _shape(synced)
+    assert pure.tasks_by_slug.keys() == synced.tasks_by_slug.keys()

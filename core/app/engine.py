@@ -272,7 +272,7 @@ class Coach:
                 inbound,
                 now,
                 event=routed,
-                run=lambda turn: self._dispatch(turn, routed),
+                run=lambda turn: self.dispatch(turn, routed),
                 audits=audits,
                 states=states,
             )
@@ -298,12 +298,20 @@ class Coach:
             call = AccountCall(ex, inbound, rec, now, audits, self.link_key)
             return await route.handler(call, routed.args)
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new, states=states, audits=audits)
-        replies = await self._dispatch(turn, routed)
+        replies = await self.dispatch(turn, routed)
         await turn.flush()
         return replies
 
-    async def _dispatch(self, turn: Turn, routed: Routed) -> list[Outbound]:
-        """One event in its turn: a button, a command or free text, by the registry."""
+    async def dispatch(self, turn: Turn, routed: Routed) -> list[Outbound]:
+        """One event in its turn: a button, a command or free text, by the registry.
+
+        The part of :meth:`handle` that knows nothing of transactions: given a turn (whatever
+        store its rows are in) and the event's route (:meth:`route`), it runs the flow and
+        returns its replies; the caller flushes the turn. Public because that is exactly what
+        a unit test of a flow needs — ``tests/support/memory.py`` runs the real routing and
+        this real dispatch on an in-memory store, without a database — and because the band
+        path (:mod:`core.bands.guild`) runs it in a band's turn.
+        """
         inbound = turn.inbound
         if inbound.kind == "button":
             if routed.command is not None:  # a button that runs a command

@@ -11,7 +11,6 @@ from core.journey.buttons import CONFIRM
 from core.journey.history import ensure_row, snapshot
 from core.journey.navigation import Located, advance, locate, today
 from core.journey.states import Awaiting
-from core.kernel import store
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Outbound
@@ -127,8 +126,7 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
         }
         turn.set_profile(current_stats=stats)
         sample_id = uuid.uuid4()
-        await store.add_sample(
-            turn.ex,
+        await turn.store.add_sample(
             {
                 "id": sample_id,
                 "profile_id": turn.rec.profile_id,

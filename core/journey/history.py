@@ -13,7 +13,6 @@ from typing import Any
 
 from core.journey.navigation import advance, current_stage, locate, offer_roadmaps, today
 from core.journey.states import Awaiting
-from core.kernel import store
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
 from core.kernel.types import Outbound
@@ -120,7 +119,7 @@ async def undo(turn: Turn) -> list[Outbound]:
                 stats[metric] = old
         turn.set_profile(current_stats=stats)
     if snap.get("sample_id"):
-        await store.delete_sample(turn.ex, uuid.UUID(snap["sample_id"]))
+        await turn.store.delete_sample(uuid.UUID(snap["sample_id"]))
     turn.set_undo(None)
     turn.event("task.undone", task=task.slug)
     note = Outbound(text=f"↩️ Undone: {esc(snap['label'])}.")

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from core.journey import cards
 from core.journey.navigation import current_stage, offer_roadmaps
-from core.kernel import store
 from core.kernel.turn import Turn
 from core.kernel.types import Outbound
 from core.progress.charts import render_stats_chart
@@ -32,7 +31,7 @@ async def stats(turn: Turn) -> list[Outbound]:
     current = turn.rec.current_stats or {}
     if not current:
         return [cards.stats_card(current, {})]
-    rows = await store.recent_samples(turn.ex, turn.rec.profile_id, STATS_SAMPLES)
+    rows = await turn.store.recent_samples(turn.rec.profile_id, STATS_SAMPLES)
     series: dict[str, list[tuple[datetime, Decimal]]] = {}
     for metric, value, at in reversed(rows):
         series.setdefault(metric, []).append((at, value))

@@ -8,6 +8,11 @@ rows land in small dataclasses. Writes are explicit and only happen when somethi
 
 The ORM models in :mod:`core.db.models` stay the schema's single source of truth: every
 statement here is built from their tables.
+
+The turn itself does not call these functions: it talks to a :class:`TurnStore`, the turn's
+persistence as a protocol, and :class:`SqlTurnStore` is the one that runs them on an
+:class:`~core.db.executor.Executor`. That seam is what lets a flow be unit-tested without a
+database (an in-memory store, ``tests/support/memory.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     Table,
@@ -47,6 +52,9 @@ from core.db.tables import (
     processed_updates as processed,
 )
 from core.progress.service import ProgressRecord
+
+#: Which progress rows :meth:`TurnStore.load_progress` reads: a stage's, a roadmap's or a task's.
+Scope = Literal["stage", "roadmap", "task"]
 
 
 @dataclass(slots=True)
@@ -257,7 +265,7 @@ async def load_turn(
 async def load_progress(
     ex: Executor,
     profile_id: uuid.UUID,
-    scope: Literal["stage", "roadmap", "task"],
+    scope: Scope,
     key: uuid.UUID,
 ) -> dict[uuid.UUID, ProgressRecord]:
     """The profile's progress rows of one stage, roadmap or task, keyed by task id.
@@ -394,3 +402,143 @@ async def add_sample(ex: Executor, row: dict[str, Any]) -> None:
 async def delete_sample(ex: Executor, sample_id: uuid.UUID) -> None:
     """Remove a stats sample (undo of the answer that created it)."""
     await ex.run(_DELETE_SAMPLE, {"sample_id": sample_id})
+
+
+# ---------------------------------------------------------------------------------- the seam
+
+
+class TurnStore(Protocol):
+    """The turn's persistence: every read and write a :class:`~core.kernel.turn.Turn` (and the
+    journey's flows through ``turn.store``) make of the musician's rows, and nothing else.
+
+    Why a protocol: flows are the coach's logic and most of its tests; with the rows behind
+    this seam a flow runs as well on an in-memory store (``tests/support/memory.py``) as on the
+    database, so a conversation test needs no synced database. :class:`SqlTurnStore` is the
+    production one. The row shapes are the database's: progress rows come back as fresh
+    :class:`ProgressRecord` objects keyed by task id (changing one changes nothing until it is
+    saved), and saving a row that was never stored inserts it and marks it ``stored``. The
+    caller holds the profile's lock (the event's transaction) for every call.
+    """
+
+    async def load_progress(
+        self, profile_id: uuid.UUID, scope: Scope, key: uuid.UUID
+    ) -> dict[uuid.UUID, ProgressRecord]:
+        """The profile's progress rows of one stage, roadmap or task, keyed by task id."""
+        ...
+
+    async def save_progress(
+        self, profile_id: uuid.UUID, row: ProgressRecord, now: datetime
+    ) -> None:
+        """Insert or update one progress row."""
+        ...
+
+    async def save_progress_and_state(
+        self, record: TurnRecord, row: ProgressRecord, now: datetime
+    ) -> None:
+        """One progress row and the conversation state (the common tick or answer): a store
+        may write both at once (PostgreSQL: one round trip)."""
+        ...
+
+    async def delete_progress(self, row_id: uuid.UUID) -> None:
+        """Remove a progress row."""
+        ...
+
+    async def save_state(self, record: TurnRecord, now: datetime) -> None:
+        """Write the conversation state (what the coach awaits, and the undo record)."""
+        ...
+
+    async def update_profile(self, profile_id: uuid.UUID, **values: Any) -> None:
+        """Write the changed profile columns."""
+        ...
+
+    async def update_user(self, user_id: uuid.UUID, **values: Any) -> None:
+        """Write the changed user columns."""
+        ...
+
+    async def add_events(self, rows: list[dict[str, Any]]) -> None:
+        """Append outbox events."""
+        ...
+
+    async def add_sample(self, row: dict[str, Any]) -> None:
+        """Record one stats sample."""
+        ...
+
+    async def delete_sample(self, sample_id: uuid.UUID) -> None:
+        """Remove a stats sample."""
+        ...
+
+    async def recent_samples(
+        self, profile_id: uuid.UUID, limit: int
+    ) -> Sequence[tuple[str, Decimal, datetime]]:
+        """The latest ``limit`` stat samples of a profile, newest first."""
+        ...
+
+
+class SqlTurnStore:
+    """The turn's rows in the database: the functions above on the event's executor.
+
+    A thin layer on purpose: the same statements in the same number of round trips as before
+    the seam existed (``benchmarks/core.py`` measures it); on PostgreSQL a progress row and
+    the state still go in one statement.
+    """
+
+    __slots__ = ("ex",)
+
+    def __init__(self, ex: Executor) -> None:
+        self.ex = ex
+
+    async def load_progress(
+        self, profile_id: uuid.UUID, scope: Scope, key: uuid.UUID
+    ) -> dict[uuid.UUID, ProgressRecord]:
+        """The profile's progress rows of one stage, roadmap or task, keyed by task id."""
+        return await load_progress(self.ex, profile_id, scope, key)
+
+    async def save_progress(
+        self, profile_id: uuid.UUID, row: ProgressRecord, now: datetime
+    ) -> None:
+        """Insert or update one progress row."""
+        await save_progress(self.ex, profile_id, row, now)
+
+    async def save_progress_and_state(
+        self, record: TurnRecord, row: ProgressRecord, now: datetime
+    ) -> None:
+        """One statement on PostgreSQL; two elsewhere (SQLite has no data-modifying CTEs)."""
+        if self.ex.dialect == "postgresql":
+            await save_progress_and_state(self.ex, record, row, now)
+            return
+        await save_progress(self.ex, record.profile_id, row, now)
+        await save_state(self.ex, record, now)
+
+    async def delete_progress(self, row_id: uuid.UUID) -> None:
+        """Remove a progress row."""
+        await delete_progress(self.ex, row_id)
+
+    async def save_state(self, record: TurnRecord, now: datetime) -> None:
+        """Write the conversation state."""
+        await save_state(self.ex, record, now)
+
+    async def update_profile(self, profile_id: uuid.UUID, **values: Any) -> None:
+        """Write the changed profile columns."""
+        await update_profile(self.ex, profile_id, **values)
+
+    async def update_user(self, user_id: uuid.UUID, **values: Any) -> None:
+        """Write the changed user columns."""
+        await update_user(self.ex, user_id, **values)
+
+    async def add_events(self, rows: list[dict[str, Any]]) -> None:
+        """Append outbox events (one round trip for all of them)."""
+        await add_events(self.ex, rows)
+
+    async def add_sample(self, row: dict[str, Any]) -> None:
+        """Record one stats sample."""
+        await add_sample(self.ex, row)
+
+    async def delete_sample(self, sample_id: uuid.UUID) -> None:
+        """Remove a stats sample."""
+        await delete_sample(self.ex, sample_id)
+
+    async def recent_samples(
+        self, profile_id: uuid.UUID, limit: int
+    ) -> Sequence[tuple[str, Decimal, datetime]]:
+        """The latest ``limit`` stat samples of a profile, newest first."""
+        return await recent_samples(self.ex, profile_id, limit)

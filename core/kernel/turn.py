@@ -5,22 +5,26 @@ and change it; :meth:`Turn.flush` then writes only what changed (progress rows, 
 the conversation state, outbox events). Progress writes wait for the flush too — reads in the
 same event see them through an overlay — so on PostgreSQL a plain checklist tick writes its
 progress row and the conversation state in one statement (one round trip instead of two).
+
+The turn reads and writes those rows through :attr:`Turn.store`, a
+:class:`~core.kernel.store.TurnStore`: SQL on the event's executor in production, an in-memory
+store in unit tests. :attr:`Turn.ex` stays for features with SQL of their own (bands,
+reminders); a flow that uses only the store runs without a database.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.db.executor import Executor
-from core.kernel import store
 from core.kernel.audit import AuditAction, AuditNote
-from core.kernel.store import TurnRecord
+from core.kernel.store import SqlTurnStore, TurnRecord, TurnStore
 from core.kernel.types import Inbound
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
@@ -33,6 +37,8 @@ ACTIVITY_RESOLUTION = 60
 class Turn:
     """Everything one event's handling needs, and the changes it makes."""
 
+    #: The event's transaction, for features with SQL of their own (bands, reminders); the
+    #: turn's own rows go through :attr:`store`.
     ex: Executor
     inbound: Inbound
     rec: TurnRecord
@@ -51,6 +57,16 @@ class Turn:
     _pending: dict[uuid.UUID, ProgressRecord] = field(default_factory=dict)
     #: Ids of stored progress rows deleted during this event.
     _deleted: set[uuid.UUID] = field(default_factory=set)
+    #: Where the rows live, when not in the database of :attr:`ex` (``Turn(…,
+    #: rows_in=store)``: the in-memory store of the unit tests). An init-only argument because
+    #: callers that build a turn from an executor alone (the band path) must keep working.
+    rows_in: InitVar[TurnStore | None] = None
+    #: The turn's persistence: :class:`~core.kernel.store.SqlTurnStore` on :attr:`ex` unless
+    #: ``rows_in`` named another.
+    store: TurnStore = field(init=False, repr=False)
+
+    def __post_init__(self, rows_in: TurnStore | None) -> None:
+        self.store = rows_in if rows_in is not None else SqlTurnStore(self.ex)
 
     # ---------------------------------------------------------------- reading
 
@@ -88,17 +104,17 @@ class Turn:
 
     async def stage_progress(self, stage: StageInfo) -> dict[uuid.UUID, ProgressRecord]:
         """This profile's progress rows for the tasks of a stage."""
-        rows = await store.load_progress(self.ex, self.rec.profile_id, "stage", stage.id)
+        rows = await self.store.load_progress(self.rec.profile_id, "stage", stage.id)
         return self._overlay(rows, lambda task: task.stage_id == stage.id)
 
     async def roadmap_progress(self, roadmap: RoadmapInfo) -> dict[uuid.UUID, ProgressRecord]:
         """This profile's progress rows for every task of a roadmap."""
-        rows = await store.load_progress(self.ex, self.rec.profile_id, "roadmap", roadmap.id)
+        rows = await self.store.load_progress(self.rec.profile_id, "roadmap", roadmap.id)
         return self._overlay(rows, lambda task: task.roadmap_id == roadmap.id)
 
     async def task_progress(self, task: TaskInfo) -> ProgressRecord | None:
         """This profile's progress row for one task, if any."""
-        rows = await store.load_progress(self.ex, self.rec.profile_id, "task", task.id)
+        rows = await self.store.load_progress(self.rec.profile_id, "task", task.id)
         return self._overlay(rows, lambda other: other.id == task.id).get(task.id)
 
     def _overlay(
@@ -186,31 +202,32 @@ class Turn:
 
     async def flush(self) -> None:
         """Write everything that changed; called once, at the end of the event."""
-        rec, now = self.rec, self.now
+        rec, now, store = self.rec, self.now, self.store
         for row_id in self._deleted:
-            await store.delete_progress(self.ex, row_id)
+            await store.delete_progress(row_id)
         self._deleted.clear()
         pending = list(self._pending.values())
         self._pending.clear()
-        if len(pending) == 1 and self._state_dirty and self.ex.dialect == "postgresql":
-            # The common tick or answer: its progress row and the state in one round trip.
-            await store.save_progress_and_state(self.ex, rec, pending[0], now)
+        if len(pending) == 1 and self._state_dirty:
+            # The common tick or answer: its progress row and the state together (on
+            # PostgreSQL one round trip: the store decides).
+            await store.save_progress_and_state(rec, pending[0], now)
             self._state_dirty = False
         else:
             for row in pending:
-                await store.save_progress(self.ex, rec.profile_id, row, now)
+                await store.save_progress(rec.profile_id, row, now)
         last = rec.last_activity_at
         if last is None or (now - last).total_seconds() >= ACTIVITY_RESOLUTION:
             self.set_profile(last_activity_at=now)
-            await store.update_user(self.ex, rec.user_id, last_active_at=now)
+            await store.update_user(rec.user_id, last_active_at=now)
         if self._profile_changes:
             if set(self._profile_changes) - {"last_activity_at"}:
                 self._profile_changes["updated_at"] = now
-            await store.update_profile(self.ex, rec.profile_id, **self._profile_changes)
+            await store.update_profile(rec.profile_id, **self._profile_changes)
             self._profile_changes = {}
         if self._state_dirty:
-            await store.save_state(self.ex, rec, now)
+            await store.save_state(rec, now)
             self._state_dirty = False
         if self._events:
-            await store.add_events(self.ex, self._events)
+            await store.add_events(self._events)
             self._events = []

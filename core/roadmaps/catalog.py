@@ -4,12 +4,16 @@ Templates change only on ``coach roadmaps sync`` / an admin reload, yet every ev
 the engine reads them from this snapshot instead of querying three tables per event. The snapshot
 is rebuilt after a reload in this process and at most ``ttl`` seconds later in every other worker.
 Per-musician state is never cached: it lives in the database only.
+
+:func:`catalog_from` builds the same snapshot straight from the YAML's schema objects, with ids
+derived from the slugs, for code that has no synced database (unit tests).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.db import models
 from core.db.engine import Database
-from core.errors import CoachError
-from core.roadmaps.schema import ChecklistItem, InputSpec
+from core.errors import CoachError, RoadmapContentError
+from core.roadmaps.schema import ChecklistItem, InputSpec, Roadmap
+from core.roadmaps.sync import task_config
+
+#: The namespace of :func:`catalog_from`'s ids (uuid5 of a slug path in it).
+CATALOG_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "stardom-coach:roadmaps")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +134,15 @@ class Catalog:
         return None
 
 
-def _task_info(row: Any) -> TaskInfo:
-    config = row.config or {}
+def _content(config: Mapping[str, Any]) -> tuple[tuple[ChecklistItem, ...], InputSpec | None]:
+    """A task's checklist items and input spec from its stored ``config`` JSON."""
     items = tuple(ChecklistItem.model_validate(i) for i in config.get("items", ()))
     spec = InputSpec.model_validate(config["input"]) if "input" in config else None
+    return items, spec
+
+
+def _task_info(row: Any) -> TaskInfo:
+    items, spec = _content(row.config or {})
     return TaskInfo(
         id=row.id,
         slug=row.slug,
@@ -194,6 +207,75 @@ async def load_catalog(db: AsyncSession | AsyncConnection) -> Catalog:
     return Catalog(
         roadmaps=live,
         tasks_by_slug={t.slug: t for t in infos},
+        tasks_by_id={t.id: t for t in infos},
+    )
+
+
+def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
+    """The snapshot :func:`load_catalog` would read after syncing ``roadmaps``, without a
+    database: pure, and the same on every call.
+
+    Ids are uuid5s of the slugs in :data:`CATALOG_NAMESPACE` (``roadmap:<slug>``,
+    ``stage:<roadmap slug>/<stage slug>``, ``task:<slug>`` — task slugs are unique across
+    roadmaps), so two builds agree and a test may name a task by its id. They are not the ids
+    a database sync assigns. Everything else is as the sync stores it and the loader reads it
+    back: positions by order in the file, roadmaps ordered by position then slug, and each
+    task's items and input spec through the same ``config`` JSON (:func:`task_config`).
+    """
+
+    def ident(kind: str, path: str) -> uuid.UUID:
+        return uuid.uuid5(CATALOG_NAMESPACE, f"{kind}:{path}")
+
+    live: list[RoadmapInfo] = []
+    infos: list[TaskInfo] = []
+    for roadmap in sorted(roadmaps, key=lambda r: (r.position, r.slug)):
+        roadmap_id = ident("roadmap", roadmap.slug)
+        stages: list[StageInfo] = []
+        for stage_position, stage in enumerate(roadmap.stages):
+            stage_id = ident("stage", f"{roadmap.slug}/{stage.slug}")
+            tasks: list[TaskInfo] = []
+            for position, task in enumerate(stage.tasks):
+                items, spec = _content(task_config(task))
+                tasks.append(
+                    TaskInfo(
+                        id=ident("task", task.slug),
+                        slug=task.slug,
+                        title=task.title,
+                        description=task.description,
+                        type=task.type,
+                        optional=task.optional,
+                        position=position,
+                        stage_id=stage_id,
+                        roadmap_id=roadmap_id,
+                        archived=False,
+                        items=items,
+                        input=spec,
+                    )
+                )
+            infos.extend(tasks)
+            stages.append(
+                StageInfo(
+                    stage_id, stage.slug, stage.title, stage.intro, stage_position, tuple(tasks)
+                )
+            )
+        live.append(
+            RoadmapInfo(
+                roadmap_id,
+                roadmap.slug,
+                roadmap.name,
+                roadmap.pitch,
+                roadmap.description,
+                roadmap.audience,
+                tuple(stages),
+            )
+        )
+    by_slug = {t.slug: t for t in infos}
+    slugs = [r.slug for r in live]
+    if len(by_slug) < len(infos) or len(set(slugs)) < len(slugs):  # a sync refuses them too
+        raise RoadmapContentError(["a roadmap or task slug is used twice"])
+    return Catalog(
+        roadmaps=tuple(live),
+        tasks_by_slug=by_slug,
         tasks_by_id={t.id: t for t in infos},
     )
 

@@ -1,23 +1,21 @@
 """``/stage`` and its "open" buttons: the registry's worked example of a command and a button
 added inside one feature package (core/journey), and a real way to do a stage's tasks in any
-order."""
+order. On the in-memory coach (moved from ``tests/test_stage_view.py``)."""
 
 from __future__ import annotations
 
-from coachkit import Driver, catalog_of, synced_coach
-from sqlalchemy import select
+from coachkit import Driver
+from support.memory import MemoryCoach
 
-from core.db.engine import Database
-from core.db.models import UserTaskProgress
 from core.journey.buttons import OPEN
 from core.kernel.payloads import decode
 
 
-async def test_stage_lists_its_tasks_and_opens_any_open_one(database: Database) -> None:
-    coach = await synced_coach(database)
+async def test_stage_lists_its_tasks_and_opens_any_open_one() -> None:
+    coach = MemoryCoach()
     maya = Driver(coach)
     await maya.onboard()
-    catalog = await catalog_of(database)
+    catalog = coach.catalog
     roadmap = catalog.roadmap_by_slug("indie-singer-songwriter")
     assert roadmap is not None
     stage = roadmap.stages[0]
@@ -35,8 +33,7 @@ async def test_stage_lists_its_tasks_and_opens_any_open_one(database: Database) 
     await maya.press_payload(OPEN.encode(third.slug))
     assert third.title in maya.text, "the chosen task, not the first open one"
     await maya.say("/skip")  # /skip acts on the task that is open now: the third
-    async with database.transaction() as session:
-        rows = (await session.scalars(select(UserTaskProgress))).all()
+    rows = coach.store.progress_rows(coach.record("maya").profile_id)
     assert {(catalog.tasks_by_id[r.task_id].slug, r.status) for r in rows} == {
         (third.slug, "skipped")
     }
@@ -48,8 +45,8 @@ async def test_stage_lists_its_tasks_and_opens_any_open_one(database: Database) 
     assert "already done" in maya.text
 
 
-async def test_stage_is_in_help_and_waits_for_an_artist_name(database: Database) -> None:
-    coach = await synced_coach(database)
+async def test_stage_is_in_help_and_waits_for_an_artist_name() -> None:
+    coach = MemoryCoach()
     newcomer = Driver(coach, "leo")
     await newcomer.say("/stage")
     assert "set up first" in newcomer.text

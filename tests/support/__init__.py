@@ -1,0 +1,1 @@
+"""Test support that needs no database: the in-memory coach (:mod:`support.memory`)."""

@@ -1,0 +1,218 @@
+"""What every :class:`~core.kernel.store.TurnStore` does, checked through the protocol alone.
+
+The unit layer trusts :class:`~support.memory.MemoryTurnStore` to stand in for the database;
+these cases are why it may. Each runs on the memory store (``tests/unit/test_memory_store.py``)
+and on :class:`~core.kernel.store.SqlTurnStore` on SQLite and PostgreSQL
+(``tests/test_turn_store.py``): a behaviour the two disagree on fails on one side.
+
+A case gets a :class:`Setting`: the store, a freshly created musician's record, the catalog
+the store's tasks come from, and ``reload()`` — the musician's rows read back as the engine
+loads them at the start of an event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from core.kernel.store import TurnRecord, TurnStore
+from core.progress.service import ProgressRecord
+from core.roadmaps.catalog import Catalog, RoadmapInfo
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Setting:
+    """One store with one musician in it."""
+
+    store: TurnStore
+    record: TurnRecord
+    catalog: Catalog
+    reload: Callable[[], Awaitable[TurnRecord]]
+
+    @property
+    def roadmap(self) -> RoadmapInfo:
+        """The first roadmap with at least two stages (the bundled ones all have)."""
+        return next(r for r in self.catalog.roadmaps if len(r.stages) >= 2)
+
+
+async def progress_rows_round_trip(s: Setting) -> None:
+    """A saved row comes back by task, stage and roadmap; it is marked stored; reads are
+    copies; an update and a delete are seen by the next read."""
+    roadmap, pid = s.roadmap, s.record.profile_id
+    first, later = roadmap.stages[0].tasks[0], roadmap.stages[1].tasks[0]
+    row = ProgressRecord(task_id=first.id, status="in_progress", task_data={"ticked": ["a"]})
+    await s.store.save_progress(pid, row, NOW)
+    assert row.stored
+    other = ProgressRecord(task_id=later.id, status="skipped")
+    await s.store.save_progress(pid, other, NOW)
+
+    by_task = await s.store.load_progress(pid, "task", first.id)
+    assert set(by_task) == {first.id}
+    got = by_task[first.id]
+    assert (got.id, got.status, got.task_data, got.stored) == (
+        row.id,
+        "in_progress",
+        {"ticked": ["a"]},
+        True,
+    )
+    assert set(await s.store.load_progress(pid, "stage", roadmap.stages[0].id)) == {first.id}
+    assert set(await s.store.load_progress(pid, "stage", roadmap.stages[1].id)) == {later.id}
+    assert set(await s.store.load_progress(pid, "roadmap", roadmap.id)) == {first.id, later.id}
+
+    got.task_data["ticked"].append("b")  # a read is a copy: changing it stores nothing
+    got.status = "completed"
+    again = (await s.store.load_progress(pid, "task", first.id))[first.id]
+    assert (again.status, again.task_data) == ("in_progress", {"ticked": ["a"]})
+
+    done_at = NOW + timedelta(minutes=1)
+    got.completed_at, got.completed_by = done_at, s.record.user_id
+    await s.store.save_progress(pid, got, done_at)
+    again = (await s.store.load_progress(pid, "task", first.id))[first.id]
+    assert (again.status, again.task_data) == ("completed", {"ticked": ["a", "b"]})
+    assert (again.completed_at, again.completed_by) == (done_at, s.record.user_id)
+
+    await s.store.delete_progress(row.id)
+    assert await s.store.load_progress(pid, "task", first.id) == {}
+    assert set(await s.store.load_progress(pid, "roadmap", roadmap.id)) == {later.id}
+
+
+async def json_comes_back_as_json(s: Setting) -> None:
+    """JSON columns hold JSON: a tuple comes back a list, nested values intact."""
+    task = s.roadmap.stages[0].tasks[0]
+    data = {"ticked": ("a", "b"), "nested": {"n": 1, "s": "x", "none": None}}
+    await s.store.save_progress(s.record.profile_id, ProgressRecord(task.id, task_data=data), NOW)
+    got = (await s.store.load_progress(s.record.profile_id, "task", task.id))[task.id]
+    assert got.task_data == {"ticked": ["a", "b"], "nested": {"n": 1, "s": "x", "none": None}}
+
+
+async def progress_and_state_together(s: Setting) -> None:
+    """One progress row and the conversation state in one call: both are stored."""
+    task = s.roadmap.stages[0].tasks[0]
+    rec = s.record
+    rec.awaiting, rec.state_task_id, rec.state_data = "checklist", task.id, {"k": [1]}
+    rec.undo = {"label": "x", "task_id": str(task.id)}
+    row = ProgressRecord(task_id=task.id, status="in_progress", task_data={"ticked": ["a"]})
+    await s.store.save_progress_and_state(rec, row, NOW)
+    assert row.stored
+    loaded = await s.reload()
+    assert (loaded.awaiting, loaded.state_task_id, loaded.state_data, loaded.undo) == (
+        "checklist",
+        task.id,
+        {"k": [1]},
+        {"label": "x", "task_id": str(task.id)},
+    )
+    assert (await s.store.load_progress(rec.profile_id, "task", task.id))[task.id].status == (
+        "in_progress"
+    )
+    row.status = "completed"  # the same call updates a stored row
+    rec.awaiting = None
+    await s.store.save_progress_and_state(rec, row, NOW)
+    assert (await s.reload()).awaiting is None
+    assert (await s.store.load_progress(rec.profile_id, "task", task.id))[task.id].status == (
+        "completed"
+    )
+
+
+async def state_profile_and_user_columns(s: Setting) -> None:
+    """The state, the changed profile columns and the user's activity are read back."""
+    rec = s.record
+    stage = s.roadmap.stages[1]
+    rec.awaiting, rec.state_data, rec.undo = "answer", {"raw": "12k"}, None
+    await s.store.save_state(rec, NOW)
+    stats = {"monthly_listeners": {"value": "12000", "display": "12,000", "unit": None}}
+    await s.store.update_profile(
+        rec.profile_id,
+        artist_name="Maya",
+        roadmap_id=s.roadmap.id,
+        current_stage_id=stage.id,
+        current_stats=stats,
+        updated_at=NOW,
+    )
+    later = NOW + timedelta(hours=1)
+    await s.store.update_user(rec.user_id, last_active_at=later)
+    loaded = await s.reload()
+    assert (loaded.awaiting, loaded.state_data) == ("answer", {"raw": "12k"})
+    assert (loaded.artist_name, loaded.roadmap_id, loaded.current_stage_id) == (
+        "Maya",
+        s.roadmap.id,
+        stage.id,
+    )
+    assert loaded.current_stats == stats
+    assert loaded.user_last_active_at == later
+    await s.store.update_profile(rec.profile_id, current_stage_id=None)
+    assert (await s.reload()).current_stage_id is None
+
+
+async def samples_newest_first(s: Setting) -> None:
+    """Samples come back newest first, as Decimals, at most ``limit``; a deleted one is gone."""
+    pid = s.record.profile_id
+    task = next(t for r in s.catalog.roadmaps for st in r.stages for t in st.tasks if t.input)
+    ids = [uuid.uuid4() for _ in range(3)]
+    for n, sample_id in enumerate(ids):
+        await s.store.add_sample(
+            {
+                "id": sample_id,
+                "profile_id": pid,
+                "task_id": task.id,
+                "metric": "monthly_listeners",
+                "value": Decimal(100 * (n + 1)),
+                "unit": None,
+                "recorded_by": s.record.user_id,
+                "recorded_at": NOW + timedelta(days=n),
+            }
+        )
+    got = await s.store.recent_samples(pid, 2)
+    assert [(m, v, at) for m, v, at in got] == [
+        ("monthly_listeners", Decimal(300), NOW + timedelta(days=2)),
+        ("monthly_listeners", Decimal(200), NOW + timedelta(days=1)),
+    ]
+    assert all(isinstance(v, Decimal) for _m, v, _at in got)
+    await s.store.delete_sample(ids[2])
+    got = await s.store.recent_samples(pid, 10)
+    assert [v for _m, v, _at in got] == [Decimal(200), Decimal(100)]
+    assert await s.store.recent_samples(uuid.uuid4(), 10) == []
+
+
+async def events_are_accepted(s: Setting) -> None:
+    """Outbox events of the turn's shape are taken (none at all is fine too)."""
+    await s.store.add_events([])
+    await s.store.add_events(
+        [
+            {
+                "id": uuid.uuid4(),
+                "type": "task.completed",
+                "profile_id": s.record.profile_id,
+                "user_id": s.record.user_id,
+                "payload": {"task": "x"},
+                "created_at": NOW,
+                "processed_at": None,
+            }
+        ]
+    )
+
+
+async def one_row_per_task(s: Setting) -> None:
+    """A second new row for a task that has one breaks the unique key (last: on PostgreSQL it
+    aborts the transaction)."""
+    task = s.roadmap.stages[0].tasks[0]
+    await s.store.save_progress(s.record.profile_id, ProgressRecord(task.id), NOW)
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        await s.store.save_progress(s.record.profile_id, ProgressRecord(task.id), NOW)
+
+
+CASES: list[Callable[[Setting], Awaitable[None]]] = [
+    progress_rows_round_trip,
+    json_comes_back_as_json,
+    progress_and_state_together,
+    state_profile_and_user_columns,
+    samples_newest_first,
+    events_are_accepted,
+    one_row_per_task,
+]
