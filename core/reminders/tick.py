@@ -160,7 +160,7 @@ class ReminderTick:
                 ex,
                 platform=platform,
                 now=now,
-                until=now + self.config.lease,
+                lease=self.config.lease,
                 worker=self.worker,
                 limit=self.config.batch_size,
             )
