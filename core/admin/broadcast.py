@@ -8,10 +8,11 @@
 3. :class:`BroadcastSender` (a background job of ``coach run``) claims pending rows in small
    batches through the claimer the reminder tick uses too (:mod:`core.jobs.claim`: ``FOR
    UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work without sending
-   anything twice, and a lease), sends each through the platform's :class:`~core.kernel.notify.Notifier`
-   (the front end's own rate limiter paces it), and records the outcome per row: ``sent``,
-   ``skipped`` (opted out or unreachable by the time it is their turn, or blocked the bot —
-   which also marks them unreachable) or, after three failed attempts, ``failed``.
+   anything twice, and a lease), sends each through the platform's
+   :class:`~core.kernel.notify.Notifier` (the front end's own rate limiter paces it), and
+   records the outcome per row: ``sent``, ``skipped`` (opted out or unreachable by the time
+   it is their turn, or blocked the bot — which also marks them unreachable) or, after three
+   failed attempts, ``failed``.
 4. Progress goes to the admin's chat every tenth of the way, and the final count once. The
    final counts are stored on the ``broadcasts`` row with ``done``: housekeeping
    (:mod:`core.housekeeping`) later deletes the delivery rows of old finished broadcasts, and
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, bindparam, func, insert, select, text, update
+from sqlalchemy import Select, and_, bindparam, func, insert, literal_column, select, text, update
 
 from core.clock import Clock
 from core.db.engine import Database
@@ -354,8 +355,8 @@ OPEN_ROWS = Claim(
     ),
     order_by=(_deliveries.c.due_at, _deliveries.c.id),
     lease={
-        "status": "sending",
-        "attempts": _deliveries.c.attempts + 1,
+        "status": literal_column("'sending'"),
+        "attempts": _deliveries.c.attempts + literal_column("1"),
         "due_at": bindparam("until"),
     },
     returning=(

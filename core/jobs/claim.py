@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Select, Table, Update, bindparam, select, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from core.db.executor import Executor
@@ -58,6 +58,9 @@ class Claim:
         order_by: Which claimable rows a batch takes first.
         lease: The column values that make a row this worker's until ``:until`` — they must
             mention ``:until`` and make ``claimable`` false until then.
+
+    Constants are written as SQL literals (``literal_column("'sending'")``), not Python values:
+    the asyncpg executor binds only the parameters the caller passes.
         returning: What the claim hands back per row.
         key: The column the outer ``UPDATE`` finds the chosen rows by.
     """
@@ -90,8 +93,14 @@ class Claim:
         self.postgresql: Final = claim(self._choose["postgresql"])
         #: SQLite: one writer at a time anyway (the process-wide write lock), so a plain claim.
         self.sqlite: Final = claim(self._choose["sqlite"])
-        binds = self.sqlite.compile(dialect=sqlite.dialect()).binds
-        names = {name for name, param in binds.items() if param.required}  # not the literals
+        binds = self.postgresql.compile(dialect=postgresql.dialect()).binds
+        constants = sorted(name for name, param in binds.items() if not param.required)
+        if constants:  # the asyncpg executor binds only what the caller passes
+            raise ValueError(
+                f"a claim of {table.name} binds constants {constants}: write them as "
+                "literal_column(...) so the claim runs on either executor"
+            )
+        names = set(binds)
         missing = BOUND - names
         if missing:  # a claim that writes no lease hands the same rows to every worker
             raise ValueError(f"a claim of {table.name} must use {sorted(missing)}")
