@@ -93,7 +93,7 @@ class Claim:
         self.postgresql: Final = claim(self._choose["postgresql"])
         #: SQLite: one writer at a time anyway (the process-wide write lock), so a plain claim.
         self.sqlite: Final = claim(self._choose["sqlite"])
-        binds = self.postgresql.compile(dialect=postgresql.dialect()).binds
+        binds = self.postgresql.compile(dialect=postgresql.dialect()).binds  # type: ignore[no-untyped-call]
         constants = sorted(name for name, param in binds.items() if not param.required)
         if constants:  # the asyncpg executor binds only what the caller passes
             raise ValueError(
