@@ -40,7 +40,6 @@ from sqlalchemy import Select, and_, bindparam, func, insert, literal_column, se
 from core.clock import Clock
 from core.db.engine import Database
 from core.db.executor import SQLAlchemyExecutor
-from core.db.failures import connection_lost
 from core.db.models import OPEN_BROADCAST_ROWS
 from core.db.tables import (
     broadcasts as _broadcasts,
@@ -55,6 +54,7 @@ from core.db.tables import (
     users as _users,
 )
 from core.jobs.claim import Claim, claim
+from core.jobs.runner import Job, JobRunner
 from core.kernel.markup import bold, esc
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Outbound
@@ -70,6 +70,8 @@ NOTICE_PLATFORMS: Final = ("telegram", "discord")
 #: Attempts before a failing delivery is given up.
 MAX_ATTEMPTS: Final = 3
 KIND: Final = "broadcast"
+#: The sender's name on the job runner.
+JOB_ID: Final = "broadcasts"
 #: The end states of a delivery; a finished broadcast keeps their counts in same-named columns.
 _FINAL: Final = ("sent", "skipped", "failed")
 
@@ -413,19 +415,38 @@ class BroadcastSender:
         """The process's one clock (read-only)."""
         return self._clock
 
+    def job(self) -> Job:
+        """The sender as a job: every ``idle`` seconds a look for due rows, and a run drains
+        everything due. Stopping cancels it, which finishes the message in flight and hands
+        the rest of the batch back (:meth:`run_once`). A long run is no overrun: a broadcast
+        to thousands takes minutes at the platforms' pace."""
+        return Job(
+            JOB_ID,
+            self.drain,
+            every=timedelta(seconds=self.idle),
+            label="broadcast sender",
+            warns=False,
+            cancel_on_stop=True,
+        )
+
+    async def drain(self) -> int:
+        """Batch after batch until none is due. Returns rows handled."""
+        handled = 0
+        while done := await self.run_once():
+            handled += done
+        return handled
+
     async def run(self) -> None:
-        """Send until cancelled; a cancelled sender finishes the message in flight first."""
-        while True:
-            try:
-                done = await self.run_once()
-            except Exception as exc:
-                if connection_lost(exc):  # the database logs one warning per outage
-                    logger.debug("broadcast sender: database unreachable; trying again shortly")
-                else:
-                    logger.exception("broadcast sender: a round failed; trying again shortly")
-                done = 0
-            if done == 0:
-                await asyncio.sleep(self.idle)
+        """Send until cancelled, on a job runner of its own (a ``coach`` process runs
+        :meth:`job` on its one runner instead); a cancelled sender finishes the message in
+        flight first."""
+        runner = JobRunner(clock=self.clock)
+        runner.add(self.job())
+        await runner.start()
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            await runner.stop()
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record it, report progress. Returns rows handled."""
