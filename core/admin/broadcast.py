@@ -11,7 +11,8 @@
    anything twice, and a lease), sends each through the platform's
    :class:`~core.kernel.notify.Notifier` (the front end's own rate limiter paces it), and
    records the outcome per row: ``sent``, ``skipped`` (opted out or unreachable by the time
-   it is their turn, or blocked the bot — which also marks them unreachable) or, after three
+   it is their turn, or blocked the bot — which also marks them unreachable and pauses their
+   reminders, :func:`core.accounts.reachability.mark_unreachable`) or, after three
    failed attempts, ``failed``.
 4. Progress goes to the admin's chat every tenth of the way, and the final count once. The
    final counts are stored on the ``broadcasts`` row with ``done``: housekeeping
@@ -37,6 +38,7 @@ from typing import Any, Final
 
 from sqlalchemy import Select, and_, bindparam, func, insert, literal_column, select, text, update
 
+from core.accounts.reachability import mark_unreachable
 from core.clock import Clock
 from core.db.engine import Database
 from core.db.executor import SQLAlchemyExecutor
@@ -559,9 +561,9 @@ class BroadcastSender:
                 await session.execute(
                     update(_deliveries).where(_deliveries.c.id == row.id).values(**values)
                 )
-                if block and row.user_id is not None:
-                    await session.execute(
-                        update(_users).where(_users.c.id == row.user_id).values(unreachable=True)
+                if block and row.user_id is not None:  # as every part that learns of a block
+                    await mark_unreachable(
+                        SQLAlchemyExecutor(await session.connection()), [row.user_id]
                     )
 
         # The message is out: record it through a database restart rather than leave the row

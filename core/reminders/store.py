@@ -35,7 +35,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -264,10 +263,6 @@ async def advance(ex: Executor, worker: str, advances: list[dict[str, Any]]) -> 
         return
     columns = {f"a_{name}": [a[name] for a in advances] for name, _ in _ADVANCE_COLUMNS}
     await ex.run(ADVANCE_BATCH_PG, {"worker": worker, **columns})
-
-
-PAUSE_USER = update(reminders).where(reminders.c.user_id == bindparam("uid")).values(paused=true())
-MARK_UNREACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=true())
 
 
 def pick(ex: Executor, pg: ClauseElement, sqlite: ClauseElement) -> ClauseElement:
