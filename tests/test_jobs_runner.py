@@ -237,10 +237,13 @@ async def test_stop_tells_cancels_and_waits(caplog: pytest.LogCaptureFixture) ->
         await finishing.wait()
         recorded.append("tick")
 
-    async def sender() -> None:  # stops by cancellation, handing its batch back
+    in_flight = asyncio.Event()
+
+    async def sender() -> None:  # stops by cancellation: the message in flight, then hand back
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
+            await in_flight.wait()
             handed_back.append("sender")
             raise
 
@@ -256,21 +259,25 @@ async def test_stop_tells_cancels_and_waits(caplog: pytest.LogCaptureFixture) ->
     try:
         await time.advance(0)
         assert told == ["tick"]
-        assert handed_back == ["sender"]
         assert not stopping.done(), "the tick is given its grace"
         finishing.set()
         await time.advance(0)
         assert recorded == ["tick"]
         assert not stopping.done(), "the stuck job still has its grace"
         await time.advance(10)
+        assert "housekeeping still running at shutdown" in caplog.text
+        assert not stopping.done(), "a cancelled run is awaited past the grace"
+        in_flight.set()
+        await time.advance(0)
+        assert handed_back == ["sender"]
         assert stopping.done()
         await stopping
-        assert "housekeeping still running at shutdown" in caplog.text
         assert runner.last_success.keys() == {"tick"}
         await time.advance(60)
         assert runner.runs == {"tick": 1, "sender": 1}, "no new run after stop"
     finally:
         finishing.set()
+        in_flight.set()
         forever.set()
         await time.advance(10)
         await stopping

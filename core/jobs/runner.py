@@ -26,8 +26,9 @@ The same rules for every job:
   ``time.monotonic`` (the defaults).
 * **Stopping** starts no new run, tells each job (``stop``, e.g. housekeeping ends after its
   current batch), cancels the jobs that stop by cancellation (``cancel_on_stop``: the broadcast
-  sender lets the message in flight finish and hands the rest of its batch back) and gives the
-  runs still going ``grace_seconds`` to end (a tick records what it sent).
+  sender lets the message in flight finish and hands the rest of its batch back; awaited until it
+  has) and gives the other runs still going ``grace_seconds`` to end (a tick records what it
+  sent).
 """
 
 from __future__ import annotations
@@ -220,7 +221,10 @@ class JobRunner:
         """Stop scheduling, tell the jobs, and give the runs in progress ``grace_seconds``.
 
         A run still going after that is left to end on its own, with a warning (a tick's
-        claims then simply expire; housekeeping was told to stop after its batch).
+        claims then simply expire; housekeeping was told to stop after its batch). A cancelled
+        run (``cancel_on_stop``) is awaited until it ends: the broadcast sender's message in
+        flight may wait out a platform's rate limit within its own time budget, and is then
+        recorded instead of sent again after the lease.
         """
         self._stopping = True
         schedules, self._schedules = self._schedules, []
@@ -233,7 +237,8 @@ class JobRunner:
                 job.stop()
             if job.cancel_on_stop and job.name in running:
                 running[job.name].cancel()
-        pending = set(running.values())
+        cancelled = {task for name, task in running.items() if self.jobs[name].cancel_on_stop}
+        pending = set(running.values()) - cancelled
         if pending:
             grace: asyncio.Future[None] = asyncio.ensure_future(self._sleep(grace_seconds))
             while pending and not grace.done():
@@ -243,6 +248,8 @@ class JobRunner:
         for name, task in running.items():
             if task in pending:
                 logger.warning("%s still running at shutdown; left to end", self.jobs[name].called)
+        if cancelled:  # their cancellation is their way to stop: it ends by itself
+            await asyncio.wait(cancelled)
 
 
 def _duration(span: timedelta) -> str:
