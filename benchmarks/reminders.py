@@ -15,8 +15,8 @@ reminder due some time tomorrow), then prints:
 2. **dispatch bookkeeping throughput**: ``--dispatch`` rows made due at once, drained by one
    in-process :class:`~core.reminders.tick.ReminderTick` into a notifier that only counts —
    claim, owners and progress, the nudge card, the delivery rows and the advance, nudges/s;
-3. **the worker process**: the real worker (``tests/reminder_worker_proc.py``: APScheduler, the
-   default tick of 1 s and batch of 200, real clock) while ``--lateness-rate`` reminders per
+3. **the worker process**: the real worker (``tests/reminder_worker_proc.py``: the job runner,
+   the default tick of 1 s and batch of 200, real clock) while ``--lateness-rate`` reminders per
    second fall due for ``--lateness-seconds``; its RSS (with all 100 000 reminders scheduled) and
    the **lateness** of each nudge: the time it was handed to the notifier minus its due time.
 
@@ -277,7 +277,7 @@ async def worker_phase(
     s = summary_ms(lateness)
     say("")
     say(
-        f"3. worker process (APScheduler, tick 1 s, batch 200, real clock), {count:,} nudges due "
+        f"3. worker process (job runner, tick 1 s, batch 200, real clock), {count:,} nudges due "
         f"at {rate:.0f}/s over {seconds:.0f} s, 100,000 scheduled"
     )
     say(

@@ -23,18 +23,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.console.chat import ConsoleChat, is_interactive
 from bot.console.notify import ConsoleNotifier
 from core.admin.access import parse_admins
-from core.admin.broadcast import BroadcastSender
 from core.admin.ratelimit import RateLimit
 from core.app.engine import Coach
+from core.app.jobs import background_jobs
 from core.clock import system_clock
 from core.db.engine import Database
 from core.db.migrate import current_revision, head_revision, upgrade_async
 from core.errors import CoachError, ConfigurationError, PlatformUnreachable
 from core.housekeeping import PruneReport, Retention, prune
+from core.jobs.runner import JobRunner
 from core.kernel.notify import Notifier, by_platform
 from core.logging import configure_logging
-from core.reminders.worker import ReminderWorker
-from core.reminders.worker import from_settings as reminder_worker
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 from core.settings import Settings, load_settings
@@ -107,26 +106,31 @@ async def prepare_database(settings: Settings, *, migrate: bool, sync: bool) -> 
 async def _chat(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
-    worker: ReminderWorker | None = None
+    jobs: JobRunner | None = None
     try:
         pictures = Path(user_data_dir("stardom-coach", appauthor=False)) / "pictures"
         coach = make_coach(db, settings, limited=False)  # one local person: no rate limit
         chat = ConsoleChat(
             coach, args.user, sys.stdout, color=is_interactive(), picture_dir=pictures
         )
-        if settings.reminders_enabled:  # nudges due while chatting are printed in the chat
-            notifier = ConsoleNotifier(chat, prompt="you> " if sys.stdin.isatty() else "")
-            worker = reminder_worker(
-                db, by_platform(notifier), settings, clock=coach.clock, catalog=coach.catalog
-            )
-            await worker.start()
+        # nudges due while chatting are printed in the chat (no broadcast reaches a terminal)
+        notifier = ConsoleNotifier(chat, prompt="you> " if sys.stdin.isatty() else "")
+        jobs = background_jobs(
+            db,
+            by_platform(notifier),
+            settings,
+            clock=coach.clock,
+            catalog=coach.catalog,
+            broadcasts=False,
+        )
+        await jobs.start()
         if sys.stdin.isatty():
             await chat.run_interactive()
         else:
             await chat.run_transcript(sys.stdin)
     finally:
-        if worker is not None:
-            await worker.stop()
+        if jobs is not None:
+            await jobs.stop()
         await db.dispose()
     return 0
 
@@ -246,25 +250,20 @@ async def _run(args: argparse.Namespace) -> int:
             notifiers.append(
                 await _start_discord(stack, settings, coach, discord_token.get_secret_value())
             )
-        carriers = by_platform(*notifiers)
-        # broadcasts: sent in the background, resumed after a restart (core/admin/broadcast.py)
-        sender = asyncio.create_task(BroadcastSender(db, carriers, clock=coach.clock).run())
-        stack.push_async_callback(_stop_sender, sender)
-        if settings.reminders_enabled:  # this process also sends its platforms' nudges
-            worker = reminder_worker(
-                db, carriers, settings, clock=coach.clock, catalog=coach.catalog
-            )
-            await worker.start()
-            stack.push_async_callback(worker.stop)
+        # the reminder tick, housekeeping and the broadcast sender (core/app/jobs.py); at
+        # stop, the broadcast message in flight finishes and the rest stays pending
+        jobs = background_jobs(
+            db,
+            by_platform(*notifiers),
+            settings,
+            clock=coach.clock,
+            catalog=coach.catalog,
+            broadcasts=True,
+        )
+        await jobs.start()
+        stack.push_async_callback(jobs.stop)
         await stop.wait()
     return 0
-
-
-async def _stop_sender(sender: asyncio.Task[None]) -> None:
-    """Let the broadcast message in flight finish; the rest stays pending for the next start."""
-    sender.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sender
 
 
 async def _start_telegram(

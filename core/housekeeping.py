@@ -45,6 +45,11 @@ for long. On PostgreSQL the inner SELECT takes ``FOR UPDATE SKIP LOCKED``: two
 workers pruning at once delete disjoint rows and never wait for each other (or for a row the bot
 holds), so running it in every worker is harmless. On SQLite each batch takes the process's
 write lock, so the bot's events get their turn between batches.
+
+When: a job of the process's runner (:meth:`Housekeeping.job`, registered by
+:mod:`core.app.jobs` next to the reminder tick, whose switch ``REMINDERS_ENABLED`` it shares),
+a minute after start and then every ``RETENTION_INTERVAL_MINUTES``; ``coach db prune`` runs
+:func:`prune` once.
 """
 
 from __future__ import annotations
@@ -72,12 +77,15 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement, TextClause
 
 from core.clock import Clock
 from core.db.engine import Database
-from core.db.failures import connection_lost
 from core.db.models import DENIED_ROWS
 from core.db.tables import audit_log, broadcasts, deliveries, link_codes, processed_updates
+from core.jobs.runner import Job, log_failure
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: Its name on the job runner.
+JOB_ID = "housekeeping"
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,13 +239,13 @@ async def prune(
 
 
 class Housekeeping:
-    """:func:`prune` as a recurring job (the reminder worker's second job); it never raises.
+    """:func:`prune` as a recurring job (:meth:`job`, on the process's job runner).
 
     Args:
         db: The database.
         retention: What to keep.
         every: Time between runs.
-        first_after: Delay of the first run after the worker starts — short, because a process
+        first_after: Delay of the first run after the runner starts — short, because a process
             restarted more often than ``every`` would otherwise never prune.
         clock: The current time (tests move it).
     """
@@ -266,18 +274,24 @@ class Housekeeping:
         """The process's one clock (read-only)."""
         return self._clock
 
-    async def run_once(self) -> PruneReport | None:
-        """One pass; a failure is logged (the next run tries again) and gives ``None``."""
+    def job(self) -> Job:
+        """Housekeeping as a job: ``first_after`` the start, then every ``every``; told to stop,
+        a run in progress ends after its current batch."""
+        return Job(
+            JOB_ID,
+            self.prune_once,
+            every=self.every,
+            first_after=self.first_after,
+            label="housekeeping",
+            stop=self.stop,
+        )
+
+    async def prune_once(self) -> PruneReport:
+        """One pass; its failure is raised (the runner logs it; the next run tries again)."""
         try:
             report = await prune(
                 self.db, now=self.clock(), retention=self.retention, stop=lambda: self._stopping
             )
-        except Exception as exc:
-            if connection_lost(exc):  # the database logs one warning per outage
-                logger.debug("housekeeping: database unreachable; trying on the next run")
-            else:
-                logger.exception("housekeeping failed; trying again on the next run")
-            return None
         finally:
             self.runs += 1
         self.totals.add(report)
@@ -287,6 +301,15 @@ class Housekeeping:
                 ", ".join(f"{n} {table}" for table, n in report.per_table().items() if n),
             )
         return report
+
+    async def run_once(self) -> PruneReport | None:
+        """One pass outside a runner; a failure is logged (as the runner logs it) and gives
+        ``None``."""
+        try:
+            return await self.prune_once()
+        except Exception as exc:
+            log_failure("housekeeping", exc)
+            return None
 
     def stop(self) -> None:
         """Let a run in progress end after its current batch; no later run does anything."""

@@ -130,8 +130,6 @@ def configure_logging(
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "sqlalchemy.engine", "aiosqlite", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # APScheduler logs every run of the reminder tick (once a second) at INFO.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if problem:
         logging.getLogger("coach").warning("%s", problem)
     return written_to

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     reminder_batch_size: int = Field(default=200, ge=1, le=5000)
     reminder_grace_minutes: int = Field(default=120, ge=1)
     reminder_inactivity_days: str = Field(default="2,5,10", pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$")
-    # Housekeeping (core/housekeeping.py): a second job of the reminder worker deletes old
+    # Housekeeping (core/housekeeping.py): a job next to the reminder tick deletes old
     # bookkeeping rows. Telegram replays updates for at most 24 h, so a replay guard of 2 days
     # is the least; /admin stats looks back a week, so nudge records stay at least 7 days.
     retention_enabled: bool = True

@@ -1,7 +1,7 @@
 """A reminder worker process for the multi-process tests (and the benchmark).
 
-It runs the real :class:`~core.reminders.worker.ReminderWorker` (APScheduler, one interval job)
-against the given database, with two test-only parts:
+It runs the real :class:`~core.reminders.worker.ReminderWorker` (the tick as the only job of a
+job runner, :mod:`core.jobs.runner`) against the given database, with two test-only parts:
 
 * a **shared fake clock**: ``fake_now = epoch + (time.time() - real_start) * speed``, the same
   in every process started with the same arguments, so a minute of reminders passes in seconds;
@@ -10,7 +10,7 @@ against the given database, with two test-only parts:
 
 Usage: ``python tests/reminder_worker_proc.py --db URL --out FILE --name NAME --epoch ISO
 --real-start SECONDS --speed N [--tick S] [--batch N] [--lease S]``. Prints ``ready`` once the
-scheduler runs; stops cleanly on SIGTERM.
+runner runs; stops cleanly on SIGTERM.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import system_clock
 from core.reminders.tick import TickReport
 from core.reminders.worker import OVERRUN_LOG_EVERY, ReminderWorker
 
@@ -124,6 +125,7 @@ class _StuckTick:
     """A tick that runs until released (a database that stopped answering)."""
 
     worker = "test-worker"
+    clock = staticmethod(system_clock)
 
     def __init__(self) -> None:
         self.notifiers: dict[str, object] = {}
@@ -146,8 +148,9 @@ async def _until(predicate: object, within: float = 10.0) -> None:
 async def test_a_tick_that_overruns_is_reported_once_per_ten_minutes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The real APScheduler at a 20 ms interval with a tick that hangs: runs are skipped (no
-    second tick overlaps the first), APScheduler logs nothing, and the worker logs one line —
+    """The real job runner at a 20 ms interval with a tick that hangs: runs are skipped (no
+    second tick overlaps the first), APScheduler (which ran it before) logs nothing, and the
+    worker logs one line —
     then one more only after ten minutes (its clock is the test's)."""
     caplog.set_level(logging.INFO)
     now = [1000.0]

@@ -198,10 +198,8 @@ async def test_a_longer_outage_gets_one_honest_answer_and_one_warning(
             return SENT
 
     carriers = by_platform(Notifier())
-    worker = ReminderWorker(
-        ReminderTick(db, carriers, clock=clock, catalog=coach.catalog),
-        housekeeping=Housekeeping(db, clock=clock),
-    )
+    worker = ReminderWorker(ReminderTick(db, carriers, clock=clock, catalog=coach.catalog))
+    chores = Housekeeping(db, clock=clock)
     sender = BroadcastSender(db, carriers, idle=0.05, clock=clock)
     maya = Driver(coach, _someone(), platform="telegram")
     admin = Driver(coach, ADMIN, platform="telegram")
@@ -221,7 +219,7 @@ async def test_a_longer_outage_gets_one_honest_answer_and_one_warning(
         # the background jobs during the outage: no traceback, retried on their next run
         for _ in range(3):
             await worker.run_once()
-            await worker.housekeep()
+            await chores.run_once()
         sending = asyncio.create_task(sender.run())
         await asyncio.sleep(0.3)
         sending.cancel()

@@ -21,6 +21,7 @@ from sqlalchemy import event, insert, text
 
 from core.admin.broadcast import BroadcastSender
 from core.app.engine import Coach
+from core.app.jobs import background_jobs
 from core.clock import system_clock
 from core.db.base import utcnow
 from core.db.engine import Database
@@ -43,9 +44,11 @@ from core.housekeeping import (
     Retention,
     prune,
 )
+from core.housekeeping import JOB_ID as HOUSEKEEPING_JOB_ID
+from core.jobs.runner import JobRunner
 from core.kernel.notify import DeliveryResult, DeliveryStatus, by_platform
 from core.reminders.tick import ReminderTick
-from core.reminders.worker import HOUSEKEEPING_JOB_ID, ReminderWorker, from_settings
+from core.reminders.worker import ReminderWorker
 from core.settings import load_settings
 
 START = FakeClock().now  # Thursday 26 Nov 2026, 12:00 UTC
@@ -298,37 +301,39 @@ async def test_every_batched_delete_walks_an_index(database: Database) -> None:
             assert "INTEGER PRIMARY KEY (rowid=?)" in plan, f"{name}:\n{plan}"
 
 
-async def test_the_worker_runs_housekeeping_as_its_second_job(database: Database) -> None:
+async def test_the_job_runner_runs_housekeeping_next_to_the_tick(database: Database) -> None:
     settings = load_settings(database_url=database.url, retention_interval_minutes=30)
-    worker = from_settings(database, {}, settings, clock=system_clock)
-    await worker.start()
+    jobs = background_jobs(database, {}, settings, clock=system_clock, broadcasts=False)
+    await jobs.start()
     try:
-        assert worker.scheduler is not None
-        job = worker.scheduler.get_job(HOUSEKEEPING_JOB_ID)
+        assert jobs.started
+        job = jobs.jobs.get(HOUSEKEEPING_JOB_ID)
         assert job is not None
-        assert job.trigger.interval == timedelta(minutes=30)
+        assert job.every == timedelta(minutes=30)
     finally:
-        await worker.stop()
+        await jobs.stop()
     off = load_settings(database_url=database.url, retention_enabled=False)
-    worker = from_settings(database, {}, off, clock=system_clock)
-    await worker.start()
+    jobs = background_jobs(database, {}, off, clock=system_clock, broadcasts=False)
+    await jobs.start()
     try:
-        assert worker.scheduler is not None
-        assert worker.scheduler.get_job(HOUSEKEEPING_JOB_ID) is None
+        assert jobs.started
+        assert jobs.jobs.get(HOUSEKEEPING_JOB_ID) is None
     finally:
-        await worker.stop()
+        await jobs.stop()
 
     await _old_updates(database, 3, age=timedelta(days=8))
     chores = Housekeeping(database, first_after=timedelta(0), clock=lambda: START)
-    worker = ReminderWorker(ReminderTick(database, {}, clock=chores.clock), housekeeping=chores)
-    await worker.start()
+    jobs = JobRunner(clock=chores.clock)
+    jobs.add(ReminderWorker(ReminderTick(database, {}, clock=chores.clock)).job())
+    jobs.add(chores.job())
+    await jobs.start()
     try:
         for _ in range(200):
             if chores.runs:
                 break
             await asyncio.sleep(0.01)
     finally:
-        await worker.stop()
+        await jobs.stop()
     assert chores.runs == 1
     assert chores.totals.processed_updates == 3
     assert await count(database, ProcessedUpdate) == 0

@@ -1,5 +1,5 @@
 """Nudges through real front ends: Telegram (PTB against the fake Bot API) and the terminal,
-with the APScheduler worker running the tick."""
+with the job runner running the tick."""
 
 from __future__ import annotations
 

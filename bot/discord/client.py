@@ -511,7 +511,7 @@ class DiscordFrontEnd:
         refusal = refusals.classify(exc.code, to_person=to_person)
         words = f"Discord {exc.code} {exc.text}"[:120]
         if refusal is refusals.Refusal.GONE and to_person:
-            await reachability.set_reachable(self.coach.db, "discord", chat_id, reachable=False)
+            await self.coach.report_reachability("discord", chat_id, reachable=False)
             return DeliveryResult(DeliveryStatus.BLOCKED, f"gone ({words})")
         if refusal is refusals.Refusal.DMS_CLOSED:
             self.closed_dms.refused(chat_id)

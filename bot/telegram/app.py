@@ -47,7 +47,6 @@ from bot.telegram.render import (
 )
 from bot.telegram.sending import Budgets, Call, PacedLimiter, Sender, Timer
 from bot.telegram.translate import to_inbound
-from core.accounts.reachability import set_reachable
 from core.app.engine import Coach
 from core.app.private_replies import (
     NOT_SENT_PRIVATELY,
@@ -307,11 +306,8 @@ class TelegramFrontEnd:
         if member is not None:
             status = member.new_chat_member.status
             if member.chat.type == "private" and status in {"kicked", "member"}:
-                await set_reachable(
-                    self.coach.db,
-                    "telegram",
-                    str(member.from_user.id),
-                    reachable=status == "member",
+                await self.coach.report_reachability(
+                    "telegram", str(member.from_user.id), reachable=status == "member"
                 )
             return
         inbound = to_inbound(update, bot_username=context.bot.username)
@@ -355,7 +351,7 @@ class TelegramFrontEnd:
             # Only the sender's own private chat says anything about the sender: a group that
             # removed the bot is not their doing (bot/telegram/forbidden.py).
             if refusal is Refusal.GONE and inbound.chat_type == "private":
-                await set_reachable(self.coach.db, "telegram", inbound.user_id, reachable=False)
+                await self.coach.report_reachability("telegram", inbound.user_id, reachable=False)
 
     async def _deliver_elsewhere(self, inbound: Inbound, reply: Outbound) -> str | None:
         """Send a reply addressed to another chat; for a private reply moved out of a group,
@@ -388,7 +384,7 @@ class TelegramFrontEnd:
         except Forbidden as exc:
             refusal = self._refused(chat_id, exc)
             if refusal is Refusal.GONE:
-                await set_reachable(self.coach.db, "telegram", chat_id, reachable=False)
+                await self.coach.report_reachability("telegram", chat_id, reachable=False)
                 return DeliveryResult(DeliveryStatus.BLOCKED, exc.message[:200])
             if refusal is Refusal.NO_PRIVATE_CHAT:
                 return no_direct_chat(exc.message)
@@ -425,7 +421,7 @@ class TelegramFrontEnd:
         read as :meth:`_deliver` reads it. A private chat's id is its person's id."""
         refusal = self._refused(chat_id, exc)
         if refusal is Refusal.GONE and not is_shared(chat_id):
-            await set_reachable(self.coach.db, "telegram", str(chat_id), reachable=False)
+            await self.coach.report_reachability("telegram", str(chat_id), reachable=False)
 
     async def _stop_sending(self) -> None:
         """Stop retrying parked calls (replies given up now are owed their note, which the

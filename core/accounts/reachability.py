@@ -1,7 +1,11 @@
 """Account-level facts a front end reports: a musician who blocked the bot, or came back.
 
-The front end learns first (a 403 on send, a ``my_chat_member`` update); the core records it so
-every worker (and the reminder engine) stops writing to someone who can't be reached. Whether
+The front end learns first (a 403 on send, a ``my_chat_member`` update) and tells the core
+through :meth:`core.app.engine.Coach.report_reachability`, which records it here
+(:func:`set_reachable`) so every worker (and the reminder engine) stops writing to someone who
+can't be reached. A sender that is told "blocked" itself — the reminder tick, the broadcast
+sender — records it with the same write, :func:`mark_unreachable`, inside its own transaction:
+"unreachable" is written in one place, and always pauses the person's reminders. Whether
 someone's direct messages are closed is read from their latest notice's delivery row
 (:func:`closed_dms_notice`), which every worker shares — the database is the record.
 """
@@ -9,10 +13,13 @@ someone's direct messages are closed is read from their latest notice's delivery
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, false, or_, select, true, update
 
 from core.db.engine import Database
+from core.db.executor import Executor, SQLAlchemyExecutor
 from core.db.tables import (
     deliveries as _deliveries,
 )
@@ -50,6 +57,20 @@ _LATEST_NOTICE = (
 )
 
 
+_UNREACHABLE = update(_users).where(_users.c.id == bindparam("uid")).values(unreachable=true())
+_REACHABLE = update(_users).where(_users.c.id == bindparam("uid")).values(unreachable=false())
+_PAUSED = update(_reminders).where(_reminders.c.user_id == bindparam("uid")).values(paused=true())
+
+
+async def mark_unreachable(ex: Executor, user_ids: Iterable[uuid.UUID]) -> None:
+    """The one write of "this person can't be reached", in the caller's unit of work: the mark
+    every sender reads, and their reminders paused (nudges to someone who blocked the bot would
+    only fail again). Coming back resumes nothing by itself (see :func:`set_reachable`)."""
+    for user_id in sorted(set(user_ids)):
+        await ex.run(_UNREACHABLE, {"uid": user_id})
+        await ex.run(_PAUSED, {"uid": user_id})
+
+
 async def set_reachable(db: Database, platform: str, external_id: str, *, reachable: bool) -> bool:
     """Mark the person behind an identity (un)reachable; False when we don't know them.
 
@@ -69,13 +90,11 @@ async def set_reachable(db: Database, platform: str, external_id: str, *, reacha
             ).scalar_one_or_none()
             if user_id is None:
                 return False
-            await session.execute(
-                update(_users).where(_users.c.id == user_id).values(unreachable=not reachable)
-            )
-            if not reachable:  # nudges to someone who blocked the bot would only fail again
-                await session.execute(
-                    update(_reminders).where(_reminders.c.user_id == user_id).values(paused=True)
-                )
+            ex = SQLAlchemyExecutor(await session.connection())
+            if reachable:
+                await ex.run(_REACHABLE, {"uid": user_id})
+            else:
+                await mark_unreachable(ex, [user_id])
         return True
 
     # the platform told us once and won't again: keep it through a database restart

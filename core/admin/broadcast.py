@@ -5,12 +5,15 @@
 2. Confirming writes one ``deliveries`` row per recipient (kind ``broadcast``, status
    ``pending``, idempotency key ``broadcast:<id>:<user>``, unique, and ``broadcast_id``) in one
    transaction: the database now knows exactly who is owed the message.
-3. :class:`BroadcastSender` (a background task of ``coach run``) claims pending rows in small
-   batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work without
-   sending anything twice), sends each through the platform's :class:`~core.kernel.notify.Notifier`
-   (the front end's own rate limiter paces it), and records the outcome per row: ``sent``,
-   ``skipped`` (opted out or unreachable by the time it is their turn, or blocked the bot —
-   which also marks them unreachable) or, after three failed attempts, ``failed``.
+3. :class:`BroadcastSender` (a background job of ``coach run``) claims pending rows in small
+   batches through the claimer the reminder tick uses too (:mod:`core.jobs.claim`: ``FOR
+   UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work without sending
+   anything twice, and a lease), sends each through the platform's
+   :class:`~core.kernel.notify.Notifier` (the front end's own rate limiter paces it), and
+   records the outcome per row: ``sent``, ``skipped`` (opted out or unreachable by the time
+   it is their turn, or blocked the bot — which also marks them unreachable and pauses their
+   reminders, :func:`core.accounts.reachability.mark_unreachable`) or, after three
+   failed attempts, ``failed``.
 4. Progress goes to the admin's chat every tenth of the way, and the final count once. The
    final counts are stored on the ``broadcasts`` row with ``done``: housekeeping
    (:mod:`core.housekeeping`) later deletes the delivery rows of old finished broadcasts, and
@@ -33,11 +36,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, func, insert, select, text, update
+from sqlalchemy import Select, and_, bindparam, func, insert, literal_column, select, text, update
 
+from core.accounts.reachability import mark_unreachable
 from core.clock import Clock
 from core.db.engine import Database
-from core.db.failures import connection_lost
+from core.db.executor import SQLAlchemyExecutor
 from core.db.models import OPEN_BROADCAST_ROWS
 from core.db.tables import (
     broadcasts as _broadcasts,
@@ -51,6 +55,8 @@ from core.db.tables import (
 from core.db.tables import (
     users as _users,
 )
+from core.jobs.claim import Claim, claim
+from core.jobs.runner import Job, JobRunner
 from core.kernel.markup import bold, esc
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Outbound
@@ -66,6 +72,8 @@ NOTICE_PLATFORMS: Final = ("telegram", "discord")
 #: Attempts before a failing delivery is given up.
 MAX_ATTEMPTS: Final = 3
 KIND: Final = "broadcast"
+#: The sender's name on the job runner.
+JOB_ID: Final = "broadcasts"
 #: The end states of a delivery; a finished broadcast keeps their counts in same-named columns.
 _FINAL: Final = ("sent", "skipped", "failed")
 
@@ -335,31 +343,43 @@ class _Claimed:
     unreachable: bool
 
 
-def claim_statement(platforms: list[str], now: datetime, batch: int) -> Select[Any]:
-    """Open broadcast rows due by ``now`` on ``platforms``, oldest first, locked for a sender.
+#: Open broadcast rows due by ``:now`` on ``:platforms``, oldest first (:mod:`core.jobs.claim`).
+#: The lease is the row itself: ``sending``, an attempt counted, due again at ``:until`` — a
+#: sender that dies leaves it to be claimed once that passes. The open-row condition is written
+#: as the partial index's own predicate (:data:`~core.db.models.OPEN_BROADCAST_ROWS`, literals
+#: rather than parameters), so the poll walks that index instead of every delivery row ever
+#: written. ``platforms`` is an expanding ``IN``: this claim runs through SQLAlchemy on both
+#: backends, never on the asyncpg hot path.
+OPEN_ROWS = Claim(
+    _deliveries,
+    claimable=(
+        text(OPEN_BROADCAST_ROWS),
+        _deliveries.c.platform.in_(bindparam("platforms", expanding=True)),
+        _deliveries.c.due_at <= bindparam("now"),
+    ),
+    order_by=(_deliveries.c.due_at, _deliveries.c.id),
+    lease={
+        "status": literal_column("'sending'"),
+        "attempts": _deliveries.c.attempts + literal_column("1"),
+        "due_at": bindparam("until"),
+    },
+    returning=(
+        _deliveries.c.id,
+        _deliveries.c.idempotency_key,
+        _deliveries.c.user_id,
+        _deliveries.c.platform,
+        _deliveries.c.target_chat,
+        _deliveries.c.attempts,
+    ),
+)
 
-    The open-row condition is written as the partial index's own predicate
-    (:data:`~core.db.models.OPEN_BROADCAST_ROWS`, literals rather than parameters), so the
-    poll walks that index instead of every delivery row ever written.
-    """
-    return (
-        select(
-            _deliveries.c.id,
-            _deliveries.c.idempotency_key,
-            _deliveries.c.user_id,
-            _deliveries.c.platform,
-            _deliveries.c.target_chat,
-            _deliveries.c.attempts,
-        )
-        .where(
-            text(OPEN_BROADCAST_ROWS),
-            _deliveries.c.platform.in_(platforms),
-            _deliveries.c.due_at <= now,
-        )
-        .order_by(_deliveries.c.due_at, _deliveries.c.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
+
+def claim_statement(
+    platforms: list[str], now: datetime, batch: int, *, dialect: str = "postgresql"
+) -> Select[Any]:
+    """The rows the sender's claim would take, with these values bound (to look at the plan
+    of its poll: the claim's inner ``SELECT``, :meth:`core.jobs.claim.Claim.choosing`)."""
+    return OPEN_ROWS.choosing(dialect).params(platforms=platforms, now=now, limit=batch)
 
 
 class BroadcastSender:
@@ -397,19 +417,38 @@ class BroadcastSender:
         """The process's one clock (read-only)."""
         return self._clock
 
+    def job(self) -> Job:
+        """The sender as a job: every ``idle`` seconds a look for due rows, and a run drains
+        everything due. Stopping cancels it, which finishes the message in flight and hands
+        the rest of the batch back (:meth:`run_once`). A long run is no overrun: a broadcast
+        to thousands takes minutes at the platforms' pace."""
+        return Job(
+            JOB_ID,
+            self.drain,
+            every=timedelta(seconds=self.idle),
+            label="broadcast sender",
+            warns=False,
+            cancel_on_stop=True,
+        )
+
+    async def drain(self) -> int:
+        """Batch after batch until none is due. Returns rows handled."""
+        handled = 0
+        while done := await self.run_once():
+            handled += done
+        return handled
+
     async def run(self) -> None:
-        """Send until cancelled; a cancelled sender finishes the message in flight first."""
-        while True:
-            try:
-                done = await self.run_once()
-            except Exception as exc:
-                if connection_lost(exc):  # the database logs one warning per outage
-                    logger.debug("broadcast sender: database unreachable; trying again shortly")
-                else:
-                    logger.exception("broadcast sender: a round failed; trying again shortly")
-                done = 0
-            if done == 0:
-                await asyncio.sleep(self.idle)
+        """Send until cancelled, on a job runner of its own (a ``coach`` process runs
+        :meth:`job` on its one runner instead); a cancelled sender finishes the message in
+        flight first."""
+        runner = JobRunner(clock=self.clock)
+        runner.add(self.job())
+        await runner.start()
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            await runner.stop()
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record it, report progress. Returns rows handled."""
@@ -433,40 +472,35 @@ class BroadcastSender:
     async def _claim(self) -> list[_Claimed]:
         now = self.clock()
         async with self.db.transaction() as session:
-            rows = (
-                await session.execute(claim_statement(sorted(self.notifiers), now, self.batch))
-            ).all()
+            rows = await claim(
+                SQLAlchemyExecutor(await session.connection()),
+                OPEN_ROWS,
+                now=now,
+                lease=self.lease,
+                limit=self.batch,
+                params={"platforms": sorted(self.notifiers)},
+            )
             if not rows:
                 return []
-            ids = [r.id for r in rows]
-            await session.execute(
-                update(_deliveries)
-                .where(_deliveries.c.id.in_(ids))
-                .values(
-                    status="sending",
-                    attempts=_deliveries.c.attempts + 1,
-                    due_at=now + self.lease,
-                )
-            )
             people = {
                 r.id: r
                 for r in await session.execute(
                     select(_users.c.id, _users.c.broadcasts_opt_out, _users.c.unreachable).where(
-                        _users.c.id.in_([r.user_id for r in rows if r.user_id is not None])
+                        _users.c.id.in_([user for _, _, user, *_ in rows if user is not None])
                     )
                 )
             }
         claimed = []
-        for r in rows:
-            person = people.get(r.user_id)
+        for row_id, row_key, user_id, platform, chat, attempts in rows:
+            person = people.get(user_id)
             claimed.append(
                 _Claimed(
-                    r.id,
-                    r.idempotency_key,
-                    r.user_id,
-                    r.platform,
-                    r.target_chat,
-                    r.attempts + 1,
+                    row_id,
+                    row_key,
+                    user_id,
+                    platform,
+                    chat,
+                    attempts,  # this one counted already (the claim's lease)
                     bool(person.broadcasts_opt_out) if person is not None else True,
                     bool(person.unreachable) if person is not None else True,
                 )
@@ -527,9 +561,9 @@ class BroadcastSender:
                 await session.execute(
                     update(_deliveries).where(_deliveries.c.id == row.id).values(**values)
                 )
-                if block and row.user_id is not None:
-                    await session.execute(
-                        update(_users).where(_users.c.id == row.user_id).values(unreachable=True)
+                if block and row.user_id is not None:  # as every part that learns of a block
+                    await mark_unreachable(
+                        SQLAlchemyExecutor(await session.connection()), [row.user_id]
                     )
 
         # The message is out: record it through a database restart rather than leave the row

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from core.accounts import linking
+from core.accounts import linking, reachability
 from core.accounts.linking import AccountCall
 from core.accounts.store import create_musician
 from core.admin.access import Access
@@ -135,6 +135,15 @@ class Coach:
     def clock(self) -> Clock:
         """The process's one clock (read-only: every part shares this very object)."""
         return self._clock
+
+    async def report_reachability(
+        self, platform: str, external_id: str, *, reachable: bool
+    ) -> bool:
+        """A front end learned that this person can't be reached (they blocked the bot, deleted
+        their account) or can be again (they unblocked it). The front ends' one way to say so:
+        becoming unreachable pauses their reminders (core/accounts/reachability.py). False when
+        we don't know them."""
+        return await reachability.set_reachable(self.db, platform, external_id, reachable=reachable)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one event in one transaction and return the replies to show.

@@ -5,9 +5,10 @@ asyncpg like the conversation hot path, and on SQLite through SQLAlchemy. Where 
 differ (``FOR UPDATE SKIP LOCKED``, ``= ANY(array)`` versus an expanding ``IN``, the upsert) there
 are two statements and :func:`pick` chooses.
 
-The claim is a lease, not a lock held while sending: a worker marks a batch of due rows
-``claimed_by`` / ``claimed_until`` and commits at once, sends, then records the deliveries and
-advances the rows in a second transaction. A worker killed in between leaves rows whose lease
+The claim is a lease, not a lock held while sending (:mod:`core.jobs.claim`, shared with the
+broadcast sender): a worker marks a batch of due rows ``claimed_by`` / ``claimed_until`` and
+commits at once, sends, then records the deliveries and advances the rows in a second
+transaction. A worker killed in between leaves rows whose lease
 simply runs out; another worker takes them then. That is what makes delivery at-least-once:
 the nudges it had already handed to the platform are sent again, nothing is lost.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +35,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -49,6 +49,8 @@ from core.db.tables import (
     reminders,
     users,
 )
+from core.jobs.claim import Claim
+from core.jobs.claim import claim as claim_rows
 
 
 @dataclass(slots=True)
@@ -103,33 +105,24 @@ _CLAIMED_COLUMNS = (
 )
 
 # ``NOT paused`` and ``next_due_at <= :now`` imply the partial index's predicate, so the
-# planner walks ix_reminders_due in due order and stops after ``limit`` live rows.
-_DUE = (
-    select(reminders.c.id)
-    .where(
+# planner walks ix_reminders_due in due order and stops after ``limit`` live rows. The lease is
+# ``claimed_by`` / ``claimed_until``; advancing a row (:data:`ADVANCE`) releases it.
+DUE = Claim(
+    reminders,
+    claimable=(
         ~reminders.c.paused,
         reminders.c.next_due_at <= bindparam("now"),
         reminders.c.platform == bindparam("for_platform"),
         or_(reminders.c.claimed_until.is_(None), reminders.c.claimed_until < bindparam("now")),
-    )
-    .order_by(reminders.c.next_due_at)
-    .limit(bindparam("limit"))
+    ),
+    order_by=(reminders.c.next_due_at,),
+    lease={"claimed_by": bindparam("worker"), "claimed_until": bindparam("until")},
+    returning=_CLAIMED_COLUMNS,
 )
-
-
-def _claim(due: Any) -> ClauseElement:
-    return (
-        update(reminders)
-        .where(reminders.c.id.in_(due.scalar_subquery()))
-        .values(claimed_by=bindparam("worker"), claimed_until=bindparam("until"))
-        .returning(*_CLAIMED_COLUMNS)
-    )
-
-
 #: PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
-CLAIM_PG = _claim(_DUE.with_for_update(skip_locked=True))
+CLAIM_PG = DUE.postgresql
 #: SQLite: one writer at a time anyway (the process-wide write lock), so a plain claim.
-CLAIM_SQLITE = _claim(_DUE)
+CLAIM_SQLITE = DUE.sqlite
 
 # The musician's live schedule reminder next to each claimed row: an inactivity check-in is
 # held back while a schedule nudge was just sent or is about to be (one message, not two).
@@ -272,22 +265,22 @@ async def advance(ex: Executor, worker: str, advances: list[dict[str, Any]]) -> 
     await ex.run(ADVANCE_BATCH_PG, {"worker": worker, **columns})
 
 
-PAUSE_USER = update(reminders).where(reminders.c.user_id == bindparam("uid")).values(paused=true())
-MARK_UNREACHABLE = update(users).where(users.c.id == bindparam("uid")).values(unreachable=true())
-
-
 def pick(ex: Executor, pg: ClauseElement, sqlite: ClauseElement) -> ClauseElement:
     """The statement for this executor's dialect."""
     return pg if ex.dialect == "postgresql" else sqlite
 
 
 async def claim(
-    ex: Executor, *, platform: str, now: datetime, until: datetime, worker: str, limit: int
+    ex: Executor, *, platform: str, now: datetime, lease: timedelta, worker: str, limit: int
 ) -> list[ClaimedRow]:
-    """Lease up to ``limit`` due rows of one platform to ``worker`` until ``until``."""
-    rows = await ex.rows(
-        pick(ex, CLAIM_PG, CLAIM_SQLITE),
-        {"now": now, "for_platform": platform, "limit": limit, "worker": worker, "until": until},
+    """Lease up to ``limit`` due rows of one platform to ``worker`` for ``lease``."""
+    rows = await claim_rows(
+        ex,
+        DUE,
+        now=now,
+        lease=lease,
+        limit=limit,
+        params={"for_platform": platform, "worker": worker},
     )
     return [ClaimedRow(*row) for row in rows]
 

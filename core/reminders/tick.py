@@ -12,7 +12,8 @@ One batch is two short transactions around the sends:
 
 A crash between 1 and 3 leaves leased rows; the lease runs out and another worker repeats what
 was in flight (at-least-once). ``blocked`` pauses the person's reminders and marks them
-unreachable; ``failed`` is retried after a delay, up to ``max_attempts`` times.
+unreachable (:func:`core.accounts.reachability.mark_unreachable`, the write every part that
+learns of a block uses); ``failed`` is retried after a delay, up to ``max_attempts`` times.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.accounts.reachability import mark_unreachable
 from core.clock import Clock
 from core.db.engine import Database
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
@@ -35,8 +37,6 @@ from core.kernel.types import Outbound
 from core.reminders import nudges
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (
-    MARK_UNREACHABLE,
-    PAUSE_USER,
     ClaimedRow,
     Owner,
     advance,
@@ -160,7 +160,7 @@ class ReminderTick:
                 ex,
                 platform=platform,
                 now=now,
-                until=now + self.config.lease,
+                lease=self.config.lease,
                 worker=self.worker,
                 limit=self.config.batch_size,
             )
@@ -271,9 +271,7 @@ class ReminderTick:
             async with self.db.unit_of_work() as ex:
                 await record_deliveries(ex, records)
                 await advance(ex, self.worker, advances)
-                for user_id in sorted(blocked_users):
-                    await ex.run(PAUSE_USER, {"uid": user_id})
-                    await ex.run(MARK_UNREACHABLE, {"uid": user_id})
+                await mark_unreachable(ex, blocked_users)
 
         # The nudges are out: ride out a database restart rather than leave the rows leased
         # (their lease would expire and another tick send them again). Safe to repeat: the
