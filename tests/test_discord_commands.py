@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 import discord
 import pytest
+from coachkit import synced_coach
 from discord import app_commands
-from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, ROLE, Bench, running
+from discordkit import ANA, BEN, CHANNEL, CLEO, GUILD, ROLE, Bench, front_end, running, world
 from fakes.discord_api import FakeDiscord
 
 from bot.discord import commands
@@ -250,3 +251,19 @@ async def test_the_fake_refuses_what_discord_refuses(option: JSONDict, why: str)
         async with http.put(url, json=[{**good, "options": late}], headers=headers) as answer:
             assert answer.status == 400, "required options come first"
         assert [c["name"] for c in fake.commands[None]] == ["ok"]
+
+
+async def test_a_bot_admin_types_admin_in_a_dm(database: Database) -> None:
+    """/admin is not in the DM menu (Discord can't offer it to admins only there): typed as a
+    message, it is read as the command."""
+    async with FakeDiscord() as fake:
+        world(fake)
+        coach = await synced_coach(database, admins=[f"discord:{BEN}"])
+        front = front_end(fake, coach)
+        await front.start(ready_timeout=15)
+        try:
+            fake.dm_message(BEN, "/admin help")
+            await fake.wait_for(lambda: bool(fake.dm_messages(BEN)))
+            assert "/admin stats" in fake.dm_messages(BEN)[-1].text()
+        finally:
+            await front.stop()

@@ -122,8 +122,8 @@ class Access:
                 .join(_users, _users.c.id == _identities.c.user_id)
                 .where(
                     _identities.c.platform == platform,
-                    # a coarse filter both backends index-free agree on (JSON as text); the
-                    # exact test is the line below
+                    # coarse: the JSON read as text, alike on both backends (no index: it
+                    # runs at a front end's start); the exact test is below
                     cast(_users.c.roles, String).like(f'%"{ADMIN_ROLE}"%'),
                 )
             )
