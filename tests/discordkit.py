@@ -79,12 +79,14 @@ async def running(
     database: Database, *, clock: Clock | None = None, **kw: float
 ) -> AsyncIterator[Bench]:
     """The fake Discord with :func:`world`, a synced coach (on ``clock`` if given) and a
-    started front end."""
+    started front end whose slash commands are synced globally — so every command a test runs
+    must fit them (options, types, where it is offered), as on Discord."""
     async with FakeDiscord() as fake:
         world(fake)
         coach = await synced_coach(database, **({"clock": clock} if clock else {}))
         front = front_end(fake, coach, **kw)
         await front.start(ready_timeout=15)
+        await front.sync_commands()
         try:
             yield Bench(fake, coach, front)
         finally:

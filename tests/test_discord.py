@@ -665,13 +665,13 @@ async def test_link_a_telegram_account_from_discord(database: Database) -> None:
         match = re.search(r"/link ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})", maya.text)
         assert match is not None
         linked = await bench.answered(
-            bench.fake.user_runs_command_in_dm(ANA, "link", text=match.group(1))
+            bench.fake.user_runs_command_in_dm(ANA, "link", code=match.group(1))
         )
         assert "Linked" in linked.texts()
         progress = await bench.answered(bench.fake.user_runs_command_in_dm(ANA, "progress"))
         assert "Indie" in progress.texts(), "Maya's Telegram roadmap, seen from Discord"
         again = await bench.answered(
-            bench.fake.user_runs_command_in_dm(BEN, "link", text=match.group(1))
+            bench.fake.user_runs_command_in_dm(BEN, "link", code=match.group(1))
         )
         assert "unknown or has expired" in again.texts()
         assert all(m.ephemeral for m in again.messages())

@@ -29,11 +29,11 @@ async def test_band_nudge_in_the_channel_and_a_member_snoozes_it(database: Datab
         menu = next(m for m in start.messages() if any("Indie" in b for b, _ in m.buttons()))
         await bench.press(ANA, menu, "Indie")
 
-        refused = await bench.command(BEN, "remind", text="daily 07:00")
+        refused = await bench.command(BEN, "remind", when="daily 07:00")
         assert any("Only the band's managers" in m.text() for m in refused.messages())
         assert all(m.ephemeral for m in refused.messages())
         assert await reminder_rows(database) == []
-        setting = await bench.command(ANA, "remind", text="daily 18:00")
+        setting = await bench.command(ANA, "remind", when="daily 18:00")
         assert any("every day at 18:00" in m.text() for m in setting.messages())
         [row] = await reminder_rows(database)
         assert (row.band_id is not None, row.target_chat) == (True, f"c:{CHANNEL}")
@@ -89,7 +89,7 @@ async def test_solo_reminder_in_dms_is_set_delivered_snoozed_and_stopped(
         await bench.press(BEN, _with_button(fake.dm_messages(BEN), "Indie"), "Indie")
 
         setting = await bench.answered(
-            fake.user_runs_command_in_dm(BEN, "remind", text="daily 18:00")
+            fake.user_runs_command_in_dm(BEN, "remind", when="daily 18:00")
         )
         assert "every day at 18:00" in setting.texts()
         [row] = [r for r in await reminder_rows(database) if r.kind == "schedule"]
@@ -111,7 +111,7 @@ async def test_solo_reminder_in_dms_is_set_delivered_snoozed_and_stopped(
         [row] = [r for r in await reminder_rows(database) if r.kind == "schedule"]
         assert row.next_due_at.replace(tzinfo=UTC) == START.replace(hour=19, second=1)
 
-        stopped = await bench.answered(fake.user_runs_command_in_dm(BEN, "remind", text="off"))
+        stopped = await bench.answered(fake.user_runs_command_in_dm(BEN, "remind", when="off"))
         assert "off" in stopped.texts()
         clock.set(START.replace(hour=19, minute=5))
         assert (await tick.run()).sent == 0

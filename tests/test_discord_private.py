@@ -144,7 +144,7 @@ async def test_a_notice_cannot_carry_a_private_reply_into_a_channel(database: Da
 async def test_an_admin_lookup_in_a_server_is_whispered(database: Database) -> None:
     async with _running(database) as bench:
         await bench.command(ANA, "band", sub="create", name="Night Owls")
-        looked = await bench.command(BEN, "admin", text=f"user discord:{ANA}")
+        looked = await bench.command(BEN, "admin", command=f"user discord:{ANA}")
         _only_ephemeral(looked)
         assert f"discord:{ANA}" in looked.texts()
         assert f"discord:{ANA}" not in _public(bench)

@@ -77,7 +77,7 @@ async def _solo_reminder(bench: Bench, who: int) -> None:
     fake.dm_message(who, "Ben Solo")
     await fake.wait_for(lambda: any("Indie" in str(m.buttons()) for m in fake.dm_messages(who)))
     await bench.press(who, _with_button(fake.dm_messages(who), "Indie"), "Indie")
-    setting = await bench.answered(fake.user_runs_command_in_dm(who, "remind", text="daily 18:00"))
+    setting = await bench.answered(fake.user_runs_command_in_dm(who, "remind", when="daily 18:00"))
     assert "every day at 18:00" in setting.texts()
 
 

@@ -21,6 +21,10 @@ from fakes.telegram_api import FakeTelegram, parse_html
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -497,6 +501,29 @@ async def test_set_my_commands_is_stored(fake: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_DESCRIPTION_INVALID"):
         await bot.set_my_commands([BotCommand("start", "")])
     assert len(fake.commands) == 2
+
+
+async def test_commands_are_kept_per_scope(fake: FakeTelegram, bot: Bot) -> None:
+    private, groups = [BotCommand("start", "Begin")], [BotCommand("today", "Today")]
+    assert await bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats())
+    assert await bot.set_my_commands(groups, scope=BotCommandScopeAllGroupChats())
+    assert fake.commands == [], "the default scope is its own"
+    assert fake.commands_for({"type": "all_private_chats"}) == [
+        {"command": "start", "description": "Begin"}
+    ]
+    assert await bot.get_my_commands(scope=BotCommandScopeAllGroupChats()) == tuple(groups)
+    # a chat scope needs a chat the bot has: a person who never opened one is not found
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.set_my_commands(private, scope=BotCommandScopeChat(USER))
+    fake.open_private_chat(USER)
+    assert await bot.set_my_commands(private, scope=BotCommandScopeChat(USER))
+    assert fake.commands_for({"type": "chat", "chat_id": USER}) == [
+        {"command": "start", "description": "Begin"}
+    ]
+    assert await bot.delete_my_commands(scope=BotCommandScopeChat(USER))
+    assert fake.commands_for({"type": "chat", "chat_id": USER}) == []
+    with pytest.raises(BadRequest, match=r"(?i)BotCommandScope"):
+        await bot.set_my_commands(private, scope=BotCommandScope("everyone"))
 
 
 async def test_send_photo_bytes(fake: FakeTelegram, bot: Bot) -> None:

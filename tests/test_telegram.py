@@ -110,7 +110,7 @@ async def _progress(database: Database) -> dict[str, str]:
 async def test_full_journey_through_telegram(rig: Rig) -> None:
     fake, roadmap = rig.fake, rig.catalog.roadmap_by_slug("indie-singer-songwriter")
     assert roadmap is not None
-    offered = [c.name for c in rig.front.coach.registry.menu("private")]
+    offered = [c.name for c in rig.front.coach.registry.menu("private", ("everyone",))]
     assert [c["command"] for c in fake.commands] == offered
 
     reply = await rig.say("/start")

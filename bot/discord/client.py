@@ -11,8 +11,9 @@
   interaction gets one answer. Data-input questions in a server get an "✍️ Answer" button
   that opens a modal (the bot has no Message Content intent, so it can't read typed answers in
   servers); in DMs people simply type.
-* Slash commands are built from the core's registry (``coach.registry.menu()``) plus ``/band``
-  and ``/assign`` with typed options, and are synced only by ``coach discord sync-commands``.
+* Slash commands are built from the core's registry (:mod:`bot.discord.commands`: typed options,
+  choices, autocomplete answered by the core, ``/band``'s sub-commands, where each is offered and
+  to whom by default), and are synced only by ``coach discord sync-commands``.
 * As a :class:`core.kernel.notify.Notifier` it sends reminders and broadcasts: to a musician by DM
   (chat id = user id), to a band channel (``c:<id>``). A refusal is read by its code
   (:mod:`bot.discord.refusals`): only "Unknown User" marks the person unreachable; 50007
@@ -40,7 +41,7 @@ import discord
 from discord import app_commands
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.discord import components, endpoints, refusals, translate
+from bot.discord import commands, components, endpoints, refusals, translate
 from bot.discord import render as rd
 from core.accounts import reachability
 from core.app.engine import SORRY, Coach
@@ -57,8 +58,6 @@ ACK_AFTER = 2.0
 #: ``HTTPException``): Discord refused, reset or timed out the connection — and
 #: ``RateLimited`` (no ``HTTPException`` either) for a 429 wait over ``ratelimit_max_seconds``.
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError, discord.RateLimited)
-#: Commands the front end defines itself (typed options), not from the generic list.
-_OWN = frozenset({"band", "assign"})
 #: The longest 429 wait discord.py may sit out for one request (its minimum is 30 s); longer
 #: is ``RateLimited`` at once: a notice fails and is retried by its sender, inside its lease.
 RATELIMIT_MAX_SECONDS = 60.0
@@ -151,7 +150,7 @@ class DiscordFrontEnd:
         client = _Client(self, intents=intents(), **self._client_options)
         tree: app_commands.CommandTree[_Client] = app_commands.CommandTree(client)
         tree.on_error = self._on_tree_error  # type: ignore[method-assign]
-        build_commands(tree, self)
+        commands.build(tree, self)
         return client, tree
 
     async def login(self) -> None:
@@ -534,96 +533,3 @@ def merge_answers(answers: list[list[Outbound]]) -> list[Outbound]:
 
 def _files(message: rd.Rendered) -> list[discord.File]:
     return [message.file] if message.file is not None else []
-
-
-# ---------------------------------------------------------------------------------- commands
-
-
-def _core_command(
-    front: DiscordFrontEnd, name: str, help_: str, args: str
-) -> app_commands.Command[Any, Any, None]:
-    if args:
-
-        async def with_text(interaction: discord.Interaction[Any], text: str | None = None) -> None:
-            await front.on_command(interaction, f"/{name} {text or ''}".strip())
-
-        described = app_commands.describe(text=args.strip("<>")[:100])(with_text)
-        return app_commands.Command(name=name, description=help_[:100], callback=described)
-
-    async def bare(interaction: discord.Interaction[Any]) -> None:
-        await front.on_command(interaction, f"/{name}")
-
-    return app_commands.Command(name=name, description=help_[:100], callback=bare)
-
-
-def build_commands(tree: app_commands.CommandTree[Any], front: DiscordFrontEnd) -> None:
-    """Every core command, plus ``/band …`` and ``/assign`` with typed options."""
-    for info in front.coach.registry.menu():
-        if info.name not in _OWN:
-            tree.add_command(_core_command(front, info.name, info.help, info.usage))
-
-    band = app_commands.Group(
-        name="band", description="Your band: one shared roadmap for this server", guild_only=True
-    )
-
-    async def run(interaction: discord.Interaction[Any], *parts: object) -> None:
-        text = " ".join(translate.option_text(p) for p in parts if p is not None)
-        await front.on_command(interaction, f"/band {text}".strip())
-
-    @band.command(name="create", description="Start this server's band (needs Manage Server)")
-    @app_commands.describe(name="The band's name", role="Everyone with this role is in the band")
-    async def create(
-        interaction: discord.Interaction[Any], name: str, role: discord.Role | None = None
-    ) -> None:
-        await run(interaction, "create", name, role)
-
-    @band.command(name="join", description="Join this server's band")
-    async def join(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "join")
-
-    @band.command(name="leave", description="Leave this server's band")
-    async def leave(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "leave")
-
-    @band.command(name="progress", description="The band's stages and who did what")
-    async def progress(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "progress")
-
-    @band.command(name="members", description="Who is in the band")
-    async def members(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "members")
-
-    @band.command(name="rename", description="Rename the band (managers)")
-    @app_commands.describe(name="The new name")
-    async def rename(interaction: discord.Interaction[Any], name: str) -> None:
-        await run(interaction, "rename", name)
-
-    @band.command(name="remove", description="Remove a member from the band (managers)")
-    @app_commands.describe(member="Who to remove")
-    async def remove(interaction: discord.Interaction[Any], member: discord.User) -> None:
-        await run(interaction, "remove", member)
-
-    @band.command(name="role", description="Bind a role: its holders are members (managers)")
-    @app_commands.describe(role="The role; leave empty to unbind")
-    async def role(interaction: discord.Interaction[Any], role: discord.Role | None = None) -> None:
-        await run(interaction, "role", role if role is not None else "none")
-
-    @band.command(name="channel", description="Post band updates and reminders here (managers)")
-    async def channel(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "channel")
-
-    @band.command(
-        name="reset", description="Wipe the band's progress, after a confirmation (managers)"
-    )
-    async def reset(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "reset")
-
-    tree.add_command(band)
-
-    @tree.command(name="assign", description="Make a task a band member's job")
-    @app_commands.describe(task="The task's title (or part of it)", member="Who does it")
-    @app_commands.guild_only()
-    async def assign(
-        interaction: discord.Interaction[Any], task: str, member: discord.User
-    ) -> None:
-        await front.on_command(interaction, f"/assign {task} {translate.option_text(member)}")

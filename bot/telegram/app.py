@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from telegram import BotCommand, ReplyParameters, Update
+from telegram import ReplyParameters, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -35,6 +35,7 @@ from bot.telegram.forbidden import Refusal, classify
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import Intake
 from bot.telegram.lean import LeanBot
+from bot.telegram.menus import Menus
 from bot.telegram.placement import Placement, is_shared, place
 from bot.telegram.polling import Poller
 from bot.telegram.render import (
@@ -240,14 +241,16 @@ class TelegramFrontEnd:
             ApplicationBuilder().bot(bot).updater(None).concurrent_updates(processor).build()
         )
         self.intake = Intake(bot, self.application, self.inbox)
+        #: The command menus per scope, from the core's registry (admins get /admin).
+        self.menus = Menus(bot, coach.access, coach.registry)
         self._poller: Poller | None = None
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
     async def register_commands(self) -> None:
-        """Publish the command menu (``setMyCommands``) with each command's help line."""
-        commands = [BotCommand(c.name, c.help[:256]) for c in self.coach.registry.menu("private")]
-        await self.application.bot.set_my_commands(commands)
+        """Publish the command menus (``setMyCommands`` per scope: private chats, groups, each
+        bot admin's private chat; :mod:`bot.telegram.menus`) and keep the admins' current."""
+        await self.menus.publish()
 
     async def start(self, *, poll_timeout: int = 30, poll_interval: float = 0.0) -> None:
         """Initialise, start, and begin long polling (without taking over the event loop).
@@ -286,6 +289,7 @@ class TelegramFrontEnd:
         poller, self._poller = self._poller, None
         if poller is not None:
             await poller.stop()
+        await self.menus.close()
         if self.application.running:
             await self.application.stop()  # handles what is already queued
         await self._stop_sending()
@@ -315,6 +319,8 @@ class TelegramFrontEnd:
             if update.callback_query is not None:
                 await self._answer(update, None)
             return
+        if inbound.chat_type == "private":  # an admin's menu may be waiting for this chat
+            self.menus.seen(inbound.user_id)
         replies = await self.coach.handle(inbound)
         await self._deliver(update, inbound, replies)
 

@@ -238,6 +238,7 @@ class TelegramWebhook:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+        await self.front.menus.close()
         application = self.front.application
         if application.running:
             await application.stop()  # processes what is already on the update queue

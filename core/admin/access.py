@@ -8,6 +8,9 @@ that into allowed or denied, and every denial is written to the audit log.
 * A **bot admin** is an identity listed in ``COACH_ADMINS`` (``telegram:123,console:boss``;
   fixed by the operator, not revocable in chat) or a user whose ``users.roles`` holds
   ``"admin"`` (granted and revoked in chat by another admin).
+  Who is an admin decides what the platforms' menus offer (Telegram shows ``/admin`` only in
+  admins' private chats): :meth:`Access.admins_on` lists them, and whoever draws such menus
+  hears of every grant and revoke through :meth:`Access.on_roles_changed`.
 * A **band manager** of a server is a bot admin, a member whose ``band_members.role`` is
   ``"manager"`` in the band bound to that server, or someone the platform says manages that very
   server (``manages_server`` only counts when ``server_id`` is the server in question — a
@@ -16,13 +19,14 @@ that into allowed or denied, and every denial is written to the audit log.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from core.db.engine import Database
 from core.db.tables import (
@@ -40,6 +44,8 @@ from core.db.tables import (
 from core.kernel import audit
 from core.kernel.audit import AuditAction
 from core.kernel.types import Inbound
+
+logger = logging.getLogger(__name__)
 
 #: The role name in ``users.roles`` that makes a bot admin.
 ADMIN_ROLE: Final = "admin"
@@ -71,6 +77,10 @@ def parse_admins(raw: str | Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+#: Told the identities (``platform:id``) of a person whose roles just changed.
+RolesChanged = Callable[[frozenset[str]], Awaitable[None]]
+
+
 def label(platform: str, external_id: str) -> str:
     """How an identity is written in COACH_ADMINS and in the audit log: ``platform:id``."""
     return f"{platform}:{external_id}"
@@ -97,6 +107,52 @@ class Access:
     def __init__(self, db: Database, bootstrap_admins: Iterable[str] = ()) -> None:
         self.db = db
         self.bootstrap = parse_admins(bootstrap_admins)
+        self._listeners: list[RolesChanged] = []
+
+    async def admins_on(self, platform: str) -> list[str]:
+        """The ids on ``platform`` of every bot admin: the ``COACH_ADMINS`` entries for it and
+        each identity there of a user holding the admin role (for the menus that offer admin
+        commands to admins only; the checks never read this)."""
+        found = {
+            entry.split(":", 1)[1] for entry in self.bootstrap if entry.startswith(f"{platform}:")
+        }
+        async with self.db.transaction() as session:
+            rows = await session.execute(
+                select(_identities.c.external_id, _users.c.roles)
+                .join(_users, _users.c.id == _identities.c.user_id)
+                .where(
+                    _identities.c.platform == platform,
+                    # coarse: the JSON read as text, alike on both backends (no index: it
+                    # runs at a front end's start); the exact test is below
+                    cast(_users.c.roles, String).like(f'%"{ADMIN_ROLE}"%'),
+                )
+            )
+            found.update(external for external, roles in rows if ADMIN_ROLE in (roles or []))
+        return sorted(found)
+
+    def on_roles_changed(self, listener: RolesChanged) -> Callable[[], None]:
+        """Call ``listener`` after every change of someone's roles; returns the unsubscribe.
+
+        This process's grants and revokes only (another process's front end republishes its
+        menus when it starts). A listener must be quick (it runs before the admin's answer)
+        and its failures are logged, never the admin's problem.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    async def roles_changed(self, identities: Iterable[str]) -> None:
+        """Tell the listeners that the person with these identities got or lost a role."""
+        who = frozenset(identities)
+        for listener in list(self._listeners):
+            try:
+                await listener(who)
+            except Exception:
+                logger.exception("a roles-changed listener failed")
 
     async def actor(self, platform: str, external_id: str) -> Actor:
         """Load who is speaking (their user id and roles, if we know them)."""

@@ -414,6 +414,8 @@ class AdminDesk:
             actor_user_id=actor.user_id,
             details={"role": "admin"},
         )
+        if changed:  # menus that offer admin commands to admins only are redrawn
+            await self.access.roles_changed(found.identities)
         name = bold(esc(found.name))
         if not changed:
             state = "already" if grant else "not"

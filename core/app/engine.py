@@ -42,7 +42,16 @@ from core.kernel.audit import AuditNote
 from core.kernel.commands import parse_command
 from core.kernel.markup import esc
 from core.kernel.payloads import CANCEL, RUN_COMMAND, Payload, decode
-from core.kernel.registry import Feature, Registry, Routed, place_of
+from core.kernel.registry import (
+    MAX_SUGGESTIONS,
+    Asked,
+    Feature,
+    Registry,
+    Routed,
+    Suggest,
+    Suggestion,
+    place_of,
+)
 from core.kernel.turn import Turn
 from core.kernel.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
 from core.roadmaps.catalog import Catalog, CatalogCache
@@ -68,6 +77,8 @@ BUSY = (
     "Please try again in a moment."
 )
 STALE = "That button is from an older version of me. /today shows your next step."
+#: What :meth:`Coach.suggest` reads of the typed text (a name, a title: longer matches nothing).
+SUGGEST_TYPED_MAX = 100
 
 
 def _retryable(exc: Exception) -> bool:
@@ -191,6 +202,26 @@ class Coach:
             return await self.db.retrying(attempt)
         except Exception as exc:
             return _failure(inbound, exc, f"a {inbound.kind}")
+
+    async def suggest(self, source: Suggest, typed: str, inbound: Inbound) -> list[Suggestion]:
+        """Values to offer while someone types an option that names ``source`` (Discord's
+        autocomplete), from the feature that knows them: timezones, or the tasks and members
+        of the band of ``inbound``'s server (nothing for someone outside it).
+
+        At most :data:`~core.kernel.registry.MAX_SUGGESTIONS`. Read-only and never raises: a
+        failure is logged and offers nothing (typing goes on; the command is checked when
+        sent). Not rate limited either: the platform sends one per keystroke pause.
+        """
+        suggester = self.registry.suggester(source)
+        if suggester is None:
+            return []
+        asked = Asked(self.db, self.catalog, inbound, clean_text(typed)[:SUGGEST_TYPED_MAX])
+        try:
+            found = await suggester(asked)
+        except Exception:
+            logger.exception("suggestions of %s failed", source)
+            return []
+        return found[:MAX_SUGGESTIONS]
 
     def _own_feature(self) -> Feature:
         """The coach's own routes: /help reads the registry, the cancel button asks the

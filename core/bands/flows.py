@@ -29,6 +29,12 @@ from core.roadmaps.catalog import TaskInfo
 #: A member as the front end writes them: a Discord mention ``<@123>`` / ``<@!123>``.
 MENTION = re.compile(r"<@!?(\d{1,20})>")
 
+
+def mention(external_id: str) -> str:
+    """A member as :data:`MENTION` reads them back (what a suggested member puts in the text)."""
+    return f"<@{external_id}>"
+
+
 BAND_HELP = (
     f"{bold('Band commands')}\n"
     "/band create <name> — start this server's band (Manage Server)\n"
@@ -203,9 +209,10 @@ async def remove(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
 
 
 async def bind_role(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
-    """``/band role @role`` binds a role (holders are members); ``/band role none`` unbinds."""
+    """``/band role @role`` binds a role (holders are members); ``/band role none`` unbinds,
+    and so does ``/band role`` alone: Discord's ``/band role`` with its role option left empty."""
     match = re.search(r"<@&(\d{1,20})>", args)
-    if args.strip().casefold() in {"none", "off", "-"}:
+    if args.strip().casefold() in {"", "none", "off", "-"}:
         await store.update_band(turn.ex, band.id, role_id=None)
         return [Outbound(text="The band has no bound role now; members join with /band join.")]
     if match is None:

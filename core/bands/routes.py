@@ -1,5 +1,6 @@
 """What the bands feature answers in a band's server chat: ``/band …``, ``/assign``, the band's
-artist name, the band's reminder settings, and the reset confirmation.
+artist name, the band's reminder settings, and the reset confirmation — and, while someone
+types, the band's tasks and members (:mod:`core.bands.suggestions`).
 
 Every route here is declared for the ``band`` place and runs through the ``band`` door: the
 engine hands the event to :func:`core.bands.guild.handle`, which finds the server's band,
@@ -10,14 +11,14 @@ answers) is the journey's, run on the band's profile.
 
 from __future__ import annotations
 
-from core.bands import flows, store
+from core.bands import flows, store, suggestions
 from core.bands import reminders as band_reminders
 from core.bands.buttons import BAND_RESET
 from core.bands.guild import BandCall
 from core.bands.states import BandAwaiting
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
-from core.kernel.registry import Feature, Option, Place
+from core.kernel.registry import Asked, Feature, Option, Place, Subcommand, Suggestion
 from core.kernel.turn import Turn
 from core.kernel.types import Outbound
 from core.reminders.buttons import SETTING
@@ -39,21 +40,41 @@ BAND: frozenset[Place] = frozenset({"band"})
     "Your band: create, join, progress, members, and managers' settings",
     usage="[create <name> | join | leave | progress | members | rename | remove | role | "
     "channel | reset]",
-    options=(
-        Option(
-            "action",
-            "what to do",
-            kind="choice",
-            choices=(
-                "progress", "members", "join", "leave", "create", "rename", "remove", "role",
-                "channel", "reset", "help",
+    subcommands=(
+        Subcommand("progress", "The band's stages and who did what"),
+        Subcommand("members", "Who is in the band"),
+        Subcommand("join", "Join this server's band"),
+        Subcommand("leave", "Leave this server's band"),
+        Subcommand(
+            "create",
+            "Start this server's band (needs Manage Server)",
+            options=(
+                Option("role", "Everyone with this role is in the band", kind="role"),
+                Option("name", "The band's name", required=True, rest=True),
             ),
         ),
-        Option("details", "a name, @member or @role where the action takes one", rest=True),
+        Subcommand(
+            "rename",
+            "Rename the band (managers)",
+            options=(Option("name", "The new name", required=True, rest=True),),
+        ),
+        Subcommand(
+            "remove",
+            "Remove a member from the band (managers)",
+            options=(Option("member", "Who to remove", required=True, suggest="band_members"),),
+        ),
+        Subcommand(
+            "role",
+            "Bind a role: its holders are members (managers)",
+            options=(Option("role", "The role; leave empty to unbind", kind="role"),),
+        ),
+        Subcommand("channel", "Post band updates and reminders here (managers)"),
+        Subcommand("reset", "Wipe the band's progress, after a confirmation (managers)"),
+        Subcommand("help", "Every band command, one line each"),
     ),
     places=BAND,
     door="band",
-)  # fmt: skip
+)
 async def _band(call: BandCall, args: str) -> list[Outbound]:
     head, _, tail = args.partition(" ")
     sub, rest = head.casefold() or "progress", tail.strip()
@@ -85,7 +106,7 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
     usage="<task> @member",
     options=(
         Option("task", "the task (its title or part of it)", required=True, suggest="band_tasks"),
-        Option("member", "who does it", required=True, suggest="band_members"),
+        Option("member", "who does it", required=True, kind="member"),
     ),
     places=BAND,
     door="band",
@@ -98,6 +119,7 @@ async def _assign(call: BandCall, args: str) -> list[Outbound]:
     "name",
     "Rename the band",
     usage="<new name>",
+    options=(Option("name", "The band's new name", required=True, rest=True),),
     places=BAND,
     door="band",
     audience="managers",
@@ -158,3 +180,13 @@ async def _setting(call: BandCall, payload: Payload) -> list[Outbound]:
     return await band_reminders.handle(
         call.turn, call.band, None, "", payload, is_manager=call.is_manager, deny=call.deny
     )
+
+
+@bands.suggests("band_tasks")
+async def _tasks(asked: Asked) -> list[Suggestion]:
+    return await suggestions.tasks(asked)
+
+
+@bands.suggests("band_members")
+async def _members(asked: Asked) -> list[Suggestion]:
+    return await suggestions.members(asked)

@@ -123,6 +123,7 @@ _BAND_TURN = (
     .where(profiles.c.band_id == bindparam("band_id"))
     .with_for_update(of=[profiles, states])
 )
+_PROFILE_ROADMAP = select(profiles.c.roadmap_id).where(profiles.c.id == bindparam("profile_id"))
 _USER_BY_EXTERNAL = select(identities.c.user_id).where(
     identities.c.platform == bindparam("platform"),
     identities.c.external_id == bindparam("external_id"),
@@ -178,6 +179,12 @@ async def band_members(ex: Executor, band_id: uuid.UUID, platform: str) -> list[
     for user_id, role, name, external in rows:
         seen.setdefault(user_id, Member(user_id, role, name, external))
     return list(seen.values())
+
+
+async def roadmap_of(ex: Executor, band: BandRow) -> uuid.UUID | None:
+    """The roadmap the band's profile follows, if it picked one (read, never locked)."""
+    rows = await ex.rows(_PROFILE_ROADMAP, {"profile_id": band.profile_id})
+    return cast(uuid.UUID | None, rows[0][0]) if rows else None
 
 
 async def user_by_external(ex: Executor, platform: str, external_id: str) -> uuid.UUID | None:

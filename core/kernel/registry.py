@@ -10,7 +10,9 @@ discord.py cog or a python-telegram-bot handler group owns its routes:
 * its **buttons** — a :class:`~core.kernel.payloads.ButtonAction` (the wire code) and the
   handler of a press;
 * its **conversation states** — a ``StrEnum`` of what it can wait for, and the handlers of free
-  text and of "cancel" while it waits.
+  text and of "cancel" while it waits;
+* its **suggestions** — the values only it knows (timezones, a band's tasks and members), which a
+  front end offers while someone types an option that names them (Discord's autocomplete).
 
 :class:`core.app.engine.Coach` builds one :class:`Registry` from the list of features and routes
 every event by lookup; ``/help``, Telegram's command menus and Discord's command tree are built
@@ -24,10 +26,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
+from core.db.engine import Database
 from core.kernel.audit import AuditAction
 from core.kernel.payloads import ButtonAction, Payload
 from core.kernel.turn import Turn
 from core.kernel.types import ChatType, Inbound, Outbound
+from core.roadmaps.catalog import CatalogCache
 
 #: Where a command is offered: a person's private chat with the bot, a group chat (Telegram),
 #: a band's server chat (a Discord guild; every event there acts on the band).
@@ -46,10 +50,16 @@ Audience = Literal["everyone", "managers", "admins"]
 #: ``desk``    — admin and privacy work in transactions of its own:
 #:               ``handler(desk, inbound, args|payload)`` with :class:`core.admin.desk.AdminDesk`.
 Door = Literal["turn", "account", "band", "desk"]
-#: What an option holds. ``choice`` offers ``choices``; ``suggest`` names values only the core
-#: knows (the front end asks :meth:`Registry.suggest`-style code for them: autocomplete).
-OptionKind = Literal["text", "integer", "choice"]
+#: What an option holds. ``choice`` offers ``choices``; ``member`` is a person of the chat and
+#: ``role`` a server role, which a platform with a picker offers natively (Discord's user and
+#: role options) and which reach the core as mentions (``<@id>``, ``<@&id>``) in the text.
+OptionKind = Literal["text", "integer", "choice", "member", "role"]
+#: Values only the core knows, which a front end offers while someone types (Discord's
+#: autocomplete): each is answered by the feature that declared it (:meth:`Feature.suggests`),
+#: through :meth:`core.app.engine.Coach.suggest`.
 Suggest = Literal["timezones", "band_tasks", "band_members"]
+#: The most suggestions one answer holds (Discord shows at most 25 autocomplete choices).
+MAX_SUGGESTIONS = 25
 
 Handler = Callable[..., Awaitable[list[Outbound]]]
 TextHandler = Callable[..., Awaitable[list[Outbound] | None]]
@@ -77,6 +87,17 @@ class Option:
 
 
 @dataclass(frozen=True, slots=True)
+class Subcommand:
+    """One word of a command that takes a sub-command first (``/band create <name>``): its
+    own help and options. The core still reads the whole line (``/band create Owls``); a
+    platform with sub-commands (Discord) offers each as its own entry with typed options."""
+
+    name: str
+    help: str
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Command:
     """A command as people see it and as the core runs it."""
 
@@ -87,6 +108,8 @@ class Command:
     door: Door = "turn"
     usage: str = ""
     options: tuple[Option, ...] = ()
+    #: Sub-commands (``/band join``); a command has these or ``options``, never both.
+    subcommands: tuple[Subcommand, ...] = ()
     places: frozenset[Place] = EVERYWHERE
     audience: Audience = "everyone"
     #: Answered before the musician has an artist name (else: "let's get you set up first").
@@ -141,6 +164,30 @@ class Setup:
     needed: Callable[[Turn], bool]
 
 
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One value offered while someone types: ``label`` is what they see, ``value`` what goes
+    into the command text the core parses (a task's title shown, its slug sent)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A request for suggestions: what was typed so far, and who is typing where (the band of
+    ``inbound.server_id``, say). Read-only: a suggester opens its own short transaction."""
+
+    db: Database
+    catalogs: CatalogCache
+    inbound: Inbound
+    typed: str
+
+
+Suggester = Callable[[Asked], Awaitable[list[Suggestion]]]
+S = TypeVar("S", bound=Suggester)
+
+
 @dataclass
 class Feature:
     """One feature's declarations. Made once per package, at import, and handed to the
@@ -155,6 +202,8 @@ class Feature:
     idle_text: Handler | None = None
     #: What a profile needs first (one feature may declare it: the journey's artist name).
     setup_gate: Setup | None = None
+    #: Who answers each source of suggestions this feature knows the values of.
+    suggesters: dict[Suggest, Suggester] = field(default_factory=dict)
 
     def command(self, name: str, help: str, **spec: Any) -> Callable[[H], H]:
         """Declare a command answered by the decorated handler."""
@@ -208,6 +257,16 @@ class Feature:
         self.idle_text = handler
         return handler
 
+    def suggests(self, source: Suggest) -> Callable[[S], S]:
+        """Declare the decorated coroutine as the answer to ``source`` (options that name it
+        get their values from it while someone types)."""
+
+        def add(suggester: S) -> S:
+            self.suggesters[source] = suggester
+            return suggester
+
+        return add
+
 
 @dataclass(frozen=True, slots=True)
 class Routed:
@@ -234,7 +293,9 @@ class Routed:
 
 
 class RegistryError(ValueError):
-    """Two features declared the same command, button or state for the same place."""
+    """Two features declared the same command, button or state for the same place, or a
+    command's options can't be read back (a rest-of-line option before another one, a source
+    of suggestions nobody answers)."""
 
 
 class Registry:
@@ -247,10 +308,14 @@ class Registry:
         self._texts: dict[StrEnum, TextRoute] = {}
         self._cancels: dict[StrEnum, Handler] = {}
         self._states: dict[str, StrEnum] = {}
+        self._suggesters: dict[Suggest, Suggester] = {}
         self.idle_text: Handler | None = None
         self.setup: Setup | None = None
         for feature in self.features:
             self._add(feature)
+        for feature in self.features:
+            for command in feature.commands:
+                self._check_options(command)
         #: Every command name, for "did you mean" suggestions.
         self.names = frozenset(name for name, _place in self._commands)
 
@@ -258,6 +323,8 @@ class Registry:
         for command in feature.commands:
             for place in command.places:
                 _put(self._commands, (command.name, place), command, f"/{command.name}")
+        for source, suggester in feature.suggesters.items():
+            _put(self._suggesters, source, suggester, f"suggestions of {source}")
         for button in feature.buttons:
             for place in button.places:
                 _put(self._buttons, (button.action.name, place), button, button.action.name)
@@ -276,6 +343,21 @@ class Registry:
                 raise RegistryError(f"{feature.name}: the setup gate is already declared")
             self._state(feature.setup_gate.state)
             self.setup = feature.setup_gate
+
+    def _check_options(self, command: Command) -> None:
+        """The option lists every door reads must make sense: the core reads the values back
+        from one line of text, in order, so a rest-of-line option comes last; every source of
+        suggestions has a feature answering it."""
+        if command.options and command.subcommands:
+            raise RegistryError(f"/{command.name}: options or sub-commands, not both")
+        lists = [command.options, *(sub.options for sub in command.subcommands)]
+        for options in lists:
+            for option in options[:-1]:
+                if option.rest:
+                    raise RegistryError(f"/{command.name}: {option.name} takes the rest: last")
+            for option in options:
+                if option.suggest is not None and option.suggest not in self._suggesters:
+                    raise RegistryError(f"/{command.name}: nobody suggests {option.suggest}")
 
     def _state(self, state: StrEnum) -> None:
         known = self._states.get(state.value)
@@ -337,6 +419,10 @@ class Registry:
                     seen.add(command.name)
                     out.append(command)
         return out
+
+    def suggester(self, source: Suggest) -> Suggester | None:
+        """Who answers ``source`` (the feature that knows those values)."""
+        return self._suggesters.get(source)
 
     def bare_words(self) -> frozenset[str]:
         """Command names also understood without the slash."""

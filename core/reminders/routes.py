@@ -1,5 +1,6 @@
-"""What the reminders feature answers: /remind, /timezone, /quiet, their buttons, and the
-Done / Snooze / Tomorrow buttons under a nudge (the flows are in :mod:`core.reminders.chat`).
+"""What the reminders feature answers: /remind, /timezone, /quiet, their buttons, the
+Done / Snooze / Tomorrow buttons under a nudge (the flows are in :mod:`core.reminders.chat`),
+and the timezone names offered while someone types a ``/timezone`` (``timezones``).
 
 In a band's server chat the same commands and settings buttons act on the band's reminder:
 the bands feature declares those for the ``band`` place (core/bands/routes.py).
@@ -8,11 +9,20 @@ the bands feature declares those for the ``band`` place (core/bands/routes.py).
 from __future__ import annotations
 
 from core.kernel.payloads import Payload
-from core.kernel.registry import EVERYWHERE, SOLO, Feature, Option
+from core.kernel.registry import (
+    EVERYWHERE,
+    MAX_SUGGESTIONS,
+    SOLO,
+    Asked,
+    Feature,
+    Option,
+    Suggestion,
+)
 from core.kernel.turn import Turn
 from core.kernel.types import Outbound
 from core.reminders import chat
 from core.reminders.buttons import NUDGE, SETTING
+from core.reminders.schedule import zones_matching
 
 reminders = Feature("reminders")
 
@@ -60,3 +70,8 @@ async def _quiet(turn: Turn, args: str) -> list[Outbound]:
 @reminders.button(SETTING, places=SOLO)
 async def _button(turn: Turn, payload: Payload) -> list[Outbound]:
     return await chat.button(turn, payload)
+
+
+@reminders.suggests("timezones")
+async def _zones(asked: Asked) -> list[Suggestion]:
+    return [Suggestion(name, name) for name in zones_matching(asked.typed, MAX_SUGGESTIONS)]

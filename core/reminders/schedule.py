@@ -118,6 +118,40 @@ def parse_timezone(text: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(n for n in available_timezones() if not n.startswith("SystemV/")))
+
+
+def zones_matching(typed: str, limit: int) -> list[str]:
+    """Timezone names to offer while someone types ``typed`` (Discord's autocomplete on
+    ``/timezone``): the common zones for nothing typed; else what the text means as an offset
+    (``+2`` → ``UTC+02:00``) first, then zones whose name or city starts with it, then those
+    containing it — each group alphabetical, common zones first. ``Etc/GMT+2`` and its kind
+    (POSIX signs: two hours *behind* UTC) only when asked for by name. Every value is one
+    :func:`parse_timezone` accepts."""
+    raw = typed.strip()
+    if not raw:
+        return list(COMMON_ZONES[:limit])
+    key = raw.replace(" ", "_").casefold()
+    found: list[tuple[int, str]] = []
+    offset = parse_timezone(raw)
+    if offset is not None and is_fixed_offset(offset):
+        found.append((-1, offset))
+    common = frozenset(COMMON_ZONES)
+    for name in _zone_names():
+        folded = name.casefold()
+        if folded.startswith("etc/") and not key.startswith("etc"):
+            continue
+        city = folded.rsplit("/", 1)[-1]
+        if folded.startswith(key) or city.startswith(key):
+            found.append((0 if name in common else 1, name))
+        elif key in folded:
+            found.append((2, name))
+    found.sort()
+    return [name for _rank, name in found[:limit]]
+
+
 def is_fixed_offset(name: str) -> bool:
     """True for a ``UTC+HH:MM`` zone (no DST)."""
     return bool(_OFFSET_NAME.match(name))

@@ -29,7 +29,14 @@ REST, with Discord's own error answers (HTTP status and JSON ``code``):
   a DM to a user whose DMs are closed to the bot (:meth:`FakeDiscord.block`) → 403
   ``50007 Cannot send messages to this user``; a DM channel with a deleted account
   (:meth:`FakeDiscord.delete_user`) → 404 ``10013 Unknown User``;
-* ``PUT``/``GET /applications/{app}/commands`` and ``…/guilds/{id}/commands`` (bulk overwrite);
+* ``PUT``/``GET /applications/{app}/commands`` and ``…/guilds/{id}/commands`` (bulk overwrite),
+  each command checked as Discord checks it (names, descriptions, option types and order,
+  sub-commands, choices, autocomplete, ``default_member_permissions``, ``contexts``); once
+  commands are synced, an interaction the fake dispatches must fit them (offered in that
+  context, options that exist, of their type) — Discord sends nothing else;
+* autocomplete (:meth:`FakeDiscord.member_types_option`): an interaction of type 4 for an
+  option synced with ``autocomplete``, answered only by callback type 8 (≤ 25 choices, names and
+  string values of 1–100 characters), kept in :attr:`FakeInteraction.choices`;
 * ``GET /users/@me``, ``/oauth2/applications/@me``, ``GET /gateway`` and ``/gateway/bot``.
 
 Every message is validated like Discord does: content ≤ 2000 characters, ≤ 10 embeds, ≤ 5
@@ -171,6 +178,8 @@ class FakeInteraction:
     original: FakeMessage | None = None
     followups: list[FakeMessage] = field(default_factory=list)
     modal: JSONDict | None = None
+    #: What the bot offered to an autocomplete interaction (callback type 8).
+    choices: list[JSONDict] | None = None
     acked_at: float | None = None
 
     @property
@@ -427,10 +436,39 @@ class FakeDiscord:
         data = self._command_data(name, sub, options, guild_id)
         return self._interact(2, data, guild_id=guild_id, channel_id=channel_id, user_id=user_id)
 
-    def user_runs_command_in_dm(self, user_id: int, name: str, /, **options: Any) -> int:
-        """A user runs ``/name`` in their DM with the bot."""
-        data = self._command_data(name, None, options, None)
+    def user_runs_command_in_dm(
+        self, user_id: int, name: str, /, *, sub: str | None = None, **options: Any
+    ) -> int:
+        """A user runs ``/name [sub] option=value…`` in their DM with the bot."""
+        data = self._command_data(name, sub, options, None)
         return self._interact(2, data, guild_id=None, channel_id=None, user_id=user_id)
+
+    def member_types_option(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        name: str,
+        /,
+        *,
+        focused: str,
+        typed: str,
+        sub: str | None = None,
+        **options: Any,
+    ) -> int:
+        """A member types ``typed`` into option ``focused`` of ``/name [sub]`` in a server
+        channel (the other options as filled so far): Discord's autocomplete interaction (type
+        4), which only an option synced with ``autocomplete`` gets. The bot's answer is in
+        :attr:`FakeInteraction.choices`."""
+        data = self._command_data(name, sub, options, guild_id, focused=(focused, typed))
+        return self._interact(4, data, guild_id=guild_id, channel_id=channel_id, user_id=user_id)
+
+    def user_types_option_in_dm(
+        self, user_id: int, name: str, /, *, focused: str, typed: str, **options: Any
+    ) -> int:
+        """A user types into an option of ``/name`` in their DM (an autocomplete interaction)."""
+        data = self._command_data(name, None, options, None, focused=(focused, typed))
+        return self._interact(4, data, guild_id=None, channel_id=None, user_id=user_id)
 
     def press_button(self, user_id: int, message: FakeMessage, custom_id: str) -> int:
         """A user presses a button on a message (guild or DM); returns the interaction id."""
@@ -666,15 +704,57 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ interactions
 
+    def synced(self, name: str, guild_id: int | None) -> JSONDict | None:
+        """The definition of ``/name`` a member of ``guild_id`` (``None``: a DM) is offered:
+        the server's own commands first, then the global ones."""
+        lists = ([self.commands.get(guild_id, [])] if guild_id is not None else []) + [
+            self.commands.get(None, [])
+        ]
+        return next((c for cmds in lists for c in cmds if c.get("name") == name), None)
+
     def _command_data(
-        self, name: str, sub: str | None, options: dict[str, Any], guild_id: int | None
+        self,
+        name: str,
+        sub: str | None,
+        options: dict[str, Any],
+        guild_id: int | None,
+        *,
+        focused: tuple[str, str] | None = None,
     ) -> JSONDict:
+        """The ``data`` of a command (or autocomplete) interaction, as Discord builds it.
+
+        Once commands are synced, Discord only sends what they define, so the fake checks the
+        invocation against the definition: the command is offered where it is run
+        (``contexts``), the sub-command and every option exist, required options are given,
+        a value fits its option's type (integer, choices; a user or role given as ``("user",
+        id)`` / ``("role", id)``) — an AssertionError otherwise (the test's mistake). Without
+        any synced command, option types are guessed from the values.
+        """
+        definition = self.synced(name, guild_id) if self.commands else None
+        if self.commands and definition is None:
+            raise AssertionError(f"/{name} is not a synced command here")
+        params = (definition.get("options") or []) if definition else []
+        if definition is not None:
+            context = 0 if guild_id is not None else 1
+            if context not in (definition.get("contexts") or [0, 1, 2]):
+                raise AssertionError(f"/{name} is not offered in context {context}")
+            if sub is not None:
+                found = next((o for o in params if o["name"] == sub and o["type"] == 1), None)
+                if found is None:
+                    raise AssertionError(f"/{name} has no sub-command {sub}")
+                params = found.get("options") or []
+            elif any(o["type"] in {1, 2} for o in params):
+                raise AssertionError(f"/{name} needs a sub-command")
+        known = {o["name"]: o for o in params}
         opts: list[JSONDict] = []
         resolved: JSONDict = {}
         for key, value in options.items():
+            spec = known.get(key)
+            if definition is not None and spec is None:
+                raise AssertionError(f"/{name} {sub or ''} has no option {key!r}: {sorted(known)}")
             if isinstance(value, tuple) and value[0] == "user":
                 uid = int(value[1])
-                opts.append({"name": key, "type": 6, "value": str(uid)})
+                opts.append(self._typed(spec, key, 6, str(uid)))
                 resolved.setdefault("users", {})[str(uid)] = self.users[uid]
                 member = self.members.get((guild_id or 0, uid))
                 if member is not None:
@@ -682,7 +762,7 @@ class FakeDiscord:
                     resolved.setdefault("members", {})[str(uid)] = partial
             elif isinstance(value, tuple) and value[0] == "role":
                 rid = str(value[1])
-                opts.append({"name": key, "type": 8, "value": rid})
+                opts.append(self._typed(spec, key, 8, rid))
                 role = {
                     "id": rid,
                     "name": f"role-{rid}",
@@ -695,14 +775,43 @@ class FakeDiscord:
                     "flags": 0,
                 }
                 resolved.setdefault("roles", {})[rid] = role
+            elif isinstance(value, int) and not isinstance(value, bool):
+                opts.append(self._typed(spec, key, 4, value))
             else:
-                opts.append({"name": key, "type": 3, "value": str(value)})
+                opts.append(self._typed(spec, key, 3, str(value)))
+        if focused is not None:
+            key, typed = focused
+            spec = known.get(key)
+            if definition is not None and (spec is None or not spec.get("autocomplete")):
+                raise AssertionError(f"/{name} option {key!r} has no autocomplete")
+            kind = int(spec["type"]) if spec is not None else 3
+            opts = [o for o in opts if o["name"] != key]
+            opts.append({"name": key, "type": kind, "value": typed, "focused": True})
+        elif definition is not None:
+            given = {o["name"] for o in opts}
+            missing = [o["name"] for o in params if o.get("required") and o["name"] not in given]
+            if missing:
+                raise AssertionError(f"/{name} needs {missing}")
         if sub is not None:
             opts = [{"name": sub, "type": 1, "options": opts}]
-        data: JSONDict = {"id": str(snowflake()), "name": name, "type": 1, "options": opts}
+        command_id = definition["id"] if definition is not None else str(snowflake())
+        data: JSONDict = {"id": command_id, "name": name, "type": 1, "options": opts}
+        if definition is not None and definition.get("guild_id"):
+            data["guild_id"] = definition["guild_id"]
         if resolved:
             data["resolved"] = resolved
         return data
+
+    @staticmethod
+    def _typed(spec: JSONDict | None, key: str, kind: int, value: Any) -> JSONDict:
+        """One option value, checked against its synced definition (``spec``) if there is one."""
+        if spec is not None:
+            if int(spec["type"]) != kind:
+                raise AssertionError(f"option {key!r} is of type {spec['type']}, not {kind}")
+            choices = spec.get("choices")
+            if choices and value not in {c["value"] for c in choices}:
+                raise AssertionError(f"{value!r} is not one of {key!r}'s choices")
+        return {"name": key, "type": kind, "value": value}
 
     def _interact(
         self,
@@ -920,10 +1029,9 @@ class FakeDiscord:
         stored = []
         for cmd in commands:
             name = str(cmd.get("name", ""))
-            if not re.fullmatch(r"[-_a-z0-9]{1,32}", name) or name in names:
+            if not _NAME.fullmatch(name) or name in names:
                 raise ApiError(400, 50035, "Invalid Form Body", errors={"name": name})
-            if len(str(cmd.get("description", ""))) > 100:
-                raise ApiError(400, 50035, "Invalid Form Body", errors={"description": name})
+            _validate_command(cmd)
             names.add(name)
             stored.append(
                 {
@@ -963,6 +1071,8 @@ class FakeDiscord:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         kind = int(body.get("type", 0))
         data = body.get("data") or {}
+        if inter.type == 4 and kind != 8:  # an autocomplete is answered with choices only
+            raise ApiError(400, 50035, "Invalid Form Body", errors={"type": kind})
         channel_id = int(inter.payload["channel_id"])
         response: JSONDict = {"id": str(iid), "type": kind}
         resource: JSONDict | None = None
@@ -999,6 +1109,10 @@ class FakeDiscord:
             if kind == 7:
                 self._apply(inter.original, data)
             response |= {"response_message_id": str(message_id)}
+        elif kind == 8:
+            if inter.type != 4:
+                raise ApiError(400, 50035, "Invalid Form Body", errors={"type": kind})
+            inter.choices = _validate_choices(data)
         elif kind == 9:
             if not data.get("custom_id") or len(str(data["custom_id"])) > MAX_CUSTOM_ID:
                 raise ApiError(400, 50035, "Invalid Form Body", errors={"custom_id": "bad"})
@@ -1165,6 +1279,99 @@ def _validate_select(menu: JSONDict, bad: Callable[[str, str], ApiError]) -> Non
         raise bad("max_values", "Must be between min_values and the number of options.")
     if len(str(menu.get("placeholder") or "")) > MAX_PLACEHOLDER:
         raise bad("placeholder", f"Must be {MAX_PLACEHOLDER} or fewer in length.")
+
+
+_NAME: Final = re.compile(r"[-_a-z0-9]{1,32}")
+#: Application command option types: 1 sub-command, 2 group, 3 string, 4 integer, 5 boolean,
+#: 6 user, 7 channel, 8 role, 9 mentionable, 10 number, 11 attachment.
+_VALUE_TYPES: Final = frozenset(range(3, 12))
+_CHOICE_TYPES: Final = frozenset({3, 4, 10})
+
+
+def _invalid(where: str, why: str) -> ApiError:
+    return ApiError(400, 50035, "Invalid Form Body", errors={where: why})
+
+
+def _validate_command(cmd: JSONDict) -> None:
+    """A chat-input command as Discord checks it on a bulk overwrite: a description of 1–100,
+    ``default_member_permissions`` a permission bit set (or null), ``contexts`` of 0 (server),
+    1 (bot DM), 2 (private channel), and its options (:func:`_validate_options`)."""
+    name = str(cmd.get("name"))
+    if not 1 <= len(str(cmd.get("description") or "")) <= MAX_OPTION_TEXT:
+        raise _invalid(f"{name}.description", "Must be between 1 and 100 in length.")
+    permissions = cmd.get("default_member_permissions")
+    if permissions is not None and not str(permissions).isdecimal():
+        raise _invalid(f"{name}.default_member_permissions", "Invalid permissions")
+    contexts = cmd.get("contexts")
+    if contexts is not None and (not contexts or not set(contexts) <= {0, 1, 2}):
+        raise _invalid(f"{name}.contexts", "Invalid context type")
+    _validate_options(name, cmd.get("options") or [], nested=False)
+
+
+def _validate_options(where: str, options: list[JSONDict], *, nested: bool) -> None:
+    """Options as Discord checks them: at most 25, names unique and lowercase, descriptions of
+    1–100; sub-commands only at the top (or in a group) and never mixed with values; required
+    values before optional ones; choices (at most 25, names 1–100, values of the option's type)
+    only for strings and numbers; autocomplete only for those, and never with choices."""
+    if len(options) > MAX_OPTIONS:
+        raise _invalid(where, "Must be 25 or fewer in length.")
+    kinds = [int(o.get("type", 0)) for o in options]
+    subs = [k for k in kinds if k in {1, 2}]
+    if subs and len(subs) != len(kinds):
+        raise _invalid(where, "Sub-commands and options can't be mixed")
+    if nested and any(k == 2 for k in kinds):
+        raise _invalid(where, "A sub-command group can't be nested")
+    seen: set[str] = set()
+    optional = False
+    for option, kind in zip(options, kinds, strict=True):
+        name = str(option.get("name"))
+        here = f"{where}.{name}"
+        if not _NAME.fullmatch(name) or name in seen:
+            raise _invalid(here, "Invalid or duplicate option name")
+        seen.add(name)
+        if not 1 <= len(str(option.get("description") or "")) <= MAX_OPTION_TEXT:
+            raise _invalid(f"{here}.description", "Must be between 1 and 100 in length.")
+        if kind in {1, 2}:
+            _validate_options(here, option.get("options") or [], nested=True)
+            continue
+        if kind not in _VALUE_TYPES:
+            raise _invalid(f"{here}.type", "Invalid option type")
+        if option.get("required"):
+            if optional:
+                raise _invalid(here, "Required options must be placed before non-required")
+        else:
+            optional = True
+        choices = option.get("choices")
+        if choices:
+            if kind not in _CHOICE_TYPES or len(choices) > MAX_OPTIONS:
+                raise _invalid(f"{here}.choices", "Invalid choices")
+            for choice in choices:
+                _validate_choice(f"{here}.choices", choice, kind)
+        if option.get("autocomplete") and (kind not in _CHOICE_TYPES or choices):
+            raise _invalid(f"{here}.autocomplete", "Autocomplete can't be set with choices")
+
+
+def _validate_choice(where: str, choice: JSONDict, kind: int) -> None:
+    if not 1 <= len(str(choice.get("name") or "")) <= MAX_OPTION_TEXT:
+        raise _invalid(f"{where}.name", "Must be between 1 and 100 in length.")
+    value = choice.get("value")
+    if kind == 3:
+        if not isinstance(value, str) or not 1 <= len(value) <= MAX_OPTION_TEXT:
+            raise _invalid(f"{where}.value", "Must be between 1 and 100 in length.")
+    elif not isinstance(value, int | float) or isinstance(value, bool):
+        raise _invalid(f"{where}.value", "Not a number")
+
+
+def _validate_choices(data: JSONDict) -> list[JSONDict]:
+    """An autocomplete answer (callback type 8): at most 25 choices, each a name of 1–100
+    characters and a value (a string of at most 100, or a number)."""
+    choices = data.get("choices")
+    if not isinstance(choices, list) or len(choices) > MAX_OPTIONS:
+        raise _invalid("choices", "Must be 25 or fewer in length.")
+    for choice in choices:
+        kind = 3 if isinstance(choice.get("value"), str) else 10
+        _validate_choice("choices", choice, kind)
+    return choices
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

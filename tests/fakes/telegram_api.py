@@ -29,6 +29,10 @@ The contract, as the real API has it:
   user``), a group the bot was removed from (:meth:`FakeTelegram.remove_bot`, ``bot was kicked
   from the group chat`` / ``bot is not a member of the supergroup chat``). A chat id the fake
   has never seen at all is 400 ``chat not found``.
+* ``setMyCommands`` / ``getMyCommands`` / ``deleteMyCommands`` keep one list per scope and
+  language (:meth:`FakeTelegram.commands_for`); a scope of an unknown type is refused, and so
+  is a chat scope for a chat the bot doesn't have (``chat not found``: a person who never opened
+  a private chat with it), as Telegram does.
 * Files uploaded with ``sendPhoto`` can be fetched back with ``getFile`` and
   ``GET /file/bot<token>/<file_path>``.
 * Confirmation: a ``getUpdates`` whose ``offset`` moves past delivered updates confirms them
@@ -1493,18 +1497,35 @@ class FakeTelegram:
             if not isinstance(description, str) or not 1 <= len(description) <= 256:
                 raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
             stored.append({"command": command, "description": description})
-        key = (_scope_key(params.get("scope")), str(params.get("language_code") or ""))
+        key = (self._scope(params), str(params.get("language_code") or ""))
         self._commands[key] = stored
         return True
 
     async def _get_my_commands(self, params: JSONDict) -> list[JSONDict]:
-        key = (_scope_key(params.get("scope")), str(params.get("language_code") or ""))
+        key = (self._scope(params), str(params.get("language_code") or ""))
         return copy.deepcopy(self._commands.get(key, []))
 
     async def _delete_my_commands(self, params: JSONDict) -> bool:
-        key = (_scope_key(params.get("scope")), str(params.get("language_code") or ""))
+        key = (self._scope(params), str(params.get("language_code") or ""))
         self._commands.pop(key, None)
         return True
+
+    def _scope(self, params: JSONDict) -> str:
+        """A command scope checked as Telegram checks it: a known type; the chat of a chat scope
+        must be one the bot has (a person who never opened a private chat with it is not:
+        "chat not found"); ``chat_member`` names a user. Its key in :attr:`_commands`."""
+        scope = params.get("scope")
+        if scope is None:
+            return "default"
+        if not isinstance(scope, dict) or scope.get("type") not in _SCOPE_TYPES:
+            raise _bad("can't parse BotCommandScope JSON object")
+        if scope["type"] in {"chat", "chat_administrators", "chat_member"}:
+            chat_id = scope.get("chat_id")
+            if not isinstance(chat_id, int) or chat_id not in self._chats:
+                raise _bad("chat not found")
+            if scope["type"] == "chat_member" and not isinstance(scope.get("user_id"), int):
+                raise _bad("user not found")
+        return _scope_key(scope)
 
     async def _send_message(self, params: JSONDict) -> JSONDict:
         chat_id = self._target_chat(params)
@@ -1788,6 +1809,19 @@ def _same_content(before: SentMessage, after: SentMessage) -> bool:
         and before.inline_keyboard == after.inline_keyboard
         and (before.caption is None) == (after.caption is None)
     )
+
+
+_SCOPE_TYPES: Final = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 
 
 def _scope_key(scope: Any) -> str:
