@@ -963,6 +963,8 @@ class FakeDiscord:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         kind = int(body.get("type", 0))
         data = body.get("data") or {}
+        if "_files" in body:  # a multipart callback: the files belong to the message in data
+            data = {**data, "_files": body["_files"]}
         channel_id = int(inter.payload["channel_id"])
         response: JSONDict = {"id": str(iid), "type": kind}
         resource: JSONDict | None = None
