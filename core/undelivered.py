@@ -46,7 +46,7 @@ from core.db.tables import deliveries as _deliveries
 from core.db.tables import identities as _identities
 from core.db.tables import users as _users
 from core.kernel.notify import DeliveryResult, DeliveryStatus
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class OwedNotes:
                 if not await claim(self.db, note, self._clock()):
                     continue
                 try:
-                    result = await self._send(note.chat_id, [Outbound(text=NOTE)])
+                    result = await self._send(note.chat_id, [Message(text=NOTE)])
                 except Exception as exc:  # the Notifier contract says never; be safe anyway
                     logger.exception("%s: the notifier raised for an owed note", self.platform)
                     result = DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)

@@ -35,7 +35,7 @@ from core.db.models import (
 from core.kernel import audit
 from core.kernel.audit import latest
 from core.kernel.payloads import encode
-from core.kernel.types import Inbound
+from core.kernel.types import Inbound, Picture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -213,7 +213,7 @@ async def test_stats_user_and_audit(database: Database) -> None:
     assert "Active: 1 in 7 days, 1 in 30 days" in boss.text
     assert "Indie Singer-Songwriter · Foundations" in boss.text
     [reply] = replies
-    assert reply.image is not None
+    assert isinstance(reply, Picture)
     assert reply.image.startswith(b"\x89PNG")
 
     await boss.say("/admin user *dj_maya*")  # a name: the account first, its profile on a press

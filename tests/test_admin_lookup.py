@@ -19,7 +19,7 @@ from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import AuditLog, Identity, User, UserTaskProgress
 from core.kernel.audit import latest
-from core.kernel.types import Inbound
+from core.kernel.types import Inbound, Toast
 
 BOSS = "telegram:1"
 
@@ -156,7 +156,7 @@ async def test_the_pick_expires_and_rechecks_the_admin(database: Database) -> No
     grant = boss.find("Make telegram:1001 an admin")
     # the musician pressing a copy of the admin's button: refused and audited
     [refused] = await maya.press_payload(grant.payload)
-    assert (refused.text, refused.toast) == (NOT_ALLOWED, True)
+    assert (refused.text, isinstance(refused, Toast)) == (NOT_ALLOWED, True)
     assert await _roles(database, "1001") == []
     [denied] = [e for e in await latest(database, 5) if e.outcome == "denied"]
     assert (denied.action, denied.actor) == ("admin.grant", "telegram:1001")

@@ -16,6 +16,7 @@ from core.db.engine import Database
 from core.db.models import UserTaskProgress
 from core.kernel.markup import to_plain
 from core.kernel.payloads import encode
+from core.kernel.types import Toast
 
 # (input, what the reply must contain while a numeric data-input question is open)
 BAD_INPUTS: list[tuple[str, str]] = [
@@ -148,7 +149,7 @@ async def test_junk_button_payloads(database: Database, payload: str) -> None:
     await maya.onboard()
     replies = await maya.press_payload(payload)
     assert replies
-    assert replies[0].toast
+    assert isinstance(replies[0], Toast)
     assert SORRY not in maya.text
 
 

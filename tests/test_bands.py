@@ -28,7 +28,7 @@ from core.db.models import (
 )
 from core.kernel.audit import latest
 from core.kernel.payloads import encode
-from core.kernel.types import Inbound
+from core.kernel.types import Inbound, Toast
 
 INDIE = "indie-singer-songwriter"
 
@@ -132,7 +132,7 @@ async def test_member_of_another_server_is_refused_and_audited(database: Databas
     replies = await cleo_here.press_payload(encode("tick", checklist.slug, checklist.items[0].key))
     assert "not in" in cleo_here.text
     assert "The Night Owls" in cleo_here.text
-    assert all(r.toast and r.ephemeral for r in replies)
+    assert all(isinstance(r, Toast) and r.ephemeral for r in replies)
     await cleo_here.say("/band progress")
     assert "Who did what" not in cleo_here.text
     assert await count(database, UserTaskProgress, UserTaskProgress.task_id == checklist.id) == 0

@@ -36,7 +36,7 @@ from core.db.retry import RetryPolicy
 from core.housekeeping import Housekeeping
 from core.kernel.markup import to_plain
 from core.kernel.notify import SENT, DeliveryResult, by_platform
-from core.kernel.types import Outbound
+from core.kernel.types import Outbound, Toast
 from core.reminders.tick import ReminderTick
 from core.reminders.worker import ReminderWorker
 from core.roadmaps.loader import load_roadmaps
@@ -233,7 +233,7 @@ async def test_a_longer_outage_gets_one_honest_answer_and_one_warning(
     finally:
         await db.dispose()
 
-    assert answers[0] == [Outbound(text=UNREACHABLE, toast=True)]  # a button press: a toast
+    assert answers[0] == [Toast(text=UNREACHABLE)]  # a button press: a toast
     for replies in answers[1:]:
         assert [r.text for r in replies] == [UNREACHABLE]
     assert not [r for r in outage_log if r.levelno >= logging.ERROR or r.exc_info]

@@ -46,7 +46,7 @@ from core.db.engine import Database
 from core.db.models import BandMember, Identity, StatSample, User, UserTaskProgress
 from core.errors import PlatformUnreachable
 from core.kernel.audit import latest
-from core.kernel.types import Inbound, Outbound
+from core.kernel.types import Card, Inbound, Message, Outbound
 from core.roadmaps.catalog import TaskInfo
 
 INDIE = "indie-singer-songwriter"
@@ -422,7 +422,7 @@ async def test_a_slow_core_is_deferred_within_the_deadline(database: Database) -
 async def test_rate_limited_sends_are_retried(database: Database) -> None:
     async with running(database) as bench:
         bench.fake.rate_limit_next("POST", rf"/channels/{CHANNEL}/messages", retry_after=0.3)
-        result = await bench.front.notify(f"c:{CHANNEL}", [Outbound(text="Rehearsal at *8*!")])
+        result = await bench.front.notify(f"c:{CHANNEL}", [Message(text="Rehearsal at *8*!")])
         assert result.sent
         assert bench.fake.requests_to("POST", rf"/channels/{CHANNEL}/messages") == [429, 200]
         [message] = bench.fake.messages(CHANNEL)
@@ -432,7 +432,7 @@ async def test_rate_limited_sends_are_retried(database: Database) -> None:
 async def test_overlong_content_is_split(database: Database) -> None:
     async with running(database) as bench:
         long_text = "\n".join(f"line {n}: " + "la " * 30 for n in range(60))
-        result = await bench.front.notify(f"c:{CHANNEL}", [Outbound(text=long_text)])
+        result = await bench.front.notify(f"c:{CHANNEL}", [Message(text=long_text)])
         assert result.sent
         messages = bench.fake.messages(CHANNEL)
         assert len(messages) >= 3
@@ -443,11 +443,11 @@ async def test_overlong_content_is_split(database: Database) -> None:
 async def test_notify_a_musician_who_closed_their_dms(database: Database) -> None:
     async with running(database) as bench:
         await bench.answered(bench.fake.user_runs_command_in_dm(BEN, "start"))
-        ok = await bench.front.notify(str(BEN), [Outbound(text="Time to practise 🎸")])
+        ok = await bench.front.notify(str(BEN), [Message(text="Time to practise 🎸")])
         assert ok.sent
         assert bench.fake.dm_messages(BEN)[-1].content == "Time to practise 🎸"
         bench.fake.block(BEN)
-        closed = await bench.front.notify(str(BEN), [Outbound(text="Still there?")])
+        closed = await bench.front.notify(str(BEN), [Message(text="Still there?")])
         # closed DMs are a failed notice, not a block (tests/test_discord_refusals.py)
         assert closed.status == "failed"
         ben = await _user(database, BEN)
@@ -465,8 +465,8 @@ async def test_notify_while_discord_is_unreachable_fails_without_raising(
     async with running(database) as bench:
         await bench.answered(bench.fake.user_runs_command_in_dm(BEN, "start"))
         await bench.fake.stop()  # Discord's REST and gateway are gone
-        to_person = await bench.front.notify(str(BEN), [Outbound(text="Time to practise")])
-        to_channel = await bench.front.notify(f"c:{CHANNEL}", [Outbound(text="Band news")])
+        to_person = await bench.front.notify(str(BEN), [Message(text="Time to practise")])
+        to_channel = await bench.front.notify(f"c:{CHANNEL}", [Message(text="Band news")])
     assert to_person.status == "failed"
     assert to_channel.status == "failed"
     assert "Connect" in to_person.detail or "Disconnect" in to_person.detail, to_person.detail
@@ -480,7 +480,7 @@ async def test_start_while_discord_is_unreachable_can_be_tried_again(database: D
     front = front_end_at(f"http://127.0.0.1:{port}/api/v10", coach)
     with pytest.raises(PlatformUnreachable, match="Discord could not be reached"):
         await front.start(ready_timeout=5)
-    waiting = await front.notify(str(BEN), [Outbound(text="Time to practise")])
+    waiting = await front.notify(str(BEN), [Message(text="Time to practise")])
     assert (waiting.status, waiting.detail) == ("failed", "not connected to Discord yet")
     fake = FakeDiscord()
     await fake.start(port=port)  # Discord is back
@@ -551,7 +551,7 @@ def test_render_respects_discord_limits(text: str) -> None:
         )
         for r in range(6)
     )
-    rendered = render(Outbound(text=text, buttons=buttons), in_server=True)
+    rendered = render(Message(text=text, buttons=buttons), in_server=True)
     assert all(len(m.content) <= 2000 for m in rendered)
     views = [m.view for m in rendered if m.view is not None]
     total = 0
@@ -582,14 +582,21 @@ def test_a_checklist_card_is_one_message_whatever_comes_with_it(
 
     keys = [f"item-{n}" for n in range(1, items + 1)]
     item_rows = tuple(
-        (Button(label=f"☐ {n}. do thing {n}", payload=encode("tick", "a-task", key)),)
+        (
+            Button(
+                label=f"☐ {n}. do thing {n}",
+                payload=encode("tick", "a-task", key),
+                ticked=False,
+            ),
+        )
         for n, key in enumerate(keys, start=1)
     )
     extras = tuple(
         tuple(Button(label=f"extra {r}.{c}", payload=encode("cmd", "today")) for c in range(3))
         for r in range(extra_rows)
     )
-    [message] = render(Outbound(text="the card", buttons=item_rows + extras), in_server=True)
+    card = Card(text="the card", buttons=item_rows + extras, form="checklist", task="a-task")
+    [message] = render(card, in_server=True)
     assert message.view is not None
     rows: dict[int, list[Any]] = {}
     for child in message.view.children:

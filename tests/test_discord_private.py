@@ -23,7 +23,7 @@ from core.db.engine import Database
 from core.db.models import LinkCode
 from core.journey import views
 from core.kernel.notify import DeliveryStatus
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound
 
 SECRET = "the secret only its person may read"
 
@@ -94,7 +94,7 @@ async def test_a_private_reply_on_a_band_card_is_whispered_never_an_edit(
         before = (card.content, card.embeds, card.components, card.edits)
 
         async def secret_progress(turn: object) -> list[Outbound]:
-            return [Outbound(text=SECRET, private=True, edit=True)]
+            return [Message(text=SECRET, private=True, edit=True)]
 
         monkeypatch.setattr(views, "progress", secret_progress)
         pressed = await bench.press(ANA, card, "Progress")
@@ -121,7 +121,7 @@ async def test_the_front_end_whispers_a_private_reply_that_skipped_the_gate(
         edits = card.edits
 
         async def secret_progress(turn: object) -> list[Outbound]:
-            return [Outbound(text=SECRET, private=True, edit=True)]
+            return [Message(text=SECRET, private=True, edit=True)]
 
         monkeypatch.setattr(views, "progress", secret_progress)
         pressed = await bench.press(ANA, card, "Progress")
@@ -132,11 +132,11 @@ async def test_the_front_end_whispers_a_private_reply_that_skipped_the_gate(
 
 async def test_a_notice_cannot_carry_a_private_reply_into_a_channel(database: Database) -> None:
     async with _running(database) as bench:
-        result = await bench.front.notify(f"c:{NEWS}", [Outbound(text=SECRET, private=True)])
+        result = await bench.front.notify(f"c:{NEWS}", [Message(text=SECRET, private=True)])
         assert result.status is DeliveryStatus.FAILED
         assert SECRET not in _public(bench)
         # to the person's DM it goes
-        sent = await bench.front.notify(str(ANA), [Outbound(text=SECRET, private=True)])
+        sent = await bench.front.notify(str(ANA), [Message(text=SECRET, private=True)])
         assert sent.sent
         assert any(SECRET in m.text() for m in bench.fake.dm_messages(ANA))
 

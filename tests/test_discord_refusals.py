@@ -25,7 +25,7 @@ from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Identity, User
 from core.kernel.notify import DMS_CLOSED, by_platform
-from core.kernel.types import Outbound
+from core.kernel.types import Message
 from core.reminders.tick import ReminderTick
 from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
@@ -151,22 +151,22 @@ async def test_only_an_unknown_user_marks_someone_unreachable(
     async with _running(database, clock) as bench:
         fake = bench.fake
         await bench.answered(fake.user_runs_command_in_dm(BEN, "start"))
-        assert (await bench.front.notify(str(BEN), [Outbound(text="Practise!")])).sent
+        assert (await bench.front.notify(str(BEN), [Message(text="Practise!")])).sent
         fake.block(BEN)
-        closed = await bench.front.notify(str(BEN), [Outbound(text="Still there?")])
+        closed = await bench.front.notify(str(BEN), [Message(text="Still there?")])
         assert (closed.status, closed.detail.startswith(DMS_CLOSED)) == ("failed", True)
         assert not (await _user(database, BEN)).unreachable
 
         # Cleo deleted her account: Discord no longer knows the user at all
         await bench.command(CLEO, "help")  # the coach knows her from the server
         fake.delete_user(CLEO)
-        gone = await bench.front.notify(str(CLEO), [Outbound(text="Hello?")])
+        gone = await bench.front.notify(str(CLEO), [Message(text="Hello?")])
         assert gone.status == "blocked"
         assert "10013 Unknown User" in gone.detail
         assert (await _user(database, CLEO)).unreachable
 
         # a band channel the bot can't post in: nobody's account is touched
-        lost = await bench.front.notify("c:123456789", [Outbound(text="Band news")])
+        lost = await bench.front.notify("c:123456789", [Message(text="Band news")])
         assert lost.status == "failed"
         assert lost.detail.startswith("not_in_channel (Discord 10003 Unknown Channel")
         assert not (await _user(database, BEN)).unreachable

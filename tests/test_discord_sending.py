@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.db.engine import Database
 from core.db.models import Delivery
 from core.kernel.notify import DeliveryStatus
-from core.kernel.types import Outbound
+from core.kernel.types import Message
 from core.undelivered import KIND
 
 #: Words of the note (core.undelivered.NOTE).
@@ -109,7 +109,7 @@ async def test_a_notice_asked_to_wait_longer_than_the_cap_fails_at_once(
         fake = bench.fake
         fake.rate_limit_next("POST", rf"/channels/{CHANNEL}/messages", retry_after=600)
         result = await asyncio.wait_for(
-            bench.front.notify(f"c:{CHANNEL}", [Outbound(text="Rehearsal at 8")]), timeout=10
+            bench.front.notify(f"c:{CHANNEL}", [Message(text="Rehearsal at 8")]), timeout=10
         )
         assert result.status is DeliveryStatus.FAILED
         assert result.detail == "RateLimited"

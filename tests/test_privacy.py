@@ -35,6 +35,7 @@ from core.db.models import (
 )
 from core.kernel.audit import latest, record
 from core.kernel.payloads import encode
+from core.kernel.types import Document
 
 ARTIST = "Zyxwvüt Qoph"  # distinctive (and not ASCII): any leftover shows up in a scan
 HANDLE = "maya-q7z"
@@ -197,9 +198,8 @@ async def test_export_then_forget_leaves_nothing(database: Database) -> None:
 
     replies = await maya.say("/export")
     [reply] = replies
-    assert reply.file is not None
-    assert reply.file_name is not None
-    assert reply.file_name.endswith(".json")
+    assert isinstance(reply, Document)
+    assert reply.name.endswith(".json")
     exported = json.loads(reply.file)
     assert exported["user_id"] == str(user_id)
     assert set(exported["identities"]) == {
@@ -375,7 +375,7 @@ async def test_export_and_forget_only_in_private(database: Database) -> None:
         )
         [reply] = replies
         assert "in a private chat" in reply.text
-        assert reply.file is None
+        assert not isinstance(reply, Document)
         assert not reply.buttons
 
 

@@ -25,7 +25,7 @@ from core.app.private_replies import route
 from core.db.engine import Database
 from core.db.models import Identity, LinkCode, User
 from core.kernel.audit import latest
-from core.kernel.types import Inbound, Outbound
+from core.kernel.types import Inbound, Message, Outbound, Toast
 from core.settings import load_settings
 
 GROUP = "-100200300"
@@ -67,7 +67,7 @@ def secret_help(monkeypatch: pytest.MonkeyPatch) -> None:
     """A NEW flow that returns something private and knows nothing about where it was asked:
     /help answers with a private reply (and would edit, were it a button)."""
     monkeypatch.setattr(
-        engine_module, "help_card", lambda *_: Outbound(text=SECRET, private=True, edit=True)
+        engine_module, "help_card", lambda *_: Message(text=SECRET, private=True, edit=True)
     )
 
 
@@ -113,20 +113,20 @@ def test_route_places_every_private_reply() -> None:
         kind="button",
         can_whisper=True,
     )
-    public = Outbound(text="hi", edit=True)
-    secret = Outbound(text="s", private=True, edit=True, toast=True)
+    public = Message(text="hi", edit=True)
+    secret = Toast(text="s", private=True, edit=True)
     assert route(group, [public]) == [public]
     assert route(dm, [secret]) == [secret]
     [moved] = route(group, [secret])
-    assert (moved.chat_id, moved.edit, moved.toast) == ("7", False, False)
+    assert (moved.chat_id, moved.edit, isinstance(moved, Toast)) == ("7", False, False)
     [whispered] = route(server, [secret])
     assert (whispered.chat_id, whispered.ephemeral, whispered.edit) == (None, True, False)
     # addressed elsewhere (a band's news channel, a group) by mistake: to the person instead
     for inbound in (dm, server, group):
-        [moved] = route(inbound, [Outbound(text="s", private=True, chat_id=NEWS)])
+        [moved] = route(inbound, [Message(text="s", private=True, chat_id=NEWS)])
         assert moved.chat_id == "7"
     # already addressed to the person's own chat: left alone
-    mine = Outbound(text="s", private=True, chat_id="7")
+    mine = Message(text="s", private=True, chat_id="7")
     assert route(group, [mine]) == [mine]
 
 
@@ -170,7 +170,7 @@ async def test_a_hand_made_forget_button_in_a_group_deletes_nothing(database: Da
     in_group = GroupDriver(coach, "4242", platform="telegram")
     [reply] = await in_group.press_payload(forget)
     assert "private chat" in reply.text
-    assert reply.toast
+    assert isinstance(reply, Toast)
     assert await count(database, User) == 1, "nothing was deleted"
 
 

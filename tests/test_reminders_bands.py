@@ -16,6 +16,7 @@ from core.app.engine import Coach
 from core.db.engine import Database
 from core.kernel.audit import latest
 from core.kernel.payloads import encode
+from core.kernel.types import Toast
 from core.reminders.tick import ReminderTick
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
@@ -80,7 +81,7 @@ async def test_a_member_cannot_change_it_and_is_audited(database: Database) -> N
         assert all(r.ephemeral for r in replies)
     await ben.press_payload(encode("reminders", "daily", "0900"))  # a card button, crafted
     assert "Only the band's managers" in ben.text
-    assert ben.replies[0].toast
+    assert isinstance(ben.replies[0], Toast)
     [row] = await _band_rows(database)
     assert not row.paused
     assert row.timezone == "UTC"

@@ -22,7 +22,7 @@ from bot.telegram.app import TelegramFrontEnd
 from core.db.engine import Database
 from core.db.models import Reminder, User
 from core.kernel.notify import by_platform
-from core.kernel.types import Inbound, Outbound
+from core.kernel.types import Inbound, Message
 from core.reminders.tick import ReminderTick
 from core.reminders.worker import ReminderWorker
 
@@ -206,10 +206,10 @@ async def test_console_notifier_refuses_another_musician(database: Database) -> 
     coach = await synced_coach(database)
     out = io.StringIO()
     notifier = ConsoleNotifier(ConsoleChat(coach, "maya", out))
-    result = await notifier.notify("leo", [Outbound(text="hi")])
+    result = await notifier.notify("leo", [Message(text="hi")])
     assert not result.sent
     assert out.getvalue() == ""
-    assert (await notifier.notify("maya", [Outbound(text="hi *there*")])).sent
+    assert (await notifier.notify("maya", [Message(text="hi *there*")])).sent
     assert out.getvalue() == "hi there\n\n"
 
 

@@ -30,7 +30,7 @@ from core.db.models import Identity, Reminder, User, UserTaskProgress
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import Entry, Inbox
 from core.kernel.notify import DeliveryStatus
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Message
 from core.roadmaps.catalog import Catalog
 
 MAYA = 1001
@@ -227,24 +227,24 @@ async def test_notify_sends_a_notice_and_reports_a_block(rig: Rig) -> None:
     """The Notifier side: a notice arrives as a new message with its buttons; a 403 is
     reported as ``blocked`` (and marks the person unreachable), a 400 as ``failed``."""
     await rig.say("/start")
-    nudge = Outbound(
+    nudge = Message(
         text="Time for *one* step <today>",
         buttons=((Button(label="Done", payload="v1:c:today"),),),
         edit=True,  # a notice never edits, whatever the reply says
     )
-    result = await rig.front.notify(str(MAYA), [Outbound(text="Hey!"), nudge])
+    result = await rig.front.notify(str(MAYA), [Message(text="Hey!"), nudge])
     assert result.status is DeliveryStatus.SENT
     last = rig.fake.last(MAYA)
     assert last.plain_text == "Hey!\n\nTime for one step <today>"
     assert [label for label, _ in last.buttons()] == ["Done"]
 
     rig.fake.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
-    failed = await rig.front.notify(str(MAYA), [Outbound(text="again")])
+    failed = await rig.front.notify(str(MAYA), [Message(text="again")])
     assert failed.status is DeliveryStatus.FAILED
     assert "chat not found" in failed.detail.casefold()
 
     rig.fake.block(MAYA)
-    blocked = await rig.front.notify(str(MAYA), [Outbound(text="still there?")])
+    blocked = await rig.front.notify(str(MAYA), [Message(text="still there?")])
     assert blocked.status is DeliveryStatus.BLOCKED
     async with rig.database.transaction() as session:
         user = (await session.scalars(select(User))).one()
@@ -327,7 +327,7 @@ async def test_notify_tells_the_403s_apart(rig: Rig) -> None:
     rig.fake.user_message(LEO, "hello all", chat_id=GROUP, chat_type="supergroup")
     await rig.fake.wait_for(lambda: bool(rig.fake.messages(GROUP)))
 
-    no_chat = await rig.front.notify(str(LEO), [Outbound(text="nudge")])
+    no_chat = await rig.front.notify(str(LEO), [Message(text="nudge")])
     assert no_chat.status is DeliveryStatus.FAILED
     assert no_chat.detail.startswith("no direct chat: they must open a private chat")
     assert "bot can't initiate conversation with a user" in no_chat.detail
@@ -336,7 +336,7 @@ async def test_notify_tells_the_403s_apart(rig: Rig) -> None:
         assert not any(u.unreachable for u in await session.scalars(select(User)))
 
     rig.fake.deactivate(MAYA)
-    gone = await rig.front.notify(str(MAYA), [Outbound(text="still there?")])
+    gone = await rig.front.notify(str(MAYA), [Message(text="still there?")])
     assert gone.status is DeliveryStatus.BLOCKED
     assert gone.detail == "Forbidden: user is deactivated"
     assert await _reachable_and_running(rig.database) == (False, False)
@@ -347,7 +347,7 @@ async def test_emoji_text_is_split_by_telegrams_utf16_count(rig: Rig) -> None:
     """3 000 guitars are 3 000 code points but 6 000 UTF-16 units, Telegram's measure: sent
     whole, the fake (like Telegram) refuses them as too long."""
     await rig.say("/start")
-    result = await rig.front.notify(str(MAYA), [Outbound(text="🎸" * 3000)])
+    result = await rig.front.notify(str(MAYA), [Message(text="🎸" * 3000)])
     assert result.status is DeliveryStatus.SENT, result.detail
     pieces = [m.plain_text for m in rig.fake.messages(MAYA)[-2:]]
     assert "".join(pieces) == "🎸" * 3000

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import Chat, Message, Update, User
+import telegram
+from telegram import Chat, Update, User
 
 from bot.telegram.app import merge_replies
 from bot.telegram.render import (
@@ -15,7 +16,7 @@ from bot.telegram.render import (
 )
 from bot.telegram.translate import to_inbound
 from core.kernel.markup import bold, esc
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Message
 
 
 def test_user_text_is_escaped_and_markup_becomes_tags() -> None:
@@ -65,7 +66,7 @@ def test_keyboard_rows_respect_eight_buttons() -> None:
 def _update(text: str, chat_type: str = "private", update_id: int = 7) -> Update:
     user = User(id=42, first_name="Maya", is_bot=False, language_code="en")
     chat = Chat(id=42 if chat_type == "private" else -100, type=chat_type)
-    message = Message(message_id=5, date=None, chat=chat, from_user=user, text=text)  # type: ignore[arg-type]
+    message = telegram.Message(message_id=5, date=None, chat=chat, from_user=user, text=text)  # type: ignore[arg-type]
     return Update(update_id=update_id, message=message)
 
 
@@ -81,12 +82,12 @@ def test_translation_of_messages_and_foreign_commands() -> None:
 
 
 def test_plain_replies_merge_into_the_next_message() -> None:
-    card = Outbound(text="card", buttons=((Button(label="x", payload="v1:c:today"),),))
-    edit = Outbound(text="edited", edit=True)
-    out = merge_replies([edit, Outbound(text="done"), Outbound(text="stage"), card])
+    card = Message(text="card", buttons=((Button(label="x", payload="v1:c:today"),),))
+    edit = Message(text="edited", edit=True)
+    out = merge_replies([edit, Message(text="done"), Message(text="stage"), card])
     assert [o.text for o in out] == ["edited", "done\n\nstage\n\ncard"]
     assert out[1].buttons == card.buttons
-    tail = merge_replies([card, Outbound(text="a"), Outbound(text="b")])
+    tail = merge_replies([card, Message(text="a"), Message(text="b")])
     assert [o.text for o in tail] == ["card", "a\n\nb"]
 
 

@@ -29,7 +29,7 @@ from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Delivery, Identity, User
 from core.kernel.notify import DeliveryStatus
-from core.kernel.types import Outbound
+from core.kernel.types import Message
 from core.settings import load_settings
 from core.undelivered import KIND
 
@@ -305,13 +305,13 @@ async def test_a_notice_waits_within_its_budget_then_reports_failed_without_rais
     fake = rig.fake
     fake.open_private_chat(MAYA)
     fake.fail_next("sendMessage", status=429, retry_after=5, times=2)
-    sending = asyncio.create_task(rig.front.notify(str(MAYA), [Outbound(text="Nudge one")]))
+    sending = asyncio.create_task(rig.front.notify(str(MAYA), [Message(text="Nudge one")]))
     waited = await rig.timer.run_until(sending.done)
     assert sending.result().status is DeliveryStatus.SENT
     assert waited == pytest.approx(10)
 
     fake.fail_next("sendMessage", status=429, retry_after=20, times=10_000)
-    sending = asyncio.create_task(rig.front.notify(str(MAYA), [Outbound(text="Nudge two")]))
+    sending = asyncio.create_task(rig.front.notify(str(MAYA), [Message(text="Nudge two")]))
     waited = await rig.timer.run_until(sending.done)
     result = sending.result()  # the Notifier contract: a result, never a raise
     assert result.status is DeliveryStatus.FAILED
@@ -333,7 +333,7 @@ async def test_sends_queued_during_a_pause_keep_telegrams_pace(database: Databas
                 fake.open_private_chat(chat)
             fake.fail_next("sendMessage", status=429, retry_after=1)
             results = await asyncio.gather(
-                *(front.notify(str(chat), [Outbound(text=f"Hello {chat}")]) for chat in chats)
+                *(front.notify(str(chat), [Message(text=f"Hello {chat}")]) for chat in chats)
             )
         finally:
             await front.stop()

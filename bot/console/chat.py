@@ -16,7 +16,7 @@ from typing import TextIO
 
 from core.app.engine import Coach
 from core.kernel.markup import parse
-from core.kernel.types import Button, Inbound, Outbound
+from core.kernel.types import Button, Document, Inbound, Outbound, Picture, Toast
 
 _BOLD, _ITALIC, _RESET = "\033[1m", "\033[3m", "\033[0m"
 
@@ -79,16 +79,17 @@ class ConsoleChat:
         return replies
 
     def show(self, reply: Outbound) -> None:
-        """Print one reply; remember its buttons so their numbers can be typed."""
-        if reply.toast:
+        """Print one reply, by its variant (a toast in brackets, a picture or a document saved
+        where the musician can open it); remember its buttons so their numbers can be typed."""
+        if isinstance(reply, Toast):
             self.out.write(f"  ({render(reply.text, color=False)})\n")
             return
         self.out.write(render(reply.text, color=self.color) + "\n")
-        if reply.image is not None:
-            self.out.write(f"  [picture: {self._save_picture(reply.image, reply.image_name)}]\n")
-        if reply.file is not None:
-            name = reply.file_name or "file"
-            self.out.write(f"  [file: {self._save_picture(reply.file, name, kind='files')}]\n")
+        if isinstance(reply, Picture):
+            self.out.write(f"  [picture: {self._save_picture(reply.image, reply.name)}]\n")
+        elif isinstance(reply, Document):
+            saved = self._save_picture(reply.file, reply.name, kind="files")
+            self.out.write(f"  [file: {saved}]\n")
         buttons = reply.all_buttons()
         if buttons:
             self._buttons = buttons
@@ -98,10 +99,9 @@ class ConsoleChat:
         self.out.write("\n")
         self.out.flush()
 
-    def _save_picture(self, png: bytes, name: str | None, *, kind: str = "") -> str:
+    def _save_picture(self, png: bytes, name: str, *, kind: str = "") -> str:
         """Write a picture (or, with ``kind="files"``, a file such as /export's JSON into a
         sibling folder) where the musician can open it; a terminal can't show it inline."""
-        name = name or "picture.png"
         if self.picture_dir is None:
             return f"{name}, {len(png) // 1024} KB"
         folder = self.picture_dir.parent / kind if kind else self.picture_dir

@@ -47,7 +47,7 @@ from core.accounts import reachability
 from core.app.engine import SORRY, Coach
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.kernel.notify import SENT, DeliveryResult, DeliveryStatus, dms_closed
-from core.kernel.types import Inbound, Outbound
+from core.kernel.types import Inbound, Message, Outbound
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -355,7 +355,7 @@ class DiscordFrontEnd:
             replies = await work
         except Exception:  # handle() never raises; this is a last line of defence
             logger.exception("discord: the coach failed")
-            replies = [Outbound(text=SORRY, ephemeral=True)]
+            replies = [Message(text=SORRY, ephemeral=True)]
         # replies meant for another chat (the band's updates channel) go there as notices
         here = [r for r in replies if r.chat_id in {None, inbound.chat_id}]
         elsewhere = [r for r in replies if r.chat_id not in {None, inbound.chat_id}]

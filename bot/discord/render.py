@@ -1,5 +1,11 @@
 """Core replies → Discord: Markdown text, embeds for progress, persistent button views, splits.
 
+Each reply is rendered by its variant (:mod:`core.kernel.types`), never by its text or its
+buttons' payloads: a :class:`Picture` is an embed with its image, a :class:`Document` a message
+with the file attached, a progress or stats :class:`Card` an embed, a checklist card gets its
+items drawn natively, a question card in a server an "✍️ Answer" button (the bot can't read
+typed messages there, so a modal takes the answer), a :class:`Toast` is an ephemeral note.
+
 Discord's limits are enforced here, before anything is sent: content ≤ 2000 characters (longer
 text is split on paragraph, then line, boundaries), embeds ≤ 4096, at most 5 action rows of 5
 buttons, labels ≤ 80 characters and ``custom_id`` ≤ 100. The ``custom_id`` of every button is
@@ -28,16 +34,15 @@ from bot.discord.components import (
     label,
 )
 from core.kernel.markup import parse
-from core.kernel.payloads import decode
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Card, CardForm, Document, Outbound, Picture, Toast
 
 MAX_CONTENT = 2000
 MAX_EMBED = 4096
 MAX_ROWS = 5
 MAX_PER_ROW = 5
 MAX_CUSTOM_ID = 100
-#: Replies with these bar characters are progress cards: shown as embeds.
-_BAR = re.compile("[█░]")
+#: Cards shown as an embed: the boards of figures (``/progress``'s bars, ``/stats``).
+EMBEDDED: frozenset[CardForm] = frozenset({"progress", "stats"})
 _MD_SPECIAL = re.compile(r"([\\*_~|`\[\]])")
 #: Characters that start a heading, a quote or a list only at the start of a line.
 _LINE_START = re.compile(r"(?m)^(\s*)([#>-])")
@@ -102,21 +107,6 @@ def button_rows(buttons: Sequence[Sequence[Button]]) -> list[list[Button]]:
     return rows
 
 
-def needs_answer_button(reply: Outbound) -> str | None:
-    """The task slug when a reply asks a data-input question (a Skip button and no ticks):
-    in a server the bot can't read typed answers, so a modal takes them."""
-    slugs = []
-    for button in reply.all_buttons():
-        payload = decode(button.payload)
-        if payload is None:
-            continue
-        if payload.action in {"tick", "untick", "confirm"}:
-            return None
-        if payload.action == "skip":
-            slugs.append(payload.args[0])
-    return slugs[0] if len(slugs) == 1 else None
-
-
 def answer_modal(task_slug: str, question: str) -> discord.ui.Modal:
     """The modal for a data-input answer; its submit is handled by the front end's listener
     (by custom_id), so it works whichever process receives it."""
@@ -170,27 +160,22 @@ Row = list[discord.ui.Item[Any]]
 
 def _item_buttons(
     buttons: Sequence[Sequence[Button]],
-) -> tuple[str, list[tuple[Button, bool]], list[list[Button]]] | None:
-    """A checklist card's item buttons — tick/untick payloads, all of one task, in item order,
-    each with whether its item is ticked (its button unticks) — apart from the card's other
-    buttons (the rows they leave, emptied ones dropped); ``None`` for any other reply."""
-    slugs: set[str] = set()
+) -> tuple[list[tuple[Button, bool]], list[list[Button]]]:
+    """A checklist card's item buttons — the ones the core marks ``ticked`` (true or false), in
+    item order, each with whether its item is ticked (its button unticks) — apart from the
+    card's other buttons (the rows they leave, emptied ones dropped)."""
     items: list[tuple[Button, bool]] = []
     others: list[list[Button]] = []
     for row in buttons:
         rest = []
         for button in row:
-            payload = decode(button.payload)
-            if payload is not None and payload.action in {"tick", "untick"}:
-                slugs.add(payload.args[0])
-                items.append((button, payload.action == "untick"))
-            else:
+            if button.ticked is None:
                 rest.append(button)
+            else:
+                items.append((button, button.ticked))
         if rest:
             others.append(rest)
-    if len(slugs) != 1:
-        return None
-    return slugs.pop(), items, others
+    return items, others
 
 
 def _checklist_rows(slug: str, items: list[tuple[Button, bool]], rows_left: int) -> list[Row]:
@@ -227,14 +212,16 @@ def _rows(reply: Outbound, *, in_server: bool) -> list[Row]:
     """Every component row of a reply, in order; :func:`render` spreads them over messages
     of at most five rows."""
     rows: list[Row] = []
-    answer_task = needs_answer_button(reply) if in_server else None
-    if answer_task is not None:
-        rows.append([AnswerButton(answer_task)])
     others: Sequence[Sequence[Button]] = reply.buttons
-    checklist = _item_buttons(reply.buttons)
-    if checklist is not None:
-        slug, items, others = checklist
-        rows += _checklist_rows(slug, items, MAX_ROWS - len(rows) - len(button_rows(others)))
+    match reply:
+        case Card(form="question", task=str() as task) if in_server:
+            # in a server the bot can't read typed answers, so a modal takes them
+            rows.append([AnswerButton(task)])
+        case Card(form="checklist", task=str() as task):
+            items, others = _item_buttons(reply.buttons)
+            if items:
+                room = MAX_ROWS - len(button_rows(others))
+                rows += _checklist_rows(task, items, room)
     rows += [[PayloadButton(b.label, b.payload) for b in row] for row in button_rows(others)]
     return rows
 
@@ -257,21 +244,27 @@ def _view(rows: list[Row]) -> discord.ui.View | None:
 def render(reply: Outbound, *, in_server: bool) -> list[Rendered]:
     """One core reply as one or more Discord messages (the components go on the last one).
 
-    A checklist card is one message (see :func:`_checklist_rows`). Any other reply with more
-    than 5 rows of buttons continues on further messages, so no button is lost.
+    By variant: a picture is an embed showing it; a progress or stats card an embed (when it
+    fits one); a document the text with the file attached to its first message; anything else
+    Markdown content. A checklist card is one message (see :func:`_checklist_rows`). Any other
+    reply with more than 5 rows of buttons continues on further messages, so no button is lost.
     """
     text = to_markdown(reply.text)
     rows = _rows(reply, in_server=in_server)
     out: list[Rendered] = []
-    if reply.image is not None:
-        name = reply.image_name or "chart.png"
-        embed = discord.Embed(description=text[:MAX_EMBED])
-        embed.set_image(url=f"attachment://{name}")
-        out.append(Rendered(embeds=[embed], file=discord.File(io.BytesIO(reply.image), name)))
-    elif _BAR.search(reply.text) and len(text) <= MAX_EMBED:
-        out.append(Rendered(embeds=[discord.Embed(description=text, colour=0x8E44AD)]))
-    else:
-        out.extend(Rendered(content=piece) for piece in split_text(text))
+    match reply:
+        case Picture():
+            embed = discord.Embed(description=text[:MAX_EMBED])
+            embed.set_image(url=f"attachment://{reply.name}")
+            file = discord.File(io.BytesIO(reply.image), reply.name)
+            out.append(Rendered(embeds=[embed], file=file))
+        case Card(form=form) if form in EMBEDDED and len(text) <= MAX_EMBED:
+            out.append(Rendered(embeds=[discord.Embed(description=text, colour=0x8E44AD)]))
+        case Document():
+            out.extend(Rendered(content=piece) for piece in split_text(text))
+            out[0].file = discord.File(io.BytesIO(reply.file), reply.name)
+        case _:
+            out.extend(Rendered(content=piece) for piece in split_text(text))
     out[-1].view = _view(rows[:MAX_ROWS])
     rest = rows[MAX_ROWS:]
     while rest:
@@ -279,7 +272,7 @@ def render(reply: Outbound, *, in_server: bool) -> list[Rendered]:
         rest = rest[MAX_ROWS:]
     # a private reply in a server is an ephemeral answer to its interaction, which only the
     # person sees (in a DM every message is private already)
-    hidden = reply.ephemeral or reply.toast or (reply.private and in_server)
+    hidden = reply.ephemeral or isinstance(reply, Toast) or (reply.private and in_server)
     for message in out:
         message.ephemeral = hidden
     return out

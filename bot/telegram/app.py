@@ -59,7 +59,7 @@ from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import DEFAULT_LEASE, Inbox
 from core.kernel.markup import to_plain
 from core.kernel.notify import NO_DIRECT_CHAT, SENT, DeliveryResult, DeliveryStatus, no_direct_chat
-from core.kernel.types import Inbound, Outbound
+from core.kernel.types import Card, Document, Inbound, Message, Outbound, Picture, Toast
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -142,6 +142,10 @@ class PerChatOrder(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
+#: The variants that are text in a chat, foldable into one message (:func:`merge_replies`).
+_TEXT = (Message, Card)
+
+
 class PrivateReplyRefused(ValueError):
     """A private reply was about to be sent into a group (see :meth:`TelegramFrontEnd._send`)."""
 
@@ -150,27 +154,27 @@ def merge_replies(replies: list[Outbound]) -> list[Outbound]:
     """Fold runs of plain replies into the next message, to send fewer messages.
 
     "✅ Done!", "🎉 Stage complete" and the next task's card arrive as one message instead of
-    three: easier to read, and it keeps a private chat under Telegram's ~1 message/s. Edits,
-    pictures and replies with buttons end a run (the buttons stay on the merged message).
-    A private reply is never merged: it keeps its own message and its mark.
+    three: easier to read, and it keeps a private chat under Telegram's ~1 message/s. Only
+    messages and cards are text to fold (a toast, a picture or a document is a different
+    call); edits and replies with buttons end a run (the buttons stay on the merged message,
+    which keeps its variant). A private reply is never merged: it keeps its own message and
+    its mark.
     """
     merged: list[Outbound] = []
     pending: list[str] = []
     for reply in replies:
-        plain = not reply.edit and reply.image is None and not reply.toast and reply.file is None
-        plain = plain and not reply.private
-        if plain:
+        if isinstance(reply, _TEXT) and not reply.edit and not reply.private:
             pending.append(reply.text)
             if reply.buttons:
                 merged.append(reply.model_copy(update={"text": "\n\n".join(pending)}))
                 pending = []
             continue
         if pending:
-            merged.append(Outbound(text="\n\n".join(pending)))
+            merged.append(Message(text="\n\n".join(pending)))
             pending = []
         merged.append(reply)
     if pending:
-        merged.append(Outbound(text="\n\n".join(pending)))
+        merged.append(Message(text="\n\n".join(pending)))
     return merged
 
 
@@ -338,14 +342,15 @@ class TelegramFrontEnd:
             if reply.chat_id not in {None, inbound.chat_id}:
                 note = await self._deliver_elsewhere(inbound, reply) or note
         if note is not None:  # in the group: where the private reply went (or why it didn't)
-            toast_free = pressed and not any(r.toast for r in here)
-            here.append(Outbound(text=note, toast=toast_free))
-        toast = next((r for r in here if r.toast), None)
+            toast_free = pressed and not any(isinstance(r, Toast) for r in here)
+            here.append(Toast(text=note) if toast_free else Message(text=note))
+        toast = next((r for r in here if isinstance(r, Toast)), None)
         if pressed:
             await self._answer(update, toast)
         where = place(update, inbound)
         chat_id = where.chat_id
-        shown = [r for r in here if not (r.toast and pressed)]
+        # the press's toast is its answerCallbackQuery; a toast answering typed text is shown
+        shown = [r for r in here if not (pressed and isinstance(r, Toast))]
         try:
             for reply in merge_replies(shown):
                 try:
@@ -489,8 +494,11 @@ class TelegramFrontEnd:
             await self.sending.send(call, notice=notice)
 
     def _calls(self, where: Placement, reply: Outbound) -> list[Call]:
-        """The Bot API calls that carry ``reply``: an edit of the card, or a document / photo
-        (the text as caption when it fits) and the text in as many pieces as needed."""
+        """The Bot API calls that carry ``reply``, by its variant: an edit of the card (a
+        checklist ticked in place), a :class:`Document` (``sendDocument``) or a
+        :class:`Picture` (``sendPhoto``) with the text as caption when it fits, and otherwise
+        the text in as many pieces as needed (a message, a card, a toast that answers no
+        press)."""
         bot = self.bot
         chat_id = where.chat_id
         if reply.edit and where.editable is not None:
@@ -503,25 +511,24 @@ class TelegramFrontEnd:
             else None
         )
         calls: list[Call] = []
-        if reply.file is not None:  # /export's JSON: a document with the text as its caption
+        if isinstance(reply, Document):  # /export's JSON: a document with its caption
             caption = to_html(reply.text)
-            name = reply.file_name or "file"
             if telegram_length(caption) <= MAX_CAPTION:
                 document = partial(
                     bot.send_document,
                     chat_id,
                     reply.file,
-                    filename=name,
+                    filename=reply.name,
                     caption=caption,
                     parse_mode="HTML",
                     reply_parameters=answer,
                 )
                 return [Call(chat_id, "sendDocument", document)]
             document = partial(
-                bot.send_document, chat_id, reply.file, filename=name, reply_parameters=answer
+                bot.send_document, chat_id, reply.file, filename=reply.name, reply_parameters=answer
             )
             calls.append(Call(chat_id, "sendDocument", document))
-        if reply.image is not None:
+        elif isinstance(reply, Picture):
             caption = to_html(reply.text)
             if telegram_length(caption) <= MAX_CAPTION:
                 photo = partial(
@@ -533,7 +540,7 @@ class TelegramFrontEnd:
                     reply_markup=keyboard(reply.buttons),
                     reply_parameters=answer,
                 )
-                return [*calls, Call(chat_id, "sendPhoto", photo)]
+                return [Call(chat_id, "sendPhoto", photo)]
             photo = partial(bot.send_photo, chat_id, reply.image, reply_parameters=answer)
             calls.append(Call(chat_id, "sendPhoto", photo))
         pieces = html_pieces(reply.text)

@@ -57,7 +57,7 @@ from core.db.tables import (
 from core.kernel.audit import AuditNote
 from core.kernel.markup import bold
 from core.kernel.store import TurnRecord
-from core.kernel.types import Inbound, Outbound
+from core.kernel.types import Inbound, Message, Outbound
 
 CODE_TTL = timedelta(minutes=10)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read and typed
@@ -210,11 +210,9 @@ async def _shared_chat(
                 {"reason": "shared chat", "cancelled": burned},
             )
         )
-        return [Outbound(text=CODE_POSTED_IN_GROUP)]
+        return [Message(text=CODE_POSTED_IN_GROUP)]
     return [
-        Outbound(
-            text=f"🔒 Linking accounts happens in a private chat: send /{command} to me there."
-        )
+        Message(text=f"🔒 Linking accounts happens in a private chat: send /{command} to me there.")
     ]
 
 
@@ -236,7 +234,7 @@ async def _issue(
     as_shown = shown(code)
     minutes = int(CODE_TTL.total_seconds() // 60)
     return [
-        Outbound(
+        Message(
             text=f"🔗 Your link code: {bold(f'`{as_shown}`')}\n"
             f"Send `/link {as_shown}` to me on your other platform within {minutes} minutes. "
             "It works once — keep it to yourself: whoever sends it gets your account.\n\n"
@@ -268,14 +266,14 @@ async def _redeem(
             AuditNote(who, "account.link", "denied", None, rec.user_id, {"reason": "code"})
         )
         return [
-            Outbound(
+            Message(
                 text="That code is unknown or has expired. Send /link on your other platform "
                 "for a fresh one.",
                 ephemeral=True,
             )
         ]
     if owner == rec.user_id:
-        return [Outbound(text="That's this account's own code — use it on your other platform.")]
+        return [Message(text="That's this account's own code — use it on your other platform.")]
     platform = str(rows[0][1])
     params = {"old": rec.user_id, "new": owner}
     await ex.run(_MOVE_IDENTITIES, params)
@@ -286,7 +284,7 @@ async def _redeem(
     audits.append(AuditNote(who, "account.link", "ok", f"user:{owner}", owner, {"with": platform}))
     other = _PLATFORM_NAMES.get(platform, platform)
     return [
-        Outbound(
+        Message(
             text=f"🔗 Linked! This account and your {other} account are one now: same roadmap, "
             "same progress. /today shows your next step. (/unlink undoes it.)"
         )
@@ -299,7 +297,7 @@ async def _unlink(
 
     linked = (await ex.rows(_IDENTITY_COUNT, {"uid": rec.user_id}))[0][0]
     if linked < 2:
-        return [Outbound(text="This account isn't linked to another one. /link links it.")]
+        return [Message(text="This account isn't linked to another one. /link links it.")]
     fresh = await _fresh_user(ex, inbound, now)
     await ex.run(
         _MOVE_ONE_IDENTITY,
@@ -316,7 +314,7 @@ async def _unlink(
         )
     )
     return [
-        Outbound(
+        Message(
             text="Unlinked. This account starts afresh on its own (send /start); your progress "
             "stays with your other account."
         )

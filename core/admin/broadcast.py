@@ -59,7 +59,7 @@ from core.jobs.claim import Claim, claim
 from core.jobs.runner import Job, JobRunner
 from core.kernel.markup import bold, esc
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ async def draft(
 
 def message(text: str) -> list[Outbound]:
     """What a musician receives (the admin's words, escaped: they are shown as typed)."""
-    return [Outbound(text=f"📣 {esc(text)}\n\n_/broadcasts off stops these messages._")]
+    return [Message(text=f"📣 {esc(text)}\n\n_/broadcasts off stops these messages._")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -631,7 +631,7 @@ class BroadcastSender:
         notifier = self.notifiers.get(row.report_platform)
         if notifier is None:
             return  # e.g. an admin on the terminal: /admin broadcasts shows the counts
-        await _notify(notifier, row.report_chat, [Outbound(text=text)])
+        await _notify(notifier, row.report_chat, [Message(text=text)])
 
 
 async def _notify(notifier: Notifier, chat: str, replies: list[Outbound]) -> DeliveryResult:

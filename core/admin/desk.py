@@ -39,7 +39,16 @@ from core.kernel import audit
 from core.kernel.audit import AuditAction
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import Payload
-from core.kernel.types import Button, Inbound, Outbound, clean_text
+from core.kernel.types import (
+    Button,
+    Document,
+    Inbound,
+    Message,
+    Outbound,
+    Picture,
+    Toast,
+    clean_text,
+)
 from core.roadmaps.catalog import CatalogCache
 from core.roadmaps.loader import check_roadmaps
 from core.roadmaps.sync import sync_roadmaps
@@ -143,13 +152,13 @@ class AdminDesk:
         if inbound.chat_type != "private":
             # refused rather than sent privately: a file of someone's data is not made (nor its
             # export audited) on a word typed in a shared chat
-            return [Outbound(text=PRIVATE_ONLY.format(command="export"), ephemeral=True)]
+            return [Message(text=PRIVATE_ONLY.format(command="export"), ephemeral=True)]
         return _private(await self._export(inbound))
 
     async def forget(self, inbound: Inbound, _args: str) -> list[Outbound]:
         """``/forget``: ask before deleting everything, in the private chat only."""
         if inbound.chat_type != "private":
-            return [Outbound(text=PRIVATE_ONLY.format(command="forget"), ephemeral=True)]
+            return [Message(text=PRIVATE_ONLY.format(command="forget"), ephemeral=True)]
         return _private(await self._ask_forget(inbound))
 
     async def broadcasts(self, inbound: Inbound, args: str) -> list[Outbound]:
@@ -170,11 +179,11 @@ class AdminDesk:
         action, typed = audit_action(args)
         actor = await self.access.require_admin(inbound, action, details=typed)
         if actor is None:
-            return [Outbound(text=NOT_ALLOWED)]
+            return [Message(text=NOT_ALLOWED)]
         try:
             request = parse(args)
         except BadRequest as exc:
-            return [Outbound(text=esc(str(exc)))]
+            return [Message(text=esc(str(exc)))]
         return _private(await self._admin_answer(actor, inbound, request))
 
     async def _admin_answer(
@@ -199,7 +208,7 @@ class AdminDesk:
             case "grant" | "revoke":
                 return await self._role(actor, request)
         lines = [bold("Admin commands:"), *(esc(u) for u in USAGE.values())]
-        return [Outbound(text="\n".join(lines))]
+        return [Message(text="\n".join(lines))]
 
     async def _stats(self, actor: Actor) -> list[Outbound]:
         async with self.db.transaction() as session:
@@ -223,16 +232,19 @@ class AdminDesk:
             lines += ["", italic("Nobody has picked a roadmap yet.")]
         chart = await stats.funnel_chart(figures.funnel)
         await self._audit_ok(actor, "admin.stats")
-        return [Outbound(text="\n".join(lines), image=chart, image_name="funnel.png")]
+        text = "\n".join(lines)
+        if chart is None:
+            return [Message(text=text)]
+        return [Picture(text=text, image=chart, name="funnel.png")]
 
     async def _draft(self, actor: Actor, inbound: Inbound, request: AdminRequest) -> list[Outbound]:
         text = clean_text(request.text or "")
         if not text:
-            return [Outbound(text=f"Usage: {esc(USAGE['broadcast'])}")]
+            return [Message(text=f"Usage: {esc(USAGE['broadcast'])}")]
         who = await broadcast.audience(self.db)
         if who.recipients == 0:
             return [
-                Outbound(
+                Message(
                     text="Nobody would receive that right now: "
                     f"{who.opted_out:,} opted out, {who.unreachable:,} unreachable, "
                     f"{who.no_inbox:,} only on the terminal."
@@ -263,12 +275,12 @@ class AdminDesk:
                 Button(label="Cancel", payload=BROADCAST_DROP.encode(broadcast_id.hex)),
             ),
         )
-        return [Outbound(text=preview, buttons=buttons)]
+        return [Message(text=preview, buttons=buttons)]
 
     async def _broadcasts(self) -> list[Outbound]:
         found = await broadcast.recent(self.db)
         if not found:
-            return [Outbound(text="No broadcasts yet.")]
+            return [Message(text="No broadcasts yet.")]
         lines = [bold("Latest broadcasts:")]
         for p in found:
             snippet = p.text if len(p.text) <= 40 else p.text[:39] + "…"
@@ -276,7 +288,7 @@ class AdminDesk:
                 f"{p.created_at:%Y-%m-%d %H:%M} {esc(p.status)} — {p.recipients:,} recipients, "
                 f"{p.summary()}: {italic(esc(snippet))}"
             )
-        return [Outbound(text="\n".join(lines))]
+        return [Message(text="\n".join(lines))]
 
     async def _reload(self, actor: Actor) -> list[Outbound]:
         found, problems = check_roadmaps(self.roadmaps_dir)
@@ -293,13 +305,13 @@ class AdminDesk:
             more = len(problems) - len(shown)
             tail = [f"…and {more} more."] if more > 0 else []
             header = bold(f"Not reloaded: {len(problems)} problem(s), nothing changed.")
-            return [Outbound(text="\n".join([header, *shown, *tail]))]
+            return [Message(text="\n".join([header, *shown, *tail]))]
         async with self.db.transaction() as session:
             report = await sync_roadmaps(session, found)
         self.catalog.invalidate()
         await self._audit_ok(actor, "admin.roadmaps_reload", details={"summary": report.summary()})
         return [
-            Outbound(
+            Message(
                 text=f"{bold('Roadmaps reloaded.')} {esc(report.summary())}\n"
                 + italic("Other workers pick the change up within 30 seconds.")
             )
@@ -314,7 +326,7 @@ class AdminDesk:
         if lookup.exact and lookup.person is not None:
             return lookup.person
         if not lookup.candidates:
-            return [Outbound(text=f"I found nobody called {bold(esc(who))}.")]
+            return [Message(text=f"I found nobody called {bold(esc(who))}.")]
         if len(lookup.candidates) == 1:
             head = f"Anyone can call themselves {bold(esc(who))}: is this the account you mean?"
         else:
@@ -326,7 +338,7 @@ class AdminDesk:
             rows.append((_pick_button(sub, person, stamp),))
         if lookup.more:
             lines += ["", italic("…and more: name them by platform:id.")]
-        return [Outbound(text="\n".join(lines), buttons=(*rows, (_no_button(),)))]
+        return [Message(text="\n".join(lines), buttons=(*rows, (_no_button(),)))]
 
     async def _user(self, actor: Actor, request: AdminRequest) -> list[Outbound]:
         found = await self._resolve(request.who or "", "user")
@@ -356,7 +368,7 @@ class AdminDesk:
         ]
         if flags:
             lines.append(f"Flags: {', '.join(flags)}")
-        return [Outbound(text="\n".join(lines))]
+        return [Message(text="\n".join(lines))]
 
     async def _ask_reset(self, request: AdminRequest) -> list[Outbound]:
         found = await self._resolve(request.who or "", "reset")
@@ -368,7 +380,7 @@ class AdminDesk:
             "and roadmap choice are deleted; they keep their name and start over."
         )
         return [
-            Outbound(
+            Message(
                 text="\n\n".join([text, "\n".join(_account_card(found))]),
                 buttons=((_pick_button("reset", found, stamp), _no_button()),),
             )
@@ -377,7 +389,7 @@ class AdminDesk:
     async def _audit(self, count: int) -> list[Outbound]:
         entries = await audit.latest(self.db, count)
         if not entries:
-            return [Outbound(text="The audit log is empty.")]
+            return [Message(text="The audit log is empty.")]
         lines = [bold(f"Latest {len(entries)} audit entries:")]
         for e in entries:
             target = f" → {esc(e.target)}" if e.target else ""
@@ -387,7 +399,7 @@ class AdminDesk:
                 f"`{e.at:%m-%d %H:%M:%S}` {esc(e.action)} {esc(e.outcome)} "
                 f"by {esc(e.actor)}{target}{more}"
             )
-        return [Outbound(text="\n".join(lines))]
+        return [Message(text="\n".join(lines))]
 
     async def _role(self, actor: Actor, request: AdminRequest) -> list[Outbound]:
         found = await self._resolve(request.who or "", request.sub)
@@ -398,7 +410,7 @@ class AdminDesk:
     async def _set_role(self, actor: Actor, found: people.Person, *, grant: bool) -> list[Outbound]:
         if not grant and any(h in self.access.bootstrap for h in found.identities):
             return [
-                Outbound(
+                Message(
                     text=f"{bold(esc(found.name))} is an admin from `COACH_ADMINS`; remove them "
                     "there (and restart) to take it away."
                 )
@@ -419,8 +431,8 @@ class AdminDesk:
         name = bold(esc(found.name))
         if not changed:
             state = "already" if grant else "not"
-            return [Outbound(text=f"{name} is {state} an admin — nothing changed.")]
-        return [Outbound(text=f"{name} is {'now' if grant else 'no longer'} a bot admin.")]
+            return [Message(text=f"{name} is {state} an admin — nothing changed.")]
+        return [Message(text=f"{name} is {'now' if grant else 'no longer'} a bot admin.")]
 
     # ------------------------------------------------------------------ buttons
 
@@ -428,12 +440,12 @@ class AdminDesk:
         args = payload.args
         match payload.action:
             case "admin_no":
-                return [Outbound(text="OK, nothing done.", edit=True)]
+                return [Message(text="OK, nothing done.", edit=True)]
             case "forget_me":
                 if inbound.chat_type != "private":  # only ever offered there: hand-made
-                    return [Outbound(text=PRIVATE_ONLY.format(command="forget"), toast=True)]
+                    return [Toast(text=PRIVATE_ONLY.format(command="forget"))]
                 if not _fresh(args[0], self.clock()):
-                    return [Outbound(text=EXPIRED, toast=True)]
+                    return [Toast(text=EXPIRED)]
                 return _private(await self._forget(inbound))
             case "reset_user":
                 return _private(await self._reset(inbound, args[0], args[1]))
@@ -441,7 +453,7 @@ class AdminDesk:
                 return _private(await self._pick(inbound, *args))
             case "broadcast_send" | "broadcast_drop":
                 return await self._confirm_broadcast(inbound, payload)
-        return [Outbound(text="That button doesn't work anymore.", toast=True)]
+        return [Toast(text="That button doesn't work anymore.")]
 
     async def _pressed_on(
         self, inbound: Inbound, action: AuditAction, user_hex: str, stamp: str
@@ -451,13 +463,13 @@ class AdminDesk:
         Their actor and that id, or the toast that says why not."""
         actor = await self.access.require_admin(inbound, action)
         if actor is None:
-            return [Outbound(text=NOT_ALLOWED, toast=True)]
+            return [Toast(text=NOT_ALLOWED)]
         if not _fresh(stamp, self.clock()):
-            return [Outbound(text=EXPIRED, toast=True)]
+            return [Toast(text=EXPIRED)]
         try:
             return actor, uuid.UUID(hex=user_hex)
         except ValueError:
-            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+            return [Toast(text="That button doesn't work anymore.")]
 
     async def _reset(self, inbound: Inbound, user_hex: str, stamp: str) -> list[Outbound]:
         pressed = await self._pressed_on(inbound, "admin.reset", user_hex, stamp)
@@ -467,13 +479,13 @@ class AdminDesk:
         async with self.db.transaction() as session:
             found = (await people.find(session, str(user_id))).person
             if found is None:
-                return [Outbound(text="That musician isn't here anymore.", edit=True)]
+                return [Message(text="That musician isn't here anymore.", edit=True)]
             deleted = await people.reset(session, user_id, self.clock())
         await self._audit_ok(
             actor, "admin.reset", target=found.handle, details={"progress_rows": deleted}
         )
         return [
-            Outbound(
+            Message(
                 text=f"{bold(esc(found.name))} starts over ({deleted} progress rows removed).",
                 edit=True,
             )
@@ -484,7 +496,7 @@ class AdminDesk:
         re-checked, the button's age too, then the action runs on exactly that account."""
         sub = _PICKED.get(code)
         if sub is None:
-            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+            return [Toast(text="That button doesn't work anymore.")]
         pressed = await self._pressed_on(inbound, AUDIT_ACTIONS[sub], user_hex, stamp)
         if isinstance(pressed, list):
             return pressed
@@ -492,7 +504,7 @@ class AdminDesk:
         async with self.db.transaction() as session:
             found = (await people.find(session, str(user_id))).person
         if found is None:
-            return [Outbound(text="That musician isn't here anymore.", edit=True)]
+            return [Message(text="That musician isn't here anymore.", edit=True)]
         if sub == "user":
             replies = await self._show(actor, found)
         else:
@@ -505,16 +517,16 @@ class AdminDesk:
         )
         actor = await self.access.require_admin(inbound, action)
         if actor is None:
-            return [Outbound(text=NOT_ALLOWED, toast=True)]
+            return [Toast(text=NOT_ALLOWED)]
         try:
             broadcast_id = uuid.UUID(hex=payload.args[0])
         except ValueError:
-            return [Outbound(text="That button doesn't work anymore.", toast=True)]
+            return [Toast(text="That button doesn't work anymore.")]
         if payload.action == "broadcast_drop":
             if await broadcast.drop(self.db, broadcast_id):
                 await self._audit_ok(actor, "admin.broadcast_drop", target=broadcast_id.hex)
-                return [Outbound(text="OK, broadcast dropped — nothing was sent.", edit=True)]
-            return [Outbound(text="That broadcast is no longer a draft.", toast=True)]
+                return [Message(text="OK, broadcast dropped — nothing was sent.", edit=True)]
+            return [Toast(text="That broadcast is no longer a draft.")]
         result = await broadcast.confirm(self.db, broadcast_id, self.clock())
         if not result.ok:
             notes = {
@@ -523,7 +535,7 @@ class AdminDesk:
                 "done": "Already sent ✓",
                 "cancelled": "That broadcast was dropped.",
             }
-            return [Outbound(text=notes.get(result.reason, EXPIRED), toast=True)]
+            return [Toast(text=notes.get(result.reason, EXPIRED))]
         await self._audit_ok(
             actor,
             "admin.broadcast",
@@ -531,7 +543,7 @@ class AdminDesk:
             details={"recipients": result.recipients},
         )
         return [
-            Outbound(
+            Message(
                 text=f"📣 Sending to {result.recipients:,} musicians. I'll report progress here "
                 "(or see /admin broadcasts).",
                 edit=True,
@@ -543,28 +555,28 @@ class AdminDesk:
     async def _export(self, inbound: Inbound) -> list[Outbound]:
         actor = await self.access.actor(inbound.platform, inbound.user_id)
         if actor.user_id is None:
-            return [Outbound(text="I have no data about you — there is nothing to export.")]
+            return [Message(text="I have no data about you — there is nothing to export.")]
         now = self.clock()
         async with self.db.transaction() as session:
             found = await privacy.footprint(session, actor.user_id)
         data = privacy.export_json(found, now)
         await self._audit_ok(actor, "privacy.export", details={"rows": found.count()})
         return [
-            Outbound(
+            Document(
                 text=f"Here is everything I store about you: {found.count()} records, as JSON.",
                 file=data,
-                file_name=f"stardom-coach-export-{now:%Y%m%d}.json",
+                name=f"stardom-coach-export-{now:%Y%m%d}.json",
             )
         ]
 
     async def _ask_forget(self, inbound: Inbound) -> list[Outbound]:
         actor = await self.access.actor(inbound.platform, inbound.user_id)
         if actor.user_id is None:
-            return [Outbound(text="I have no data about you — there is nothing to forget.")]
+            return [Message(text="I have no data about you — there is nothing to forget.")]
         stamp = str(_minute(self.clock()))
         yes = Button(label="Yes, delete everything", payload=FORGET_ME.encode(stamp))
         return [
-            Outbound(
+            Message(
                 text=f"{bold('Delete everything I know about you?')} Your progress, numbers, "
                 "reminders and linked accounts are deleted for good; this can't be undone. "
                 "(/export first if you want a copy.)",
@@ -575,7 +587,7 @@ class AdminDesk:
     async def _forget(self, inbound: Inbound) -> list[Outbound]:
         actor = await self.access.actor(inbound.platform, inbound.user_id)
         if actor.user_id is None:
-            return [Outbound(text="Done — I have nothing about you.", edit=True)]
+            return [Message(text="Done — I have nothing about you.", edit=True)]
         pseudonym = privacy.new_pseudonym()
         async with self.db.transaction() as session:
             found = await privacy.footprint(session, actor.user_id)
@@ -588,7 +600,7 @@ class AdminDesk:
             details={"rows_deleted": deleted},
         )
         return [
-            Outbound(
+            Message(
                 text="Done — everything I knew about you is deleted. If you write to me again, "
                 "we start fresh. Good luck out there! 🎶",
                 edit=True,
@@ -599,19 +611,19 @@ class AdminDesk:
         choice = args.strip().casefold()
         if choice not in {"on", "off"}:
             return [
-                Outbound(
+                Message(
                     text="Use /broadcasts off to stop announcements, /broadcasts on to get "
                     "them again."
                 )
             ]
         actor = await self.access.actor(inbound.platform, inbound.user_id)
         if actor.user_id is None:
-            return [Outbound(text="I don't know you yet — /start first.")]
+            return [Message(text="I don't know you yet — /start first.")]
         async with self.db.transaction() as session:
             await people.set_opt_out(session, actor.user_id, opt_out=choice == "off")
         if choice == "off":
-            return [Outbound(text="OK — no more announcements. /broadcasts on brings them back.")]
-        return [Outbound(text="OK — you'll get announcements again.")]
+            return [Message(text="OK — no more announcements. /broadcasts on brings them back.")]
+        return [Message(text="OK — you'll get announcements again.")]
 
     async def _audit_ok(
         self,

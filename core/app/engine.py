@@ -53,7 +53,15 @@ from core.kernel.registry import (
     place_of,
 )
 from core.kernel.turn import Turn
-from core.kernel.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
+from core.kernel.types import (
+    MAX_INBOUND_TEXT,
+    Inbound,
+    Message,
+    Outbound,
+    Toast,
+    clean_text,
+    toast_or_message,
+)
 from core.roadmaps.catalog import Catalog, CatalogCache
 
 logger = logging.getLogger(__name__)
@@ -98,15 +106,14 @@ def _failure(inbound: Inbound, exc: Exception, what: str) -> list[Outbound]:
     so each event of it adds nothing but a debug line; a lock timeout is one line without a
     traceback; anything else is a bug and gets its traceback.
     """
-    toast = inbound.kind == "button"
     if connection_lost(exc):
         logger.debug("database unreachable; answered %s event with UNREACHABLE", what)
-        return [Outbound(text=UNREACHABLE, toast=toast)]
+        return [toast_or_message(inbound, UNREACHABLE)]
     if busy(exc):
         logger.warning("%s event gave up waiting for a lock: %s", what, describe(exc))
-        return [Outbound(text=BUSY, toast=toast)]
+        return [toast_or_message(inbound, BUSY)]
     logger.exception("error while handling %s event", what)
-    return [Outbound(text=SORRY)]
+    return [Message(text=SORRY)]
 
 
 class Coach:
@@ -172,7 +179,7 @@ class Coach:
             if verdict is Verdict.DROP:
                 return []
             if verdict is Verdict.WARN:
-                return [Outbound(text=SLOW_DOWN, toast=inbound.kind == "button")]
+                return [toast_or_message(inbound, SLOW_DOWN)]
         routed = self.route(inbound)
         # A lost connection (a database restart) is retried with a short back-off
         # (Database.retrying): a repeated event is safe, its update id is recorded in its own
@@ -358,17 +365,17 @@ class Coach:
                 return await self._command(turn, routed.command, "")
             route = routed.route
             if routed.payload is None or route is None or route.door != "turn":
-                return [Outbound(text=STALE, toast=True)]
+                return [Toast(text=STALE)]
             setup = self.registry.setup
             if setup is not None and not route.before_setup and setup.needed(turn):
                 return [
-                    Outbound(text="Let's get you set up first.", toast=True),
+                    Toast(text="Let's get you set up first."),
                     *setup.prompt(turn),
                 ]
             return await route.handler(turn, routed.payload)
         if len(inbound.text) > MAX_INBOUND_TEXT:
             return [
-                Outbound(
+                Message(
                     text=f"That message is too long for me ({len(inbound.text):,} characters; "
                     f"I read up to {MAX_INBOUND_TEXT:,}). Could you send a shorter one?"
                 )
@@ -376,7 +383,7 @@ class Coach:
         if routed.command is not None:
             return await self._command(turn, routed.command, routed.args)
         if inbound.kind == "command":
-            return [Outbound(text="I didn't catch that command. /help lists what I can do.")]
+            return [Message(text="I didn't catch that command. /help lists what I can do.")]
         return await self._text(turn, clean_text(inbound.text))
 
     async def _command(self, turn: Turn, name: str, args: str) -> list[Outbound]:
@@ -387,14 +394,14 @@ class Coach:
             )
             hint = f" Did you mean /{suggestion[0]}?" if suggestion else ""
             return [
-                Outbound(
+                Message(
                     text=f"I don't know the command /{esc(name[:32])}.{hint} "
                     "/help lists everything I can do."
                 )
             ]
         setup = self.registry.setup
         if setup is not None and not route.before_setup and setup.needed(turn):
-            return [Outbound(text="Let's get you set up first."), *setup.prompt(turn)]
+            return [Message(text="Let's get you set up first."), *setup.prompt(turn)]
         return await route.handler(turn, args)
 
     async def _text(self, turn: Turn, text: str) -> list[Outbound]:
@@ -407,7 +414,7 @@ class Coach:
         if route is not None and route.first and (text or route.empty):
             return await _answered(route.handler(turn, text))
         if not text:
-            return [Outbound(text="I got an empty message. /today shows your next step.")]
+            return [Message(text="I got an empty message. /today shows your next step.")]
         word = text.casefold().strip(" .!")
         if word in self._bare:
             return await self._command(turn, word, "")
@@ -417,7 +424,7 @@ class Coach:
                 return replies
         if self.registry.idle_text is not None:
             return await self.registry.idle_text(turn, text)
-        return [Outbound(text="/help lists everything I can do.")]  # pragma: no cover
+        return [Message(text="/help lists everything I can do.")]  # pragma: no cover
 
     # ------------------------------------------------------------------ the coach's own routes
 
@@ -427,7 +434,7 @@ class Coach:
     async def _cancel_button(self, turn: Turn, _payload: Payload) -> list[Outbound]:
         cancel = self.registry.cancel(turn.awaiting)
         if cancel is None:
-            return [Outbound(text="Nothing to cancel.", toast=True)]
+            return [Toast(text="Nothing to cancel.")]
         return await cancel(turn)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from core.kernel.markup import bold, esc, italic
 from core.kernel.registry import Command
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound
 
 
 def help_card(commands: Iterable[Command]) -> Outbound:
@@ -22,4 +22,4 @@ def help_card(commands: Iterable[Command]) -> Outbound:
             "15% are fine."
         ),
     ]
-    return Outbound(text="\n".join(lines))
+    return Message(text="\n".join(lines))

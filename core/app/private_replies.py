@@ -26,7 +26,7 @@ do not pass this gate).
 
 from __future__ import annotations
 
-from core.kernel.types import Inbound, Outbound
+from core.kernel.types import Inbound, Outbound, as_message
 
 #: Said in the shared chat once the private reply reached the person's direct chat.
 SENT_PRIVATELY = "🔒 That's just for you — I've sent it to our private chat."
@@ -65,6 +65,7 @@ def _place(inbound: Inbound, reply: Outbound) -> Outbound:
             return reply.model_copy(update={"ephemeral": True, "edit": False})
     elif target == direct:  # already addressed to the person's own chat
         return reply
-    return reply.model_copy(
-        update={"chat_id": direct, "edit": False, "toast": False, "ephemeral": False}
+    # a toast answers a press in the chat it came from; elsewhere it is a message
+    return as_message(reply).model_copy(
+        update={"chat_id": direct, "edit": False, "ephemeral": False}
     )

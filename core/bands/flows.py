@@ -20,9 +20,9 @@ from core.journey.navigation import current_stage, offer_roadmaps
 from core.journey.onboarding import ARTIST_NAME_MAX
 from core.kernel.markup import bold, esc, italic
 from core.kernel.names import clean_name
-from core.kernel.payloads import CANCEL, decode
+from core.kernel.payloads import CANCEL
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Outbound, clean_text
+from core.kernel.types import Button, Card, Message, Outbound, Toast, clean_text
 from core.reminders import service as reminder_service
 from core.roadmaps.catalog import TaskInfo
 
@@ -51,15 +51,15 @@ def band_name(raw: str) -> str | Outbound:
     """A cleaned band name (no invisible characters), or the reply explaining what is wrong."""
     name = clean_name(raw)
     if not name and clean_text(raw):
-        return Outbound(
+        return Message(
             text="That name is only invisible characters, so nobody would see it. "
             "Give the band a name people can read.",
             ephemeral=True,
         )
     if not name:
-        return Outbound(text="Give the band a name: `/band create <name>`.", ephemeral=True)
+        return Message(text="Give the band a name: `/band create <name>`.", ephemeral=True)
     if len(name) > ARTIST_NAME_MAX:
-        return Outbound(
+        return Message(
             text=f"That name is {len(name)} characters; please keep it to {ARTIST_NAME_MAX}.",
             ephemeral=True,
         )
@@ -70,7 +70,7 @@ async def progress(turn: Turn, band: BandRow) -> list[Outbound]:
     """``/band progress``: the stages, then each member's contributions and open assignments."""
     roadmap = turn.roadmap
     if roadmap is None:
-        note = Outbound(text=f"{bold(esc(band.name))} hasn't picked its roadmap yet.")
+        note = Message(text=f"{bold(esc(band.name))} hasn't picked its roadmap yet.")
         return [note, *offer_roadmaps(turn, first_time=False)]
     stage, _ = await current_stage(turn, roadmap)
     rows = await turn.roadmap_progress(roadmap)
@@ -119,7 +119,7 @@ async def members_list(turn: Turn, band: BandRow) -> list[Outbound]:
         lines.append(f"• {esc(names[member.user_id])}{badge}")
     if band.role_id:
         lines.append(italic("Everyone with the band's role is a member too."))
-    return [Outbound(text="\n".join(lines))]
+    return [Message(text="\n".join(lines))]
 
 
 def _find_task(turn: Turn, words: str) -> TaskInfo | list[TaskInfo] | None:
@@ -144,11 +144,11 @@ def _find_task(turn: Turn, words: str) -> TaskInfo | list[TaskInfo] | None:
 async def assign(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
     """``/assign <task> @member``: one assignee per task; the assignee must be in the band."""
     if turn.roadmap is None:
-        return [Outbound(text="Pick the band's roadmap first: /roadmap.", ephemeral=True)]
+        return [Message(text="Pick the band's roadmap first: /roadmap.", ephemeral=True)]
     mention = MENTION.search(args)
     if mention is None:
         return [
-            Outbound(
+            Message(
                 text="Who should do it? `/assign <task> @member` (mention a band member).",
                 ephemeral=True,
             )
@@ -156,7 +156,7 @@ async def assign(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
     found = _find_task(turn, MENTION.sub("", args))
     if found is None:
         return [
-            Outbound(
+            Message(
                 text="I couldn't find that task on the band's roadmap. Use its title, or its "
                 "number in /band progress order.",
                 ephemeral=True,
@@ -164,13 +164,13 @@ async def assign(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
         ]
     if isinstance(found, list):
         titles = ", ".join(esc(t.title) for t in found[:5])
-        return [Outbound(text=f"That matches several tasks: {titles}. Which one?", ephemeral=True)]
+        return [Message(text=f"That matches several tasks: {titles}. Which one?", ephemeral=True)]
     platform = turn.inbound.platform
     assignee = await store.user_by_external(turn.ex, platform, mention.group(1))
     members = {m.user_id: m for m in await store.band_members(turn.ex, band.id, platform)}
     if assignee is None or assignee not in members:
         return [
-            Outbound(
+            Message(
                 text="They aren't in the band yet — they can join with /band join.",
                 ephemeral=True,
             )
@@ -180,7 +180,7 @@ async def assign(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
     )
     turn.event("task.assigned", task=found.slug, assignee=assignee)
     who = store.names(list(members.values()))[assignee]
-    return [Outbound(text=f"📌 {bold(esc(found.title))} is now {esc(who)}'s job.")]
+    return [Message(text=f"📌 {bold(esc(found.title))} is now {esc(who)}'s job.")]
 
 
 async def rename(turn: Turn, band: BandRow, raw: str) -> list[Outbound]:
@@ -190,22 +190,22 @@ async def rename(turn: Turn, band: BandRow, raw: str) -> list[Outbound]:
         return [name]
     await store.update_band(turn.ex, band.id, name=name)
     turn.set_profile(artist_name=name)
-    return [Outbound(text=f"Done — the band is {bold(esc(name))} from now on.")]
+    return [Message(text=f"Done — the band is {bold(esc(name))} from now on.")]
 
 
 async def remove(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
     """``/band remove @member`` (managers). Past credits stay; they name the person."""
     mention = MENTION.search(args)
     if mention is None:
-        return [Outbound(text="Whom? `/band remove @member`.", ephemeral=True)]
+        return [Message(text="Whom? `/band remove @member`.", ephemeral=True)]
     user = await store.user_by_external(turn.ex, turn.inbound.platform, mention.group(1))
     if user is None or await store.member_role(turn.ex, band.id, user) is None:
-        return [Outbound(text="They aren't a member of this band.", ephemeral=True)]
+        return [Message(text="They aren't a member of this band.", ephemeral=True)]
     await store.remove_member(turn.ex, band.id, user)
     note = ""
     if band.role_id:
         note = " They still hold the band's role, so take that away too, or they'll be back."
-    return [Outbound(text=f"Removed from {bold(esc(band.name))}.{note}")]
+    return [Message(text=f"Removed from {bold(esc(band.name))}.{note}")]
 
 
 async def bind_role(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
@@ -214,25 +214,25 @@ async def bind_role(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
     match = re.search(r"<@&(\d{1,20})>", args)
     if args.strip().casefold() in {"", "none", "off", "-"}:
         await store.update_band(turn.ex, band.id, role_id=None)
-        return [Outbound(text="The band has no bound role now; members join with /band join.")]
+        return [Message(text="The band has no bound role now; members join with /band join.")]
     if match is None:
-        return [Outbound(text="Which role? `/band role @role` (or `none`).", ephemeral=True)]
+        return [Message(text="Which role? `/band role @role` (or `none`).", ephemeral=True)]
     await store.update_band(turn.ex, band.id, role_id=match.group(1))
-    return [Outbound(text=f"Everyone with <@&{match.group(1)}> is in the band now.")]
+    return [Message(text=f"Everyone with <@&{match.group(1)}> is in the band now.")]
 
 
 async def set_channel(turn: Turn, band: BandRow) -> list[Outbound]:
     """``/band channel``: this channel receives the band's updates and reminders."""
     await store.update_band(turn.ex, band.id, channel_id=turn.inbound.chat_id)
     await reminder_service.set_band_target(turn.ex, band.id, turn.inbound.chat_id)
-    return [Outbound(text="📣 Band updates and reminders will go to this channel.")]
+    return [Message(text="📣 Band updates and reminders will go to this channel.")]
 
 
 def ask_reset(turn: Turn, band: BandRow) -> list[Outbound]:
     """``/band reset`` asks first: it wipes the band's whole progress."""
     turn.set_state(BandAwaiting.RESET)
     return [
-        Outbound(
+        Message(
             text=f"⚠️ Reset {bold(esc(band.name))}? This wipes the band's roadmap, every tick, "
             "answer, number and assignment. Members stay.",
             buttons=(
@@ -248,14 +248,14 @@ def ask_reset(turn: Turn, band: BandRow) -> list[Outbound]:
 async def reset(turn: Turn, band: BandRow) -> list[Outbound]:
     """The confirmed reset: progress, numbers and assignments go; name and members stay."""
     if turn.awaiting is not BandAwaiting.RESET:
-        return [Outbound(text="That question has expired — nothing changed.", toast=True)]
+        return [Toast(text="That question has expired — nothing changed.")]
     await store.wipe_progress(turn.ex, turn.rec.profile_id)
     await store.clear_assignments(turn.ex, band.id)
     turn.set_profile(roadmap_id=None, current_stage_id=None, current_stats={})
     turn.set_undo(None)
     turn.set_state(None)
     turn.event("band.reset", band=band.id)
-    done = Outbound(text=f"🧹 {bold(esc(band.name))} starts afresh.", edit=True)
+    done = Message(text=f"🧹 {bold(esc(band.name))} starts afresh.", edit=True)
     return [done, *offer_roadmaps(turn, first_time=True)]
 
 
@@ -281,10 +281,10 @@ async def mark_assignees(turn: Turn, band: BandRow, replies: list[Outbound]) -> 
 
 
 def _task_of(reply: Outbound) -> str | None:
-    for button in reply.all_buttons():
-        payload = decode(button.payload)
-        if payload is not None and payload.action in {"tick", "untick", "skip"}:
-            return payload.args[0]
+    """The task an open task's card is about (a finished checklist, its buttons gone, is not
+    marked)."""
+    if isinstance(reply, Card) and reply.buttons:
+        return reply.task
     return None
 
 
@@ -308,4 +308,4 @@ def channel_updates(turn: Turn, band: BandRow) -> list[Outbound]:
             lines.append(f"🏆 {esc(band.name)} finished the whole roadmap!")
     if not lines:
         return []
-    return [Outbound(text="\n".join(lines), chat_id=band.channel_id)]
+    return [Message(text="\n".join(lines), chat_id=band.channel_id)]

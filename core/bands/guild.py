@@ -36,7 +36,14 @@ from core.kernel.markup import bold, esc
 from core.kernel.registry import Button as RegistryButton
 from core.kernel.registry import Command, Routed
 from core.kernel.turn import Turn
-from core.kernel.types import MAX_INBOUND_TEXT, Inbound, Outbound, clean_text
+from core.kernel.types import (
+    MAX_INBOUND_TEXT,
+    Inbound,
+    Message,
+    Outbound,
+    clean_text,
+    toast_or_message,
+)
 from core.roadmaps.catalog import Catalog
 
 #: ``/band`` subcommands only a manager may run, each with the audit action of its refusal.
@@ -58,9 +65,7 @@ Run = Callable[[Turn], Awaitable[list[Outbound]]]
 
 def _reply(inbound: Inbound, text: str) -> Outbound:
     """A note only the sender needs: a toast for a button press, else an ephemeral message."""
-    if inbound.kind == "button":
-        return Outbound(text=text, toast=True, ephemeral=True)
-    return Outbound(text=text, ephemeral=True)
+    return toast_or_message(inbound, text, ephemeral=True)
 
 
 async def _actor(ex: Executor, inbound: Inbound, now: datetime) -> Actor:
@@ -149,7 +154,7 @@ async def handle(
     )
     band = await store.band_for_server(ex, inbound.platform, inbound.server_id)
     if sub == "help":
-        return [Outbound(text=flows.BAND_HELP, ephemeral=True)]
+        return [Message(text=flows.BAND_HELP, ephemeral=True)]
     if sub == "create":
         return await _create(call, band, rest)
     if band is None:
@@ -231,7 +236,7 @@ async def _create(call: _Call, band: BandRow | None, raw: str) -> list[Outbound]
     )
     how = "everyone with the role is in" if role else "members join with /band join"
     return [
-        Outbound(
+        Message(
             text=f"🎸 {bold(esc(name))} is this server's band now — {how}. "
             "Pick your roadmap with /start; every tick and answer is credited to whoever "
             "made it (/band progress)."
@@ -248,4 +253,4 @@ async def _join(call: _Call, band: BandRow, role: str | None) -> list[Outbound]:
         return [_reply(inbound, "This band is for holders of its role — ask a manager for it.")]
     await store.add_member(call.ex, band.id, call.actor.user_id, "member", call.now)
     welcome = f"Welcome to {bold(esc(band.name))}! 🎶 /today shows the band's next step."
-    return [Outbound(text=welcome)]
+    return [Message(text=welcome)]

@@ -22,7 +22,7 @@ from core.bands.store import BandRow
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Message, Outbound, Toast, toast_or_message
 from core.reminders import chat, service
 from core.reminders.buttons import SETTING
 from core.reminders.schedule import (
@@ -50,9 +50,7 @@ def _refusal(turn: Turn) -> Outbound:
         "Only the band's managers can change its reminder — /remind shows it. "
         "For your own reminder, DM me /remind."
     )
-    if turn.inbound.kind == "button":
-        return Outbound(text=text, toast=True, ephemeral=True)
-    return Outbound(text=text, ephemeral=True)
+    return toast_or_message(turn.inbound, text, ephemeral=True)
 
 
 async def handle(
@@ -90,16 +88,16 @@ async def _remind(turn: Turn, band: BandRow, args: str) -> Outbound:
     head = words[0].casefold()
     if head in {"off", "stop", "none"}:
         if not await service.set_band_paused(turn.ex, band.id, paused=True, now=turn.now):
-            return Outbound(text="The band's reminder is already off (or not set).")
-        return Outbound(text="🔕 The band's reminder is off. /remind on brings it back.")
+            return Message(text="The band's reminder is already off (or not set).")
+        return Message(text="🔕 The band's reminder is off. /remind on brings it back.")
     if head in {"on", "resume"}:
         if await service.of_band(turn.ex, band.id) is None:
-            return Outbound(text=_FIRST)
+            return Message(text=_FIRST)
         await service.set_band_paused(turn.ex, band.id, paused=False, now=turn.now)
         return await settings_card(turn, band, intro="🔔 The band's reminder is back on.")
     schedule = chat._parse_schedule(words)
     if schedule is None:
-        return Outbound(text="I couldn't read that schedule. " + chat.REMIND_HELP)
+        return Message(text="I couldn't read that schedule. " + chat.REMIND_HELP)
     return await _set(turn, band, schedule)
 
 
@@ -123,7 +121,7 @@ async def _set(turn: Turn, band: BandRow, schedule: Schedule) -> Outbound:
     )
     if tz == "UTC":
         text += "\n" + italic("Not in UTC? Set the band's timezone with /timezone.")
-    return Outbound(text=text)
+    return Message(text=text)
 
 
 async def settings_card(turn: Turn, band: BandRow, *, intro: str = "") -> Outbound:
@@ -162,7 +160,7 @@ async def settings_card(turn: Turn, band: BandRow, *, intro: str = "") -> Outbou
     ]
     if row is not None and not row.paused:
         rows.append((Button(label="🔕 Turn off", payload=SETTING.encode("off", "all")),))
-    return Outbound(text="\n".join(lines), buttons=tuple(rows))
+    return Message(text="\n".join(lines), buttons=tuple(rows))
 
 
 def _zone_buttons() -> tuple[tuple[Button, ...], ...]:
@@ -181,9 +179,9 @@ def _zone_buttons() -> tuple[tuple[Button, ...], ...]:
 async def _timezone_card(turn: Turn, band: BandRow) -> Outbound:
     row = await service.of_band(turn.ex, band.id)
     if row is None:
-        return Outbound(text=_FIRST + " Its timezone comes with it.")
+        return Message(text=_FIRST + " Its timezone comes with it.")
     local = turn.now.astimezone(zone(row.timezone))
-    return Outbound(
+    return Message(
         text=f"🌍 The band's reminder runs on {bold(esc(row.timezone))} "
         f"(it's {local:%H:%M} there). Managers pick one below or type e.g. "
         f"{chat.code('/timezone Europe/Berlin')}.",
@@ -194,7 +192,7 @@ async def _timezone_card(turn: Turn, band: BandRow) -> Outbound:
 async def _timezone(turn: Turn, band: BandRow, args: str) -> Outbound:
     tz = parse_timezone(args)
     if tz is None:
-        return Outbound(
+        return Message(
             text=f"I don't know the timezone {chat.code(esc(args.strip()[:64]))}. "
             f"Try a city ({chat.code('Berlin')}) or an offset ({chat.code('UTC+2')}).",
             buttons=_zone_buttons(),
@@ -204,12 +202,12 @@ async def _timezone(turn: Turn, band: BandRow, args: str) -> Outbound:
 
 async def _set_timezone(turn: Turn, band: BandRow, tz: str) -> Outbound:
     if not await service.set_band_timezone(turn.ex, band.id, tz, turn.now):
-        return Outbound(text=_FIRST + " Then set its timezone.")
+        return Message(text=_FIRST + " Then set its timezone.")
     local = turn.now.astimezone(zone(tz))
     note = ""
     if is_fixed_offset(tz):
         note = "\n" + italic("A fixed offset doesn't follow daylight saving; a city name does.")
-    return Outbound(
+    return Message(
         text=f"🌍 The band's timezone is {bold(esc(tz))} now — it's {local:%H:%M} there. "
         f"The reminder keeps its local time.{note}"
     )
@@ -226,7 +224,7 @@ async def _quiet_card(turn: Turn, band: BandRow) -> Outbound:
         )
         for s, e in chat.QUIET_PRESETS
     )
-    return Outbound(
+    return Message(
         text=f"🌙 The band's quiet hours ({now}): no band nudges in this window. Managers type "
         f"e.g. {chat.code('/quiet 22:00-08:00')}, or pick:",
         buttons=(
@@ -242,15 +240,15 @@ async def _quiet(turn: Turn, band: BandRow, args: str) -> Outbound:
     if text.casefold() not in {"off", "none", "no"}:
         quiet = QuietHours.parse(text)
         if quiet is None:
-            return Outbound(
+            return Message(
                 text=f"I couldn't read those hours. Try {chat.code('/quiet 22:00-08:00')} "
                 f"or {chat.code('/quiet off')}."
             )
     if not await service.set_band_quiet(turn.ex, band.id, quiet, turn.now):
-        return Outbound(text=_FIRST + " Then its quiet hours.")
+        return Message(text=_FIRST + " Then its quiet hours.")
     if quiet is None:
-        return Outbound(text="🌙 The band's quiet hours are cleared.")
-    return Outbound(text=f"🌙 The band's quiet hours: {quiet.describe()}. No band nudges then.")
+        return Message(text="🌙 The band's quiet hours are cleared.")
+    return Message(text=f"🌙 The band's quiet hours: {quiet.describe()}. No band nudges then.")
 
 
 async def _button(
@@ -277,5 +275,5 @@ async def _button(
             reply = await _quiet(turn, band, f"{chat._dhm(start)}-{chat._dhm(end)}")
     if reply is None:  # includes "idle": a band has no inactivity check-ins
         text = "That button doesn't apply to the band. /remind shows its settings."
-        return [Outbound(text=text, toast=True)]
+        return [Toast(text=text)]
     return [reply]

@@ -20,7 +20,7 @@ from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
 from core.kernel.registry import Asked, Feature, Option, Place, Subcommand, Suggestion
 from core.kernel.turn import Turn
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound
 from core.reminders.buttons import SETTING
 from core.reminders.routes import (
     QUIET_HELP,
@@ -86,7 +86,7 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
             return await flows.members_list(turn, band)
         case "leave":
             await store.remove_member(turn.ex, band.id, turn.rec.user_id)
-            return [Outbound(text=f"You've left {bold(esc(band.name))}. Come back any time.")]
+            return [Message(text=f"You've left {bold(esc(band.name))}. Come back any time.")]
         case "rename":
             return await flows.rename(turn, band, rest)
         case "remove":
@@ -97,7 +97,7 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
             return await flows.set_channel(turn, band)
         case "reset":
             return flows.ask_reset(turn, band)
-    return [Outbound(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]
+    return [Message(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]
 
 
 @bands.command(
@@ -140,7 +140,7 @@ async def _reset(call: BandCall, _payload: Payload) -> list[Outbound]:
 @bands.on_cancel(BandAwaiting.RESET)
 async def _keep(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
-    return [Outbound(text="OK, nothing was reset.", edit=True)]
+    return [Message(text="OK, nothing was reset.", edit=True)]
 
 
 async def _reminder(call: BandCall, name: str, args: str) -> list[Outbound]:

@@ -13,7 +13,7 @@ from core.journey.navigation import Located, advance, locate, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Message, Outbound, Toast, as_message
 from core.progress.parsing import InvalidAnswer, Parsed, is_far_from, parse_answer
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import TaskInfo
@@ -51,12 +51,12 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
     found = await locate(turn, task.slug)
     if isinstance(found, Outbound):
         turn.set_state(None)
-        return [found.model_copy(update={"toast": False})]
+        return [as_message(found)]
     _roadmap, _stage, task, rows = found
     try:
         parsed = parse_answer(task.spec, text, today=turn.today, label=cards.label_for(task))
     except InvalidAnswer as exc:
-        return [Outbound(text=f"{esc(exc.message)}\n{italic('Try again, or /skip this one.')}")]
+        return [Message(text=f"{esc(exc.message)}\n{italic('Try again, or /skip this one.')}")]
     previous = _previous(turn, task, rows.get(task.id))
     if (
         parsed.numeric is not None
@@ -65,7 +65,7 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
     ):
         turn.set_state(Awaiting.CONFIRM_VALUE, task, {"raw": text[:RAW_KEEP]})
         return [
-            Outbound(
+            Message(
                 text=f"Just checking: {bold(esc(parsed.display))} is more than "
                 f"{OUTLIER_FACTOR}× away from your last figure ({esc(previous[1])}). "
                 "Is that right?",
@@ -85,10 +85,10 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
     task = turn.catalog.tasks_by_slug.get(task_slug)
     waiting = turn.awaiting is Awaiting.CONFIRM_VALUE
     if not waiting or task is None or turn.rec.state_task_id != task.id:
-        return [Outbound(text="That question has expired — nothing changed.", toast=True)]
+        return [Toast(text="That question has expired — nothing changed.")]
     if not yes:
         turn.set_state(Awaiting.ANSWER, task)
-        return [Outbound(text="No problem — type the right figure.")]
+        return [Message(text="No problem — type the right figure.")]
     found = await locate(turn, task.slug)
     if isinstance(found, Outbound):
         turn.set_state(None)
@@ -98,7 +98,7 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
         parsed = parse_answer(task.spec, raw, today=turn.today, label=cards.label_for(task))
     except InvalidAnswer as exc:  # the content changed under us: ask again
         turn.set_state(Awaiting.ANSWER, task)
-        return [Outbound(text=esc(exc.message))]
+        return [Message(text=esc(exc.message))]
     return await _save(turn, found, parsed, raw)
 
 
@@ -141,5 +141,5 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
         undo["sample_id"] = str(sample_id)
     turn.set_undo(undo)
     turn.event("task.completed", task=task.slug)
-    saved = Outbound(text=f"✅ Saved: {bold(esc(parsed.display))}.")
+    saved = Message(text=f"✅ Saved: {bold(esc(parsed.display))}.")
     return [saved, *await advance(turn, roadmap, stage, rows)]

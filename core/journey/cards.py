@@ -1,7 +1,9 @@
 """The words and buttons of the coach's replies, kept apart from the decisions in the engine.
 
 Everything here is pure: it takes catalog entries and progress rows and returns ``Outbound``s.
-User-supplied text always goes through ``esc``.
+A task's card, ``/progress`` and ``/stats`` are :class:`~core.kernel.types.Card`s that say
+what they are (their form, and the task they are about), so a front end can draw each its own
+way without reading the text. User-supplied text always goes through ``esc``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, cast
 from core.journey.buttons import PICK, SKIP, TICK, UNTICK
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, ButtonAction
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Card, Message, Outbound
 from core.progress.metrics import metric_label
 from core.progress.service import (
     ProgressRecord,
@@ -98,7 +100,7 @@ def checklist_card(
     *,
     edit: bool = False,
     memo: dict[Any, Any] | None = None,
-) -> Outbound:
+) -> Card:
     """A checklist with a button per item: a box ticks it, a ticked box unticks it.
 
     The card depends only on the content and which items are ticked, so it is memoised in
@@ -108,7 +110,7 @@ def checklist_card(
     ticked = frozenset(ticked_items(row))
     key = ("checklist", task.id, ticked, edit)
     if memo is not None and (hit := memo.get(key)) is not None:
-        return cast(Outbound, hit)
+        return cast(Card, hit)
     lines = [task_header(roadmap, stage, task), bold(esc(task.title)), esc(task.description), ""]
     buttons: list[tuple[Button, ...]] = []
     for n, item in enumerate(task.items, start=1):
@@ -120,6 +122,7 @@ def checklist_card(
                 Button(
                     label=_short(f"{mark} {n}. {item.text}"),
                     payload=action.encode(task.slug, item.key),
+                    ticked=item.key in ticked,
                 ),
             )
         )
@@ -134,7 +137,13 @@ def checklist_card(
             Button(label="Progress", payload=RUN_COMMAND.encode("progress")),
         )
     )
-    card = Outbound(text="\n".join(lines), buttons=tuple(buttons), edit=edit)
+    card = Card(
+        text="\n".join(lines),
+        buttons=tuple(buttons),
+        edit=edit,
+        form="checklist",
+        task=task.slug,
+    )
     if memo is not None:
         if len(memo) >= MEMO_MAX:
             memo.clear()
@@ -148,7 +157,7 @@ def input_card(
     task: TaskInfo,
     previous: str | None,
     example: str,
-) -> Outbound:
+) -> Card:
     """A data-input question; the answer comes back as free text."""
     spec = task.spec
     lines = [task_header(roadmap, stage, task), bold(esc(task.title)), esc(task.description), ""]
@@ -161,13 +170,15 @@ def input_card(
     if previous:
         hint += f" (last time: {esc(previous)})"
     lines += ["", italic(hint)]
-    return Outbound(
+    return Card(
         text="\n".join(lines),
         buttons=((Button(label="Skip", payload=SKIP.encode(task.slug)),),),
+        form="question",
+        task=task.slug,
     )
 
 
-def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Outbound:
+def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Card:
     """``/progress``: every stage with a bar and a percentage, and the overall figure."""
     total_done = sum(stage_counts(s, rows)[0] for s in roadmap.stages)
     total = roadmap.task_count
@@ -192,16 +203,18 @@ def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Ou
     skipped = sum(1 for s in roadmap.stages for t in s.tasks if status_of(rows, t) == "skipped")
     if skipped:
         lines += ["", italic(f"{skipped} task(s) skipped — they count as dealt with.")]
-    return Outbound(
+    return Card(
         text="\n".join(lines),
         buttons=((Button(label="Next task", payload=RUN_COMMAND.encode("today")),),),
+        form="progress",
     )
 
 
 def stats_card(stats: Mapping[str, Any], first_values: Mapping[str, Decimal]) -> Outbound:
-    """``/stats``: the latest value of every metric and how it moved since the first answer."""
+    """``/stats``: the latest value of every metric and how it moved since the first answer
+    (with nothing to show yet, a plain message saying so)."""
     if not stats:
-        return Outbound(
+        return Message(
             text="No numbers yet. When a task asks for one (listeners, mailing list, …), "
             "I'll keep it here so you can watch it grow."
         )
@@ -219,4 +232,4 @@ def stats_card(stats: Mapping[str, Any], first_values: Mapping[str, Decimal]) ->
             arrow = "▲" if now > first else "▼"
             line += f" {arrow} {now - first:+,} since your first answer"
         lines.append(line)
-    return Outbound(text="\n".join(lines))
+    return Card(text="\n".join(lines), form="stats")

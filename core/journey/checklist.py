@@ -10,7 +10,7 @@ from core.journey.navigation import advance, locate, task_card
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound, Toast
 from core.progress.service import ticked_items
 
 _TICK_TEXT = re.compile(
@@ -29,13 +29,11 @@ async def tick(
     roadmap, stage, task, rows = found
     index = task.item_index(item_key) if task.is_checklist else None
     if index is None:
-        note = Outbound(
-            text="That checklist item has changed since — here's the current list.", toast=True
-        )
+        note = Toast(text="That checklist item has changed since — here's the current list.")
         return [note, task_card(turn, roadmap, stage, task, rows.get(task.id))]
     ticked = ticked_items(rows.get(task.id))
     if (item_key in ticked) == want:
-        return [Outbound(text="Already ticked ✓" if want else "Already unticked", toast=True)]
+        return [Toast(text="Already ticked ✓" if want else "Already unticked")]
     verb = "ticked" if want else "unticked"
     undo = snapshot(turn, task, rows.get(task.id), f"{verb} item {index + 1} of “{task.title}”")
     row = ensure_row(rows, task)
@@ -57,9 +55,9 @@ async def tick(
         done_card = cards.checklist_card(
             roadmap, stage, task, row, edit=from_button, memo=turn.catalog.memo
         )
-        replies = [
+        replies: list[Outbound] = [
             done_card.model_copy(update={"buttons": ()}),
-            Outbound(text=f"✅ {bold(esc(task.title))} — done!"),
+            Message(text=f"✅ {bold(esc(task.title))} — done!"),
         ]
         return replies + await advance(turn, roadmap, stage, rows)
     row.status = "in_progress"
@@ -80,7 +78,7 @@ async def tick_by_text(turn: Turn, text: str) -> list[Outbound] | None:
     number = int(match.group(2))
     if not 1 <= number <= len(task.items):
         return [
-            Outbound(
+            Message(
                 text=f"This checklist has items 1 to {len(task.items)} — which one did you mean?"
             )
         ]

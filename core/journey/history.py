@@ -15,7 +15,7 @@ from core.journey.navigation import advance, current_stage, locate, offer_roadma
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound
 from core.progress.service import ProgressRecord, is_dealt_with, next_task
 from core.roadmaps.catalog import TaskInfo
 
@@ -65,7 +65,7 @@ async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
         else:
             task = next_task(stage, rows) if stage else None
         if task is None:
-            return [Outbound(text="There's nothing to skip right now.")]
+            return [Message(text="There's nothing to skip right now.")]
         task_slug = task.slug
     found = await locate(turn, task_slug)
     if isinstance(found, Outbound):
@@ -78,7 +78,7 @@ async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
     turn.set_undo(undo)
     turn.event("task.skipped", task=task.slug)
     turn.set_state(None)
-    skipped = Outbound(text=f"⏭️ Skipped {bold(esc(task.title))}. /undo brings it back.")
+    skipped = Message(text=f"⏭️ Skipped {bold(esc(task.title))}. /undo brings it back.")
     return [skipped, *await advance(turn, roadmap, stage, rows)]
 
 
@@ -87,11 +87,11 @@ async def undo(turn: Turn) -> list[Outbound]:
     snap = turn.rec.undo
     roadmap = turn.roadmap
     if not snap or roadmap is None:
-        return [Outbound(text="There's nothing to undo.")]
+        return [Message(text="There's nothing to undo.")]
     task = turn.catalog.tasks_by_id.get(uuid.UUID(snap["task_id"]))
     if task is None or task.roadmap_id != roadmap.id:
         turn.set_undo(None)
-        return [Outbound(text="There's nothing to undo.")]
+        return [Message(text="There's nothing to undo.")]
     row = await turn.task_progress(task)
     rows = {task.id: row} if row is not None else {}
     previous = snap.get("row")
@@ -122,5 +122,5 @@ async def undo(turn: Turn) -> list[Outbound]:
         await turn.store.delete_sample(uuid.UUID(snap["sample_id"]))
     turn.set_undo(None)
     turn.event("task.undone", task=task.slug)
-    note = Outbound(text=f"↩️ Undone: {esc(snap['label'])}.")
+    note = Message(text=f"↩️ Undone: {esc(snap['label'])}.")
     return await today(turn, intro=[note])

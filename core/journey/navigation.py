@@ -13,7 +13,7 @@ from core.journey import cards
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound, Toast
 from core.progress.parsing import example_answer
 from core.progress.service import DONE, ProgressRecord, first_open_stage, next_task, stage_done
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
@@ -24,7 +24,7 @@ Located = tuple[RoadmapInfo, StageInfo, TaskInfo, dict[uuid.UUID, ProgressRecord
 def ask_name(turn: Turn) -> list[Outbound]:
     """Ask for the artist name."""
     turn.set_state(Awaiting.ARTIST_NAME)
-    return [Outbound(text=f"First things first: what's your {bold('artist name')}?")]
+    return [Message(text=f"First things first: what's your {bold('artist name')}?")]
 
 
 def offer_roadmaps(turn: Turn, *, first_time: bool) -> list[Outbound]:
@@ -32,7 +32,7 @@ def offer_roadmaps(turn: Turn, *, first_time: bool) -> list[Outbound]:
     if not turn.catalog.roadmaps:
         turn.set_state(None)
         return [
-            Outbound(
+            Message(
                 text="I have no roadmaps loaded yet. An admin needs to run "
                 "`coach roadmaps sync` — sorry about that!"
             )
@@ -40,12 +40,12 @@ def offer_roadmaps(turn: Turn, *, first_time: bool) -> list[Outbound]:
     menu, buttons = cards.roadmap_menu(turn.catalog)
     turn.set_state(Awaiting.ROADMAP)
     head = "Pick the roadmap that fits you best:" if first_time else "Which roadmap is yours?"
-    return [Outbound(text=f"{head}\n\n{menu}\n\n{italic(cards.HOW_IT_WORKS)}", buttons=buttons)]
+    return [Message(text=f"{head}\n\n{menu}\n\n{italic(cards.HOW_IT_WORKS)}", buttons=buttons)]
 
 
 def finished(roadmap: RoadmapInfo) -> Outbound:
     """The end of a roadmap."""
-    return Outbound(
+    return Message(
         text=f"🏆 You've finished the whole {bold(esc(roadmap.name))} roadmap. That's huge.\n"
         "Keep your numbers fresh with /stats, or pick a new path with /roadmap."
     )
@@ -134,11 +134,11 @@ async def advance(
         turn.set_profile(current_stage_id=None)
         turn.set_state(None)
         turn.event("roadmap.completed", roadmap=roadmap.slug)
-        return [Outbound(text=celebration), finished(roadmap)]
+        return [Message(text=celebration), finished(roadmap)]
     nxt = roadmap.stages[index + 1]
     turn.set_profile(current_stage_id=nxt.id)
     heading = f"Stage {index + 2} · {esc(nxt.title)}"
-    intro = Outbound(text=f"{celebration}\n\n🔓 {bold(heading)}\n{esc(nxt.intro)}")
+    intro = Message(text=f"{celebration}\n\n🔓 {bold(heading)}\n{esc(nxt.intro)}")
     return await today(turn, intro=[intro])
 
 
@@ -151,29 +151,24 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     task = turn.catalog.tasks_by_slug.get(task_slug)
     roadmap = turn.roadmap
     if task is None or task.archived:
-        return Outbound(
+        return Toast(
             text="That task isn't part of the roadmap anymore. /today shows what's next.",
-            toast=True,
         )
     if roadmap is None or task.roadmap_id != roadmap.id:
-        return Outbound(
+        return Toast(
             text="That button is from another roadmap — nothing changed. "
             "/today shows where you are now.",
-            toast=True,
         )
     task_index = roadmap.stage_index(task.stage_id)
     if task_index is None:
-        return Outbound(text="That task isn't part of the roadmap anymore.", toast=True)
+        return Toast(text="That task isn't part of the roadmap anymore.")
     stage, rows = await current_stage(turn, roadmap)
     current_index = len(roadmap.stages) if stage is None else roadmap.stage_index(stage.id) or 0
     if task_index > current_index:
-        return Outbound(
+        return Toast(
             text="That task is in a later stage — it unlocks when you finish this one.",
-            toast=True,
         )
     row = rows.get(task.id)
     if stage is None or task_index < current_index or (row is not None and row.status in DONE):
-        return Outbound(
-            text="That task is already done ✅ — /undo if that was a mistake.", toast=True
-        )
+        return Toast(text="That task is already done ✅ — /undo if that was a mistake.")
     return roadmap, stage, task, rows

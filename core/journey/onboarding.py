@@ -9,7 +9,7 @@ from core.kernel.markup import bold, esc
 from core.kernel.names import clean_name
 from core.kernel.payloads import CANCEL
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Outbound, clean_text
+from core.kernel.types import Button, Message, Outbound, Toast, clean_text
 from core.roadmaps.catalog import RoadmapInfo
 
 ARTIST_NAME_MAX = 60
@@ -30,14 +30,12 @@ async def start(turn: Turn) -> list[Outbound]:
     name = turn.rec.artist_name
     if name is None:
         turn.set_state(Awaiting.ARTIST_NAME)
-        return [Outbound(text=f"{GREETING}First things first: what's your {bold('artist name')}?")]
+        return [Message(text=f"{GREETING}First things first: what's your {bold('artist name')}?")]
     roadmap = turn.roadmap
     if roadmap is None:
-        welcome = Outbound(text=f"Welcome back, {bold(esc(name))}!")
+        welcome = Message(text=f"Welcome back, {bold(esc(name))}!")
         return [welcome, *offer_roadmaps(turn, first_time=True)]
-    welcome = Outbound(
-        text=f"Welcome back, {bold(esc(name))}! You're on {bold(esc(roadmap.name))}."
-    )
+    welcome = Message(text=f"Welcome back, {bold(esc(name))}! You're on {bold(esc(roadmap.name))}.")
     return await today(turn, intro=[welcome])
 
 
@@ -46,16 +44,14 @@ async def set_name(turn: Turn, raw: str) -> list[Outbound]:
     the roadmaps."""
     name = clean_name(raw)
     if not name and clean_text(raw):
-        return [Outbound(text=INVISIBLE_NAME)]
+        return [Message(text=INVISIBLE_NAME)]
     if not name:
         return [
-            Outbound(
-                text="I need at least one letter for your artist name. What should I call you?"
-            )
+            Message(text="I need at least one letter for your artist name. What should I call you?")
         ]
     if len(name) > ARTIST_NAME_MAX:
         return [
-            Outbound(
+            Message(
                 text=f"That's a long name ({len(name)} characters)! Please keep it to "
                 f"{ARTIST_NAME_MAX} characters or fewer."
             )
@@ -63,10 +59,10 @@ async def set_name(turn: Turn, raw: str) -> list[Outbound]:
     first = turn.rec.artist_name is None
     turn.set_profile(artist_name=name)
     if first or turn.roadmap is None:
-        greet = Outbound(text=f"Nice to meet you, {bold(esc(name))}! 🎶")
+        greet = Message(text=f"Nice to meet you, {bold(esc(name))}! 🎶")
         return [greet, *offer_roadmaps(turn, first_time=True)]
     turn.set_state(None)
-    return [Outbound(text=f"Done — you're {bold(esc(name))} from now on.")]
+    return [Message(text=f"Done — you're {bold(esc(name))} from now on.")]
 
 
 async def choose_roadmap(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
@@ -80,7 +76,7 @@ async def choose_roadmap(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
         number = (roadmap.stage_index(stage.id) or 0) + 1
         heading = f"Stage {number} · {esc(stage.title)}"
         text += f"\n\n{bold(heading)}\n{esc(stage.intro)}"
-    return await today(turn, intro=[Outbound(text=text)])
+    return await today(turn, intro=[Message(text=text)])
 
 
 async def roadmap_by_text(turn: Turn, text: str) -> list[Outbound]:
@@ -98,7 +94,7 @@ async def roadmap_by_text(turn: Turn, text: str) -> list[Outbound]:
         return await choose_roadmap(turn, chosen)
     if not choices:
         return offer_roadmaps(turn, first_time=False)
-    return [Outbound(text=f"Tap one of the roadmaps above, or type its number (1–{len(choices)}).")]
+    return [Message(text=f"Tap one of the roadmaps above, or type its number (1–{len(choices)}).")]
 
 
 def roadmap_card(turn: Turn) -> list[Outbound]:
@@ -116,13 +112,13 @@ def roadmap_card(turn: Turn) -> list[Outbound]:
             buttons.append(
                 (Button(label=f"Switch to {r.name}", payload=ASK_SWITCH.encode(r.slug)),)
             )
-    return [Outbound(text="\n".join(lines), buttons=tuple(buttons))]
+    return [Message(text="\n".join(lines), buttons=tuple(buttons))]
 
 
 def ask_switch(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
     """Ask before switching roadmaps; the answer is a button or yes/no."""
     if roadmap.id == turn.rec.roadmap_id:
-        return [Outbound(text=f"You're already on {roadmap.name}.", toast=True)]
+        return [Toast(text=f"You're already on {roadmap.name}.")]
     current = turn.roadmap
     kept = (
         f" Your progress on {bold(esc(current.name))} stays saved — switch back any time."
@@ -131,7 +127,7 @@ def ask_switch(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
     )
     turn.set_state(Awaiting.CONFIRM_SWITCH, data={"roadmap": roadmap.slug})
     return [
-        Outbound(
+        Message(
             text=f"Switch to {bold(esc(roadmap.name))}?{kept}",
             buttons=(
                 (
@@ -146,4 +142,4 @@ def ask_switch(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
 def name_prompt(turn: Turn) -> list[Outbound]:
     """``/name`` without a name: ask for it."""
     turn.set_state(Awaiting.ARTIST_NAME)
-    return [Outbound(text="What should your artist name be?")]
+    return [Message(text="What should your artist name be?")]

@@ -14,7 +14,7 @@ from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
 from core.kernel.registry import SOLO, Feature
 from core.kernel.turn import Turn
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound, Toast
 
 journey = Feature("journey")
 #: Before anything else a musician (or a band) needs an artist name: every other command and
@@ -85,9 +85,9 @@ async def _name(turn: Turn, args: str) -> list[Outbound]:
 @journey.command("cancel", "Stop answering the current question", before_setup=True, bare=True)
 async def _cancel(turn: Turn, _args: str) -> list[Outbound]:
     if turn.awaiting in {None, Awaiting.CHECKLIST}:
-        return [Outbound(text="Nothing to cancel. /today shows your next step.")]
+        return [Message(text="Nothing to cancel. /today shows your next step.")]
     turn.set_state(None)
-    return [Outbound(text="OK, dropped. /today brings your next task back.")]
+    return [Message(text="OK, dropped. /today brings your next task back.")]
 
 
 # ---------------------------------------------------------------------- buttons
@@ -98,7 +98,7 @@ async def _cancel(turn: Turn, _args: str) -> list[Outbound]:
 async def _pick(turn: Turn, payload: Payload) -> list[Outbound]:
     roadmap = turn.catalog.roadmap_by_slug(payload.args[0])
     if roadmap is None:
-        note = Outbound(text="That roadmap isn't available anymore.", toast=True)
+        note = Toast(text="That roadmap isn't available anymore.")
         return [note, *offer_roadmaps(turn, first_time=False)]
     if payload.action == PICK.name and turn.rec.roadmap_id is None:
         return await onboarding.choose_roadmap(turn, roadmap)
@@ -120,9 +120,8 @@ async def _switch(turn: Turn, payload: Payload) -> list[Outbound]:
         or roadmap is None
     ):
         return [
-            Outbound(
+            Toast(
                 text="That question has expired — nothing changed. Use /roadmap to switch.",
-                toast=True,
             )
         ]
     return await onboarding.choose_roadmap(turn, roadmap)
@@ -148,13 +147,13 @@ async def _confirm(turn: Turn, payload: Payload) -> list[Outbound]:
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
 async def _not_saved(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
-    return [Outbound(text="OK, not saved.", edit=True), *await today(turn)]
+    return [Message(text="OK, not saved.", edit=True), *await today(turn)]
 
 
 @journey.on_cancel(Awaiting.CONFIRM_SWITCH)
 async def _stay(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
-    return [Outbound(text="OK, staying where you are.", edit=True)]
+    return [Message(text="OK, staying where you are.", edit=True)]
 
 
 # ---------------------------------------------------------------------- free text
@@ -163,7 +162,7 @@ async def _stay(turn: Turn) -> list[Outbound]:
 @journey.on_text(Awaiting.ARTIST_NAME, first=True, empty=True)
 async def _name_text(turn: Turn, text: str) -> list[Outbound]:
     if not text:
-        return [Outbound(text="What's your artist name? Just type it.")]
+        return [Message(text="What's your artist name? Just type it.")]
     return await onboarding.set_name(turn, text)
 
 
@@ -185,8 +184,8 @@ async def _switch_text(turn: Turn, text: str) -> list[Outbound]:
         return await onboarding.choose_roadmap(turn, roadmap)
     if word in _NO:
         turn.set_state(None)
-        return [Outbound(text="OK, staying where you are.")]
-    return [Outbound(text="Please answer yes or no — or use the buttons above.")]
+        return [Message(text="OK, staying where you are.")]
+    return [Message(text="Please answer yes or no — or use the buttons above.")]
 
 
 @journey.on_text(Awaiting.ROADMAP)
@@ -214,9 +213,9 @@ async def _idle_text(turn: Turn, text: str) -> list[Outbound]:
         return await onboarding.roadmap_by_text(turn, text)
     if _word(text) in _GREETINGS:
         name = bold(esc(turn.rec.artist_name or ""))
-        return [Outbound(text=f"Hey {name}! 👋 /today shows your next step.")]
+        return [Message(text=f"Hey {name}! 👋 /today shows your next step.")]
     return [
-        Outbound(
+        Message(
             text="I'm not waiting for an answer right now, so I'm not sure what to do with "
             "that. /today shows your next step, /help lists everything I can do."
         )

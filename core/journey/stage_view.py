@@ -12,7 +12,7 @@ from core.journey.buttons import OPEN
 from core.journey.navigation import current_stage, finished, locate, offer_roadmaps, task_card
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Message, Outbound
 from core.progress.service import status_of
 
 _MARKS = {"completed": "✅", "skipped": "⏭", "in_progress": "◐", "not_started": "◻"}
@@ -44,7 +44,7 @@ async def stage_card(turn: Turn) -> list[Outbound]:
             buttons.append((Button(label=_label(n, task.title), payload=OPEN.encode(task.slug)),))
     if buttons:
         lines += ["", italic("Tap a task to do it now, in any order.")]
-    return [Outbound(text="\n".join(lines), buttons=tuple(buttons))]
+    return [Message(text="\n".join(lines), buttons=tuple(buttons))]
 
 
 async def open_task(turn: Turn, task_slug: str) -> list[Outbound]:

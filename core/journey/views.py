@@ -9,7 +9,7 @@ from decimal import Decimal
 from core.journey import cards
 from core.journey.navigation import current_stage, offer_roadmaps
 from core.kernel.turn import Turn
-from core.kernel.types import Outbound
+from core.kernel.types import Outbound, Picture
 from core.progress.charts import render_stats_chart
 
 #: How many recent samples ``/stats`` reads for its figures and chart.
@@ -40,5 +40,8 @@ async def stats(turn: Turn) -> list[Outbound]:
     title = f"{turn.rec.artist_name or 'Your'} — numbers over time"
     png = await asyncio.to_thread(render_stats_chart, series, title=title)
     if png is not None:
-        card = card.model_copy(update={"image": png, "image_name": "stats.png"})
+        # the figures as the chart's caption: a stats card drawn as a picture
+        return [
+            Picture(text=card.text, buttons=card.buttons, image=png, name="stats.png", form="stats")
+        ]
     return [card]

@@ -2,14 +2,30 @@
 
 Both are frozen pydantic models owned by the core. Front ends translate their platform's update
 into an ``Inbound`` and render each ``Outbound``; they never reach into the core otherwise.
+
+``Outbound`` is a union of typed variants — :class:`Message`, :class:`Toast`, :class:`Picture`,
+:class:`Document` and :class:`Card` — sharing one base (:class:`Reply`). A front end renders
+each by its type (``match``/``isinstance``), never by looking at its text or decoding its
+buttons' payloads: what a reply *is* (a checklist, a data-input question, a progress board)
+is said by the core, which knows it (opsdroid's typed events; ``shared/STYLE.md``). Each
+variant carries a ``kind`` discriminator, so a reply serialises and reads back as itself
+(:data:`OUTBOUND_ADAPTER`).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Literal
+from typing import Annotated, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.kernel.names import fit_name
 
@@ -88,39 +104,46 @@ class Inbound(_Frozen):
 
 
 class Button(_Frozen):
-    """A button: what it says and the payload that comes back when it is pressed."""
+    """A button: what it says and the payload that comes back when it is pressed.
+
+    ``ticked`` is set on the item buttons of a checklist :class:`Card` only: whether the item
+    is ticked now (so pressing the button unticks it). A front end may draw a checklist's items
+    its own way (Discord: numbered boxes and a multi-select menu) and needs to know which
+    buttons are items and their state — it reads this, never the payload. ``None`` on every
+    other button.
+    """
 
     label: str
     payload: str = Field(max_length=64)
+    ticked: bool | None = None
 
 
-class Outbound(_Frozen):
-    """One reply.
+class Reply(_Frozen):
+    """What every reply has; the variants below add what they are. Not a reply by itself.
 
     ``text`` uses the core's small markup (``*bold*``, ``_italic_``, `` `code` ``; see
-    :mod:`core.kernel.markup`). ``edit`` asks the front end to replace the message the
-    pressed button was on instead of sending a new one. ``toast`` marks a short notice meant for
-    the button press itself (Telegram's answerCallbackQuery text, a Discord ephemeral note).
-    ``file`` is an attachment other than a picture (``file_name`` says what to call it).
+    :mod:`core.kernel.markup`); on a :class:`Picture` or :class:`Document` it is the caption.
+    ``edit`` asks the front end to replace the message the pressed button was on instead of
+    sending a new one. ``chat_id`` addresses the reply to a chat other than the event's (band
+    news for the band's updates channel; a private reply moved to the person's direct chat).
 
-    ``private`` marks a reply for its person's eyes only — a secret (a ``/link`` code) or
-    personal data (``/export``'s file, an admin's look at someone). It never reaches a shared
-    chat: :func:`core.app.private_replies.route`, which every reply of
-    ``Coach.handle`` passes, sends it to the person's direct chat (or keeps it in place where
-    the front end can whisper), and the front ends refuse to put one into a group or channel.
-    ``ephemeral`` is weaker and only about noise: a note only the sender needs (a refusal, a
-    usage hint), shown only to them where the platform can (Discord), in the chat elsewhere.
+    ``private`` is about *routing*, and any variant may carry it: the reply is for its person's
+    eyes only — a secret (a ``/link`` code) or personal data (``/export``'s file, an admin's
+    look at someone). It never reaches a shared chat: :func:`core.app.private_replies.route`,
+    which every reply of ``Coach.handle`` passes, sends it to the person's direct chat (or
+    keeps it in place where the front end can whisper), and the front ends refuse to put one
+    into a group or channel. ``ephemeral`` is weaker and only about noise: a note only the
+    sender needs (a refusal, a usage hint), shown only to them where the platform can
+    (Discord), in the chat elsewhere.
     """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+    )
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    image: bytes | None = None
-    image_name: str | None = None
-    #: A file to hand over (``/export``'s JSON); front ends send it as a document.
-    file: bytes | None = None
-    file_name: str | None = None
     edit: bool = False
-    toast: bool = False
     ephemeral: bool = False
     private: bool = False
     chat_id: str | None = None
@@ -128,3 +151,95 @@ class Outbound(_Frozen):
     def all_buttons(self) -> list[Button]:
         """Every button, row by row, in reading order (the console numbers them this way)."""
         return [b for row in self.buttons for b in row]
+
+
+class Message(Reply):
+    """A plain message: text and buttons."""
+
+    kind: Literal["message"] = "message"
+
+
+class Toast(Reply):
+    """The short answer to a button press ("Already ticked ✓", "That button is from an older
+    version of me"): Telegram's answerCallbackQuery text, a Discord ephemeral note, a line in
+    brackets in the terminal. Answering anything but a press, it is shown as a message
+    (:func:`toast_or_message` picks for a reply that may answer either)."""
+
+    kind: Literal["toast"] = "toast"
+
+
+#: What a :class:`Card` is — what a front end may draw differently:
+#: ``checklist`` (items with ticks; its item buttons carry ``Button.ticked``),
+#: ``question`` (a data-input task: the answer comes back as free text — in a Discord server,
+#: where the bot cannot read typed messages, through a modal), ``progress`` (``/progress``'s
+#: stages and bars), ``stats`` (``/stats``'s numbers).
+CardForm = Literal["checklist", "question", "progress", "stats"]
+#: The forms that are about one task, and so name it (``Card.task``).
+TASK_FORMS: frozenset[str] = frozenset({"checklist", "question"})
+
+
+class Card(Reply):
+    """A card that says what it is: its ``form`` and, for a task's card, the ``task`` slug.
+
+    A checklist card is edited in place as items are ticked (``edit``); a question card's
+    ``task`` is what a front end's own answer form (Discord's modal) answers.
+    """
+
+    kind: Literal["card"] = "card"
+    form: CardForm
+    task: str | None = Field(default=None, max_length=40)
+
+    @model_validator(mode="after")
+    def _task_named(self) -> Card:
+        """A task's card names its task: the front ends build components from the slug."""
+        if self.form in TASK_FORMS and not self.task:
+            raise ValueError(f"a {self.form} card names its task")
+        return self
+
+
+class Picture(Reply):
+    """An image (PNG) with ``text`` as its caption: a chart.
+
+    ``form`` says which card it is when the picture *is* a card drawn with its chart (``/stats``:
+    the figures as the caption, the chart as the image); every front end shows a picture the
+    same way whatever its form, so the form is for readers, not for rendering.
+    """
+
+    kind: Literal["picture"] = "picture"
+    image: bytes
+    name: str = Field(min_length=1, max_length=128)
+    form: CardForm | None = None
+
+
+class Document(Reply):
+    """A file to hand over (``/export``'s JSON) with ``text`` as its caption: Telegram sends a
+    document, Discord an attachment, the terminal saves it."""
+
+    kind: Literal["document"] = "document"
+    file: bytes
+    name: str = Field(min_length=1, max_length=128)
+
+
+#: One reply of the core: what ``Coach.handle`` returns a list of and a ``Notifier`` sends.
+Outbound: TypeAlias = Message | Toast | Picture | Document | Card
+#: Reads a serialised reply back as its variant, by ``kind``
+#: (``OUTBOUND_ADAPTER.validate_json(OUTBOUND_ADAPTER.dump_json(reply))``).
+OUTBOUND_ADAPTER: TypeAdapter[Outbound] = TypeAdapter(
+    Annotated[Outbound, Field(discriminator="kind")]
+)
+
+
+def toast_or_message(inbound: Inbound, text: str, *, ephemeral: bool = False) -> Outbound:
+    """A short answer to ``inbound``: a :class:`Toast` when a button was pressed (the press's
+    own answer), else a :class:`Message` — a typed command has no press to answer."""
+    if inbound.kind == "button":
+        return Toast(text=text, ephemeral=ephemeral)
+    return Message(text=text, ephemeral=ephemeral)
+
+
+def as_message(reply: Outbound) -> Outbound:
+    """A toast as a plain message with the same words (one that must stay in the chat: it
+    answers typed text, or was moved to another chat); any other reply as it is."""
+    if not isinstance(reply, Toast):
+        return reply
+    return Message.model_validate(reply.model_dump(exclude={"kind"}))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Message, Outbound, Toast
 from core.reminders import service
 from core.reminders.buttons import SETTING
 from core.reminders.schedule import (
@@ -100,17 +100,17 @@ async def remind_command(turn: Turn, args: str) -> list[Outbound]:
     if head in {"off", "stop", "none"}:
         changed = await service.set_paused(turn.ex, turn.rec.user_id, paused=True, now=turn.now)
         if not changed:
-            return [Outbound(text="Reminders are already off. /remind daily 18:00 turns them on.")]
-        return [Outbound(text="🔕 Reminders are off. /remind on brings them back.")]
+            return [Message(text="Reminders are already off. /remind daily 18:00 turns them on.")]
+        return [Message(text="🔕 Reminders are off. /remind on brings them back.")]
     if head in {"on", "resume"}:
         current = await service.of_user(turn.ex, turn.rec.user_id)
         if current.schedule is None:
-            return [Outbound(text="You have no reminder yet. " + REMIND_HELP)]
+            return [Message(text="You have no reminder yet. " + REMIND_HELP)]
         await service.set_paused(turn.ex, turn.rec.user_id, paused=False, now=turn.now)
         return [await settings_card(turn, intro="🔔 Reminders are back on.")]
     schedule = _parse_schedule(words)
     if schedule is None:
-        return [Outbound(text="I couldn't read that schedule. " + REMIND_HELP)]
+        return [Message(text="I couldn't read that schedule. " + REMIND_HELP)]
     return [await _set(turn, schedule)]
 
 
@@ -154,7 +154,7 @@ async def _set(turn: Turn, schedule: Schedule) -> Outbound:
         text += "\n" + italic("Not in UTC? Set your timezone with /timezone.")
     if turn.inbound.chat_type != "private":
         text += "\n\n" + PRIVATE_CHAT_NOTE
-    return Outbound(text=text)
+    return Message(text=text)
 
 
 async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
@@ -199,7 +199,7 @@ async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
         rows.append((Button(label=f"Check-ins {toggle}", payload=SETTING.encode("idle", toggle)),))
     if sched is not None and not sched.paused:
         rows.append((Button(label="🔕 Turn off", payload=SETTING.encode("off", "all")),))
-    return Outbound(text="\n".join(lines), buttons=tuple(rows))
+    return Message(text="\n".join(lines), buttons=tuple(rows))
 
 
 async def timezone_command(turn: Turn, args: str) -> list[Outbound]:
@@ -209,7 +209,7 @@ async def timezone_command(turn: Turn, args: str) -> list[Outbound]:
     tz = parse_timezone(args)
     if tz is None:
         return [
-            Outbound(
+            Message(
                 text=f"I don't know the timezone {code(esc(args.strip()[:64]))}. "
                 f"Try a city ({code('Berlin')}), an IANA name ({code('America/New_York')}) "
                 f"or an offset ({code('UTC+2')}) — or pick one below.",
@@ -232,7 +232,7 @@ def _timezone_card(turn: Turn) -> Outbound:
             )
         )
     local = turn.now.astimezone(zone(_tz_name(turn)))
-    return Outbound(
+    return Message(
         text=f"🌍 Your timezone is {bold(esc(_tz_name(turn)))} (it's {local:%H:%M} there).\n"
         f"Pick one below, or type e.g. {code('/timezone Europe/Berlin')} "
         f"or {code('/timezone UTC+2')}.",
@@ -249,7 +249,7 @@ async def _set_timezone(turn: Turn, tz: str) -> Outbound:
         note = "\n" + italic(
             "A fixed offset doesn't follow daylight saving; a city name (e.g. Europe/Berlin) does."
         )
-    return Outbound(
+    return Message(
         text=f"🌍 Timezone set to {bold(esc(tz))} — it's {local:%H:%M} there. "
         f"Your reminders keep their local times.{note}"
     )
@@ -262,11 +262,11 @@ async def quiet_command(turn: Turn, args: str) -> list[Outbound]:
         return [await _quiet_card(turn)]
     if text.casefold() in {"off", "none", "no"}:
         await service.set_quiet(turn.ex, turn.rec.user_id, None, turn.now)
-        return [Outbound(text="🌙 Quiet hours cleared — nudges may come at any hour you set.")]
+        return [Message(text="🌙 Quiet hours cleared — nudges may come at any hour you set.")]
     quiet = QuietHours.parse(text)
     if quiet is None:
         return [
-            Outbound(
+            Message(
                 text=f"I couldn't read those hours. Try {code('/quiet 22:00-08:00')} or "
                 f"{code('/quiet off')}."
             )
@@ -286,7 +286,7 @@ async def _quiet_card(turn: Turn) -> Outbound:
         Button(label=f"{_dhm(s)}–{_dhm(e)}", payload=SETTING.encode("quiet", f"{s}-{e}"))
         for s, e in QUIET_PRESETS
     )
-    return Outbound(
+    return Message(
         text=f"🌙 Quiet hours ({now}): no nudges in this window, local time. "
         f"Type e.g. {code('/quiet 22:00-08:00')}, or pick:",
         buttons=(
@@ -299,12 +299,12 @@ async def _quiet_card(turn: Turn) -> Outbound:
 async def _set_quiet(turn: Turn, quiet: QuietHours) -> Outbound:
     current = await service.of_user(turn.ex, turn.rec.user_id)
     if current.schedule is None:  # quiet hours live on the reminder rows: nothing to keep yet
-        return Outbound(
+        return Message(
             text=f"You have no reminder yet, so there's nothing to keep quiet. Set one first "
             f"({code('/remind daily 18:00')}), then {code('/quiet ' + quiet.describe())}."
         )
     await service.set_quiet(turn.ex, turn.rec.user_id, quiet, turn.now)
-    return Outbound(
+    return Message(
         text=f"🌙 Quiet hours set: {quiet.describe()} ({esc(_tz_name(turn))}). No nudges then."
     )
 
@@ -335,13 +335,12 @@ async def button(turn: Turn, payload: Payload) -> list[Outbound]:
     elif setting == "idle" and value in {"on", "off"}:
         current = await service.of_user(turn.ex, turn.rec.user_id)
         if current.inactivity is None:
-            return [Outbound(text="Set a reminder first: /remind daily 18:00.", toast=True)]
+            return [Toast(text="Set a reminder first: /remind daily 18:00.")]
         await service.set_inactivity(turn.ex, current.inactivity, on=value == "on", now=turn.now)
         return [await settings_card(turn, intro=f"👋 Check-ins are {value}.")]
     return [
-        Outbound(
+        Toast(
             text="That button is from an older version of me. /remind shows your settings.",
-            toast=True,
         )
     ]
 
@@ -350,23 +349,19 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
     try:
         reminder_id = uuid.UUID(hex=rid_hex)
     except ValueError:
-        return [Outbound(text="That reminder button is broken. /remind shows yours.", toast=True)]
+        return [Toast(text="That reminder button is broken. /remind shows yours.")]
     row = await service.get(turn.ex, reminder_id)
     if row is None:
-        return [
-            Outbound(
-                text="That reminder doesn't exist anymore. /remind sets a new one.", toast=True
-            )
-        ]
+        return [Toast(text="That reminder doesn't exist anymore. /remind sets a new one.")]
     if not await service.may_change(turn.ex, row, turn.rec.user_id):
         # written after the turn's transaction, like every audit note (core/app/engine.py)
         turn.audit(service.FOREIGN_BUTTON, "denied", f"reminder:{row.id}")
-        return [Outbound(text="That reminder isn't yours, so I left it alone.", toast=True)]
+        return [Toast(text="That reminder isn't yours, so I left it alone.")]
     if row.band_id is not None:
         return await _band_nudge_button(turn, verb, row, row.band_id)
     if verb == "d":
         return [
-            Outbound(
+            Message(
                 text="✅ Nice work — that's how stars are made. See you at the next check-in!",
                 edit=True,
             )
@@ -376,7 +371,7 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
         until = outside_quiet(turn.now + SNOOZE, tz, row.quiet)
         await service.postpone(turn.ex, row, until)
         return [
-            Outbound(
+            Message(
                 text=f"⏰ Snoozed — I'll nudge you again at {hhmm(until.astimezone(tz).time())}.",
                 edit=True,
             )
@@ -385,9 +380,9 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
         until = tomorrow_same_time(turn.now, tz, row.quiet)
         await service.postpone(turn.ex, row, until)
         return [
-            Outbound(text=f"📅 OK — tomorrow then, {_fmt_local(until, row.timezone)}.", edit=True)
+            Message(text=f"📅 OK — tomorrow then, {_fmt_local(until, row.timezone)}.", edit=True)
         ]
-    return [Outbound(text="That button is from an older version of me.", toast=True)]
+    return [Toast(text="That button is from an older version of me.")]
 
 
 async def _band_nudge_button(
@@ -402,7 +397,7 @@ async def _band_nudge_button(
     band = bold(esc(await service.band_name(turn.ex, band_id) or "the band"))
     if verb == "d":
         return [
-            Outbound(
+            Message(
                 text=f"✅ {who} marked the band's nudge done — nice work, {band}! "
                 "See you at the next check-in.",
                 edit=True,
@@ -414,7 +409,7 @@ async def _band_nudge_button(
         await service.postpone(turn.ex, row, until)
         how_long = " for an hour" if until == turn.now + SNOOZE else ""  # quiet hours may push it
         return [
-            Outbound(
+            Message(
                 text=f"⏰ {who} snoozed the band's nudge{how_long} — I'll nudge {band} again "
                 f"at {hhmm(until.astimezone(tz).time())}.",
                 edit=True,
@@ -424,10 +419,10 @@ async def _band_nudge_button(
         until = tomorrow_same_time(turn.now, tz, row.quiet)
         await service.postpone(turn.ex, row, until)
         return [
-            Outbound(
+            Message(
                 text=f"📅 {who} moved the band's nudge to tomorrow — I'll nudge {band} again "
                 f"on {_fmt_local(until, row.timezone)}.",
                 edit=True,
             )
         ]
-    return [Outbound(text="That button is from an older version of me.", toast=True)]
+    return [Toast(text="That button is from an older version of me.")]

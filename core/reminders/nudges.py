@@ -2,9 +2,12 @@
 
 A nudge is a notice, not a reply, so it is built without a conversation turn: from the owner's
 profile, their progress rows and the catalog, with the same cards the conversation draws. A
-checklist comes with its item buttons (a press ticks, exactly as on ``/today``); a question gets
-an *Answer* button that opens it in the conversation (so the typed answer is expected there).
-Every nudge ends with Done / Snooze 1 h / Tomorrow.
+checklist comes with its item buttons (a press ticks, exactly as on ``/today``) and stays the
+checklist :class:`~core.kernel.types.Card`, so front ends draw its items as they draw the card;
+a question gets an *Answer* button that opens it in the conversation (so the typed answer is
+expected there) and is a plain message, not a question card — it asks nothing itself, so no
+front end offers its own answer form on it (Discord's modal would answer a question the
+conversation is not waiting for). Every nudge ends with Done / Snooze 1 h / Tomorrow.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from core.journey import cards
 from core.journey.buttons import SKIP
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND
-from core.kernel.types import Button, Outbound
+from core.kernel.types import Button, Message, Outbound
 from core.progress.service import ProgressRecord, first_open_stage, next_task
 from core.reminders.buttons import NUDGE
 from core.reminders.store import Owner
@@ -71,7 +74,7 @@ def build(
     nudge_buttons = nudge_row(reminder_id)
     roadmap = catalog.roadmap(owner.roadmap_id if owner is not None else None)
     if roadmap is None:
-        return Outbound(
+        return Message(
             text=f"{head}\nPick your path with /roadmap and I'll show you the first step.",
             buttons=(
                 (Button(label="Pick a roadmap", payload=RUN_COMMAND.encode("roadmap")),),
@@ -85,14 +88,17 @@ def build(
     stage_info = first_open_stage(roadmap, rows)
     task = next_task(stage_info, rows) if stage_info is not None else None
     if stage_info is None or task is None:
-        return Outbound(
+        return Message(
             text=f"{head}\nYou've finished {bold(esc(roadmap.name))} 🏆 — keep your numbers "
             "fresh with /stats, or pick a new path with /roadmap.",
             buttons=(nudge_buttons,),
         )
     if task.is_checklist:
         card = cards.checklist_card(roadmap, stage_info, task, rows.get(task.id), memo=catalog.memo)
-        return Outbound(text=f"{head}\n\n{card.text}", buttons=(*card.buttons, nudge_buttons))
+        # still the checklist card (front ends draw its items natively), with the nudge's row
+        return card.model_copy(
+            update={"text": f"{head}\n\n{card.text}", "buttons": (*card.buttons, nudge_buttons)}
+        )
     spec = task.spec
     lines = [
         head,
@@ -102,7 +108,7 @@ def build(
         f"❓ {esc(spec.question)}",
         italic("Tap Answer and type it, or /today."),
     ]
-    return Outbound(
+    return Message(
         text="\n".join(lines),
         buttons=(
             (

@@ -1073,6 +1073,8 @@ class FakeDiscord:
         data = body.get("data") or {}
         if inter.type == 4 and kind != 8:  # an autocomplete is answered with choices only
             raise ApiError(400, 50035, "Invalid Form Body", errors={"type": kind})
+        if "_files" in body:  # a multipart callback: the files belong to the message in data
+            data = {**data, "_files": body["_files"]}
         channel_id = int(inter.payload["channel_id"])
         response: JSONDict = {"id": str(iid), "type": kind}
         resource: JSONDict | None = None

@@ -18,6 +18,7 @@ from support.memory import MemoryCoach
 
 from core.kernel.markup import parse
 from core.kernel.payloads import encode
+from core.kernel.types import Picture, Toast
 from core.progress.metrics import metric_label
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import Catalog, RoadmapInfo, TaskInfo
@@ -127,7 +128,7 @@ async def test_double_tapped_button_ticks_once() -> None:
     payload = encode("tick", checklist.slug, checklist.items[0].key)
     await maya.press_payload(payload)
     replies = await maya.press_payload(payload)
-    assert replies[0].toast
+    assert isinstance(replies[0], Toast)
     assert "Already ticked" in maya.text
     row = _row(coach, checklist)
     assert row is not None
@@ -201,7 +202,7 @@ async def test_far_off_value_asks_for_confirmation() -> None:
     assert Decimal(coach.record("maya").current_stats[metric]["value"]) == 5000
     # the confirm button of the old question is stale now
     replies = await maya.press_payload(encode("confirm", task.slug, "y"))
-    assert replies[0].toast
+    assert isinstance(replies[0], Toast)
     assert "expired" in maya.text
 
 
@@ -283,11 +284,11 @@ async def test_switching_roadmap_asks_first_and_keeps_progress() -> None:
     assert coach.record("maya").roadmap_id == other.id
     # a second press of the same confirmation is stale
     replies = await maya.press_payload(confirm)
-    assert replies[0].toast
+    assert isinstance(replies[0], Toast)
     assert "expired" in maya.text
     # a button from the old roadmap's message changes nothing
     replies = await maya.press_payload(encode("untick", checklist.slug, checklist.items[0].key))
-    assert replies[0].toast
+    assert isinstance(replies[0], Toast)
     assert "another roadmap" in maya.text
     # switch back by text: the old tick is still there
     await maya.say("/roadmap")
@@ -410,7 +411,7 @@ async def test_stats_show_numbers_trend_and_a_chart() -> None:
     await maya.onboard()
     await maya.say("/stats")
     assert "No numbers yet" in maya.text
-    assert maya.replies[0].image is None
+    assert not isinstance(maya.replies[0], Picture)
     await _walk_to(maya, roadmap, task)
     await maya.say(valid_answer(catalog, task.slug, datetime.now(UTC).date()))
     await coach.store.add_sample(
@@ -429,6 +430,6 @@ async def test_stats_show_numbers_trend_and_a_chart() -> None:
     assert metric_label(metric) in maya.text
     assert "▲" in maya.text
     assert "since your first answer" in maya.text
-    image = maya.replies[0].image
-    assert image is not None
-    assert image.startswith(b"\x89PNG")
+    picture = maya.replies[0]
+    assert isinstance(picture, Picture)
+    assert picture.image.startswith(b"\x89PNG")

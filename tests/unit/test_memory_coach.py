@@ -14,7 +14,7 @@ from support.memory import MemoryCoach, NoDatabase, NotInMemory, ReachedTheDatab
 
 from core.kernel.registry import Routed
 from core.kernel.turn import Turn
-from core.kernel.types import Outbound
+from core.kernel.types import Message, Outbound
 from core.roadmaps.catalog import TaskInfo
 
 
@@ -46,7 +46,7 @@ async def test_reaching_the_database_fails_even_when_the_flow_swallows_it(
             await turn.ex.run(object(), {})
         except Exception:  # noqa: S110 - the point: a flow that hides the failure
             pass
-        return [Outbound(text="all fine")]
+        return [Message(text="all fine")]
 
     monkeypatch.setattr(coach.coach, "dispatch", careless)
     with pytest.raises(ReachedTheDatabase, match="carried on"):
@@ -144,7 +144,7 @@ async def test_private_replies_pass_the_real_gate(monkeypatch: pytest.MonkeyPatc
     coach = MemoryCoach()
 
     async def secret(turn: Turn, routed: Routed) -> list[Outbound]:
-        return [Outbound(text="just for you", private=True)]
+        return [Message(text="just for you", private=True)]
 
     monkeypatch.setattr(coach.coach, "dispatch", secret)
     maya = Driver(coach, platform="telegram")
