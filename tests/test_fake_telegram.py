@@ -578,9 +578,8 @@ async def test_violation_log_catches_a_burst_across_chats(fake: FakeTelegram, bo
     users = range(1000, 1040)
     for user in users:
         fake.user_message(user, "hi")
-    started = time.monotonic()
+    fake.monotonic = lambda: 1000.0  # the whole burst in one second, however loaded the machine
     await asyncio.gather(*(bot.send_message(user, "news") for user in users))
-    assert time.monotonic() - started < 1, "the burst must fit in one second to count"
     assert len(fake.sent) == 40
     assert len(fake.violations) == 10  # messages 31..40
     assert all("within 1s overall" in v for v in fake.violations)

@@ -538,6 +538,8 @@ class FakeTelegram:
         enforce_limits: If true, a message beyond a flood limit is refused with 429 and
             ``retry_after`` 1 (and not counted); otherwise it is accepted. Either way the
             violation is logged in :attr:`violations`.
+        monotonic: The clock the flood limits are counted on (a test may stop it, so a burst
+            counts as one second however slowly a loaded machine sends it).
     """
 
     def __init__(
@@ -546,7 +548,9 @@ class FakeTelegram:
         *,
         bot_username: str = "StardomCoachBot",
         enforce_limits: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.monotonic = monotonic
         if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
             raise ValueError(f"not a bot token: {token!r}")
         self.token: str = token
@@ -1280,7 +1284,7 @@ class FakeTelegram:
 
     def _count_message(self, method: str, chat_id: int) -> None:
         """Log flood-limit violations of one more message; refuse it if enforcing."""
-        now = time.monotonic()
+        now = self.monotonic()
         while self._global_times and now - self._global_times[0] > 60:
             self._global_times.popleft()
         chat_times = self._chat_times.setdefault(chat_id, deque())
