@@ -5,7 +5,8 @@ Run from the repository root::
     .venv/bin/python benchmarks/discord_e2e.py [--db postgresql://postgres@127.0.0.1:5432/postgres]
         [--users 50] [--duration 10]
 
-One process runs everything: the fake Discord (``tests/fakes/discord_api.py``: REST + gateway on
+One process runs everything: the fake Discord (``tests/support/fakes/discord_api.py``: REST +
+gateway on
 127.0.0.1), the real ``DiscordFrontEnd`` and the coach on a throwaway PostgreSQL database
 ``coach_bench_<random>`` (migrated, roadmaps synced, dropped at the end). Because the fake and
 the simulated users share the bot's process and its event loop, the figures are a lower bound
@@ -26,7 +27,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

@@ -9,7 +9,8 @@ Two processes. This one runs the bot under test: the real PTB 22 application lon
 fake (``getUpdates`` with a 1 s timeout, up to 100 updates per call) and the coach on a throwaway
 PostgreSQL database ``coach_bench_<random>`` (migrated with Alembic, roadmaps synced) that is
 dropped at the end, also after an error or Ctrl-C. A child process (this script again, started
-with ``--serve``) runs the loopback fake Bot API (``tests/fakes/telegram_api.py``, an aiohttp
+with ``--serve``) runs the loopback fake Bot API (``tests/support/fakes/telegram_api.py``, an
+aiohttp
 server on 127.0.0.1), the simulated users and every timestamp, so the fake's own CPU is not
 charged to the bot: on a machine with two cores each gets one. The parent sends it commands and
 the start/end of each update's handling over the child's stdin; the child answers one JSON line
@@ -116,7 +117,7 @@ from core.kernel.payloads import encode  # noqa: E402
 from core.roadmaps.catalog import Catalog, RoadmapInfo, load_catalog  # noqa: E402
 from core.roadmaps.loader import load_roadmaps  # noqa: E402
 from core.roadmaps.sync import sync_roadmaps  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram, JSONDict, SentMessage  # noqa: E402
+from tests.support.fakes.telegram_api import FakeTelegram, JSONDict, SentMessage  # noqa: E402
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: First user id (= private chat id) of the simulated users.

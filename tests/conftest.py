@@ -20,6 +20,12 @@ Fixtures (the contract other test modules rely on):
 * ``fresh_pg_url`` (function): ``await fresh_pg_url()`` makes another empty (unmigrated)
   database, dropped at teardown.
 
+The layers (``tests/unit``, ``tests/integration``, ``tests/e2e``; README "Tests"): the shared
+kits live in ``tests/support`` and import by their bare names (``from coachkit import Driver``),
+because that folder is put on ``sys.path`` here. An end-to-end test runs on PostgreSQL only — the
+production backend — unless marked ``both_backends`` (the backend is the point of the test);
+integration tests run on both.
+
 Migrations run in a worker thread: ``migrations/env.py`` calls ``asyncio.run``, which cannot run
 on a thread whose event loop is running (these fixtures may be set up from async fixtures).
 """
@@ -38,6 +44,8 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))  # the kits (see above)
 
 import asyncpg
 import pytest
@@ -96,6 +104,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 #: The ``database`` fixture's parameters, in order; they are also the test ids.
 BACKENDS = ("sqlite", "postgres")
+#: The one backend of an end-to-end test (unless marked ``both_backends``).
+E2E_BACKEND = "postgres"
+_E2E = Path(__file__).resolve().parent / "e2e"
 
 _HOW_TO_GET_POSTGRES = (
     "set TEST_DATABASE_URL to a PostgreSQL server where the tests may CREATE DATABASE, e.g. "
@@ -279,6 +290,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return  # the test chose its backends itself
     if metafunc.definition.get_closest_marker("postgres_only"):
         backends = ["postgres"]
+    elif _E2E in Path(str(metafunc.definition.path)).resolve().parents and (
+        metafunc.definition.get_closest_marker("both_backends") is None
+    ):
+        backends = [E2E_BACKEND]
     else:
         backends = list(BACKENDS)
     metafunc.parametrize("database", backends, indirect=True, ids=backends)

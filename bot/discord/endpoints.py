@@ -7,7 +7,7 @@ to connect (and again after Discord invalidates a session). The gateway's addres
 from ``GET /gateway/bot`` through the client's HTTP client (``Client.http``, undocumented).
 
 This module is the one place in the project that touches these private parts of discord.py,
-so a release that changes them breaks here and nowhere else: ``tests/test_discord_endpoints.py``
+so a release that changes them breaks here and nowhere else: ``tests/e2e/test_discord_endpoints.py``
 checks each of them as used below, and ``pyproject.toml`` keeps discord.py to the minor
 versions tested. Being class attributes, the addresses are process-wide: one Discord client
 per process (which is also how shards are deployed).

@@ -37,7 +37,8 @@ _LOST_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03", "53300"})
 _BUSY_SQLSTATES: Final = frozenset({"55P03", "57014"})
 #: asyncpg's words for a protocol that received a server error while idle: the server ended
 #: the session (a FATAL ErrorResponse, then the close). State 2 is asyncpg's ERROR_CONSUME.
-#: A contract with asyncpg's wording, pinned by tests/test_db_outage.py, which provokes it.
+#: A contract with asyncpg's wording, pinned by tests/integration/test_db_outage.py, which provokes
+#: it.
 _DESYNC: Final = re.compile(
     r"cannot switch to state \d+; "
     r"(another operation \(2\) is in progress|protocol is in the \"failed\" state)"

@@ -5,7 +5,8 @@ follows them without a list of its own. A value inside a JSON column carries no 
 so the places where the code writes ``str(user_id)`` into JSON are listed here, once, next to
 the schema: ``/export`` reports each of them and ``/forget`` rewrites each of them. A writer
 that starts putting an id somewhere new adds a :class:`UserRef` here. The "nothing left" test
-(``tests/test_privacy.py``) walks every key and value of every JSON column of every table after
+(``tests/integration/test_privacy.py``) walks every key and value of every JSON column of every
+table after
 ``/forget``, so a place missing from this list is a failing test, not a silent leak.
 
 Only a *band's* rows mention other people: a solo profile's rows name their owner alone, and

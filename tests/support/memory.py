@@ -6,7 +6,8 @@ answer changes — not about the database. They need :class:`MemoryCoach`: the r
 :meth:`Coach.dispatch() <core.app.engine.Coach.dispatch>`, the real private-replies gate, on a
 :class:`MemoryTurnStore` (the :class:`~core.kernel.store.TurnStore` protocol over dicts) and the
 catalog built straight from the bundled YAML (:func:`~core.roadmaps.catalog.catalog_from`). No
-database, no network, no subprocess; ``tests/coachkit.py``'s ``Driver`` drives it like a coach.
+database, no network, no subprocess; ``tests/support/coachkit.py``'s ``Driver`` drives it like a
+coach.
 
 How faithful the memory is, and where it stops:
 
@@ -23,11 +24,12 @@ How faithful the memory is, and where it stops:
 * the account door (``/link``), band chats and the admin desk (``/admin``, ``/export``,
   ``/forget``, ``/broadcasts``) raise :class:`NotInMemory`: they are database work by nature
   and are tested on a database. So are row locks, replays across processes, restarts and
-  concurrency (``tests/test_engine.py``, ``tests/test_concurrency.py``).
+  concurrency (``tests/integration/test_engine.py``, ``tests/integration/test_concurrency.py``).
 
 Whether the memory store behaves like the SQL one is itself tested: the same contract
 (``tests/support/store_contract.py``) runs on this store (``tests/unit``) and on
-:class:`~core.kernel.store.SqlTurnStore` on SQLite and PostgreSQL (``tests/test_turn_store.py``).
+:class:`~core.kernel.store.SqlTurnStore` on SQLite and PostgreSQL
+(``tests/integration/test_turn_store.py``).
 """
 
 from __future__ import annotations

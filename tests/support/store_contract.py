@@ -3,7 +3,7 @@
 The unit layer trusts :class:`~support.memory.MemoryTurnStore` to stand in for the database;
 these cases are why it may. Each runs on the memory store (``tests/unit/test_memory_store.py``)
 and on :class:`~core.kernel.store.SqlTurnStore` on SQLite and PostgreSQL
-(``tests/test_turn_store.py``): a behaviour the two disagree on fails on one side.
+(``tests/integration/test_turn_store.py``): a behaviour the two disagree on fails on one side.
 
 A case gets a :class:`Setting`: the store, a freshly created musician's record, the catalog
 the store's tasks come from, and ``reload()`` — the musician's rows read back as the engine

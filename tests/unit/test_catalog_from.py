@@ -1,6 +1,6 @@
 """``catalog_from``: the roadmap catalog straight from the YAML's schema objects, no database
 (that it equals the synced catalog but for ids is checked on a database in
-``tests/test_roadmap_sync.py``)."""
+``tests/integration/test_roadmap_sync.py``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The journey's flows through ``handle()``, on the in-memory coach: onboarding, ticks, answers,
 skip and undo, progress, switching roadmaps, stale buttons, help, the words people type.
 
-Moved here from ``tests/test_engine.py`` (which keeps what is about the database: replays,
+Moved here from ``tests/integration/test_engine.py`` (which keeps what is about the database:
+replays,
 restarts, two musicians in one database): the same conversations and the same facts, read
 from the memory store instead of the database's rows.
 """

@@ -1,5 +1,6 @@
 """The turn store's contract (``tests/support/store_contract.py``) on the memory store, and
-the database's refusals it mimics; the same cases run on SQL in ``tests/test_turn_store.py``."""
+the database's refusals it mimics; the same cases run on SQL in
+``tests/integration/test_turn_store.py``."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ in the bot). To make sure the handlers have not finished by then, the test holds
 ``processed_updates`` that every handler's transaction needs: at the kill, the whole batch is
 confirmed to Telegram and none of it is handled. That is the window.
 
-* With python-telegram-bot's own ``Updater`` (a bare application, ``tests/ptb_polling_proc.py``)
-  the batch is gone: Telegram never sends it again and the restarted bot never sees it.
+* With python-telegram-bot's own ``Updater`` (a bare application,
+  ``tests/support/ptb_polling_proc.py``) the batch is gone: Telegram never sends it again and
+  the restarted bot never sees it.
 * ``coach run`` writes each batch to the inbox before it confirms it: after the restart every
   update is handled, exactly once (each update toggles a checklist item, so a lost one leaves
   it unticked and a doubled one unticks it again), and the inbox is empty.
@@ -40,7 +41,7 @@ from core.db.engine import Database
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
-PLAIN_PTB = Path(__file__).with_name("ptb_polling_proc.py")
+PLAIN_PTB = Path(__file__).resolve().parents[1] / "support" / "ptb_polling_proc.py"
 #: Seconds each update takes the bare PTB application (``WORK`` in ptb_polling_proc.py).
 PLAIN_PTB_WORK = 1.0
 #: Musicians in the batch; each sends three updates: one getUpdates batch (≤ 100).

@@ -2,7 +2,7 @@
 
 The values come from the feature that knows them, through the registry; a band's are offered
 only to someone in that band, in its server. The front end's side (Discord's autocomplete) is
-in tests/test_discord_commands.py.
+in tests/e2e/test_discord_commands.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A bare python-telegram-bot application polled by PTB's own ``Updater`` — for the crash test.
 
-    python tests/ptb_polling_proc.py API_URL TOKEN RECORD_FILE
+    python tests/support/ptb_polling_proc.py API_URL TOKEN RECORD_FILE
 
-``tests/test_telegram_crash.py`` runs it against the fake Bot API to show the window the inbox
+``tests/e2e/test_telegram_crash.py`` runs it against the fake Bot API to show the window the inbox
 closes: PTB confirms a batch (the next ``getUpdates`` carries ``offset = last + 1``) as soon as
 it has queued it, before any handler ran. Each update is "handled" by a short piece of work
 (:data:`WORK` seconds, standing in for the coach's database transaction) and then recorded as

@@ -1,6 +1,6 @@
 """A database restart is invisible; a longer outage gets one honest answer and one warning.
 
-These tests stop and start a real PostgreSQL of their own (tests/pgserver.py) between and
+These tests stop and start a real PostgreSQL of their own (tests/support/pgserver.py) between and
 during events, through every way the coach uses the database: the hot path (raw asyncpg), the
 admin desk (SQLAlchemy), the catalog refresh, the reminder tick and the broadcast sender.
 """

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 N = 10_000
 EPOCH = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SPEED = 5.0
-WORKER = Path(__file__).with_name("reminder_worker_proc.py")
+WORKER = Path(__file__).resolve().parents[1] / "support" / "reminder_worker_proc.py"
 
 
 def _dsn(db: Database) -> str:

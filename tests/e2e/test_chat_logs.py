@@ -24,7 +24,7 @@ from core.clock import system_clock
 from core.reminders.tick import TickReport
 from core.reminders.worker import OVERRUN_LOG_EVERY, ReminderWorker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OVERRUN = "a tick has been running"
 
 
@@ -96,7 +96,7 @@ def test_an_overrunning_tick_never_prints_into_the_terminal_chat(tmp_path: Path)
         "TERM": "dumb",
     }
     db = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
-    script = str(ROOT / "tests" / "chat_slow_tick.py")
+    script = str(ROOT / "tests" / "support" / "chat_slow_tick.py")
     terminal = _Terminal([sys.executable, script, "chat", "--db", db, "--user", "maya"], env)
     try:
         terminal.read_until("artist name")  # /start: the worker is running from here on

@@ -1,9 +1,9 @@
-"""``coach chat`` with a reminder tick that overruns, for ``tests/test_chat_logs.py``.
+"""``coach chat`` with a reminder tick that overruns, for ``tests/e2e/test_chat_logs.py``.
 
 The real ``coach`` command (``bot.cli.main``) with one change: every reminder tick takes
 ``SLOW_TICK_SECONDS`` (default 3) — as a tick waiting on a stuck database would — so with a
 short ``REMINDER_TICK_SECONDS`` the scheduler finds the previous tick still running many
-times a second. Usage: ``python tests/chat_slow_tick.py chat --db URL --user NAME``.
+times a second. Usage: ``python tests/support/chat_slow_tick.py chat --db URL --user NAME``.
 """
 
 from __future__ import annotations

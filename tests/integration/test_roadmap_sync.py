@@ -1,8 +1,8 @@
 """Syncing roadmaps into the database: idempotent, by slug, archiving instead of deleting.
 
 Version 1 of the content is built here (``V1_ALPHA``, ``V1_BETA``); version 2 of "alpha" is
-``tests/fixtures/roadmaps_v2/alpha.yaml`` (its header lists the changes). Runs on both backends
-through the ``database`` fixture of ``tests/conftest.py``.
+``tests/support/fixtures/roadmaps_v2/alpha.yaml`` (its header lists the changes). Runs on both
+backends through the ``database`` fixture of ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.schema import Roadmap
 from core.roadmaps.sync import SyncReport, content_hash, sync_roadmaps
 
-V2_DIR = Path(__file__).parent / "fixtures" / "roadmaps_v2"
+V2_DIR = Path(__file__).resolve().parents[1] / "support" / "fixtures" / "roadmaps_v2"
 
 V1_ALPHA = """\
 slug: alpha

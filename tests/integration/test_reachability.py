@@ -24,7 +24,7 @@ from core.reminders.tick import ReminderTick
 
 START = datetime(2031, 7, 1, 9, 0, tzinfo=UTC)
 ADMIN = "1"
-BOT = Path(__file__).resolve().parent.parent / "bot"
+BOT = Path(__file__).resolve().parents[2] / "bot"
 
 
 async def _unreachable(db: Database, chat: str) -> bool:

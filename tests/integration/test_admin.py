@@ -37,7 +37,7 @@ from core.kernel.audit import latest
 from core.kernel.payloads import encode
 from core.kernel.types import Inbound, Picture
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures"
 
 
 async def _person(

@@ -1,6 +1,6 @@
 """Loading and checking roadmap YAML: the bundled files are valid, and every problem is reported.
 
-No database here. The bad fixtures under ``tests/fixtures/roadmaps_bad/`` hold one kind of
+No database here. The bad fixtures under ``tests/support/fixtures/roadmaps_bad/`` hold one kind of
 problem per file; one call must report all of them, each with its file name and line.
 """
 
@@ -21,7 +21,7 @@ from core.roadmaps.loader import (
 )
 from core.roadmaps.schema import Roadmap
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures"
 BAD = FIXTURES / "roadmaps_bad"
 
 #: A small valid roadmap; tests write variants of it to a temporary directory.

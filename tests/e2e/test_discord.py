@@ -448,7 +448,7 @@ async def test_notify_a_musician_who_closed_their_dms(database: Database) -> Non
         assert bench.fake.dm_messages(BEN)[-1].content == "Time to practise 🎸"
         bench.fake.block(BEN)
         closed = await bench.front.notify(str(BEN), [Message(text="Still there?")])
-        # closed DMs are a failed notice, not a block (tests/test_discord_refusals.py)
+        # closed DMs are a failed notice, not a block (tests/e2e/test_discord_refusals.py)
         assert closed.status == "failed"
         ben = await _user(database, BEN)
         async with database.transaction() as session:

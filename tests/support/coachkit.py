@@ -29,7 +29,7 @@ from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 _update_ids = itertools.count(1)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def run_coach(

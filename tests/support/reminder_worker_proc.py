@@ -8,7 +8,7 @@ job runner, :mod:`core.jobs.runner`) against the given database, with two test-o
 * a **recording notifier** that appends ``<chat id>\\n`` to a file with one ``write(2)`` per
   nudge on an ``O_APPEND`` descriptor: what was handed to "the platform" survives a ``kill -9``.
 
-Usage: ``python tests/reminder_worker_proc.py --db URL --out FILE --name NAME --epoch ISO
+Usage: ``python tests/support/reminder_worker_proc.py --db URL --out FILE --name NAME --epoch ISO
 --real-start SECONDS --speed N [--tick S] [--batch N] [--lease S]``. Prints ``ready`` once the
 runner runs; stops cleanly on SIGTERM.
 """

@@ -17,8 +17,8 @@ from bot.cli import event_loop_factory
 from core.db.engine import Database
 from core.errors import ConfigurationError, PlatformUnreachable
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures"
 
 
 async def test_piped_chat_plays_a_conversation(database: Database) -> None:
