@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any
 
 from core.accounts.store import create_musician
 from core.bands import flows, store
@@ -46,16 +46,6 @@ from core.kernel.types import (
 )
 from core.roadmaps.catalog import Catalog
 
-#: ``/band`` subcommands only a manager may run, each with the audit action of its refusal.
-MANAGER_ONLY: Final[dict[str, AuditAction]] = {
-    "rename": "band.rename",
-    "remove": "band.remove",
-    "role": "band.role",
-    "channel": "band.channel",
-    "reset": "band.reset",
-}
-#: Commands about the person, not the band: they belong in a direct message.
-PERSONAL = frozenset({"link", "unlink"})
 _ANY_MENTION = re.compile(r"<@[&!]?\d{1,20}>")
 _ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
 
@@ -203,8 +193,11 @@ def _manager_only(route: Command | RegistryButton | None, sub: str) -> AuditActi
     """The audit action of a refusal when this route is for managers only, else ``None``."""
     if route is None or route.door != "band":
         return None
-    if isinstance(route, Command) and route.name == "band":
-        return MANAGER_ONLY.get(sub)
+    if isinstance(route, Command) and route.subcommands:
+        declared = next((s for s in route.subcommands if s.name == sub), None)
+        if declared is None or declared.audience != "managers":
+            return None
+        return declared.refused_as or "band.access"
     if route.audience == "managers":
         return route.refused_as or "band.access"
     return None

@@ -95,6 +95,10 @@ class Subcommand:
     name: str
     help: str
     options: tuple[Option, ...] = ()
+    #: Who may run it (the command's own check refuses others, audited as ``refused_as``);
+    #: Discord cannot set permissions per sub-command, so this is the core's alone.
+    audience: Audience = "everyone"
+    refused_as: AuditAction | None = None
 
 
 @dataclass(frozen=True, slots=True)
