@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from core.db.executor import Executor
 from core.db.tables import identities, profiles, states, users
 from core.kernel.store import TurnRecord
+from core.kernel.types import Inbound
 
 _INSERT_USER = insert(users)
 _INSERT_IDENTITY = insert(identities)
@@ -122,4 +123,17 @@ async def create_profile(
             "undo": None,
             "updated_at": now,
         },
+    )
+
+
+async def musician_of(ex: Executor, inbound: Inbound, now: datetime) -> TurnRecord:
+    """The new person who sent ``inbound``: their identity on its platform, their platform
+    name and locale (as the platform gave them, already cleaned by ``Inbound``)."""
+    return await create_musician(
+        ex,
+        platform=inbound.platform,
+        external_id=inbound.user_id,
+        display_name=inbound.display_name,
+        locale=inbound.locale,
+        now=now,
     )

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.accounts import linking, reachability
 from core.accounts.linking import AccountCall
-from core.accounts.store import create_musician
+from core.accounts.store import musician_of
 from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
@@ -332,14 +332,7 @@ class Coach:
         rec = loaded.record
         is_new = rec is None
         if rec is None:
-            rec = await create_musician(
-                ex,
-                platform=inbound.platform,
-                external_id=inbound.user_id,
-                display_name=inbound.display_name,
-                locale=inbound.locale,
-                now=now,
-            )
+            rec = await musician_of(ex, inbound, now)
         route = routed.route
         if route is not None and route.door == "account":  # on the account, not a turn
             call = AccountCall(ex, inbound, rec, now, audits, self.link_key)

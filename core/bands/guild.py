@@ -25,7 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from core.accounts.store import create_musician
+from core.accounts.store import musician_of
 from core.bands import flows, store
 from core.bands.store import Actor, BandRow
 from core.db.executor import Executor
@@ -62,14 +62,7 @@ async def _actor(ex: Executor, inbound: Inbound, now: datetime) -> Actor:
     found = await store.actor(ex, inbound.platform, inbound.user_id)
     if found is not None:
         return found
-    rec = await create_musician(
-        ex,
-        platform=inbound.platform,
-        external_id=inbound.user_id,
-        display_name=inbound.display_name,
-        locale=inbound.locale,
-        now=now,
-    )
+    rec = await musician_of(ex, inbound, now)
     return Actor(rec.user_id, rec.timezone, now, inbound.display_name)
 
 
