@@ -182,7 +182,10 @@ class TelegramFrontEnd:
     """Holds the coach and the PTB application; translates in both directions.
 
     It is also the Telegram :class:`~core.kernel.notify.Notifier`: reminder nudges and broadcasts go
-    through :meth:`notify`, so they share the replies' rate limits and retries.
+    through :meth:`notify`, so they share the replies' rate limits and retries. With
+    :meth:`start` (long polling) and :meth:`stop` it is the :class:`~core.kernel.frontend.FrontEnd`
+    ``coach run`` brings up; in webhook mode :class:`bot.telegram.webhook.TelegramWebhook`, which
+    holds it, is.
 
     Every Bot API call of a reply or notice goes through :attr:`sending`
     (:mod:`bot.telegram.sending`): paced, and on a 429 or a network error retried within a
@@ -286,6 +289,7 @@ class TelegramFrontEnd:
             refused=REFUSAL_MESSAGE,
         )
         await self._poller.start()
+        logger.info("telegram: polling for updates")
 
     async def stop(self) -> None:
         """Stop polling and processing, and shut down. Updates written down but not handled
