@@ -127,7 +127,8 @@ class TelegramWebhook:
             :data:`DENIAL_AUDITS_PER_MINUTE`).
         trusted_proxies: Addresses or CIDR ranges of the proxies in front of the workers whose
             ``X-Forwarded-For`` is believed (none: the header is ignored).
-        sweep_every: Seconds between looks for orphaned inbox rows (default: half the lease).
+        sweep_every: Seconds between looks for orphaned inbox rows (default: half the lease),
+            slept on the front end's timer.
 
     Raises:
         ValueError: A secret Telegram would refuse, a path without a leading slash, a port out
@@ -283,7 +284,7 @@ class TelegramWebhook:
                     "telegram: could not look for orphaned inbox rows (%s)", type(exc).__name__
                 )
                 failing = True
-            await asyncio.sleep(self.sweep_every)
+            await self.front.timer.sleep(self.sweep_every)
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
