@@ -6,12 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import itertools
 import logging
 import re
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.console.chat import ConsoleChat, is_interactive
 from bot.console.notify import ConsoleNotifier
+from bot.lifecycle import running
 from core.admin.access import parse_admins
 from core.admin.ratelimit import RateLimit
 from core.app.engine import Coach
@@ -29,10 +29,11 @@ from core.app.jobs import background_jobs
 from core.clock import system_clock
 from core.db.engine import Database
 from core.db.migrate import current_revision, head_revision, upgrade_async
-from core.errors import CoachError, ConfigurationError, PlatformUnreachable
+from core.errors import CoachError, ConfigurationError
 from core.housekeeping import PruneReport, Retention, prune
 from core.jobs.runner import JobRunner
-from core.kernel.notify import Notifier, by_platform
+from core.kernel.frontend import FrontEnd
+from core.kernel.notify import by_platform
 from core.logging import configure_logging
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
@@ -42,10 +43,6 @@ if TYPE_CHECKING:
     from bot.discord.client import DiscordFrontEnd
 
 logger = logging.getLogger("coach.cli")
-
-#: Seconds between attempts to start a front end whose platform can't be reached (the last
-#: one repeats).
-RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
 def chat_log_file() -> Path:
@@ -241,20 +238,16 @@ async def _run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:  # stops everything in reverse order
         stack.push_async_callback(db.dispose)
-        notifiers: list[Notifier] = []
-        if token is not None:
-            notifiers.append(
-                await _start_telegram(stack, settings, coach, token.get_secret_value(), args)
-            )
-        if discord_token is not None:
-            notifiers.append(
-                await _start_discord(stack, settings, coach, discord_token.get_secret_value())
-            )
+        fronts = front_ends(settings, coach, webhook=args.telegram_webhook)
+        # each front end started in turn; one unreachable now is retried in the background
+        await stack.enter_async_context(
+            running(fronts, longest=settings.platform_retry_max_seconds)
+        )
         # the reminder tick, housekeeping and the broadcast sender (core/app/jobs.py); at
         # stop, the broadcast message in flight finishes and the rest stays pending
         jobs = background_jobs(
             db,
-            by_platform(*notifiers),
+            by_platform(*fronts),
             settings,
             clock=coach.clock,
             catalog=coach.catalog,
@@ -266,54 +259,49 @@ async def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _start_telegram(
-    stack: contextlib.AsyncExitStack,
-    settings: Settings,
-    coach: Coach,
-    token: str,
-    args: argparse.Namespace,
-) -> Notifier:
+def front_ends(settings: Settings, coach: Coach, *, webhook: bool = False) -> list[FrontEnd]:
+    """The front ends whose tokens are set, in the order they start (Telegram, then Discord).
+
+    Telegram polls, or with ``webhook`` (and its secret) listens for Telegram's calls. Each
+    platform's package is imported only when its token is set.
+    """
+    fronts: list[FrontEnd] = []
+    token = settings.telegram_bot_token
+    if token is not None:
+        fronts.append(_telegram_front_end(settings, coach, token.get_secret_value(), webhook))
+    discord_token = settings.discord_bot_token
+    if discord_token is not None:
+        fronts.append(_discord_front_end(settings, coach, discord_token.get_secret_value()))
+    return fronts
+
+
+def _telegram_front_end(settings: Settings, coach: Coach, token: str, webhook: bool) -> FrontEnd:
     from bot.telegram.app import TelegramFrontEnd  # noqa: PLC0415 - only when Telegram runs
+    from bot.telegram.sending import Budgets  # noqa: PLC0415
     from bot.telegram.webhook import TelegramWebhook  # noqa: PLC0415
 
-    secret = settings.telegram_webhook_secret
-    from bot.telegram.sending import Budgets  # noqa: PLC0415
-
-    budgets = Budgets(
-        reply=settings.telegram_reply_budget_seconds,
-        notice=settings.telegram_notice_budget_seconds,
-    )
     front = TelegramFrontEnd(
         coach,
         token,
         api_base_url=settings.telegram_api_base_url,
-        budgets=budgets,
+        budgets=Budgets(
+            reply=settings.telegram_reply_budget_seconds,
+            notice=settings.telegram_notice_budget_seconds,
+        ),
         inbox_lease=timedelta(seconds=settings.telegram_inbox_lease_seconds),
     )
-    if args.telegram_webhook and secret is not None:
-        webhook = TelegramWebhook(
-            front,
-            secret_token=secret.get_secret_value(),
-            listen=settings.telegram_webhook_listen,
-            port=settings.telegram_webhook_port,
-            path=settings.telegram_webhook_path,
-            public_url=settings.telegram_webhook_url,
-            trusted_proxies=settings.trusted_proxies(),
-        )
-
-        async def listening() -> None:
-            await webhook.start()
-            logger.info("telegram: webhook listening on %s", webhook.url)
-
-        await _bring_up(stack, settings, "telegram", listening, webhook.stop)
-    else:
-
-        async def polling() -> None:
-            await front.start()
-            logger.info("telegram: polling for updates")
-
-        await _bring_up(stack, settings, "telegram", polling, front.stop)
-    return front
+    secret = settings.telegram_webhook_secret
+    if not webhook or secret is None:
+        return front  # long polling
+    return TelegramWebhook(
+        front,
+        secret_token=secret.get_secret_value(),
+        listen=settings.telegram_webhook_listen,
+        port=settings.telegram_webhook_port,
+        path=settings.telegram_webhook_path,
+        public_url=settings.telegram_webhook_url,
+        trusted_proxies=settings.trusted_proxies(),
+    )
 
 
 def _discord_front_end(settings: Settings, coach: Coach, token: str) -> DiscordFrontEnd:
@@ -328,75 +316,6 @@ def _discord_front_end(settings: Settings, coach: Coach, token: str) -> DiscordF
         shard_count=settings.discord_shard_count,
         ratelimit_max_seconds=settings.discord_ratelimit_max_seconds,
     )
-
-
-async def _start_discord(
-    stack: contextlib.AsyncExitStack, settings: Settings, coach: Coach, token: str
-) -> Notifier:
-    front = _discord_front_end(settings, coach, token)
-    shard = (
-        f" (shard {settings.discord_shard_id or 0} of {settings.discord_shard_count})"
-        if settings.discord_shard_count
-        else ""
-    )
-
-    async def connected() -> None:
-        await front.start()
-        logger.info("discord: connected to the gateway%s", shard)
-
-    await _bring_up(stack, settings, "discord", connected, front.stop)
-    return front
-
-
-async def _bring_up(
-    stack: contextlib.AsyncExitStack,
-    settings: Settings,
-    name: str,
-    start: Callable[[], Awaitable[None]],
-    stop: Callable[[], Awaitable[None]],
-) -> None:
-    """Start one front end; if its platform can't be reached now, keep trying in the background.
-
-    With both tokens set, an outage of one platform at start must not keep the other from
-    serving (or, under a supervisor, put the whole process in a crash loop). A refused token
-    still stops ``coach run`` at once: that is a setting to fix, not an outage to wait out.
-    Meanwhile the front end's notices fail (and are retried) like any failed send.
-    """
-    stack.push_async_callback(stop)
-    try:
-        await start()
-        return
-    except PlatformUnreachable as exc:
-        logger.warning("%s: %s; trying again in the background, the rest keeps running", name, exc)
-    retrying = asyncio.create_task(
-        _keep_starting(name, start, longest=settings.platform_retry_max_seconds)
-    )
-    stack.push_async_callback(_cancel, retrying)  # runs before ``stop``
-
-
-async def _keep_starting(
-    name: str, start: Callable[[], Awaitable[None]], *, longest: float = RETRY_DELAYS[-1]
-) -> None:
-    """Try ``start`` again after 1, 2, 5, 10, 30 s, then every minute (no wait longer than
-    ``longest``), until it works."""
-    for attempt in itertools.count():
-        await asyncio.sleep(min(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)], longest))
-        try:
-            await start()
-        except PlatformUnreachable as exc:
-            logger.info("%s: %s; trying again", name, exc)
-            continue
-        except ConfigurationError as exc:  # e.g. the token refused once the platform answered
-            logger.error("%s: %s The other front ends keep running.", name, exc)
-        except Exception:
-            logger.exception("%s: could not start; the other front ends keep running", name)
-        return
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 async def _discord_sync(args: argparse.Namespace) -> int:

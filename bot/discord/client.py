@@ -102,7 +102,8 @@ class _Client(components.CoachClient):
 
 
 class DiscordFrontEnd:
-    """One Discord connection (one shard, or all of them) serving the coach."""
+    """One Discord connection (one shard, or all of them) serving the coach: the Discord
+    :class:`~core.kernel.frontend.FrontEnd` ``coach run`` brings up, and its notifier."""
 
     platform = "discord"
 
@@ -198,6 +199,13 @@ class DiscordFrontEnd:
             raise PlatformUnreachable(
                 f"Discord could not be reached ({type(exc).__name__})"
             ) from exc
+        options = self._client_options
+        shard = (
+            f" (shard {options['shard_id']} of {options['shard_count']})"
+            if "shard_count" in options
+            else ""
+        )
+        logger.info("discord: connected to the gateway%s", shard)
 
     async def stop(self) -> None:
         """Let the answers in flight finish (a few seconds at most), then close the connection

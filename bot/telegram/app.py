@@ -46,7 +46,7 @@ from bot.telegram.render import (
     telegram_length,
     to_html,
 )
-from bot.telegram.sending import Budgets, Call, PacedLimiter, Sender, Timer
+from bot.telegram.sending import Budgets, Call, LoopTimer, PacedLimiter, Sender, Timer
 from bot.telegram.translate import to_inbound
 from core.app.engine import Coach
 from core.app.private_replies import (
@@ -182,7 +182,10 @@ class TelegramFrontEnd:
     """Holds the coach and the PTB application; translates in both directions.
 
     It is also the Telegram :class:`~core.kernel.notify.Notifier`: reminder nudges and broadcasts go
-    through :meth:`notify`, so they share the replies' rate limits and retries.
+    through :meth:`notify`, so they share the replies' rate limits and retries. With
+    :meth:`start` (long polling) and :meth:`stop` it is the :class:`~core.kernel.frontend.FrontEnd`
+    ``coach run`` brings up; in webhook mode :class:`bot.telegram.webhook.TelegramWebhook`, which
+    holds it, is.
 
     Every Bot API call of a reply or notice goes through :attr:`sending`
     (:mod:`bot.telegram.sending`): paced, and on a 429 or a network error retried within a
@@ -210,9 +213,15 @@ class TelegramFrontEnd:
         #: ``answer_failed``, ``other``), counted here and logged; a metrics endpoint can
         #: expose them.
         self.failures: Counter[str] = Counter()
+        #: Monotonic time and sleeping for every wait of this front end: a 429's pause, the
+        #: sends' network back-off and budgets, the poller's back-off and flood-control waits,
+        #: its retries of the inbox. Tests pass one they move by hand.
+        self.timer: Timer = timer or LoopTimer()
         # Buckets of one message refilled evenly, and a pause after a 429 (see sending.py).
         self.limiter = PacedLimiter(
-            overall_per_second=OVERALL_PER_SECOND, group_per_minute=GROUP_PER_MINUTE, timer=timer
+            overall_per_second=OVERALL_PER_SECOND,
+            group_per_minute=GROUP_PER_MINUTE,
+            timer=self.timer,
         )
         self.sending = Sender(
             self.limiter,
@@ -221,7 +230,7 @@ class TelegramFrontEnd:
             on_gave_up=self._reply_given_up,
             on_refused=self._parked_reply_refused,
             on_accepted=self._accepted,
-            timer=timer,
+            timer=self.timer,
         )
         self._notes: OwedNotes | None = None
         self._stopping = False
@@ -284,8 +293,10 @@ class TelegramFrontEnd:
             interval=poll_interval,
             allowed_updates=ALLOWED_UPDATES,
             refused=REFUSAL_MESSAGE,
+            sleep=self.timer.sleep,
         )
         await self._poller.start()
+        logger.info("telegram: polling for updates")
 
     async def stop(self) -> None:
         """Stop polling and processing, and shut down. Updates written down but not handled

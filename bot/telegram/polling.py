@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -41,8 +41,11 @@ CONNECT_TIMEOUT: Final = 5.0
 FIRST_DELAY: Final = 1.0
 GROWTH: Final = 1.5
 LONGEST_DELAY: Final = 30.0
-#: Most seconds a database that can't be written is waited for between two attempts.
+#: The inbox's back-off when it can't be read or written: the first wait, doubling up to this.
+FIRST_WRITE_DELAY: Final = 0.5
 LONGEST_WRITE_DELAY: Final = 10.0
+#: Added to Telegram's ``retry_after`` before polling again after flood control.
+FLOOD_MARGIN: Final = 0.5
 
 
 class _Failed(Exception):
@@ -71,6 +74,8 @@ class Poller:
         interval: Pause after each successful call (0: none).
         allowed_updates: The update types asked for.
         refused: Said in the log when Telegram refuses the token (never the token).
+        sleep: Every wait of the loop (back-off, flood control, the inbox's retries, the
+            interval); the front end's timer, which tests move by hand.
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class Poller:
         interval: float,
         allowed_updates: Sequence[str],
         refused: str,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._url = f"{api_url}/getUpdates"
         self.intake = intake
@@ -89,6 +95,7 @@ class Poller:
         self.interval = interval
         self.allowed_updates = list(allowed_updates)
         self.refused = refused
+        self._sleep = sleep
         #: The next ``offset``: one past the newest update written down.
         self.offset: int | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -142,14 +149,14 @@ class Poller:
                 return
             except _Wait as wait:
                 logger.warning("telegram asked to wait %s s before polling again", wait.seconds)
-                await asyncio.sleep(wait.seconds + 0.5)
+                await self._sleep(wait.seconds + FLOOD_MARGIN)
                 continue
             except _Failed as exc:
                 (logger.debug if failing else logger.warning)(
                     "telegram: getUpdates failed (%s); trying again in %.1f s", exc, delay
                 )
                 failing = True
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 delay = min(LONGEST_DELAY, delay * GROWTH)
                 continue
             if failing:
@@ -158,11 +165,11 @@ class Poller:
             if raws:
                 await self._write_down(raws)
             if self.interval:
-                await asyncio.sleep(self.interval)
+                await self._sleep(self.interval)
 
     async def _take_leftovers(self) -> None:
         """Queue what the inbox holds (the polling worker takes it all), before any poll."""
-        delay, failing = 0.5, False
+        delay, failing = FIRST_WRITE_DELAY, False
         while True:
             try:
                 await self.intake.resume(everything=True)
@@ -172,7 +179,7 @@ class Poller:
                     type(exc).__name__,
                 )
                 failing = True
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 delay = min(LONGEST_WRITE_DELAY, delay * 2)
                 continue
             if failing:
@@ -184,7 +191,7 @@ class Poller:
         offset past it. The write runs as a task of its own that a stop waits for: a stop in
         the middle neither cuts the transaction off nor loses the batch."""
         ids = [i for i in map(update_id_of, raws) if i is not None]
-        delay, failing = 0.5, False
+        delay, failing = FIRST_WRITE_DELAY, False
         while True:
             self._writing = asyncio.create_task(self.intake.accept(raws))
             try:
@@ -200,7 +207,7 @@ class Poller:
                     type(exc).__name__,
                 )
                 failing = True
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 delay = min(LONGEST_WRITE_DELAY, delay * 2)
             finally:
                 if self._writing is not None and self._writing.done():

@@ -35,7 +35,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -44,6 +44,8 @@ from aiohttp import web
 from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd, startup_errors
 from bot.telegram.proxies import client_address, parse_networks
 from core.kernel.audit import record
+from core.kernel.notify import DeliveryResult
+from core.kernel.types import Outbound
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +111,10 @@ class _DenialBudget:
 class TelegramWebhook:
     """An aiohttp server that receives Telegram's webhook calls for one front end.
 
+    It is the Telegram :class:`~core.kernel.frontend.FrontEnd` of a worker in webhook mode:
+    :meth:`start` and :meth:`stop` run the listener around the front end's application, and
+    notices go out through the front end it holds (:meth:`notify`), as in polling mode.
+
     Args:
         front: The Telegram front end (its ``application`` processes the updates).
         secret_token: The secret Telegram sends in ``X-Telegram-Bot-Api-Secret-Token``.
@@ -121,13 +127,16 @@ class TelegramWebhook:
             :data:`DENIAL_AUDITS_PER_MINUTE`).
         trusted_proxies: Addresses or CIDR ranges of the proxies in front of the workers whose
             ``X-Forwarded-For`` is believed (none: the header is ignored).
-        sweep_every: Seconds between looks for orphaned inbox rows (default: half the lease).
+        sweep_every: Seconds between looks for orphaned inbox rows (default: half the lease),
+            slept on the front end's timer.
 
     Raises:
         ValueError: A secret Telegram would refuse, a path without a leading slash, a port out
             of range, a public URL that is not ``https://host[...]``, or a trusted proxy that
             is not an address or network.
     """
+
+    platform = "telegram"
 
     def __init__(
         self,
@@ -173,6 +182,10 @@ class TelegramWebhook:
         self._bound_port: int | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
+    async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+        """A notice, sent as in polling mode (the front end's rate limits and retries)."""
+        return await self.front.notify(chat_id, replies)
+
     # ------------------------------------------------------------------ lifecycle
 
     @property
@@ -196,6 +209,7 @@ class TelegramWebhook:
         ``register=False`` (registering again with the same values is harmless).
 
         Raises:
+            ConfigurationError: Telegram refused the token (said plainly, never quoting it).
             PlatformUnreachable: Telegram could not be reached; everything started is stopped
                 again, so ``start()`` may be called again later.
         """
@@ -221,14 +235,33 @@ class TelegramWebhook:
                 )
                 logger.info("telegram webhook registered at %s", self.webhook_url)
         except BaseException:
-            await self.stop()
+            await self._take_down()
             raise
 
     async def stop(self) -> None:
-        """Stop accepting requests, finish the queued updates, and shut the application down.
+        """Stop accepting requests, then stop the front end for good, as in polling mode: the
+        queued updates are finished, parked sends given up (their chats are owed a note), the
+        application shut down.
 
         The webhook stays registered with Telegram: other workers keep serving it.
         """
+        await self._close_server()
+        await self.front.stop()
+
+    async def _take_down(self) -> None:
+        """Undo a start that failed half-way, so that ``start()`` may be tried again: all of
+        :meth:`stop` but closing the front end's sends (closed, they stay closed)."""
+        await self._close_server()
+        await self.front.menus.close()
+        application = self.front.application
+        if application.running:
+            await application.stop()  # processes what is already on the update queue
+        await application.shutdown()
+        await self.front.inbox.stop()  # deletes the rows of what was handled
+        await application.bot.shutdown()  # sessions of a start that failed half-way (else no-op)
+
+    async def _close_server(self) -> None:
+        """Stop accepting requests and looking for orphaned inbox rows."""
         runner, self._runner = self._runner, None
         self._bound_port = None
         if runner is not None:
@@ -238,13 +271,6 @@ class TelegramWebhook:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
-        await self.front.menus.close()
-        application = self.front.application
-        if application.running:
-            await application.stop()  # processes what is already on the update queue
-        await application.shutdown()
-        await self.front.inbox.stop()  # deletes the rows of what was handled
-        await application.bot.shutdown()  # sessions of a start that failed half-way (else no-op)
 
     async def _sweep(self) -> None:
         """Take over inbox rows whose lease ran out, now and every :attr:`sweep_every` s."""
@@ -258,7 +284,7 @@ class TelegramWebhook:
                     "telegram: could not look for orphaned inbox rows (%s)", type(exc).__name__
                 )
                 failing = True
-            await asyncio.sleep(self.sweep_every)
+            await self.front.timer.sleep(self.sweep_every)
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import subprocess
 import sys
 import zipfile
@@ -12,10 +11,8 @@ from pathlib import Path
 import pytest
 from coachkit import run_coach as _coach
 
-from bot import cli
 from bot.cli import event_loop_factory
 from core.db.engine import Database
-from core.errors import ConfigurationError, PlatformUnreachable
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures"
@@ -129,28 +126,3 @@ def test_event_loop_is_uvloop_unless_asked_otherwise() -> None:
 
     assert event_loop_factory("uvloop") is uvloop.new_event_loop
     assert event_loop_factory("asyncio") is None
-
-
-async def test_a_front_end_down_at_start_is_tried_again_in_the_background(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """coach run's retry loop (bot/cli.py): unreachable → try again; a refusal once the platform
-    answers → logged, that front end given up, nothing raised (the others keep running)."""
-    monkeypatch.setattr(cli, "RETRY_DELAYS", (0.0,))
-    attempts: list[str] = []
-
-    async def comes_back() -> None:
-        attempts.append("discord")
-        if len(attempts) < 3:
-            raise PlatformUnreachable("Discord could not be reached (ClientConnectorError)")
-
-    await cli._keep_starting("discord", comes_back)
-    assert len(attempts) == 3
-
-    async def refuses() -> None:
-        raise ConfigurationError("Discord refused DISCORD_BOT_TOKEN.")
-
-    with caplog.at_level(logging.ERROR, logger="coach.cli"):
-        await cli._keep_starting("discord", refuses)
-    assert "discord: Discord refused DISCORD_BOT_TOKEN. The other front ends keep" in caplog.text
-    assert all(r.exc_info is None for r in caplog.records), "no traceback (a cause may quote it)"

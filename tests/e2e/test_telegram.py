@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from coachkit import (
     valid_answer,
 )
 from fakes.telegram_api import FakeTelegram, SentMessage
+from sendkit import ManualTimer, SkippingTimer
 from sqlalchemy import select
 from sqlalchemy import text as sql
 
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.forbidden import Refusal, classify
+from bot.telegram.sending import Timer
 from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import Identity, Reminder, User, UserTaskProgress
@@ -40,17 +43,18 @@ GROUP = -100_300_400
 
 @dataclass
 class Rig:
-    """The fake API, the database and the running front end."""
+    """The fake API, the database and the running front end (and its timer, if not real)."""
 
     fake: FakeTelegram
     database: Database
     front: TelegramFrontEnd
     catalog: Catalog
+    timer: Timer | None = None
 
     async def restart(self) -> None:
         """Stop the application and start a brand-new one (a process restart)."""
         await self.front.stop()
-        self.front = _front(Coach(self.database), self.fake)
+        self.front = _front(Coach(self.database), self.fake, self.timer)
         await self.front.start(poll_timeout=1)
 
     async def say(self, text: str, user: int = MAYA) -> SentMessage:
@@ -82,22 +86,36 @@ class Rig:
         await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
 
 
-def _front(coach: Coach, fake: FakeTelegram) -> TelegramFrontEnd:
-    return TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+def _front(coach: Coach, fake: FakeTelegram, timer: Timer | None = None) -> TelegramFrontEnd:
+    return TelegramFrontEnd(coach, fake.token, api_base_url=fake.url, timer=timer)
 
 
-@pytest.fixture
-async def rig(database: Database) -> AsyncIterator[Rig]:
+@contextlib.asynccontextmanager
+async def _running(database: Database, timer: Timer | None = None) -> AsyncIterator[Rig]:
     coach = await synced_coach(database)
     catalog = await catalog_of(database)
     async with FakeTelegram() as fake:
-        front = _front(coach, fake)
+        front = _front(coach, fake, timer)
         await front.start(poll_timeout=1)
-        rig = Rig(fake, database, front, catalog)
+        rig = Rig(fake, database, front, catalog, timer)
         try:
             yield rig
         finally:
             await rig.front.stop()
+
+
+@pytest.fixture
+async def rig(database: Database) -> AsyncIterator[Rig]:
+    async with _running(database) as rig:
+        yield rig
+
+
+@pytest.fixture
+async def skipping(database: Database) -> AsyncIterator[tuple[Rig, SkippingTimer]]:
+    """The rig on a timer whose waits return at once and are recorded."""
+    timer = SkippingTimer()
+    async with _running(database, timer) as rig:
+        yield rig, timer
 
 
 async def _progress(database: Database) -> dict[str, str]:
@@ -353,13 +371,18 @@ async def test_emoji_text_is_split_by_telegrams_utf16_count(rig: Rig) -> None:
     assert "".join(pieces) == "🎸" * 3000
 
 
-async def test_burst_of_429s_is_retried_and_nothing_is_lost(rig: Rig) -> None:
-    rig.fake.fail_next("sendMessage", status=429, retry_after=1, times=3)
+async def test_burst_of_429s_is_retried_and_nothing_is_lost(
+    skipping: tuple[Rig, SkippingTimer],
+) -> None:
+    rig, timer = skipping
+    rig.fake.fail_next("sendMessage", status=429, retry_after=7, times=3)
     reply = await rig.say("/start")
     assert "artist name" in reply.plain_text
     refused = [c for c in rig.fake.calls_of("sendMessage")]
     assert len(refused) >= 4, "three refusals, then the send that went through"
     assert sum("artist name" in m.plain_text for m in rig.fake.messages(MAYA)) == 1
+    assert timer.waits == [7.0, 7.0, 7.0], "each refusal's retry_after waited out, no more"
+    assert rig.front.failures["rate_limited"] == 3
 
 
 @pytest.mark.postgres_only
@@ -411,14 +434,18 @@ async def test_coach_run_serves_telegram_until_sigterm(database: Database, tmp_p
         assert fake.token not in log, "the token never appears in the logs"
 
 
-async def test_network_errors_are_retried_with_backoff(rig: Rig) -> None:
-    rig.fake.fail_next("sendMessage", status=502, times=2)
+async def test_network_errors_are_retried_with_backoff(
+    skipping: tuple[Rig, SkippingTimer],
+) -> None:
+    rig, timer = skipping
+    rig.fake.fail_next("sendMessage", status=502, times=3)
     reply = await rig.say("/start")
     assert "artist name" in reply.plain_text
-    assert len(rig.fake.calls_of("sendMessage")) >= 3
+    assert len(rig.fake.calls_of("sendMessage")) >= 4
     assert sum("artist name" in m.plain_text for m in rig.fake.messages(MAYA)) == 1
-    assert rig.front.failures["network"] == 2
+    assert rig.front.failures["network"] == 3
     assert rig.front.failures["gave_up"] == 0
+    assert timer.waits == [0.5, 1.0, 2.0], "the back-off doubles"
 
 
 async def test_one_chats_updates_keep_their_order(rig: Rig) -> None:
@@ -532,15 +559,22 @@ async def test_an_inbox_that_cannot_be_read_at_start_does_not_stop_the_start(
         fake.forget_updates()
         async with database.connection() as conn:
             await conn.execute(sql("ALTER TABLE inbox_updates RENAME TO inbox_away"))
-        front = _front(coach, fake)
+        timer = ManualTimer()
+        front = _front(coach, fake, timer)
         try:
             await front.start(poll_timeout=1)
             fake.user_message(MAYA, "Maya")
-            await asyncio.sleep(1.5)  # a few attempts to read the inbox
+            for _ in range(4):  # a few attempts to read the inbox, each after its wait
+                await timer.until_sleeping()
+                timer.skip_to_next()
+            await timer.until_sleeping()
+            assert timer.waits == [0.5, 1.0, 2.0, 4.0, 8.0], "the inbox is waited for, doubling"
             assert fake.sent == []
+            assert fake.calls_of("getUpdates") == [], "no poll before the leftovers are queued"
             assert fake.pending_updates, "nothing confirmed before the leftovers are queued"
             async with database.connection() as conn:
                 await conn.execute(sql("ALTER TABLE inbox_away RENAME TO inbox_updates"))
+            timer.skip_to_next()
             await fake.wait_for(lambda: len(fake.messages(MAYA)) >= 2)
             texts = [m.plain_text for m in fake.messages(MAYA)]
             assert "artist name" in texts[0]

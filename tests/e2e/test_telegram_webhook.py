@@ -20,17 +20,20 @@ import pytest
 from coachkit import free_port, start_coach_run, stop_coach_run, synced_coach
 from fakes.telegram_api import FakeTelegram
 from reminderkit import FakeClock
-from sqlalchemy import text
+from sendkit import ManualTimer
+from sqlalchemy import select, text
 
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.proxies import client_address, parse_networks
 from bot.telegram.webhook import MAX_BODY, MAX_DEPTH, SECRET_HEADER, TelegramWebhook
 from core.app.engine import Coach
 from core.db.engine import Database
+from core.db.models import Delivery
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import DEFAULT_LEASE, Entry, Inbox
 from core.kernel import audit
 from core.kernel.audit import DenialThrottle, latest
+from core.undelivered import KIND
 
 MAYA = 1001
 SECRET = "s3cret-token"
@@ -286,6 +289,34 @@ async def test_start_while_telegram_is_unreachable_can_be_tried_again(
         await refused.stop()
     finally:
         await fake.stop()
+
+
+async def test_stopping_a_webhook_worker_gives_up_its_parked_replies_as_polling_does(
+    database: Database,
+) -> None:
+    """The webhook's stop is the front end's stop: a reply still waiting out a 429 is given up
+    and its chat owed a note in the database (the next start sends it). It used to stop the
+    application only, leaving the reply's retries running past the shutdown, owed to nobody."""
+    coach = await synced_coach(database)
+    timer = ManualTimer()
+    async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
+        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url, timer=timer)
+        webhook = TelegramWebhook(front, secret_token=SECRET, port=0)
+        await webhook.start()
+        rig = Rig(fake, database, webhook, http)
+        try:
+            fake.fail_next("sendMessage", status=429, retry_after=30, times=10_000)
+            await rig.say("/start")
+            await timer.until_sleeping()
+            assert front.sending.parked(MAYA) == 1
+        finally:
+            await webhook.stop()
+        assert not front.sending.busy(MAYA), "nothing keeps retrying after the stop"
+    async with database.transaction() as session:
+        owed = (await session.scalars(select(Delivery).where(Delivery.kind == KIND))).all()
+    assert [(d.platform, d.target_chat, d.status) for d in owed] == [
+        ("telegram", str(MAYA), "pending")
+    ]
 
 
 def _idle_coach() -> Coach:

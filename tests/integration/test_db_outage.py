@@ -47,6 +47,23 @@ LOST = "database connection lost"
 BACK = "database answering again"
 
 
+class VirtualTime:
+    """A monotonic clock that moves only by sleeping: each sleep is recorded and returns at
+    once (after letting other tasks run)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self._now = 0.0
+
+    def now(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self._now += seconds
+        await asyncio.sleep(0)
+
+
 def _in_thread(coro_factory: object) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(coro_factory).result()  # type: ignore[arg-type]
@@ -185,7 +202,11 @@ async def test_a_longer_outage_gets_one_honest_answer_and_one_warning(
     running: ThrowawayPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    db = Database(running.url("coach"), retry=RetryPolicy(budget=0.6))
+    virtual = VirtualTime()  # the back-off is recorded, not sat out
+    db = Database(
+        running.url("coach"),
+        retry=RetryPolicy(budget=0.6, sleep=virtual.sleep, monotonic=virtual.now),
+    )
     clock = FakeClock(datetime.now(UTC))
     coach = await _coach(db, clock=clock)
     notifier_sent: list[str] = []
@@ -233,6 +254,9 @@ async def test_a_longer_outage_gets_one_honest_answer_and_one_warning(
     finally:
         await db.dispose()
 
+    # the first event backed off within its budget (0.05 s doubling; 0.4 s more would pass
+    # 0.6 s), the next one too; once the outage outlasted the budget, no more waiting
+    assert virtual.waits == [0.05, 0.1, 0.2, 0.05, 0.1, 0.2], virtual.waits
     assert answers[0] == [Toast(text=UNREACHABLE)]  # a button press: a toast
     for replies in answers[1:]:
         assert [r.text for r in replies] == [UNREACHABLE]

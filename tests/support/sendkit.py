@@ -1,10 +1,16 @@
-"""Test helpers for sends that wait: a timer the test moves by hand.
+"""Test helpers for front ends that wait: timers that take no real time.
 
 The Telegram front end reads time and sleeps through a ``Timer`` (``bot/telegram/sending.py``):
-a 429's ``retry_after``, the network back-off and the time budgets. With :class:`ManualTimer`
-those waits take no real time: a sleeper waits until the test moves the clock past its wake-up
-time, so a test can hold Telegram's "wait 30 s" open while it presses another button, then let
-it end.
+a 429's ``retry_after``, the network back-off and the time budgets of sends, and the poller's
+back-off, flood-control waits and inbox retries. With these timers those waits take no real
+time, and each records the waits asked of it (``waits``), so a test can say how long the code
+meant to wait:
+
+* :class:`ManualTimer`: a sleeper waits until the test moves the clock past its wake-up time,
+  so a test can hold Telegram's "wait 30 s" open while it presses another button, then let it
+  end;
+* :class:`SkippingTimer`: every sleep returns at once and moves the clock by its wait — for a
+  test that only needs the waits to have been asked for, in order.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ class ManualTimer:
     def __init__(self, start: float = 1_000.0) -> None:
         self._now = start
         self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+        #: Every wait asked for, in order (zero waits included).
+        self.waits: list[float] = []
 
     def now(self) -> float:
         """The current (virtual) time."""
@@ -26,6 +34,7 @@ class ManualTimer:
 
     async def sleep(self, seconds: float) -> None:
         """Wait until the clock has moved ``seconds`` on (a zero wait only yields)."""
+        self.waits.append(seconds)
         if seconds <= 0:
             await asyncio.sleep(0)
             return
@@ -86,3 +95,23 @@ class ManualTimer:
             if loop.time() > deadline:
                 raise AssertionError(f"{self.sleepers} sleepers after {timeout}s, wanted {count}")
             await asyncio.sleep(0.01)
+
+
+class SkippingTimer:
+    """Monotonic seconds that move only by sleeping: each sleep is recorded, moves the clock by
+    its wait and returns at once (after letting other tasks run)."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self._now = start
+        #: Every wait asked for, in order.
+        self.waits: list[float] = []
+
+    def now(self) -> float:
+        """The current (virtual) time."""
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the wait, move the clock past it, yield once."""
+        self.waits.append(seconds)
+        self._now += max(0.0, seconds)
+        await asyncio.sleep(0)
