@@ -10,8 +10,7 @@ fake (``getUpdates`` with a 1 s timeout, up to 100 updates per call) and the coa
 PostgreSQL database ``coach_bench_<random>`` (migrated with Alembic, roadmaps synced) that is
 dropped at the end, also after an error or Ctrl-C. A child process (this script again, started
 with ``--serve``) runs the loopback fake Bot API (``tests/support/fakes/telegram_api.py``, an
-aiohttp
-server on 127.0.0.1), the simulated users and every timestamp, so the fake's own CPU is not
+aiohttp server on 127.0.0.1), the simulated users and every timestamp, so the fake's own CPU is not
 charged to the bot: on a machine with two cores each gets one. The parent sends it commands and
 the start/end of each update's handling over the child's stdin; the child answers one JSON line
 per command on its stdout. Both processes read ``time.perf_counter`` (``CLOCK_MONOTONIC`` on

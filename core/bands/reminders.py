@@ -95,7 +95,7 @@ async def _remind(turn: Turn, band: BandRow, args: str) -> Outbound:
             return Message(text=_FIRST)
         await service.set_band_paused(turn.ex, band.id, paused=False, now=turn.now)
         return await settings_card(turn, band, intro="🔔 The band's reminder is back on.")
-    schedule = chat._parse_schedule(words)
+    schedule = chat.parse_schedule(words)
     if schedule is None:
         return Message(text="I couldn't read that schedule. " + chat.REMIND_HELP)
     return await _set(turn, band, schedule)
@@ -117,7 +117,7 @@ async def _set(turn: Turn, band: BandRow, schedule: Schedule) -> Outbound:
     text = (
         f"🔔 Done — I'll nudge {bold(esc(band.name))} {bold(schedule.describe())} "
         f"({esc(tz)}) in {where}, with the band's next task.\n"
-        f"Next: {chat._fmt_local(due, tz)}."
+        f"Next: {chat.fmt_local(due, tz)}."
     )
     if tz == "UTC":
         text += "\n" + italic("Not in UTC? Set the band's timezone with /timezone.")
@@ -137,7 +137,7 @@ async def settings_card(turn: Turn, band: BandRow, *, intro: str = "") -> Outbou
     else:
         lines.append(f"🔔 {esc(parsed.describe())}")
         if row.next_due_at is not None:
-            lines.append(f"Next: {chat._fmt_local(row.next_due_at, row.timezone)}")
+            lines.append(f"Next: {chat.fmt_local(row.next_due_at, row.timezone)}")
     if row is not None:
         lines.append(f"🌍 Timezone: {esc(row.timezone)}")
         quiet = row.quiet
@@ -150,7 +150,7 @@ async def settings_card(turn: Turn, band: BandRow, *, intro: str = "") -> Outbou
     ]
     rows: list[tuple[Button, ...]] = [
         tuple(
-            Button(label=f"Daily {chat._dhm(t)}", payload=SETTING.encode("daily", t))
+            Button(label=f"Daily {chat.dhm(t)}", payload=SETTING.encode("daily", t))
             for t in chat.TIME_PRESETS
         ),
         (
@@ -219,7 +219,7 @@ async def _quiet_card(turn: Turn, band: BandRow) -> Outbound:
     now = f"now {quiet.describe()}" if quiet else "none set"
     presets = tuple(
         Button(
-            label=f"{chat._dhm(s)}–{chat._dhm(e)}",
+            label=f"{chat.dhm(s)}–{chat.dhm(e)}",
             payload=SETTING.encode("quiet", f"{s}-{e}"),
         )
         for s, e in chat.QUIET_PRESETS
@@ -260,7 +260,7 @@ async def _button(
         return [_refusal(turn)]
     reply: Outbound | None = None
     if setting == "daily" and len(value) == 4 and value.isdecimal():
-        at = parse_time(chat._dhm(value))
+        at = parse_time(chat.dhm(value))
         if at is not None:
             reply = await _set(turn, band, Schedule("daily", at))
     elif setting == "off":
@@ -272,7 +272,7 @@ async def _button(
         if value == "off":
             reply = await _quiet(turn, band, "off")
         elif len(start) == len(end) == 4:
-            reply = await _quiet(turn, band, f"{chat._dhm(start)}-{chat._dhm(end)}")
+            reply = await _quiet(turn, band, f"{chat.dhm(start)}-{chat.dhm(end)}")
     if reply is None:  # includes "idle": a band has no inactivity check-ins
         text = "That button doesn't apply to the band. /remind shows its settings."
         return [Toast(text=text)]

@@ -69,7 +69,8 @@ REMIND_HELP = (
 )
 
 
-def _fmt_local(instant: datetime, tz: str) -> str:
+def fmt_local(instant: datetime, tz: str) -> str:
+    """A due time as the musician reads it: their local weekday, date and time."""
     local = instant.astimezone(zone(tz))
     return f"{local:%a %d %b}, {local:%H:%M}"
 
@@ -84,7 +85,8 @@ def _target(turn: Turn) -> str:
     return inbound.chat_id if inbound.chat_type == "private" else inbound.user_id
 
 
-def _dhm(value: str) -> str:
+def dhm(value: str) -> str:
+    """``"1800"`` (a button's compact time) as ``"18:00"``."""
     return f"{value[:2]}:{value[2:]}"
 
 
@@ -108,13 +110,15 @@ async def remind_command(turn: Turn, args: str) -> list[Outbound]:
             return [Message(text="You have no reminder yet. " + REMIND_HELP)]
         await service.set_paused(turn.ex, turn.rec.user_id, paused=False, now=turn.now)
         return [await settings_card(turn, intro="🔔 Reminders are back on.")]
-    schedule = _parse_schedule(words)
+    schedule = parse_schedule(words)
     if schedule is None:
         return [Message(text="I couldn't read that schedule. " + REMIND_HELP)]
     return [await _set(turn, schedule)]
 
 
-def _parse_schedule(words: list[str]) -> Schedule | None:
+def parse_schedule(words: list[str]) -> Schedule | None:
+    """``daily 18:00``, ``weekly mon,thu 09:30`` or a bare ``18:00``; ``None`` when unreadable.
+    Public: the band's reminder (core/bands/reminders.py) reads the same words."""
     head = words[0].casefold()
     if head == "daily" and len(words) == 2:
         at = parse_time(words[1])
@@ -148,7 +152,7 @@ async def _set(turn: Turn, schedule: Schedule) -> Outbound:
     )
     text = (
         f"🔔 Done — I'll nudge you {bold(schedule.describe())} ({esc(tz)}).\n"
-        f"Next: {_fmt_local(due, tz)}."
+        f"Next: {fmt_local(due, tz)}."
     )
     if tz == "UTC":
         text += "\n" + italic("Not in UTC? Set your timezone with /timezone.")
@@ -172,7 +176,7 @@ async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
     else:
         lines.append(f"🔔 {esc(parsed.describe())}")
         if sched.next_due_at is not None:
-            lines.append(f"Next: {_fmt_local(sched.next_due_at, tz)}")
+            lines.append(f"Next: {fmt_local(sched.next_due_at, tz)}")
     lines.append(f"🌍 Timezone: {esc(tz)}")
     quiet = sched.quiet if sched else None
     lines.append(f"🌙 Quiet hours: {quiet.describe() if quiet else 'none'}")
@@ -186,7 +190,7 @@ async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
     lines += ["", italic(REMIND_HELP)]
     rows: list[tuple[Button, ...]] = [
         tuple(
-            Button(label=f"Daily {_dhm(t)}", payload=SETTING.encode("daily", t))
+            Button(label=f"Daily {dhm(t)}", payload=SETTING.encode("daily", t))
             for t in TIME_PRESETS
         ),
         (
@@ -283,7 +287,7 @@ async def _quiet_card(turn: Turn) -> Outbound:
     quiet = current.schedule.quiet if current.schedule else None
     now = f"now {quiet.describe()}" if quiet else "none set"
     buttons = tuple(
-        Button(label=f"{_dhm(s)}–{_dhm(e)}", payload=SETTING.encode("quiet", f"{s}-{e}"))
+        Button(label=f"{dhm(s)}–{dhm(e)}", payload=SETTING.encode("quiet", f"{s}-{e}"))
         for s, e in QUIET_PRESETS
     )
     return Message(
@@ -318,7 +322,7 @@ async def button(turn: Turn, payload: Payload) -> list[Outbound]:
         return await _nudge_button(turn, payload.args[0], payload.args[1])
     setting, value = payload.args
     if setting == "daily" and len(value) == 4 and value.isdecimal():
-        at = parse_time(_dhm(value))
+        at = parse_time(dhm(value))
         if at is not None:
             return [await _set(turn, Schedule("daily", at))]
     elif setting == "off":
@@ -329,7 +333,7 @@ async def button(turn: Turn, payload: Payload) -> list[Outbound]:
         if value == "off":
             return await quiet_command(turn, "off")
         start, _, end = value.partition("-")
-        quiet = QuietHours.of(_dhm(start), _dhm(end)) if len(start) == len(end) == 4 else None
+        quiet = QuietHours.of(dhm(start), dhm(end)) if len(start) == len(end) == 4 else None
         if quiet is not None:
             return [await _set_quiet(turn, quiet)]
     elif setting == "idle" and value in {"on", "off"}:
@@ -380,7 +384,7 @@ async def _nudge_button(turn: Turn, verb: str, rid_hex: str) -> list[Outbound]:
         until = tomorrow_same_time(turn.now, tz, row.quiet)
         await service.postpone(turn.ex, row, until)
         return [
-            Message(text=f"📅 OK — tomorrow then, {_fmt_local(until, row.timezone)}.", edit=True)
+            Message(text=f"📅 OK — tomorrow then, {fmt_local(until, row.timezone)}.", edit=True)
         ]
     return [Toast(text="That button is from an older version of me.")]
 
@@ -421,7 +425,7 @@ async def _band_nudge_button(
         return [
             Message(
                 text=f"📅 {who} moved the band's nudge to tomorrow — I'll nudge {band} again "
-                f"on {_fmt_local(until, row.timezone)}.",
+                f"on {fmt_local(until, row.timezone)}.",
                 edit=True,
             )
         ]

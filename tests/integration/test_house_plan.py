@@ -3,6 +3,7 @@ direction (pyproject.toml, ``[tool.importlinter]``), and it really fails on a cy
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -84,3 +85,30 @@ def test_a_command_and_a_button_live_in_their_feature_package() -> None:
     assert stage.feature == "journey"
     assert "stage" in [c.name for c in coach.registry.menu("private")]
     assert "stage" in [c.name for c in coach.registry.menu("band")]
+
+
+def test_no_package_reaches_into_another_packages_internals() -> None:
+    """A feature uses another's public names only (``chat.parse_schedule``, never
+    ``chat._parse_schedule``): what starts with an underscore may change without notice."""
+    found: list[str] = []
+    for path in (ROOT / "core").rglob("*.py"):
+        package = path.relative_to(ROOT / "core").parts[0]
+        tree = ast.parse(path.read_text())
+        origin: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core."):
+                other = node.module.split(".")[1]
+                for alias in node.names:
+                    if other != package and alias.name.startswith("_"):
+                        found.append(f"{path.name}: from {node.module} import {alias.name}")
+                    origin[alias.asname or alias.name] = other
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and origin.get(node.value.id, package) != package
+            ):
+                found.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert found == []
