@@ -34,7 +34,7 @@ from core.db.tables import (
     states,
     users,
 )
-from core.kernel.store import TurnRecord
+from core.kernel.store import TURN_COLUMNS, TurnRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,21 +102,7 @@ _MEMBERS = (
 # (the user row is not: two members must not wait for each other's user rows, and the user
 # columns read here are only the timezone and the activity stamp).
 _BAND_TURN = (
-    select(
-        users.c.id,
-        users.c.timezone,
-        users.c.last_active_at,
-        profiles.c.id,
-        profiles.c.artist_name,
-        profiles.c.current_stats,
-        profiles.c.roadmap_id,
-        profiles.c.current_stage_id,
-        profiles.c.last_activity_at,
-        states.c.awaiting,
-        states.c.task_id,
-        states.c.data,
-        states.c.undo,
-    )
+    select(*TURN_COLUMNS)
     .select_from(profiles)
     .join(states, states.c.profile_id == profiles.c.id)
     .join(users, users.c.id == bindparam("user_id"))

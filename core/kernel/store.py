@@ -84,7 +84,9 @@ _DEDUPE = text(
     "ON CONFLICT DO NOTHING RETURNING update_id"
 ).bindparams(bindparam("processed_at", type_=UTCDateTime()))
 
-_TURN_COLUMNS = (
+#: The columns a :class:`TurnRecord` is read from, in its field order (the band's turn reads
+#: the same: core/bands/store.py).
+TURN_COLUMNS = (
     users.c.id,
     users.c.timezone,
     users.c.last_active_at,
@@ -100,7 +102,7 @@ _TURN_COLUMNS = (
     states.c.undo,
 )
 _TURN = (
-    select(*_TURN_COLUMNS)
+    select(*TURN_COLUMNS)
     .select_from(identities)
     .join(users, users.c.id == identities.c.user_id)
     .join(profiles, profiles.c.user_id == users.c.id)
