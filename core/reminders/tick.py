@@ -217,6 +217,7 @@ class ReminderTick:
         records: list[dict[str, Any]] = []
         advances: list[dict[str, Any]] = []
         blocked_users: set[uuid.UUID] = set()
+        owners: list[uuid.UUID | None] = []  # whose reminder each step advances
         for job in jobs:
             row, p = job.row, job.plan
             step: dict[str, Any] = {
@@ -266,12 +267,19 @@ class ReminderTick:
                 else:
                     logger.warning("reminder %s: gave up after %d attempts", row.id, attempts)
             advances.append(step)
+            owners.append(row.user_id)
+        for step, owner in zip(advances, owners, strict=True):
+            if owner in blocked_users:  # every reminder of someone who blocked us stays paused
+                step["pause"] = True
 
         async def write() -> None:
             async with self.db.unit_of_work() as ex:
+                # The person's row first, then reminders, like a front end reporting the same
+                # block (Coach.report_reachability): two writers taking the same locks in the
+                # same order wait for each other instead of deadlocking.
+                await mark_unreachable(ex, blocked_users)
                 await record_deliveries(ex, records)
                 await advance(ex, self.worker, advances)
-                await mark_unreachable(ex, blocked_users)
 
         # The nudges are out: ride out a database restart rather than leave the rows leased
         # (their lease would expire and another tick send them again). Safe to repeat: the
