@@ -45,6 +45,8 @@ from core.kernel.payloads import CANCEL, RUN_COMMAND, Payload, decode
 from core.kernel.registry import (
     MAX_SUGGESTIONS,
     Asked,
+    Button,
+    Command,
     Feature,
     Registry,
     Routed,
@@ -85,6 +87,7 @@ BUSY = (
     "Please try again in a moment."
 )
 STALE = "That button is from an older version of me. /today shows your next step."
+SET_UP_FIRST = "Let's get you set up first."
 #: What :meth:`Coach.suggest` reads of the typed text (a name, a title: longer matches nothing).
 SUGGEST_TYPED_MAX = 100
 
@@ -232,7 +235,8 @@ class Coach:
 
     def _own_feature(self) -> Feature:
         """The coach's own routes: /help reads the registry, the cancel button asks the
-        feature whose question is open, a button that runs a command runs it."""
+        feature whose question is open (a button that runs a command is routed as that command
+        by :meth:`route`)."""
         own = Feature("coach")
         own.command("help", "Every command, one line each", before_setup=True, bare=True)(
             self._help
@@ -246,23 +250,26 @@ class Coach:
         if inbound.kind == "button":
             payload = decode(inbound.payload)
             if payload is None:
-                return Routed(stale=True)
+                return Routed()  # stale: dispatch answers STALE
             if payload.action == RUN_COMMAND.name:
                 name = payload.args[0]
                 return Routed(self.registry.command(name, place), command=name)
             return Routed(self.registry.button(payload, place), payload=payload)
         if len(inbound.text) > MAX_INBOUND_TEXT:
             return Routed()
-        command = parse_command(clean_text(inbound.text))
+        text = clean_text(inbound.text)
+        command = parse_command(text)
         if command is None:
-            return Routed()
+            return Routed(text=text)
         found = self.registry.command(command.name, place)
         solo_only = (
             found is None
             and place == "band"
             and self.registry.command(command.name, "private") is not None
         )
-        return Routed(found, command=command.name, args=command.args, solo_only=solo_only)
+        return Routed(
+            found, command=command.name, args=command.args, solo_only=solo_only, text=text
+        )
 
     async def _desk(self, inbound: Inbound, routed: Routed) -> list[Outbound]:
         """The admin desk, replay-safe: its commands run in transactions of their own, so the
@@ -355,16 +362,12 @@ class Coach:
         inbound = turn.inbound
         if inbound.kind == "button":
             if routed.command is not None:  # a button that runs a command
-                return await self._command(turn, routed.command, "")
+                return await self._command(turn, routed.command, "", routed.route)
             route = routed.route
             if routed.payload is None or route is None or route.door != "turn":
                 return [Toast(text=STALE)]
-            setup = self.registry.setup
-            if setup is not None and not route.before_setup and setup.needed(turn):
-                return [
-                    Toast(text="Let's get you set up first."),
-                    *setup.prompt(turn),
-                ]
+            if self._before_setup(turn, route):
+                return [Toast(text=SET_UP_FIRST), *self._setup_prompt(turn)]
             return await route.handler(turn, routed.payload)
         if len(inbound.text) > MAX_INBOUND_TEXT:
             return [
@@ -374,14 +377,25 @@ class Coach:
                 )
             ]
         if routed.command is not None:
-            return await self._command(turn, routed.command, routed.args)
+            return await self._command(turn, routed.command, routed.args, routed.route)
         if inbound.kind == "command":
             return [Message(text="I didn't catch that command. /help lists what I can do.")]
-        return await self._text(turn, clean_text(inbound.text))
+        return await self._text(turn, routed.text)
 
-    async def _command(self, turn: Turn, name: str, args: str) -> list[Outbound]:
-        route = self.registry.command(name, place_of(turn.inbound.chat_type))
-        if route is None or route.door != "turn":
+    def _before_setup(self, turn: Turn, route: Command | Button) -> bool:
+        """Whether the profile still lacks what every route but ``before_setup`` ones need."""
+        setup = self.registry.setup
+        return setup is not None and not route.before_setup and setup.needed(turn)
+
+    def _setup_prompt(self, turn: Turn) -> list[Outbound]:
+        setup = self.registry.setup
+        return [] if setup is None else setup.prompt(turn)
+
+    async def _command(
+        self, turn: Turn, name: str, args: str, route: Command | Button | None
+    ) -> list[Outbound]:
+        """Run a command in the turn; ``route`` is what :meth:`route` already found for it."""
+        if not isinstance(route, Command) or route.door != "turn":
             suggestion = difflib.get_close_matches(
                 name, sorted(self.registry.names), n=1, cutoff=0.6
             )
@@ -392,9 +406,8 @@ class Coach:
                     "/help lists everything I can do."
                 )
             ]
-        setup = self.registry.setup
-        if setup is not None and not route.before_setup and setup.needed(turn):
-            return [Message(text="Let's get you set up first."), *setup.prompt(turn)]
+        if self._before_setup(turn, route):
+            return [Message(text=SET_UP_FIRST), *self._setup_prompt(turn)]
         return await route.handler(turn, args)
 
     async def _text(self, turn: Turn, text: str) -> list[Outbound]:
@@ -410,7 +423,8 @@ class Coach:
             return [Message(text="I got an empty message. /today shows your next step.")]
         word = text.casefold().strip(" .!")
         if word in self._bare:
-            return await self._command(turn, word, "")
+            place = place_of(turn.inbound.chat_type)
+            return await self._command(turn, word, "", self.registry.command(word, place))
         if route is not None:
             replies = await route.handler(turn, text)
             if replies is not None:

@@ -31,7 +31,6 @@ from core.bands.store import Actor, BandRow
 from core.db.executor import Executor
 from core.kernel import store as conv_store
 from core.kernel.audit import AuditAction, AuditNote
-from core.kernel.commands import parse_command
 from core.kernel.markup import bold, esc
 from core.kernel.registry import Button as RegistryButton
 from core.kernel.registry import Command, Routed
@@ -41,7 +40,6 @@ from core.kernel.types import (
     Inbound,
     Message,
     Outbound,
-    clean_text,
     toast_or_message,
 )
 from core.roadmaps.catalog import Catalog
@@ -99,9 +97,9 @@ class BandCall:
         self.turn.audit(action, "denied", target, **details)
 
 
-def _band_sub(event: Routed) -> tuple[str, str]:
+def band_sub(args: str) -> tuple[str, str]:
     """``/band <sub> <rest>`` split (``progress`` when bare)."""
-    head, _, tail = event.args.partition(" ")
+    head, _, tail = args.partition(" ")
     return head.casefold() or "progress", tail.strip()
 
 
@@ -128,12 +126,10 @@ async def handle(
     route = event.route
     if inbound.kind != "button" and len(inbound.text) > MAX_INBOUND_TEXT:
         return [_reply(inbound, "That message is too long for me. Could you shorten it?")]
-    if event.solo_only and isinstance(route, Command | type(None)):
-        name = parse_command(clean_text(inbound.text))
-        shown = name.name if name is not None else "that"
-        return [_reply(inbound, f"/{shown} is about you, not the band: DM me there.")]
+    if event.solo_only:
+        return [_reply(inbound, f"/{event.command} is about you, not the band: DM me there.")]
     sub, rest = (
-        _band_sub(event) if isinstance(route, Command) and route.name == "band" else ("", "")
+        band_sub(event.args) if isinstance(route, Command) and route.name == "band" else ("", "")
     )
     band = await store.band_for_server(ex, inbound.platform, inbound.server_id)
     if sub == "help":

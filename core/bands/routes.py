@@ -14,7 +14,7 @@ from __future__ import annotations
 from core.bands import flows, store, suggestions
 from core.bands import reminders as band_reminders
 from core.bands.buttons import BAND_RESET
-from core.bands.guild import BandCall
+from core.bands.guild import BandCall, band_sub
 from core.bands.states import BandAwaiting
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
@@ -92,8 +92,7 @@ BAND: frozenset[Place] = frozenset({"band"})
     door="band",
 )
 async def _band(call: BandCall, args: str) -> list[Outbound]:
-    head, _, tail = args.partition(" ")
-    sub, rest = head.casefold() or "progress", tail.strip()
+    sub, rest = band_sub(args)
     turn, band = call.turn, call.band
     match sub:
         case "progress":

@@ -280,7 +280,7 @@ class Routed:
 
     A button that runs a command (:data:`~core.kernel.payloads.RUN_COMMAND`) is that command.
     ``solo_only``: the command exists, but not where it was sent (``/link`` in a band's chat).
-    ``stale``: a button whose payload no longer decodes.
+    ``text``: the message as read (control characters dropped), so nothing cleans it twice.
     """
 
     route: Command | Button | None = None
@@ -288,7 +288,7 @@ class Routed:
     args: str = ""
     payload: Payload | None = None
     solo_only: bool = False
-    stale: bool = False
+    text: str = ""
 
     @property
     def door(self) -> Door | None:
@@ -391,15 +391,6 @@ class Registry:
     def states(self) -> Mapping[str, StrEnum]:
         """Stored state names → the owning feature's typed value (what the turn reads)."""
         return self._states
-
-    def route(self, inbound: Inbound, command: str | None, payload: Payload | None) -> Any:
-        """The :class:`Command` or :class:`Button` an event is for, or ``None``."""
-        place = place_of(inbound.chat_type)
-        if payload is not None:
-            return self.button(payload, place)
-        if command is not None:
-            return self.command(command, place)
-        return None
 
     def menu(
         self,
