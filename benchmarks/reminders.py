@@ -15,10 +15,11 @@ reminder due some time tomorrow), then prints:
 2. **dispatch bookkeeping throughput**: ``--dispatch`` rows made due at once, drained by one
    in-process :class:`~core.reminders.tick.ReminderTick` into a notifier that only counts —
    claim, owners and progress, the nudge card, the delivery rows and the advance, nudges/s;
-3. **the worker process**: the real worker (``tests/reminder_worker_proc.py``: the job runner,
-   the default tick of 1 s and batch of 200, real clock) while ``--lateness-rate`` reminders per
-   second fall due for ``--lateness-seconds``; its RSS (with all 100 000 reminders scheduled) and
-   the **lateness** of each nudge: the time it was handed to the notifier minus its due time.
+3. **the worker process**: the real worker (``tests/support/reminder_worker_proc.py``: the job
+   runner, the default tick of 1 s and batch of 200, real clock) while ``--lateness-rate``
+   reminders per second fall due for ``--lateness-seconds``; its RSS (with all 100 000
+   reminders scheduled) and the **lateness** of each nudge: the time it was handed to the
+   notifier minus its due time.
 
 The last line is ``BENCH_JSON {...}`` with every figure. The database is dropped at the end.
 """
@@ -62,7 +63,7 @@ from core.roadmaps.loader import load_roadmaps  # noqa: E402
 from core.roadmaps.sync import sync_roadmaps  # noqa: E402
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
-WORKER = _HERE.parent / "tests" / "reminder_worker_proc.py"
+WORKER = _HERE.parent / "tests" / "support" / "reminder_worker_proc.py"
 
 
 class CountingNotifier:

@@ -42,7 +42,7 @@ class ReminderWorker:
 
     A ``coach`` process adds :meth:`job` to its one runner; :meth:`start` / :meth:`stop` run
     it on a runner of its own, for a process that runs nothing but the tick (the multi-process
-    tests' ``tests/reminder_worker_proc.py``, the benchmark).
+    tests' ``tests/support/reminder_worker_proc.py``, the benchmark).
     """
 
     def __init__(
