@@ -108,6 +108,7 @@ async def create_profile(
             "roadmap_id": None,
             "current_stage_id": None,
             "current_stats": {},
+            "anchors": {},
             "created_at": now,
             "updated_at": now,
             "last_activity_at": now,

@@ -9,7 +9,7 @@ Every lookup the code makes has an index: identity by (platform, external_id), p
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -166,6 +167,9 @@ class Profile(Base):
     )
     artist_name: Mapped[str | None] = mapped_column(String(80))
     current_stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: Anchor dates by name (``{"release": "2027-03-05"}``), set by date answers; the plan and
+    #: the dated tasks are counted from them.
+    anchors: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
     roadmap_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("roadmaps.id", ondelete="SET NULL")
     )
@@ -219,6 +223,28 @@ class StatSample(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Goal(Base):
+    """A musician's (or band's) target for one metric by a date; one per profile and metric.
+
+    ``met_at`` is set once, the first time a sample reaches the target: the celebration is sent
+    then and never again for this goal (setting a new goal clears it).
+    """
+
+    __tablename__ = "goals"
+    __table_args__ = (UniqueConstraint("profile_id", "metric"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(40))
+    target: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    due_on: Mapped[date] = mapped_column(Date)
+    #: The metric's value when the goal was set: the start of the line to the target.
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+    met_at: Mapped[datetime | None] = mapped_column()
 
 
 class ConversationState(Base):

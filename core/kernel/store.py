@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -74,6 +74,8 @@ class TurnRecord:
     state_task_id: uuid.UUID | None
     state_data: dict[str, Any]
     undo: dict[str, Any] | None
+    #: The profile's anchor dates by name (``{"release": "2027-03-05"}``): the plan's origin.
+    anchors: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------- statements
@@ -100,6 +102,7 @@ TURN_COLUMNS = (
     states.c.task_id,
     states.c.data,
     states.c.undo,
+    profiles.c.anchors,
 )
 _TURN = (
     select(*TURN_COLUMNS)
@@ -261,7 +264,7 @@ async def load_turn(
     rows = await ex.rows(_TURN_PG_DEDUPE, params)
     if not rows:
         return LoadedTurn(None, fresh=True)
-    return LoadedTurn(TurnRecord(*rows[0][:13]), fresh=bool(rows[0][13]))
+    return LoadedTurn(TurnRecord(*rows[0][:14]), fresh=bool(rows[0][14]))
 
 
 async def load_progress(

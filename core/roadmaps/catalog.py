@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from core.db import models
 from core.db.engine import Database
 from core.errors import CoachError, RoadmapContentError
-from core.roadmaps.schema import ChecklistItem, InputSpec, Roadmap
+from core.roadmaps.schema import ChecklistItem, InputSpec, Roadmap, Timing
 from core.roadmaps.sync import task_config
 
 #: The namespace of :func:`catalog_from`'s ids (uuid5 of a slug path in it).
@@ -46,6 +46,10 @@ class TaskInfo:
     archived: bool
     items: tuple[ChecklistItem, ...] = ()
     input: InputSpec | None = None
+    #: A key task: skipped, it comes back when it matters (see ``Task.key``).
+    key: bool = False
+    #: When it is due relative to an anchor date (see ``Task.when``).
+    when: Timing | None = None
 
     @property
     def is_checklist(self) -> bool:
@@ -109,6 +113,26 @@ class RoadmapInfo:
         return sum(len(s.tasks) for s in self.stages)
 
 
+@dataclass(frozen=True, slots=True)
+class MetricInfo:
+    """A metric as the content declares it, over every roadmap that asks for it.
+
+    ``spec`` is the input spec of the first live task (in roadmap order) that feeds the metric:
+    its unit, type, references, cadence and direction speak for the metric. ``aliases`` are
+    every alias any task gives it, casefolded, plus its own name with spaces.
+    """
+
+    name: str
+    spec: InputSpec
+    task_slugs: tuple[str, ...]
+    aliases: frozenset[str]
+
+    @property
+    def tracked(self) -> bool:
+        """Whether the metric is checked in on a cadence."""
+        return self.spec.track is not None
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Every live roadmap, and every task (archived ones too, to explain stale buttons)."""
@@ -133,16 +157,65 @@ class Catalog:
                 return r
         return None
 
+    @property
+    def metrics(self) -> dict[str, MetricInfo]:
+        """Every metric the live content feeds, by name (built once per snapshot)."""
+        cached = self.memo.get(_METRICS)
+        if cached is None:
+            cached = self.memo[_METRICS] = _metric_index(self.roadmaps)
+        return cached
 
-def _content(config: Mapping[str, Any]) -> tuple[tuple[ChecklistItem, ...], InputSpec | None]:
-    """A task's checklist items and input spec from its stored ``config`` JSON."""
+    def metric_named(self, words: str) -> MetricInfo | None:
+        """The metric a musician means by ``words`` ("listeners", "monthly_listeners")."""
+        wanted = " ".join(words.casefold().replace("_", " ").split())
+        for info in self.metrics.values():
+            if wanted in info.aliases:
+                return info
+        return None
+
+
+_METRICS = ("catalog", "metrics")
+
+
+def _metric_index(roadmaps: Iterable[RoadmapInfo]) -> dict[str, MetricInfo]:
+    specs: dict[str, InputSpec] = {}
+    slugs: dict[str, list[str]] = {}
+    aliases: dict[str, set[str]] = {}
+    for roadmap in roadmaps:
+        for stage in roadmap.stages:
+            for task in stage.tasks:
+                spec = task.input
+                if spec is None or spec.metric is None:
+                    continue
+                name = spec.metric
+                specs.setdefault(name, spec)
+                slugs.setdefault(name, []).append(task.slug)
+                words = aliases.setdefault(name, {name.replace("_", " ")})
+                words.update(" ".join(a.casefold().split()) for a in spec.aliases)
+    return {
+        name: MetricInfo(name, specs[name], tuple(slugs[name]), frozenset(aliases[name]))
+        for name in specs
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    items: tuple[ChecklistItem, ...]
+    spec: InputSpec | None
+    key: bool
+    when: Timing | None
+
+
+def _content(config: Mapping[str, Any]) -> _Content:
+    """A task's checklist items, input spec and coaching marks from its stored ``config`` JSON."""
     items = tuple(ChecklistItem.model_validate(i) for i in config.get("items", ()))
     spec = InputSpec.model_validate(config["input"]) if "input" in config else None
-    return items, spec
+    when = Timing.model_validate(config["when"]) if "when" in config else None
+    return _Content(items, spec, bool(config.get("key", False)), when)
 
 
 def _task_info(row: Any) -> TaskInfo:
-    items, spec = _content(row.config or {})
+    content = _content(row.config or {})
     return TaskInfo(
         id=row.id,
         slug=row.slug,
@@ -154,8 +227,10 @@ def _task_info(row: Any) -> TaskInfo:
         stage_id=row.stage_id,
         roadmap_id=row.roadmap_id,
         archived=row.archived,
-        items=items,
-        input=spec,
+        items=content.items,
+        input=content.spec,
+        key=content.key,
+        when=content.when,
     )
 
 
@@ -235,7 +310,7 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
             stage_id = ident("stage", f"{roadmap.slug}/{stage.slug}")
             tasks: list[TaskInfo] = []
             for position, task in enumerate(stage.tasks):
-                items, spec = _content(task_config(task))
+                content = _content(task_config(task))
                 tasks.append(
                     TaskInfo(
                         id=ident("task", task.slug),
@@ -248,8 +323,10 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
                         stage_id=stage_id,
                         roadmap_id=roadmap_id,
                         archived=False,
-                        items=items,
-                        input=spec,
+                        items=content.items,
+                        input=content.spec,
+                        key=content.key,
+                        when=content.when,
                     )
                 )
             infos.extend(tasks)

@@ -58,6 +58,119 @@ NUMERIC_TYPES = frozenset(
 )
 
 
+class Verdict(enum.StrEnum):
+    """How a value reads against a reference: the coach's tone follows it."""
+
+    GOOD = "good"
+    OK = "ok"
+    WARN = "warn"
+    BAD = "bad"
+
+
+class ValueBand(_Frozen):
+    """A half-open band of values: ``at_least <= value < below`` (either end may be open)."""
+
+    at_least: Decimal | None = None
+    below: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if self.at_least is None and self.below is None:
+            raise ValueError("give at_least, below or both")
+        if self.at_least is not None and self.below is not None and self.at_least >= self.below:
+            raise ValueError(f"at_least ({self.at_least}) must be below below ({self.below})")
+        return self
+
+    def holds(self, value: Decimal) -> bool:
+        """Whether ``value`` lies in the band."""
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return self.below is None or value < self.below
+
+
+class Reference(ValueBand):
+    """What a value in this band means and the one thing to do about it.
+
+    ``says`` and ``advice`` may use ``{value}`` (the answer as shown), ``{gap}`` (the distance
+    from the spec's ``target``, as shown) and ``{ratio}`` (the answer ÷ the ``of`` metric, as a
+    percentage). With ``of``, the band applies to that ratio, not to the raw answer, and the
+    reference is skipped while the musician has no value of that metric yet. References are
+    tried in order; the first band that holds wins. Every reference cites its source in a YAML
+    comment next to it (content rule, checked by review, not by the loader).
+    """
+
+    verdict: Verdict
+    says: Body
+    advice: Body
+    of: MetricName | None = None
+
+
+class Suspect(ValueBand):
+    """A band of values that is probably a typo: the coach asks ``ask`` before saving."""
+
+    ask: Body
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+AnchorName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=24)]
+
+
+class Blackout(_Frozen):
+    """A yearly window to avoid (``12-18`` to ``01-04`` wraps the new year), and why."""
+
+    start: MonthDay
+    end: MonthDay
+    why: Body
+
+
+class DateRules(_Frozen):
+    """Rules a date answer should follow; a date that breaks one gets the reason and the
+    nearest good dates as buttons, and the musician may still insist."""
+
+    weekday: Weekday | None = None
+    min_days_ahead: int | None = Field(default=None, ge=0, le=3650)
+    max_days_ahead: int | None = Field(default=None, ge=0, le=3650)
+    avoid: tuple[Blackout, ...] = ()
+    #: Why the rules exist, shown once with the suggested dates.
+    why: Body | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        lo, hi = self.min_days_ahead, self.max_days_ahead
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"min_days_ahead ({lo}) is greater than max_days_ahead ({hi})")
+        return self
+
+
+class Cadence(enum.StrEnum):
+    """How often a tracked metric is checked in."""
+
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class Timing(_Frozen):
+    """When a task is due, in days from an anchor date (``release``: the release date).
+
+    ``due`` is the deadline (negative: before the anchor). ``opens`` is when the task may be
+    done at the earliest; a data question about numbers that do not exist yet (the first 28
+    days of streams) opens on its date and is not asked before. Without ``opens`` the task may
+    be done any time before ``due``.
+    """
+
+    anchor: AnchorName
+    due: int = Field(ge=-730, le=730)
+    opens: int | None = Field(default=None, ge=-730, le=730)
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.opens is not None and self.opens > self.due:
+            raise ValueError(f"opens ({self.opens}) is after due ({self.due})")
+        return self
+
+
 class ChecklistItem(_Frozen):
     """One tickable line of a checklist. ``key`` is stable; ``text`` may be edited freely."""
 
@@ -85,6 +198,22 @@ class InputSpec(_Frozen):
     choices: tuple[Annotated[str, StringConstraints(min_length=1, max_length=60)], ...] | None = (
         None
     )
+    #: What values mean and what to do about them (numeric types), first match wins.
+    references: tuple[Reference, ...] = ()
+    #: The value a professional aims for (``{gap}`` in a reference is the distance from it).
+    target: Decimal | None = None
+    #: Which way is better, for comparisons with the previous value and with a goal.
+    better: Literal["higher", "lower"] | None = None
+    #: Values that are probably a mistake: asked about before saving.
+    suspect: tuple[Suspect, ...] = ()
+    #: Rules a date answer should follow (type ``date`` only).
+    rules: DateRules | None = None
+    #: The anchor date this answer sets (type ``date`` only), e.g. ``release``.
+    anchor: AnchorName | None = None
+    #: The metric is tracked over time: a check-in is asked on this cadence (needs ``metric``).
+    track: Cadence | None = None
+    #: Words a musician may use for the metric in ``/update`` ("listeners"), besides its name.
+    aliases: tuple[Annotated[str, StringConstraints(min_length=2, max_length=40)], ...] = ()
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -105,6 +234,19 @@ class InputSpec(_Frozen):
             raise ValueError(f"min/max make no sense for type '{self.type}'")
         if self.type is InputType.MONEY and not self.unit:
             raise ValueError("a money input needs a currency code as its unit (e.g. EUR)")
+        numeric = self.type in NUMERIC_TYPES
+        if (self.references or self.suspect or self.target is not None) and not numeric:
+            raise ValueError(
+                f"references, suspect and target need a numeric type, not '{self.type}'"
+            )
+        if self.better is not None and not numeric:
+            raise ValueError(f"better needs a numeric type, not '{self.type}'")
+        if (self.rules is not None or self.anchor is not None) and self.type is not InputType.DATE:
+            raise ValueError(f"rules and anchor are only for type 'date', not '{self.type}'")
+        if (self.track is not None or self.aliases) and self.metric is None:
+            raise ValueError("track and aliases need a metric")
+        if self.track is not None and not numeric:
+            raise ValueError(f"a tracked metric needs a numeric type, not '{self.type}'")
         return self
 
 
@@ -116,6 +258,11 @@ class Task(_Frozen):
     description: Body
     type: Literal["checklist", "data_input"]
     optional: bool = False
+    #: A key task (rights, registration, upload, pitch): skipping it comes back when it matters,
+    #: and the stage shows it as skipped rather than a clean 100 %.
+    key: bool = False
+    #: When the task is due, relative to an anchor date (see :class:`Timing`).
+    when: Timing | None = None
     items: tuple[ChecklistItem, ...] | None = None
     input: InputSpec | None = None
 
@@ -176,6 +323,13 @@ class Roadmap(_Frozen):
         dupes = sorted({s for s in task_slugs if task_slugs.count(s) > 1})
         if dupes:
             raise ValueError(f"duplicate task slug(s): {', '.join(dupes)}")
+        anchors = {t.input.anchor for _, t in self.iter_tasks() if t.input and t.input.anchor}
+        for _, task in self.iter_tasks():
+            if task.when is not None and task.when.anchor not in anchors:
+                raise ValueError(
+                    f"task '{task.slug}' is timed from anchor '{task.when.anchor}', which no "
+                    "date question of this roadmap sets"
+                )
         return self
 
     def iter_tasks(self) -> list[tuple[Stage, Task]]:

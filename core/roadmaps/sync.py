@@ -101,12 +101,19 @@ def content_hash(roadmap: Roadmap) -> str:
 
 
 def task_config(task: Task) -> dict[str, Any]:
-    """The ``tasks.config`` JSON other code reads: checklist items or the input spec."""
+    """The ``tasks.config`` JSON other code reads: checklist items or the input spec, and the
+    coaching marks (``key``, ``when``) where the content sets them."""
+    marks: dict[str, Any] = {}
+    if task.key:
+        marks["key"] = True
+    if task.when is not None:
+        marks["when"] = task.when.model_dump(mode="json", exclude_defaults=True)
     if task.type == "checklist":
-        return {"items": [{"key": item.key, "text": item.text} for item in task.items or ()]}
+        items = [{"key": item.key, "text": item.text} for item in task.items or ()]
+        return {"items": items, **marks}
     if task.input is None:  # the schema forbids it; keep mypy and a hand-built model honest
         raise RoadmapContentError([f"data_input task {task.slug!r} has no input"])
-    return {"input": task.input.model_dump(mode="json", exclude_none=True)}
+    return {"input": task.input.model_dump(mode="json", exclude_defaults=True), **marks}
 
 
 async def sync_roadmaps(session: AsyncSession, roadmaps: Sequence[Roadmap]) -> SyncReport:

@@ -310,6 +310,7 @@ class MemoryTurnStore:
             state_task_id=state["task_id"],
             state_data=_json(state["data"]),
             undo=_json(state["undo"]),
+            anchors=_json(profile.get("anchors") or {}),
         )
 
     def create_musician(self, inbound: Inbound, now: datetime) -> TurnRecord:
@@ -341,6 +342,7 @@ class MemoryTurnStore:
                 "roadmap_id": None,
                 "current_stage_id": None,
                 "current_stats": {},
+                "anchors": {},
                 "created_at": now,
                 "updated_at": now,
                 "last_activity_at": now,

@@ -9,6 +9,10 @@ The kits in ``tests/`` (``coachkit``, ``support``) import here as in the rest of
 
 from __future__ import annotations
 
+# matplotlib builds its font cache on first import by running ``fc-list``, a child process the
+# guard below refuses. On a fresh machine that made the chart tests depend on whether another
+# worker had built the cache first; importing it here, before any guard, removes the race.
+import matplotlib.font_manager  # noqa: F401
 import pytest
 from support.no_io import refuse_io
 

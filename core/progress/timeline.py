@@ -1,0 +1,59 @@
+"""Dates of a plan: when a timed task opens and is due, counted from the profile's anchors.
+
+Pure and shared: the journey (a question that is not open yet is not asked), ``/plan``, the
+next-step chooser and the reminders all read a task's dates through these functions, so they
+agree. Anchors are stored on the profile as ISO dates (``{"release": "2027-03-05"}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from core.roadmaps.schema import Timing
+
+
+def anchor_date(anchors: Mapping[str, Any], name: str) -> date | None:
+    """The anchor ``name`` as a date, or ``None`` when it is not set (or unreadable)."""
+    raw = anchors.get(name)
+    if not isinstance(raw, str):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def due_on(when: Timing | None, anchors: Mapping[str, Any]) -> date | None:
+    """The task's deadline, or ``None`` (untimed, or its anchor is not set)."""
+    if when is None:
+        return None
+    origin = anchor_date(anchors, when.anchor)
+    return None if origin is None else origin + timedelta(days=when.due)
+
+
+def opens_on(when: Timing | None, anchors: Mapping[str, Any]) -> date | None:
+    """The first day the task may be done, or ``None`` (any time)."""
+    if when is None or when.opens is None:
+        return None
+    origin = anchor_date(anchors, when.anchor)
+    return None if origin is None else origin + timedelta(days=when.opens)
+
+
+def is_open(when: Timing | None, anchors: Mapping[str, Any], today: date) -> bool:
+    """Whether the task may be done ``today``: untimed, no ``opens``, or its day has come.
+
+    A task whose anchor is not set yet is open unless it has an ``opens`` offset: numbers
+    about a release that has no date cannot be asked yet.
+    """
+    if when is None or when.opens is None:
+        return True
+    start = opens_on(when, anchors)
+    return start is not None and start <= today
+
+
+def is_overdue(when: Timing | None, anchors: Mapping[str, Any], today: date) -> bool:
+    """Whether the task's deadline has passed."""
+    deadline = due_on(when, anchors)
+    return deadline is not None and deadline < today
