@@ -36,7 +36,8 @@ BUNDLED = tuple(load_roadmaps())
 FILES = sorted(p for p in bundled_roadmaps_dir().iterdir() if p.suffix in {".yaml", ".yml"})
 
 #: Every numeric data question of the shipped roadmaps and what it gets: reference bands
-#: ("references"), or only a direction because no honest benchmark exists ("better").
+#: ("references"), only a direction because no honest benchmark exists ("better"), or nothing
+#: of its own because it is only the ``of`` another question is read against ("context").
 NUMERIC_QUESTIONS: dict[str, str] = {
     # indie singer-songwriter
     "iss-baseline-listeners": "references",
@@ -65,7 +66,8 @@ NUMERIC_QUESTIONS: dict[str, str] = {
     "tb-baseline-listeners": "references",
     "tb-baseline-instagram": "better",
     "tb-set-length": "references",
-    "tb-top-city-draw": "better",
+    "tb-venue-capacity": "context",
+    "tb-top-city-draw": "references",
     "tb-cost-per-show": "better",
     "tb-shows-booked": "references",
     "tb-gig-fee": "references",
@@ -156,9 +158,12 @@ def test_every_numeric_question_has_references_or_a_direction(slug: str) -> None
         assert spec.references, f"{slug} should say what its values mean"
         verdict_words = [(r.says, r.advice) for r in spec.references]
         assert all(says and advice for says, advice in verdict_words)
-    else:
+    elif NUMERIC_QUESTIONS[slug] == "better":
         assert not spec.references
         assert spec.better is not None, f"{slug} has no benchmark, so it needs a direction"
+    else:
+        ofs = {r.of for _r, _t, s in _numeric() for r in s.references}
+        assert spec.metric in ofs, f"{slug} is context for nothing"
 
 
 def test_only_numeric_questions_carry_numeric_marks() -> None:
@@ -243,9 +248,15 @@ def test_every_reference_band_is_reachable(group: _Group) -> None:
         )
 
 
-@pytest.mark.parametrize(
-    "slug", sorted(s for s, kind in NUMERIC_QUESTIONS.items() if kind != "better")
+#: Questions read on their raw value (tb-top-city-draw is read only as a share of the room).
+_RAW_READ = sorted(
+    slug
+    for slug, kind in NUMERIC_QUESTIONS.items()
+    if kind == "references" and any(r.of is None for r in _spec(slug).references)
 )
+
+
+@pytest.mark.parametrize("slug", _RAW_READ)
 def test_the_bands_leave_no_gap_in_the_range(slug: str) -> None:
     """Every answer the range admits gets a reading (a value between two bands would get none)."""
     spec = _spec(slug)
@@ -329,6 +340,12 @@ def test_the_fee_is_read_against_the_cost_of_a_show() -> None:
     assert [r.verdict for r in refs if r.holds(Decimal("0.8"))] == ["bad"]  # lost money
     assert [r.verdict for r in refs if r.holds(Decimal("1.5"))] == ["good"]
     assert all("{ratio}" in r.says for r in refs)
+
+
+def test_the_draw_is_read_against_the_room() -> None:
+    refs = [r for r in _spec("tb-top-city-draw").references if r.of == "venue_capacity"]
+    assert [r.verdict for r in refs if r.holds(Decimal("0.4"))] == ["warn"]  # half-empty
+    assert [r.verdict for r in refs if r.holds(Decimal("1"))] == ["good"]  # sold out
 
 
 # --- sources --------------------------------------------------------------------------------
