@@ -64,11 +64,23 @@ _EXAMPLE_DEFAULTS: Final[Mapping[InputType, Decimal]] = {
 
 
 def _example_number(spec: InputSpec) -> Decimal:
-    """Midpoint of an explicit min/max, else a typical value clamped into the allowed range."""
-    low, high = _bounds(spec)
-    value = _EXAMPLE_DEFAULTS[spec.type]
+    """The content's target, else the midpoint of an explicit min/max, else a typical value —
+    each clamped into the allowed range — whichever comes first that the content does not mark
+    as a probable typo (a ``suspect`` band would question the coach's own example)."""
+    candidates = [spec.target] if spec.target is not None else []
     if spec.min is not None and spec.max is not None:
-        value = (spec.min + spec.max) / 2
+        candidates.append((spec.min + spec.max) / 2)
+    candidates.append(_EXAMPLE_DEFAULTS[spec.type])
+    shaped = [_shaped(spec, value) for value in candidates]
+    for value in shaped:
+        if not any(band.holds(value) for band in spec.suspect):
+            return value
+    return shaped[0]
+
+
+def _shaped(spec: InputSpec, value: Decimal) -> Decimal:
+    """``value`` clamped into the allowed range and rounded the way the type stores it."""
+    low, high = _bounds(spec)
     if low is not None:
         value = max(value, low)
     if high is not None:
