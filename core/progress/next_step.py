@@ -216,10 +216,6 @@ def _skipped_key(
     for stage, task in _tasks(roadmap.stages[:current_index]):
         status = status_of(rows, task)
         n = (roadmap.stage_index(stage.id) or 0) + 1
-        if task.key and status == "in_progress":
-            # a key task of an earlier stage picked up again and left half done
-            reason = f"You picked “{task.title}” (stage {n}) back up — let's finish it."
-            return NextStep(Why.SKIPPED_KEY, reason, task, stage)
         if not task.key or status != "skipped":
             continue
         if due_on(task.when, anchors) is not None:

@@ -257,13 +257,6 @@ def test_is_pressing(when: Timing | None, key: bool, release: int | None, expect
             (Why.SKIPPED_KEY, "kr-rights"),
         ),
         (
-            "picked up again and left half done",
-            {"kr_rights": "in_progress", "kr_photo": "completed"},
-            1,
-            None,
-            (Why.SKIPPED_KEY, "kr-rights"),
-        ),
-        (
             "a dated key task waits for its date, not the stage",
             {**DONE_BASICS, **DONE_RELEASE, "kr_upload": "skipped"},
             2,
