@@ -16,7 +16,7 @@ from core.journey.navigation import advance, current_stage, locate, offer_roadma
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
-from core.kernel.types import Message, Outbound
+from core.kernel.types import Message, Outbound, Toast
 from core.progress.next_step import comes_back, reopenable
 from core.progress.service import ProgressRecord, next_task
 from core.roadmaps.catalog import TaskInfo
@@ -77,7 +77,12 @@ async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
     if isinstance(found, Outbound):
         return [found]
     roadmap, stage, task, rows = found
-    undo = snapshot(turn, task, rows.get(task.id), f"skipping “{task.title}”")
+    current = rows.get(task.id)
+    if current is not None and current.status == "skipped" and turn.rec.state_task_id != task.id:
+        # a stale Skip of a task skipped before; skipping again is for one brought back (on
+        # screen), where it restarts the key task's rest
+        return [Toast(text="That task is already done ✅ — /undo if that was a mistake.")]
+    undo = snapshot(turn, task, current, f"skipping “{task.title}”")
     row = ensure_row(rows, task)
     row.status = "skipped"
     # when: a key task rests a few days before it is brought back (core.progress.next_step)

@@ -14,7 +14,7 @@ from keyroadmap import NAME, key_roadmap
 from reminderkit import FakeClock
 from support.memory import MemoryCoach
 
-from core.journey.buttons import OPEN, TICK
+from core.journey.buttons import OPEN, SKIP, TICK
 from core.kernel.markup import to_plain
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import TaskInfo
@@ -225,3 +225,19 @@ async def test_a_skipped_ordinary_task_stays_done() -> None:
     assert maya.text.startswith("⏭️ Skipped Take a photo. /undo brings it back.")
     await maya.press_payload(OPEN.encode("kr-photo"))
     assert "already done" in maya.text
+
+
+async def test_a_stale_skip_of_a_skipped_key_task_changes_nothing() -> None:
+    coach, clock = _coach()
+    maya = Driver(coach)
+    await maya.onboard(roadmap_name="Key Release")
+    await maya.say("/skip")
+    row = _row(coach, "kr-rights")
+    assert row is not None
+    skipped_on = row.task_data["skipped_on"]
+    clock.advance(days=1)
+    await maya.press_payload(SKIP.encode("kr-rights"))  # the old card's Skip
+    assert "already done" in maya.text
+    row = _row(coach, "kr-rights")
+    assert row is not None
+    assert row.task_data["skipped_on"] == skipped_on, "its rest did not restart"
