@@ -241,3 +241,23 @@ async def test_a_stale_skip_of_a_skipped_key_task_changes_nothing() -> None:
     row = _row(coach, "kr-rights")
     assert row is not None
     assert row.task_data["skipped_on"] == skipped_on, "its rest did not restart"
+
+
+async def test_stage_keeps_an_open_button_for_a_skipped_key_task_only() -> None:
+    coach, _clock = _coach()
+    maya = Driver(coach)
+    await maya.onboard(roadmap_name="Key Release")
+    await maya.say("/skip")  # the rights: key
+    await maya.say("/stage")
+    assert "⏭ 1. Register your rights" in maya.text
+    assert OPEN.encode("kr-rights") in [b.payload for b in maya.buttons]
+    await maya.press_payload(OPEN.encode("kr-rights"))
+    assert "Stage 1 · Basics — task 1 of 2" in maya.text, "opened again"
+
+
+async def test_help_says_what_today_does() -> None:
+    coach, _clock = _coach()
+    maya = Driver(coach)
+    await maya.onboard(roadmap_name="Key Release")
+    await maya.say("/help")
+    assert "/today — Your next best step, and why it comes first" in maya.text
