@@ -8,11 +8,13 @@ The order (docs/coaching.md, "The next best step"):
    not wait for the roadmap's order. Earliest deadline first.
 2. **Skipped key tasks that now matter.** A key task skipped in a stage *before* the current one
    (or anywhere, once the roadmap is finished): the musician has moved on to work that builds on
-   it. Timed key tasks come back through rule 1 instead, before their deadline.
+   it. Dated key tasks (their anchor is set) come back through rule 1 instead, before their
+   deadline.
 3. **Postponed questions whose time came** (status ``postponed``, ``postponed_until`` ≤ today).
-4. **Stale tracked numbers**: a tracked metric whose last sample is older than its cadence —
+4. **Stale tracked numbers**: a tracked metric whose last sample is at least its cadence old —
    a suggestion to ``/update`` it, with the roadmap's next task still shown under it.
-5. **Roadmap order**: the current stage's first open task that is not dealt with.
+5. **Roadmap order**: the current stage's first task that is not dealt with, preferring one
+   that is open (:func:`~core.progress.timeline.is_open`).
 
 A key task skipped within the last :data:`REST_DAYS` days is left alone by rules 1 and 2: the
 musician just said "not now", and the coach respects that for a few days rather than nag.
