@@ -20,5 +20,6 @@ UNTICK: Final = ButtonAction("untick", "ut", 2)
 SKIP: Final = ButtonAction("skip", "sk", 1)
 #: Confirm (or not) an unusual value: ``cv:<task>:y|n``.
 CONFIRM: Final = ButtonAction("confirm", "cv", 2)
-#: Open a task of the current stage (from ``/stage``): ``op:<task>``.
+#: Open a task (from ``/stage``, or a skipped key task from ``/progress`` and the roadmap's
+#: end): ``op:<task>``. ``locate`` decides whether it can be acted on now.
 OPEN: Final = ButtonAction("open", "op", 1)

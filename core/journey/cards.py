@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from core.journey.buttons import PICK, SKIP, TICK, UNTICK
+from core.journey.buttons import OPEN, PICK, SKIP, TICK, UNTICK
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, ButtonAction
 from core.kernel.types import Button, Card, Message, Outbound
@@ -20,7 +20,6 @@ from core.progress.metrics import metric_label
 from core.progress.service import (
     ProgressRecord,
     Rows,
-    stage_counts,
     stage_done,
     status_of,
     ticked_items,
@@ -45,7 +44,8 @@ def percent(done: int, total: int) -> int:
     return 0 if total == 0 else round(100 * done / total)
 
 
-def _short(text: str, limit: int = BUTTON_LABEL_MAX) -> str:
+def short(text: str, limit: int = BUTTON_LABEL_MAX) -> str:
+    """``text`` cut to fit a button label."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -120,7 +120,7 @@ def checklist_card(
         buttons.append(
             (
                 Button(
-                    label=_short(f"{mark} {n}. {item.text}"),
+                    label=short(f"{mark} {n}. {item.text}"),
                     payload=action.encode(task.slug, item.key),
                     ticked=item.key in ticked,
                 ),
@@ -178,16 +178,30 @@ def input_card(
     )
 
 
+#: Most "open a skipped key task" buttons under ``/progress`` (Discord draws 5 rows at most).
+PROGRESS_REOPEN_MAX = 4
+
+
 def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Card:
-    """``/progress``: every stage with a bar and a percentage, and the overall figure."""
-    total_done = sum(stage_counts(s, rows)[0] for s in roadmap.stages)
-    total = roadmap.task_count
-    lines = [f"{bold(esc(roadmap.name))} — {percent(total_done, total)}% overall", ""]
+    """``/progress``: every stage with a bar and a percentage, and the overall figure.
+
+    Bars and percentages count *completed* tasks: a stage finished by skipping is "done,
+    2 skipped", not a clean 100 %, and the key tasks skipped in it are named (each with a
+    button that opens it again).
+    """
+    every = [t for stage in roadmap.stages for t in stage.tasks]
+    completed = sum(1 for t in every if status_of(rows, t) == "completed")
+    lines = [f"{bold(esc(roadmap.name))} — {percent(completed, roadmap.task_count)}% overall", ""]
     locked = False
+    reopen: list[TaskInfo] = []
     for n, stage in enumerate(roadmap.stages, start=1):
-        done, count = stage_counts(stage, rows)
+        done = sum(1 for t in stage.tasks if status_of(rows, t) == "completed")
+        count = len(stage.tasks)
+        skipped = [t for t in stage.tasks if status_of(rows, t) == "skipped"]
+        note = f" — {len(skipped)} skipped" if skipped else ""
         if stage_done(stage, rows):
-            icon = "✅"
+            icon = "☑️" if skipped else "✅"
+            note = f" — done, {len(skipped)} skipped" if skipped else ""
         elif stage.id == current_stage_id:
             icon = "▶️"
             locked = True
@@ -197,17 +211,30 @@ def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Ca
             icon = "▶️"
             locked = True
         lines.append(
-            f"{icon} {n}. {esc(stage.title)}\n    {bar(done, count)} {percent(done, count)}% "
-            f"({done}/{count})"
+            f"{icon} {n}. {esc(stage.title)}{note}\n    {bar(done, count)} "
+            f"{percent(done, count)}% ({done}/{count})"
         )
-    skipped = sum(1 for s in roadmap.stages for t in s.tasks if status_of(rows, t) == "skipped")
-    if skipped:
-        lines += ["", italic(f"{skipped} task(s) skipped — they count as dealt with.")]
-    return Card(
-        text="\n".join(lines),
-        buttons=((Button(label="Next task", payload=RUN_COMMAND.encode("today")),),),
-        form="progress",
-    )
+        keys = [t for t in skipped if t.key]
+        if keys:
+            names = ", ".join(esc(t.title) for t in keys)
+            label = "Skipped key tasks" if len(keys) > 1 else "Skipped key task"
+            lines.append(f"    ⚠️ {italic(label)}: {names}")
+            reopen += keys
+    total_skipped = sum(1 for t in every if status_of(rows, t) == "skipped")
+    if total_skipped:
+        lines += [
+            "",
+            italic(
+                f"{total_skipped} task(s) skipped — they don't hold you back, but the key ones "
+                "come back when they matter."
+            ),
+        ]
+    buttons: list[tuple[Button, ...]] = [
+        (Button(label=short(f"↩ {t.title}"), payload=OPEN.encode(t.slug)),)
+        for t in reopen[:PROGRESS_REOPEN_MAX]
+    ]
+    buttons.append((Button(label="Next task", payload=RUN_COMMAND.encode("today")),))
+    return Card(text="\n".join(lines), buttons=tuple(buttons), form="progress")
 
 
 def stats_card(stats: Mapping[str, Any], first_values: Mapping[str, Decimal]) -> Outbound:

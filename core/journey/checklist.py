@@ -60,7 +60,10 @@ async def tick(
             Message(text=f"✅ {bold(esc(task.title))} — done!"),
         ]
         return replies + await advance(turn, roadmap, stage, rows)
-    row.status = "in_progress"
+    if row.status != "skipped":
+        # a skipped key task picked up again stays skipped until it is complete: its stage
+        # stays done (the musician is not sent back), and /progress keeps saying so
+        row.status = "in_progress"
     await turn.save(row)
     turn.set_state(Awaiting.CHECKLIST, task)
     return [

@@ -7,6 +7,7 @@ and removes the stats sample the action created. One step is enough for "oops, w
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -15,10 +16,12 @@ from core.journey.navigation import advance, current_stage, locate, offer_roadma
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
-from core.kernel.types import Message, Outbound
-from core.progress.service import ProgressRecord, is_dealt_with, next_task
+from core.kernel.types import Message, Outbound, Toast
+from core.progress.next_step import comes_back, reopenable
+from core.progress.service import ProgressRecord, next_task
 from core.roadmaps.catalog import TaskInfo
 
+_SENTENCE = re.compile(r".+?[.!?](?=\s|$)")
 #: The states in which a task card is on screen (its ticks or its answer are awaited).
 _ON_SCREEN = frozenset({Awaiting.ANSWER, Awaiting.CHECKLIST, Awaiting.CONFIRM_VALUE})
 
@@ -60,8 +63,11 @@ async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
     if task_slug is None:
         stage, rows = await current_stage(turn, roadmap)
         shown = turn.state_task if turn.awaiting in _ON_SCREEN else None
-        if stage is not None and shown is not None and shown.stage_id == stage.id:
-            task = shown if not is_dealt_with(rows, shown) else next_task(stage, rows)
+        task: TaskInfo | None
+        if shown is not None and (stage is None or shown.stage_id != stage.id):
+            task = shown  # a task of another stage that /today brought up: locate checks it
+        elif stage is not None and shown is not None and shown.stage_id == stage.id:
+            task = shown if reopenable(shown, rows.get(shown.id)) else next_task(stage, rows)
         else:
             task = next_task(stage, rows) if stage else None
         if task is None:
@@ -71,15 +77,42 @@ async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
     if isinstance(found, Outbound):
         return [found]
     roadmap, stage, task, rows = found
-    undo = snapshot(turn, task, rows.get(task.id), f"skipping “{task.title}”")
+    current = rows.get(task.id)
+    if current is not None and current.status == "skipped" and turn.rec.state_task_id != task.id:
+        # a stale Skip of a task skipped before; skipping again is for one brought back (on
+        # screen), where it restarts the key task's rest
+        return [Toast(text="That task is already done ✅ — /undo if that was a mistake.")]
+    undo = snapshot(turn, task, current, f"skipping “{task.title}”")
     row = ensure_row(rows, task)
     row.status = "skipped"
+    # when: a key task rests a few days before it is brought back (core.progress.next_step)
+    row.task_data = {**row.task_data, "skipped_on": turn.today.isoformat()}
     await turn.save(row)
     turn.set_undo(undo)
     turn.event("task.skipped", task=task.slug)
     turn.set_state(None)
-    skipped = Message(text=f"⏭️ Skipped {bold(esc(task.title))}. /undo brings it back.")
+    skipped = Message(text=skip_note(turn, task))
     return [skipped, *await advance(turn, roadmap, stage, rows)]
+
+
+def skip_note(turn: Turn, task: TaskInfo) -> str:
+    """The reply to a skip; for a key task, briefly why it matters and when it comes back."""
+    title = bold(esc(task.title))
+    if not task.key:
+        return f"⏭️ Skipped {title}. /undo brings it back."
+    why = first_sentence(task.description)
+    back = comes_back(task, turn.rec.anchors or {})
+    return (
+        f"⏭️ Skipped {title} — but it's a key task: {esc(why)}\n"
+        f"{esc(back)} /undo brings it back now."
+    )
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a task's description (its "why")."""
+    text = " ".join(text.split())
+    match = _SENTENCE.match(text)
+    return match.group(0) if match else text
 
 
 async def undo(turn: Turn) -> list[Outbound]:

@@ -2,7 +2,9 @@
 
 Every flow that changes progress ends here: :func:`advance` shows the next task of the stage, or
 celebrates the finished stage and opens the next one (gating: a stage unlocks only when every
-required task of the one before is completed or skipped).
+required task of the one before is completed or skipped). ``/today`` asks the next-step chooser
+(:mod:`core.progress.next_step`) instead: a dated task or a skipped key task may come before
+the roadmap's order, and the card then says why in one line.
 """
 
 from __future__ import annotations
@@ -10,12 +12,21 @@ from __future__ import annotations
 import uuid
 
 from core.journey import cards
+from core.journey.buttons import OPEN
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Message, Outbound, Toast
+from core.kernel.types import Button, Message, Outbound, Toast
+from core.progress.next_step import (
+    NextStep,
+    Why,
+    choose,
+    is_pressing,
+    last_sample_days,
+    reopenable,
+)
 from core.progress.parsing import example_answer
-from core.progress.service import DONE, ProgressRecord, first_open_stage, next_task, stage_done
+from core.progress.service import ProgressRecord, Rows, first_open_stage, next_task, stage_done
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
 
 Located = tuple[RoadmapInfo, StageInfo, TaskInfo, dict[uuid.UUID, ProgressRecord]]
@@ -43,12 +54,40 @@ def offer_roadmaps(turn: Turn, *, first_time: bool) -> list[Outbound]:
     return [Message(text=f"{head}\n\n{menu}\n\n{italic(cards.HOW_IT_WORKS)}", buttons=buttons)]
 
 
-def finished(roadmap: RoadmapInfo) -> Outbound:
-    """The end of a roadmap."""
-    return Message(
-        text=f"🏆 You've finished the whole {bold(esc(roadmap.name))} roadmap. That's huge.\n"
-        "Keep your numbers fresh with /stats, or pick a new path with /roadmap."
+def skipped_keys(roadmap: RoadmapInfo, rows: Rows) -> list[tuple[int, TaskInfo]]:
+    """The key tasks the musician skipped, with their stage numbers, in roadmap order."""
+    return [
+        (n, task)
+        for n, stage in enumerate(roadmap.stages, start=1)
+        for task in stage.tasks
+        if task.key and (row := rows.get(task.id)) is not None and row.status == "skipped"
+    ]
+
+
+def finished(roadmap: RoadmapInfo, rows: Rows) -> Outbound:
+    """The end of a roadmap, honest about the key tasks that were skipped (each with a button
+    that opens it: doing it then un-skips it)."""
+    skipped = skipped_keys(roadmap, rows)
+    tail = "Keep your numbers fresh with /stats, or pick a new path with /roadmap."
+    if not skipped:
+        return Message(
+            text=f"🏆 You've finished the whole {bold(esc(roadmap.name))} roadmap. "
+            f"That's huge.\n{tail}"
+        )
+    count = "1 key task" if len(skipped) == 1 else f"{len(skipped)} key tasks"
+    lines = [
+        f"🏁 You've reached the end of the {bold(esc(roadmap.name))} roadmap — "
+        f"with {count} skipped:",
+        *(f"• {esc(task.title)} {italic(f'(stage {n})')}" for n, task in skipped),
+        "",
+        "They're what protects your music and your money, so they still matter. "
+        "Tap one to do it now. " + tail,
+    ]
+    buttons = tuple(
+        (Button(label=cards.short(f"↩ {task.title}"), payload=OPEN.encode(task.slug)),)
+        for _, task in skipped
     )
+    return Message(text="\n".join(lines), buttons=buttons)
 
 
 async def current_stage(
@@ -93,22 +132,70 @@ def task_card(
     return cards.input_card(roadmap, stage, task, previous, example_answer(spec, today=turn.today))
 
 
+def _stage_among(turn: Turn, roadmap: RoadmapInfo, rows: Rows) -> StageInfo | None:
+    """The current stage read from the whole roadmap's rows (repairing a stale pointer)."""
+    index = roadmap.stage_index(turn.rec.current_stage_id)
+    if index is not None and not stage_done(roadmap.stages[index], rows):
+        return roadmap.stages[index]
+    open_stage = first_open_stage(roadmap, rows)
+    new_id = open_stage.id if open_stage else None
+    if new_id != turn.rec.current_stage_id:
+        turn.set_profile(current_stage_id=new_id)
+    return open_stage
+
+
+def next_step(
+    turn: Turn, roadmap: RoadmapInfo, rows: Rows, stage: StageInfo | None
+) -> NextStep | None:
+    """What ``/today`` puts first for this musician (see :mod:`core.progress.next_step`)."""
+    return choose(
+        roadmap,
+        rows,
+        current=stage,
+        anchors=turn.rec.anchors or {},
+        today=turn.today,
+        metrics=turn.catalog.metrics,
+        last_samples=last_sample_days(turn.rec.current_stats or {}),
+    )
+
+
+def _metric_nudge(step: NextStep) -> Outbound:
+    """A stale tracked number: the reason and the command that logs a new value."""
+    info = step.metric
+    word = "" if info is None else (info.spec.aliases[0] if info.spec.aliases else info.name)
+    text = f"📊 {esc(step.reason or '')}\nSend /update {esc(word)} <number> to log today's figure."
+    return Message(text=text)
+
+
 async def today(turn: Turn, *, intro: list[Outbound] | None = None) -> list[Outbound]:
-    """``/today``: the next thing to do, whatever the musician's situation."""
+    """``/today``: the next best step, whatever the musician's situation, and why it is next.
+
+    Reads the whole roadmap's rows once (the chooser looks at every stage).
+    """
     replies = list(intro or [])
     if turn.rec.artist_name is None:
         return replies + ask_name(turn)
     roadmap = turn.roadmap
     if roadmap is None:
         return replies + offer_roadmaps(turn, first_time=False)
-    stage, rows = await current_stage(turn, roadmap)
-    if stage is None:
-        turn.set_state(None)
-        return [*replies, finished(roadmap)]
-    task = next_task(stage, rows)
-    if task is None:  # only optional tasks were left and the stage is done: move on
+    rows = await turn.roadmap_progress(roadmap)
+    stage = _stage_among(turn, roadmap, rows)
+    step = next_step(turn, roadmap, rows, stage)
+    if step is not None and step.why is Why.STALE_METRIC:
+        replies.append(_metric_nudge(step))
+        if step.task is None:
+            turn.set_state(None)
+            return replies
+    if step is None or step.task is None or step.stage is None:
+        if stage is None:
+            turn.set_state(None)
+            return [*replies, finished(roadmap, rows)]
+        # only optional tasks were left and the stage is done: move on
         return replies + await advance(turn, roadmap, stage, rows)
-    replies.append(task_card(turn, roadmap, stage, task, rows.get(task.id)))
+    card = task_card(turn, roadmap, step.stage, step.task, rows.get(step.task.id))
+    if step.reason and step.why is not Why.STALE_METRIC:
+        card = card.model_copy(update={"text": f"👉 {esc(step.reason)}\n\n{card.text}"})
+    replies.append(card)
     return replies
 
 
@@ -120,8 +207,12 @@ async def advance(
 ) -> list[Outbound]:
     """After a task is dealt with: the stage's next task, or its celebration and the next stage.
 
-    ``rows`` are the stage's progress rows as they stand now (the caller updated them).
+    ``rows`` are the stage's progress rows as they stand now (the caller updated them). A task
+    of another stage (a skipped key task brought back, a dated task pulled forward) does not
+    move the musician along that stage: ``/today`` says what comes next instead.
     """
+    if stage.id != turn.rec.current_stage_id:
+        return await today(turn)
     if not stage_done(stage, rows):
         task = next_task(stage, rows)
         if task is not None:
@@ -134,7 +225,7 @@ async def advance(
         turn.set_profile(current_stage_id=None)
         turn.set_state(None)
         turn.event("roadmap.completed", roadmap=roadmap.slug)
-        return [Message(text=celebration), finished(roadmap)]
+        return [Message(text=celebration), finished(roadmap, await turn.roadmap_progress(roadmap))]
     nxt = roadmap.stages[index + 1]
     turn.set_profile(current_stage_id=nxt.id)
     heading = f"Stage {index + 2} · {esc(nxt.title)}"
@@ -145,8 +236,11 @@ async def advance(
 async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     """Find the task a button or an answer refers to and check it can be acted on now.
 
-    Returns the roadmap, stage, task and the stage's rows, or a kind toast that explains why not
-    (another roadmap, a later stage, already done, no longer in the content).
+    Returns the roadmap, the task's stage, the task and that stage's rows, or a kind toast that
+    explains why not (another roadmap, a later stage, already done, no longer in the content).
+    A task of an earlier stage may be acted on while it is not completed (a skipped key task,
+    brought back, un-skips); a task of a later stage only when its date presses
+    (:func:`~core.progress.next_step.is_pressing`).
     """
     task = turn.catalog.tasks_by_slug.get(task_slug)
     roadmap = turn.roadmap
@@ -164,11 +258,13 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
         return Toast(text="That task isn't part of the roadmap anymore.")
     stage, rows = await current_stage(turn, roadmap)
     current_index = len(roadmap.stages) if stage is None else roadmap.stage_index(stage.id) or 0
-    if task_index > current_index:
+    if task_index > current_index and not is_pressing(task, turn.rec.anchors or {}, turn.today):
         return Toast(
             text="That task is in a later stage — it unlocks when you finish this one.",
         )
-    row = rows.get(task.id)
-    if stage is None or task_index < current_index or (row is not None and row.status in DONE):
+    if stage is None or task_index != current_index:
+        stage = roadmap.stages[task_index]
+        rows = await turn.stage_progress(stage)
+    if not reopenable(task, rows.get(task.id)):
         return Toast(text="That task is already done ✅ — /undo if that was a mistake.")
     return roadmap, stage, task, rows

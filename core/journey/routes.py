@@ -38,7 +38,7 @@ async def _start(turn: Turn, _args: str) -> list[Outbound]:
     return await onboarding.start(turn)
 
 
-@journey.command("today", "Your next task, with its buttons", bare=True)
+@journey.command("today", "Your next best step, and why it comes first", bare=True)
 async def _today(turn: Turn, _args: str) -> list[Outbound]:
     return await today(turn)
 

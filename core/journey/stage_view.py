@@ -26,13 +26,14 @@ def _label(n: int, title: str) -> str:
 
 
 async def stage_card(turn: Turn) -> list[Outbound]:
-    """The current stage's tasks, each marked, and an "open" button for every open one."""
+    """The current stage's tasks, each marked, and an "open" button for every open one (a
+    skipped key task keeps its button: it may be picked up again)."""
     roadmap = turn.roadmap
     if roadmap is None:
         return offer_roadmaps(turn, first_time=False)
     stage, rows = await current_stage(turn, roadmap)
     if stage is None:
-        return [finished(roadmap)]
+        return [finished(roadmap, rows)]
     stage_no = (roadmap.stage_index(stage.id) or 0) + 1
     lines = [bold(f"Stage {stage_no} · {esc(stage.title)}"), ""]
     buttons: list[tuple[Button, ...]] = []
@@ -40,7 +41,7 @@ async def stage_card(turn: Turn) -> list[Outbound]:
         status = status_of(rows, task)
         optional = italic(" (optional)") if task.optional else ""
         lines.append(f"{_MARKS.get(status, '◻')} {n}. {esc(task.title)}{optional}")
-        if status not in {"completed", "skipped"}:
+        if status != "completed" and (status != "skipped" or task.key):
             buttons.append((Button(label=_label(n, task.title), payload=OPEN.encode(task.slug)),))
     if buttons:
         lines += ["", italic("Tap a task to do it now, in any order.")]

@@ -250,6 +250,9 @@ async def test_progress_shows_each_stage_with_a_bar() -> None:
     roadmap = _roadmap(coach.catalog)
     maya = Driver(coach)
     await maya.onboard()
+    first = roadmap.stages[0].tasks[0]
+    for n in range(1, len(first.items) + 1):
+        await maya.say(f"done {n}")
     await maya.say("/skip")
     await maya.say("/progress")
     text = maya.text
@@ -260,7 +263,9 @@ async def test_progress_shows_each_stage_with_a_bar() -> None:
     assert "█" in text
     assert "░" in text
     assert "🔒" in text
+    # a skipped task is not a completed one: the bar counts completed tasks, the skip is said
     assert f"(1/{len(roadmap.stages[0].tasks)})" in text
+    assert f"{roadmap.stages[0].title} — 1 skipped" in text
 
 
 async def test_switching_roadmap_asks_first_and_keeps_progress() -> None:
