@@ -377,22 +377,29 @@ async def test_artist_name_markup_is_shown_literally() -> None:
     assert coach.record("maya").artist_name == "*DJ_Snake* <b>x</b>"
 
 
-async def test_skipping_everything_finishes_the_roadmap() -> None:
+async def test_skipping_everything_finishes_the_roadmap_honestly() -> None:
     coach = MemoryCoach()
     roadmap = _roadmap(coach.catalog)
+    keys = [t.title for s in roadmap.stages for t in s.tasks if t.key]
+    assert keys, "the shipped roadmap marks key tasks"
     maya = Driver(coach)
     await maya.onboard()
     seen_stage_completions = 0
     for _ in range(roadmap.task_count + 5):
         await maya.say("/skip")
         seen_stage_completions += maya.text.count("complete — ")
-        if "finished the whole" in maya.text:
+        if "reached the end" in maya.text:
             break
-    assert "finished the whole" in maya.text
+    # The end says what was skipped instead of "That's huge": every key task, with a button.
+    assert "finished the whole" not in maya.text
+    assert f"with {len(keys)} key tasks skipped" in maya.text
+    assert all(title in maya.text for title in keys)
+    assert len(maya.buttons) == len(keys)
     assert seen_stage_completions == len(roadmap.stages)
     assert coach.record("maya").current_stage_id is None
+    # /today then brings the first skipped key task back.
     await maya.say("/today")
-    assert "finished the whole" in maya.text
+    assert keys[0] in maya.text
     assert len(coach.store.events_of("roadmap.completed")) == 1
 
 
