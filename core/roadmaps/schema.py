@@ -194,6 +194,12 @@ class InputSpec(_Frozen):
     min: Decimal | None = None
     max: Decimal | None = None
     help: Body | None = None
+    #: A realistic answer for a musician at this stage, as they would type it ("350", "€800",
+    #: "-14"), shown in the "e.g." hint. Written by people because a value computed from the
+    #: bounds reads as nonsense ("€500000" for a first single). Not for dates (see below).
+    example: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None
+    ) = None
     metric: MetricName | None = None
     choices: tuple[Annotated[str, StringConstraints(min_length=1, max_length=60)], ...] | None = (
         None
@@ -247,6 +253,22 @@ class InputSpec(_Frozen):
             raise ValueError("track and aliases need a metric")
         if self.track is not None and not numeric:
             raise ValueError(f"a tracked metric needs a numeric type, not '{self.type}'")
+        return self
+
+    @model_validator(mode="after")
+    def _example_fits(self) -> Self:
+        """What can be checked here; whether a numeric example parses, lies in bounds and is no
+        suspect is checked by the content tests, because the schema must not import the parser."""
+        if self.example is None:
+            return self
+        if self.type is InputType.DATE:
+            raise ValueError(
+                "a date question takes no example: a fixed date goes stale, so the coach "
+                "computes one from today"
+            )
+        choices = {c.casefold() for c in self.choices or ()}
+        if self.type is InputType.CHOICE and self.example.casefold() not in choices:
+            raise ValueError(f"example '{self.example}' is not one of the choices")
         return self
 
 

@@ -19,9 +19,14 @@ from core.roadmaps.schema import InputSpec, InputType
 def example_answer(spec: InputSpec, *, today: date) -> str:
     """A valid raw answer for ``spec``, for the coach's "for example ..." hint and for tests.
 
-    Numbers sit at the midpoint of min/max (or a typical value clamped into the allowed range);
-    dates are a few days after ``today``; URLs point at example.com; choices pick the first one.
+    The content's own ``example`` comes first (a realistic answer for the musician's stage, which
+    no formula over the bounds can give); the content tests check that it parses. Without one,
+    numbers are the target, the midpoint of min/max or a typical value, clamped into the allowed
+    range; URLs point at example.com; choices pick the first one. Dates are always a few days
+    after ``today``: a date written in the content would go stale.
     """
+    if spec.example is not None and spec.type is not InputType.DATE:
+        return spec.example
     match spec.type:
         case InputType.INTEGER | InputType.DECIMAL | InputType.PERCENT:
             number = _example_number(spec)
