@@ -22,3 +22,7 @@ SKIP: Final = ButtonAction("skip", "sk", 1)
 CONFIRM: Final = ButtonAction("confirm", "cv", 2)
 #: Open a task of the current stage (from ``/stage``): ``op:<task>``.
 OPEN: Final = ButtonAction("open", "op", 1)
+#: Take a suggested date that follows the question's rules: ``pd:<task>:<yyyymmdd>``.
+PICK_DATE: Final = ButtonAction("pick_date", "pd", 2)
+#: Keep a date that breaks a rule anyway (the musician insists): ``pi:<task>:<yyyymmdd>``.
+KEEP_DATE: Final = ButtonAction("keep_date", "pi", 2)

@@ -15,7 +15,16 @@ from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound, Toast
 from core.progress.parsing import example_answer
-from core.progress.service import DONE, ProgressRecord, first_open_stage, next_task, stage_done
+from core.progress.service import (
+    DONE,
+    ProgressRecord,
+    Waiting,
+    first_open_stage,
+    is_dealt_with,
+    next_task,
+    stage_done,
+)
+from core.progress.timeline import opens_on, show_date, waiting
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
 
 Located = tuple[RoadmapInfo, StageInfo, TaskInfo, dict[uuid.UUID, ProgressRecord]]
@@ -55,19 +64,78 @@ async def current_stage(
     turn: Turn, roadmap: RoadmapInfo
 ) -> tuple[StageInfo | None, dict[uuid.UUID, ProgressRecord]]:
     """The profile's current stage and its progress rows, repairing a stale stage pointer."""
+    later = not_open(turn, roadmap)
     index = roadmap.stage_index(turn.rec.current_stage_id)
     if index is not None:
         stage = roadmap.stages[index]
         rows = await turn.stage_progress(stage)
-        if not stage_done(stage, rows):
+        if not stage_done(stage, rows, later):
             return stage, rows
     # Pointer missing, or its stage already done (content edited): recompute from all progress.
     all_rows = await turn.roadmap_progress(roadmap)
-    open_stage = first_open_stage(roadmap, all_rows)
+    open_stage = first_open_stage(roadmap, all_rows, later)
     new_id = open_stage.id if open_stage else None
     if new_id != turn.rec.current_stage_id:
         turn.set_profile(current_stage_id=new_id)
     return open_stage, all_rows
+
+
+def not_open(turn: Turn, roadmap: RoadmapInfo) -> Waiting:
+    """The roadmap's tasks whose date has not come for this profile (not asked yet)."""
+    return waiting(roadmap, turn.rec.anchors, turn.today)
+
+
+def opens_text(turn: Turn, task: TaskInfo) -> str:
+    """When a task that is not open yet opens: "on Fri 2 Apr 2027", or how to get a date."""
+    day = opens_on(task.when, turn.rec.anchors)
+    if day is None:
+        return "once your release date is set (/plan)"
+    return f"on {show_date(day)}"
+
+
+async def _opened_earlier(
+    turn: Turn, roadmap: RoadmapInfo, stage: StageInfo | None, later: Waiting
+) -> Located | None:
+    """A timed task of an earlier stage that has opened since its stage was passed and is not
+    dealt with: it comes back first (it did not hold its stage back while it waited)."""
+    current = len(roadmap.stages) if stage is None else roadmap.stage_index(stage.id) or 0
+    earlier = [
+        (s, t)
+        for s in roadmap.stages[:current]
+        for t in s.tasks
+        if t.when is not None and t.when.opens is not None and t.id not in later
+    ]
+    if not earlier:
+        return None
+    rows = await turn.roadmap_progress(roadmap)
+    for owner, task in earlier:
+        if not is_dealt_with(rows, task):
+            return roadmap, owner, task, rows
+    return None
+
+
+async def _waiting_end(turn: Turn, roadmap: RoadmapInfo, later: Waiting) -> Outbound | None:
+    """Instead of "finished": everything doable is done, the rest waits for its date."""
+    if not later:
+        return None
+    rows = await turn.roadmap_progress(roadmap)
+    first = next(
+        (
+            t
+            for s in roadmap.stages
+            for t in s.tasks
+            if t.id in later and not is_dealt_with(rows, t)
+        ),
+        None,
+    )
+    if first is None:
+        return None
+    turn.set_state(None)
+    return Message(
+        text=f"🗓️ Everything you can do right now is done. Next: {bold(esc(first.title))}, "
+        f"which opens {opens_text(turn, first)}. I'll bring it back then — /plan shows "
+        "the timeline."
+    )
 
 
 def task_card(
@@ -102,10 +170,17 @@ async def today(turn: Turn, *, intro: list[Outbound] | None = None) -> list[Outb
     if roadmap is None:
         return replies + offer_roadmaps(turn, first_time=False)
     stage, rows = await current_stage(turn, roadmap)
+    later = not_open(turn, roadmap)
+    opened = await _opened_earlier(turn, roadmap, stage, later)
+    if opened is not None:  # a dated task that waited for its day: its day has come
+        _, owner, due, all_rows = opened
+        replies.append(task_card(turn, roadmap, owner, due, all_rows.get(due.id)))
+        return replies
     if stage is None:
         turn.set_state(None)
-        return [*replies, finished(roadmap)]
-    task = next_task(stage, rows)
+        held = await _waiting_end(turn, roadmap, later)
+        return [*replies, held or finished(roadmap)]
+    task = next_task(stage, rows, later)
     if task is None:  # only optional tasks were left and the stage is done: move on
         return replies + await advance(turn, roadmap, stage, rows)
     replies.append(task_card(turn, roadmap, stage, task, rows.get(task.id)))
@@ -122,8 +197,9 @@ async def advance(
 
     ``rows`` are the stage's progress rows as they stand now (the caller updated them).
     """
-    if not stage_done(stage, rows):
-        task = next_task(stage, rows)
+    later = not_open(turn, roadmap)
+    if not stage_done(stage, rows, later):
+        task = next_task(stage, rows, later)
         if task is not None:
             return [task_card(turn, roadmap, stage, task, rows.get(task.id))]
     index = roadmap.stage_index(stage.id) or 0
@@ -133,6 +209,9 @@ async def advance(
     if index + 1 >= len(roadmap.stages):
         turn.set_profile(current_stage_id=None)
         turn.set_state(None)
+        held = await _waiting_end(turn, roadmap, later)
+        if held is not None:  # dated tasks still to come: not finished yet
+            return [Message(text=celebration), held]
         turn.event("roadmap.completed", roadmap=roadmap.slug)
         return [Message(text=celebration), finished(roadmap)]
     nxt = roadmap.stages[index + 1]
@@ -162,8 +241,14 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     task_index = roadmap.stage_index(task.stage_id)
     if task_index is None:
         return Toast(text="That task isn't part of the roadmap anymore.")
+    if task.id in not_open(turn, roadmap):
+        return Toast(text=f"That one opens {opens_text(turn, task)} — I'll bring it back then.")
     stage, rows = await current_stage(turn, roadmap)
     current_index = len(roadmap.stages) if stage is None else roadmap.stage_index(stage.id) or 0
+    if task_index < current_index and task.when is not None and task.when.opens is not None:
+        all_rows = await turn.roadmap_progress(roadmap)
+        if not is_dealt_with(all_rows, task):  # a dated task that waited for its day
+            return roadmap, roadmap.stages[task_index], task, all_rows
     if task_index > current_index:
         return Toast(
             text="That task is in a later stage — it unlocks when you finish this one.",
