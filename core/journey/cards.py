@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from core.journey.buttons import PICK, SKIP, TICK, UNTICK
+from core.journey.buttons import OPEN, PICK, SKIP, TICK, UNTICK
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, ButtonAction
 from core.kernel.types import Button, Card, Message, Outbound
@@ -47,6 +47,12 @@ def percent(done: int, total: int) -> int:
 
 def _short(text: str, limit: int = BUTTON_LABEL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def open_button(task: TaskInfo, label: str) -> Button:
+    """A button that opens ``task`` as ``/stage`` does (checked like any press: a task that
+    is done, locked or not open yet gets a kind toast). For notices from other features."""
+    return Button(label=label, payload=OPEN.encode(task.slug))
 
 
 def label_for(task: TaskInfo) -> str:
