@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bandkit import GuildDriver
 from coachkit import Driver
 from reminderkit import FakeClock, RecordingNotifier, delivery_rows, reminder_rows
 from support.plankit import good_friday, plan_roadmap
 
 from core.app.engine import Coach
 from core.db.engine import Database
+from core.progress.timeline import show_date
 from core.reminders.tick import ReminderTick
 from core.roadmaps.sync import sync_roadmaps
 
@@ -79,9 +81,10 @@ async def test_the_tick_nudges_on_the_due_day_once_and_moves_on(database: Databa
     clock.set(_at_ten(friday - timedelta(days=28)) + timedelta(minutes=1))
     report = await tick.run()
     assert report.sent == 1
-    text = notifier.texts()[0]
-    assert "Upload to your distributor is due today: 28 days before your release" in text
-    assert "(T−28)" in text
+    assert notifier.texts()[0] == (
+        "📌 Upload to your distributor is due today: 28 days before your release on "
+        f"{show_date(friday)} (T−28).\nOpen it now, or see the whole plan."
+    )
     labels = [b.label for b in notifier.sent[0][1][0].all_buttons()]
     assert labels == ["▶ Open", "🗓️ Plan"]
     await maya.press_payload(notifier.sent[0][1][0].buttons[0][0].payload)
@@ -127,3 +130,30 @@ async def test_a_late_tick_skips_a_stale_plan_nudge(database: Database) -> None:
     assert notifier.sent == []
     (row,) = await _plan_rows(database)
     assert row.next_due_at == _at_ten(friday - timedelta(days=7))
+
+
+async def test_a_bands_release_date_gets_the_bands_plan_row(database: Database) -> None:
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    clock = FakeClock(start)
+    async with database.transaction() as session:
+        await sync_roadmaps(session, [plan_roadmap()])
+    coach = Coach(database, clock=clock)
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/start")
+    await ana.press("Plan test")
+    await ana.say("/skip")
+    friday = good_friday(clock().date())
+    await ana.say(friday.isoformat())
+    (row,) = await _plan_rows(database)
+    assert row.band_id is not None
+    assert row.user_id is None
+    assert (row.platform, row.target_chat) == ("discord", "901")
+    due = datetime.combine(friday - timedelta(days=28), time(10), tzinfo=UTC)
+    assert row.next_due_at == due  # the actor's timezone (UTC here)
+    notifier = RecordingNotifier(platform="discord")
+    tick = ReminderTick(database, {"discord": notifier}, clock=clock)
+    clock.set(due + timedelta(minutes=1))
+    assert (await tick.run()).sent == 1
+    assert notifier.sent[0][0] == "901"
+    assert "Upload to your distributor is due today" in notifier.texts()[0]

@@ -42,10 +42,16 @@ async def test_a_thursday_gets_reasons_and_the_nearest_fridays() -> None:
     today = clock().date()
     thursday = good_friday(today) - timedelta(days=1)
     await maya.say(thursday.isoformat())
-    text = maya.text
-    assert "That's a Thursday — it should be a Friday." in text
-    assert WHY in text
-    assert "The nearest dates that work" in text
+    assert maya.text == "\n".join(
+        [
+            f"📅 {show_date(thursday)} doesn't quite fit:",
+            "• That's a Thursday — it should be a Friday.",
+            WHY,
+            "",
+            "The nearest dates that work:",
+            "Or type another date.",
+        ]
+    )
     labels = [b.label for b in maya.buttons]
     assert labels[0] == show_date(thursday + timedelta(days=1))
     assert labels[-1] == f"Keep {show_date(thursday)} anyway"
