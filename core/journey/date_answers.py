@@ -24,6 +24,7 @@ from core.progress.date_rules import broken_rules
 from core.progress.parsing import InvalidAnswer, Parsed, example_answer, parse_answer
 from core.progress.service import is_dealt_with
 from core.roadmaps.catalog import TaskInfo
+from core.roadmaps.schema import InputType
 
 EXPIRED = "That question has expired — nothing changed."
 #: Longest raw answer kept with the stored value (as the answer flow keeps it).
@@ -34,6 +35,8 @@ def _open_question(turn: Turn, task_slug: str) -> TaskInfo | None:
     """The dated task the coach is waiting on, if ``task_slug`` is it."""
     task = turn.catalog.tasks_by_slug.get(task_slug)
     if task is None or task.input is None or turn.rec.state_task_id != task.id:
+        return None
+    if task.input.type is not InputType.DATE:  # a payload made up for another question
         return None
     return task if turn.awaiting in {Awaiting.ANSWER, Awaiting.NEW_DATE} else None
 

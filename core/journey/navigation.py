@@ -72,8 +72,16 @@ async def current_stage(
         if not stage_done(stage, rows, later):
             return stage, rows
     # Pointer missing, or its stage already done (content edited): recompute from all progress.
+    # A dated task of a stage already passed that has opened since does not pull the musician
+    # back to its stage: it comes back on its own (``_opened_earlier``).
     all_rows = await turn.roadmap_progress(roadmap)
-    open_stage = first_open_stage(roadmap, all_rows, later)
+    passed = frozenset(
+        task.id
+        for stage in roadmap.stages[: len(roadmap.stages) if index is None else index]
+        for task in stage.tasks
+        if task.when is not None and task.when.opens is not None
+    )
+    open_stage = first_open_stage(roadmap, all_rows, later | passed)
     new_id = open_stage.id if open_stage else None
     if new_id != turn.rec.current_stage_id:
         turn.set_profile(current_stage_id=new_id)
@@ -203,6 +211,11 @@ async def advance(
         if task is not None:
             return [task_card(turn, roadmap, stage, task, rows.get(task.id))]
     index = roadmap.stage_index(stage.id) or 0
+    current = roadmap.stage_index(turn.rec.current_stage_id)
+    if current is None or current > index:
+        # A dated task of a stage already passed came back on its day (``locate``): that
+        # stage was celebrated when it was passed; carry on from where the musician is.
+        return await today(turn)
     turn.event("stage.completed", stage=stage.slug, roadmap=roadmap.slug)
     title = f"Stage {index + 1} complete — {esc(stage.title)}!"
     celebration = f"🎉 {bold(title)}"

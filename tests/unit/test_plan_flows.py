@@ -127,6 +127,9 @@ async def test_a_task_waits_for_its_day_without_holding_its_stage_back() -> None
     await maya.say("1200")
     assert "Saved" in maya.text
     assert "finished the whole" in maya.text
+    assert "Stage 2 complete" not in maya.text  # celebrated once, when it was passed
+    completed = [e["payload"]["stage"] for e in coach.store.events_of("stage.completed")]
+    assert completed == ["pl-finish", "pl-release", "pl-grow"]
 
 
 async def test_without_a_release_date_the_after_release_question_waits() -> None:
@@ -145,3 +148,23 @@ async def test_without_a_release_date_the_after_release_question_waits() -> None
 
 def test_show_date_is_the_answer_echo() -> None:
     assert show_date(date(2027, 3, 5)) == "Fri 5 Mar 2027"
+
+
+async def test_made_up_date_payloads_change_nothing() -> None:
+    coach, clock = _coach()
+    maya = await _at_release_question(coach)
+    friday = good_friday(clock().date())
+    day = f"{friday:%Y%m%d}"
+    for payload in (
+        f"v1:pd:{RELEASE_TASK}:20271399",  # no such date
+        f"v1:pd:pl-streams:{day}",  # not the open question, and not a date question
+        f"v1:pi:pl-master:{day}",  # a checklist
+        f"v1:pd:no-such-task:{day}",
+    ):
+        replies = await maya.press_payload(payload)
+        assert isinstance(replies[0], Toast)
+        assert "expired" in replies[0].text
+    assert _anchors(coach) == {}
+    assert "What is your release date?" not in maya.text
+    await maya.say(friday.isoformat())  # the question is still open
+    assert _anchors(coach) == {"release": friday.isoformat()}
