@@ -157,3 +157,27 @@ async def test_a_bands_release_date_gets_the_bands_plan_row(database: Database) 
     assert (await tick.run()).sent == 1
     assert notifier.sent[0][0] == "901"
     assert "Upload to your distributor is due today" in notifier.texts()[0]
+
+
+async def test_remind_off_pauses_the_plan_nudges_and_on_resumes_them(database: Database) -> None:
+    maya, notifier, tick, clock = await _setup(database)
+    friday = good_friday(clock().date())
+    await maya.say("/skip")
+    await maya.say(friday.isoformat())
+    await maya.say("/remind off")
+    assert "Reminders are off" in maya.text
+    (row,) = await _plan_rows(database)
+    assert row.paused
+    clock.set(_at_ten(friday - timedelta(days=28)) + timedelta(minutes=1))
+    assert (await tick.run()).claimed == 0
+    await maya.say("/remind on")
+    (row,) = await _plan_rows(database)
+    assert not row.paused
+    assert row.next_due_at > clock()  # nothing missed while off is sent
+    clock.set(_at_ten(friday - timedelta(days=7)) + timedelta(minutes=1))
+    await tick.run()  # the resumed row finds its place in the plan: the pitch
+    await tick.run()
+    assert [t.split(" is due")[0] for t in notifier.texts()] == ["📌 Pitch to editorial playlists"]
+    await maya.say("/timezone UTC+02:00")
+    (row,) = await _plan_rows(database)
+    assert row.timezone == "UTC+02:00"
