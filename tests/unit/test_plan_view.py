@@ -148,3 +148,11 @@ async def test_plan_before_a_roadmap_and_a_bad_word() -> None:
     await maya.say("/plan soon")
     assert isinstance(maya.replies[0], Message)
     assert "/plan ics sends it" in maya.text
+
+
+async def test_help_lists_plan() -> None:
+    coach, _clock = _coach()
+    maya = Driver(coach)
+    await maya.onboard(roadmap_name="Plan test")
+    await maya.say("/help")
+    assert "/plan [ics] — Your release plan: every dated task, what's overdue" in maya.text
