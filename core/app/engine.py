@@ -64,6 +64,7 @@ from core.kernel.types import (
     clean_text,
     toast_or_message,
 )
+from core.reminders import plan_kind
 from core.roadmaps.catalog import Catalog, CatalogCache
 
 logger = logging.getLogger(__name__)
@@ -326,7 +327,7 @@ class Coach:
                 inbound,
                 now,
                 event=routed,
-                run=lambda turn: self.dispatch(turn, routed),
+                run=lambda turn: self._dispatch_dated(turn, routed),
                 audits=audits,
                 states=states,
             )
@@ -345,8 +346,19 @@ class Coach:
             call = AccountCall(ex, inbound, rec, now, audits, self.link_key)
             return await route.handler(call, routed.args)
         turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new, states=states, audits=audits)
-        replies = await self.dispatch(turn, routed)
+        replies = await self._dispatch_dated(turn, routed)
         await turn.flush()
+        return replies
+
+    async def _dispatch_dated(self, turn: Turn, routed: Routed) -> list[Outbound]:
+        """:meth:`dispatch`, then the plan reminder moved when the event changed the profile's
+        anchor dates (a release date set, changed or undone): in the same transaction, so the
+        reminder and the date never disagree. Here and not in the journey, which sets the
+        dates but sits below the reminders (the import layers)."""
+        before = dict(turn.rec.anchors or {})
+        replies = await self.dispatch(turn, routed)
+        if (turn.rec.anchors or {}) != before:
+            await plan_kind.sync(turn)
         return replies
 
     async def dispatch(self, turn: Turn, routed: Routed) -> list[Outbound]:

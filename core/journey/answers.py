@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.journey import cards
+from core.journey import cards, dated
 from core.journey.buttons import CONFIRM
 from core.journey.history import ensure_row, snapshot
 from core.journey.navigation import Located, advance, locate, today
@@ -57,6 +57,9 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
         parsed = parse_answer(task.spec, text, today=turn.today, label=cards.label_for(task))
     except InvalidAnswer as exc:
         return [Message(text=f"{esc(exc.message)}\n{italic('Try again, or /skip this one.')}")]
+    held = dated.rule_check(turn, task, parsed)  # a date that breaks the content's rules
+    if held is not None:
+        return held
     previous = _previous(turn, task, rows.get(task.id))
     if (
         parsed.numeric is not None
@@ -106,6 +109,7 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
     roadmap, stage, task, rows = found
     spec = task.spec
     undo = snapshot(turn, task, rows.get(task.id), f"your answer to “{task.title}”")
+    dated.keep_anchor(turn, task, parsed, undo)  # a release date re-dates the plan
     row = ensure_row(rows, task)
     data: dict[str, Any] = {**parsed.to_json(), "raw": raw[:RAW_KEEP]}
     if parsed.numeric is not None:
@@ -143,3 +147,9 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
     turn.event("task.completed", task=task.slug)
     saved = Message(text=f"✅ Saved: {bold(esc(parsed.display))}.")
     return [saved, *await advance(turn, roadmap, stage, rows)]
+
+
+async def save_checked(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Outbound]:
+    """Save an answer whose checks were made elsewhere (a date picked or kept by button:
+    :mod:`core.journey.date_answers`)."""
+    return await _save(turn, found, parsed, raw)

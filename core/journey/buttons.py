@@ -23,3 +23,7 @@ CONFIRM: Final = ButtonAction("confirm", "cv", 2)
 #: Open a task (from ``/stage``, or a skipped key task from ``/progress`` and the roadmap's
 #: end): ``op:<task>``. ``locate`` decides whether it can be acted on now.
 OPEN: Final = ButtonAction("open", "op", 1)
+#: Take a suggested date that follows the question's rules: ``pd:<task>:<yyyymmdd>``.
+PICK_DATE: Final = ButtonAction("pick_date", "pd", 2)
+#: Keep a date that breaks a rule anyway (the musician insists): ``pi:<task>:<yyyymmdd>``.
+KEEP_DATE: Final = ButtonAction("keep_date", "pi", 2)

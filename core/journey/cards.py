@@ -49,6 +49,12 @@ def short(text: str, limit: int = BUTTON_LABEL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def open_button(task: TaskInfo, label: str) -> Button:
+    """A button that opens ``task`` as ``/stage`` does (checked like any press: a task that
+    is done, locked or not open yet gets a kind toast). For notices from other features."""
+    return Button(label=label, payload=OPEN.encode(task.slug))
+
+
 def label_for(task: TaskInfo) -> str:
     """What a data-input question is about, in words ("monthly listeners")."""
     if task.input is not None and task.input.metric:

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from core.journey.dated import restore_anchors
 from core.journey.navigation import advance, current_stage, locate, offer_roadmaps, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
@@ -151,6 +152,7 @@ async def undo(turn: Turn) -> list[Outbound]:
             else:
                 stats[metric] = old
         turn.set_profile(current_stats=stats)
+    restore_anchors(turn, snap.get("anchors"))  # a date answer undone: the plan's old date
     if snap.get("sample_id"):
         await turn.store.delete_sample(uuid.UUID(snap["sample_id"]))
     turn.set_undo(None)

@@ -26,7 +26,16 @@ from core.progress.next_step import (
     reopenable,
 )
 from core.progress.parsing import example_answer
-from core.progress.service import ProgressRecord, Rows, first_open_stage, next_task, stage_done
+from core.progress.service import (
+    ProgressRecord,
+    Rows,
+    Waiting,
+    first_open_stage,
+    is_dealt_with,
+    next_task,
+    stage_done,
+)
+from core.progress.timeline import opens_on, show_date, waiting
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
 
 Located = tuple[RoadmapInfo, StageInfo, TaskInfo, dict[uuid.UUID, ProgressRecord]]
@@ -94,19 +103,70 @@ async def current_stage(
     turn: Turn, roadmap: RoadmapInfo
 ) -> tuple[StageInfo | None, dict[uuid.UUID, ProgressRecord]]:
     """The profile's current stage and its progress rows, repairing a stale stage pointer."""
+    later = not_open(turn, roadmap)
     index = roadmap.stage_index(turn.rec.current_stage_id)
     if index is not None:
         stage = roadmap.stages[index]
         rows = await turn.stage_progress(stage)
-        if not stage_done(stage, rows):
+        if not stage_done(stage, rows, later):
             return stage, rows
     # Pointer missing, or its stage already done (content edited): recompute from all progress.
+    # A dated task of a stage already passed that has opened since does not pull the musician
+    # back to its stage: it comes back on its own (``_opened_earlier``).
     all_rows = await turn.roadmap_progress(roadmap)
-    open_stage = first_open_stage(roadmap, all_rows)
+    open_stage = first_open_stage(roadmap, all_rows, later | _passed_dated(roadmap, index))
     new_id = open_stage.id if open_stage else None
     if new_id != turn.rec.current_stage_id:
         turn.set_profile(current_stage_id=new_id)
     return open_stage, all_rows
+
+
+def not_open(turn: Turn, roadmap: RoadmapInfo) -> Waiting:
+    """The roadmap's tasks whose date has not come for this profile (not asked yet)."""
+    return waiting(roadmap, turn.rec.anchors, turn.today)
+
+
+def opens_text(turn: Turn, task: TaskInfo) -> str:
+    """When a task that is not open yet opens: "on Fri 2 Apr 2027", or how to get a date."""
+    day = opens_on(task.when, turn.rec.anchors)
+    if day is None:
+        return "once your release date is set (/plan)"
+    return f"on {show_date(day)}"
+
+
+async def the_end(
+    turn: Turn, roadmap: RoadmapInfo, later: Waiting, rows: Rows | None = None
+) -> tuple[Outbound, bool]:
+    """What the musician hears when no stage is left, and whether the roadmap is complete.
+
+    Honest both ways: skipped key tasks are listed with a button each (:func:`finished`), and
+    a dated task still waiting for its day (the first 28 days of streams) is named with the day
+    it opens — then the roadmap is not complete yet, and "everything you can do right now is
+    done" is said only when no skipped key task could be done instead.
+    """
+    if rows is None:
+        rows = await turn.roadmap_progress(roadmap)
+    first = next(
+        (
+            t
+            for s in roadmap.stages
+            for t in s.tasks
+            if t.id in later and not is_dealt_with(rows, t)
+        ),
+        None,
+    )
+    turn.set_state(None)
+    if first is None:
+        return finished(roadmap, rows), True
+    coming = (
+        f"{bold(esc(first.title))}, which opens {opens_text(turn, first)}. "
+        "I'll bring it back then — /plan shows the timeline."
+    )
+    if skipped_keys(roadmap, rows):
+        end = finished(roadmap, rows)
+        note = f"{end.text}\n\n🗓️ Still to come: {coming}"
+        return end.model_copy(update={"text": note}), False
+    return Message(text=f"🗓️ Everything you can do right now is done. Next: {coming}"), False
 
 
 def task_card(
@@ -132,20 +192,32 @@ def task_card(
     return cards.input_card(roadmap, stage, task, previous, example_answer(spec, today=turn.today))
 
 
-def _stage_among(turn: Turn, roadmap: RoadmapInfo, rows: Rows) -> StageInfo | None:
-    """The current stage read from the whole roadmap's rows (repairing a stale pointer)."""
+def _stage_among(turn: Turn, roadmap: RoadmapInfo, rows: Rows, later: Waiting) -> StageInfo | None:
+    """The current stage read from the whole roadmap's rows (repairing a stale pointer, as
+    :func:`current_stage` does: a dated task of a passed stage does not pull the musician
+    back to it)."""
     index = roadmap.stage_index(turn.rec.current_stage_id)
-    if index is not None and not stage_done(roadmap.stages[index], rows):
+    if index is not None and not stage_done(roadmap.stages[index], rows, later):
         return roadmap.stages[index]
-    open_stage = first_open_stage(roadmap, rows)
+    open_stage = first_open_stage(roadmap, rows, later | _passed_dated(roadmap, index))
     new_id = open_stage.id if open_stage else None
     if new_id != turn.rec.current_stage_id:
         turn.set_profile(current_stage_id=new_id)
     return open_stage
 
 
+def _passed_dated(roadmap: RoadmapInfo, index: int | None) -> Waiting:
+    """Dated tasks (with an opening day) of the stages before ``index`` (all, when unknown)."""
+    return frozenset(
+        task.id
+        for stage in roadmap.stages[: len(roadmap.stages) if index is None else index]
+        for task in stage.tasks
+        if task.when is not None and task.when.opens is not None
+    )
+
+
 def next_step(
-    turn: Turn, roadmap: RoadmapInfo, rows: Rows, stage: StageInfo | None
+    turn: Turn, roadmap: RoadmapInfo, rows: Rows, stage: StageInfo | None, later: Waiting
 ) -> NextStep | None:
     """What ``/today`` puts first for this musician (see :mod:`core.progress.next_step`)."""
     return choose(
@@ -154,6 +226,7 @@ def next_step(
         current=stage,
         anchors=turn.rec.anchors or {},
         today=turn.today,
+        waiting=later,
         metrics=turn.catalog.metrics,
         last_samples=last_sample_days(turn.rec.current_stats or {}),
     )
@@ -179,8 +252,9 @@ async def today(turn: Turn, *, intro: list[Outbound] | None = None) -> list[Outb
     if roadmap is None:
         return replies + offer_roadmaps(turn, first_time=False)
     rows = await turn.roadmap_progress(roadmap)
-    stage = _stage_among(turn, roadmap, rows)
-    step = next_step(turn, roadmap, rows, stage)
+    later = not_open(turn, roadmap)
+    stage = _stage_among(turn, roadmap, rows, later)
+    step = next_step(turn, roadmap, rows, stage, later)
     if step is not None and step.why is Why.STALE_METRIC:
         replies.append(_metric_nudge(step))
         if step.task is None:
@@ -189,7 +263,8 @@ async def today(turn: Turn, *, intro: list[Outbound] | None = None) -> list[Outb
     if step is None or step.task is None or step.stage is None:
         if stage is None:
             turn.set_state(None)
-            return [*replies, finished(roadmap, rows)]
+            end, _complete = await the_end(turn, roadmap, later, rows)
+            return [*replies, end]
         # only optional tasks were left and the stage is done: move on
         return replies + await advance(turn, roadmap, stage, rows)
     card = task_card(turn, roadmap, step.stage, step.task, rows.get(step.task.id))
@@ -213,8 +288,9 @@ async def advance(
     """
     if stage.id != turn.rec.current_stage_id:
         return await today(turn)
-    if not stage_done(stage, rows):
-        task = next_task(stage, rows)
+    later = not_open(turn, roadmap)
+    if not stage_done(stage, rows, later):
+        task = next_task(stage, rows, later)
         if task is not None:
             return [task_card(turn, roadmap, stage, task, rows.get(task.id))]
     index = roadmap.stage_index(stage.id) or 0
@@ -224,8 +300,10 @@ async def advance(
     if index + 1 >= len(roadmap.stages):
         turn.set_profile(current_stage_id=None)
         turn.set_state(None)
-        turn.event("roadmap.completed", roadmap=roadmap.slug)
-        return [Message(text=celebration), finished(roadmap, await turn.roadmap_progress(roadmap))]
+        end, complete = await the_end(turn, roadmap, later)
+        if complete:  # no dated task still to come
+            turn.event("roadmap.completed", roadmap=roadmap.slug)
+        return [Message(text=celebration), end]
     nxt = roadmap.stages[index + 1]
     turn.set_profile(current_stage_id=nxt.id)
     heading = f"Stage {index + 2} · {esc(nxt.title)}"
@@ -256,6 +334,8 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     task_index = roadmap.stage_index(task.stage_id)
     if task_index is None:
         return Toast(text="That task isn't part of the roadmap anymore.")
+    if task.id in not_open(turn, roadmap):
+        return Toast(text=f"That one opens {opens_text(turn, task)} — I'll bring it back then.")
     stage, rows = await current_stage(turn, roadmap)
     current_index = len(roadmap.stages) if stage is None else roadmap.stage_index(stage.id) or 0
     if task_index > current_index and not is_pressing(task, turn.rec.anchors or {}, turn.today):

@@ -6,8 +6,27 @@ The flows live in their own modules (``onboarding``, ``checklist``, ``answers``,
 
 from __future__ import annotations
 
-from core.journey import answers, checklist, history, onboarding, stage_view, views
-from core.journey.buttons import ASK_SWITCH, CONFIRM, OPEN, PICK, SKIP, SWITCH, TICK, UNTICK
+from core.journey import (
+    answers,
+    checklist,
+    date_answers,
+    history,
+    onboarding,
+    stage_view,
+    views,
+)
+from core.journey.buttons import (
+    ASK_SWITCH,
+    CONFIRM,
+    KEEP_DATE,
+    OPEN,
+    PICK,
+    PICK_DATE,
+    SKIP,
+    SWITCH,
+    TICK,
+    UNTICK,
+)
 from core.journey.navigation import ask_name, offer_roadmaps, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
@@ -144,6 +163,13 @@ async def _confirm(turn: Turn, payload: Payload) -> list[Outbound]:
     return await answers.confirm(turn, payload.args[0], payload.args[1] == "y")
 
 
+@journey.button(PICK_DATE)
+@journey.button(KEEP_DATE)
+async def _date(turn: Turn, payload: Payload) -> list[Outbound]:
+    insist = payload.action == KEEP_DATE.name
+    return await date_answers.pick(turn, payload.args[0], payload.args[1], insist=insist)
+
+
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
 async def _not_saved(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
@@ -198,6 +224,11 @@ async def _answer_text(turn: Turn, text: str) -> list[Outbound]:
     if turn.rec.roadmap_id is None:
         return await onboarding.roadmap_by_text(turn, text)
     return await answers.answer(turn, text)
+
+
+@journey.on_text(Awaiting.NEW_DATE)
+async def _new_date_text(turn: Turn, text: str) -> list[Outbound]:
+    return await date_answers.new_date_text(turn, text)
 
 
 @journey.on_text(Awaiting.CHECKLIST)

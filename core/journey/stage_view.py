@@ -9,7 +9,14 @@ and two declarations in ``routes.py`` — nothing outside ``core/journey`` chang
 from __future__ import annotations
 
 from core.journey.buttons import OPEN
-from core.journey.navigation import current_stage, finished, locate, offer_roadmaps, task_card
+from core.journey.navigation import (
+    current_stage,
+    locate,
+    not_open,
+    offer_roadmaps,
+    task_card,
+    the_end,
+)
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Message, Outbound
@@ -33,7 +40,8 @@ async def stage_card(turn: Turn) -> list[Outbound]:
         return offer_roadmaps(turn, first_time=False)
     stage, rows = await current_stage(turn, roadmap)
     if stage is None:
-        return [finished(roadmap, rows)]
+        end, _complete = await the_end(turn, roadmap, not_open(turn, roadmap), rows)
+        return [end]
     stage_no = (roadmap.stage_index(stage.id) or 0) + 1
     lines = [bold(f"Stage {stage_no} · {esc(stage.title)}"), ""]
     buttons: list[tuple[Button, ...]] = []

@@ -24,3 +24,6 @@ class Awaiting(StrEnum):
     CONFIRM_VALUE = "confirm_value"
     #: Ticks of the checklist ``state_task``, by button or by typed item numbers.
     CHECKLIST = "checklist"
+    #: A new date for a dated question already answered (``state_task`` sets an anchor, e.g.
+    #: the release date, from ``/plan``): the plan is re-dated from it.
+    NEW_DATE = "new_date"

@@ -23,6 +23,7 @@ musician just said "not now", and the coach respects that for a few days rather 
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,7 +31,7 @@ from typing import Any
 
 from core.progress.metrics import metric_label
 from core.progress.service import ProgressRecord, Rows, is_dealt_with, status_of
-from core.progress.timeline import anchor_date, due_on, is_open
+from core.progress.timeline import anchor_date, due_on, is_open, opens_on
 from core.roadmaps.catalog import MetricInfo, RoadmapInfo, StageInfo, TaskInfo
 from core.roadmaps.schema import Cadence, Timing
 
@@ -38,6 +39,8 @@ from core.roadmaps.schema import Cadence, Timing
 HORIZON_DAYS = 14
 #: A key task skipped less than this many days ago is not brought back yet.
 REST_DAYS = 3
+#: How long after its anchor's day a task due before it still presses (then it is missed).
+MISSED_AFTER_DAYS = 7
 #: How old a tracked metric's last sample may get before a check-in is suggested (days).
 CADENCE_DAYS: Mapping[Cadence, int] = {
     Cadence.WEEKLY: 7,
@@ -51,6 +54,7 @@ class Why(enum.StrEnum):
 
     OVERDUE = "overdue"
     DEADLINE = "deadline"
+    OPENED = "opened"
     SKIPPED_KEY = "skipped_key"
     POSTPONED = "postponed"
     STALE_METRIC = "stale_metric"
@@ -95,9 +99,16 @@ def _rested(row: ProgressRecord | None, today: date) -> bool:
 
 def is_pressing(task: TaskInfo, anchors: Mapping[str, Any], today: date) -> bool:
     """A timed task the calendar puts first: open, and overdue — or key and due within
-    :data:`HORIZON_DAYS`. Such a task may be done from any stage (``locate`` allows it)."""
+    :data:`HORIZON_DAYS`. Such a task may be done from any stage (``locate`` allows it).
+
+    A task due *before* its anchor stops pressing :data:`MISSED_AFTER_DAYS` after the anchor's
+    day: a pitch for a song out for weeks is missed, not overdue (``/plan`` still shows it).
+    """
     deadline = due_on(task.when, anchors)
-    if deadline is None or not is_open(task.when, anchors, today):
+    if task.when is None or deadline is None or not is_open(task.when, anchors, today):
+        return False
+    anchor = anchor_date(anchors, task.when.anchor)
+    if task.when.due < 0 and anchor is not None and (today - anchor).days > MISSED_AFTER_DAYS:
         return False
     return deadline < today or (task.key and (deadline - today).days <= HORIZON_DAYS)
 
@@ -151,17 +162,20 @@ def choose(
     today: date,
     metrics: Mapping[str, MetricInfo] | None = None,
     last_samples: Mapping[str, date] | None = None,
+    waiting: frozenset[uuid.UUID] = frozenset(),
 ) -> NextStep | None:
     """The next best step for a musician on ``roadmap`` (``None``: nothing left to suggest).
 
     ``rows`` are the progress rows of the whole roadmap; ``current`` the stage the musician is
     on (``None``: the roadmap is finished); ``metrics`` the catalog's metric index and
-    ``last_samples`` the day of each metric's last sample.
+    ``last_samples`` the day of each metric's last sample. ``waiting`` are the tasks whose
+    opening day has not come (:func:`core.progress.timeline.waiting`): never suggested.
     """
     index = len(roadmap.stages) if current is None else roadmap.stage_index(current.id) or 0
-    order = _in_order(rows, current, anchors, today)
+    order = _in_order(rows, current, anchors, today, waiting)
     return (
         _by_date(roadmap, rows, anchors, today)
+        or _opened(roadmap, rows, index, anchors, waiting)
         or _skipped_key(roadmap, rows, index, anchors, today)
         or _postponed(roadmap, rows, index, today)
         or _stale_metric(order, metrics or {}, last_samples or {}, today)
@@ -277,16 +291,47 @@ def _stale_metric(
     return NextStep(Why.STALE_METRIC, reason, task, stage, info)
 
 
+def _opened(
+    roadmap: RoadmapInfo,
+    rows: Rows,
+    current_index: int,
+    anchors: Mapping[str, Any],
+    waiting: frozenset[uuid.UUID],
+) -> NextStep | None:
+    """A dated task of a stage already passed whose opening day has come (it did not hold its
+    stage back while it waited): the first one, in roadmap order."""
+    for stage, task in _tasks(roadmap.stages[:current_index]):
+        when = task.when
+        if when is None or when.opens is None or task.id in waiting:
+            continue
+        if is_dealt_with(rows, task):
+            continue
+        start = opens_on(when, anchors)
+        on = f" on {start:%a %d %b}" if start is not None else ""
+        side = "after" if when.opens >= 0 else "before"
+        offset = f"{_days(abs(when.opens))} {side}" if when.opens else "on the day of"
+        reason = (
+            f"“{task.title}” opened{on} ({offset} your {_anchor_word(when.anchor)}): "
+            "it's time for it now."
+        )
+        return NextStep(Why.OPENED, reason, task, stage)
+    return None
+
+
 def _in_order(
-    rows: Rows, current: StageInfo | None, anchors: Mapping[str, Any], today: date
+    rows: Rows,
+    current: StageInfo | None,
+    anchors: Mapping[str, Any],
+    today: date,
+    waiting: frozenset[uuid.UUID],
 ) -> NextStep | None:
     if current is None:
         return None
-    waiting = [t for t in current.tasks if not is_dealt_with(rows, t)]
-    if not waiting:
+    left = [t for t in current.tasks if not is_dealt_with(rows, t) and t.id not in waiting]
+    if not left:
         return None
-    ready = [t for t in waiting if is_open(t.when, anchors, today)]
-    return NextStep(Why.ORDER, None, (ready or waiting)[0], current)
+    ready = [t for t in left if is_open(t.when, anchors, today)]
+    return NextStep(Why.ORDER, None, (ready or left)[0], current)
 
 
 # ------------------------------------------------------------------------------ the words

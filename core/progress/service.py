@@ -33,6 +33,8 @@ class ProgressRecord:
 
 
 Rows = Mapping[uuid.UUID, ProgressRecord]
+#: Ids of tasks whose date has not come (``Timing.opens`` in the future): not asked yet.
+Waiting = frozenset[uuid.UUID]
 
 
 def status_of(rows: Rows, task: TaskInfo) -> str:
@@ -46,23 +48,27 @@ def is_dealt_with(rows: Rows, task: TaskInfo) -> bool:
     return status_of(rows, task) in DONE
 
 
-def stage_done(stage: StageInfo, rows: Rows) -> bool:
-    """Every required task of the stage is completed or skipped."""
-    return all(is_dealt_with(rows, t) for t in stage.required)
+def stage_done(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> bool:
+    """Every required task of the stage is completed or skipped (``waiting``: tasks that do
+    not open yet, which never hold a stage back — see :func:`core.progress.timeline.is_open`)."""
+    return all(is_dealt_with(rows, t) or t.id in waiting for t in stage.required)
 
 
-def next_task(stage: StageInfo, rows: Rows) -> TaskInfo | None:
-    """The first task of the stage, in order, that is neither completed nor skipped."""
+def next_task(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> TaskInfo | None:
+    """The first task of the stage, in order, that is neither completed nor skipped nor
+    ``waiting`` for its date."""
     for task in stage.tasks:
-        if not is_dealt_with(rows, task):
+        if not is_dealt_with(rows, task) and task.id not in waiting:
             return task
     return None
 
 
-def first_open_stage(roadmap: RoadmapInfo, rows: Rows) -> StageInfo | None:
+def first_open_stage(
+    roadmap: RoadmapInfo, rows: Rows, waiting: Waiting = frozenset()
+) -> StageInfo | None:
     """The stage a profile is on: the first one that is not done (``None``: roadmap finished)."""
     for stage in roadmap.stages:
-        if not stage_done(stage, rows):
+        if not stage_done(stage, rows, waiting):
             return stage
     return None
 

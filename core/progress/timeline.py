@@ -7,11 +7,20 @@ agree. Anchors are stored on the profile as ISO dates (``{"release": "2027-03-05
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from core.roadmaps.catalog import RoadmapInfo
 from core.roadmaps.schema import Timing
+
+
+def show_date(day: date) -> str:
+    """A plan date as the coach writes it: ``Fri 5 Mar 2027`` (the same as a date answer)."""
+    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[day.weekday()]
+    month = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[day.month - 1]
+    return f"{weekday} {day.day} {month} {day.year}"
 
 
 def anchor_date(anchors: Mapping[str, Any], name: str) -> date | None:
@@ -57,3 +66,14 @@ def is_overdue(when: Timing | None, anchors: Mapping[str, Any], today: date) -> 
     """Whether the task's deadline has passed."""
     deadline = due_on(when, anchors)
     return deadline is not None and deadline < today
+
+
+def waiting(roadmap: RoadmapInfo, anchors: Mapping[str, Any], today: date) -> frozenset[uuid.UUID]:
+    """Ids of the roadmap's tasks that do not open yet: they are not asked and do not hold
+    their stage back (they come back through ``/today`` and the plan reminders once open)."""
+    return frozenset(
+        task.id
+        for stage in roadmap.stages
+        for task in stage.tasks
+        if task.when is not None and not is_open(task.when, anchors, today)
+    )

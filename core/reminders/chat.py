@@ -106,7 +106,7 @@ async def remind_command(turn: Turn, args: str) -> list[Outbound]:
         return [Message(text="🔕 Reminders are off. /remind on brings them back.")]
     if head in {"on", "resume"}:
         current = await service.of_user(turn.ex, turn.rec.user_id)
-        if current.schedule is None:
+        if current.schedule is None and current.plan is None:
             return [Message(text="You have no reminder yet. " + REMIND_HELP)]
         await service.set_paused(turn.ex, turn.rec.user_id, paused=False, now=turn.now)
         return [await settings_card(turn, intro="🔔 Reminders are back on.")]

@@ -54,7 +54,7 @@ class Plan:
     state applies once the send is recorded (or straight away when nothing is sent).
     """
 
-    send: Literal["schedule", "inactivity"] | None
+    send: Literal["schedule", "inactivity", "plan"] | None
     key: str
     due: datetime
     next_due: datetime | None

@@ -95,6 +95,9 @@ class Settings:
 
     schedule: ReminderRow | None
     inactivity: ReminderRow | None
+    #: The release plan's reminder (core/reminders/plan_kind.py): paused, resumed and moved to
+    #: a new timezone with the others; its dates come from the plan, not from ``/remind``.
+    plan: ReminderRow | None = None
 
     @property
     def on(self) -> bool:
@@ -108,6 +111,7 @@ async def of_user(ex: Executor, user_id: uuid.UUID) -> Settings:
     return Settings(
         schedule=next((r for r in rows if r.kind == "schedule"), None),
         inactivity=next((r for r in rows if r.kind == "inactivity"), None),
+        plan=next((r for r in rows if r.kind == "plan"), None),
     )
 
 
@@ -241,7 +245,7 @@ async def set_paused(ex: Executor, user_id: uuid.UUID, *, paused: bool, now: dat
     if not paused:
         await ex.run(_USER_REACHABLE, {"uid": user_id})
     changed = 0
-    for row in (current.schedule, current.inactivity):
+    for row in (current.schedule, current.inactivity, current.plan):
         if row is None or row.paused == paused:
             continue
         values: dict[str, Any] = {"rid": row.id, "paused": paused, "attempts": 0}
@@ -264,7 +268,7 @@ async def set_timezone(ex: Executor, user_id: uuid.UUID, tz: str, now: datetime)
     """Store the musician's timezone and move their reminders to it (same local times)."""
     await ex.run(_USER_TZ, {"uid": user_id, "tz": tz})
     current = await of_user(ex, user_id)
-    for row in (current.schedule, current.inactivity):
+    for row in (current.schedule, current.inactivity, current.plan):
         if row is None:
             continue
         values: dict[str, Any] = {"rid": row.id, "timezone": tz}

@@ -16,7 +16,7 @@ the nudges it had already handed to the platform are sent again, nothing is lost
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,6 +85,8 @@ class Owner:
     #: The musician's live schedule reminder: when it last sent, when it is due next.
     schedule_sent_at: datetime | None = None
     schedule_due_at: datetime | None = None
+    #: The profile's anchor dates (a plan reminder's dates are counted from them).
+    anchors: dict[str, Any] = field(default_factory=dict)
 
 
 _CLAIMED_COLUMNS = (
@@ -136,6 +138,7 @@ _OWNER_COLUMNS = (
     users.c.unreachable,
     _sibling.c.last_sent_at,
     _sibling.c.next_due_at,
+    profiles.c.anchors,
 )
 _OWNER = (
     select(*_OWNER_COLUMNS)
@@ -297,6 +300,7 @@ async def owners(ex: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
             unreachable=bool(row[5]),
             schedule_sent_at=row[6],
             schedule_due_at=row[7],
+            anchors=row[8] or {},
         )
         for row in rows
     }

@@ -34,7 +34,7 @@ from core.clock import Clock
 from core.db.engine import Database
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Outbound
-from core.reminders import nudges
+from core.reminders import nudges, plan_kind
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (
     ClaimedRow,
@@ -170,20 +170,30 @@ class ReminderTick:
             jobs = []
             for row in rows:
                 owner = found.get(row.id)
-                job = _Job(
-                    row, plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days), owner
+                decided = (
+                    plan_kind.waiting(row)  # decided once its owner's progress is read
+                    if row.kind == plan_kind.KIND
+                    else plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days)
                 )
+                job = _Job(row, decided, owner)
                 if row.user_id is not None and owner is not None and owner.unreachable:
                     job.pause = True  # they blocked us (maybe via another worker): stop writing
                 jobs.append(job)
             wanted = [
                 j.owner.profile_id
                 for j in jobs
-                if j.plan.send and not j.pause and j.owner and j.owner.profile_id
+                if (j.plan.send or j.row.kind == plan_kind.KIND)
+                and not j.pause
+                and j.owner
+                and j.owner.profile_id
             ]
             rows_by_profile = await progress_of(ex, sorted(set(wanted)))
         for job in jobs:
-            if job.plan.send and not job.pause:
+            if job.row.kind == plan_kind.KIND and not job.pause:
+                profile_id = job.owner.profile_id if job.owner else None
+                progress = rows_by_profile.get(profile_id, []) if profile_id else []
+                job.plan, job.message = plan_kind.decide(job.row, job.owner, catalog, progress, now)
+            elif job.plan.send and not job.pause:
                 profile_id = job.owner.profile_id if job.owner else None
                 job.message = nudges.build(
                     job.plan.send,

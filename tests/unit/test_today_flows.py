@@ -202,17 +202,21 @@ async def test_the_end_of_a_roadmap_is_honest_about_skipped_key_tasks() -> None:
             await maya.say(valid_answer(coach.catalog, task.slug, today))
     end = [r for r in maya.replies if "end of the" in r.text]
     assert len(end) == 1, maya.text
-    assert to_plain(end[0].text) == (
+    honest, coming = to_plain(end[0].text).split("\n\n🗓️ Still to come: ")
+    assert honest == (
         f"🏁 You've reached the end of the {NAME} roadmap — with 1 key task skipped:\n"
         "• Register your rights (stage 1)\n"
         "\n"
         "They're what protects your music and your money, so they still matter. Tap one to do "
         "it now. Keep your numbers fresh with /stats, or pick a new path with /roadmap."
     )
+    # the streams question opens 28 days after the release: named, not asked yet
+    assert coming.startswith("28-day streams, which opens on ")
     assert [b.payload for b in end[0].all_buttons()] == [OPEN.encode("kr-rights")]
     await maya.press("Register your rights")
     await _tick_all(maya, _task(coach, "kr-rights"))
-    assert f"You've finished the whole {NAME} roadmap" in maya.text
+    # nothing skipped any more; only the streams question waits for its day
+    assert "Everything you can do right now is done. Next: 28-day streams" in maya.text
     assert "Stage 1 complete" not in maya.text
 
 
