@@ -22,3 +22,5 @@ SKIP: Final = ButtonAction("skip", "sk", 1)
 CONFIRM: Final = ButtonAction("confirm", "cv", 2)
 #: Open a task of the current stage (from ``/stage``): ``op:<task>``.
 OPEN: Final = ButtonAction("open", "op", 1)
+#: Answer a choice question with its n-th choice (0-based): ``ch:<task>:<index>``.
+CHOOSE: Final = ButtonAction("choose", "ch", 2)

@@ -15,8 +15,17 @@ from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound, Toast
 from core.progress.parsing import example_answer
-from core.progress.service import DONE, ProgressRecord, first_open_stage, next_task, stage_done
+from core.progress.service import (
+    CLOSED,
+    POSTPONED,
+    ProgressRecord,
+    first_open_stage,
+    next_task,
+    stage_done,
+)
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
+
+_ALREADY_DONE = "That task is already done ✅ — /undo if that was a mistake."
 
 Located = tuple[RoadmapInfo, StageInfo, TaskInfo, dict[uuid.UUID, ProgressRecord]]
 
@@ -120,8 +129,11 @@ async def advance(
 ) -> list[Outbound]:
     """After a task is dealt with: the stage's next task, or its celebration and the next stage.
 
-    ``rows`` are the stage's progress rows as they stand now (the caller updated them).
+    ``rows`` are the stage's progress rows as they stand now (the caller updated them). A task
+    of an earlier stage (a postponed question answered later) changes no stage: ``/today``.
     """
+    if stage.id != turn.rec.current_stage_id:
+        return await today(turn)
     if not stage_done(stage, rows):
         task = next_task(stage, rows)
         if task is not None:
@@ -146,7 +158,9 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     """Find the task a button or an answer refers to and check it can be acted on now.
 
     Returns the roadmap, stage, task and the stage's rows, or a kind toast that explains why not
-    (another roadmap, a later stage, already done, no longer in the content).
+    (another roadmap, a later stage, already done, no longer in the content). A postponed
+    question stays open, also once its stage is behind the musician: it comes back with its
+    own stage and rows.
     """
     task = turn.catalog.tasks_by_slug.get(task_slug)
     roadmap = turn.roadmap
@@ -168,7 +182,14 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
         return Toast(
             text="That task is in a later stage — it unlocks when you finish this one.",
         )
+    if stage is None or task_index < current_index:
+        earlier = roadmap.stages[task_index]
+        earlier_rows = await turn.stage_progress(earlier)
+        row = earlier_rows.get(task.id)
+        if row is not None and row.status == POSTPONED:
+            return roadmap, earlier, task, earlier_rows
+        return Toast(text=_ALREADY_DONE)
     row = rows.get(task.id)
-    if stage is None or task_index < current_index or (row is not None and row.status in DONE):
-        return Toast(text="That task is already done ✅ — /undo if that was a mistake.")
+    if row is not None and row.status in CLOSED:
+        return Toast(text=_ALREADY_DONE)
     return roadmap, stage, task, rows

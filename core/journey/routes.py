@@ -7,7 +7,17 @@ The flows live in their own modules (``onboarding``, ``checklist``, ``answers``,
 from __future__ import annotations
 
 from core.journey import answers, checklist, history, onboarding, stage_view, views
-from core.journey.buttons import ASK_SWITCH, CONFIRM, OPEN, PICK, SKIP, SWITCH, TICK, UNTICK
+from core.journey.buttons import (
+    ASK_SWITCH,
+    CHOOSE,
+    CONFIRM,
+    OPEN,
+    PICK,
+    SKIP,
+    SWITCH,
+    TICK,
+    UNTICK,
+)
 from core.journey.navigation import ask_name, offer_roadmaps, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
@@ -144,6 +154,11 @@ async def _confirm(turn: Turn, payload: Payload) -> list[Outbound]:
     return await answers.confirm(turn, payload.args[0], payload.args[1] == "y")
 
 
+@journey.button(CHOOSE)
+async def _choose(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await answers.choose(turn, payload.args[0], payload.args[1])
+
+
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
 async def _not_saved(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
@@ -171,6 +186,8 @@ async def _confirm_text(turn: Turn, text: str) -> list[Outbound]:
     task = turn.state_task
     word = _word(text)
     if task is not None and (word in _YES or word in _NO):
+        if turn.rec.state_data.get("suspect"):  # "did you mean -14?" — "yes" is ambiguous
+            return [Message(text="Tap one of the buttons above, or type the right figure.")]
         return await answers.confirm(turn, task.slug, word in _YES)
     turn.set_state(Awaiting.ANSWER, task)
     return await answers.answer(turn, text)

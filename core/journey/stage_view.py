@@ -13,9 +13,15 @@ from core.journey.navigation import current_stage, finished, locate, offer_roadm
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Message, Outbound
-from core.progress.service import status_of
+from core.progress.service import CLOSED, status_of
 
-_MARKS = {"completed": "✅", "skipped": "⏭", "in_progress": "◐", "not_started": "◻"}
+_MARKS = {
+    "completed": "✅",
+    "skipped": "⏭",
+    "postponed": "⏳",
+    "in_progress": "◐",
+    "not_started": "◻",
+}
 #: Telegram shows long labels cut; a stage has at most a dozen tasks.
 _LABEL_MAX = 40
 
@@ -40,7 +46,7 @@ async def stage_card(turn: Turn) -> list[Outbound]:
         status = status_of(rows, task)
         optional = italic(" (optional)") if task.optional else ""
         lines.append(f"{_MARKS.get(status, '◻')} {n}. {esc(task.title)}{optional}")
-        if status not in {"completed", "skipped"}:
+        if status not in CLOSED:  # a postponed question may be answered now
             buttons.append((Button(label=_label(n, task.title), payload=OPEN.encode(task.slug)),))
     if buttons:
         lines += ["", italic("Tap a task to do it now, in any order.")]
