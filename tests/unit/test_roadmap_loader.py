@@ -287,3 +287,44 @@ def test_format_summary_counts_stages_tasks_checklists_and_inputs(tmp_path: Path
         "bravo (Test roadmap): 2 stages, 3 tasks (2 checklists, 1 data input)\n"
         "2 roadmaps OK: 4 stages, 6 tasks (4 checklists, 2 data inputs)"
     )
+
+
+# --- one metric, one kind of number ------------------------------------------------------
+
+
+def test_tasks_feeding_one_metric_must_agree(tmp_path: Path) -> None:
+    """Two roadmaps feed ``monthly_listeners``: the second says its unit, direction and
+    cadence differently — each difference is one problem at its metric line, naming the
+    first task."""
+    write(tmp_path, "a.yaml", valid("roadmap-a", "ra"))
+    other = valid("roadmap-b", "rb").replace(
+        "          metric: monthly_listeners\n",
+        "          metric: monthly_listeners\n"
+        "          unit: listeners\n"
+        "          better: higher\n"
+        "          track: monthly\n",
+    )
+    write(tmp_path, "b.yaml", other)
+    found, problems = check_roadmaps(tmp_path)
+    assert len(found) == 2, "each file is valid on its own"
+    where = "in task 'ra-listeners' (a.yaml:32)"
+    assert problems == [
+        f"b.yaml:32: metric 'monthly_listeners' has {field} {mine} here but none {where}; "
+        "every task that feeds a metric must agree on its type, unit, better and track "
+        "(stages[1].tasks[0].input)"
+        for field, mine in (("unit", "'listeners'"), ("better", "'higher'"), ("track", "'monthly'"))
+    ]
+    with pytest.raises(RoadmapContentError):
+        load_roadmaps(tmp_path)
+
+
+def test_a_metric_fed_alike_or_by_one_task_is_fine(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", valid("roadmap-a", "ra"))
+    write(tmp_path, "b.yaml", valid("roadmap-b", "rb"))
+    assert check_roadmaps(tmp_path)[1] == []
+    integer = valid("roadmap-c", "rc").replace("metric: monthly_listeners", "metric: other")
+    write(tmp_path, "c.yaml", integer.replace("type: integer", "type: decimal"))
+    assert check_roadmaps(tmp_path)[1] == []
+    write(tmp_path, "d.yaml", valid("roadmap-d", "rd").replace("type: integer", "type: decimal"))
+    [problem] = check_roadmaps(tmp_path)[1]
+    assert problem.startswith("d.yaml:32: metric 'monthly_listeners' has type 'decimal' here")
