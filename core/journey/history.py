@@ -16,7 +16,7 @@ from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound
-from core.progress.service import ProgressRecord, is_dealt_with, next_task
+from core.progress.service import CLOSED, ProgressRecord, next_task, status_of
 from core.roadmaps.catalog import TaskInfo
 
 #: The states in which a task card is on screen (its ticks or its answer are awaited).
@@ -60,8 +60,16 @@ async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
     if task_slug is None:
         stage, rows = await current_stage(turn, roadmap)
         shown = turn.state_task if turn.awaiting in _ON_SCREEN else None
-        if stage is not None and shown is not None and shown.stage_id == stage.id:
-            task = shown if not is_dealt_with(rows, shown) else next_task(stage, rows)
+        # the task on screen, unless it was finished meanwhile; a postponed question reopened
+        # from an earlier stage is on screen too (``locate`` below checks it is still open)
+        task: TaskInfo | None
+        if shown is not None and (
+            shown.roadmap_id == roadmap.id
+            and (
+                stage is None or shown.stage_id != stage.id or status_of(rows, shown) not in CLOSED
+            )
+        ):
+            task = shown
         else:
             task = next_task(stage, rows) if stage else None
         if task is None:

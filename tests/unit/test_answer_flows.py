@@ -287,3 +287,30 @@ async def test_stale_choice_buttons_change_nothing() -> None:
     replies = await maya.press_payload(encode("choose", setup, "0"))
     assert isinstance(replies[0], Toast), "the question was dropped: its buttons are stale"
     assert _row(coach, "setup") is None
+
+
+async def test_skip_skips_the_reopened_postponed_question() -> None:
+    coach, _ = _coach()
+    maya = Driver(coach)
+    await _at(maya, "followers")
+    await maya.say("idk")
+    await maya.press_payload(encode("open", _task(coach, "followers").slug))  # same stage
+    await maya.say("/skip")
+    assert "Skipped Count your followers" in maya.text
+    assert _row(coach, "setup") is None, "not the next task"
+    await maya.say("/undo")
+    row = _row(coach, "followers")
+    assert row is not None
+    assert row.status == "postponed", "undo puts the postponement back"
+    for _ in range(3):
+        await maya.say("/skip")
+    assert "How many people fit" in maya.text
+    await maya.press_payload(encode("open", _task(coach, "followers").slug))  # an earlier stage
+    await maya.say("/skip")
+    assert "Skipped Count your followers" in maya.text
+    assert "Stage 1 complete" not in maya.text
+    assert "How many people fit" in maya.text
+    row = _row(coach, "followers")
+    assert row is not None
+    assert row.status == "skipped"
+    assert _row(coach, "capacity") is None
