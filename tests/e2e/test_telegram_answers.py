@@ -1,5 +1,6 @@
 """The coach reacts to answers through the real python-telegram-bot front end (issue #13 §1):
-a choice question answered by its button, a master's loudness answered with its verdict.
+a question put off with "idk", a choice question answered by its button, a master's loudness
+answered with its verdict.
 
 The roadmap is ``answerkit``'s test roadmap, synced into the database: the shipped content's
 references are another part of the issue, and this test is about the machinery.
@@ -77,7 +78,8 @@ async def test_a_choice_by_button_and_a_loudness_verdict(rig: _Rig, database: Da
     await rig.say("/start")
     await rig.say("Maya")
     await rig.press("Coaching test")
-    await rig.say("1200")
+    later = _text(await rig.say("idk"))  # no number yet: asked again in three days
+    assert "No problem — I'll ask again in 3 days." in later
     card = rig.fake.last(MAYA)
     assert "How are you recording the single?" in card.plain_text
     assert [label for label, _ in card.buttons()] == [
@@ -113,3 +115,5 @@ async def test_a_choice_by_button_and_a_loudness_verdict(rig: _Rig, database: Da
     saved = {catalog.tasks_by_id[r.task_id].slug: r for r in rows}
     assert saved["ct-setup"].task_data["value"] == "With a producer"
     assert saved["ct-lufs"].task_data["numeric"] == "-9.5"
+    assert saved["ct-followers"].status == "postponed"
+    assert "postponed_until" in saved["ct-followers"].task_data
