@@ -27,7 +27,7 @@ from core.journey.navigation import Located, advance, locate, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Message, Outbound, Toast, as_message
+from core.kernel.types import Button, Card, Message, Outbound, Toast, as_message
 from core.progress import verdicts
 from core.progress.parsing import InvalidAnswer, Parsed, is_far_from, parse_answer
 from core.progress.service import POSTPONE_DAYS, POSTPONED, ProgressRecord, postponement
@@ -104,11 +104,18 @@ def _previous(turn: Turn, task: TaskInfo, row: ProgressRecord | None) -> _Last |
         return None
 
 
-def _check(text: str, task: TaskInfo, *, buttons_only: bool = False) -> Message:
+def _check(text: str, task: TaskInfo, *, buttons_only: bool = False) -> Card:
     """A "save this?" question with Yes / No buttons (``buttons_only``: typed yes/no would be
-    ambiguous, as the content's question may be "did you mean …?")."""
+    ambiguous, as the content's question may be "did you mean …?").
+
+    It is still the task's question card: a typed figure answers the question anew, so the
+    front ends treat it as one (a typed number is never a press of its buttons in the
+    terminal; a server on Discord offers the answer form next to them).
+    """
     hint = "Tap a button, or type the right figure." if buttons_only else ""
-    return Message(
+    return Card(
+        form="question",
+        task=task.slug,
         text=f"{text}\n{italic(hint)}" if hint else text,
         buttons=(
             (

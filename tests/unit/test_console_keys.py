@@ -75,6 +75,22 @@ async def test_a_number_on_a_checklist_never_presses_skip() -> None:
     assert _status(coach, "list") == "skipped"
 
 
+async def test_a_number_typed_at_are_you_sure_is_a_new_figure() -> None:
+    coach, chat, out = _chat()
+    await _onboard(chat)
+    await chat.send("skip")
+    await chat.send("skip")
+    await chat.send("3")  # a positive LUFS: probably a typo
+    assert "Did you mean -3.0 LUFS?" in out.getvalue()
+    assert "[no let me fix it] No, let me fix it" in out.getvalue()
+    before = len(out.getvalue())
+    await chat.send("2")  # a new figure, not the second button
+    assert "Did you mean -2.0 LUFS?" in out.getvalue()[before:]
+    await chat.send("yes save it")
+    assert "Saved: 2.0 LUFS." in out.getvalue()
+    assert _status(coach, "lufs") == "completed"
+
+
 def test_button_names() -> None:
     assert button_name("⏰ Snooze 1 h") == "snooze 1 h"
     assert button_name("  Skip ") == "skip"
