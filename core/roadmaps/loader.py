@@ -14,13 +14,15 @@ point at the first line of that object.
 Checks that span objects or files (a task slug used twice, anywhere; a roadmap slug used by two
 files) run on the raw parsed data, so they are reported even when a file has other errors. Tasks
 that feed one metric must agree on its type, unit, better and track (one time series is one
-kind of number); that is checked across the valid files.
+kind of number); that is checked across the valid files, and so are the placeholders of the
+references and suspects (only ``{value}``, ``{gap}`` with a target, ``{ratio}`` with ``of``).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import string
 import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -124,6 +126,7 @@ def check_roadmaps(directory: Path | None = None) -> tuple[list[Roadmap], list[s
             valid.append(roadmap)
             read.append((document, roadmap))
     problems.extend(_metric_problems(read))
+    problems.extend(_placeholder_problems(read))
 
     problems.sort(key=lambda p: (p.file, p.line))
     valid.sort(key=lambda r: (r.position, r.slug))
@@ -408,6 +411,55 @@ def _metric_problems(read: Sequence[tuple[_Parsed, Roadmap]]) -> Iterator[_Probl
                         f"metric must agree on its {_join(METRIC_FIELDS)}",
                         loc[:-1],
                     )
+
+
+#: The placeholders a reference's ``says``/``advice`` and a suspect's ``ask`` may use.
+PLACEHOLDERS = frozenset({"value", "gap", "ratio"})
+
+
+def _placeholder_problems(read: Sequence[tuple[_Parsed, Roadmap]]) -> Iterator[_Problem]:
+    """Placeholders the coach cannot fill: unknown ones, ``{gap}`` without a ``target``,
+    ``{ratio}`` outside a reference ``of`` another metric, and stray braces — the reply would
+    show them as written."""
+    for document, roadmap in read:
+        for stage_no, stage in enumerate(roadmap.stages):
+            for task_no, task in enumerate(stage.tasks):
+                spec = task.input
+                if spec is None:
+                    continue
+                base: Loc = ("stages", stage_no, "tasks", task_no, "input")
+                texts: list[tuple[Loc, str, bool]] = []
+                for n, reference in enumerate(spec.references):
+                    for name in ("says", "advice"):
+                        text = getattr(reference, name)
+                        texts.append(
+                            ((*base, "references", n, name), text, reference.of is not None)
+                        )
+                for n, band in enumerate(spec.suspect):
+                    texts.append(((*base, "suspect", n, "ask"), band.ask, False))
+                for loc, text, has_ratio in texts:
+                    wrong = _placeholder_wrong(
+                        text, has_target=spec.target is not None, has_ratio=has_ratio
+                    )
+                    if wrong:
+                        yield _Problem(document.file, document.line(loc), wrong, loc)
+
+
+def _placeholder_wrong(text: str, *, has_target: bool, has_ratio: bool) -> str | None:
+    try:
+        names = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError:
+        return (
+            "a stray { or } (write {{ or }} for a brace); placeholders are {value}, {gap}, {ratio}"
+        )
+    for name in names:
+        if name not in PLACEHOLDERS:
+            return f"unknown placeholder {{{name}}}; use {{value}}, {{gap}} or {{ratio}}"
+        if name == "gap" and not has_target:
+            return "{gap} needs a target on the input"
+        if name == "ratio" and not has_ratio:
+            return "{ratio} needs the reference to be 'of' another metric"
+    return None
 
 
 def _field_value(value: Any) -> str:

@@ -328,3 +328,33 @@ def test_a_metric_fed_alike_or_by_one_task_is_fine(tmp_path: Path) -> None:
     write(tmp_path, "d.yaml", valid("roadmap-d", "rd").replace("type: integer", "type: decimal"))
     [problem] = check_roadmaps(tmp_path)[1]
     assert problem.startswith("d.yaml:32: metric 'monthly_listeners' has type 'decimal' here")
+
+
+def test_placeholders_the_coach_cannot_fill_are_problems(tmp_path: Path) -> None:
+    marks = (
+        "          metric: monthly_listeners\n"
+        "          references:\n"
+        "            - at_least: 1000\n"
+        "              verdict: good\n"
+        "              says: '{value} listeners, {ratio} of them'\n"
+        "              advice: 'Aim {gap} higher'\n"
+        "            - below: 1000\n"
+        "              verdict: ok\n"
+        "              says: '{value} is a start {valeu}'\n"
+        "              advice: 'A stray { brace'\n"
+        "          suspect:\n"
+        "            - at_least: 100000000\n"
+        "              ask: 'Really {value}?'\n"
+    )
+    write(tmp_path, "a.yaml", valid().replace("          metric: monthly_listeners\n", marks))
+    found, problems = check_roadmaps(tmp_path)
+    assert len(found) == 1
+    where = "stages[1].tasks[0].input.references"
+    assert problems == [
+        f"a.yaml:36: {{ratio}} needs the reference to be 'of' another metric ({where}[0].says)",
+        f"a.yaml:37: {{gap}} needs a target on the input ({where}[0].advice)",
+        f"a.yaml:40: unknown placeholder {{valeu}}; use {{value}}, {{gap}} or {{ratio}} "
+        f"({where}[1].says)",
+        "a.yaml:41: a stray { or } (write {{ or }} for a brace); placeholders are {value}, "
+        f"{{gap}}, {{ratio}} ({where}[1].advice)",
+    ]
