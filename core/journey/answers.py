@@ -246,8 +246,9 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
     if spec.metric and parsed.numeric is not None:
         stats = dict(turn.rec.current_stats or {})
         undo["stats"] = {spec.metric: stats.get(spec.metric)}
+        kept = stats.get(spec.metric)
         stats[spec.metric] = {
-            **(stats.get(spec.metric) or {}),  # keeps what others keep there (the goal)
+            **(kept if isinstance(kept, dict) else {}),  # what others keep there: the goal
             "value": str(parsed.numeric),
             "display": parsed.display,
             "unit": spec.unit,
