@@ -99,9 +99,9 @@ def postponement(today: date) -> dict[str, str]:
     return {"postponed_until": (today + timedelta(days=POSTPONE_DAYS)).isoformat()}
 
 
-def postponed_due(rows: Rows | Iterable[ProgressRecord], today: date) -> list[uuid.UUID]:
-    """The task ids of postponed questions whose time has come (``postponed_until`` on or
-    before ``today``), the longest-waiting first.
+def postponed_due(rows: Rows | Iterable[ProgressRecord], today: date) -> list[ProgressRecord]:
+    """The rows of postponed questions whose time has come (``postponed_until`` on or before
+    ``today``), the longest-waiting first; ``row.task_id`` names each task.
 
     For the next-step chooser (``/today``) and the nudges: pure, over the progress rows the
     caller already read (a mapping by task id, as :meth:`Turn.roadmap_progress` returns, or any
@@ -109,7 +109,7 @@ def postponed_due(rows: Rows | Iterable[ProgressRecord], today: date) -> list[uu
     never disappears because its mark was damaged.
     """
     records = rows.values() if isinstance(rows, Mapping) else rows
-    due: list[tuple[date, uuid.UUID]] = []
+    due: list[tuple[date, str, ProgressRecord]] = []
     for row in records:
         if row.status != POSTPONED:
             continue
@@ -118,5 +118,5 @@ def postponed_due(rows: Rows | Iterable[ProgressRecord], today: date) -> list[uu
         except ValueError:
             until = date.min
         if until <= today:
-            due.append((until, row.task_id))
-    return [task_id for _until, task_id in sorted(due, key=lambda d: (d[0], str(d[1])))]
+            due.append((until, str(row.task_id), row))
+    return [row for _until, _id, row in sorted(due, key=lambda d: (d[0], d[1]))]
