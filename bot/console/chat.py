@@ -3,6 +3,14 @@
 Typing a number presses the button with that number from the latest reply that had buttons;
 anything else is sent as a message. The numbering is screen state (what the person sees right
 now), not conversation state: the coach itself keeps nothing in memory.
+
+A question card and a checklist card are different: there a typed number means something to
+the coach — the answer to the question (a follower count of "1"), a choice's number, a
+checklist item's number — so it is never taken for a button. On those cards only a
+checklist's item buttons are numbered (their numbers are the items' numbers); every other
+button (a choice, Skip, a nudge's Snooze) is shown with its name in brackets and pressed by
+typing that name ("skip"). Before, a "1" typed as a follower count pressed Skip, and a "5" on
+a four-item checklist pressed Skip as well.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from typing import TextIO
 
 from core.app.engine import Coach
 from core.kernel.markup import parse
-from core.kernel.types import Button, Document, Inbound, Outbound, Picture, Toast
+from core.kernel.types import Button, Card, Document, Inbound, Outbound, Picture, Toast
 
 _BOLD, _ITALIC, _RESET = "\033[1m", "\033[3m", "\033[0m"
 
@@ -31,6 +39,17 @@ def render(text: str, *, color: bool) -> str:
         else:
             out.append(span.text)
     return "".join(out)
+
+
+def button_name(label: str) -> str:
+    """How a button is typed by name: its words, casefolded (``⏰ Snooze 1 h`` → ``snooze 1 h``)."""
+    kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in label)
+    return " ".join(kept.casefold().split())
+
+
+def _answers_typed(reply: Outbound) -> bool:
+    """A card whose typed numbers the coach reads itself: a question's, a checklist's."""
+    return isinstance(reply, Card) and reply.form in {"question", "checklist"}
 
 
 class ConsoleChat:
@@ -51,13 +70,19 @@ class ConsoleChat:
         self.out = out
         self.color = color
         self._buttons: list[Button] = []
+        #: Buttons pressed by typing their name (on a question or checklist card).
+        self._named: dict[str, Button] = {}
         self._button_message = "0"
         self._ids = itertools.count(1)
 
     def _inbound(self, line: str) -> Inbound:
         stripped = line.strip()
+        button = None
         if stripped.isdecimal() and 1 <= int(stripped) <= len(self._buttons):
             button = self._buttons[int(stripped) - 1]
+        elif stripped and not stripped.startswith("/"):
+            button = self._named.get(button_name(stripped))
+        if button is not None:
             return Inbound(
                 platform="console",
                 user_id=self.user,
@@ -92,10 +117,14 @@ class ConsoleChat:
             self.out.write(f"  [file: {saved}]\n")
         buttons = reply.all_buttons()
         if buttons:
-            self._buttons = buttons
+            typed = _answers_typed(reply)
+            self._buttons = [b for b in buttons if not typed or b.ticked is not None]
+            self._named = {button_name(b.label): b for b in buttons if typed and b.ticked is None}
             self._button_message = str(next(self._ids))
-            for n, button in enumerate(buttons, start=1):
+            for n, button in enumerate(self._buttons, start=1):
                 self.out.write(f"  [{n}] {button.label}\n")
+            for name, button in self._named.items():
+                self.out.write(f"  [{name}] {button.label}\n")
         self.out.write("\n")
         self.out.flush()
 

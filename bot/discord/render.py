@@ -4,7 +4,8 @@ Each reply is rendered by its variant (:mod:`core.kernel.types`), never by its t
 buttons' payloads: a :class:`Picture` is an embed with its image, a :class:`Document` a message
 with the file attached, a progress or stats :class:`Card` an embed, a checklist card gets its
 items drawn natively, a question card in a server an "✍️ Answer" button (the bot can't read
-typed messages there, so a modal takes the answer), a :class:`Toast` is an ephemeral note.
+typed messages there, so a modal takes the answer) next to its choice buttons, if it has any,
+which answer it in a server and in DMs alike; a :class:`Toast` is an ephemeral note.
 
 Discord's limits are enforced here, before anything is sent: content ≤ 2000 characters (longer
 text is split on paragraph, then line, boundaries), embeds ≤ 4096, at most 5 action rows of 5
@@ -214,9 +215,13 @@ def _rows(reply: Outbound, *, in_server: bool) -> list[Row]:
     rows: list[Row] = []
     others: Sequence[Sequence[Button]] = reply.buttons
     match reply:
-        case Card(form="question", task=str() as task) if in_server:
-            # in a server the bot can't read typed answers, so a modal takes them
-            rows.append([AnswerButton(task)])
+        case Card(form="question", task=str() as task):
+            if in_server:
+                # in a server the bot can't read typed answers, so a modal takes them
+                rows.append([AnswerButton(task)])
+            # a choice question's buttons and Skip, side by side (five a row): with the modal's
+            # row, one button a row would spill a four-choice card onto a second message
+            others = (tuple(b for row in reply.buttons for b in row),)
         case Card(form="checklist", task=str() as task):
             items, others = _item_buttons(reply.buttons)
             if items:

@@ -188,7 +188,7 @@ class UserTaskProgress(Base):
     __table_args__ = (
         UniqueConstraint("profile_id", "task_id"),
         CheckConstraint(
-            "status IN ('not_started', 'in_progress', 'completed', 'skipped')",
+            "status IN ('not_started', 'in_progress', 'completed', 'skipped', 'postponed')",
             name="valid_status",
         ),
     )

@@ -1,8 +1,22 @@
-"""Data-input answers: parse, re-ask specifically, confirm outliers, store, track the metric."""
+"""Data-input answers: parse, re-ask specifically, question suspect values and outliers,
+postpone on "idk", store, track the metric, and react to the number.
+
+The reply to a saved answer is short: what was saved, the content's verdict on it (with how it
+moved since last time and how far the goal is), and ONE next step — the verdict's advice
+(:mod:`core.progress.verdicts`). A value that is probably a typo (a suspect band of the
+content: a positive LUFS) or more than :data:`OUTLIER_FACTOR` times away from the last figure
+is questioned before it is saved. "idk", "not sure", "later" … postpone the question for
+:data:`~core.progress.service.POSTPONE_DAYS` days instead of a re-ask loop.
+
+Everything here reads what the turn already holds (the profile's stats come with its locked
+row), so an answer costs no statement more than it did before it was coached.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,33 +27,103 @@ from core.journey.navigation import Located, advance, locate, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Message, Outbound, Toast, as_message
+from core.kernel.types import Button, Card, Message, Outbound, Toast, as_message
+from core.progress import verdicts
 from core.progress.parsing import InvalidAnswer, Parsed, is_far_from, parse_answer
-from core.progress.service import ProgressRecord
+from core.progress.service import POSTPONE_DAYS, POSTPONED, ProgressRecord, postponement
 from core.roadmaps.catalog import TaskInfo
+from core.roadmaps.schema import InputType
 
 #: How much farther than the last figure an answer may be before the coach asks "are you sure?".
 OUTLIER_FACTOR = 10
 #: Longest raw answer kept with the stored value.
 RAW_KEEP = 200
+#: What a musician types when they don't have the number yet (casefolded, outer punctuation
+#: dropped): the question is postponed, not asked again at once.
+POSTPONE_WORDS = frozenset(
+    {
+        "idk",
+        "i don't know",
+        "i dont know",
+        "don't know",
+        "dont know",
+        "not sure",
+        "i'm not sure",
+        "im not sure",
+        "no idea",
+        "later",
+        "ask me later",
+        "dunno",
+    }
+)
+_OUTER = " \t.,!?…;:-–—\"'“”‘’()"
 
 
-def _previous(turn: Turn, task: TaskInfo, row: ProgressRecord | None) -> tuple[Decimal, str] | None:
+def is_postpone(text: str) -> bool:
+    """Whether ``text`` says "I don't have that number now" ("idk", "Not sure!", "?")."""
+    folded = text.casefold().replace("’", "'").replace("‘", "'").strip()
+    if folded and set(folded) <= {"?", " "}:
+        return True
+    return " ".join(folded.strip(_OUTER).split()) in POSTPONE_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class _Last:
+    """The last figure of a metric (or task): its value, how it was shown and when."""
+
+    value: Decimal
+    shown: str
+    on: date | None
+
+
+def _day(raw: Any) -> date | None:
+    if isinstance(raw, datetime):
+        return raw.date()
+    try:
+        return datetime.fromisoformat(str(raw)).date()
+    except ValueError:
+        return None
+
+
+def _previous(turn: Turn, task: TaskInfo, row: ProgressRecord | None) -> _Last | None:
     """The last figure of the task's metric (or of the task itself) and how it was shown."""
     spec = task.spec
     raw: Any = None
-    shown = "?"
+    shown, on = "?", None
     if spec.metric and spec.metric in turn.rec.current_stats:
         entry = turn.rec.current_stats[spec.metric]
-        raw, shown = entry.get("value"), str(entry.get("display"))
+        raw, shown, on = entry.get("value"), str(entry.get("display")), _day(entry.get("at"))
     elif row is not None and row.task_data.get("numeric") is not None:
         raw, shown = row.task_data.get("numeric"), str(row.task_data.get("display"))
+        on = _day(row.completed_at) if row.completed_at else None
     if raw is None:
         return None
     try:
-        return Decimal(str(raw)), shown
+        return _Last(Decimal(str(raw)), shown, on)
     except (InvalidOperation, ValueError):
         return None
+
+
+def _check(text: str, task: TaskInfo, *, buttons_only: bool = False) -> Card:
+    """A "save this?" question with Yes / No buttons (``buttons_only``: typed yes/no would be
+    ambiguous, as the content's question may be "did you mean …?").
+
+    It is still the task's question card: a typed figure answers the question anew, so the
+    front ends treat it as one (a typed number is never a press of its buttons in the
+    terminal; a server on Discord offers the answer form next to them).
+    """
+    hint = "Tap a button, or type the right figure." if buttons_only else ""
+    return Card(
+        form="question",
+        task=task.slug,
+        text=f"{text}\n{italic(hint)}" if hint else text,
+        buttons=(
+            (
+                Button(label="Yes, save it", payload=CONFIRM.encode(task.slug, "y")),
+                Button(label="No, let me fix it", payload=CONFIRM.encode(task.slug, "n")),
+            ),
+        ),
+    )
 
 
 async def answer(turn: Turn, text: str) -> list[Outbound]:
@@ -53,34 +137,77 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
         turn.set_state(None)
         return [as_message(found)]
     _roadmap, _stage, task, rows = found
+    spec = task.spec
+    if is_postpone(text) and not _is_a_choice(task, text):
+        return await _postpone(turn, found)
     try:
-        parsed = parse_answer(task.spec, text, today=turn.today, label=cards.label_for(task))
+        parsed = parse_answer(spec, text, today=turn.today, label=cards.label_for(task))
     except InvalidAnswer as exc:
-        return [Message(text=f"{esc(exc.message)}\n{italic('Try again, or /skip this one.')}")]
+        hint = "Try again, “later” if you don't know yet, or /skip this one."
+        return [Message(text=f"{esc(exc.message)}\n{italic(hint)}")]
     held = dated.rule_check(turn, task, parsed)  # a date that breaks the content's rules
     if held is not None:
         return held
+    number = parsed.numeric
+    if number is not None and (ask := verdicts.suspect(spec, number, parsed.display)):
+        turn.set_state(Awaiting.CONFIRM_VALUE, task, {"raw": text[:RAW_KEEP], "suspect": True})
+        return [_check(f"🤔 {esc(ask)}", task, buttons_only=True)]
     previous = _previous(turn, task, rows.get(task.id))
     if (
-        parsed.numeric is not None
+        number is not None
         and previous is not None
-        and is_far_from(previous[0], parsed.numeric, OUTLIER_FACTOR)
+        and is_far_from(previous.value, number, OUTLIER_FACTOR)
     ):
         turn.set_state(Awaiting.CONFIRM_VALUE, task, {"raw": text[:RAW_KEEP]})
         return [
-            Message(
-                text=f"Just checking: {bold(esc(parsed.display))} is more than "
-                f"{OUTLIER_FACTOR}× away from your last figure ({esc(previous[1])}). "
+            _check(
+                f"Just checking: {bold(esc(parsed.display))} is more than "
+                f"{OUTLIER_FACTOR}× away from your last figure ({esc(previous.shown)}). "
                 "Is that right?",
-                buttons=(
-                    (
-                        Button(label="Yes, save it", payload=CONFIRM.encode(task.slug, "y")),
-                        Button(label="No, let me fix it", payload=CONFIRM.encode(task.slug, "n")),
-                    ),
-                ),
+                task,
             )
         ]
     return await _save(turn, found, parsed, text)
+
+
+def _is_a_choice(task: TaskInfo, text: str) -> bool:
+    """A choice question whose choice is literally "Not sure" takes it as its answer."""
+    spec = task.spec
+    if spec.type is not InputType.CHOICE or not spec.choices:
+        return False
+    folded = " ".join(text.casefold().split()).strip(_OUTER)
+    return any(" ".join(c.casefold().split()) == folded for c in spec.choices)
+
+
+async def choose(turn: Turn, task_slug: str, index: str) -> list[Outbound]:
+    """A choice button: the same as typing that choice while its question is open.
+
+    Only the open question's buttons count: a press on an older card, another task's or a
+    second tap after the answer was saved gets a toast and changes nothing.
+    """
+    task = turn.state_task
+    open_now = turn.awaiting is Awaiting.ANSWER and task is not None and task.slug == task_slug
+    if not open_now or task is None or task.input is None:
+        return [Toast(text="That question isn't open anymore — nothing changed. /today")]
+    choices = task.spec.choices or ()
+    if not index.isdecimal() or int(index) >= len(choices):
+        return [Toast(text="Those choices have changed since — type your answer, please.")]
+    return await answer(turn, choices[int(index)])
+
+
+async def _postpone(turn: Turn, found: Located) -> list[Outbound]:
+    """ "idk": the question waits :data:`POSTPONE_DAYS` days, and the journey moves on."""
+    roadmap, stage, task, rows = found
+    undo = snapshot(turn, task, rows.get(task.id), f"putting off “{task.title}”")
+    row = ensure_row(rows, task)
+    row.status = POSTPONED
+    row.task_data = {**row.task_data, **postponement(turn.today)}
+    await turn.save(row)
+    turn.set_undo(undo)
+    turn.event("task.postponed", task=task.slug)
+    turn.set_state(None)
+    later = Message(text=f"No problem — I'll ask again in {POSTPONE_DAYS} days.")
+    return [later, *await advance(turn, roadmap, stage, rows)]
 
 
 async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
@@ -108,6 +235,7 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
 async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Outbound]:
     roadmap, stage, task, rows = found
     spec = task.spec
+    reply = _reaction(turn, task, parsed, _previous(turn, task, rows.get(task.id)))
     undo = snapshot(turn, task, rows.get(task.id), f"your answer to “{task.title}”")
     dated.keep_anchor(turn, task, parsed, undo)  # a release date re-dates the plan
     row = ensure_row(rows, task)
@@ -122,7 +250,9 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
     if spec.metric and parsed.numeric is not None:
         stats = dict(turn.rec.current_stats or {})
         undo["stats"] = {spec.metric: stats.get(spec.metric)}
+        kept = stats.get(spec.metric)
         stats[spec.metric] = {
+            **(kept if isinstance(kept, dict) else {}),  # what others keep there: the goal
             "value": str(parsed.numeric),
             "display": parsed.display,
             "unit": spec.unit,
@@ -145,11 +275,32 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
         undo["sample_id"] = str(sample_id)
     turn.set_undo(undo)
     turn.event("task.completed", task=task.slug)
-    saved = Message(text=f"✅ Saved: {bold(esc(parsed.display))}.")
-    return [saved, *await advance(turn, roadmap, stage, rows)]
+    return [reply, *await advance(turn, roadmap, stage, rows)]
 
 
 async def save_checked(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Outbound]:
     """Save an answer whose checks were made elsewhere (a date picked or kept by button:
     :mod:`core.journey.date_answers`)."""
     return await _save(turn, found, parsed, raw)
+
+
+def _reaction(turn: Turn, task: TaskInfo, parsed: Parsed, previous: _Last | None) -> Message:
+    """What was saved, the verdict (and how it moved, how far the goal is), one next step."""
+    lines = [f"✅ Saved: {bold(esc(parsed.display))}."]
+    number = parsed.numeric
+    if number is None:
+        return Message(text=lines[0])
+    spec = task.spec
+    stats = turn.rec.current_stats or {}
+    reading = verdicts.assess(spec, number, parsed.display, stats)
+    if reading is not None:
+        lines.append(f"{reading.emoji} {esc(reading.says)}")
+    if previous is not None:
+        change = verdicts.compare(spec, number, previous.value, since=previous.on, today=turn.today)
+        lines.append(esc(change.text()))
+    goal = verdicts.goal_of(stats, spec.metric) if spec.metric else None
+    if goal is not None:
+        lines.append(esc(verdicts.versus_goal(spec, number, goal, today=turn.today)))
+    if reading is not None:
+        lines.append(f"👉 {esc(reading.advice)}")
+    return Message(text="\n".join(lines))

@@ -27,3 +27,5 @@ OPEN: Final = ButtonAction("open", "op", 1)
 PICK_DATE: Final = ButtonAction("pick_date", "pd", 2)
 #: Keep a date that breaks a rule anyway (the musician insists): ``pi:<task>:<yyyymmdd>``.
 KEEP_DATE: Final = ButtonAction("keep_date", "pi", 2)
+#: Answer a choice question with its n-th choice (0-based): ``ch:<task>:<index>``.
+CHOOSE: Final = ButtonAction("choose", "ch", 2)

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from core.journey.buttons import OPEN, PICK, SKIP, TICK, UNTICK
+from core.journey.buttons import CHOOSE, OPEN, PICK, SKIP, TICK, UNTICK
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, ButtonAction
 from core.kernel.types import Button, Card, Message, Outbound
 from core.progress.metrics import metric_label
 from core.progress.service import (
+    POSTPONED,
     ProgressRecord,
     Rows,
     stage_done,
@@ -164,21 +165,28 @@ def input_card(
     previous: str | None,
     example: str,
 ) -> Card:
-    """A data-input question; the answer comes back as free text."""
+    """A data-input question; the answer comes back as free text — or, for a choice
+    question, by a button per choice (every platform shows them; a press answers exactly like
+    typing the choice)."""
     spec = task.spec
+    buttons: list[tuple[Button, ...]] = []
     lines = [task_header(roadmap, stage, task), bold(esc(task.title)), esc(task.description), ""]
     lines.append(f"❓ {esc(spec.question)}")
     if spec.help:
         lines.append(italic(esc(spec.help)))
     if spec.type is InputType.CHOICE and spec.choices:
         lines += [f"{n}. {esc(c)}" for n, c in enumerate(spec.choices, start=1)]
+        buttons += [
+            (Button(label=short(c), payload=CHOOSE.encode(task.slug, str(i))),)
+            for i, c in enumerate(spec.choices)
+        ]
     hint = f"Type your answer, e.g. {esc(example)}"
     if previous:
         hint += f" (last time: {esc(previous)})"
     lines += ["", italic(hint)]
     return Card(
         text="\n".join(lines),
-        buttons=((Button(label="Skip", payload=SKIP.encode(task.slug)),),),
+        buttons=(*buttons, (Button(label="Skip", payload=SKIP.encode(task.slug)),)),
         form="question",
         task=task.slug,
     )
@@ -235,6 +243,9 @@ def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Ca
                 "come back when they matter."
             ),
         ]
+    later = sum(1 for t in every if status_of(rows, t) == POSTPONED)
+    if later:
+        lines += ["", f"⏳ {later} question(s) for later — I'll ask again."]
     buttons: list[tuple[Button, ...]] = [
         (Button(label=short(f"↩ {t.title}"), payload=OPEN.encode(t.slug)),)
         for t in reopen[:PROGRESS_REOPEN_MAX]

@@ -65,7 +65,9 @@ async def skip(turn: Turn, task_slug: str | None) -> list[Outbound]:
         stage, rows = await current_stage(turn, roadmap)
         shown = turn.state_task if turn.awaiting in _ON_SCREEN else None
         task: TaskInfo | None
-        if shown is not None and (stage is None or shown.stage_id != stage.id):
+        if shown is not None and shown.roadmap_id != roadmap.id:
+            task = next_task(stage, rows) if stage is not None else None
+        elif shown is not None and (stage is None or shown.stage_id != stage.id):
             task = shown  # a task of another stage that /today brought up: locate checks it
         elif stage is not None and shown is not None and shown.stage_id == stage.id:
             task = shown if reopenable(shown, rows.get(shown.id)) else next_task(stage, rows)

@@ -38,6 +38,8 @@ from core.progress.service import (
 from core.progress.timeline import opens_on, show_date, waiting
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
 
+_ALREADY_DONE = "That task is already done ✅ — /undo if that was a mistake."
+
 Located = tuple[RoadmapInfo, StageInfo, TaskInfo, dict[uuid.UUID, ProgressRecord]]
 
 
@@ -284,7 +286,8 @@ async def advance(
 
     ``rows`` are the stage's progress rows as they stand now (the caller updated them). A task
     of another stage (a skipped key task brought back, a dated task pulled forward) does not
-    move the musician along that stage: ``/today`` says what comes next instead.
+    move the musician along that stage (nor does a postponed question answered late):
+    ``/today`` says what comes next instead.
     """
     if stage.id != turn.rec.current_stage_id:
         return await today(turn)
@@ -319,6 +322,7 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     A task of an earlier stage may be acted on while it is not completed (a skipped key task,
     brought back, un-skips); a task of a later stage only when its date presses
     (:func:`~core.progress.next_step.is_pressing`).
+    A postponed question stays open, also once its stage is behind the musician.
     """
     task = turn.catalog.tasks_by_slug.get(task_slug)
     roadmap = turn.roadmap
@@ -346,5 +350,5 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
         stage = roadmap.stages[task_index]
         rows = await turn.stage_progress(stage)
     if not reopenable(task, rows.get(task.id)):
-        return Toast(text="That task is already done ✅ — /undo if that was a mistake.")
+        return Toast(text=_ALREADY_DONE)
     return roadmap, stage, task, rows

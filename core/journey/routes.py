@@ -17,6 +17,7 @@ from core.journey import (
 )
 from core.journey.buttons import (
     ASK_SWITCH,
+    CHOOSE,
     CONFIRM,
     KEEP_DATE,
     OPEN,
@@ -170,6 +171,11 @@ async def _date(turn: Turn, payload: Payload) -> list[Outbound]:
     return await date_answers.pick(turn, payload.args[0], payload.args[1], insist=insist)
 
 
+@journey.button(CHOOSE)
+async def _choose(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await answers.choose(turn, payload.args[0], payload.args[1])
+
+
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
 async def _not_saved(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
@@ -197,6 +203,8 @@ async def _confirm_text(turn: Turn, text: str) -> list[Outbound]:
     task = turn.state_task
     word = _word(text)
     if task is not None and (word in _YES or word in _NO):
+        if turn.rec.state_data.get("suspect"):  # "did you mean -14?" — "yes" is ambiguous
+            return [Message(text="Tap one of the buttons above, or type the right figure.")]
         return await answers.confirm(turn, task.slug, word in _YES)
     turn.set_state(Awaiting.ANSWER, task)
     return await answers.answer(turn, text)

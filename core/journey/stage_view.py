@@ -22,7 +22,13 @@ from core.kernel.turn import Turn
 from core.kernel.types import Button, Message, Outbound
 from core.progress.service import status_of
 
-_MARKS = {"completed": "✅", "skipped": "⏭", "in_progress": "◐", "not_started": "◻"}
+_MARKS = {
+    "completed": "✅",
+    "skipped": "⏭",
+    "postponed": "⏳",
+    "in_progress": "◐",
+    "not_started": "◻",
+}
 #: Telegram shows long labels cut; a stage has at most a dozen tasks.
 _LABEL_MAX = 40
 

@@ -30,7 +30,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.progress.metrics import metric_label
-from core.progress.service import ProgressRecord, Rows, is_dealt_with, status_of
+from core.progress.service import ProgressRecord, Rows, is_dealt_with, postponed_due, status_of
 from core.progress.timeline import anchor_date, due_on, is_open, opens_on
 from core.roadmaps.catalog import MetricInfo, RoadmapInfo, StageInfo, TaskInfo
 from core.roadmaps.schema import Cadence, Timing
@@ -111,26 +111,6 @@ def is_pressing(task: TaskInfo, anchors: Mapping[str, Any], today: date) -> bool
     if task.when.due < 0 and anchor is not None and (today - anchor).days > MISSED_AFTER_DAYS:
         return False
     return deadline < today or (task.key and (deadline - today).days <= HORIZON_DAYS)
-
-
-def postponed_due(rows: Rows, today: date) -> list[ProgressRecord]:
-    """Rows postponed until a day that has come (``status == "postponed"``).
-
-    A local check until the answers helper's ``core.progress.service.postponed_due`` is merged:
-    swap this for that one then (same name, same arguments).
-    """
-    due = []
-    for row in rows.values():
-        if row.status != "postponed":
-            continue
-        raw = row.task_data.get("postponed_until")
-        try:
-            until = date.fromisoformat(str(raw))
-        except ValueError:
-            until = None
-        if until is None or until <= today:
-            due.append(row)
-    return due
 
 
 def last_sample_days(current_stats: Mapping[str, Any]) -> dict[str, date]:

@@ -1,22 +1,34 @@
 """Task progress: reading rows, deciding what is next, and whether a stage is done.
 
-A task counts as *dealt with* when it is completed or skipped. A stage is done when every
-required (non-optional) task in it is dealt with; optional tasks never hold a stage back. These
-rules are pure functions over the progress rows so the engine, ``/progress`` and the journey
-tests all agree.
+A task counts as *dealt with* when it is completed, skipped or postponed. A stage is done when
+every required (non-optional) task in it is dealt with; optional tasks never hold a stage back.
+These rules are pure functions over the progress rows so the engine, ``/progress`` and the
+journey tests all agree.
+
+*Postponed* ("idk", "not sure", "later" to a question; ``docs/coaching.md``): the musician is
+never stuck on a number they don't have, so it counts as dealt with for the stage; but the
+question stays open (it may be answered any time, its buttons are not stale) and comes back
+after :data:`POSTPONE_DAYS` — :func:`postponed_due` says which.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.roadmaps.catalog import RoadmapInfo, StageInfo, TaskInfo
 
-DONE = frozenset({"completed", "skipped"})
+#: A question the musician will answer later ("idk"): ``task_data["postponed_until"]``.
+POSTPONED = "postponed"
+#: How many days a postponed question waits before it is asked again.
+POSTPONE_DAYS = 3
+#: Statuses that count as dealt with for stage gating and "what's next".
+DONE = frozenset({"completed", "skipped", POSTPONED})
+#: Statuses after which a task is finished: its buttons are stale (a postponed one is not).
+CLOSED = frozenset({"completed", "skipped"})
 
 
 @dataclass(slots=True)
@@ -44,19 +56,20 @@ def status_of(rows: Rows, task: TaskInfo) -> str:
 
 
 def is_dealt_with(rows: Rows, task: TaskInfo) -> bool:
-    """Completed or skipped."""
+    """Completed, skipped or postponed."""
     return status_of(rows, task) in DONE
 
 
 def stage_done(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> bool:
-    """Every required task of the stage is completed or skipped (``waiting``: tasks that do
-    not open yet, which never hold a stage back — see :func:`core.progress.timeline.is_open`)."""
+    """Every required task of the stage is completed, skipped or postponed (``waiting``: tasks
+    that do not open yet, which never hold a stage back — see
+    :func:`core.progress.timeline.is_open`)."""
     return all(is_dealt_with(rows, t) or t.id in waiting for t in stage.required)
 
 
 def next_task(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> TaskInfo | None:
-    """The first task of the stage, in order, that is neither completed nor skipped nor
-    ``waiting`` for its date."""
+    """The first task of the stage, in order, that is not dealt with yet nor ``waiting`` for
+    its date."""
     for task in stage.tasks:
         if not is_dealt_with(rows, task) and task.id not in waiting:
             return task
@@ -85,3 +98,32 @@ def ticked_items(row: ProgressRecord | None) -> list[str]:
         return []
     ticked = row.task_data.get("ticked", [])
     return [str(k) for k in ticked] if isinstance(ticked, list) else []
+
+
+def postponement(today: date) -> dict[str, str]:
+    """The ``task_data`` mark of a question postponed ``today``: asked again in
+    :data:`POSTPONE_DAYS` days."""
+    return {"postponed_until": (today + timedelta(days=POSTPONE_DAYS)).isoformat()}
+
+
+def postponed_due(rows: Rows | Iterable[ProgressRecord], today: date) -> list[ProgressRecord]:
+    """The rows of postponed questions whose time has come (``postponed_until`` on or before
+    ``today``), the longest-waiting first; ``row.task_id`` names each task.
+
+    For the next-step chooser (``/today``) and the nudges: pure, over the progress rows the
+    caller already read (a mapping by task id, as :meth:`Turn.roadmap_progress` returns, or any
+    iterable of rows). A postponed row without a readable date is due at once, so a question
+    never disappears because its mark was damaged.
+    """
+    records = rows.values() if isinstance(rows, Mapping) else rows
+    due: list[tuple[date, str, ProgressRecord]] = []
+    for row in records:
+        if row.status != POSTPONED:
+            continue
+        try:
+            until = date.fromisoformat(str(row.task_data.get("postponed_until")))
+        except ValueError:
+            until = date.min
+        if until <= today:
+            due.append((until, str(row.task_id), row))
+    return [row for _until, _id, row in sorted(due, key=lambda d: (d[0], d[1]))]

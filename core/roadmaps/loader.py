@@ -12,13 +12,17 @@ to a line. Errors raised by a model validator carry the path of the object it va
 point at the first line of that object.
 
 Checks that span objects or files (a task slug used twice, anywhere; a roadmap slug used by two
-files) run on the raw parsed data, so they are reported even when a file has other errors.
+files) run on the raw parsed data, so they are reported even when a file has other errors. Tasks
+that feed one metric must agree on its type, unit, better and track (one time series is one
+kind of number); that is checked across the valid files, and so are the placeholders of the
+references and suspects (only ``{value}``, ``{gap}`` with a target, ``{ratio}`` with ``of``).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import string
 import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,7 +38,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 import roadmaps as roadmaps_package
 from core.errors import RoadmapContentError
-from core.roadmaps.schema import SLUG_PATTERN, Roadmap
+from core.roadmaps.schema import SLUG_PATTERN, InputSpec, Roadmap
 
 #: File name endings read as roadmaps; anything else in the directory is ignored.
 ROADMAP_SUFFIXES = (".yaml", ".yml")
@@ -109,14 +113,20 @@ def check_roadmaps(directory: Path | None = None) -> tuple[list[Roadmap], list[s
     clashing_files = {p.file for p in slug_problems}
 
     valid: list[Roadmap] = []
+    read: list[tuple[_Parsed, Roadmap]] = []
     for document in parsed:
         try:
-            valid.append(Roadmap.model_validate(document.data))
+            roadmap = Roadmap.model_validate(document.data)
         except ValidationError as exc:
             # The only root-level validator checks duplicate slugs, which _slug_problems has
             # already reported with better lines; skip its copy.
             skip_root = document.file in clashing_files
             problems.extend(_validation_problems(document, exc, skip_root=skip_root))
+        else:
+            valid.append(roadmap)
+            read.append((document, roadmap))
+    problems.extend(_metric_problems(read))
+    problems.extend(_placeholder_problems(read))
 
     problems.sort(key=lambda p: (p.file, p.line))
     valid.sort(key=lambda r: (r.position, r.slug))
@@ -365,6 +375,95 @@ def _duplicate_problems(
             f"{kind} slug {slug!r} is used by {_join(where)}",
             loc,
         )
+
+
+#: What every task feeding one metric must say alike: one time series has one kind of value,
+#: one unit, one direction and one check-in cadence (``/update``, ``/stats``, the goals and the
+#: check-ins read the metric, not the task).
+METRIC_FIELDS = ("type", "unit", "better", "track")
+
+
+def _metric_problems(read: Sequence[tuple[_Parsed, Roadmap]]) -> Iterator[_Problem]:
+    """Tasks (in any file) that feed one metric but disagree on what it is: each reported at
+    the disagreeing task's ``metric`` line, naming the first task that fed it."""
+    first: dict[str, tuple[_Parsed, Loc, str, InputSpec]] = {}
+    for document, roadmap in read:
+        for stage_no, stage in enumerate(roadmap.stages):
+            for task_no, task in enumerate(stage.tasks):
+                spec = task.input
+                if spec is None or spec.metric is None:
+                    continue
+                loc: Loc = ("stages", stage_no, "tasks", task_no, "input", "metric")
+                seen = first.setdefault(spec.metric, (document, loc, task.slug, spec))
+                there, there_loc, there_slug, there_spec = seen
+                if there_spec is spec:
+                    continue
+                for name in METRIC_FIELDS:
+                    mine, theirs = getattr(spec, name), getattr(there_spec, name)
+                    if mine == theirs:
+                        continue
+                    yield _Problem(
+                        document.file,
+                        document.line(loc),
+                        f"metric {spec.metric!r} has {name} {_field_value(mine)} here but "
+                        f"{_field_value(theirs)} in task {there_slug!r} "
+                        f"({there.file}:{there.line(there_loc)}); every task that feeds a "
+                        f"metric must agree on its {_join(METRIC_FIELDS)}",
+                        loc[:-1],
+                    )
+
+
+#: The placeholders a reference's ``says``/``advice`` and a suspect's ``ask`` may use.
+PLACEHOLDERS = frozenset({"value", "gap", "ratio"})
+
+
+def _placeholder_problems(read: Sequence[tuple[_Parsed, Roadmap]]) -> Iterator[_Problem]:
+    """Placeholders the coach cannot fill: unknown ones, ``{gap}`` without a ``target``,
+    ``{ratio}`` outside a reference ``of`` another metric, and stray braces — the reply would
+    show them as written."""
+    for document, roadmap in read:
+        for stage_no, stage in enumerate(roadmap.stages):
+            for task_no, task in enumerate(stage.tasks):
+                spec = task.input
+                if spec is None:
+                    continue
+                base: Loc = ("stages", stage_no, "tasks", task_no, "input")
+                texts: list[tuple[Loc, str, bool]] = []
+                for n, reference in enumerate(spec.references):
+                    for name in ("says", "advice"):
+                        text = getattr(reference, name)
+                        texts.append(
+                            ((*base, "references", n, name), text, reference.of is not None)
+                        )
+                for n, band in enumerate(spec.suspect):
+                    texts.append(((*base, "suspect", n, "ask"), band.ask, False))
+                for loc, text, has_ratio in texts:
+                    wrong = _placeholder_wrong(
+                        text, has_target=spec.target is not None, has_ratio=has_ratio
+                    )
+                    if wrong:
+                        yield _Problem(document.file, document.line(loc), wrong, loc)
+
+
+def _placeholder_wrong(text: str, *, has_target: bool, has_ratio: bool) -> str | None:
+    try:
+        names = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError:
+        return (
+            "a stray { or } (write {{ or }} for a brace); placeholders are {value}, {gap}, {ratio}"
+        )
+    for name in names:
+        if name not in PLACEHOLDERS:
+            return f"unknown placeholder {{{name}}}; use {{value}}, {{gap}} or {{ratio}}"
+        if name == "gap" and not has_target:
+            return "{gap} needs a target on the input"
+        if name == "ratio" and not has_ratio:
+            return "{ratio} needs the reference to be 'of' another metric"
+    return None
+
+
+def _field_value(value: Any) -> str:
+    return "none" if value is None else repr(str(value))
 
 
 def _join(words: Sequence[str]) -> str:

@@ -93,7 +93,8 @@ class Reference(ValueBand):
 
     ``says`` and ``advice`` may use ``{value}`` (the answer as shown), ``{gap}`` (the distance
     from the spec's ``target``, as shown) and ``{ratio}`` (the answer ÷ the ``of`` metric, as a
-    percentage). With ``of``, the band applies to that ratio, not to the raw answer, and the
+    percentage). With ``of``, the band applies to that ratio (a fraction: ``at_least: 0.9`` is
+    90 %), not to the raw answer, and the
     reference is skipped while the musician has no value of that metric yet. References are
     tried in order; the first band that holds wins. Every reference cites its source in a YAML
     comment next to it (content rule, checked by review, not by the loader).

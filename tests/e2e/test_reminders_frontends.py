@@ -191,8 +191,9 @@ async def test_console_chat_prints_nudges_from_the_scheduled_worker(database: Da
         printed = out.getvalue()
         assert "Time for your music, Maya!" in printed
         assert "⏰ Snooze 1 h" in printed
-        snooze_number = next(n for n, b in enumerate(chat._buttons, start=1) if "Snooze" in b.label)
-        replies = await chat.send(str(snooze_number))
+        # a checklist nudge: typed numbers tick items, its other buttons are typed by name
+        assert "[snooze 1 h] ⏰ Snooze 1 h" in printed
+        replies = await chat.send("snooze 1 h")
         assert "Snoozed" in replies[0].text
         ticks = worker.ticks
         await _until(lambda: worker.ticks >= ticks + 3)  # a few more ticks after the snooze

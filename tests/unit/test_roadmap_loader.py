@@ -287,3 +287,74 @@ def test_format_summary_counts_stages_tasks_checklists_and_inputs(tmp_path: Path
         "bravo (Test roadmap): 2 stages, 3 tasks (2 checklists, 1 data input)\n"
         "2 roadmaps OK: 4 stages, 6 tasks (4 checklists, 2 data inputs)"
     )
+
+
+# --- one metric, one kind of number ------------------------------------------------------
+
+
+def test_tasks_feeding_one_metric_must_agree(tmp_path: Path) -> None:
+    """Two roadmaps feed ``monthly_listeners``: the second says its unit, direction and
+    cadence differently — each difference is one problem at its metric line, naming the
+    first task."""
+    write(tmp_path, "a.yaml", valid("roadmap-a", "ra"))
+    other = valid("roadmap-b", "rb").replace(
+        "          metric: monthly_listeners\n",
+        "          metric: monthly_listeners\n"
+        "          unit: listeners\n"
+        "          better: higher\n"
+        "          track: monthly\n",
+    )
+    write(tmp_path, "b.yaml", other)
+    found, problems = check_roadmaps(tmp_path)
+    assert len(found) == 2, "each file is valid on its own"
+    where = "in task 'ra-listeners' (a.yaml:32)"
+    assert problems == [
+        f"b.yaml:32: metric 'monthly_listeners' has {field} {mine} here but none {where}; "
+        "every task that feeds a metric must agree on its type, unit, better and track "
+        "(stages[1].tasks[0].input)"
+        for field, mine in (("unit", "'listeners'"), ("better", "'higher'"), ("track", "'monthly'"))
+    ]
+    with pytest.raises(RoadmapContentError):
+        load_roadmaps(tmp_path)
+
+
+def test_a_metric_fed_alike_or_by_one_task_is_fine(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", valid("roadmap-a", "ra"))
+    write(tmp_path, "b.yaml", valid("roadmap-b", "rb"))
+    assert check_roadmaps(tmp_path)[1] == []
+    integer = valid("roadmap-c", "rc").replace("metric: monthly_listeners", "metric: other")
+    write(tmp_path, "c.yaml", integer.replace("type: integer", "type: decimal"))
+    assert check_roadmaps(tmp_path)[1] == []
+    write(tmp_path, "d.yaml", valid("roadmap-d", "rd").replace("type: integer", "type: decimal"))
+    [problem] = check_roadmaps(tmp_path)[1]
+    assert problem.startswith("d.yaml:32: metric 'monthly_listeners' has type 'decimal' here")
+
+
+def test_placeholders_the_coach_cannot_fill_are_problems(tmp_path: Path) -> None:
+    marks = (
+        "          metric: monthly_listeners\n"
+        "          references:\n"
+        "            - at_least: 1000\n"
+        "              verdict: good\n"
+        "              says: '{value} listeners, {ratio} of them'\n"
+        "              advice: 'Aim {gap} higher'\n"
+        "            - below: 1000\n"
+        "              verdict: ok\n"
+        "              says: '{value} is a start {valeu}'\n"
+        "              advice: 'A stray { brace'\n"
+        "          suspect:\n"
+        "            - at_least: 100000000\n"
+        "              ask: 'Really {value}?'\n"
+    )
+    write(tmp_path, "a.yaml", valid().replace("          metric: monthly_listeners\n", marks))
+    found, problems = check_roadmaps(tmp_path)
+    assert len(found) == 1
+    where = "stages[1].tasks[0].input.references"
+    assert problems == [
+        f"a.yaml:36: {{ratio}} needs the reference to be 'of' another metric ({where}[0].says)",
+        f"a.yaml:37: {{gap}} needs a target on the input ({where}[0].advice)",
+        f"a.yaml:40: unknown placeholder {{valeu}}; use {{value}}, {{gap}} or {{ratio}} "
+        f"({where}[1].says)",
+        "a.yaml:41: a stray { or } (write {{ or }} for a brace); placeholders are {value}, "
+        f"{{gap}}, {{ratio}} ({where}[1].advice)",
+    ]
