@@ -90,11 +90,14 @@ def weekly_pace(samples: Sequence[Sample], now: datetime) -> Fraction | None:
     xs = [Fraction(_seconds(t)) for t, _ in window]
     ys = [Fraction(v) for _, v in window]
     n = len(window)
-    mean_x, mean_y = sum(xs) / n, sum(ys) / n
-    spread = sum((x - mean_x) ** 2 for x in xs)
+    mean_x, mean_y = sum(xs, Fraction(0)) / n, sum(ys, Fraction(0)) / n
+    spread = sum(((x - mean_x) * (x - mean_x) for x in xs), Fraction(0))
     if spread == 0:
         return None
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    slope = (
+        sum(((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)), Fraction(0))
+        / spread
+    )
     return slope * WEEK_SECONDS
 
 
