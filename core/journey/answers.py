@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -10,6 +9,7 @@ from core.journey import cards
 from core.journey.buttons import CONFIRM
 from core.journey.history import ensure_row, snapshot
 from core.journey.navigation import Located, advance, locate, today
+from core.journey.samples import celebration, record_sample
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
@@ -115,31 +115,22 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
     row.completed_at = turn.now
     row.completed_by = turn.rec.user_id
     await turn.save(row)
+    celebrate: list[Outbound] = []
     if spec.metric and parsed.numeric is not None:
-        stats = dict(turn.rec.current_stats or {})
-        undo["stats"] = {spec.metric: stats.get(spec.metric)}
-        stats[spec.metric] = {
-            "value": str(parsed.numeric),
-            "display": parsed.display,
-            "unit": spec.unit,
-            "at": turn.now.isoformat(),
-        }
-        turn.set_profile(current_stats=stats)
-        sample_id = uuid.uuid4()
-        await turn.store.add_sample(
-            {
-                "id": sample_id,
-                "profile_id": turn.rec.profile_id,
-                "task_id": task.id,
-                "metric": spec.metric,
-                "value": parsed.numeric,
-                "unit": spec.unit,
-                "recorded_by": turn.rec.user_id,
-                "recorded_at": turn.now,
-            },
+        recorded = await record_sample(
+            turn,
+            metric=spec.metric,
+            value=parsed.numeric,
+            display=parsed.display,
+            unit=spec.unit,
+            task_id=task.id,
+            better=spec.better,
         )
-        undo["sample_id"] = str(sample_id)
+        undo["stats"] = {spec.metric: recorded.previous}
+        undo["sample_id"] = str(recorded.sample_id)
+        if recorded.goal_met:
+            celebrate.append(Message(text=celebration(spec.metric, parsed.display)))
     turn.set_undo(undo)
     turn.event("task.completed", task=task.slug)
     saved = Message(text=f"✅ Saved: {bold(esc(parsed.display))}.")
-    return [saved, *await advance(turn, roadmap, stage, rows)]
+    return [saved, *celebrate, *await advance(turn, roadmap, stage, rows)]
