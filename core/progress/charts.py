@@ -109,7 +109,7 @@ def render_stats_chart(
     cols = 1 if len(panels) == 1 else 2
     rows = math.ceil(len(panels) / cols)
     fig = Figure(figsize=(5.2 * cols, 2.8 * rows))
-    canvas = FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)  # the figure's own canvas: no pyplot, no global registry
     try:
         axes = fig.subplots(rows, cols, squeeze=False)
         for ax, (metric, points) in zip(axes.flat, panels.items(), strict=False):
@@ -124,7 +124,7 @@ def render_stats_chart(
             left=0.1, right=0.97, bottom=0.6 / height, top=1 - 0.55 / height, hspace=0.6
         )
         buffer = io.BytesIO()
-        canvas.print_png(buffer)
+        fig.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
     finally:
         fig.clear()
