@@ -1,0 +1,122 @@
+"""What the numbers feature answers: ``/update``, ``/stats``, ``/goal``, their buttons, the
+check-in buttons and the typed values they wait for, declared to the registry.
+
+The flows live in :mod:`~core.coaching.numbers.flows` (``/update``, ``/goal``) and
+:mod:`~core.coaching.numbers.views` (``/stats``); this module only says which event reaches
+which flow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo
+
+from core.coaching.numbers import flows, views
+from core.coaching.numbers.buttons import CHECKIN_SNOOZE, GOAL_METRIC, GOAL_WHEN, UPDATE
+from core.coaching.numbers.checkins import ASKED_AGAIN, at_ten
+from core.coaching.numbers.states import Numbers
+from core.coaching.numbers.store import snooze_checkin
+from core.coaching.numbers.words import day
+from core.kernel.payloads import Payload
+from core.kernel.registry import Feature, Option
+from core.kernel.turn import Turn
+from core.kernel.types import Message, Outbound, Toast
+
+numbers = Feature("numbers")
+
+
+def _zone(turn: Turn) -> tzinfo:
+    """The musician's zone for the snoozed check-in's 10:00 (a fixed-offset name the
+    reminders accept, ``UTC+2``, reads as UTC here: the tick re-plans the row in its own zone)."""
+    try:
+        return ZoneInfo(turn.rec.timezone)
+    except (KeyError, ValueError):
+        return UTC
+
+
+@numbers.command("stats", "Your numbers, how they moved, and the chart", bare=True)
+async def _stats(turn: Turn, _args: str) -> list[Outbound]:
+    return await views.stats(turn)
+
+
+@numbers.command(
+    "update",
+    "Record a new number any time (e.g. /update listeners 1400)",
+    usage="[number] [value]",
+    options=(
+        Option("metric", "which number: listeners, followers, …"),
+        Option("value", "the new value, e.g. 1400 or 1.4k", rest=True),
+    ),
+)
+async def _update(turn: Turn, args: str) -> list[Outbound]:
+    return await flows.update_command(turn, args)
+
+
+@numbers.command(
+    "goal",
+    "Set a goal for a number (e.g. /goal listeners 2000 by 31 March), or list yours",
+    usage="[number] [target] [by date | off]",
+    options=(
+        Option("metric", "which number: listeners, followers, …"),
+        Option("target", "the value to reach, then 'by <date>' (or 'off')", rest=True),
+    ),
+)
+async def _goal(turn: Turn, args: str) -> list[Outbound]:
+    return await flows.goal_command(turn, args)
+
+
+@numbers.button(UPDATE)
+async def _update_button(turn: Turn, payload: Payload) -> list[Outbound]:
+    info = turn.catalog.metrics.get(payload.args[0])
+    if info is None:
+        return [Toast(text="That number isn't in your roadmap any more. /update lists yours.")]
+    return flows.ask_value(turn, info)
+
+
+@numbers.button(GOAL_METRIC)
+async def _goal_button(turn: Turn, payload: Payload) -> list[Outbound]:
+    info = turn.catalog.metrics.get(payload.args[0])
+    if info is None:
+        return [Toast(text="That number isn't in your roadmap any more. /goal lists yours.")]
+    return flows.ask_target(turn, info)
+
+
+@numbers.button(GOAL_WHEN)
+async def _goal_when(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await flows.date_button(turn, payload.args[0])
+
+
+@numbers.button(CHECKIN_SNOOZE)
+async def _snooze(turn: Turn, payload: Payload) -> list[Outbound]:
+    try:
+        reminder_id = uuid.UUID(hex=payload.args[0])
+    except ValueError:
+        return [Toast(text="That check-in button is broken. /update records a number.")]
+    until = at_ten(turn.now + ASKED_AGAIN, _zone(turn))
+    if not await snooze_checkin(turn.ex, reminder_id, turn.rec.user_id, until):
+        return [Toast(text="That check-in isn't yours (or is gone), so I left it alone.")]
+    return [Message(text=f"⏰ OK — I'll ask again on {day(until, turn.today)}.", edit=True)]
+
+
+@numbers.on_text(Numbers.VALUE)
+async def _value_text(turn: Turn, text: str) -> list[Outbound]:
+    return await flows.value_text(turn, text)
+
+
+@numbers.on_text(Numbers.GOAL_TARGET)
+async def _target_text(turn: Turn, text: str) -> list[Outbound]:
+    return await flows.target_text(turn, text)
+
+
+@numbers.on_text(Numbers.GOAL_DATE)
+async def _date_text(turn: Turn, text: str) -> list[Outbound]:
+    return await flows.date_text(turn, text)
+
+
+@numbers.on_cancel(Numbers.VALUE)
+@numbers.on_cancel(Numbers.GOAL_TARGET)
+@numbers.on_cancel(Numbers.GOAL_DATE)
+async def _cancelled(turn: Turn) -> list[Outbound]:
+    turn.set_state(None)
+    return [Message(text="OK, nothing saved.", edit=True)]
