@@ -34,7 +34,7 @@ from core.clock import Clock
 from core.db.engine import Database
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Outbound
-from core.reminders import nudges
+from core.reminders import checkin_kind, nudges
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (
     ClaimedRow,
@@ -167,12 +167,15 @@ class ReminderTick:
             if not rows:
                 return []
             found = await owners(ex, [r.id for r in rows])
+            numbers = await checkin_kind.stats_of(ex, rows, found)
             jobs = []
             for row in rows:
                 owner = found.get(row.id)
-                job = _Job(
-                    row, plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days), owner
-                )
+                if row.kind == checkin_kind.KIND:
+                    decided = checkin_kind.plan(row, owner, numbers, catalog, now)
+                else:
+                    decided = plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days)
+                job = _Job(row, decided, owner)
                 if row.user_id is not None and owner is not None and owner.unreachable:
                     job.pause = True  # they blocked us (maybe via another worker): stop writing
                 jobs.append(job)
@@ -183,7 +186,9 @@ class ReminderTick:
             ]
             rows_by_profile = await progress_of(ex, sorted(set(wanted)))
         for job in jobs:
-            if job.plan.send and not job.pause:
+            if job.plan.send == checkin_kind.KIND and not job.pause:
+                job.message = checkin_kind.build(job.row, job.owner, numbers, catalog, now)
+            elif job.plan.send and not job.pause:
                 profile_id = job.owner.profile_id if job.owner else None
                 job.message = nudges.build(
                     job.plan.send,

@@ -44,7 +44,7 @@ def _line(metric: str, entry: dict[str, object], shown: Figures | None, today: d
     if shown is None:
         return head
     if shown.change is not None:
-        head += f" ({words.signed(shown.change)} since last time)"
+        head += f" ({words.arrow(shown.change)}{words.signed(shown.change)} since last time)"
     d30 = "—" if shown.change_30d is None else words.signed(shown.change_30d)
     d90 = "—" if shown.change_90d is None else words.signed(shown.change_90d)
     return f"{head}\n   30 days {d30} · 90 days {d90} · pace {words.pace(shown.pace)}"

@@ -43,6 +43,11 @@ def signed(value: Decimal | Fraction | int) -> str:
     return shown if shown.startswith("-") else f"+{shown}"
 
 
+def arrow(change: Decimal | Fraction) -> str:
+    """▲ / ▼ before a change (nothing for none)."""
+    return "▲ " if change > 0 else "▼ " if change < 0 else ""
+
+
 def day(value: date | datetime, today: date) -> str:
     """``3 Nov`` this year, ``3 Nov 2027`` another year."""
     d = value.date() if isinstance(value, datetime) else value
