@@ -14,3 +14,13 @@ GOAL_METRIC: Final = ButtonAction("goal_metric", "gm", 1)
 GOAL_WHEN: Final = ButtonAction("goal_when", "gw", 1)
 #: Snooze a check-in for a week: ``cz:<reminder hex>``.
 CHECKIN_SNOOZE: Final = ButtonAction("checkin_snooze", "cz", 1)
+
+
+def metric_arg(metric: str) -> str:
+    """A metric name as a payload argument (arguments take hyphens, names underscores)."""
+    return metric.replace("_", "-")
+
+
+def metric_of(arg: str) -> str:
+    """The metric name a payload argument carries."""
+    return arg.replace("-", "_")

@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from core.coaching.numbers import words
-from core.coaching.numbers.buttons import CHECKIN_SNOOZE, UPDATE
+from core.coaching.numbers.buttons import CHECKIN_SNOOZE, UPDATE, metric_arg
 from core.kernel.markup import bold, esc
 from core.kernel.types import Button, Message, Outbound
 from core.roadmaps.catalog import Catalog
@@ -121,7 +121,7 @@ def card(
         text=text,
         buttons=(
             (
-                Button(label="✍️ Answer", payload=UPDATE.encode(stale.metric)),
+                Button(label="✍️ Answer", payload=UPDATE.encode(metric_arg(stale.metric))),
                 Button(label="⏰ Snooze a week", payload=CHECKIN_SNOOZE.encode(reminder_id.hex)),
             ),
         ),

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core.coaching.numbers import words
-from core.coaching.numbers.buttons import GOAL_METRIC, GOAL_WHEN, UPDATE
+from core.coaching.numbers.buttons import GOAL_METRIC, GOAL_WHEN, UPDATE, metric_arg
 from core.coaching.numbers.states import Numbers
 from core.journey.samples import celebration, goal_summary, record_sample, value_of
 from core.kernel.markup import bold, esc, italic
@@ -63,7 +63,10 @@ def offered(turn: Turn) -> list[MetricInfo]:
 def _metric_buttons(
     metrics: list[MetricInfo], action: ButtonAction
 ) -> tuple[tuple[Button, ...], ...]:
-    buttons = [Button(label=metric_label(i.name), payload=action.encode(i.name)) for i in metrics]
+    buttons = [
+        Button(label=metric_label(i.name), payload=action.encode(metric_arg(i.name)))
+        for i in metrics
+    ]
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
@@ -344,7 +347,7 @@ def add_months(today: date, months: int) -> date:
     """The same day ``months`` later (the month's last day when it is shorter)."""
     month = today.month - 1 + months
     year, month = today.year + month // 12, month % 12 + 1
-    for day in range(today.day, 27, -1):
+    for day in range(today.day, 0, -1):
         try:
             return date(year, month, day)
         except ValueError:

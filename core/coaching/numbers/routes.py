@@ -13,7 +13,13 @@ from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo
 
 from core.coaching.numbers import flows, views
-from core.coaching.numbers.buttons import CHECKIN_SNOOZE, GOAL_METRIC, GOAL_WHEN, UPDATE
+from core.coaching.numbers.buttons import (
+    CHECKIN_SNOOZE,
+    GOAL_METRIC,
+    GOAL_WHEN,
+    UPDATE,
+    metric_of,
+)
 from core.coaching.numbers.checkins import ASKED_AGAIN, at_ten
 from core.coaching.numbers.states import Numbers
 from core.coaching.numbers.store import snooze_checkin
@@ -68,7 +74,7 @@ async def _goal(turn: Turn, args: str) -> list[Outbound]:
 
 @numbers.button(UPDATE)
 async def _update_button(turn: Turn, payload: Payload) -> list[Outbound]:
-    info = turn.catalog.metrics.get(payload.args[0])
+    info = turn.catalog.metrics.get(metric_of(payload.args[0]))
     if info is None:
         return [Toast(text="That number isn't in your roadmap any more. /update lists yours.")]
     return flows.ask_value(turn, info)
@@ -76,7 +82,7 @@ async def _update_button(turn: Turn, payload: Payload) -> list[Outbound]:
 
 @numbers.button(GOAL_METRIC)
 async def _goal_button(turn: Turn, payload: Payload) -> list[Outbound]:
-    info = turn.catalog.metrics.get(payload.args[0])
+    info = turn.catalog.metrics.get(metric_of(payload.args[0]))
     if info is None:
         return [Toast(text="That number isn't in your roadmap any more. /goal lists yours.")]
     return flows.ask_target(turn, info)
