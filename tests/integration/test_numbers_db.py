@@ -1,0 +1,111 @@
+"""The numbers feature on a database (SQLite and PostgreSQL): a band's numbers and a member's
+solo numbers stay apart, goals are exported and forgotten with the musician, and check-ins go
+out through the reminder tick.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bandkit import GuildDriver
+from coachkit import Driver, synced_coach
+from reminderkit import FakeClock, RecordingNotifier, reminder_rows
+from sqlalchemy import select
+
+from core.db.engine import Database
+from core.kernel.types import Document
+from core.db.models import Band, Goal, Profile, StatSample
+
+START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # the injected clock's start, never the wall's
+
+
+async def _profiles(database: Database) -> tuple[Profile, Profile]:
+    """(Ana's solo profile, the band's profile)."""
+    async with database.transaction() as session:
+        band = (
+            await session.scalars(select(Profile).join(Band, Band.id == Profile.band_id))
+        ).one()
+        solo = (await session.scalars(select(Profile).where(Profile.band_id.is_(None)))).one()
+        return solo, band
+
+
+async def test_band_numbers_and_a_members_solo_numbers_stay_apart(database: Database) -> None:
+    coach = await synced_coach(database, clock=FakeClock(START))
+    solo = Driver(coach, "1001", platform="discord")  # Ana's DMs
+    await solo.onboard(name="Ana")
+    await solo.say("/update monthly listeners 500")
+    assert "Saved: 500" in solo.text
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/start")
+    await ana.press("Indie")
+    await ana.say("/update monthly listeners 9000")
+    assert "Saved: 9,000" in ana.text
+    assert "since last time" not in ana.text, "the band's first number compared with Ana's"
+    await ana.say("/goal monthly listeners 20000 by 31 March")
+    mine, band = await _profiles(database)
+    assert mine.current_stats["monthly_listeners"]["value"] == "500"
+    assert "goal" not in mine.current_stats["monthly_listeners"]
+    assert band.current_stats["monthly_listeners"]["value"] == "9000"
+    async with database.transaction() as session:
+        samples = (await session.execute(select(StatSample.profile_id, StatSample.value))).all()
+        goals = (await session.execute(select(Goal.profile_id, Goal.target))).all()
+    assert sorted((pid == band.id, value) for pid, value in samples) == [
+        (False, Decimal(500)),
+        (True, Decimal(9000)),
+    ]
+    assert [(pid, target) for pid, target in goals] == [(band.id, Decimal(20000))]
+    await solo.say("/stats")
+    assert "500" in solo.text
+    assert "9,000" not in solo.text
+    await ana.say("/stats")
+    assert "9,000" in ana.text
+
+
+async def test_band_answers_to_questions_never_touch_a_members_numbers(
+    database: Database,
+) -> None:
+    coach = await synced_coach(database, clock=FakeClock(START))
+    solo = Driver(coach, "1001", platform="discord")
+    await solo.onboard(name="Ana")
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/start")
+    await ana.press("Indie")
+    for driver, value in ((solo, "500"), (ana, "9000")):
+        await driver.say("/today")
+        for _ in range(10):
+            if "listeners" in driver.text.casefold() and "?" in driver.text:
+                break
+            await driver.say("/skip")
+        await driver.say(value)
+        assert "Saved" in driver.text
+    mine, band = await _profiles(database)
+    assert mine.current_stats["monthly_listeners"]["value"] == "500"
+    assert band.current_stats["monthly_listeners"]["value"] == "9000"
+
+
+async def test_goals_are_exported_and_forgotten(database: Database) -> None:
+    coach = await synced_coach(database, clock=FakeClock(START))
+    solo = Driver(coach, "1001", platform="discord")
+    await solo.onboard(name="Ana")
+    await solo.say("/update monthly listeners 500")
+    await solo.say("/goal monthly listeners 800 by 30 June")
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/start")
+    await ana.press("Indie")
+    await ana.say("/update monthly listeners 9000")
+    await ana.say("/goal monthly listeners 20000 by 30 June")
+    [reply] = await solo.say("/export")
+    assert isinstance(reply, Document)
+    exported = json.loads(reply.file)
+    assert [g["target"] for g in exported["your_rows"]["goals"]] == ["800.0000"]
+    assert [g["target"] for g in exported["rows_that_mention_you"]["goals"]] == ["20000.0000"]
+    await solo.say("/forget")
+    await solo.press("Yes, delete")
+    async with database.transaction() as session:
+        left = (await session.execute(select(Goal.target, Goal.set_by))).all()
+    assert left == [(Decimal(20000), None)]  # the band's goal stays, credited to nobody
