@@ -11,10 +11,15 @@ from decimal import Decimal
 
 from bandkit import GuildDriver
 from coachkit import Driver, synced_coach
-from reminderkit import FakeClock, RecordingNotifier, reminder_rows
+from numberskit import tracked_roadmap
+from reminderkit import FakeClock, RecordingNotifier, delivery_rows, reminder_rows
 from sqlalchemy import select
 
+from core.app.engine import Coach
 from core.db.engine import Database
+from core.kernel.markup import to_plain
+from core.reminders.tick import ReminderTick
+from core.roadmaps.sync import sync_roadmaps
 from core.kernel.types import Document
 from core.db.models import Band, Goal, Profile, StatSample
 
@@ -24,9 +29,7 @@ START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # the injected clock's start, ne
 async def _profiles(database: Database) -> tuple[Profile, Profile]:
     """(Ana's solo profile, the band's profile)."""
     async with database.transaction() as session:
-        band = (
-            await session.scalars(select(Profile).join(Band, Band.id == Profile.band_id))
-        ).one()
+        band = (await session.scalars(select(Profile).join(Band, Band.id == Profile.band_id))).one()
         solo = (await session.scalars(select(Profile).where(Profile.band_id.is_(None)))).one()
         return solo, band
 
@@ -109,3 +112,56 @@ async def test_goals_are_exported_and_forgotten(database: Database) -> None:
     async with database.transaction() as session:
         left = (await session.execute(select(Goal.target, Goal.set_by))).all()
     assert left == [(Decimal(20000), None)]  # the band's goal stays, credited to nobody
+
+
+async def test_checkins_ask_for_a_stale_tracked_number_through_the_tick(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        await sync_roadmaps(session, [tracked_roadmap()])
+    clock = FakeClock(START)
+    coach = Coach(database, clock=clock)
+    maya = Driver(coach)
+    await maya.onboard(roadmap_name="Numbers Test")
+    await maya.say("/remind daily 18:00")
+    assert [r.kind for r in await reminder_rows(database)].count("checkin") == 1
+    await maya.say("/update listeners 1200")
+    notifier = RecordingNotifier()
+    tick = ReminderTick(database, {"console": notifier}, clock=clock)
+
+    def checkins() -> list[str]:
+        return [t for t in notifier.texts() if "check-in" in t]
+
+    clock.advance(hours=2)  # the new row's first look: nothing stale yet, it moves on
+    await tick.run()
+    assert checkins() == []
+    [row] = [r for r in await reminder_rows(database) if r.kind == "checkin"]
+    stale = (START + timedelta(days=30)).replace(hour=10)
+    assert row.next_due_at == stale
+
+    clock.set(stale + timedelta(seconds=1))
+    await tick.run()
+    assert checkins() == [
+        "📊 Time for your monthly check-in: Monthly listeners — last 1,200 listeners on 4 Jan.\n"
+        "Tap Answer and type today's number."
+    ]
+    assert [d.status for d in await delivery_rows(database, "checkin")] == ["sent"]
+    await tick.run()
+    assert len(checkins()) == 1, "sent once"
+    card = next(replies for _chat, replies in notifier.sent if "check-in" in replies[0].text)[0]
+    answer, snooze = card.all_buttons()
+    await maya.press_payload(answer.payload)
+    assert "What's your monthly listeners now?" in maya.text
+    await maya.say("1400")
+    assert "+200 since last time" in maya.text
+
+    await maya.press_payload(snooze.payload)
+    assert "I'll ask again on" in maya.text
+    [row] = [r for r in await reminder_rows(database) if r.kind == "checkin"]
+    assert row.next_due_at == stale + timedelta(days=7)
+    clock.set(row.next_due_at + timedelta(seconds=1))
+    await tick.run()
+    assert len(checkins()) == 1, "the number is fresh: no check-in, the row moves on"
+    [row] = [r for r in await reminder_rows(database) if r.kind == "checkin"]
+    assert row.next_due_at == stale + timedelta(days=30)
+    assert "/stats" not in to_plain(card.text)

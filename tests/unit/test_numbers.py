@@ -270,7 +270,7 @@ def test_checkin_decisions() -> None:
     decision = decide(stats, catalog, UTC, START.replace(hour=11))
     assert decision.ask is not None
     assert decision.ask.metric == LISTENERS
-    assert decision.next_at == (START + timedelta(days=8)).replace(hour=10)  # 10:00 passed
+    assert decision.next_at == (START + timedelta(days=7)).replace(hour=10)  # a week on, 10:00
     # a fresh number: the next check-in is at 10:00 on the day it goes stale
     fresh = {LISTENERS: {**stats[LISTENERS], "at": START.isoformat()}}
     later = decide(fresh, catalog, UTC, START)

@@ -75,12 +75,15 @@ def stale_list(stats: Mapping[str, Any], catalog: Catalog) -> list[Stale]:
 
 
 def at_ten(moment: datetime, tz: tzinfo) -> datetime:
-    """The first 10:00 local time at or after ``moment``."""
+    """10:00 local time on ``moment``'s local day (earlier or later than ``moment``): a number
+    goes stale on a day, and the check-in is that day's 10:00."""
     local = moment.astimezone(tz)
-    ten = datetime.combine(local.date(), CHECKIN_AT, tzinfo=tz)
-    if ten < local:
-        ten = datetime.combine(local.date() + timedelta(days=1), CHECKIN_AT, tzinfo=tz)
-    return ten.astimezone(moment.tzinfo)
+    return datetime.combine(local.date(), CHECKIN_AT, tzinfo=tz).astimezone(moment.tzinfo)
+
+
+def week_on(now: datetime) -> datetime:
+    """A week from ``now`` (a check-in sent or snoozed comes back that day at 10:00)."""
+    return now + ASKED_AGAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,7 @@ def decide(stats: Mapping[str, Any], catalog: Catalog, tz: tzinfo, now: datetime
     first = at_ten(stale[0].at, tz)
     if first > now:
         return Decision(None, first)
-    rest = [s.at for s in stale[1:]] + [now + ASKED_AGAIN]
+    rest = [s.at for s in stale[1:]] + [week_on(now)]
     following = at_ten(max(min(rest), now + timedelta(days=1)), tz)
     return Decision(stale[0], following)
 

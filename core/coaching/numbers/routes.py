@@ -20,7 +20,7 @@ from core.coaching.numbers.buttons import (
     UPDATE,
     metric_of,
 )
-from core.coaching.numbers.checkins import ASKED_AGAIN, at_ten
+from core.coaching.numbers.checkins import at_ten, week_on
 from core.coaching.numbers.states import Numbers
 from core.coaching.numbers.store import snooze_checkin
 from core.coaching.numbers.words import day
@@ -99,7 +99,7 @@ async def _snooze(turn: Turn, payload: Payload) -> list[Outbound]:
         reminder_id = uuid.UUID(hex=payload.args[0])
     except ValueError:
         return [Toast(text="That check-in button is broken. /update records a number.")]
-    until = at_ten(turn.now + ASKED_AGAIN, _zone(turn))
+    until = at_ten(week_on(turn.now), _zone(turn))
     if not await snooze_checkin(turn.ex, reminder_id, turn.rec.user_id, until):
         return [Toast(text="That check-in isn't yours (or is gone), so I left it alone.")]
     return [Message(text=f"⏰ OK — I'll ask again on {day(until, turn.today)}.", edit=True)]

@@ -18,7 +18,12 @@ _SNOOZE = (
         reminders.c.user_id == bindparam("uid"),
         reminders.c.kind == literal_column("'checkin'"),
     )
-    .values(next_due_at=bindparam("until"), attempts=0, claimed_until=null(), claimed_by=null())
+    .values(
+        next_due_at=bindparam("until"),
+        attempts=literal_column("0"),
+        claimed_until=null(),
+        claimed_by=null(),
+    )
     .returning(reminders.c.id)
 )
 
