@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from core.app.engine import Coach
 from core.db.engine import Database
+from core.db.models import Band, Goal, Profile, StatSample
 from core.kernel.markup import to_plain
+from core.kernel.types import Document
 from core.reminders.tick import ReminderTick
 from core.roadmaps.sync import sync_roadmaps
-from core.kernel.types import Document
-from core.db.models import Band, Goal, Profile, StatSample
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # the injected clock's start, never the wall's
 
