@@ -11,7 +11,13 @@ from fractions import Fraction
 
 from matplotlib.figure import Figure
 
-from core.progress.charts import MAX_PANELS, GoalLine, chartable, render_stats_chart
+from core.progress.charts import (
+    MAX_PANELS,
+    ChartCache,
+    GoalLine,
+    chartable,
+    render_stats_chart,
+)
 from core.progress.metrics import metric_label
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
@@ -87,3 +93,16 @@ def test_the_chart_uses_no_pyplot_and_memory_stays_flat() -> None:
         assert sys.modules["matplotlib.pyplot"].get_fignums() == []
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
     assert grown < 4_000, f"peak RSS grew by {grown} KiB over 40 charts"
+
+
+def test_the_cache_draws_once_per_content_and_stays_bounded() -> None:
+    cache = ChartCache(size=2)
+    series = {"monthly_listeners": _series(3)}
+    first = cache.chart(series, title="Maya")
+    assert first is not None
+    assert cache.chart(series, title="Maya") is first, "the same numbers: the same PNG"
+    moved = {"monthly_listeners": [*_series(3), (T0 + timedelta(days=30), Decimal(7))]}
+    assert cache.chart(moved, title="Maya") is not first, "a new number draws afresh"
+    goal = {"monthly_listeners": GoalLine(Decimal(900), T0.date(), None)}
+    assert cache.chart(series, title="Maya", goals=goal) is not first, "so does a goal"
+    assert len(cache) == 2

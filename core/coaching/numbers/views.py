@@ -21,7 +21,7 @@ from core.journey.samples import goal_summary
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Card, Message, Outbound, Picture
-from core.progress.charts import GoalLine, render_stats_chart
+from core.progress.charts import CHARTS, GoalLine
 from core.progress.projection import Figures, figures, project
 
 #: How many recent samples ``/stats`` reads for its figures and chart (all metrics together).
@@ -92,7 +92,7 @@ async def stats(turn: Turn) -> list[Outbound]:
     ]
     card = Card(text="\n".join(lines), form="stats")
     title = f"{turn.rec.artist_name or 'Your'} — numbers over time"
-    png = await asyncio.to_thread(render_stats_chart, series, title=title, goals=goals)
+    png = await asyncio.to_thread(CHARTS.chart, series, title=title, goals=goals)
     if png is None:
         return [card]
     # the figures as the chart's caption: a stats card drawn as a picture
