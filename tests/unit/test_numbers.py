@@ -331,3 +331,17 @@ def test_golden_checkin_card() -> None:
     assert [[b.label for b in row] for row in shown.buttons] == [["✍️ Answer", "⏰ Snooze a week"]]
     assert shown.buttons[0][0].payload == "v1:nv:monthly-listeners"
     assert shown.buttons[0][1].payload == f"v1:cz:{rid.hex}"
+
+
+async def test_undo_never_rolls_back_a_newer_number_or_a_goal() -> None:
+    coach, _clock = _coach()
+    maya = await _maya(coach)
+    await maya.say("/today")
+    await maya.say("1000")  # the listeners question: /undo could take this back
+    await maya.say("/update listeners 1200")
+    await maya.say("/undo")
+    assert "nothing to undo" in maya.text
+    assert _stats(coach)[LISTENERS]["value"] == "1200"
+    await maya.say("/goal listeners 2000 by 31 March")
+    await maya.say("/undo")
+    assert _stats(coach)[LISTENERS]["goal"] == {"target": "2000", "by": "2027-03-31"}

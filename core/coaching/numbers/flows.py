@@ -183,6 +183,9 @@ async def save_value(turn: Turn, info: MetricInfo, text: str) -> list[Outbound]:
         better=info.spec.better,
     )
     turn.event("stats.updated", metric=info.name)
+    # /undo puts back a task and its number as they were before the last tick, answer or skip;
+    # after a newer number that would roll the number (and its goal) back: nothing to undo now
+    turn.set_undo(None)
     lines = [f"✅ Saved: {bold(esc(parsed.display))} — {words.name(info.name)}."]
     before = value_of(recorded.previous)
     if before is not None and recorded.previous is not None:
@@ -400,6 +403,7 @@ async def set_goal(turn: Turn, info: MetricInfo, target: Decimal, due: date) -> 
     )
     stats[info.name] = {**entry, "goal": {"target": str(target), "by": due.isoformat()}}
     turn.set_profile(current_stats=stats)
+    turn.set_undo(None)  # an older snapshot of this number would drop the goal's summary
     turn.event("goal.set", metric=info.name)
     projection = await _projection(turn, info, target, due, baseline=latest)
     return [
@@ -424,6 +428,7 @@ async def remove_goal(turn: Turn, info: MetricInfo) -> list[Outbound]:
     if isinstance(entry, dict) and "goal" in entry:
         stats[info.name] = {k: v for k, v in entry.items() if k != "goal"}
         turn.set_profile(current_stats=stats)
+        turn.set_undo(None)
         removed = True
     if not removed:
         return [Message(text=f"There's no goal for {words.name(info.name)}. /goal lists yours.")]
