@@ -280,9 +280,11 @@ async def goal_command(turn: Turn, args: str) -> list[Outbound]:
 
 
 def ask_target(turn: Turn, info: MetricInfo) -> list[Outbound]:
-    """The guided goal, step 2: the target."""
-    turn.set_state(Numbers.GOAL_TARGET, data={"metric": info.name})
+    """The guided goal, step 2: the target (a goal starts from a number: asked first)."""
     entry = turn.rec.current_stats.get(info.name)
+    if value_of(entry) is None:
+        return _first_a_number(turn, info)
+    turn.set_state(Numbers.GOAL_TARGET, data={"metric": info.name})
     now = ""
     if isinstance(entry, dict) and entry.get("display"):
         now = f" You're at {bold(esc(str(entry['display'])))}."
@@ -370,19 +372,24 @@ def _due(turn: Turn, text: str) -> date | Outbound:
     return parsed.value
 
 
+def _first_a_number(turn: Turn, info: MetricInfo) -> list[Outbound]:
+    """A goal is measured from today's number: ask for it first."""
+    turn.set_state(Numbers.VALUE, data={"metric": info.name})
+    return [
+        Message(
+            text=f"First I need your {bold(esc(_label(info)))} today — type it, "
+            "then set the goal again."
+        )
+    ]
+
+
 async def set_goal(turn: Turn, info: MetricInfo, target: Decimal, due: date) -> list[Outbound]:
     """Save the goal (replacing the metric's old one) and say where it stands."""
     stats = dict(turn.rec.current_stats or {})
     entry = stats.get(info.name)
     latest = value_of(entry)
     if latest is None or not isinstance(entry, dict):
-        turn.set_state(Numbers.VALUE, data={"metric": info.name})
-        return [
-            Message(
-                text=f"First I need your {bold(esc(_label(info)))} today — type it, "
-                "then set the goal again."
-            )
-        ]
+        return _first_a_number(turn, info)
     if reached(latest, target, aims_up(target, latest, info.spec.better)):
         return [
             Message(
