@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from bandkit import GuildDriver
 from coachkit import Driver, synced_coach
 from numberskit import tracked_roadmap
@@ -165,3 +166,43 @@ async def test_checkins_ask_for_a_stale_tracked_number_through_the_tick(
     [row] = [r for r in await reminder_rows(database) if r.kind == "checkin"]
     assert row.next_due_at == stale + timedelta(days=30)
     assert "/stats" not in to_plain(card.text)
+
+
+async def _answer_statements(coach: Coach, database: Database, user: str, goal: str) -> list[str]:
+    """The statements of one answer to the listeners question, after a first number (and the
+    goal ``goal``, if any)."""
+    driver = Driver(coach, user)
+    await driver.onboard(roadmap_name="Numbers Test")
+    await driver.say("/update listeners 100")
+    if goal:
+        await driver.say(f"/goal listeners {goal} by 30 June")
+        assert "Goal set" in driver.text
+    await driver.say("/today")
+    statements: list[str] = []
+    database.statement_hook = statements.append
+    try:
+        await driver.say("200", update_id=f"answer-{user}")
+    finally:
+        database.statement_hook = None
+    assert "Saved: 200 listeners" in driver.text
+    return [" ".join(sql.split())[:60] for sql in statements]
+
+
+@pytest.mark.postgres_only
+async def test_an_answer_costs_no_statement_for_goals_unless_one_is_reached(
+    database: Database,
+) -> None:
+    """The hot path's contract: without a goal, and with one not reached, an answer runs the
+    same statements and none on ``goals``; reaching one adds exactly the one that marks it."""
+    async with database.transaction() as session:
+        await sync_roadmaps(session, [tracked_roadmap()])
+    coach = Coach(database, clock=FakeClock(START))
+    plain = await _answer_statements(coach, database, "ann", "")
+    aiming = await _answer_statements(coach, database, "bea", "5000")
+    reaching = await _answer_statements(coach, database, "cat", "150")
+    assert not any("goals" in s for s in plain + aiming), plain
+    assert len(aiming) == len(plain)
+    assert len(reaching) == len(plain) + 1
+    assert [s for s in reaching if "goals" in s] == [
+        s for s in reaching if s.startswith("UPDATE goals")
+    ]
