@@ -279,6 +279,12 @@ async def test_numbers_commands_have_typed_options_and_run(database: Database) -
         update = _options(synced["update"])
         assert [o["name"] for o in synced["update"]["options"]] == ["metric", "value"]
         assert (update["metric"]["type"], update["value"]["type"]) == (3, 3)
+        assert update["metric"].get("autocomplete") is True
+        offered = await _typed(
+            bench,
+            bench.fake.user_types_option_in_dm(ANA, "update", focused="metric", typed="listen"),
+        )
+        assert offered[0] == {"name": "Monthly listeners", "value": "monthly listeners"}
         assert [o["name"] for o in synced["goal"]["options"]] == ["metric", "target"]
         await _band_on_indie(bench)
         saved = await bench.command(ANA, "update", metric="monthly listeners", value="1.4k")

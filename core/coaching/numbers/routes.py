@@ -25,9 +25,11 @@ from core.coaching.numbers.states import Numbers
 from core.coaching.numbers.store import snooze_checkin
 from core.coaching.numbers.words import day
 from core.kernel.payloads import Payload
-from core.kernel.registry import Feature, Option
+from core.kernel.registry import MAX_SUGGESTIONS, Asked, Feature, Option, Suggestion
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound, Toast
+from core.progress.metrics import metric_label
+from core.roadmaps.schema import NUMERIC_TYPES
 
 numbers = Feature("numbers")
 
@@ -51,7 +53,7 @@ async def _stats(turn: Turn, _args: str) -> list[Outbound]:
     "Record a new number any time (e.g. /update listeners 1400)",
     usage="[number] [value]",
     options=(
-        Option("metric", "which number: listeners, followers, …"),
+        Option("metric", "which number: listeners, followers, …", suggest="metrics"),
         Option("value", "the new value, e.g. 1400 or 1.4k", rest=True),
     ),
 )
@@ -64,7 +66,7 @@ async def _update(turn: Turn, args: str) -> list[Outbound]:
     "Set a goal for a number (e.g. /goal listeners 2000 by 31 March), or list yours",
     usage="[number] [target] [by date | off]",
     options=(
-        Option("metric", "which number: listeners, followers, …"),
+        Option("metric", "which number: listeners, followers, …", suggest="metrics"),
         Option("target", "the value to reach, then 'by <date>' (or 'off')", rest=True),
     ),
 )
@@ -126,3 +128,18 @@ async def _date_text(turn: Turn, text: str) -> list[Outbound]:
 async def _cancelled(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
     return [Message(text="OK, nothing saved.", edit=True)]
+
+
+@numbers.suggests("metrics")
+async def _metrics(asked: Asked) -> list[Suggestion]:
+    """The numbers the content knows whose name or alias holds what was typed (Discord's
+    autocomplete for /update and /goal); the value is a name ``Catalog.metric_named`` reads."""
+    catalog = await asked.catalogs.current(asked.db)
+    typed = " ".join(asked.typed.casefold().replace("_", " ").split())
+    out: list[Suggestion] = []
+    for info in sorted(catalog.metrics.values(), key=lambda i: (not i.tracked, i.name)):
+        words = sorted(info.aliases, key=len)
+        if info.spec.type not in NUMERIC_TYPES or not any(typed in w for w in words):
+            continue
+        out.append(Suggestion(metric_label(info.name), info.name.replace("_", " ")))
+    return out[:MAX_SUGGESTIONS]
