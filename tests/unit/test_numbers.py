@@ -348,3 +348,37 @@ async def test_undo_never_rolls_back_a_newer_number_or_a_goal() -> None:
     await maya.say("/goal listeners 2000 by 31 March")
     await maya.say("/undo")
     assert _stats(coach)[LISTENERS]["goal"] == {"target": "2000", "by": "2027-03-31"}
+
+
+async def test_golden_stats_card_and_goal_list() -> None:
+    coach, clock = _coach()
+    maya = await _maya(coach)
+    for week in range(6):
+        await maya.say(f"/update listeners {1000 + 100 * week}")
+        clock.advance(days=7)
+    await maya.say("/update followers 40")
+    await maya.say("/goal listeners 3000 by 30 June")
+    await maya.say("/stats")
+    assert maya.replies[0].text == GOLDEN_STATS
+    await maya.say("/goal")
+    assert maya.replies[0].text == GOLDEN_GOALS
+
+
+GOLDEN_STATS = (
+    "*📈 Your numbers*\n\n"
+    "*Instagram followers*: *40*\n"
+    "   30 days — · 90 days — · pace too early to say\n"
+    "*Monthly listeners*: *1,500 listeners* (▲ +100 since last time)\n"
+    "   30 days +400 · 90 days — · pace +100 a week\n"
+    "   🎯 *3,000* by 30 Jun: *on track* — at +100 a week you get there around 24 May. "
+    "You need +73.62 a week.\n\n"
+    "_Pace: the trend of your last 90 days. /update adds a number, /goal sets a target._"
+)
+GOLDEN_GOALS = (
+    "*🎯 Your goals*\n\n"
+    "Monthly listeners — 🎯 *3,000* by 30 Jun: *on track* — at +100 a week you get there "
+    "around 24 May. You need +73.62 a week.\n\n"
+    "_/goal <number> off removes one. How I project: a straight line through your numbers of "
+    "the last 90 days (least squares). With fewer than 2 numbers a week apart it's too early "
+    "to say._"
+)
