@@ -290,7 +290,7 @@ async def test_numbers_commands_have_typed_options_and_run(database: Database) -
         saved = await bench.command(ANA, "update", metric="monthly listeners", value="1.4k")
         assert "Saved: **1,400 listeners**" in saved.texts()
         goal = await bench.command(
-            ANA, "goal", metric="monthly listeners", target="2000 by 31 March"
+            ANA, "goal", metric="monthly listeners", target="2000 by in 10 weeks"
         )
         assert "Goal set: Monthly listeners **2,000**" in goal.texts()
         stats = await bench.command(ANA, "stats")
