@@ -206,3 +206,28 @@ async def test_an_answer_costs_no_statement_for_goals_unless_one_is_reached(
     assert [s for s in reaching if "goals" in s] == [
         s for s in reaching if s.startswith("UPDATE goals")
     ]
+
+
+async def test_a_reset_takes_the_goals_with_the_numbers(database: Database) -> None:
+    """A band's reset and an admin's reset of a musician start the numbers over: goals too."""
+    coach = await synced_coach(database, clock=FakeClock(START))
+    boss = Coach(database, admins=["console:boss"], catalog=coach.catalog, clock=FakeClock(START))
+    maya = Driver(boss, "maya")
+    await maya.onboard()
+    await maya.say("/update monthly listeners 500")
+    await maya.say("/goal monthly listeners 800 by 30 June")
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/start")
+    await ana.press("Indie")
+    await ana.say("/update monthly listeners 9000")
+    await ana.say("/goal monthly listeners 20000 by 30 June")
+    await ana.say("/band reset")
+    await ana.press("Yes, reset everything")
+    async with database.transaction() as session:
+        assert (await session.execute(select(Goal.target))).scalars().all() == [Decimal(800)]
+    admin = Driver(boss, "boss")
+    await admin.say("/admin reset console:maya")
+    await admin.press("Yes, reset")
+    async with database.transaction() as session:
+        assert (await session.execute(select(Goal.target))).scalars().all() == []
