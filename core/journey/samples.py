@@ -67,16 +67,14 @@ async def record_sample(
     goal summary carried over), and the goal's ``met_at`` the first time it is reached."""
     stats = dict(turn.rec.current_stats or {})
     previous = stats.get(metric)
-    entry: dict[str, Any] = {
+    goal = goal_summary(previous)
+    stats[metric] = {
+        **(previous if isinstance(previous, dict) else {}),  # what others keep there: the goal
         "value": str(value),
         "display": display,
         "unit": unit,
         "at": turn.now.isoformat(),
     }
-    goal = goal_summary(previous)
-    if goal is not None:
-        entry["goal"] = goal
-    stats[metric] = entry
     turn.set_profile(current_stats=stats)
     sample_id = uuid.uuid4()
     await turn.store.add_sample(
