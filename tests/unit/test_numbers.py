@@ -20,7 +20,7 @@ from reminderkit import FakeClock
 from support.memory import MemoryCoach
 
 from core.coaching.numbers.checkins import Stale, card, decide
-from core.coaching.numbers.flows import add_months
+from core.coaching.numbers.goals import add_months
 from core.kernel.markup import to_plain
 from core.kernel.types import Picture
 from core.roadmaps.catalog import catalog_from

@@ -1,7 +1,7 @@
 """What the numbers feature answers: ``/update``, ``/stats``, ``/goal``, their buttons, the
 check-in buttons and the typed values they wait for, declared to the registry.
 
-The flows live in :mod:`~core.coaching.numbers.flows` (``/update``, ``/goal``) and
+The flows live in :mod:`~core.coaching.numbers.update`, :mod:`~core.coaching.numbers.goals` and
 :mod:`~core.coaching.numbers.views` (``/stats``); this module only says which event reaches
 which flow.
 """
@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo
 
-from core.coaching.numbers import flows, views
+from core.coaching.numbers import goals, update, views
 from core.coaching.numbers.buttons import (
     CHECKIN_SNOOZE,
     GOAL_METRIC,
@@ -58,7 +58,7 @@ async def _stats(turn: Turn, _args: str) -> list[Outbound]:
     ),
 )
 async def _update(turn: Turn, args: str) -> list[Outbound]:
-    return await flows.update_command(turn, args)
+    return await update.update_command(turn, args)
 
 
 @numbers.command(
@@ -71,7 +71,7 @@ async def _update(turn: Turn, args: str) -> list[Outbound]:
     ),
 )
 async def _goal(turn: Turn, args: str) -> list[Outbound]:
-    return await flows.goal_command(turn, args)
+    return await goals.goal_command(turn, args)
 
 
 @numbers.button(UPDATE)
@@ -79,7 +79,7 @@ async def _update_button(turn: Turn, payload: Payload) -> list[Outbound]:
     info = turn.catalog.metrics.get(metric_of(payload.args[0]))
     if info is None:
         return [Toast(text="That number isn't in your roadmap any more. /update lists yours.")]
-    return flows.ask_value(turn, info)
+    return update.ask_value(turn, info)
 
 
 @numbers.button(GOAL_METRIC)
@@ -87,12 +87,12 @@ async def _goal_button(turn: Turn, payload: Payload) -> list[Outbound]:
     info = turn.catalog.metrics.get(metric_of(payload.args[0]))
     if info is None:
         return [Toast(text="That number isn't in your roadmap any more. /goal lists yours.")]
-    return flows.ask_target(turn, info)
+    return goals.ask_target(turn, info)
 
 
 @numbers.button(GOAL_WHEN)
 async def _goal_when(turn: Turn, payload: Payload) -> list[Outbound]:
-    return await flows.date_button(turn, payload.args[0])
+    return await goals.date_button(turn, payload.args[0])
 
 
 @numbers.button(CHECKIN_SNOOZE)
@@ -109,17 +109,17 @@ async def _snooze(turn: Turn, payload: Payload) -> list[Outbound]:
 
 @numbers.on_text(Numbers.VALUE)
 async def _value_text(turn: Turn, text: str) -> list[Outbound]:
-    return await flows.value_text(turn, text)
+    return await update.value_text(turn, text)
 
 
 @numbers.on_text(Numbers.GOAL_TARGET)
 async def _target_text(turn: Turn, text: str) -> list[Outbound]:
-    return await flows.target_text(turn, text)
+    return await goals.target_text(turn, text)
 
 
 @numbers.on_text(Numbers.GOAL_DATE)
 async def _date_text(turn: Turn, text: str) -> list[Outbound]:
-    return await flows.date_text(turn, text)
+    return await goals.date_text(turn, text)
 
 
 @numbers.on_cancel(Numbers.VALUE)
