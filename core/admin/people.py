@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.access import ADMIN_ROLE, label
 from core.db.tables import (
+    goals,
     identities,
     profiles,
     progress,
@@ -238,7 +239,7 @@ async def standing(session: AsyncSession, user_id: uuid.UUID) -> Standing:
 
 
 async def reset(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
-    """Start a musician over: progress, samples, roadmap choice and conversation state go.
+    """Start a musician over: progress, samples, goals, roadmap choice and conversation state go.
 
     The person, their identities and their artist name stay. Returns how many progress rows
     were deleted (0 on a second, double-tapped reset).
@@ -252,6 +253,8 @@ async def reset(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int
         return 0
     gone = await session.execute(delete(progress).where(progress.c.profile_id == profile_id))
     await session.execute(delete(samples).where(samples.c.profile_id == profile_id))
+    # goals are measured from the numbers just deleted (their summaries go with current_stats)
+    await session.execute(delete(goals).where(goals.c.profile_id == profile_id))
     await session.execute(
         update(profiles)
         .where(profiles.c.id == profile_id)

@@ -9,12 +9,22 @@ from __future__ import annotations
 from core.accounts.routes import accounts
 from core.admin.routes import admin, privacy
 from core.bands.routes import bands
+from core.coaching.numbers.routes import numbers
 from core.coaching.plan.routes import plan
 from core.journey.routes import journey
 from core.kernel.registry import Feature
 from core.reminders.routes import reminders
 
-FEATURES: tuple[Feature, ...] = (journey, plan, privacy, admin, reminders, accounts, bands)
+FEATURES: tuple[Feature, ...] = (
+    journey,
+    numbers,
+    plan,
+    privacy,
+    admin,
+    reminders,
+    accounts,
+    bands,
+)
 
 
 def with_own(own: Feature) -> tuple[Feature, ...]:

@@ -20,6 +20,7 @@ from core.db.models import (
     ConversationState,
     Delivery,
     Event,
+    Goal,
     Identity,
     InboxUpdate,
     LinkCode,
@@ -41,6 +42,7 @@ bands = cast(Table, Band.__table__)
 broadcasts = cast(Table, Broadcast.__table__)
 deliveries = cast(Table, Delivery.__table__)
 events = cast(Table, Event.__table__)
+goals = cast(Table, Goal.__table__)
 identities = cast(Table, Identity.__table__)
 inbox_updates = cast(Table, InboxUpdate.__table__)
 link_codes = cast(Table, LinkCode.__table__)

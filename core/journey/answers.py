@@ -14,7 +14,6 @@ row), so an answer costs no statement more than it did before it was coached.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -24,6 +23,7 @@ from core.journey import cards, dated
 from core.journey.buttons import CONFIRM
 from core.journey.history import ensure_row, snapshot
 from core.journey.navigation import Located, advance, locate, today
+from core.journey.samples import celebration, record_sample
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
@@ -235,7 +235,7 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
 async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Outbound]:
     roadmap, stage, task, rows = found
     spec = task.spec
-    reply = _reaction(turn, task, parsed, _previous(turn, task, rows.get(task.id)))
+    previous = _previous(turn, task, rows.get(task.id))  # before the new figure is kept
     undo = snapshot(turn, task, rows.get(task.id), f"your answer to “{task.title}”")
     dated.keep_anchor(turn, task, parsed, undo)  # a release date re-dates the plan
     row = ensure_row(rows, task)
@@ -247,35 +247,26 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
     row.completed_at = turn.now
     row.completed_by = turn.rec.user_id
     await turn.save(row)
+    celebrate: list[Outbound] = []
     if spec.metric and parsed.numeric is not None:
-        stats = dict(turn.rec.current_stats or {})
-        undo["stats"] = {spec.metric: stats.get(spec.metric)}
-        kept = stats.get(spec.metric)
-        stats[spec.metric] = {
-            **(kept if isinstance(kept, dict) else {}),  # what others keep there: the goal
-            "value": str(parsed.numeric),
-            "display": parsed.display,
-            "unit": spec.unit,
-            "at": turn.now.isoformat(),
-        }
-        turn.set_profile(current_stats=stats)
-        sample_id = uuid.uuid4()
-        await turn.store.add_sample(
-            {
-                "id": sample_id,
-                "profile_id": turn.rec.profile_id,
-                "task_id": task.id,
-                "metric": spec.metric,
-                "value": parsed.numeric,
-                "unit": spec.unit,
-                "recorded_by": turn.rec.user_id,
-                "recorded_at": turn.now,
-            },
+        recorded = await record_sample(
+            turn,
+            metric=spec.metric,
+            value=parsed.numeric,
+            display=parsed.display,
+            unit=spec.unit,
+            task_id=task.id,
+            better=spec.better,
         )
-        undo["sample_id"] = str(sample_id)
+        undo["stats"] = {spec.metric: recorded.previous}
+        undo["sample_id"] = str(recorded.sample_id)
+        if recorded.goal_met:
+            celebrate.append(Message(text=celebration(spec.metric, parsed.display)))
+    # a goal met now is celebrated once, on its own: the reply then leaves its goal line out
+    reply = _reaction(turn, task, parsed, previous, goal_line=not celebrate)
     turn.set_undo(undo)
     turn.event("task.completed", task=task.slug)
-    return [reply, *await advance(turn, roadmap, stage, rows)]
+    return [reply, *celebrate, *await advance(turn, roadmap, stage, rows)]
 
 
 async def save_checked(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Outbound]:
@@ -284,7 +275,9 @@ async def save_checked(turn: Turn, found: Located, parsed: Parsed, raw: str) -> 
     return await _save(turn, found, parsed, raw)
 
 
-def _reaction(turn: Turn, task: TaskInfo, parsed: Parsed, previous: _Last | None) -> Message:
+def _reaction(
+    turn: Turn, task: TaskInfo, parsed: Parsed, previous: _Last | None, *, goal_line: bool = True
+) -> Message:
     """What was saved, the verdict (and how it moved, how far the goal is), one next step."""
     lines = [f"✅ Saved: {bold(esc(parsed.display))}."]
     number = parsed.numeric
@@ -298,7 +291,7 @@ def _reaction(turn: Turn, task: TaskInfo, parsed: Parsed, previous: _Last | None
     if previous is not None:
         change = verdicts.compare(spec, number, previous.value, since=previous.on, today=turn.today)
         lines.append(esc(change.text()))
-    goal = verdicts.goal_of(stats, spec.metric) if spec.metric else None
+    goal = verdicts.goal_of(stats, spec.metric) if spec.metric and goal_line else None
     if goal is not None:
         lines.append(esc(verdicts.versus_goal(spec, number, goal, today=turn.today)))
     if reading is not None:

@@ -8,15 +8,12 @@ way without reading the text. User-supplied text always goes through ``esc``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, cast
 
 from core.journey.buttons import CHOOSE, OPEN, PICK, SKIP, TICK, UNTICK
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, ButtonAction
-from core.kernel.types import Button, Card, Message, Outbound
-from core.progress.metrics import metric_label
+from core.kernel.types import Button, Card
 from core.progress.service import (
     POSTPONED,
     ProgressRecord,
@@ -253,27 +250,3 @@ def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Ca
     buttons.append((Button(label="Next task", payload=RUN_COMMAND.encode("today")),))
     return Card(text="\n".join(lines), buttons=tuple(buttons), form="progress")
 
-
-def stats_card(stats: Mapping[str, Any], first_values: Mapping[str, Decimal]) -> Outbound:
-    """``/stats``: the latest value of every metric and how it moved since the first answer
-    (with nothing to show yet, a plain message saying so)."""
-    if not stats:
-        return Message(
-            text="No numbers yet. When a task asks for one (listeners, mailing list, …), "
-            "I'll keep it here so you can watch it grow."
-        )
-    lines = [bold("📈 Your numbers"), ""]
-    for metric in sorted(stats):
-        entry = stats[metric]
-        name = metric_label(metric)
-        line = f"{esc(name)}: {bold(esc(str(entry.get('display', entry.get('value')))))}"
-        first = first_values.get(metric)
-        try:
-            now = Decimal(str(entry.get("value")))
-        except ArithmeticError:
-            now = None
-        if first is not None and now is not None and now != first:
-            arrow = "▲" if now > first else "▼"
-            line += f" {arrow} {now - first:+,} since your first answer"
-        lines.append(line)
-    return Card(text="\n".join(lines), form="stats")

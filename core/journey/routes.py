@@ -78,11 +78,6 @@ async def _roadmap(turn: Turn, _args: str) -> list[Outbound]:
     return onboarding.roadmap_card(turn)
 
 
-@journey.command("stats", "Your numbers and how they moved", bare=True)
-async def _stats(turn: Turn, _args: str) -> list[Outbound]:
-    return await views.stats(turn)
-
-
 @journey.command("skip", "Skip the current task (it counts as dealt with)", bare=True)
 async def _skip(turn: Turn, _args: str) -> list[Outbound]:
     return await history.skip(turn, None)

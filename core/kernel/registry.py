@@ -57,7 +57,7 @@ OptionKind = Literal["text", "integer", "choice", "member", "role"]
 #: Values only the core knows, which a front end offers while someone types (Discord's
 #: autocomplete): each is answered by the feature that declared it (:meth:`Feature.suggests`),
 #: through :meth:`core.app.engine.Coach.suggest`.
-Suggest = Literal["timezones", "band_tasks", "band_members"]
+Suggest = Literal["timezones", "band_tasks", "band_members", "metrics"]
 #: The most suggestions one answer holds (Discord shows at most 25 autocomplete choices).
 MAX_SUGGESTIONS = 25
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
@@ -40,6 +40,7 @@ from core.db.base import UTCDateTime
 from core.db.executor import Executor
 from core.db.tables import (
     events,
+    goals,
     identities,
     profiles,
     progress,
@@ -76,6 +77,25 @@ class TurnRecord:
     undo: dict[str, Any] | None
     #: The profile's anchor dates by name (``{"release": "2027-03-05"}``): the plan's origin.
     anchors: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class GoalRecord:
+    """One ``goals`` row: a target for one metric of the profile by a date (issue #13).
+
+    The turn's profile row carries a summary of it (``current_stats[metric]["goal"]``), so the
+    answer path knows a goal exists without reading this table; this row is read by ``/goal``
+    and ``/stats`` and written when a goal is set, removed or met.
+    """
+
+    metric: str
+    target: Decimal
+    due_on: date
+    baseline: Decimal | None = None
+    set_by: uuid.UUID | None = None
+    set_at: datetime | None = None
+    met_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 # ---------------------------------------------------------------------------------- statements
@@ -218,6 +238,45 @@ _SAMPLES = (
     .limit(bindparam("limit"))
 )
 
+_METRIC_SAMPLES = (
+    select(samples.c.recorded_at, samples.c.value)
+    .where(samples.c.profile_id == bindparam("profile_id"), samples.c.metric == bindparam("metric"))
+    .order_by(samples.c.recorded_at.desc())
+    .limit(bindparam("limit"))
+)
+_GOAL_COLUMNS = (
+    goals.c.metric,
+    goals.c.target,
+    goals.c.due_on,
+    goals.c.baseline,
+    goals.c.set_by,
+    goals.c.set_at,
+    goals.c.met_at,
+    goals.c.id,
+)
+_GOALS = (
+    select(*_GOAL_COLUMNS)
+    .where(goals.c.profile_id == bindparam("profile_id"))
+    .order_by(goals.c.metric)
+)
+_INSERT_GOAL = insert(goals)
+_DELETE_GOAL = (
+    delete(goals)
+    .where(goals.c.profile_id == bindparam("profile_id"), goals.c.metric == bindparam("metric"))
+    .returning(goals.c.id)
+)
+# Only the first sample that reaches the target sets ``met_at``: the celebration is sent once.
+_GOAL_MET = (
+    update(goals)
+    .where(
+        goals.c.profile_id == bindparam("pid"),
+        goals.c.metric == bindparam("goal_metric"),
+        goals.c.met_at.is_(None),
+    )
+    .values(met_at=bindparam("when_met"))
+    .returning(goals.c.id)
+)
+
 
 # ---------------------------------------------------------------------------------- reads
 
@@ -298,6 +357,34 @@ async def recent_samples(
     """The latest ``limit`` stat samples of a profile, newest first."""
     result = await ex.rows(_SAMPLES, {"profile_id": profile_id, "limit": limit})
     return [(m, Decimal(v), at) for m, v, at in result]
+
+
+async def metric_samples(
+    ex: Executor, profile_id: uuid.UUID, metric: str, limit: int
+) -> list[tuple[datetime, Decimal]]:
+    """The latest ``limit`` samples of one metric of a profile, oldest first."""
+    rows = await ex.rows(
+        _METRIC_SAMPLES, {"profile_id": profile_id, "metric": metric, "limit": limit}
+    )
+    return [(at, Decimal(v)) for at, v in reversed(rows)]
+
+
+async def load_goals(ex: Executor, profile_id: uuid.UUID) -> list[GoalRecord]:
+    """Every goal of a profile, by metric name."""
+    rows = await ex.rows(_GOALS, {"profile_id": profile_id})
+    return [
+        GoalRecord(
+            metric=m,
+            target=Decimal(t),
+            due_on=d,
+            baseline=None if b is None else Decimal(b),
+            set_by=by,
+            set_at=at,
+            met_at=met,
+            id=gid,
+        )
+        for m, t, d, b, by, at, met, gid in rows
+    ]
 
 
 # ---------------------------------------------------------------------------------- writes
@@ -409,6 +496,36 @@ async def delete_sample(ex: Executor, sample_id: uuid.UUID) -> None:
     await ex.run(_DELETE_SAMPLE, {"sample_id": sample_id})
 
 
+async def save_goal(ex: Executor, profile_id: uuid.UUID, goal: GoalRecord) -> None:
+    """Set a goal: a new goal for the same metric replaces the old one (and its ``met_at``)."""
+    await ex.rows(_DELETE_GOAL, {"profile_id": profile_id, "metric": goal.metric})
+    await ex.run(
+        _INSERT_GOAL,
+        {
+            "id": goal.id,
+            "profile_id": profile_id,
+            "metric": goal.metric,
+            "target": goal.target,
+            "due_on": goal.due_on,
+            "baseline": goal.baseline,
+            "set_by": goal.set_by,
+            "set_at": goal.set_at,
+            "met_at": goal.met_at,
+        },
+    )
+
+
+async def delete_goal(ex: Executor, profile_id: uuid.UUID, metric: str) -> bool:
+    """Remove a goal; False when there was none."""
+    return bool(await ex.rows(_DELETE_GOAL, {"profile_id": profile_id, "metric": metric}))
+
+
+async def mark_goal_met(ex: Executor, profile_id: uuid.UUID, metric: str, now: datetime) -> bool:
+    """Set ``met_at`` if it is not set yet; True only the first time (celebrate then)."""
+    rows = await ex.rows(_GOAL_MET, {"pid": profile_id, "goal_metric": metric, "when_met": now})
+    return bool(rows)
+
+
 # ---------------------------------------------------------------------------------- the seam
 
 
@@ -476,6 +593,28 @@ class TurnStore(Protocol):
         self, profile_id: uuid.UUID, limit: int
     ) -> Sequence[tuple[str, Decimal, datetime]]:
         """The latest ``limit`` stat samples of a profile, newest first."""
+        ...
+
+    async def metric_samples(
+        self, profile_id: uuid.UUID, metric: str, limit: int
+    ) -> list[tuple[datetime, Decimal]]:
+        """The latest ``limit`` samples of one metric, oldest first."""
+        ...
+
+    async def load_goals(self, profile_id: uuid.UUID) -> list[GoalRecord]:
+        """Every goal of a profile, by metric name."""
+        ...
+
+    async def save_goal(self, profile_id: uuid.UUID, goal: GoalRecord) -> None:
+        """Set a goal (replacing the metric's old one)."""
+        ...
+
+    async def delete_goal(self, profile_id: uuid.UUID, metric: str) -> bool:
+        """Remove a goal; False when there was none."""
+        ...
+
+    async def mark_goal_met(self, profile_id: uuid.UUID, metric: str, now: datetime) -> bool:
+        """Set the goal's ``met_at`` unless set; True only the first time."""
         ...
 
 
@@ -547,3 +686,25 @@ class SqlTurnStore:
     ) -> Sequence[tuple[str, Decimal, datetime]]:
         """The latest ``limit`` stat samples of a profile, newest first."""
         return await recent_samples(self.ex, profile_id, limit)
+
+    async def metric_samples(
+        self, profile_id: uuid.UUID, metric: str, limit: int
+    ) -> list[tuple[datetime, Decimal]]:
+        """The latest ``limit`` samples of one metric, oldest first."""
+        return await metric_samples(self.ex, profile_id, metric, limit)
+
+    async def load_goals(self, profile_id: uuid.UUID) -> list[GoalRecord]:
+        """Every goal of a profile, by metric name."""
+        return await load_goals(self.ex, profile_id)
+
+    async def save_goal(self, profile_id: uuid.UUID, goal: GoalRecord) -> None:
+        """Set a goal (replacing the metric's old one): two statements."""
+        await save_goal(self.ex, profile_id, goal)
+
+    async def delete_goal(self, profile_id: uuid.UUID, metric: str) -> bool:
+        """Remove a goal; False when there was none."""
+        return await delete_goal(self.ex, profile_id, metric)
+
+    async def mark_goal_met(self, profile_id: uuid.UUID, metric: str, now: datetime) -> bool:
+        """Set the goal's ``met_at`` unless set; True only the first time."""
+        return await mark_goal_met(self.ex, profile_id, metric, now)

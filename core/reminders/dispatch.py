@@ -50,11 +50,12 @@ class Plan:
     """The decision for one row.
 
     ``send`` is ``None`` (nothing to send: not due after all, skipped, or waiting) or the kind of
-    nudge (``"schedule"`` / ``"inactivity"``) to send under ``key`` for ``due``. The row's next
+    nudge (``"schedule"`` / ``"inactivity"`` / ``"checkin"``, core/reminders/checkin_kind.py) to
+    send under ``key`` for ``due``. The row's next
     state applies once the send is recorded (or straight away when nothing is sent).
     """
 
-    send: Literal["schedule", "inactivity", "plan"] | None
+    send: Literal["schedule", "inactivity", "checkin", "plan"] | None
     key: str
     due: datetime
     next_due: datetime | None

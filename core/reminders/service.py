@@ -28,6 +28,9 @@ from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
 #: A new or resumed inactivity row is first looked at after this; the tick then plans it from
 #: the musician's last activity and the worker's back-off setting (nothing is sent before).
 IDLE_FIRST_CHECK = timedelta(hours=1)
+#: The kind of the check-in row, and when a new one is first planned by the tick.
+CHECKIN = "checkin"
+CHECKIN_FIRST_CHECK = timedelta(hours=1)
 
 _COLUMNS = (
     reminders.c.id,
@@ -95,6 +98,9 @@ class Settings:
 
     schedule: ReminderRow | None
     inactivity: ReminderRow | None
+    #: The check-ins of tracked numbers (issue #13; kind ``checkin``, planned by the tick from
+    #: the profile's numbers: core/reminders/checkin_kind.py).
+    checkin: ReminderRow | None = None
     #: The release plan's reminder (core/reminders/plan_kind.py): paused, resumed and moved to
     #: a new timezone with the others; its dates come from the plan, not from ``/remind``.
     plan: ReminderRow | None = None
@@ -111,6 +117,7 @@ async def of_user(ex: Executor, user_id: uuid.UUID) -> Settings:
     return Settings(
         schedule=next((r for r in rows if r.kind == "schedule"), None),
         inactivity=next((r for r in rows if r.kind == "inactivity"), None),
+        checkin=next((r for r in rows if r.kind == CHECKIN), None),
         plan=next((r for r in rows if r.kind == "plan"), None),
     )
 
@@ -233,6 +240,23 @@ async def set_schedule(
             _UPDATE,
             {"rid": current.inactivity.id, "next_due_at": idle_due, "stage": 0} | common,
         )
+    # The check-ins come with the schedule, like the inactivity row; the tick plans them from
+    # the musician's numbers when the row comes due (nothing is sent before a number is stale).
+    checkin_due = now + CHECKIN_FIRST_CHECK
+    if current.checkin is None:
+        await _insert(
+            ex,
+            user_id=user_id,
+            kind=CHECKIN,
+            schedule={},
+            next_due_at=checkin_due,
+            created_at=now,
+            quiet_start=quiet.start.strftime("%H:%M") if quiet else None,
+            quiet_end=quiet.end.strftime("%H:%M") if quiet else None,
+            **common,
+        )
+    else:
+        await ex.run(_UPDATE, {"rid": current.checkin.id, "next_due_at": checkin_due} | common)
     return due
 
 
@@ -245,7 +269,7 @@ async def set_paused(ex: Executor, user_id: uuid.UUID, *, paused: bool, now: dat
     if not paused:
         await ex.run(_USER_REACHABLE, {"uid": user_id})
     changed = 0
-    for row in (current.schedule, current.inactivity, current.plan):
+    for row in (current.schedule, current.inactivity, current.checkin, current.plan):
         if row is None or row.paused == paused:
             continue
         values: dict[str, Any] = {"rid": row.id, "paused": paused, "attempts": 0}
@@ -268,7 +292,7 @@ async def set_timezone(ex: Executor, user_id: uuid.UUID, tz: str, now: datetime)
     """Store the musician's timezone and move their reminders to it (same local times)."""
     await ex.run(_USER_TZ, {"uid": user_id, "tz": tz})
     current = await of_user(ex, user_id)
-    for row in (current.schedule, current.inactivity, current.plan):
+    for row in (current.schedule, current.inactivity, current.checkin, current.plan):
         if row is None:
             continue
         values: dict[str, Any] = {"rid": row.id, "timezone": tz}
@@ -282,7 +306,7 @@ async def set_quiet(
 ) -> None:
     """Set (or clear) the musician's quiet hours on every reminder and re-plan them."""
     current = await of_user(ex, user_id)
-    for row in (current.schedule, current.inactivity):
+    for row in (current.schedule, current.inactivity, current.checkin):
         if row is None:
             continue
         values: dict[str, Any] = {

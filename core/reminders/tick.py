@@ -34,7 +34,7 @@ from core.clock import Clock
 from core.db.engine import Database
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Outbound
-from core.reminders import nudges, plan_kind
+from core.reminders import checkin_kind, nudges, plan_kind
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (
     ClaimedRow,
@@ -167,14 +167,16 @@ class ReminderTick:
             if not rows:
                 return []
             found = await owners(ex, [r.id for r in rows])
+            numbers = await checkin_kind.stats_of(ex, rows, found)
             jobs = []
             for row in rows:
                 owner = found.get(row.id)
-                decided = (
-                    plan_kind.waiting(row)  # decided once its owner's progress is read
-                    if row.kind == plan_kind.KIND
-                    else plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days)
-                )
+                if row.kind == plan_kind.KIND:
+                    decided = plan_kind.waiting(row)  # decided once its owner's progress is read
+                elif row.kind == checkin_kind.KIND:
+                    decided = checkin_kind.plan(row, owner, numbers, catalog, now)
+                else:
+                    decided = plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days)
                 job = _Job(row, decided, owner)
                 if row.user_id is not None and owner is not None and owner.unreachable:
                     job.pause = True  # they blocked us (maybe via another worker): stop writing
@@ -193,6 +195,8 @@ class ReminderTick:
                 profile_id = job.owner.profile_id if job.owner else None
                 progress = rows_by_profile.get(profile_id, []) if profile_id else []
                 job.plan, job.message = plan_kind.decide(job.row, job.owner, catalog, progress, now)
+            elif job.plan.send == checkin_kind.KIND and not job.pause:
+                job.message = checkin_kind.build(job.row, job.owner, numbers, catalog, now)
             elif job.plan.send and not job.pause:
                 profile_id = job.owner.profile_id if job.owner else None
                 job.message = nudges.build(

@@ -126,3 +126,23 @@ def test_event_loop_is_uvloop_unless_asked_otherwise() -> None:
 
     assert event_loop_factory("uvloop") is uvloop.new_event_loop
     assert event_loop_factory("asyncio") is None
+
+
+async def test_piped_chat_updates_numbers_sets_a_goal_and_shows_stats(database: Database) -> None:
+    """The terminal gets the numbers feature like every front end: /update, the guided /goal
+    with numbered buttons, /stats with its chart."""
+    script = (
+        "/start\nMaya\n1\n/update monthly listeners 1200\n/update monthly listeners 1400\n"
+        "/goal\n5\n2000\n2\n/stats\n"  # 5: Monthly listeners, listed by name among the tracked
+    )
+    result = await _coach("chat", "--db", database.url, "--user", "maya", stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Saved: 1,200 listeners — Monthly listeners." in out
+    assert "+200 since last time" in out
+    assert "  [5] Monthly listeners" in out
+    assert "By when?" in out
+    assert "Goal set: Monthly listeners 2,000 by" in out
+    assert "How I project" in out
+    assert "Your numbers" in out
+    assert "30 days" in out

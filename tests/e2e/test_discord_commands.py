@@ -267,3 +267,31 @@ async def test_a_bot_admin_types_admin_in_a_dm(database: Database) -> None:
             assert "/admin stats" in fake.dm_messages(BEN)[-1].text()
         finally:
             await front.stop()
+
+
+async def test_numbers_commands_have_typed_options_and_run(database: Database) -> None:
+    """/update, /goal and /stats come from the numbers feature's routes, with typed options, in
+    servers (the band's numbers) and DMs alike."""
+    async with running(database) as bench:
+        synced = _synced(bench.fake)
+        for name in ("update", "goal", "stats"):
+            assert synced[name]["contexts"] == [0, 1], name
+        update = _options(synced["update"])
+        assert [o["name"] for o in synced["update"]["options"]] == ["metric", "value"]
+        assert (update["metric"]["type"], update["value"]["type"]) == (3, 3)
+        assert update["metric"].get("autocomplete") is True
+        offered = await _typed(
+            bench,
+            bench.fake.user_types_option_in_dm(ANA, "update", focused="metric", typed="listen"),
+        )
+        assert offered[0] == {"name": "Monthly listeners", "value": "monthly listeners"}
+        assert [o["name"] for o in synced["goal"]["options"]] == ["metric", "target"]
+        await _band_on_indie(bench)
+        saved = await bench.command(ANA, "update", metric="monthly listeners", value="1.4k")
+        assert "Saved: **1,400 listeners**" in saved.texts()
+        goal = await bench.command(
+            ANA, "goal", metric="monthly listeners", target="2000 by in 10 weeks"
+        )
+        assert "Goal set: Monthly listeners **2,000**" in goal.texts()
+        stats = await bench.command(ANA, "stats")
+        assert "1,400" in stats.texts()

@@ -612,3 +612,24 @@ async def test_every_kind_of_update_handed_over_again_changes_nothing(rig: Rig) 
         ).scalar_one()
     assert user.broadcasts_opt_out
     assert not user.unreachable, "blocked, then unblocked: replayed in order, the same end"
+
+
+async def test_update_and_stats_with_its_chart_through_telegram(rig: Rig) -> None:
+    """/update records numbers (a friendly value, a clear message for a bad one) and /stats
+    arrives as one photo: the chart, with the figures as its caption."""
+    await rig.say("/start")
+    await rig.say("Maya")
+    await rig.press("Indie")
+    reply = await rig.say("/update monthly listeners 1.2k")
+    assert "Saved: 1,200 listeners — Monthly listeners." in reply.plain_text
+    reply = await rig.say("/update monthly listeners lots")
+    assert "Saved" not in reply.plain_text
+    reply = await rig.say("/update monthly listeners 1400")
+    assert "+200 since last time" in reply.plain_text
+    photos = len(rig.fake.calls_of("sendPhoto"))
+    reply = await rig.say("/stats")
+    assert len(rig.fake.calls_of("sendPhoto")) == photos + 1
+    assert reply.photo
+    assert reply.caption is not None
+    assert "Monthly listeners" in reply.caption
+    assert "1,400 listeners" in reply.caption

@@ -49,11 +49,11 @@ async def test_a_front_end_reports_it_through_the_coach(database: Database) -> N
 
     assert await coach.report_reachability("telegram", "42", reachable=False)
     assert await _unreachable(database, "42")
-    assert [r.paused for r in await reminder_rows(database)] == [True, True]
+    assert [r.paused for r in await reminder_rows(database)] == [True, True, True]
 
     assert await coach.report_reachability("telegram", "42", reachable=True)
     assert not await _unreachable(database, "42")
-    assert [r.paused for r in await reminder_rows(database)] == [True, True], "still paused"
+    assert [r.paused for r in await reminder_rows(database)] == [True, True, True], "still paused"
 
     assert not await coach.report_reachability("telegram", "999", reachable=False), "unknown"
 
@@ -68,7 +68,7 @@ async def test_the_tick_told_blocked_writes_the_same(database: Database) -> None
     tick = ReminderTick(database, by_platform(notifier), clock=clock, catalog=coach.catalog)
     assert (await tick.run()).blocked == 1
     assert await _unreachable(database, "42")
-    assert [r.paused for r in await reminder_rows(database)] == [True, True]
+    assert [r.paused for r in await reminder_rows(database)] == [True, True, True]
 
 
 async def test_the_broadcast_sender_told_blocked_writes_the_same(database: Database) -> None:
@@ -86,7 +86,7 @@ async def test_the_broadcast_sender_told_blocked_writes_the_same(database: Datab
     sender = BroadcastSender(database, by_platform(notifier), clock=clock)
     assert await sender.drain() >= 1
     assert await _unreachable(database, "42")
-    assert [r.paused for r in await reminder_rows(database)] == [True, True]
+    assert [r.paused for r in await reminder_rows(database)] == [True, True, True]
     clock.advance(minutes=5)
     assert await sender.drain() == 0, "nothing left to send"
 

@@ -50,10 +50,10 @@ from core.app.engine import Coach
 from core.app.private_replies import route as keep_private
 from core.clock import Clock, system_clock
 from core.db.base import UTCDateTime
-from core.db.tables import events, profiles, progress, samples, states, users
+from core.db.tables import events, goals, profiles, progress, samples, states, users
 from core.kernel.audit import AuditNote
 from core.kernel.registry import Registry
-from core.kernel.store import Scope, TurnRecord
+from core.kernel.store import GoalRecord, Scope, TurnRecord
 from core.kernel.turn import Turn
 from core.kernel.types import Inbound, Outbound
 from core.progress.service import ProgressRecord
@@ -173,6 +173,7 @@ class _Tables:
     states: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     progress: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     samples: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    goals: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     updates: set[tuple[str, str]] = field(default_factory=set)
 
@@ -285,6 +286,77 @@ class MemoryTurnStore:
         mine = [s for s in self.tables.samples.values() if s["profile_id"] == profile_id]
         mine.sort(key=lambda s: s["recorded_at"], reverse=True)
         return [(s["metric"], Decimal(s["value"]), s["recorded_at"]) for s in mine[:limit]]
+
+    async def metric_samples(
+        self, profile_id: uuid.UUID, metric: str, limit: int
+    ) -> list[tuple[datetime, Decimal]]:
+        """The latest ``limit`` samples of one metric, oldest first."""
+        mine = [
+            s
+            for s in self.tables.samples.values()
+            if s["profile_id"] == profile_id and s["metric"] == metric
+        ]
+        mine.sort(key=lambda s: s["recorded_at"], reverse=True)
+        return [(s["recorded_at"], Decimal(s["value"])) for s in reversed(mine[:limit])]
+
+    async def load_goals(self, profile_id: uuid.UUID) -> list[GoalRecord]:
+        """Every goal of a profile, by metric name."""
+        mine = sorted(
+            (g for g in self.tables.goals.values() if g["profile_id"] == profile_id),
+            key=lambda g: g["metric"],
+        )
+        return [
+            GoalRecord(
+                metric=g["metric"],
+                target=Decimal(g["target"]),
+                due_on=g["due_on"],
+                baseline=None if g["baseline"] is None else Decimal(g["baseline"]),
+                set_by=g["set_by"],
+                set_at=g["set_at"],
+                met_at=g["met_at"],
+                id=g["id"],
+            )
+            for g in mine
+        ]
+
+    async def save_goal(self, profile_id: uuid.UUID, goal: GoalRecord) -> None:
+        """Set a goal, replacing the metric's old one (unique per profile and metric)."""
+        await self.delete_goal(profile_id, goal.metric)
+        row = {
+            "id": goal.id,
+            "profile_id": profile_id,
+            "metric": goal.metric,
+            "target": goal.target,
+            "due_on": goal.due_on,
+            "baseline": goal.baseline,
+            "set_by": goal.set_by,
+            "set_at": goal.set_at,
+            "met_at": goal.met_at,
+        }
+        self.tables.goals[goal.id] = _checked(goals, row, insert=True)
+
+    async def delete_goal(self, profile_id: uuid.UUID, metric: str) -> bool:
+        """Remove a goal; False when there was none."""
+        found = [
+            gid
+            for gid, g in self.tables.goals.items()
+            if g["profile_id"] == profile_id and g["metric"] == metric
+        ]
+        for gid in found:
+            del self.tables.goals[gid]
+        return bool(found)
+
+    async def mark_goal_met(self, profile_id: uuid.UUID, metric: str, now: datetime) -> bool:
+        """Set ``met_at`` unless set; True only the first time."""
+        for g in self.tables.goals.values():
+            if g["profile_id"] == profile_id and g["metric"] == metric and g["met_at"] is None:
+                g["met_at"] = now
+                return True
+        return False
+
+    def goals_of(self, profile_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Stored goals of a profile (copies), for tests."""
+        return [dict(g) for g in self.tables.goals.values() if g["profile_id"] == profile_id]
 
     # ---------------------------------------------------------------- accounts (the engine's part)
 

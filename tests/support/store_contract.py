@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.kernel.store import TurnRecord, TurnStore
+from core.kernel.store import GoalRecord, TurnRecord, TurnStore
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import Catalog, RoadmapInfo
 
@@ -207,7 +207,63 @@ async def one_row_per_task(s: Setting) -> None:
         await s.store.save_progress(s.record.profile_id, ProgressRecord(task.id), NOW)
 
 
+async def metric_samples_oldest_first(s: Setting) -> None:
+    """One metric's samples, the latest ``limit`` of them, oldest first; others left out."""
+    pid = s.record.profile_id
+    for n, metric in enumerate(["monthly_listeners", "followers", "monthly_listeners"] * 2):
+        await s.store.add_sample(
+            {
+                "id": uuid.uuid4(),
+                "profile_id": pid,
+                "task_id": None,
+                "metric": metric,
+                "value": Decimal(n),
+                "unit": None,
+                "recorded_by": s.record.user_id,
+                "recorded_at": NOW + timedelta(days=n),
+            }
+        )
+    got = await s.store.metric_samples(pid, "monthly_listeners", 3)
+    assert got == [(NOW + timedelta(days=n), Decimal(n)) for n in (2, 3, 5)]
+    assert await s.store.metric_samples(pid, "nothing", 3) == []
+
+
+async def goals_round_trip(s: Setting) -> None:
+    """A goal is saved, read back, replaced by a new one for the same metric (``met_at``
+    cleared), marked met only once, and removed."""
+    pid, uid = s.record.profile_id, s.record.user_id
+    first = GoalRecord(
+        "monthly_listeners", Decimal(2000), NOW.date() + timedelta(days=90), Decimal(1200), uid, NOW
+    )
+    await s.store.save_goal(pid, first)
+    await s.store.save_goal(
+        pid, GoalRecord("followers", Decimal("5.5"), NOW.date(), None, uid, NOW)
+    )
+    got = await s.store.load_goals(pid)
+    assert [(g.metric, g.target, g.due_on, g.baseline, g.met_at) for g in got] == [
+        ("followers", Decimal("5.5"), NOW.date(), None, None),
+        ("monthly_listeners", Decimal(2000), NOW.date() + timedelta(days=90), Decimal(1200), None),
+    ]
+    assert await s.store.mark_goal_met(pid, "monthly_listeners", NOW)
+    assert not await s.store.mark_goal_met(pid, "monthly_listeners", NOW + timedelta(days=1))
+    assert not await s.store.mark_goal_met(pid, "nothing", NOW)
+    met = {g.metric: g.met_at for g in await s.store.load_goals(pid)}
+    assert met == {"followers": None, "monthly_listeners": NOW}
+    again = GoalRecord("monthly_listeners", Decimal(3000), NOW.date(), Decimal(2100), uid, NOW)
+    await s.store.save_goal(pid, again)
+    got = await s.store.load_goals(pid)
+    assert [(g.target, g.met_at) for g in got if g.metric == "monthly_listeners"] == [
+        (Decimal(3000), None)
+    ]
+    assert await s.store.delete_goal(pid, "followers")
+    assert not await s.store.delete_goal(pid, "followers")
+    assert [g.metric for g in await s.store.load_goals(pid)] == ["monthly_listeners"]
+    assert await s.store.load_goals(uuid.uuid4()) == []
+
+
 CASES: list[Callable[[Setting], Awaitable[None]]] = [
+    metric_samples_oldest_first,
+    goals_round_trip,
     progress_rows_round_trip,
     json_comes_back_as_json,
     progress_and_state_together,

@@ -450,7 +450,7 @@ async def test_stats_show_numbers_trend_and_a_chart() -> None:
     await maya.say("/stats")
     assert metric_label(metric) in maya.text
     assert "▲" in maya.text
-    assert "since your first answer" in maya.text
+    assert "since last time" in maya.text
     picture = maya.replies[0]
     assert isinstance(picture, Picture)
     assert picture.image.startswith(b"\x89PNG")
