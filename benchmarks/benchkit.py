@@ -114,10 +114,14 @@ def planned_tasks(roadmap: RoadmapInfo) -> list[TaskInfo]:
     """The tasks the coach asks, in order, for a musician who deals with each one in turn.
 
     A stage is left as soon as its required tasks are all dealt with, so optional tasks after the
-    stage's last required task are never asked.
+    stage's last required task are never asked. A task that opens on a day counted from an
+    anchor date (a release-week post, the first 28 days of streams) is never asked during a
+    benchmark: its day is weeks after the release date the musician gives, or the anchor is not
+    set at all — it waits, and does not hold its stage back.
     """
     plan: list[TaskInfo] = []
     for stage in roadmap.stages:
-        last_required = max((i for i, t in enumerate(stage.tasks) if not t.optional), default=-1)
-        plan.extend(stage.tasks[: last_required + 1])
+        asked = [t for t in stage.tasks if t.when is None or t.when.opens is None]
+        last_required = max((i for i, t in enumerate(asked) if not t.optional), default=-1)
+        plan.extend(asked[: last_required + 1])
     return plan

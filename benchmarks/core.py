@@ -98,6 +98,9 @@ from core.roadmaps.sync import sync_roadmaps  # noqa: E402
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
 PLATFORM = "telegram"
 PROGRESS_SHARE = 0.05
+#: How the coach ends a roadmap: all done; done with key tasks skipped; or done with what can be
+#: done now while dated tasks wait for their day (core/journey/navigation.py ``the_end``).
+_ENDS = ("finished the whole", "reached the end", "Everything you can do right now is done")
 SKIP_SHARE = 0.03
 FLOOR_WARMUP = 1.0
 #: Events of a musician's onboarding (/start, artist name, roadmap pick).
@@ -380,7 +383,9 @@ class Musician:
                 self._expect(replies, "Saved:", f"answering {task.slug} with {answer!r}")
                 break
             card = _task_card(replies)
-        self._expect(replies, "finished the whole", "the last task")
+        text = _text(replies)
+        if not any(end in text for end in _ENDS):
+            raise JourneyError(f"after the last task: no end of the roadmap in {text[:160]!r}")
         self.bench.journeys_done += 1
 
     # one event -----------------------------------------------------------------------------

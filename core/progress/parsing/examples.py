@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Final
 
+from core.progress.date_rules import nearest_good
 from core.progress.parsing.bounds import _bounds
 from core.progress.parsing.currencies import _currency_code, _money_example
 from core.progress.parsing.dates import _MONTH_ABBR
@@ -36,7 +37,7 @@ def example_answer(spec: InputSpec, *, today: date) -> str:
         case InputType.DURATION:
             return _format_duration(_example_number(spec))
         case InputType.DATE:
-            day = today + timedelta(days=3)
+            day = _example_date(spec, today)
             return f"{day.day} {_MONTH_ABBR[day.month - 1]} {day.year}"
         case InputType.URL:
             return "https://example.com/your-page"
@@ -48,6 +49,17 @@ def example_answer(spec: InputSpec, *, today: date) -> str:
                 if low <= len(sample) <= high:
                     return sample
             return "x" * low
+
+
+def _example_date(spec: InputSpec, today: date) -> date:
+    """A few days ahead; with the content's date rules, the nearest date that follows them all
+    (a release date example is a Friday 6 weeks out, never one the coach would question)."""
+    day = today + timedelta(days=3)
+    if spec.rules is None:
+        return day
+    start = today + timedelta(days=spec.rules.min_days_ahead or 3)
+    good = nearest_good(spec.rules, start, today, count=1)
+    return good[0] if good else day
 
 
 _TEXT_SAMPLES: Final = (
