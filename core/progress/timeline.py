@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from core.roadmaps.catalog import RoadmapInfo
+from core.roadmaps.catalog import RoadmapInfo, TaskInfo
 from core.roadmaps.schema import Timing
 
 
@@ -70,10 +70,32 @@ def is_overdue(when: Timing | None, anchors: Mapping[str, Any], today: date) -> 
 
 def waiting(roadmap: RoadmapInfo, anchors: Mapping[str, Any], today: date) -> frozenset[uuid.UUID]:
     """Ids of the roadmap's tasks that do not open yet: they are not asked and do not hold
-    their stage back (they come back through ``/today`` and the plan reminders once open)."""
+    their stage back (they come back through ``/today`` and the plan reminders once open).
+
+    Every tick and answer asks this, so only the roadmap's tasks with an opening day are
+    looked at (listed once per roadmap snapshot), not every task.
+    """
+    if not anchors:  # nothing dated yet: every task with an opening day waits
+        return _opening(roadmap)[1]
     return frozenset(
-        task.id
-        for stage in roadmap.stages
-        for task in stage.tasks
-        if task.when is not None and not is_open(task.when, anchors, today)
+        task.id for task in _opening(roadmap)[0] if not is_open(task.when, anchors, today)
     )
+
+
+#: Per roadmap id: the snapshot it was computed from, its tasks with an opening day, their ids.
+_OPENING: dict[uuid.UUID, tuple[RoadmapInfo, tuple[TaskInfo, ...], frozenset[uuid.UUID]]] = {}
+
+
+def _opening(roadmap: RoadmapInfo) -> tuple[tuple[TaskInfo, ...], frozenset[uuid.UUID]]:
+    """The roadmap's tasks that open on a day counted from an anchor (and their ids), computed
+    once per roadmap snapshot (a reload brings a new snapshot object, which replaces it)."""
+    cached = _OPENING.get(roadmap.id)
+    if cached is None or cached[0] is not roadmap:
+        tasks = tuple(
+            task
+            for stage in roadmap.stages
+            for task in stage.tasks
+            if task.when is not None and task.when.opens is not None
+        )
+        cached = _OPENING[roadmap.id] = (roadmap, tasks, frozenset(t.id for t in tasks))
+    return cached[1], cached[2]
