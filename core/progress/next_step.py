@@ -31,7 +31,7 @@ from typing import Any
 
 from core.progress.metrics import metric_label
 from core.progress.service import ProgressRecord, Rows, is_dealt_with, postponed_due, status_of
-from core.progress.timeline import anchor_date, due_on, is_open, opens_on
+from core.progress.timeline import anchor_date, due_on, is_open, iso_date, opens_on
 from core.roadmaps.catalog import MetricInfo, RoadmapInfo, StageInfo, TaskInfo
 from core.roadmaps.schema import Cadence, Timing
 
@@ -82,13 +82,7 @@ class NextStep:
 
 def skipped_on(row: ProgressRecord | None) -> date | None:
     """The day a skipped task was skipped (``task_data["skipped_on"]``), if recorded."""
-    raw = None if row is None else row.task_data.get("skipped_on")
-    if not isinstance(raw, str):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return None if row is None else iso_date(row.task_data.get("skipped_on"))
 
 
 def _rested(row: ProgressRecord | None, today: date) -> bool:

@@ -23,15 +23,19 @@ def show_date(day: date) -> str:
     return f"{weekday} {day.day} {month} {day.year}"
 
 
-def anchor_date(anchors: Mapping[str, Any], name: str) -> date | None:
-    """The anchor ``name`` as a date, or ``None`` when it is not set (or unreadable)."""
-    raw = anchors.get(name)
+def iso_date(raw: object) -> date | None:
+    """An ISO date kept in JSON (an anchor, a skip's day), or ``None`` when absent or unreadable."""
     if not isinstance(raw, str):
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
         return None
+
+
+def anchor_date(anchors: Mapping[str, Any], name: str) -> date | None:
+    """The anchor ``name`` as a date, or ``None`` when it is not set (or unreadable)."""
+    return iso_date(anchors.get(name))
 
 
 def due_on(when: Timing | None, anchors: Mapping[str, Any]) -> date | None:

@@ -6,6 +6,7 @@ in one indexed query (``user_task_progress`` by profile), the roadmap from the c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from core.coaching.plan import ics
@@ -65,37 +66,19 @@ def _unset(roadmap: RoadmapInfo, anchor: str, asks: TaskInfo | None) -> list[Out
     ]
 
 
-async def plan_card(turn: Turn) -> list[Outbound]:
-    """The timeline: the anchor date on top, each timed task with its date and standing."""
-    roadmap = turn.roadmap
-    if roadmap is None:
-        return [Message(text="Pick a roadmap first — /roadmap — and I'll plan it with you.")]
-    anchor = plan_anchor(roadmap)
-    if anchor is None:
-        return [Message(text=NO_PLAN)]
-    asks = anchor_task(roadmap, anchor)
-    day = anchor_date(turn.rec.anchors, anchor)
-    if day is None:
-        return _unset(roadmap, anchor, asks)
-    today = turn.today
-    rows = await turn.roadmap_progress(roadmap)
-    plan = entries(roadmap, turn.rec.anchors, rows, today)
-    title = f"{_anchor_name(anchor).capitalize()}: {show_date(day)}"
-    lines = [f"🚀 {bold(title)} — {_when(day, today)}", ""]
-    lines += [_line(entry, today) for entry in plan] or [italic("No dated tasks.")]
-    overdue = sum(1 for entry in plan if entry.standing == "overdue")
-    if overdue:
-        lines += ["", f"⚠️ {overdue} overdue — /today starts with what matters most."]
-    lines += ["", italic("/plan ics sends it to your calendar.")]
-    buttons = (
-        *_set_button(asks, f"📅 Change the {_anchor_name(anchor)} date"),
-        Button(label="🗓️ Calendar file", payload=CALENDAR.encode()),
-    )
-    return [Message(text="\n".join(lines), buttons=(buttons,))]
+@dataclass(frozen=True, slots=True)
+class _Dated:
+    """A roadmap whose plan has its anchor date set, with the plan's entries."""
+
+    roadmap: RoadmapInfo
+    anchor: str
+    day: date
+    plan: list[Entry]
 
 
-async def calendar(turn: Turn) -> list[Outbound]:
-    """``/plan ics``: the plan as a calendar file, or how to date it first."""
+async def _dated(turn: Turn) -> _Dated | list[Outbound]:
+    """The musician's dated plan, or the reply that says why there is none yet (no roadmap,
+    a roadmap without dates, or its anchor date not set)."""
     roadmap = turn.roadmap
     if roadmap is None:
         return [Message(text="Pick a roadmap first — /roadmap — and I'll plan it with you.")]
@@ -106,14 +89,44 @@ async def calendar(turn: Turn) -> list[Outbound]:
     if day is None:
         return _unset(roadmap, anchor, anchor_task(roadmap, anchor))
     rows = await turn.roadmap_progress(roadmap)
-    plan = entries(roadmap, turn.rec.anchors, rows, turn.today)
+    return _Dated(roadmap, anchor, day, entries(roadmap, turn.rec.anchors, rows, turn.today))
+
+
+async def plan_card(turn: Turn) -> list[Outbound]:
+    """The timeline: the anchor date on top, each timed task with its date and standing."""
+    dated = await _dated(turn)
+    if not isinstance(dated, _Dated):
+        return dated
+    anchor, day, plan, today = dated.anchor, dated.day, dated.plan, turn.today
+    title = f"{_anchor_name(anchor).capitalize()}: {show_date(day)}"
+    lines = [f"🚀 {bold(title)} — {_when(day, today)}", ""]
+    lines += [_line(entry, today) for entry in plan] or [italic("No dated tasks.")]
+    overdue = sum(1 for entry in plan if entry.standing == "overdue")
+    if overdue:
+        lines += ["", f"⚠️ {overdue} overdue — /today starts with what matters most."]
+    lines += ["", italic("/plan ics sends it to your calendar.")]
+    buttons = (
+        *_set_button(
+            anchor_task(dated.roadmap, anchor), f"📅 Change the {_anchor_name(anchor)} date"
+        ),
+        Button(label="🗓️ Calendar file", payload=CALENDAR.encode()),
+    )
+    return [Message(text="\n".join(lines), buttons=(buttons,))]
+
+
+async def calendar(turn: Turn) -> list[Outbound]:
+    """``/plan ics``: the plan as a calendar file, or how to date it first."""
+    dated = await _dated(turn)
+    if not isinstance(dated, _Dated):
+        return dated
+    anchor, plan = dated.anchor, dated.plan
     data = ics.calendar_file(
         turn.rec.profile_id,
         anchor,
-        day,
+        dated.day,
         plan,
         turn.now,
-        name=f"{roadmap.name} — {_anchor_name(anchor)} plan",
+        name=f"{dated.roadmap.name} — {_anchor_name(anchor)} plan",
     )
     return [
         Document(
