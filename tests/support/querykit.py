@@ -315,6 +315,8 @@ class Plan:
             if kind == "ModifyTable":
                 kind = node.get("Operation", kind)
             text = kind
+            if node.get("Scan Direction") == "Backward":
+                text += " Backward"
             if "Index Name" in node:
                 text += f" using {node['Index Name']}"
             if "Relation Name" in node:
