@@ -249,4 +249,3 @@ def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Ca
     ]
     buttons.append((Button(label="Next task", payload=RUN_COMMAND.encode("today")),))
     return Card(text="\n".join(lines), buttons=tuple(buttons), form="progress")
-

@@ -171,9 +171,12 @@ class Toast(Reply):
 #: What a :class:`Card` is — what a front end may draw differently:
 #: ``checklist`` (items with ticks; its item buttons carry ``Button.ticked``),
 #: ``question`` (a data-input task: the answer comes back as free text — in a Discord server,
-#: where the bot cannot read typed messages, through a modal), ``progress`` (``/progress``'s
-#: stages and bars), ``stats`` (``/stats``'s numbers).
-CardForm = Literal["checklist", "question", "progress", "stats"]
+#: where the bot cannot read typed messages, through a modal), ``prompt`` (a typed value the
+#: coach waits for that is no task's question — ``/update``'s number, a goal's target or date:
+#: answered like a question, so a Discord server offers the same modal; without it a band's
+#: member could only type the value in their DM, where it is their *solo* profile's answer),
+#: ``progress`` (``/progress``'s stages and bars), ``stats`` (``/stats``'s numbers).
+CardForm = Literal["checklist", "question", "prompt", "progress", "stats"]
 #: The forms that are about one task, and so name it (``Card.task``).
 TASK_FORMS: frozenset[str] = frozenset({"checklist", "question"})
 

@@ -14,7 +14,7 @@ from core.coaching.numbers.states import Numbers
 from core.journey.samples import celebration, goal_summary, record_sample, value_of
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Message, Outbound
+from core.kernel.types import Card, Message, Outbound
 from core.progress.parsing import InvalidAnswer, Parsed, parse_answer
 from core.roadmaps.catalog import MetricInfo
 
@@ -54,8 +54,9 @@ def ask_value(turn: Turn, info: MetricInfo) -> list[Outbound]:
     if isinstance(entry, dict) and entry.get("display"):
         last = f" (last: {esc(str(entry['display']))})"
     return [
-        Message(
+        Card(
             text=f"What's your {bold(esc(metrics.label(info)))} now?{last} Just type the number.",
+            form="prompt",  # a typed value: a Discord server answers it through its modal
         )
     ]
 
@@ -68,8 +69,8 @@ async def value_text(turn: Turn, text: str) -> list[Outbound]:
         return [Message(text="That number isn't in your roadmap any more. /update lists yours.")]
     try:
         parse_answer(info.spec, text, today=turn.today, label=metrics.label(info))
-    except InvalidAnswer as exc:
-        return [Message(text=f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}")]
+    except InvalidAnswer as exc:  # still waiting: asked again, with the answer form
+        return [Card(text=f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}", form="prompt")]
     turn.set_state(None)
     return await save_value(turn, info, text)
 
