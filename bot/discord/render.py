@@ -229,7 +229,7 @@ def _rows(reply: Outbound, *, in_server: bool) -> list[Row]:
             # a typed value the coach waits for (a band's /update number, its goal's target
             # or date): the same modal, else the only place left to type it is the member's
             # DM — their solo profile, which would take it as its own
-            rows.append([AnswerButton(PROMPT_ANSWER)])
+            rows.append([AnswerButton(reply.task or PROMPT_ANSWER)])
         case Card(form="checklist", task=str() as task):
             items, others = _item_buttons(reply.buttons)
             if items:

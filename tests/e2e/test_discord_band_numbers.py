@@ -91,18 +91,20 @@ async def _answer(bench: Bench, user: int, messages: list[FakeMessage], value: s
     return (await bench.answered(submitted)).texts()
 
 
-async def _profiles(database: Database) -> tuple[Profile, Profile]:
-    """(Ana's solo profile, the band's profile), as stored."""
+async def _profiles(database: Database, *, solo: bool = True) -> tuple[Profile | None, Profile]:
+    """(Ana's solo profile, unless ``solo`` is false; the band's profile), as stored."""
     async with database.transaction() as session:
         band = (await session.scalars(select(Profile).join(Band, Band.id == Profile.band_id))).one()
-        solo = (
+        if not solo:
+            return None, band
+        mine = (
             await session.scalars(
                 select(Profile)
                 .join(Identity, Identity.user_id == Profile.user_id)
                 .where(Identity.platform == "discord", Identity.external_id == str(ANA))
             )
         ).one()
-        return solo, band
+        return mine, band
 
 
 async def _state(database: Database, profile: Profile) -> ConversationState:
@@ -238,3 +240,28 @@ async def test_a_bands_plan_and_calendar_in_the_server(database: Database) -> No
         assert "isn't set yet" in (await _dm_command(bench, "plan")).texts()
         plans = [r for r in await reminder_rows(database) if r.kind == "plan"]
         assert [(r.band_id is not None, r.target_chat) for r in plans] == [(True, f"c:{CHANNEL}")]
+
+
+async def test_an_answer_form_answers_only_the_question_it_was_opened_for(
+    database: Database,
+) -> None:
+    """A band's members share one conversation: Ana's form, opened on the listeners question,
+    must not answer the followers number Ben asked for since (it did: 9000 followers)."""
+    async with running(database, clock=_clock()) as bench:
+        await _sync(bench, database)
+        await _band_on(bench, NUMBERS)
+        question = _with_button((await bench.command(ANA, "today")).messages(), "Answer")
+        asked = await bench.command(BEN, "update", metric="followers")
+        opened = await bench.press(ANA, question, "Answer")
+        late = await bench.answered(bench.fake.submit_modal(ANA, opened.id, {"answer": "9000"}))
+        assert "isn't open any more" in late.texts()
+        assert all(m.ephemeral for m in late.messages())
+        _solo, band = await _profiles(database, solo=False)
+        assert band.current_stats == {}, "Ana's listeners became the band's followers"
+
+        assert "Saved: **350**" in await _answer(bench, BEN, asked.messages(), "350")
+        again = await bench.command(ANA, "today")
+        assert "Saved: **9,000 listeners**" in await _answer(bench, ANA, again.messages(), "9000")
+        _solo, band = await _profiles(database, solo=False)
+        assert band.current_stats["instagram_followers"]["value"] == "350"
+        assert band.current_stats[LISTENERS]["value"] == "9000"

@@ -72,7 +72,8 @@ def ask_target(turn: Turn, info: MetricInfo) -> list[Outbound]:
     entry = turn.rec.current_stats.get(info.name)
     if value_of(entry) is None:
         return _first_a_number(turn, info)
-    turn.set_state(Numbers.GOAL_TARGET, data={"metric": info.name})
+    form = metrics.form_of(info)
+    turn.set_state(Numbers.GOAL_TARGET, data={"metric": info.name, "form": form})
     now = ""
     if isinstance(entry, dict) and entry.get("display"):
         now = f" You're at {bold(esc(str(entry['display'])))}."
@@ -80,13 +81,17 @@ def ask_target(turn: Turn, info: MetricInfo) -> list[Outbound]:
         Card(
             text=f"What {esc(metrics.label(info))} do you want to reach?{now} Type the number.",
             form="prompt",
+            task=form,
         )
     ]
 
 
 def ask_date(turn: Turn, info: MetricInfo, target: Decimal) -> list[Outbound]:
     """The guided goal, step 3: the date (buttons, or typed)."""
-    turn.set_state(Numbers.GOAL_DATE, data={"metric": info.name, "target": str(target)})
+    form = metrics.form_of(info)
+    turn.set_state(
+        Numbers.GOAL_DATE, data={"metric": info.name, "target": str(target), "form": form}
+    )
     buttons = tuple(
         Button(label=f"In {m} month{'s' if m != '1' else ''}", payload=GOAL_WHEN.encode(m))
         for m in _MONTHS
@@ -97,6 +102,7 @@ def ask_date(turn: Turn, info: MetricInfo, target: Decimal) -> list[Outbound]:
             f"{bold(words.number(target))} {esc(metrics.label(info))}.",
             buttons=(buttons,),
             form="prompt",
+            task=form,
         )
     ]
 
@@ -109,7 +115,7 @@ async def target_text(turn: Turn, text: str) -> list[Outbound]:
         return [Message(text="That number isn't in your roadmap any more. /goal lists yours.")]
     parsed = metrics.parse_value(turn, info, text)
     if not isinstance(parsed, Parsed):
-        return [parsed, Card(text=italic("Try again, or /cancel."), form="prompt")]
+        return [parsed, Card(text=italic("Try again, or /cancel."), form="prompt", task=turn.form)]
     assert parsed.numeric is not None  # noqa: S101 - parse_value checked it
     return ask_date(turn, info, parsed.numeric)
 
@@ -118,7 +124,7 @@ async def date_text(turn: Turn, text: str) -> list[Outbound]:
     """A typed date while :attr:`Numbers.GOAL_DATE` waits."""
     due = _due(turn, text)
     if not isinstance(due, date):  # still waiting: asked again, with the answer form
-        return [Card(text=due.text, form="prompt")]
+        return [Card(text=due.text, form="prompt", task=turn.form)]
     return await _finish_guided(turn, due)
 
 
@@ -170,12 +176,14 @@ def _due(turn: Turn, text: str) -> date | Outbound:
 
 def _first_a_number(turn: Turn, info: MetricInfo) -> list[Outbound]:
     """A goal is measured from today's number: ask for it first."""
-    turn.set_state(Numbers.VALUE, data={"metric": info.name})
+    form = metrics.form_of(info)
+    turn.set_state(Numbers.VALUE, data={"metric": info.name, "form": form})
     return [
         Card(
             text=f"First I need your {bold(esc(metrics.label(info)))} today — type it, "
             "then set the goal again.",
             form="prompt",
+            task=form,
         )
     ]
 

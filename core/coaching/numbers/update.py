@@ -48,7 +48,8 @@ async def update_command(turn: Turn, args: str) -> list[Outbound]:
 
 def ask_value(turn: Turn, info: MetricInfo) -> list[Outbound]:
     """Wait for a typed value of ``info``."""
-    turn.set_state(Numbers.VALUE, data={"metric": info.name})
+    form = metrics.form_of(info)
+    turn.set_state(Numbers.VALUE, data={"metric": info.name, "form": form})
     entry = turn.rec.current_stats.get(info.name)
     last = ""
     if isinstance(entry, dict) and entry.get("display"):
@@ -57,6 +58,7 @@ def ask_value(turn: Turn, info: MetricInfo) -> list[Outbound]:
         Card(
             text=f"What's your {bold(esc(metrics.label(info)))} now?{last} Just type the number.",
             form="prompt",  # a typed value: a Discord server answers it through its modal
+            task=form,
         )
     ]
 
@@ -70,7 +72,8 @@ async def value_text(turn: Turn, text: str) -> list[Outbound]:
     try:
         parse_answer(info.spec, text, today=turn.today, label=metrics.label(info))
     except InvalidAnswer as exc:  # still waiting: asked again, with the answer form
-        return [Card(text=f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}", form="prompt")]
+        again = f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}"
+        return [Card(text=again, form="prompt", task=turn.form)]
     turn.set_state(None)
     return await save_value(turn, info, text)
 
