@@ -6,6 +6,7 @@ nudging about it. A member's solo plan is never touched by the band's reset."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from bandkit import GuildDriver
 from coachkit import Driver, synced_coach
@@ -80,3 +81,28 @@ async def test_a_band_reset_and_an_admin_reset_undate_the_plan(database: Databas
     await admin.say("/admin reset discord:1001")
     await admin.press("Yes, reset")
     assert await _anchors(database) == {True: {}, False: {}}
+
+
+async def test_a_bands_plan_nudges_go_to_its_updates_channel(database: Database) -> None:
+    """Like the band's reminder: to the updates channel (``/band channel``), wherever the date
+    was set, and along when the channel moves."""
+    clock = _clock()
+    coach = await synced_coach(database, clock=clock)
+    async with database.transaction() as session:
+        await sync_roadmaps(session, [*load_roadmaps(), plan_roadmap()])
+    coach.catalog.invalidate()
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)  # in channel 901
+    news = GuildDriver(coach, "1001", name="Ana", manager=True, channel="902")
+    await ana.say("/band create The Night Owls")
+    await news.say("/band channel")
+    await ana.say("/remind daily 18:00")
+    await ana.say("/start")
+    await _dated(ana, good_friday(clock().date()).isoformat())
+
+    def targets(rows: list[Any]) -> dict[str, str]:
+        return {r.kind: r.target_chat for r in rows if r.band_id is not None}
+
+    assert targets(await reminder_rows(database)) == {"schedule": "902", "plan": "902"}
+    moved = GuildDriver(coach, "1001", name="Ana", manager=True, channel="903")
+    await moved.say("/band channel")
+    assert targets(await reminder_rows(database)) == {"schedule": "903", "plan": "903"}
