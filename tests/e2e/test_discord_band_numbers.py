@@ -27,7 +27,15 @@ from sqlalchemy import select
 from support.plankit import good_friday, plan_roadmap
 
 from core.db.engine import Database
-from core.db.models import Band, ConversationState, Goal, Identity, Profile, StatSample
+from core.db.models import (
+    Band,
+    ConversationState,
+    Goal,
+    Identity,
+    Profile,
+    StatSample,
+    UserTaskProgress,
+)
 from core.progress.timeline import show_date
 from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
@@ -200,6 +208,21 @@ async def test_a_bands_fixed_figure_and_undo_stay_with_the_band(database: Databa
         solo, band = await _profiles(database)
         assert band.current_stats[LISTENERS]["value"] == "9000"
         assert LISTENERS not in solo.current_stats
+
+        # "later" in the band's form puts off the band's question, not hers
+        later = await bench.command(BEN, "today")
+        assert "I'll ask again in 3 days" in await _answer(bench, BEN, later.messages(), "later")
+        async with database.transaction() as session:
+            put_off = (
+                await session.execute(
+                    select(UserTaskProgress.profile_id).where(
+                        UserTaskProgress.status == "postponed"
+                    )
+                )
+            ).all()
+        assert put_off == [(band.id,)]
+        assert solo is not None
+        assert (await _state(database, solo)).awaiting == "answer", "hers still waits"
 
 
 async def test_a_bands_plan_and_calendar_in_the_server(database: Database) -> None:
