@@ -294,7 +294,14 @@ class DiscordFrontEnd:
         if not str(data.get("custom_id", "")).startswith(components.ANSWER_PREFIX):
             return
         text = translate.modal_answer(interaction)
-        inbound = translate.from_interaction(interaction, kind="text", text=text)
+        # the question the form was opened for: the core takes the text as its answer only
+        answers = str(data["custom_id"]).removeprefix(components.ANSWER_PREFIX)
+        inbound = translate.from_interaction(
+            interaction,
+            kind="text",
+            text=text,
+            answers=None if answers == components.PROMPT_ANSWER else answers,
+        )
         await self._answer(interaction, [inbound], component=False)
 
     async def on_dm(self, message: discord.Message) -> None:

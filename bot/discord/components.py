@@ -8,7 +8,8 @@ client (``Interaction.client``, public) — never through state on the item clas
 every client in the process would share.
 
 * :class:`PayloadButton` — a button whose ``custom_id`` is a core payload (``v1:…``).
-* :class:`AnswerButton` — "✍️ Answer": opens a modal for a data-input question in a server.
+* :class:`AnswerButton` — "✍️ Answer": opens a modal for a data-input question (or a prompt
+  for a typed value) in a server.
 * :class:`TicksSelect` — a checklist's items as one multi-select menu: the options are the
   items, their values the payloads of the items' buttons, the ticked ones pre-selected. A
   submission sends the payload of every option whose selection the person changed — an
@@ -32,6 +33,9 @@ MAX_OPTIONS = 25
 MAX_OPTION_LABEL = 100
 #: The custom_id of the "Answer" button that opens a modal for a data-input question.
 ANSWER_PREFIX = "answer:"
+#: What the "Answer" button of a prompt card (a typed value that is no task's question) names
+#: instead of a task: the modal's submit is read as the typed answer whatever the name.
+PROMPT_ANSWER = "value"
 #: The custom_id of a checklist's multi-select is this prefix and the task's slug. Never a
 #: ``v1:`` payload: dynamic items are matched by custom_id alone, whatever the component.
 TICKS_PREFIX = "ticks:"

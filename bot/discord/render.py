@@ -5,7 +5,9 @@ buttons' payloads: a :class:`Picture` is an embed with its image, a :class:`Docu
 with the file attached, a progress or stats :class:`Card` an embed, a checklist card gets its
 items drawn natively, a question card in a server an "✍️ Answer" button (the bot can't read
 typed messages there, so a modal takes the answer) next to its choice buttons, if it has any,
-which answer it in a server and in DMs alike; a :class:`Toast` is an ephemeral note.
+which answer it in a server and in DMs alike — and so does a prompt card (a typed value the
+coach waits for: ``/update``'s number, a goal's target or date); a :class:`Toast` is an
+ephemeral note.
 
 Discord's limits are enforced here, before anything is sent: content ≤ 2000 characters (longer
 text is split on paragraph, then line, boundaries), embeds ≤ 4096, at most 5 action rows of 5
@@ -29,6 +31,7 @@ import discord
 from bot.discord.components import (
     ANSWER_PREFIX,
     MAX_OPTIONS,
+    PROMPT_ANSWER,
     AnswerButton,
     PayloadButton,
     TicksSelect,
@@ -222,6 +225,11 @@ def _rows(reply: Outbound, *, in_server: bool) -> list[Row]:
             # a choice question's buttons and Skip, side by side (five a row): with the modal's
             # row, one button a row would spill a four-choice card onto a second message
             others = (tuple(b for row in reply.buttons for b in row),)
+        case Card(form="prompt") if in_server:
+            # a typed value the coach waits for (a band's /update number, its goal's target
+            # or date): the same modal, else the only place left to type it is the member's
+            # DM — their solo profile, which would take it as its own
+            rows.append([AnswerButton(reply.task or PROMPT_ANSWER)])
         case Card(form="checklist", task=str() as task):
             items, others = _item_buttons(reply.buttons)
             if items:

@@ -45,11 +45,13 @@ def from_interaction(
     text: str = "",
     payload: str | None = None,
     part: int | None = None,
+    answers: str | None = None,
 ) -> Inbound:
     """An interaction (slash command, button press or modal submit) as an ``Inbound``.
 
     ``part`` numbers the events of an interaction that carries several (a checklist menu's
     items): each gets an update id of its own, the same again if Discord redelivers it.
+    ``answers``: a modal's submit names the question it was opened for (``Inbound.answers``).
     """
     user = interaction.user
     in_server = interaction.guild_id is not None
@@ -70,6 +72,7 @@ def from_interaction(
         manages_server=in_server and interaction.permissions.manage_guild,
         role_ids=_role_ids(user) if in_server else (),
         can_whisper=True,  # an interaction's answer can be ephemeral: only the sender sees it
+        answers=answers,
     )
 
 

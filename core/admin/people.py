@@ -239,7 +239,8 @@ async def standing(session: AsyncSession, user_id: uuid.UUID) -> Standing:
 
 
 async def reset(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
-    """Start a musician over: progress, samples, goals, roadmap choice and conversation state go.
+    """Start a musician over: progress, samples, goals, the plan's dates (anchors: the plan
+    reminder, finding none, is paused by the tick), roadmap choice and conversation state go.
 
     The person, their identities and their artist name stay. Returns how many progress rows
     were deleted (0 on a second, double-tapped reset).
@@ -258,7 +259,9 @@ async def reset(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int
     await session.execute(
         update(profiles)
         .where(profiles.c.id == profile_id)
-        .values(roadmap_id=None, current_stage_id=None, current_stats={}, updated_at=now)
+        .values(
+            roadmap_id=None, current_stage_id=None, current_stats={}, anchors={}, updated_at=now
+        )
     )
     await session.execute(
         update(states)

@@ -89,6 +89,11 @@ BUSY = (
 )
 STALE = "That button is from an older version of me. /today shows your next step."
 SET_UP_FIRST = "Let's get you set up first."
+#: The answer to an answer form whose question is no longer the open one.
+FORM_GONE = (
+    "That answer form is for a question that isn't open any more — someone asked something "
+    "else since. Nothing was saved: /today shows what's open."
+)
 #: What :meth:`Coach.suggest` reads of the typed text (a name, a title: longer matches nothing).
 SUGGEST_TYPED_MAX = 100
 
@@ -424,6 +429,11 @@ class Coach:
 
     async def _text(self, turn: Turn, text: str) -> list[Outbound]:
         """Free text: the open question's answer, a bare command word, or small talk."""
+        answers = turn.inbound.answers
+        if answers is not None and answers != turn.form:
+            # an answer form opened for another question (in a band, someone asked something
+            # else since): not an answer to whatever is open now
+            return [Message(text=FORM_GONE, ephemeral=True)]
         state = turn.awaiting
         setup = self.registry.setup
         if state is None and setup is not None and setup.needed(turn):

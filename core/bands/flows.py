@@ -246,12 +246,15 @@ def ask_reset(turn: Turn, band: BandRow) -> list[Outbound]:
 
 
 async def reset(turn: Turn, band: BandRow) -> list[Outbound]:
-    """The confirmed reset: progress, numbers and assignments go; name and members stay."""
+    """The confirmed reset: progress, numbers, goals, the plan's dates and assignments go; name
+    and members stay."""
     if turn.awaiting is not BandAwaiting.RESET:
         return [Toast(text="That question has expired — nothing changed.")]
     await store.wipe_progress(turn.ex, turn.rec.profile_id)
     await store.clear_assignments(turn.ex, band.id)
-    turn.set_profile(roadmap_id=None, current_stage_id=None, current_stats={})
+    # the plan's dates go with the answers they came from (the plan reminder, finding no
+    # dates, is paused by the tick); a reset band's /plan starts undated
+    turn.set_profile(roadmap_id=None, current_stage_id=None, current_stats={}, anchors={})
     turn.set_undo(None)
     turn.set_state(None)
     turn.event("band.reset", band=band.id)

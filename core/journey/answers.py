@@ -142,9 +142,9 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
         return await _postpone(turn, found)
     try:
         parsed = parse_answer(spec, text, today=turn.today, label=cards.label_for(task))
-    except InvalidAnswer as exc:
+    except InvalidAnswer as exc:  # still open: the question again, with its answer form
         hint = "Try again, “later” if you don't know yet, or /skip this one."
-        return [Message(text=f"{esc(exc.message)}\n{italic(hint)}")]
+        return [Card(text=f"{esc(exc.message)}\n{italic(hint)}", form="question", task=task.slug)]
     held = dated.rule_check(turn, task, parsed)  # a date that breaks the content's rules
     if held is not None:
         return held
@@ -218,7 +218,9 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
         return [Toast(text="That question has expired — nothing changed.")]
     if not yes:
         turn.set_state(Awaiting.ANSWER, task)
-        return [Message(text="No problem — type the right figure.")]
+        # the question again (in a Discord server with its answer form: typed in a member's DM,
+        # the figure would be their solo profile's answer, not the band's)
+        return [Card(text="No problem — type the right figure.", form="question", task=task.slug)]
     found = await locate(turn, task.slug)
     if isinstance(found, Outbound):
         turn.set_state(None)

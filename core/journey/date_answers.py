@@ -19,7 +19,7 @@ from core.journey.navigation import locate, task_card
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Message, Outbound, Toast
+from core.kernel.types import Card, Message, Outbound, Toast
 from core.progress.date_rules import broken_rules
 from core.progress.parsing import InvalidAnswer, Parsed, example_answer, parse_answer
 from core.progress.service import is_dealt_with
@@ -90,10 +90,14 @@ async def ask_new_date(turn: Turn, task_slug: str) -> list[Outbound]:
     turn.set_state(Awaiting.NEW_DATE, task)
     now = f" Now: {bold(esc(str(current)))}." if current else ""
     example = example_answer(task.spec, today=turn.today)
+    # the task's question card: a Discord server answers it through its modal (typed in a
+    # member's DM instead, the date would be their solo profile's answer)
     return [
-        Message(
+        Card(
             text=f"📅 {bold(esc(task.title))}{now}\n❓ {esc(task.spec.question)}\n"
-            + italic(f"Type the date, e.g. {example} — or /cancel.")
+            + italic(f"Type the date, e.g. {example} — or /cancel."),
+            form="question",
+            task=task.slug,
         )
     ]
 
@@ -106,8 +110,9 @@ async def new_date_text(turn: Turn, text: str) -> list[Outbound]:
         return [Message(text=EXPIRED)]
     try:
         parsed = parse_answer(task.spec, text, today=turn.today, label=cards.label_for(task))
-    except InvalidAnswer as exc:
-        return [Message(text=f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}")]
+    except InvalidAnswer as exc:  # still waiting: the question again, with its answer form
+        again = f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}"
+        return [Card(text=again, form="question", task=task.slug)]
     held = dated.rule_check(turn, task, parsed)
     if held is not None:
         return held

@@ -96,6 +96,16 @@ class Turn:
         return f"{self.inbound.platform}:{self.inbound.user_id}"
 
     @property
+    def form(self) -> str | None:
+        """What the open question is, as an answer form names it (``Inbound.answers``): its
+        task's slug, else the ``form`` a flow kept in the state's data (a prompt's key)."""
+        task = self.state_task
+        if task is not None:
+            return task.slug
+        form = self.rec.state_data.get("form") if self.rec.awaiting is not None else None
+        return str(form) if form is not None else None
+
+    @property
     def state_task(self) -> TaskInfo | None:
         """The task the awaited answer belongs to."""
         if self.rec.state_task_id is None:

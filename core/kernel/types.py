@@ -87,6 +87,11 @@ class Inbound(_Frozen):
     manages_server: bool = False
     role_ids: tuple[str, ...] = Field(default=(), max_length=250)
     can_whisper: bool = False
+    #: Typed text from an answer form (Discord's modal) names what the form was opened for —
+    #: the ``task`` of the question or prompt card it sat on. The core takes it only as the
+    #: answer to that very question: a band's members share one conversation, and a form
+    #: opened before someone else asked something else must not answer the other question.
+    answers: str | None = Field(default=None, max_length=64)
 
     @field_validator("display_name", "locale")
     @classmethod
@@ -171,9 +176,12 @@ class Toast(Reply):
 #: What a :class:`Card` is — what a front end may draw differently:
 #: ``checklist`` (items with ticks; its item buttons carry ``Button.ticked``),
 #: ``question`` (a data-input task: the answer comes back as free text — in a Discord server,
-#: where the bot cannot read typed messages, through a modal), ``progress`` (``/progress``'s
-#: stages and bars), ``stats`` (``/stats``'s numbers).
-CardForm = Literal["checklist", "question", "progress", "stats"]
+#: where the bot cannot read typed messages, through a modal), ``prompt`` (a typed value the
+#: coach waits for that is no task's question — ``/update``'s number, a goal's target or date:
+#: answered like a question, so a Discord server offers the same modal; without it a band's
+#: member could only type the value in their DM, where it is their *solo* profile's answer),
+#: ``progress`` (``/progress``'s stages and bars), ``stats`` (``/stats``'s numbers).
+CardForm = Literal["checklist", "question", "prompt", "progress", "stats"]
 #: The forms that are about one task, and so name it (``Card.task``).
 TASK_FORMS: frozenset[str] = frozenset({"checklist", "question"})
 
@@ -182,7 +190,9 @@ class Card(Reply):
     """A card that says what it is: its ``form`` and, for a task's card, the ``task`` slug.
 
     A checklist card is edited in place as items are ticked (``edit``); a question card's
-    ``task`` is what a front end's own answer form (Discord's modal) answers.
+    ``task`` is what a front end's own answer form (Discord's modal) answers. A prompt's
+    ``task``, when set, names what it waits for the same way (``Turn.form``: not a task's
+    slug), so its form's answer is taken for that prompt only (``Inbound.answers``).
     """
 
     kind: Literal["card"] = "card"

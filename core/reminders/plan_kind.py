@@ -26,7 +26,7 @@ from typing import Any, Final, Literal
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from core.coaching.plan.dates import Entry, entries, t_label
-from core.db.tables import profiles, reminders
+from core.db.tables import bands, profiles, reminders
 from core.journey.cards import open_button
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND
@@ -87,7 +87,12 @@ def next_after(plan: Iterable[Moment], instant: datetime) -> datetime | None:
 
 # ------------------------------------------------------------------------------ the row
 
-_OWNER_OF = select(profiles.c.user_id, profiles.c.band_id).where(profiles.c.id == bindparam("pid"))
+# The owner, and a band's updates channel (``/band channel``): where the band's nudges go.
+_OWNER_OF = (
+    select(profiles.c.user_id, profiles.c.band_id, bands.c.channel_id)
+    .select_from(profiles.outerjoin(bands, bands.c.id == profiles.c.band_id))
+    .where(profiles.c.id == bindparam("pid"))
+)
 _ROW = select(reminders.c.id).where(
     reminders.c.kind == bindparam("kind"),
     # NULL never equals NULL: a solo profile matches by user, a band's by band.
@@ -112,7 +117,7 @@ async def sync(turn: Turn) -> None:
     owner = await ex.rows(_OWNER_OF, {"pid": turn.rec.profile_id})
     if not owner:
         return
-    user_id, band_id = owner[0]
+    user_id, band_id, channel = owner[0]
     following: datetime | None = None
     if roadmap is not None and turn.rec.anchors:
         rows = await turn.roadmap_progress(roadmap)
@@ -124,7 +129,7 @@ async def sync(turn: Turn) -> None:
         "paused": following is None,
         "timezone": turn.rec.timezone,
         "platform": turn.inbound.platform,
-        "target_chat": _target(turn),
+        "target_chat": channel or _target(turn),  # a band's updates channel, like its nudges
         "claimed_until": None,
         "claimed_by": None,
         "attempts": 0,

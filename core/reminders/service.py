@@ -53,6 +53,11 @@ _MEMBER = select(members.c.role).where(
     members.c.band_id == bindparam("bid"), members.c.user_id == bindparam("uid")
 )
 _BAND_NAME = select(bands.c.name).where(bands.c.id == bindparam("bid"))
+_BAND_TARGET = (
+    update(reminders)
+    .where(reminders.c.band_id == bindparam("bid"))
+    .values(target_chat=bindparam("target"))
+)
 _LAST_DELIVERY = (
     select(deliveries.c.status, deliveries.c.last_error)
     .where(deliveries.c.reminder_id == bindparam("rid"))
@@ -443,7 +448,6 @@ async def set_band_quiet(
 
 
 async def set_band_target(ex: Executor, band_id: uuid.UUID, channel_id: str) -> None:
-    """Send the band's reminder to a new channel (``/band channel`` moved the updates)."""
-    row = await of_band(ex, band_id)
-    if row is not None:
-        await ex.run(_UPDATE, {"rid": row.id, "target_chat": channel_id})
+    """Send the band's reminders — its schedule's and its plan's — to a new channel
+    (``/band channel`` moved the updates)."""
+    await ex.run(_BAND_TARGET, {"bid": band_id, "target": channel_id})

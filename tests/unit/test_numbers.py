@@ -22,7 +22,7 @@ from support.memory import MemoryCoach
 from core.coaching.numbers.checkins import Stale, card, decide
 from core.coaching.numbers.goals import add_months
 from core.kernel.markup import to_plain
-from core.kernel.types import Picture
+from core.kernel.types import Card, Picture
 from core.roadmaps.catalog import catalog_from
 from core.roadmaps.schema import Cadence
 
@@ -382,3 +382,25 @@ GOLDEN_GOALS = (
     "the last 90 days (least squares). With fewer than 2 numbers a week apart it's too early "
     "to say._"
 )
+
+
+async def test_an_answer_form_answers_only_the_question_or_prompt_it_names() -> None:
+    """Text from an answer form (Discord's modal) names its question or prompt (the card's
+    ``task``): taken as that one's answer only, never as another that opened since."""
+    coach, _clock = _coach()
+    maya = await _maya(coach)  # the listeners question is open
+    [card] = [r for r in await maya.say("/update followers") if isinstance(r, Card)]
+    assert (card.form, card.task) == ("prompt", "value-instagram-followers")
+    late = await maya._push(maya.inbound(kind="text", text="900", answers="nt-listeners"))
+    assert "isn't open any more" in to_plain(late[0].text)
+    assert _stats(coach) == {}
+    await maya._push(maya.inbound(kind="text", text="300", answers=card.task))
+    assert "Saved: 300" in maya.text
+    [question] = [r for r in await maya.say("/today") if isinstance(r, Card)]
+    assert question.task == "nt-listeners"
+    await maya._push(maya.inbound(kind="text", text="1200", answers="nt-listeners"))
+    assert "Saved: 1,200 listeners" in maya.text
+    assert {k: v["value"] for k, v in _stats(coach).items()} == {
+        FOLLOWERS: "300",
+        LISTENERS: "1200",
+    }

@@ -1,5 +1,9 @@
 """``/goal``: a target for a number by a date, typed in one line or guided with buttons.
 
+The guided steps that wait for a typed value are prompt cards (``Card(form="prompt")``): in a
+Discord server, where the bot can't read typed messages, the band's members answer them
+through the answer form, so the value reaches the band's profile and not their DM's (solo) one.
+
 A goal is a ``goals`` row plus its summary in ``current_stats[metric]["goal"]`` (``{"target":
 "2000", "by": "2027-03-31"}``): the summary is what the answer path and ``/stats`` read, so
 they never touch the goals table when there is no goal. Every reply projects when the target
@@ -19,7 +23,7 @@ from core.journey.samples import value_of
 from core.kernel.markup import bold, esc, italic
 from core.kernel.store import GoalRecord
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Message, Outbound, Toast
+from core.kernel.types import Button, Card, Message, Outbound, Toast
 from core.progress.parsing import InvalidAnswer, Parsed, parse_answer
 from core.progress.projection import aims_up, reached
 from core.roadmaps.catalog import MetricInfo
@@ -68,27 +72,37 @@ def ask_target(turn: Turn, info: MetricInfo) -> list[Outbound]:
     entry = turn.rec.current_stats.get(info.name)
     if value_of(entry) is None:
         return _first_a_number(turn, info)
-    turn.set_state(Numbers.GOAL_TARGET, data={"metric": info.name})
+    form = metrics.form_of(info)
+    turn.set_state(Numbers.GOAL_TARGET, data={"metric": info.name, "form": form})
     now = ""
     if isinstance(entry, dict) and entry.get("display"):
         now = f" You're at {bold(esc(str(entry['display'])))}."
     return [
-        Message(text=f"What {esc(metrics.label(info))} do you want to reach?{now} Type the number.")
+        Card(
+            text=f"What {esc(metrics.label(info))} do you want to reach?{now} Type the number.",
+            form="prompt",
+            task=form,
+        )
     ]
 
 
 def ask_date(turn: Turn, info: MetricInfo, target: Decimal) -> list[Outbound]:
     """The guided goal, step 3: the date (buttons, or typed)."""
-    turn.set_state(Numbers.GOAL_DATE, data={"metric": info.name, "target": str(target)})
+    form = metrics.form_of(info)
+    turn.set_state(
+        Numbers.GOAL_DATE, data={"metric": info.name, "target": str(target), "form": form}
+    )
     buttons = tuple(
         Button(label=f"In {m} month{'s' if m != '1' else ''}", payload=GOAL_WHEN.encode(m))
         for m in _MONTHS
     )
     return [
-        Message(
+        Card(
             text=f"By when? Tap one or type a date (e.g. 31 March) for "
             f"{bold(words.number(target))} {esc(metrics.label(info))}.",
             buttons=(buttons,),
+            form="prompt",
+            task=form,
         )
     ]
 
@@ -101,7 +115,7 @@ async def target_text(turn: Turn, text: str) -> list[Outbound]:
         return [Message(text="That number isn't in your roadmap any more. /goal lists yours.")]
     parsed = metrics.parse_value(turn, info, text)
     if not isinstance(parsed, Parsed):
-        return [parsed, Message(text=italic("Try again, or /cancel."))]
+        return [parsed, Card(text=italic("Try again, or /cancel."), form="prompt", task=turn.form)]
     assert parsed.numeric is not None  # noqa: S101 - parse_value checked it
     return ask_date(turn, info, parsed.numeric)
 
@@ -109,8 +123,8 @@ async def target_text(turn: Turn, text: str) -> list[Outbound]:
 async def date_text(turn: Turn, text: str) -> list[Outbound]:
     """A typed date while :attr:`Numbers.GOAL_DATE` waits."""
     due = _due(turn, text)
-    if not isinstance(due, date):
-        return [due]
+    if not isinstance(due, date):  # still waiting: asked again, with the answer form
+        return [Card(text=due.text, form="prompt", task=turn.form)]
     return await _finish_guided(turn, due)
 
 
@@ -162,11 +176,14 @@ def _due(turn: Turn, text: str) -> date | Outbound:
 
 def _first_a_number(turn: Turn, info: MetricInfo) -> list[Outbound]:
     """A goal is measured from today's number: ask for it first."""
-    turn.set_state(Numbers.VALUE, data={"metric": info.name})
+    form = metrics.form_of(info)
+    turn.set_state(Numbers.VALUE, data={"metric": info.name, "form": form})
     return [
-        Message(
+        Card(
             text=f"First I need your {bold(esc(metrics.label(info)))} today — type it, "
-            "then set the goal again."
+            "then set the goal again.",
+            form="prompt",
+            task=form,
         )
     ]
 

@@ -29,6 +29,13 @@ PROJECTION_SAMPLES = 500
 MAX_METRIC_BUTTONS = 8
 
 
+def form_of(info: MetricInfo) -> str:
+    """What a prompt for a value of ``info`` is called where an answer form names it (kept in
+    the state's data as ``form``, carried by the prompt card as its ``task``): a modal opened
+    on another prompt or question is not an answer to this one (``Turn.form``)."""
+    return f"value-{info.name.replace('_', '-')}"[:40]
+
+
 def offered(turn: Turn) -> list[MetricInfo]:
     """The metrics to offer as buttons: the tracked ones of the musician's roadmap and every
     metric they already have a number for, tracked first."""

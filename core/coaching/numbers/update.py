@@ -14,7 +14,7 @@ from core.coaching.numbers.states import Numbers
 from core.journey.samples import celebration, goal_summary, record_sample, value_of
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
-from core.kernel.types import Message, Outbound
+from core.kernel.types import Card, Message, Outbound
 from core.progress.parsing import InvalidAnswer, Parsed, parse_answer
 from core.roadmaps.catalog import MetricInfo
 
@@ -48,14 +48,17 @@ async def update_command(turn: Turn, args: str) -> list[Outbound]:
 
 def ask_value(turn: Turn, info: MetricInfo) -> list[Outbound]:
     """Wait for a typed value of ``info``."""
-    turn.set_state(Numbers.VALUE, data={"metric": info.name})
+    form = metrics.form_of(info)
+    turn.set_state(Numbers.VALUE, data={"metric": info.name, "form": form})
     entry = turn.rec.current_stats.get(info.name)
     last = ""
     if isinstance(entry, dict) and entry.get("display"):
         last = f" (last: {esc(str(entry['display']))})"
     return [
-        Message(
+        Card(
             text=f"What's your {bold(esc(metrics.label(info)))} now?{last} Just type the number.",
+            form="prompt",  # a typed value: a Discord server answers it through its modal
+            task=form,
         )
     ]
 
@@ -68,8 +71,9 @@ async def value_text(turn: Turn, text: str) -> list[Outbound]:
         return [Message(text="That number isn't in your roadmap any more. /update lists yours.")]
     try:
         parse_answer(info.spec, text, today=turn.today, label=metrics.label(info))
-    except InvalidAnswer as exc:
-        return [Message(text=f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}")]
+    except InvalidAnswer as exc:  # still waiting: asked again, with the answer form
+        again = f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}"
+        return [Card(text=again, form="prompt", task=turn.form)]
     turn.set_state(None)
     return await save_value(turn, info, text)
 

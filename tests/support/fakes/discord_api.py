@@ -946,7 +946,8 @@ class FakeDiscord:
                     body = json.loads(raw)
                 else:
                     filename = getattr(part, "filename", None) or "file"
-                    files.append({"filename": filename, "size": len(raw)})
+                    # the bytes too: a test reads what was attached (a calendar file)
+                    files.append({"filename": filename, "size": len(raw), "data": bytes(raw)})
             body["_files"] = files
             return body
         data = await request.read()
