@@ -198,3 +198,29 @@ async def test_the_coach_warms_in_worker_processes_and_closes_them(database: Dat
     assert multiprocessing.active_children() == []
     async with database.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(StatsChart)) == 1
+
+
+async def test_a_reset_takes_the_chart_with_the_numbers(database: Database) -> None:
+    """A band's reset and an admin's reset delete the numbers: the picture of them goes too."""
+    clock, offload = FakeClock(START), CountingOffload()
+    coach = await synced_coach(database, clock=clock, offload=offload)
+    boss = Coach(database, admins=["console:boss"], catalog=coach.catalog, clock=clock)
+    maya = Driver(boss, "maya")
+    await _two_numbers(maya, clock)
+    await _png(maya)
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/start")
+    await ana.press("Indie")
+    await ana.say("/update monthly listeners 9000")
+    clock.advance(days=7)
+    await ana.say("/update monthly listeners 9500")
+    await ana.say("/stats")
+    assert len(await _stored(database)) == 2
+    await ana.say("/band reset")
+    await ana.press("Yes, reset everything")
+    assert len(await _stored(database)) == 1, "the band's chart is gone, Maya's stays"
+    admin = Driver(boss, "boss")
+    await admin.say("/admin reset console:maya")
+    await admin.press("Yes, reset")
+    assert await _stored(database) == []
