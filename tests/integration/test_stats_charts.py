@@ -155,11 +155,13 @@ async def test_charts_are_drawn_in_worker_processes_that_end_with_close() -> Non
     pool = chart_workers()
     assert pool.workers >= 1
     assert not pool.started, "created on the first chart, not before"
-    assert await pool.run(draw, chart) == draw(chart), "the same picture as drawn here"
-    worker = await pool.run(os.getpid)
-    assert worker != os.getpid()
-    assert worker in pool.pids()
-    await pool.close()
+    try:
+        assert await pool.run(draw, chart) == draw(chart), "the same picture as drawn here"
+        worker = await pool.run(os.getpid)
+        assert worker != os.getpid()
+        assert worker in pool.pids()
+    finally:
+        await pool.close()
     assert not pool.started
     assert multiprocessing.active_children() == [], "no worker process left behind"
     await pool.close()  # twice: nothing to do
@@ -185,15 +187,17 @@ async def test_the_coach_warms_in_worker_processes_and_closes_them(database: Dat
     pool = chart_workers()
     coach: Coach = await synced_coach(database, clock=clock, offload=pool, warm_charts=True)
     assert coach.charts is not None
-    maya = Driver(coach)
-    await _two_numbers(maya, clock)
-    await coach.charts.idle()
-    assert coach.charts.drawn == 1
-    assert pool.started
-    [(_digest, png)] = await _stored(database)
-    assert png.startswith(b"\x89PNG")
-    assert await _png(maya) == png
-    await coach.close()
+    try:
+        maya = Driver(coach)
+        await _two_numbers(maya, clock)
+        await coach.charts.idle()
+        assert coach.charts.drawn == 1
+        assert pool.started
+        [(_digest, png)] = await _stored(database)
+        assert png.startswith(b"\x89PNG")
+        assert await _png(maya) == png
+    finally:
+        await coach.close()
     assert not pool.started
     assert multiprocessing.active_children() == []
     async with database.transaction() as session:
