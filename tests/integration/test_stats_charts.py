@@ -13,11 +13,12 @@ import signal
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from bandkit import GuildDriver
 from chartkit import CountingOffload
-from coachkit import Driver, synced_coach
+from coachkit import Driver, run_coach, synced_coach
 from reminderkit import FakeClock
 from sqlalchemy import func, select
 
@@ -228,3 +229,20 @@ async def test_a_reset_takes_the_chart_with_the_numbers(database: Database) -> N
     await admin.say("/admin reset console:maya")
     await admin.press("Yes, reset")
     assert await _stored(database) == []
+
+
+async def test_coach_chat_draws_the_chart_and_ends_its_workers(tmp_path: Path) -> None:
+    """``coach chat``: the chart arrives (drawn in a worker process, by the warm-up or by
+    /stats) and the process ends cleanly, workers and all."""
+    result = await run_coach(
+        "chat",
+        "--db",
+        f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
+        "--user",
+        "maya",
+        stdin="/start\nMaya\n1\n/update monthly listeners 500\n"
+        "/update monthly listeners 650\n/stats\n",
+        env={"XDG_DATA_HOME": str(tmp_path / "data")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[picture: saved to" in result.stdout

@@ -14,7 +14,11 @@ from numberskit import tracked_roadmap
 from reminderkit import FakeClock
 from support.memory import MemoryCoach
 
+from bot.cli import make_coach
+from core.db.engine import Database
+from core.kernel.offload import InProcesses
 from core.kernel.types import Picture
+from core.settings import Settings
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # only ever the injected clock
 
@@ -91,3 +95,16 @@ async def test_a_drawing_that_fails_leaves_the_figures() -> None:
     offload.run = working  # type: ignore[method-assign]
     await _png(maya)
     assert offload.calls == 2
+
+
+async def test_coach_run_and_chat_draw_in_worker_processes_and_warm_charts() -> None:
+    """The coach ``coach run`` and ``coach chat`` build (``make_coach``): one worker process
+    per core, none started before a chart is drawn, and the background redraw on."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    coach = make_coach(Database("sqlite+aiosqlite://"), settings)  # never opened
+    assert isinstance(coach.offload, InProcesses)
+    assert not coach.offload.started
+    assert coach.charts is not None
+    assert coach.charts.offload is coach.offload
+    assert coach.charts.queue.concurrency == coach.offload.workers
+    await coach.close()  # nothing started: nothing to end
