@@ -65,6 +65,12 @@ def chartable(series: Mapping[str, Series]) -> dict[str, Series]:
     return {m: drawable[m] for m in ordered[:MAX_PANELS]}
 
 
+def _figure(value: Decimal) -> str:
+    """A value as people write it: ``1,814`` — not the database's ``1814.0000``."""
+    exact = value.normalize()
+    return f"{exact.quantize(Decimal(1)):,}" if exact == exact.to_integral() else f"{exact:,}"
+
+
 class _Panel:
     """One metric's axes with its artists, made once and updated for every chart it draws.
 
@@ -110,14 +116,14 @@ class _Panel:
         ys = [float(v) for _, v in ordered]
         self.line.set_data(xs, ys)
         self.title.set_text(metric_label(metric))
-        self.latest.set_text(f"{ordered[-1][1]:,}")
+        self.latest.set_text(_figure(ordered[-1][1]))
         self.latest.xy = (xs[-1], ys[-1])
         for artist in (self.goal, self.goal_label, self.ahead):
             artist.set_visible(goal is not None)
         if goal is not None:
             target = float(goal.target)
             self.goal.set_ydata([target, target])
-            self.goal_label.set_text(f"goal {goal.target:,}")
+            self.goal_label.set_text(f"goal {_figure(goal.target)}")
             self.goal_label.xy = (xs[0], target)
             end, latest_at = deadline(goal.due_on), ordered[-1][0]
             if goal.pace is not None and end > latest_at:

@@ -220,3 +220,14 @@ def test_no_module_imports_pyplot() -> None:
         if _imports_pyplot(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_values_read_as_people_write_them_whatever_the_database_kept() -> None:
+    """PostgreSQL keeps samples as NUMERIC(20, 4): 1814 comes back as 1814.0000, and the chart
+    labels it 1,814 all the same."""
+    kept = [(at, value.quantize(Decimal("0.0001"))) for at, value in _series(5, 1_700)]
+    plain = render_stats_chart({"monthly_listeners": _series(5, 1_700)}, title="Maya")
+    assert render_stats_chart({"monthly_listeners": kept}, title="Maya") == plain
+    assert charts._figure(Decimal("1814.0000")) == "1,814"
+    assert charts._figure(Decimal("-9.5000")) == "-9.5"
+    assert charts._figure(Decimal("1E+3")) == "1,000"
