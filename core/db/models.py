@@ -251,7 +251,7 @@ class Goal(Base):
 class StatsChart(Base):
     """The last ``/stats`` chart drawn for a profile, kept until what it shows changes.
 
-    Drawing is the whole cost of ``/stats`` (40–90 ms of matplotlib); the picture depends only
+    Drawing is the whole cost of ``/stats`` (25–90 ms of matplotlib); the picture depends only
     on what it shows — the samples, the goals with their pace, the title — so it is drawn once
     per change (right after a new number, in the background) and served from here until the
     next. ``digest`` is a hash of what it shows (:attr:`core.progress.charts.Chart.key`):

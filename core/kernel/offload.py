@@ -1,6 +1,6 @@
 """Where CPU-bound work runs while the event loop keeps answering: a thread, or worker processes.
 
-Drawing a chart is 40–90 ms of pure Python and C (matplotlib) that holds the GIL nearly all the
+Drawing a chart is 25–90 ms of pure Python and C (matplotlib) that holds the GIL nearly all the
 time. In a worker *thread* it still blocks the bot's own thread for that long, and twenty charts
 at once queue on one core: that is how ``/stats`` came to p95 ≈ 2 s with 20 musicians asking.
 In worker *processes* each chart has a GIL of its own, every core draws, and the event loop only

@@ -1,6 +1,6 @@
 """The ``/stats`` chart of a profile: what it shows, and where its PNG comes from.
 
-Drawing is the whole cost of ``/stats`` (matplotlib: 40–90 ms a chart, holding the GIL), so a
+Drawing is the whole cost of ``/stats`` (matplotlib: 25–90 ms a chart, holding the GIL), so a
 chart is drawn once per change of what it shows and kept in ``stats_charts`` under a digest of
 it (:attr:`core.progress.charts.Chart.key`):
 
