@@ -27,6 +27,7 @@ from core.admin.ratelimit import RateLimit
 from core.app.engine import Coach
 from core.app.jobs import background_jobs
 from core.clock import system_clock
+from core.coaching.numbers.drawing import chart_workers
 from core.db.engine import Database
 from core.db.migrate import current_revision, head_revision, upgrade_async
 from core.errors import CoachError, ConfigurationError
@@ -58,7 +59,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def make_coach(db: Database, settings: Settings, *, limited: bool = True) -> Coach:
-    """The coach with this process's admin list, rate limit and roadmap folder.
+    """The coach with this process's admin list, rate limit and roadmap folder, drawing charts
+    in worker processes (one per core, started on the first chart) and redrawing a musician's
+    chart in the background after each new number. Close it (``Coach.close``) after its
+    front ends stopped: that ends the warm-ups and the worker processes.
 
     ``limited=False`` for the terminal: one local person (or a piped transcript) at a keyboard
     has nobody to be protected from, and a transcript of 30 lines is not a flood.
@@ -76,6 +80,8 @@ def make_coach(db: Database, settings: Settings, *, limited: bool = True) -> Coa
         link_secret=(
             settings.coach_link_secret.get_secret_value() if settings.coach_link_secret else None
         ),
+        offload=chart_workers(),
+        warm_charts=True,
     )
 
 
@@ -104,6 +110,7 @@ async def _chat(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
     jobs: JobRunner | None = None
+    coach: Coach | None = None
     try:
         pictures = Path(user_data_dir("stardom-coach", appauthor=False)) / "pictures"
         coach = make_coach(db, settings, limited=False)  # one local person: no rate limit
@@ -128,6 +135,8 @@ async def _chat(args: argparse.Namespace) -> int:
     finally:
         if jobs is not None:
             await jobs.stop()
+        if coach is not None:
+            await coach.close()  # the chart warm-ups and worker processes
         await db.dispose()
     return 0
 
@@ -238,6 +247,8 @@ async def _run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:  # stops everything in reverse order
         stack.push_async_callback(db.dispose)
+        # after the front ends stopped: the chart warm-ups, then the worker processes
+        stack.push_async_callback(coach.close)
         fronts = front_ends(settings, coach, webhook=args.telegram_webhook)
         # each front end started in turn; one unreachable now is retried in the background
         await stack.enter_async_context(

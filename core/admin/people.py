@@ -28,6 +28,7 @@ from core.db.tables import (
     samples,
     stages,
     states,
+    stats_charts,
     tasks,
     users,
 )
@@ -256,6 +257,8 @@ async def reset(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int
     await session.execute(delete(samples).where(samples.c.profile_id == profile_id))
     # goals are measured from the numbers just deleted (their summaries go with current_stats)
     await session.execute(delete(goals).where(goals.c.profile_id == profile_id))
+    # and the /stats chart drawn from them (a picture of numbers that no longer exist)
+    await session.execute(delete(stats_charts).where(stats_charts.c.profile_id == profile_id))
     await session.execute(
         update(profiles)
         .where(profiles.c.id == profile_id)

@@ -20,6 +20,11 @@ remembering to add it here. Walking ``Base.metadata.sorted_tables`` (parents bef
   snapshot, an assignment event): where those live is schema knowledge kept in one list,
   :data:`core.db.json_refs.USER_REFS`; each value is exported with its place.
 
+A table marked ``info={"derived": True}`` holds only what is computed from their other rows
+(``stats_charts``: the ``/stats`` picture drawn from their samples): it is theirs like any
+other — forgetting deletes it — but the export leaves its rows out (it names the table under
+``derived_left_out``): the numbers it was drawn from are in the export already.
+
 Forgetting deletes every row they own and rewrites the audit rows that mention them to a random
 pseudonym (``forgotten:3f9a…``): the log keeps *that* something happened and when, not to whom.
 Their id inside others' JSON becomes the same pseudonym (a band keeps the tick, credited to
@@ -238,14 +243,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _derived(name: str) -> bool:
+    table = Base.metadata.tables.get(name)
+    return table is not None and bool(table.info.get("derived"))
+
+
 def export_json(found: Footprint, now: datetime) -> bytes:
-    """The export file: every row, grouped by table, as pretty UTF-8 JSON."""
+    """The export file: every row, grouped by table, as pretty UTF-8 JSON (the rows of
+    derived tables left out, see the module docstring)."""
     document = {
         "what": "Everything Stardom Coach stores about you",
         "exported_at": now.isoformat(),
         "user_id": str(found.user_id),
         "identities": list(found.labels),
-        "your_rows": {name: _jsonable(rows) for name, rows in found.owned.items()},
+        "your_rows": {
+            name: _jsonable(rows) for name, rows in found.owned.items() if not _derived(name)
+        },
+        "derived_left_out": sorted(name for name in found.owned if _derived(name)),
         "rows_that_mention_you": {name: _jsonable(rows) for name, rows in found.mentioned.items()},
         "values_that_mention_you": [_jsonable(m.as_dict()) for m in found.in_json],
     }

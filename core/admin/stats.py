@@ -2,7 +2,9 @@
 
 The funnel counts solo and band profiles by their current stage of each live roadmap (a
 profile that finished its roadmap has no current stage and is counted as "done"). The chart is
-drawn like ``/stats``' (matplotlib, Agg, in a worker thread) so the event loop never waits on it.
+drawn with matplotlib's object-oriented API like ``/stats``' (a ``Figure`` with its own Agg
+canvas, never ``pyplot`` and its global figure list), in a worker thread so the event loop never
+waits on it.
 """
 
 from __future__ import annotations
@@ -135,14 +137,15 @@ def render_funnel_chart(funnel: tuple[FunnelRow, ...]) -> bytes | None:
     """
     if not funnel:
         return None
-    import matplotlib  # noqa: PLC0415 - lazy: only /admin stats pays the import
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt  # noqa: PLC0415
+    # lazy: only /admin stats pays the import
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
 
     labels = [f"{f.roadmap} · {f.stage or 'finished'}"[:48] for f in funnel]
     values = [f.profiles for f in funnel]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(funnel) + 1.2))
+    fig = Figure(figsize=(7, 0.45 * len(funnel) + 1.2))
+    FigureCanvasAgg(fig)  # the figure's own canvas: no pyplot, no global registry
+    ax = fig.subplots()
     try:
         bars = ax.barh(range(len(values)), values, color="#6d28d9")
         ax.set_yticks(range(len(values)), labels, fontsize=8)
@@ -155,7 +158,7 @@ def render_funnel_chart(funnel: tuple[FunnelRow, ...]) -> bytes | None:
         fig.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
     finally:
-        plt.close(fig)
+        fig.clear()
 
 
 async def funnel_chart(funnel: tuple[FunnelRow, ...]) -> bytes | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import uuid
 from collections.abc import Awaitable, Iterable
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from core.app.help import help_card
 from core.app.private_replies import route as keep_private
 from core.bands import guild
 from core.clock import Clock, system_clock
+from core.coaching.numbers.warmup import ChartWarmer
 from core.db.engine import Database
 from core.db.executor import Executor
 from core.db.failures import busy, connection_lost, describe
@@ -41,6 +43,7 @@ from core.kernel import audit, store
 from core.kernel.audit import AuditNote
 from core.kernel.commands import parse_command
 from core.kernel.markup import esc
+from core.kernel.offload import InThread, Offload
 from core.kernel.payloads import CANCEL, RUN_COMMAND, Payload, decode
 from core.kernel.registry import (
     MAX_SUGGESTIONS,
@@ -138,6 +141,8 @@ class Coach:
         rate_limit: RateLimit | None = None,
         roadmaps_dir: Path | None = None,
         link_secret: str | None = None,
+        offload: Offload | None = None,
+        warm_charts: bool = False,
     ) -> None:
         self.db = db
         #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
@@ -157,6 +162,22 @@ class Coach:
         #: Per-person inbound limit (None: unlimited — library use, tests, benchmarks, the
         #: terminal; ``coach run`` sets it from COACH_RATE_LIMIT, default 20 events per 10 s).
         self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
+        #: Where CPU-bound work (the ``/stats`` chart) runs: the worker processes of
+        #: ``coach run`` / ``coach chat`` (``chart_workers()``), else a thread (library use,
+        #: tests, benchmarks that don't ask for processes). Released by :meth:`close`.
+        self.offload: Offload = offload if offload is not None else InThread()
+        #: Redraws a profile's ``/stats`` chart in the background after an event changed what
+        #: it shows (``warm_charts=True``: ``coach run``, ``coach chat``); ``None``: ``/stats``
+        #: draws on demand only.
+        self.charts = ChartWarmer(db, clock=clock, offload=self.offload) if warm_charts else None
+
+    async def close(self) -> None:
+        """Stop the coach's own background work: the chart warm-ups (dropped or cancelled),
+        then the worker processes. Call it after the front ends stopped handing over events;
+        the coach may be used again afterwards (a new pool starts on demand)."""
+        if self.charts is not None:
+            await self.charts.close()
+        await self.offload.close()
 
     @property
     def clock(self) -> Clock:
@@ -201,9 +222,13 @@ class Coach:
                 try:
                     catalog = await self.catalog.current(self.db)
                     audits: list[AuditNote] = []
+                    redraw: list[uuid.UUID] = []
                     async with self.db.unit_of_work() as ex:
-                        replies = await self._handle(ex, catalog, inbound, routed, audits)
+                        replies = await self._handle(
+                            ex, catalog, inbound, routed, audits=audits, redraw=redraw
+                        )
                     await self._audit(audits)
+                    self._warm(redraw)
                     return replies
                 except Exception as exc:
                     if conflict < ATTEMPTS and _retryable(exc):
@@ -298,6 +323,13 @@ class Coach:
             await replays.mark_handled(self.db, inbound.platform, update_id, self.clock())
         return replies
 
+    def _warm(self, profiles: list[uuid.UUID]) -> None:
+        """Have the charts of ``profiles`` redrawn in the background (after the commit: the
+        warm-up reads what this event wrote). Nothing without a warmer."""
+        if self.charts is not None:
+            for profile_id in profiles:
+                self.charts.warm(profile_id)
+
     async def _audit(self, notes: list[AuditNote]) -> None:
         """Write the audit rows an event asked for, after its transaction (own transactions)."""
         for note in notes:
@@ -320,7 +352,9 @@ class Coach:
         catalog: Catalog,
         inbound: Inbound,
         routed: Routed,
+        *,
         audits: list[AuditNote],
+        redraw: list[uuid.UUID],
     ) -> list[Outbound]:
         now = self.clock()
         states = self.registry.states
@@ -332,9 +366,10 @@ class Coach:
                 inbound,
                 now,
                 event=routed,
-                run=lambda turn: self._dispatch_dated(turn, routed),
+                run=lambda turn: self._dispatch_dated(turn, routed, redraw),
                 audits=audits,
                 states=states,
+                offload=self.offload,
             )
         loaded = await store.load_turn(
             ex, inbound.platform, inbound.user_id, inbound.update_id, now
@@ -350,20 +385,40 @@ class Coach:
         if route is not None and route.door == "account":  # on the account, not a turn
             call = AccountCall(ex, inbound, rec, now, audits, self.link_key)
             return await route.handler(call, routed.args)
-        turn = Turn(ex, inbound, rec, catalog, now, is_new=is_new, states=states, audits=audits)
-        replies = await self._dispatch_dated(turn, routed)
+        turn = Turn(
+            ex,
+            inbound,
+            rec,
+            catalog,
+            now,
+            is_new=is_new,
+            states=states,
+            audits=audits,
+            offload=self.offload,
+        )
+        replies = await self._dispatch_dated(turn, routed, redraw)
         await turn.flush()
         return replies
 
-    async def _dispatch_dated(self, turn: Turn, routed: Routed) -> list[Outbound]:
+    async def _dispatch_dated(
+        self, turn: Turn, routed: Routed, redraw: list[uuid.UUID]
+    ) -> list[Outbound]:
         """:meth:`dispatch`, then the plan reminder moved when the event changed the profile's
         anchor dates (a release date set, changed or undone): in the same transaction, so the
         reminder and the date never disagree. Here and not in the journey, which sets the
-        dates but sits below the reminders (the import layers)."""
+        dates but sits below the reminders (the import layers).
+
+        And the profile noted in ``redraw`` when the event changed what its ``/stats`` chart
+        shows: its numbers or goals (``current_stats`` is only ever replaced, never changed in
+        place — a new number, a goal, an undo) or its name (the title). The chart is redrawn
+        after the commit (:meth:`_warm`)."""
         before = dict(turn.rec.anchors or {})
+        stats, name = turn.rec.current_stats, turn.rec.artist_name
         replies = await self.dispatch(turn, routed)
         if (turn.rec.anchors or {}) != before:
             await plan_kind.sync(turn)
+        if turn.rec.current_stats is not stats or turn.rec.artist_name != name:
+            redraw.append(turn.rec.profile_id)
         return replies
 
     async def dispatch(self, turn: Turn, routed: Routed) -> list[Outbound]:

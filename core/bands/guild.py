@@ -32,6 +32,7 @@ from core.db.executor import Executor
 from core.kernel import store as conv_store
 from core.kernel.audit import AuditAction, AuditNote
 from core.kernel.markup import bold, esc
+from core.kernel.offload import InThread, Offload
 from core.kernel.registry import Button as RegistryButton
 from core.kernel.registry import Command, Routed
 from core.kernel.turn import Turn
@@ -113,6 +114,7 @@ async def handle(
     run: Run,
     audits: list[AuditNote],
     states: Mapping[str, StrEnum],
+    offload: Offload | None = None,
 ) -> list[Outbound]:
     """One event from a server chat, in the caller's transaction: find the band, check the
     sender may act on it, lock the band's turn, then hand the event to its route — a band
@@ -166,7 +168,9 @@ async def handle(
             )
         ]
     rec = await store.lock_band_turn(ex, band.id, call.actor.user_id)
-    turn = Turn(ex, inbound, rec, catalog, now, states=states, audits=audits)
+    turn = Turn(
+        ex, inbound, rec, catalog, now, states=states, audits=audits, offload=offload or InThread()
+    )
     if route is not None and route.door == "band":
         band_call = BandCall(turn, band, is_manager)
         argument = event.payload if event.payload is not None else event.args

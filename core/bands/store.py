@@ -33,6 +33,7 @@ from core.db.tables import (
     progress,
     samples,
     states,
+    stats_charts,
     users,
 )
 from core.kernel.store import TURN_COLUMNS, TurnRecord
@@ -124,6 +125,7 @@ _DELETE_MEMBER = delete(members).where(
 _DELETE_PROGRESS = delete(progress).where(progress.c.profile_id == bindparam("profile_id"))
 _DELETE_SAMPLES = delete(samples).where(samples.c.profile_id == bindparam("profile_id"))
 _DELETE_GOALS = delete(goals).where(goals.c.profile_id == bindparam("profile_id"))
+_DELETE_CHART = delete(stats_charts).where(stats_charts.c.profile_id == bindparam("profile_id"))
 _SAMPLES_BY = (
     select(samples.c.recorded_by, func.count())
     .where(samples.c.profile_id == bindparam("profile_id"))
@@ -280,10 +282,12 @@ async def update_band(ex: Executor, band_id: uuid.UUID, **values: Any) -> None:
 
 
 async def wipe_progress(ex: Executor, profile_id: uuid.UUID) -> None:
-    """Delete every progress row, stats sample and goal of a profile (a confirmed band reset)."""
+    """Delete every progress row, stats sample and goal of a profile, and the chart drawn
+    from them (a confirmed band reset)."""
     await ex.run(_DELETE_PROGRESS, {"profile_id": profile_id})
     await ex.run(_DELETE_SAMPLES, {"profile_id": profile_id})
     await ex.run(_DELETE_GOALS, {"profile_id": profile_id})  # measured from those numbers
+    await ex.run(_DELETE_CHART, {"profile_id": profile_id})  # a picture of those numbers
 
 
 async def clear_assignments(ex: Executor, band_id: uuid.UUID) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -245,6 +246,29 @@ class Goal(Base):
     set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
     met_at: Mapped[datetime | None] = mapped_column()
+
+
+class StatsChart(Base):
+    """The last ``/stats`` chart drawn for a profile, kept until what it shows changes.
+
+    Drawing is the whole cost of ``/stats`` (25–90 ms of matplotlib); the picture depends only
+    on what it shows — the samples, the goals with their pace, the title — so it is drawn once
+    per change (right after a new number, in the background) and served from here until the
+    next. ``digest`` is a hash of what it shows (:attr:`core.progress.charts.Chart.key`):
+    ``/stats`` serves ``png`` when the digest of what it would draw matches, and draws anew
+    otherwise. Derived data: deleted with the profile (``/forget``), left out of ``/export``
+    (``info["derived"]``: it holds nothing the samples don't).
+    """
+
+    __tablename__ = "stats_charts"
+    __table_args__ = {"info": {"derived": True}}  # noqa: RUF012 - SQLAlchemy's own shape
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(32))
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    drawn_at: Mapped[datetime] = mapped_column()
 
 
 class ConversationState(Base):

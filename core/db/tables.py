@@ -30,6 +30,7 @@ from core.db.models import (
     Roadmap,
     RoadmapStage,
     StatSample,
+    StatsChart,
     Task,
     User,
     UserTaskProgress,
@@ -53,6 +54,7 @@ reminders = cast(Table, Reminder.__table__)
 roadmaps = cast(Table, Roadmap.__table__)
 stages = cast(Table, RoadmapStage.__table__)
 samples = cast(Table, StatSample.__table__)
+stats_charts = cast(Table, StatsChart.__table__)
 states = cast(Table, ConversationState.__table__)
 tasks = cast(Table, Task.__table__)
 users = cast(Table, User.__table__)

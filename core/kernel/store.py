@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.db.base import UTCDateTime
 from core.db.executor import Executor
@@ -46,6 +47,7 @@ from core.db.tables import (
     progress,
     samples,
     states,
+    stats_charts,
     tasks,
     users,
 )
@@ -277,6 +279,24 @@ _GOAL_MET = (
     .returning(goals.c.id)
 )
 
+# The stored /stats chart: read only when its digest matches (a stale one is never sent, and
+# its bytes never leave the database); written as one upsert on either backend.
+_CHART = select(stats_charts.c.png).where(
+    stats_charts.c.profile_id == bindparam("profile_id"),
+    stats_charts.c.digest == bindparam("digest"),
+)
+_CHART_VALUES = ("digest", "png", "drawn_at")
+_PG_SAVE_CHART = pg_insert(stats_charts)
+_PG_SAVE_CHART = _PG_SAVE_CHART.on_conflict_do_update(
+    index_elements=[stats_charts.c.profile_id],
+    set_={name: _PG_SAVE_CHART.excluded[name] for name in _CHART_VALUES},
+)
+_SQLITE_SAVE_CHART = sqlite_insert(stats_charts)
+_SQLITE_SAVE_CHART = _SQLITE_SAVE_CHART.on_conflict_do_update(
+    index_elements=[stats_charts.c.profile_id],
+    set_={name: _SQLITE_SAVE_CHART.excluded[name] for name in _CHART_VALUES},
+)
+
 
 # ---------------------------------------------------------------------------------- reads
 
@@ -385,6 +405,12 @@ async def load_goals(ex: Executor, profile_id: uuid.UUID) -> list[GoalRecord]:
         )
         for m, t, d, b, by, at, met, gid in rows
     ]
+
+
+async def stored_chart(ex: Executor, profile_id: uuid.UUID, digest: str) -> bytes | None:
+    """The profile's stored ``/stats`` chart if it shows what ``digest`` names, else ``None``."""
+    rows = await ex.rows(_CHART, {"profile_id": profile_id, "digest": digest})
+    return bytes(rows[0][0]) if rows else None
 
 
 # ---------------------------------------------------------------------------------- writes
@@ -526,6 +552,16 @@ async def mark_goal_met(ex: Executor, profile_id: uuid.UUID, metric: str, now: d
     return bool(rows)
 
 
+async def save_chart(
+    ex: Executor, profile_id: uuid.UUID, digest: str, png: bytes, now: datetime
+) -> None:
+    """Keep ``png`` as the profile's ``/stats`` chart (replacing the one before)."""
+    statement = _PG_SAVE_CHART if ex.dialect == "postgresql" else _SQLITE_SAVE_CHART
+    await ex.run(
+        statement, {"profile_id": profile_id, "digest": digest, "png": png, "drawn_at": now}
+    )
+
+
 # ---------------------------------------------------------------------------------- the seam
 
 
@@ -615,6 +651,16 @@ class TurnStore(Protocol):
 
     async def mark_goal_met(self, profile_id: uuid.UUID, metric: str, now: datetime) -> bool:
         """Set the goal's ``met_at`` unless set; True only the first time."""
+        ...
+
+    async def stored_chart(self, profile_id: uuid.UUID, digest: str) -> bytes | None:
+        """The profile's stored ``/stats`` chart if its digest is ``digest``, else ``None``."""
+        ...
+
+    async def save_chart(
+        self, profile_id: uuid.UUID, digest: str, png: bytes, now: datetime
+    ) -> None:
+        """Keep ``png`` (showing what ``digest`` names) as the profile's ``/stats`` chart."""
         ...
 
 
@@ -708,3 +754,13 @@ class SqlTurnStore:
     async def mark_goal_met(self, profile_id: uuid.UUID, metric: str, now: datetime) -> bool:
         """Set the goal's ``met_at`` unless set; True only the first time."""
         return await mark_goal_met(self.ex, profile_id, metric, now)
+
+    async def stored_chart(self, profile_id: uuid.UUID, digest: str) -> bytes | None:
+        """The stored ``/stats`` chart when its digest matches."""
+        return await stored_chart(self.ex, profile_id, digest)
+
+    async def save_chart(
+        self, profile_id: uuid.UUID, digest: str, png: bytes, now: datetime
+    ) -> None:
+        """Keep the profile's ``/stats`` chart (an upsert)."""
+        await save_chart(self.ex, profile_id, digest, png, now)

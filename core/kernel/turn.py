@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from core.db.executor import Executor
 from core.kernel.audit import AuditAction, AuditNote
+from core.kernel.offload import InThread, Offload
 from core.kernel.store import SqlTurnStore, TurnRecord, TurnStore
 from core.kernel.types import Inbound
 from core.progress.service import ProgressRecord
@@ -50,6 +51,9 @@ class Turn:
     #: Audit rows this event asked for: written after its transaction (``Coach``), each in a
     #: short transaction of its own, so a denial is kept even when the event changes nothing.
     audits: list[AuditNote] = field(default_factory=list)
+    #: Where CPU-bound work (a chart) runs while the event loop goes on: the coach's worker
+    #: processes in ``coach run``, a thread elsewhere (:mod:`core.kernel.offload`).
+    offload: Offload = field(default_factory=InThread)
     _profile_changes: dict[str, Any] = field(default_factory=dict)
     _state_dirty: bool = False
     _events: list[dict[str, Any]] = field(default_factory=list)

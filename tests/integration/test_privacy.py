@@ -30,6 +30,7 @@ from core.db.models import (
     Profile,
     Reminder,
     StatSample,
+    StatsChart,
     User,
     UserTaskProgress,
 )
@@ -129,6 +130,11 @@ async def _rich_musician(database: Database) -> tuple[Coach, Driver, uuid.UUID]:
         band_profile = Profile(band_id=band.id, artist_name="The Others")
         session.add(band_profile)
         await session.flush()
+        # her /stats chart, as /stats stores it: derived from her numbers, forgotten with them
+        own_profile = await session.scalar(select(Profile.id).where(Profile.user_id == user_id))
+        session.add(
+            StatsChart(profile_id=own_profile, digest="0" * 32, png=b"\x89PNG", drawn_at=utcnow())
+        )
         # a band sample Maya recorded: the band keeps it, Maya's name on it goes
         session.add(
             StatSample(
@@ -221,6 +227,9 @@ async def test_export_then_forget_leaves_nothing(database: Database) -> None:
     ):
         assert mine.get(table), f"{table} missing from the export"
     assert mine["profiles"][0]["artist_name"] == ARTIST
+    # the chart drawn from her numbers is hers, but only named: the numbers are exported
+    assert "stats_charts" not in mine
+    assert exported["derived_left_out"] == ["stats_charts"]
     assert [b["text"] for b in mine["broadcasts"]] == [f"Hello from {ARTIST}!"]  # the draft
     mentions = exported["rows_that_mention_you"]
     assert {"audit_log", "stat_samples", "broadcasts"} <= set(mentions)
@@ -259,6 +268,7 @@ async def test_export_then_forget_leaves_nothing(database: Database) -> None:
 
     assert await _scan(database, needles) == []
     assert await count(database, User, User.id == user_id) == 0
+    assert await count(database, StatsChart) == 0, "her chart went with her profile"
     assert await count(database, Event, Event.type == "task.assigned") == 1  # the band's, kept
     # the bystander and the band keep their data
     assert await count(database, UserTaskProgress) >= 1

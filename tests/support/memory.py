@@ -50,8 +50,9 @@ from core.app.engine import Coach
 from core.app.private_replies import route as keep_private
 from core.clock import Clock, system_clock
 from core.db.base import UTCDateTime
-from core.db.tables import events, goals, profiles, progress, samples, states, users
+from core.db.tables import events, goals, profiles, progress, samples, states, stats_charts, users
 from core.kernel.audit import AuditNote
+from core.kernel.offload import InThread, Offload
 from core.kernel.registry import Registry
 from core.kernel.store import GoalRecord, Scope, TurnRecord
 from core.kernel.turn import Turn
@@ -174,6 +175,8 @@ class _Tables:
     progress: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     samples: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     goals: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    #: Stored /stats charts by profile id.
+    charts: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     updates: set[tuple[str, str]] = field(default_factory=set)
 
@@ -354,6 +357,20 @@ class MemoryTurnStore:
                 return True
         return False
 
+    async def stored_chart(self, profile_id: uuid.UUID, digest: str) -> bytes | None:
+        """The stored chart when its digest matches."""
+        row = self.tables.charts.get(profile_id)
+        return row["png"] if row is not None and row["digest"] == digest else None
+
+    async def save_chart(
+        self, profile_id: uuid.UUID, digest: str, png: bytes, now: datetime
+    ) -> None:
+        """Keep the profile's chart (replacing the one before)."""
+        if profile_id not in self.tables.profiles:
+            raise ValueError("stats_charts.profile_id: no such profile (foreign key)")
+        row = {"profile_id": profile_id, "digest": digest, "png": png, "drawn_at": now}
+        self.tables.charts[profile_id] = _checked(stats_charts, row, insert=True)
+
     def goals_of(self, profile_id: uuid.UUID) -> list[dict[str, Any]]:
         """Stored goals of a profile (copies), for tests."""
         return [dict(g) for g in self.tables.goals.values() if g["profile_id"] == profile_id]
@@ -523,6 +540,7 @@ class MemoryCoach:
         roadmaps: Iterable[Roadmap] | None = None,
         clock: Clock = system_clock,
         admins: Iterable[str] = (),
+        offload: Offload | None = None,
     ) -> None:
         if catalog is None:
             catalog = catalog_from(roadmaps) if roadmaps is not None else bundled_catalog()
@@ -530,6 +548,8 @@ class MemoryCoach:
         self.coach = Coach(_NoDatabaseAtAll(), clock=clock, admins=admins)  # type: ignore[arg-type]
         self.store = MemoryTurnStore(catalog)
         self.audit_notes: list[AuditNote] = []
+        #: Where the turns' CPU-bound work runs (a thread: the unit layer starts no process).
+        self.offload: Offload = offload if offload is not None else InThread()
 
     @property
     def registry(self) -> Registry:
@@ -574,6 +594,7 @@ class MemoryCoach:
                 is_new=is_new,
                 states=self.registry.states,
                 audits=[],
+                offload=self.offload,
                 rows_in=self.store,
             )
             replies = await self.coach.dispatch(turn, routed)

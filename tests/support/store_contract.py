@@ -261,7 +261,21 @@ async def goals_round_trip(s: Setting) -> None:
     assert await s.store.load_goals(uuid.uuid4()) == []
 
 
+async def charts_round_trip(s: Setting) -> None:
+    """A stored chart comes back only for its own digest, and a new one replaces it."""
+    pid = s.record.profile_id
+    assert await s.store.stored_chart(pid, "a" * 32) is None
+    await s.store.save_chart(pid, "a" * 32, b"\x89PNG first", NOW)
+    assert await s.store.stored_chart(pid, "a" * 32) == b"\x89PNG first"
+    assert await s.store.stored_chart(pid, "b" * 32) is None, "another digest: a stale chart"
+    await s.store.save_chart(pid, "b" * 32, b"\x89PNG second", NOW + timedelta(days=1))
+    assert await s.store.stored_chart(pid, "b" * 32) == b"\x89PNG second"
+    assert await s.store.stored_chart(pid, "a" * 32) is None
+    assert await s.store.stored_chart(uuid.uuid4(), "b" * 32) is None
+
+
 CASES: list[Callable[[Setting], Awaitable[None]]] = [
+    charts_round_trip,
     metric_samples_oldest_first,
     goals_round_trip,
     progress_rows_round_trip,

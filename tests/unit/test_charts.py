@@ -1,21 +1,30 @@
-"""The /stats chart: drawn only when there is a trend to see, and a real PNG when it is."""
+"""The /stats chart: drawn only when there is a trend to see, a real PNG when it is, named by
+a digest of everything it shows (and of nothing else), plain data that pickles into a worker
+process, and never through pyplot."""
 
 from __future__ import annotations
 
+import ast
 import gc
+import pickle
+import re
 import resource
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from core.progress import charts
 from core.progress.charts import (
     MAX_PANELS,
-    ChartCache,
+    Chart,
     GoalLine,
+    chart_of,
     chartable,
+    draw,
     render_stats_chart,
 )
 from core.progress.metrics import metric_label
@@ -77,32 +86,148 @@ def test_a_goal_and_its_projection_are_drawn() -> None:
 
 
 def test_the_chart_uses_no_pyplot_and_memory_stays_flat() -> None:
-    """Charts are drawn in worker threads: pyplot's global figure list stays untouched, no
-    figure outlives its chart, and 40 more charts do not grow the process's peak memory
-    (the benchmark runs 1 000 and prints the RSS)."""
+    """Charts are drawn in worker processes (or threads): pyplot's global figure list stays
+    untouched, the only figures are the thread's reused boards (one per layout), and 40 more
+    charts do not grow the process's peak memory (the benchmark runs 1 000 in the worker
+    processes and prints their RSS)."""
     series = {"monthly_listeners": _series(12), "followers": _series(8, 20)}
     for _ in range(50):  # matplotlib fills its caches (fonts, text layouts) first
         render_stats_chart(series, title="warm-up")
     gc.collect()
+    figures = len([o for o in gc.get_objects() if isinstance(o, Figure)])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    for _ in range(40):
-        render_stats_chart(series, title="Maya")
+    for n in range(40):
+        render_stats_chart(
+            {"monthly_listeners": _series(12, n), "followers": _series(8, 20 + n)}, title="Maya"
+        )
     gc.collect()
-    assert [o for o in gc.get_objects() if isinstance(o, Figure)] == []
+    assert len([o for o in gc.get_objects() if isinstance(o, Figure)]) == figures <= 4
     if "matplotlib.pyplot" in sys.modules:
         assert sys.modules["matplotlib.pyplot"].get_fignums() == []
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
     assert grown < 4_000, f"peak RSS grew by {grown} KiB over 40 charts"
 
 
-def test_the_cache_draws_once_per_content_and_stays_bounded() -> None:
-    cache = ChartCache(size=2)
-    series = {"monthly_listeners": _series(3)}
-    first = cache.chart(series, title="Maya")
-    assert first is not None
-    assert cache.chart(series, title="Maya") is first, "the same numbers: the same PNG"
-    moved = {"monthly_listeners": [*_series(3), (T0 + timedelta(days=30), Decimal(7))]}
-    assert cache.chart(moved, title="Maya") is not first, "a new number draws afresh"
-    goal = {"monthly_listeners": GoalLine(Decimal(900), T0.date(), None)}
-    assert cache.chart(series, title="Maya", goals=goal) is not first, "so does a goal"
-    assert len(cache) == 2
+def test_a_reused_figure_draws_exactly_what_a_fresh_one_draws() -> None:
+    """Figures are reused from chart to chart of the same layout: nothing of one chart (a goal
+    line, a dashed pace, its limits, a hidden fourth panel, a title) may be left in the next."""
+    goals = {
+        "monthly_listeners": GoalLine(Decimal(5000), (T0 + timedelta(days=400)).date(), None),
+        "followers": GoalLine(Decimal(10), T0.date(), Fraction(9)),
+        "streams": GoalLine(Decimal(2000), (T0 + timedelta(days=90)).date(), Fraction(80)),
+    }
+    two = {"monthly_listeners": _series(6), "followers": _series(4, 20)}
+    four = {**two, "mailing_list": _series(3, 5), "streams": _series(5, 900)}
+    pairs = [  # (a chart, another of the same layout drawn in between)
+        (chart_of(two, title="Maya"), chart_of(two, title="Someone else", goals=goals)),
+        (
+            chart_of(four, title="Maya"),
+            chart_of({**two, "streams": _series(7, 10)}, title="Three panels", goals=goals),
+        ),
+    ]
+    drawn = []
+    for chart, other in pairs:
+        assert chart is not None
+        assert other is not None
+        first = draw(chart)
+        assert draw(other) != first
+        assert draw(chart) == first
+        drawn.append(first)
+    charts._local.__dict__.clear()  # a thread that never drew: fresh figures
+    assert [draw(c) for c, _ in pairs if c is not None] == drawn
+
+
+def _chart(**changes: object) -> Chart:
+    series = {"monthly_listeners": _series(4), "followers": _series(3, 20)}
+    goals = {"monthly_listeners": GoalLine(Decimal(900), (T0 + timedelta(days=90)).date(), None)}
+    chart = chart_of(series, title="Maya", goals=goals)
+    assert chart is not None
+    return Chart(**{"panels": chart.panels, "title": chart.title, "goals": chart.goals, **changes})
+
+
+def test_the_key_names_everything_shown_and_nothing_else() -> None:
+    base = _chart()
+    assert base.key == _chart().key, "the same content, the same key"
+    assert re.fullmatch(r"[0-9a-f]{32}", base.key)
+    moved = dict(base.panels)
+    moved["monthly_listeners"] = [*moved["monthly_listeners"][:-1], (T0, Decimal(1))]
+    one_more = dict(base.panels)
+    one_more["followers"] = [*one_more["followers"], (T0 + timedelta(days=60), Decimal(9))]
+    goal = GoalLine(Decimal(900), (T0 + timedelta(days=90)).date(), None)
+    others = [
+        _chart(panels=moved),
+        _chart(panels=one_more),
+        _chart(title="Maya B"),
+        _chart(goals={}),
+        _chart(goals={"monthly_listeners": GoalLine(Decimal(901), goal.due_on, None)}),
+        _chart(goals={"monthly_listeners": GoalLine(goal.target, T0.date(), None)}),
+        _chart(goals={"monthly_listeners": GoalLine(goal.target, goal.due_on, Fraction(3))}),
+    ]
+    keys = {base.key, *(c.key for c in others)}
+    assert len(keys) == 1 + len(others), "each change of what is shown changes the key"
+
+
+def test_only_what_is_drawn_counts() -> None:
+    """A metric with one sample is not drawn, nor is a goal of a metric not drawn: neither
+    changes the chart, nor its key."""
+    series = {"monthly_listeners": _series(4)}
+    plain = chart_of(series, title="Maya")
+    more = chart_of(
+        {**series, "followers": _series(1)},
+        title="Maya",
+        goals={"followers": GoalLine(Decimal(5), T0.date(), None)},
+    )
+    assert plain is not None
+    assert more is not None
+    assert more == plain
+    assert more.key == plain.key
+    assert chart_of({"followers": _series(1)}, title="Maya") is None
+
+
+def test_a_chart_pickles_into_a_worker_and_draws_the_same_there() -> None:
+    chart = _chart(goals={"monthly_listeners": GoalLine(Decimal(900), T0.date(), Fraction(7, 3))})
+    copy = pickle.loads(pickle.dumps(chart))  # noqa: S301 - our own bytes, as the pool sends them
+    assert copy == chart
+    assert copy.key == chart.key
+    assert draw(copy) == draw(chart), "drawing is deterministic: a stored chart is the chart"
+    assert pickle.loads(pickle.dumps(draw)) is draw, "by name"  # noqa: S301 - our own bytes
+
+
+def _imports_pyplot(source: str) -> bool:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import) and any(
+            a.name.startswith("matplotlib.pyplot") for a in node.names
+        ):
+            return True
+        if isinstance(node, ast.ImportFrom) and (
+            (node.module or "").startswith("matplotlib.pyplot")
+            or (node.module == "matplotlib" and any(a.name == "pyplot" for a in node.names))
+        ):
+            return True
+    return False
+
+
+def test_no_module_imports_pyplot() -> None:
+    """pyplot keeps one global list of figures for the whole process: charts drawn in threads
+    would share it. Every chart of the project (``/stats``, ``/admin stats``) uses the
+    object-oriented API instead, in functions too (imports are found anywhere in a module)."""
+    root = Path(__file__).resolve().parents[2]
+    assert _imports_pyplot("def f():\n    from matplotlib import pyplot as plt\n")
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("core", "bot", "benchmarks", "scripts", "migrations")
+        for path in (root / folder).rglob("*.py")
+        if _imports_pyplot(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_values_read_as_people_write_them_whatever_the_database_kept() -> None:
+    """PostgreSQL keeps samples as NUMERIC(20, 4): 1814 comes back as 1814.0000, and the chart
+    labels it 1,814 all the same."""
+    kept = [(at, value.quantize(Decimal("0.0001"))) for at, value in _series(5, 1_700)]
+    plain = render_stats_chart({"monthly_listeners": _series(5, 1_700)}, title="Maya")
+    assert render_stats_chart({"monthly_listeners": kept}, title="Maya") == plain
+    assert charts._figure(Decimal("1814.0000")) == "1,814"
+    assert charts._figure(Decimal("-9.5000")) == "-9.5"
+    assert charts._figure(Decimal("1E+3")) == "1,000"

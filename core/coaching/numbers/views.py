@@ -5,37 +5,28 @@ and the weekly pace (:mod:`core.progress.projection` says how each is counted), 
 verdict where there is one. The goals come from their summaries on the profile row
 (``current_stats[metric]["goal"]``), so ``/stats`` reads one table: the samples.
 
-The chart is drawn off the event loop (``asyncio.to_thread``) with matplotlib's
-object-oriented API (:mod:`core.progress.charts`), so twenty musicians asking at once never
-stall the bot and never share a pyplot figure.
+The chart comes from :mod:`core.coaching.numbers.drawing`: the stored PNG when it shows exactly
+what this ``/stats`` would draw (usually: it was redrawn in the background right after the last
+new number), else drawn in a worker process with matplotlib's object-oriented API and stored.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 
 from core.coaching.numbers import words
-from core.journey.samples import goal_summary
+from core.coaching.numbers.drawing import (
+    STATS_SAMPLES,
+    chart_for,
+    goal_of,
+    numbers_in,
+    series_of,
+    stats_chart,
+)
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Card, Message, Outbound, Picture
-from core.progress.charts import CHARTS, GoalLine
 from core.progress.projection import Figures, figures, project
-
-#: How many recent samples ``/stats`` reads for its figures and chart (all metrics together).
-STATS_SAMPLES = 2000
-
-
-def _goal(entry: object) -> tuple[Decimal, date] | None:
-    summary = goal_summary(entry)
-    if summary is None:
-        return None
-    try:
-        return Decimal(summary["target"]), date.fromisoformat(summary["by"])
-    except (KeyError, ValueError, ArithmeticError):
-        return None
 
 
 def _line(metric: str, entry: dict[str, object], shown: Figures | None, today: date) -> str:
@@ -52,11 +43,7 @@ def _line(metric: str, entry: dict[str, object], shown: Figures | None, today: d
 
 async def stats(turn: Turn) -> list[Outbound]:
     """The figures of every metric and, when one has two samples, the chart."""
-    current = {
-        m: e
-        for m, e in (turn.rec.current_stats or {}).items()
-        if isinstance(e, dict) and "value" in e
-    }
+    current = numbers_in(turn.rec.current_stats)
     if not current:
         return [
             Message(
@@ -65,16 +52,13 @@ async def stats(turn: Turn) -> list[Outbound]:
             )
         ]
     rows = await turn.store.recent_samples(turn.rec.profile_id, STATS_SAMPLES)
-    series: dict[str, list[tuple[datetime, Decimal]]] = {}
-    for metric, value, at in reversed(rows):
-        series.setdefault(metric, []).append((at, value))
+    series = series_of(rows)
     lines = [bold("📈 Your numbers"), ""]
-    goals: dict[str, GoalLine] = {}
     for metric in sorted(current):
         samples = series.get(metric, [])
         shown = figures(samples, turn.now)
         lines.append(_line(metric, current[metric], shown, turn.today))
-        goal = _goal(current[metric])
+        goal = goal_of(current[metric])
         if goal is not None:
             info = turn.catalog.metrics.get(metric)
             projection = project(
@@ -85,14 +69,13 @@ async def stats(turn: Turn) -> list[Outbound]:
                 better=info.spec.better if info else None,
             )
             lines.append("   " + words.goal_verdict(goal[0], goal[1], projection, turn.today))
-            goals[metric] = GoalLine(goal[0], goal[1], shown.pace if shown else None)
     lines += [
         "",
         italic("Pace: the trend of your last 90 days. /update adds a number, /goal sets a target."),
     ]
     card = Card(text="\n".join(lines), form="stats")
-    title = f"{turn.rec.artist_name or 'Your'} — numbers over time"
-    png = await asyncio.to_thread(CHARTS.chart, series, title=title, goals=goals)
+    chart = chart_for(current, series, turn.rec.artist_name, turn.now)
+    png = None if chart is None else await stats_chart(turn, chart)
     if png is None:
         return [card]
     # the figures as the chart's caption: a stats card drawn as a picture

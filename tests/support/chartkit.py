@@ -1,0 +1,44 @@
+"""Offloads for the chart tests: one that counts what it draws (and can hold it back), so a
+test sees whether ``/stats`` or a warm-up drew a chart or served the stored one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar, TypeVarTuple, Unpack
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
+
+class CountingOffload:
+    """Runs the work inline (no thread, no process) and counts the calls.
+
+    ``hold()`` makes the next calls wait until ``let_go()``: a warm-up caught mid-drawing.
+    """
+
+    workers = 1
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.closed = 0
+        self._open = asyncio.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Calls from now on wait for :meth:`let_go`."""
+        self._open.clear()
+
+    def let_go(self) -> None:
+        """Let the waiting calls (and later ones) run."""
+        self._open.set()
+
+    async def run(self, fn: Callable[[Unpack[Ts]], T], /, *args: *Ts) -> T:
+        """``fn(*args)`` right here, counted."""
+        self.calls += 1
+        await self._open.wait()
+        return fn(*args)
+
+    async def close(self) -> None:
+        """Counted, so a test sees the coach closed it."""
+        self.closed += 1
