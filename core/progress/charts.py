@@ -98,7 +98,7 @@ class _Panel:
             color=GOAL_COLOUR,
         )  # fmt: skip
         self.title = ax.set_title("", loc="left", fontsize=11, y=1.02)
-        locator = AutoDateLocator(maxticks=5)  # type: ignore[no-untyped-call]  # fewer labels
+        locator = AutoDateLocator(minticks=2, maxticks=6)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))

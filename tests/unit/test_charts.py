@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from matplotlib.figure import Figure
 
 from core.progress import charts
@@ -231,3 +232,14 @@ def test_values_read_as_people_write_them_whatever_the_database_kept() -> None:
     assert charts._figure(Decimal("1814.0000")) == "1,814"
     assert charts._figure(Decimal("-9.5000")) == "-9.5"
     assert charts._figure(Decimal("1E+3")) == "1,000"
+
+
+@pytest.mark.parametrize("days", [1, 6, 30, 200, 365, 700, 706, 730, 760, 1500, 3650])
+def test_any_span_of_dates_gets_its_ticks_without_a_warning(days: int) -> None:
+    """Two years of samples made matplotlib's date locator give up with a warning (the suite
+    turns warnings into errors; it showed when the clock ran a year ahead)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    series = {
+        "monthly_listeners": [(start, Decimal(1)), (start + timedelta(days=days), Decimal(9))]
+    }
+    assert render_stats_chart(series, title="Span")
