@@ -61,6 +61,8 @@ class Turn:
     _pending: dict[uuid.UUID, ProgressRecord] = field(default_factory=dict)
     #: Ids of stored progress rows deleted during this event.
     _deleted: set[uuid.UUID] = field(default_factory=set)
+    #: :attr:`today`, for the timezone and time it was worked out for (asked many times an event).
+    _today: tuple[str, datetime, date] | None = field(default=None, repr=False)
     #: Where the rows live, when not in the database of :attr:`ex` (``Turn(…,
     #: rows_in=store)``: the in-memory store of the unit tests). An init-only argument because
     #: callers that build a turn from an executor alone (the band path) must keep working.
@@ -77,10 +79,15 @@ class Turn:
     @property
     def today(self) -> date:
         """Today in the musician's timezone (for "tomorrow", "next friday")."""
+        known = self._today
+        if known is not None and known[0] == self.rec.timezone and known[1] is self.now:
+            return known[2]
         try:
-            return self.now.astimezone(ZoneInfo(self.rec.timezone)).date()
+            day = self.now.astimezone(ZoneInfo(self.rec.timezone)).date()
         except (KeyError, ValueError):
-            return self.now.date()
+            day = self.now.date()
+        self._today = (self.rec.timezone, self.now, day)
+        return day
 
     @property
     def roadmap(self) -> RoadmapInfo | None:

@@ -79,11 +79,20 @@ def waiting(roadmap: RoadmapInfo, anchors: Mapping[str, Any], today: date) -> fr
     Every tick and answer asks this, so only the roadmap's tasks with an opening day are
     looked at (listed once per roadmap snapshot), not every task.
     """
-    if not anchors:  # nothing dated yet: every task with an opening day waits
-        return _opening(roadmap)[1]
-    return frozenset(
-        task.id for task in _opening(roadmap)[0] if not is_open(task.when, anchors, today)
-    )
+    tasks, ids = _opening(roadmap)
+    if not anchors or not tasks:  # nothing dated yet: every task with an opening day waits
+        return ids
+    key = (roadmap, tuple(sorted(anchors.items())), today)
+    last = _LAST_WAITING.get("last")
+    if last is not None and last[0] == key:  # asked again in the same event
+        return last[1]
+    found = frozenset(task.id for task in tasks if not is_open(task.when, anchors, today))
+    _LAST_WAITING["last"] = (key, found)
+    return found
+
+
+#: The last answer of :func:`waiting` (one event asks it several times with the same anchors).
+_LAST_WAITING: dict[str, tuple[tuple[Any, ...], frozenset[uuid.UUID]]] = {}
 
 
 #: Per roadmap id: the snapshot it was computed from, its tasks with an opening day, their ids.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Final
 
 from core.progress.date_rules import nearest_good
@@ -14,7 +15,7 @@ from core.progress.parsing.dates import _MONTH_ABBR
 from core.progress.parsing.display import _format_duration
 from core.progress.parsing.rounding import _CENT, _ONE, _trim4, _zero_sign
 from core.progress.parsing.text import _text_bounds
-from core.roadmaps.schema import InputSpec, InputType
+from core.roadmaps.schema import DateRules, InputSpec, InputType
 
 
 def example_answer(spec: InputSpec, *, today: date) -> str:
@@ -54,12 +55,18 @@ def example_answer(spec: InputSpec, *, today: date) -> str:
 def _example_date(spec: InputSpec, today: date) -> date:
     """A few days ahead; with the content's date rules, the nearest date that follows them all
     (a release date example is a Friday 6 weeks out, never one the coach would question)."""
-    day = today + timedelta(days=3)
     if spec.rules is None:
-        return day
-    start = today + timedelta(days=spec.rules.min_days_ahead or 3)
-    good = nearest_good(spec.rules, start, today, count=1)
-    return good[0] if good else day
+        return today + timedelta(days=3)
+    return _good_example(spec.rules, today)
+
+
+@lru_cache(maxsize=64)
+def _good_example(rules: DateRules, today: date) -> date:
+    """The rules' first good date from their earliest allowed day (every card of a dated
+    question shows it: worked out once a day per rule set)."""
+    start = today + timedelta(days=rules.min_days_ahead or 3)
+    good = nearest_good(rules, start, today, count=1)
+    return good[0] if good else today + timedelta(days=3)
 
 
 _TEXT_SAMPLES: Final = (
