@@ -113,6 +113,7 @@ async def test_warm_ups_of_one_profile_are_coalesced(database: Database) -> None
     clock.advance(days=7)
     offload.hold()  # the next warm-up stops in the middle of drawing
     await maya.say("/update monthly listeners 650")
+    await offload.reached(1)  # that warm-up is drawing (held) before the next numbers come
     for value in (700, 750, 800):
         clock.advance(days=1)
         await maya.say(f"/update monthly listeners {value}")

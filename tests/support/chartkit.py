@@ -24,6 +24,7 @@ class CountingOffload:
         self.closed = 0
         self._open = asyncio.Event()
         self._open.set()
+        self._called = asyncio.Event()
 
     def hold(self) -> None:
         """Calls from now on wait for :meth:`let_go`."""
@@ -36,8 +37,18 @@ class CountingOffload:
     async def run(self, fn: Callable[[Unpack[Ts]], T], /, *args: *Ts) -> T:
         """``fn(*args)`` right here, counted."""
         self.calls += 1
+        self._called.set()
         await self._open.wait()
         return fn(*args)
+
+    async def reached(self, calls: int, *, within: float = 10.0) -> None:
+        """Wait until ``calls`` calls have started: a warm-up runs in the background, after
+        its event's reply, and reads the database before it draws — on a busy machine it may
+        not have reached the drawing yet when the next event is sent."""
+        async with asyncio.timeout(within):
+            while self.calls < calls:
+                self._called.clear()
+                await self._called.wait()
 
     async def close(self) -> None:
         """Counted, so a test sees the coach closed it."""
