@@ -41,6 +41,7 @@ from core.db.executor import (
     Executor,
     SQLAlchemyExecutor,
     init_asyncpg_connection,
+    keep_session_on_release,
 )
 from core.db.failures import DatabaseBusy, DatabaseUnavailable, connection_lost
 from core.db.retry import Outage, RetryPolicy
@@ -328,6 +329,7 @@ class Database:
                     min_size=0,
                     max_size=self.hot_pool_size,
                     init=init_asyncpg_connection,
+                    reset=keep_session_on_release,
                     server_settings=self.timeouts.server_settings(),
                     timeout=CONNECT_TIMEOUT,
                 )

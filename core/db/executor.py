@@ -134,3 +134,18 @@ async def init_asyncpg_connection(conn: Any) -> None:
         await conn.set_type_codec(
             name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
         )
+
+
+async def keep_session_on_release(conn: Any) -> None:
+    """The hot pool's ``reset``: nothing to undo, so no reset round trip per event.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` every time a connection goes back to the pool: one more round trip on every chat
+    event (about one in seven), undoing session state that the hot path never creates. Its work
+    is one ``async with conn.transaction()`` of bound statements: no advisory locks, cursors,
+    LISTEN or SET. asyncpg still rolls back an unfinished transaction before calling this
+    (``Connection._reset`` in ``PoolConnectionHolder.release``, documented with the ``reset``
+    argument of ``create_pool``). ``tests/integration/test_hot_pool.py`` pins both halves.
+    """
+    del conn  # nothing to reset
+
