@@ -70,10 +70,12 @@ OVERALL_PER_SECOND = 28
 GROUP_PER_MINUTE = 19
 #: The update types the coach handles (polling and webhook ask Telegram for these only).
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-#: Updates processed at once across all chats. More is slower, not faster: PTB's HTTP client
-#: (httpx/httpcore) scans its whole connection pool on every request, so its cost per request
-#: grows with the requests in flight (benchmark: 256 → 55 updates/s, 32 → 74 updates/s).
-MAX_CONCURRENT_UPDATES = 32
+#: Updates processed at once across all chats. Each spends most of its time waiting on PostgreSQL
+#: and the Bot API, so 32 left a fifth of the bot's core idle at saturation; 64 fills it
+#: (benchmarks/telegram_e2e.py, 2026-12-07: 274-323 -> 366-381 updates/s, reply p95 at 100/s
+#: unchanged at ~9 ms). Replies go out through the aiohttp client (bot/telegram/http.py), whose
+#: cost per request does not grow with the requests in flight as httpx's did.
+MAX_CONCURRENT_UPDATES = 64
 #: What ``coach run`` says when Telegram refuses the token (never the token itself).
 REFUSAL_MESSAGE = (
     "Telegram refused TELEGRAM_BOT_TOKEN: copy it again from @BotFather (/token) and set it in "
