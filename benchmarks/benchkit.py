@@ -5,10 +5,11 @@ Imported as ``benchmarks.benchkit``: each script puts the repository root first 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import platform
 import resource
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -108,6 +109,24 @@ class Run:
             self.dropped = True
         finally:
             await conn.close()
+
+
+def run_dropping(run: Run, bench: Callable[[], Awaitable[int]]) -> int:
+    """``asyncio.run(bench())``, dropping the run's database afterwards whatever happened.
+
+    The exit status is the benchmark's; Ctrl-C gives 130 (the database is dropped first).
+    """
+
+    async def guarded() -> int:
+        try:
+            return await bench()
+        finally:
+            await run.drop()
+
+    try:
+        return asyncio.run(guarded())
+    except KeyboardInterrupt:
+        return 130
 
 
 def planned_tasks(roadmap: RoadmapInfo) -> list[TaskInfo]:

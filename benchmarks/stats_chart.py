@@ -54,7 +54,15 @@ from typing import Any  # noqa: E402
 
 import asyncpg  # noqa: E402
 
-from benchmarks.benchkit import Run, asyncpg_dsn, cpu_model, peak_rss_mib, say, summary_ms  # noqa: E402
+from benchmarks.benchkit import (  # noqa: E402
+    Run,
+    asyncpg_dsn,
+    cpu_model,
+    peak_rss_mib,
+    run_dropping,
+    say,
+    summary_ms,
+)
 from core.app.engine import Coach  # noqa: E402
 from core.coaching.numbers.drawing import chart_workers  # noqa: E402
 from core.db.engine import Database  # noqa: E402
@@ -342,17 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     run = Run(admin_dsn=asyncpg_dsn(args.db), name=f"coach_bench_{secrets.token_hex(4)}")
-
-    async def guarded() -> int:
-        try:
-            return await bench(args, run)
-        finally:
-            await run.drop()
-
-    try:
-        return asyncio.run(guarded())
-    except KeyboardInterrupt:
-        return 130
+    return run_dropping(run, lambda: bench(args, run))
 
 
 if __name__ == "__main__":
