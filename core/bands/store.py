@@ -256,6 +256,7 @@ async def create_band(
             "external_id": server_id,
             "role_id": role_id,
             "channel_id": None,
+            "announce_milestones": False,
             "created_at": now,
         },
     )
