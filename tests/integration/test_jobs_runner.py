@@ -19,9 +19,9 @@ import pytest
 
 from core.admin.broadcast import JOB_ID as BROADCASTS
 from core.app.jobs import background_jobs
+from core.coaching.milestones.consumer import JOB_ID as MILESTONES
 from core.db.engine import Database
 from core.db.failures import DatabaseUnavailable
-from core.coaching.milestones.consumer import JOB_ID as MILESTONES
 from core.housekeeping import JOB_ID as HOUSEKEEPING
 from core.jobs.runner import OVERRUN_LOG_EVERY, Job, JobRunner
 from core.reminders.worker import JOB_ID as REMINDER_TICK
