@@ -105,7 +105,11 @@ async def record_sample(
                 met = await turn.store.mark_goal_met(turn.rec.profile_id, metric, turn.now)
     # The outbox (core/coaching/milestones): every number, however it came, with its value,
     # so "1 000 listeners" or "first paid gig" is seen whichever path recorded it.
-    turn.event("stats.updated", metric=metric, value=value)
+    before = value_of(previous)
+    if before is None:
+        turn.event("stats.updated", metric=metric, value=value)
+    else:  # the value before: a threshold counts when a number crosses it
+        turn.event("stats.updated", metric=metric, value=value, previous=before)
     if met and goal is not None:
         turn.event("goal.met", metric=metric, target=goal.get("target"), by=goal.get("by", ""))
     return Recorded(previous if isinstance(previous, dict) else None, sample_id, met)

@@ -4,7 +4,9 @@
   celebration's idempotency key (the consumer inserts with ``ON CONFLICT DO NOTHING``).
 * ``events.claimed_until`` — the consumer's lease on a profile's oldest unprocessed event, and
   the partial index ``ix_events_unprocessed`` (profile, created_at, id) over unprocessed events
-  that the claim and each batch walk.
+  that the claim and each batch walk. Events written before this revision are marked processed
+  (``processed_at = created_at``): milestones count from the upgrade on, and housekeeping may
+  prune the old ones after ``RETENTION_EVENTS_DAYS``.
 * ``bands.announce_milestones`` — the managers' choice to post the band's milestones in its
   updates channel (off by default).
 
@@ -46,6 +48,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
+    # Milestones count from now: the events written so far are marked consumed (the
+    # statistics keep reading them by created_at), else the first run would celebrate months
+    # of history — "🎉 1 000 listeners!" for a number entered last spring.
+    op.execute("UPDATE events SET processed_at = created_at WHERE processed_at IS NULL")
     op.create_index(
         "ix_events_unprocessed",
         "events",

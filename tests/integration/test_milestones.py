@@ -17,13 +17,14 @@ from bandkit import GuildDriver
 from coachkit import Driver, synced_coach
 from reminderkit import FakeClock, RecordingNotifier
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql
 
 from core.coaching.milestones import store
 from core.coaching.milestones.consumer import ConsumerConfig, ConsumeReport, MilestoneConsumer
 from core.db.engine import Database
-from core.db.executor import SQLAlchemyExecutor
+from core.db.executor import AsyncpgExecutor, SQLAlchemyExecutor, compiled_for_asyncpg
 from core.db.models import Band, Delivery, Event, Identity, Milestone, Profile, User
-from core.housekeeping import Retention, prune
+from core.housekeeping import OLD_EVENTS, Retention, prune
 from core.kernel.markup import to_plain
 from core.kernel.notify import DeliveryResult, DeliveryStatus, by_platform
 
@@ -405,3 +406,53 @@ async def test_band_milestones_switch_answers_bad_input(database: Database, args
     assert "/band milestones on" in boss.text
     (band,) = await rows(database, Band)
     assert not band.announce_milestones
+
+
+# ------------------------------------------------------------------ plans
+
+
+@pytest.mark.postgres_only
+async def test_the_claim_the_queue_and_the_prune_walk_their_indexes(database: Database) -> None:
+    """Each statement reads an index of ``events`` and never the whole table, which grows with
+    every turn until pruned: the claim walks the unprocessed rows in order by
+    ``(processed_at, created_at)`` and asks ``ix_events_unprocessed`` for each row's head."""
+    pids = await musicians(database, 400)
+    await add_events(database, [listeners(p, i) for i in range(25) for p in pids])
+    # the steady state: history handled (until pruned), a small backlog of new events
+    async with database.transaction() as session:
+        await session.execute(
+            update(Event)
+            .where(Event.created_at < START + timedelta(microseconds=9_700))
+            .values(processed_at=START)
+        )
+    assert await unprocessed(database) == 300
+    clock = FakeClock(START)
+    await consumer(database, clock, batch_size=10)._claim()  # some leased, the rest open
+    queue = store.QUEUE.params(pids=pids[:10]).compile(
+        dialect=postgresql.dialect(),
+        compile_kwargs={"literal_binds": True, "render_postcompile": True},
+    )
+    claim = {"now": START, "until": START + timedelta(minutes=2), "limit": 10}
+    async with database.unit_of_work() as plain:
+        assert isinstance(plain, AsyncpgExecutor)
+        await plain.conn.execute("ANALYZE events")
+
+        async def explain(stmt: Any, params: dict[str, Any]) -> str:
+            sql, names = compiled_for_asyncpg(stmt, list(params))
+            rows = await plain.conn.fetch(f"EXPLAIN {sql}", *(params[n] for n in names))
+            return "\n".join(r[0] for r in rows)
+
+        plans = {
+            "claim": await explain(store.HEADS.postgresql, claim),
+            "queue": "\n".join(r[0] for r in await plain.conn.fetch(f"EXPLAIN {queue}")),
+            "prune": await explain(OLD_EVENTS["postgresql"], {"cutoff": START, "batch": 100}),
+        }
+    for name, plan in plans.items():
+        assert "Seq Scan on events" not in plan, f"{name}:\n{plan}"
+        wanted = {
+            "claim": {"ix_events_processed_at", "ix_events_unprocessed"},  # walk, then probe
+            "queue": {"ix_events_unprocessed", "ix_events_profile_id"},  # either: by profile
+            "prune": {"ix_events_processed_at"},
+        }[name]
+        found = {ix for ix in wanted if ix in plan}
+        assert found == wanted if name != "queue" else found, f"{name}:\n{plan}"

@@ -17,11 +17,13 @@ event                      milestone key                      celebrated by
 =========================  =================================  ===============================
 
 Thresholds count only for audience numbers (:data:`AUDIENCE`): 1 000 monthly listeners is a
-moment, 1 000 of a fee or of a set's minutes is not. "First paid gig" is the first gig fee
-above zero the musician records (the roadmaps ask "How much were you paid for your most recent
-show?" into the ``gig_fee`` metric; 0 means unpaid). A goal is named by its metric, target and
-date: setting a new goal clears its ``met_at`` in the same ``goals`` row, so the row's id would
-not tell a second goal from the first.
+moment, 1 000 of a fee or of a set's minutes is not. A threshold is reached when a number
+*crosses* it (the event carries the value before, ``previous``) or by the metric's first number:
+someone already at 5 000 when milestones began is not told of 1 000 by their next one. "First
+paid gig" is the first gig fee above zero the musician records (the roadmaps ask "How much were
+you paid for your most recent show?" into the ``gig_fee`` metric; 0 means unpaid). A goal is
+named by its metric, target and date: setting a new goal clears its ``met_at`` in the same
+``goals`` row, so the row's id would not tell a second goal from the first.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def _stats(payload: Mapping[str, str]) -> list[Reached]:
         return [Reached("first-paid-gig", "first-paid-gig", False, {"value": str(value)})]
     if metric not in AUDIENCE:
         return []
+    before = _number(payload.get("previous"))
     return [
         Reached(
             _key("metric", metric, str(threshold)),
@@ -131,7 +134,7 @@ def _stats(payload: Mapping[str, str]) -> list[Reached]:
             {"metric": metric, "threshold": str(threshold), "value": str(value)},
         )
         for threshold in THRESHOLDS
-        if value >= threshold
+        if value >= threshold and (before is None or before < threshold)
     ]
 
 

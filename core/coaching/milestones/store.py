@@ -2,15 +2,15 @@
 
 **In order per profile, one worker per profile.** The claim leases a profile's *head* — its
 oldest unprocessed event, ``(created_at, id)`` order — and nothing else (:data:`HEADS`). An
-event is claimable only while no older unprocessed event of its profile exists, so a profile
-has at most one claimable row at any time; ``FOR UPDATE SKIP LOCKED`` on that one row decides
-between two workers, and the lease (``claimed_until``) keeps the others off it after the claim
-commits. The worker holding the head then reads the profile's whole queue (:data:`QUEUE`) and
-marks what it handled processed in one transaction; only then does a younger event become a
-head that anyone may claim. Why not lease every event of a profile: another worker's claim,
-running at the same moment, could skip the locked older rows and lease a younger one, and
-handle a profile's events out of order. With the head as the profile's lock there is nothing
-younger to take.
+event is claimable only while it is the first unprocessed event of its profile (no older one
+exists), so a profile has at most one claimable row at any time; ``FOR UPDATE SKIP LOCKED`` on
+that one row decides between two workers, and the lease (``claimed_until``) keeps the others off
+it after the claim commits. The worker holding the head then reads the profile's whole queue
+(:data:`QUEUE`) and marks what it handled processed in one transaction; only then does a younger
+event become a head that anyone may claim. Why not lease every event of a profile: another
+worker's claim, running at the same moment, could skip the locked older rows and lease a younger
+one, and handle a profile's events out of order. With the head as the profile's lock there is
+nothing younger to take.
 
 Proof sketch (PostgreSQL, READ COMMITTED): worker B can claim an event *e* of profile *p* only
 if B's snapshot shows no unprocessed event of *p* older than *e*. While A holds *p*'s head *h*
@@ -37,7 +37,6 @@ from typing import Any, Final
 
 from sqlalchemy import (
     Insert,
-    and_,
     bindparam,
     exists,
     literal_column,
@@ -65,7 +64,21 @@ from core.jobs.claim import Claim, claim
 #: The ``deliveries.kind`` of a celebration (and of a band channel's announcement).
 KIND: Final = "milestone"
 
-_older = events.alias("older")
+_first = events.alias("first")
+
+#: The id of a profile's head, asked per candidate row: a correlated ``LIMIT 1`` that reads the
+#: first entry of ``ix_events_unprocessed`` for the row's profile. Written as a scalar subquery
+#: and not as ``NOT EXISTS (older …)``: PostgreSQL turned that into a hash anti join over every
+#: unprocessed event, which a backlog makes as slow as the backlog is long; this plan walks the
+#: backlog in order and stops after ``limit`` heads (tests/integration/test_milestones.py reads
+#: the plan).
+_HEAD_OF_PROFILE = (
+    select(_first.c.id)
+    .where(_first.c.profile_id == events.c.profile_id, _first.c.processed_at.is_(None))
+    .order_by(_first.c.created_at, _first.c.id)
+    .limit(literal_column("1"))
+    .scalar_subquery()
+)
 
 #: A profile's head: its oldest unprocessed event, under no live lease.
 HEADS: Final = Claim(
@@ -74,16 +87,12 @@ HEADS: Final = Claim(
         events.c.processed_at.is_(None),
         events.c.profile_id.is_not(None),
         or_(events.c.claimed_until.is_(None), events.c.claimed_until <= bindparam("now")),
-        ~exists().where(
-            _older.c.profile_id == events.c.profile_id,
-            _older.c.processed_at.is_(None),
-            or_(
-                _older.c.created_at < events.c.created_at,
-                and_(_older.c.created_at == events.c.created_at, _older.c.id < events.c.id),
-            ),
-        ),
+        events.c.id == _HEAD_OF_PROFILE,
     ),
-    order_by=(events.c.created_at, events.c.id),
+    # created_at alone: the (processed_at, created_at) index gives the unprocessed rows in this
+    # order, so a claim walks from the oldest and stops after ``limit`` heads instead of
+    # sorting the whole backlog (which profile goes first does not matter)
+    order_by=(events.c.created_at,),
     lease={"claimed_until": bindparam("until")},
     returning=(events.c.id, events.c.profile_id),
 )

@@ -23,6 +23,18 @@ def test_audience_numbers_reach_every_threshold_at_or_below_them() -> None:
     ]
 
 
+def test_a_threshold_counts_when_a_number_crosses_it() -> None:
+    crossing = keys("stats.updated", metric="monthly_listeners", value="1200", previous="900")
+    assert crossing == ["metric:monthly_listeners:1000"]
+    assert keys("stats.updated", metric="monthly_listeners", value="5200", previous="5000") == []
+    # a drop and a climb back cross again: the consumer's unique key tells it was reached
+    assert keys("stats.updated", metric="monthly_listeners", value="1000", previous="999") == [
+        "metric:monthly_listeners:1000"
+    ]
+    # an unreadable previous value counts as none
+    assert len(keys("stats.updated", metric="monthly_listeners", value="150", previous="x")) == 1
+
+
 def test_numbers_that_are_not_an_audience_reach_no_threshold() -> None:
     assert keys("stats.updated", metric="set_length", value="5000") == []
     assert keys("stats.updated", metric="master_lufs", value="-14") == []
