@@ -1,7 +1,7 @@
 """Three milestone consumers in separate processes against one PostgreSQL database.
 
-2 000 musicians each have three events in the outbox — 150 listeners, a paid gig, 1 200
-listeners — so 6 000 celebrations are owed, each musician's in that order. A file per worker
+1 200 musicians each have three events in the outbox — 150 listeners, a paid gig, 1 200
+listeners — so 3 600 celebrations are owed, each musician's in that order. A file per worker
 records every notice handed to "the platform" with a nanosecond stamp.
 
 * Without failures: every milestone celebrated exactly once, each musician's in order, the
@@ -32,7 +32,7 @@ from core.db.engine import Database
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
-N = 2_000
+N = 1_200
 WORKER = Path(__file__).resolve().parents[1] / "support" / "milestone_worker_proc.py"
 #: What each musician is told, in order (the first words of each notice).
 ORDER = ("100 monthly listeners", "Your first paid gig", "1 000 monthly listeners")

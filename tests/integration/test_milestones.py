@@ -306,8 +306,7 @@ async def test_a_crash_between_recording_and_sending_never_sends_twice(
     await add_events(database, [listeners(pid, 150)])
     doomed = consumer(database, clock)
     batch = await doomed._claim()
-    catalog = await doomed.catalog.current(database)
-    notices = await doomed._record(batch, catalog, ConsumeReport())
+    notices = await doomed._record(batch.events, batch, lambda _: None, ConsumeReport())
     assert len(notices) == 1  # … and here the process dies, before the send
     clock.advance(minutes=10)  # long past any lease
     notifier = RecordingNotifier()

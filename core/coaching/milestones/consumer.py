@@ -1,29 +1,33 @@
 """The milestone consumer: drains the events outbox, records milestones, celebrates each once.
 
-One batch is three short transactions around the sends (like the reminder tick):
+One batch (like the reminder tick, with the sends between short transactions):
 
 1. **claim** — lease up to ``batch_size`` profiles' heads (:data:`.store.HEADS`: a profile's
    oldest unprocessed event, ``FOR UPDATE SKIP LOCKED``), read those profiles' queues in order,
-   their owners and inboxes; commit.
-2. **record** — per profile, per event in order: the milestones it reaches
-   (:func:`.detect.detect`) inserted with ``ON CONFLICT DO NOTHING`` — only the insert that
-   wrote the row goes on; for each new one worth a notice (:func:`.detect.worth_a_notice`) a
-   ``deliveries`` row under the key ``milestone:<profile>:<key>`` written as ``sending``; the
-   events marked processed, which releases the head. One commit. What is committed here is
-   decided: a second worker, a restart, a replayed event all find the milestone taken.
-3. **send** — each reserved notice through the platform's :class:`~core.kernel.notify.Notifier`,
-   a profile's in event order; then **record** the outcome on the delivery and milestone rows
-   (``blocked`` marks the person unreachable, as every sender does).
+   their owners and inboxes; commit. Profiles whose events reach no milestone at all (most
+   events: a task ticked, a skip) are marked processed together, in one statement.
+2. **record**, per profile (``send_concurrency`` profiles at a time): per event in order, the
+   milestones it reaches (:func:`.detect.detect`) inserted with ``ON CONFLICT DO NOTHING`` —
+   only the insert that wrote the row goes on; for each new one worth a notice
+   (:func:`.detect.worth_a_notice`) a ``deliveries`` row under the key
+   ``milestone:<profile>:<key>`` written as ``sending``; the profile's events marked processed,
+   which releases its head. One commit. What is committed here is decided: a second worker, a
+   restart, a replayed event all find the milestone taken.
+3. **send** — that profile's reserved notices, in event order, through the platform's
+   :class:`~core.kernel.notify.Notifier`; then **record** the outcome on the delivery and
+   milestone rows (``blocked`` marks the person unreachable, as every sender does).
 
-Exactly once, and what a crash costs: the milestone row and its reservation are committed
-before the send and never written again, so nothing is ever celebrated twice — not by two
-workers, not after a ``kill -9`` between send and record (the restarted worker finds the
-milestone recorded and the event processed). A worker killed *between* step 2's commit and the
-platform accepting the message loses those notices (their delivery rows stay ``sending``, which
-tells an operator which ones): at most once, chosen over at least once because a second
-"🎉 1 000 listeners!" is worse than a missed one — the milestone itself is still recorded. A
-worker killed before step 2's commit loses nothing: its leases run out and another worker
-handles the same events.
+Exactly once, and what a crash costs: the milestone row and its reservation are committed before
+the send and never written again, so nothing is ever celebrated twice — not by two workers, not
+after a ``kill -9`` between send and record (the restarted worker finds the milestone recorded
+and the event processed). A worker killed *between* a profile's step 2 commit and the platform
+accepting its message loses that notice (its delivery row stays ``sending``, which tells an
+operator which ones) — at most the ``send_concurrency`` profiles in flight; the batch's other
+profiles are either done or not yet recorded (their leases run out and another worker takes
+them, nothing lost). At most once, chosen over at least once because a second "🎉 1 000
+listeners!" is worse than a missed one — the milestone itself is still recorded. A worker killed
+before step 2's commit loses nothing: its leases run out and another worker handles the same
+events.
 
 Release day has no event of its own in a turn (the day simply comes): at most once an hour per
 process, :meth:`MilestoneConsumer.queue_release_days` writes a ``release.day`` event for each
@@ -208,20 +212,40 @@ class MilestoneConsumer:
     # ------------------------------------------------------------------ one batch
 
     async def run_batch(self) -> ConsumeReport:
-        """Claim, record, send and record the outcome of one batch."""
+        """Claim one batch; then each profile's record, send and outcome (see the module)."""
         batch = await self._claim()
         profiles = {e.profile_id for e in batch.events}
         report = ConsumeReport(profiles=len(profiles), events=len(batch.events))
         if not batch.events:
             return report
-        catalog = await self.catalog.current(self.db)
-        notices = await self._record(batch, catalog, report)
-        by_profile: dict[uuid.UUID, list[_Notice]] = {}
-        for notice in notices:
-            by_profile.setdefault(notice.profile_id, []).append(notice)
+        names = _names(await self.catalog.current(self.db))
+        # Profiles whose events reach no milestone (most: a task ticked, a skip) are simply
+        # consumed, all in one statement; each of the others is handled on its own.
+        busy = {
+            e.profile_id
+            for e in batch.events
+            if e.profile_id in batch.owners and detect(e.type, e.payload)
+        }
+        quiet = [e.id for e in batch.events if e.profile_id not in busy]
+        if quiet:
+            async with self.db.connection() as conn:
+                await store.mark_processed(SQLAlchemyExecutor(conn), quiet, self.clock())
+        queues: dict[uuid.UUID, list[store.QueuedEvent]] = {}
+        for event in batch.events:
+            if event.profile_id in busy:
+                queues.setdefault(event.profile_id, []).append(event)
         semaphore = asyncio.Semaphore(self.config.send_concurrency)
-        await asyncio.gather(*(self._send(group, semaphore) for group in by_profile.values()))
-        await self._outcome(notices, report)
+
+        async def one(events: list[store.QueuedEvent]) -> None:
+            async with semaphore:
+                notices = await self._record(events, batch, names, report)
+                await self._send(notices)
+                await self._outcome(notices, report)
+
+        done = await asyncio.gather(*(one(q) for q in queues.values()), return_exceptions=True)
+        failed = [r for r in done if isinstance(r, BaseException)]
+        if failed:  # the others were recorded; these profiles' leases run out, then retried
+            raise failed[0]
         return report
 
     async def _claim(self) -> _Batch:
@@ -243,14 +267,18 @@ class MilestoneConsumer:
         return batch
 
     async def _record(
-        self, batch: _Batch, catalog: Catalog, report: ConsumeReport
+        self,
+        events: Sequence[store.QueuedEvent],
+        batch: _Batch,
+        names: words.Names,
+        report: ConsumeReport,
     ) -> list[_Notice]:
+        """One profile's events: milestones, reservations, events processed — one commit."""
         now = self.clock()
-        names = _names(catalog)
         notices: list[_Notice] = []
         async with self.db.connection() as conn:
             ex = SQLAlchemyExecutor(conn)
-            for event in batch.events:
+            for event in events:
                 owner = batch.owners.get(event.profile_id)
                 if owner is None:
                     continue  # the profile was deleted meanwhile (its events go with it)
@@ -280,7 +308,7 @@ class MilestoneConsumer:
                         now=now,
                         report=report,
                     )
-            await store.mark_processed(ex, [e.id for e in batch.events], now)
+            await store.mark_processed(ex, [e.id for e in events], now)
         return notices
 
     async def _plan(
@@ -359,19 +387,16 @@ class MilestoneConsumer:
             )
         return out
 
-    async def _send(self, notices: Sequence[_Notice], semaphore: asyncio.Semaphore) -> None:
+    async def _send(self, notices: Sequence[_Notice]) -> None:
         """One profile's notices, in order."""
-        async with semaphore:
-            for notice in notices:
-                notifier = self.notifiers[notice.platform]
-                try:
-                    notice.result = await notifier.notify(
-                        notice.chat_id, [Message(text=notice.text)]
-                    )
-                except Exception as exc:  # the contract says never raise; a bug must not stop
-                    logger.exception("notifier %s raised for a milestone", notifier.platform)
-                    notice.result = DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
-                notice.sent_at = self.clock()
+        for notice in notices:
+            notifier = self.notifiers[notice.platform]
+            try:
+                notice.result = await notifier.notify(notice.chat_id, [Message(text=notice.text)])
+            except Exception as exc:  # the contract says never raise; a bug must not stop
+                logger.exception("notifier %s raised for a milestone", notifier.platform)
+                notice.result = DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
+            notice.sent_at = self.clock()
 
     async def _outcome(self, notices: Sequence[_Notice], report: ConsumeReport) -> None:
         if not notices:
