@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from bandkit import GuildDriver
 from coachkit import Driver, synced_coach
 from reminderkit import FakeClock, RecordingNotifier
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from core.coaching.milestones import store
 from core.coaching.milestones.consumer import ConsumerConfig, ConsumeReport, MilestoneConsumer
-from core.db.engine import Database
+from core.db.engine import Database, normalise_url
 from core.db.executor import AsyncpgExecutor, SQLAlchemyExecutor, compiled_for_asyncpg
+from core.db.migrate import upgrade
 from core.db.models import Band, Delivery, Event, Identity, Milestone, Profile, User
 from core.housekeeping import OLD_EVENTS, Retention, prune
 from core.kernel.markup import to_plain
@@ -455,3 +461,53 @@ async def test_the_claim_the_queue_and_the_prune_walk_their_indexes(database: Da
         }[name]
         found = {ix for ix in wanted if ix in plan}
         assert found == wanted if name != "queue" else found, f"{name}:\n{plan}"
+
+
+# ------------------------------------------------------------------ the migration
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, unmigrated database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'milestones.db'}"
+    make: Callable[[], Awaitable[str]] = request.getfixturevalue("fresh_pg_url")
+    return await make()
+
+
+async def test_the_revision_marks_earlier_events_consumed(unmigrated_url: str) -> None:
+    """History is not celebrated: events written before ``w2_milestones`` come out processed
+    (at their own time, so housekeeping may prune them); the consumer finds nothing to do."""
+    await asyncio.to_thread(upgrade, unmigrated_url, "c3_stats_charts")
+    old = sa.table(
+        "events",
+        sa.column("id", sa.Uuid()),
+        sa.column("type", sa.String()),
+        sa.column("payload", sa.JSON()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    engine = create_async_engine(normalise_url(unmigrated_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(old),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "type": "stats.updated",
+                        "payload": {},
+                        "created_at": START,
+                    }
+                    for _ in range(3)
+                ],
+            )
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(upgrade, unmigrated_url, "w2_milestones")
+    db = Database(unmigrated_url)
+    try:
+        left = await rows(db, Event)
+        assert len(left) == 3
+        assert all(e.processed_at == START and e.claimed_until is None for e in left)
+    finally:
+        await db.dispose()
