@@ -186,6 +186,8 @@ def prune_summary(report: PruneReport, retention: Retention) -> str:
             f"link_codes: {report.link_codes:,} deleted (expired)",
             f"audit_log: {report.audit_denials:,} deleted "
             f"(denied attempts older than {retention.audit_denials.days} days)",
+            f"events: {report.events:,} deleted "
+            f"(processed outbox events older than {retention.events.days} days)",
         )
     )
 

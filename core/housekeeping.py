@@ -32,14 +32,19 @@ runs. What goes, and why each deletion breaks no guarantee:
   exports, forgets, refused reloads (``ok``, ``refused``, ``unchanged``) — is the record of
   what was *done*, and is never pruned.
 
-Kept for ever: the rest of ``audit_log`` and ``events`` (the statistics), like every other
-table.
+* **Processed outbox events** (``events`` with ``processed_at``) older than
+  ``RETENTION_EVENTS_DAYS`` (30, at least 8). The milestone consumer
+  (:mod:`core.coaching.milestones`) reads only unprocessed events, and what it decided is kept
+  in ``milestones``, so a processed event guards nothing; ``/admin stats`` counts the last
+  week's, so the window is longer than that. An unprocessed event is never pruned.
+
+Kept for ever: the rest of ``audit_log``, like every other table.
 
 How: each kind of row is deleted in batches of ``batch_size`` (5 000), one short transaction per
 batch — ``DELETE … WHERE ctid IN (SELECT ctid … WHERE <old> LIMIT n)``, ``rowid`` on SQLite —
 until a batch comes back short. Every inner SELECT walks an index (``processed_at``,
 ``deliveries.created_at``, the partial ``deliveries.broadcast_id``, ``link_codes.expires_at``,
-the partial ``audit_log.at`` of denials)
+the partial ``audit_log.at`` of denials, ``events (processed_at, created_at)``)
 and the DELETE fetches the chosen rows by address, so no batch scans a table or holds locks
 for long. On PostgreSQL the inner SELECT takes ``FOR UPDATE SKIP LOCKED``: two
 workers pruning at once delete disjoint rows and never wait for each other (or for a row the bot
@@ -78,7 +83,14 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement, TextClause
 from core.clock import Clock
 from core.db.engine import Database
 from core.db.models import DENIED_ROWS
-from core.db.tables import audit_log, broadcasts, deliveries, link_codes, processed_updates
+from core.db.tables import (
+    audit_log,
+    broadcasts,
+    deliveries,
+    events,
+    link_codes,
+    processed_updates,
+)
 from core.jobs.runner import Job, log_failure
 from core.settings import Settings
 
@@ -95,16 +107,18 @@ class Retention:
     updates: timedelta = timedelta(days=7)
     deliveries: timedelta = timedelta(days=30)
     audit_denials: timedelta = timedelta(days=90)
+    events: timedelta = timedelta(days=30)
     batch_size: int = 5000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
         """``RETENTION_UPDATES_DAYS``, ``RETENTION_DELIVERIES_DAYS``,
-        ``RETENTION_AUDIT_DENIALS_DAYS``, ``RETENTION_BATCH_SIZE``."""
+        ``RETENTION_AUDIT_DENIALS_DAYS``, ``RETENTION_EVENTS_DAYS``, ``RETENTION_BATCH_SIZE``."""
         return cls(
             updates=timedelta(days=settings.retention_updates_days),
             deliveries=timedelta(days=settings.retention_deliveries_days),
             audit_denials=timedelta(days=settings.retention_audit_denials_days),
+            events=timedelta(days=settings.retention_events_days),
             batch_size=settings.retention_batch_size,
         )
 
@@ -118,6 +132,7 @@ class PruneReport:
     broadcast_deliveries: int = 0
     link_codes: int = 0
     audit_denials: int = 0
+    events: int = 0
 
     def per_table(self) -> Mapping[str, int]:
         """Rows deleted per table."""
@@ -126,6 +141,7 @@ class PruneReport:
             "deliveries": self.nudge_deliveries + self.broadcast_deliveries,
             "link_codes": self.link_codes,
             "audit_log": self.audit_denials,
+            "events": self.events,
         }
 
     @property
@@ -140,6 +156,7 @@ class PruneReport:
         self.broadcast_deliveries += other.broadcast_deliveries
         self.link_codes += other.link_codes
         self.audit_denials += other.audit_denials
+        self.events += other.events
 
 
 #: A row's physical address: the outer DELETE fetches exactly the rows the inner SELECT chose.
@@ -176,6 +193,9 @@ BROADCAST_ROWS = _batch_delete(deliveries, deliveries.c.broadcast_id == bindpara
 EXPIRED_CODES = _batch_delete(link_codes, link_codes.c.expires_at < _CUTOFF)
 #: Only denials: the predicate is the partial index's own (a literal), so both backends use it.
 OLD_DENIALS = _batch_delete(audit_log, text(DENIED_ROWS), audit_log.c.at < _CUTOFF)
+#: Consumed outbox events. ``processed_at < :cutoff`` walks the (processed_at, created_at) index
+#: and excludes the unprocessed (NULL) ones by itself.
+OLD_EVENTS = _batch_delete(events, events.c.processed_at < _CUTOFF)
 
 #: Finished broadcasts whose counts are stored and which still have delivery rows.
 FINISHED_BROADCASTS: Select[tuple[uuid.UUID]] = select(broadcasts.c.id).where(
@@ -235,6 +255,7 @@ async def prune(
     report.audit_denials = await _drain(
         db, OLD_DENIALS, {"cutoff": now - keep.audit_denials}, batch, stop
     )
+    report.events = await _drain(db, OLD_EVENTS, {"cutoff": now - keep.events}, batch, stop)
     return report
 
 

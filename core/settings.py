@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     # At least a week, so /admin audit still shows last week's denials.
     retention_audit_denials_days: int = Field(default=90, ge=7)
     retention_batch_size: int = Field(default=5000, ge=1, le=50_000)
+    # Processed outbox events (core/coaching/milestones): /admin stats counts last week's,
+    # so they stay at least 8 days; unprocessed events are never pruned.
+    retention_events_days: int = Field(default=30, ge=8)
+    # Milestones (issue #14 §3b): the outbox consumer, a job of every process that runs the
+    # reminder tick; a look for new events every MILESTONES_TICK_SECONDS.
+    milestones_enabled: bool = True
+    milestones_tick_seconds: float = Field(default=2.0, gt=0, le=3600)
+    milestones_batch_size: int = Field(default=100, ge=1, le=5000)
 
     discord_bot_token: SecretStr | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"

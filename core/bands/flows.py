@@ -43,7 +43,7 @@ BAND_HELP = (
     "/band members — who's in\n"
     "/assign <task> @member — make a task someone's job\n"
     f"{italic('Managers:')} /band rename <name> · /band remove @member · "
-    "/band role @role · /band channel · /band reset"
+    "/band role @role · /band channel · /band milestones on|off · /band reset"
 )
 
 
@@ -226,6 +226,20 @@ async def set_channel(turn: Turn, band: BandRow) -> list[Outbound]:
     await store.update_band(turn.ex, band.id, channel_id=turn.inbound.chat_id)
     await reminder_service.set_band_target(turn.ex, band.id, turn.inbound.chat_id)
     return [Message(text="📣 Band updates and reminders will go to this channel.")]
+
+
+async def announce_milestones(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
+    """``/band milestones on|off``: the band's milestones (1 000 listeners, a stage done …) are
+    posted in its updates channel (:mod:`core.coaching.milestones`), or not."""
+    switch = args.strip().casefold()
+    if switch not in {"on", "off"}:
+        return [Message(text="`/band milestones on` or `/band milestones off`?", ephemeral=True)]
+    await store.update_band(turn.ex, band.id, announce_milestones=switch == "on")
+    if switch == "off":
+        return [Message(text="The band's milestones won't be announced in the channel.")]
+    where = "the updates channel" if band.channel_id else "the updates channel once it is set"
+    tip = "" if band.channel_id else " (/band channel there)"
+    return [Message(text=f"🎉 The band's milestones will be announced in {where}{tip}.")]
 
 
 def ask_reset(turn: Turn, band: BandRow) -> list[Outbound]:

@@ -39,7 +39,7 @@ BAND: frozenset[Place] = frozenset({"band"})
     "band",
     "Your band: create, join, progress, members, and managers' settings",
     usage="[create <name> | join | leave | progress | members | rename | remove | role | "
-    "channel | reset]",
+    "channel | milestones | reset]",
     subcommands=(
         Subcommand("progress", "The band's stages and who did what"),
         Subcommand("members", "Who is in the band"),
@@ -81,6 +81,13 @@ BAND: frozenset[Place] = frozenset({"band"})
             refused_as="band.channel",
         ),
         Subcommand(
+            "milestones",
+            "Announce the band's milestones in its updates channel: on or off (managers)",
+            options=(Option("switch", "on or off", choices=("on", "off")),),
+            audience="managers",
+            refused_as="band.milestones",
+        ),
+        Subcommand(
             "reset",
             "Wipe the band's progress, after a confirmation (managers)",
             audience="managers",
@@ -110,6 +117,8 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
             return await flows.bind_role(turn, band, rest)
         case "channel":
             return await flows.set_channel(turn, band)
+        case "milestones":
+            return await flows.announce_milestones(turn, band, rest)
         case "reset":
             return flows.ask_reset(turn, band)
     return [Message(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]

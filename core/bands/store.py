@@ -29,6 +29,7 @@ from core.db.tables import (
     bands,
     goals,
     identities,
+    milestones,
     profiles,
     progress,
     samples,
@@ -126,6 +127,7 @@ _DELETE_PROGRESS = delete(progress).where(progress.c.profile_id == bindparam("pr
 _DELETE_SAMPLES = delete(samples).where(samples.c.profile_id == bindparam("profile_id"))
 _DELETE_GOALS = delete(goals).where(goals.c.profile_id == bindparam("profile_id"))
 _DELETE_CHART = delete(stats_charts).where(stats_charts.c.profile_id == bindparam("profile_id"))
+_DELETE_MILESTONES = delete(milestones).where(milestones.c.profile_id == bindparam("profile_id"))
 _SAMPLES_BY = (
     select(samples.c.recorded_by, func.count())
     .where(samples.c.profile_id == bindparam("profile_id"))
@@ -254,6 +256,7 @@ async def create_band(
             "external_id": server_id,
             "role_id": role_id,
             "channel_id": None,
+            "announce_milestones": False,
             "created_at": now,
         },
     )
@@ -282,12 +285,13 @@ async def update_band(ex: Executor, band_id: uuid.UUID, **values: Any) -> None:
 
 
 async def wipe_progress(ex: Executor, profile_id: uuid.UUID) -> None:
-    """Delete every progress row, stats sample and goal of a profile, and the chart drawn
-    from them (a confirmed band reset)."""
+    """Delete every progress row, stats sample and goal of a profile, the chart drawn from
+    them and the milestones they reached (a confirmed band reset: the band starts over)."""
     await ex.run(_DELETE_PROGRESS, {"profile_id": profile_id})
     await ex.run(_DELETE_SAMPLES, {"profile_id": profile_id})
     await ex.run(_DELETE_GOALS, {"profile_id": profile_id})  # measured from those numbers
     await ex.run(_DELETE_CHART, {"profile_id": profile_id})  # a picture of those numbers
+    await ex.run(_DELETE_MILESTONES, {"profile_id": profile_id})  # reached again, told again
 
 
 async def clear_assignments(ex: Executor, band_id: uuid.UUID) -> None:

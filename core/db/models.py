@@ -77,6 +77,11 @@ class Band(Base):
     external_id: Mapped[str] = mapped_column(String(64))
     role_id: Mapped[str | None] = mapped_column(String(64))
     channel_id: Mapped[str | None] = mapped_column(String(64))
+    #: Managers' choice (``/band milestones on``): the band's milestones are announced in its
+    #: updates channel (:mod:`core.coaching.milestones`).
+    announce_milestones: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -387,7 +392,14 @@ Index(
 
 
 class Event(Base):
-    """Transactional outbox (``task.completed``, ``stage.completed``, …) for analytics."""
+    """Transactional outbox (``task.completed``, ``stage.completed``, …): the statistics, and
+    the milestone consumer's queue (:mod:`core.coaching.milestones`).
+
+    ``claimed_until`` is the consumer's lease, set on a profile's *oldest* unprocessed event
+    only (its "head"): whoever holds the head holds the profile's whole queue, so a profile's
+    events are handled in order and by one worker at a time. ``processed_at`` is set once
+    consumed; housekeeping deletes processed rows after ``RETENTION_EVENTS_DAYS``.
+    """
 
     __tablename__ = "events"
     __table_args__ = (Index(None, "processed_at", "created_at"),)
@@ -401,6 +413,44 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column()
+    claimed_until: Mapped[datetime | None] = mapped_column()
+
+
+#: Events the milestone consumer has still to handle, per profile in order: the claim finds a
+#: profile's head and the batch reads its queue by this partial index (processed rows, whose
+#: number only grows until housekeeping prunes them, are not in it).
+Index(
+    "ix_events_unprocessed",
+    Event.profile_id,
+    Event.created_at,
+    Event.id,
+    postgresql_where=text("processed_at IS NULL"),
+    sqlite_where=text("processed_at IS NULL"),
+)
+
+
+class Milestone(Base):
+    """A milestone a profile reached (``metric:monthly_listeners:1000``, ``stage:<slug>`` …).
+
+    ``UNIQUE(profile_id, key)`` is the idempotency key of the celebration: the consumer inserts
+    with ``ON CONFLICT DO NOTHING`` and only the insert that wrote the row celebrates it
+    (:mod:`core.coaching.milestones`). ``celebrated``: how the musician heard of it — ``sent``
+    (the consumer's notice), ``inline`` (the reply to their answer already did), ``skipped``
+    (no inbox this process reaches) or ``lower`` (a bigger one reached by the same number).
+    ``announced``: it was posted in the band's updates channel.
+    """
+
+    __tablename__ = "milestones"
+    __table_args__ = (UniqueConstraint("profile_id", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(120))
+    reached_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The outbox event it came from (no foreign key: processed events are pruned).
+    event_id: Mapped[uuid.UUID | None] = mapped_column()
+    celebrated: Mapped[str] = mapped_column(String(16), default="inline")
+    announced: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditLog(Base):

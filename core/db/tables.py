@@ -24,6 +24,7 @@ from core.db.models import (
     Identity,
     InboxUpdate,
     LinkCode,
+    Milestone,
     ProcessedUpdate,
     Profile,
     Reminder,
@@ -55,6 +56,7 @@ roadmaps = cast(Table, Roadmap.__table__)
 stages = cast(Table, RoadmapStage.__table__)
 samples = cast(Table, StatSample.__table__)
 stats_charts = cast(Table, StatsChart.__table__)
+milestones = cast(Table, Milestone.__table__)
 states = cast(Table, ConversationState.__table__)
 tasks = cast(Table, Task.__table__)
 users = cast(Table, User.__table__)

@@ -10,6 +10,10 @@ The goal check costs nothing when there is no goal: the profile row (read with t
 a summary of the metric's goal in ``current_stats[metric]["goal"]`` (``{"target": "2000",
 "by": "2027-03-31"}``), so the ``goals`` table is only touched when a goal exists and the new
 value reaches it — and then once: ``met_at`` is set by the first sample that does.
+
+Each sample also writes the outbox events ``stats.updated`` (metric and value) and, the first
+time a goal is reached, ``goal.met``: the milestones are found from those
+(:mod:`core.coaching.milestones`).
 """
 
 from __future__ import annotations
@@ -99,6 +103,15 @@ async def record_sample(
             up = aims_up(target, value_of(previous), better)
             if reached(value, target, up):
                 met = await turn.store.mark_goal_met(turn.rec.profile_id, metric, turn.now)
+    # The outbox (core/coaching/milestones): every number, however it came, with its value,
+    # so "1 000 listeners" or "first paid gig" is seen whichever path recorded it.
+    before = value_of(previous)
+    if before is None:
+        turn.event("stats.updated", metric=metric, value=value)
+    else:  # the value before: a threshold counts when a number crosses it
+        turn.event("stats.updated", metric=metric, value=value, previous=before)
+    if met and goal is not None:
+        turn.event("goal.met", metric=metric, target=goal.get("target"), by=goal.get("by", ""))
     return Recorded(previous if isinstance(previous, dict) else None, sample_id, met)
 
 

@@ -87,6 +87,7 @@ AuditAction = Literal[
     "band.remove",
     "band.role",
     "band.channel",
+    "band.milestones",
     "band.reset",
     "band.reminder",
     # /link and /unlink (core/accounts/linking.py)

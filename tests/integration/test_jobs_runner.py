@@ -19,6 +19,7 @@ import pytest
 
 from core.admin.broadcast import JOB_ID as BROADCASTS
 from core.app.jobs import background_jobs
+from core.coaching.milestones.consumer import JOB_ID as MILESTONES
 from core.db.engine import Database
 from core.db.failures import DatabaseUnavailable
 from core.housekeeping import JOB_ID as HOUSEKEEPING
@@ -304,8 +305,8 @@ async def test_a_job_is_registered_once_and_before_the_start() -> None:
 
 
 async def test_which_jobs_a_coach_process_runs(database: Database) -> None:
-    """``coach run``: tick, housekeeping, broadcasts; ``coach chat``: no broadcasts; the
-    settings switch them as the README says."""
+    """``coach run``: tick, housekeeping, milestones, broadcasts; ``coach chat``: no broadcasts;
+    the settings switch them as the README says."""
     time = VirtualTime()
 
     def jobs(broadcasts: bool, **settings: object) -> dict[str, tuple[timedelta, timedelta]]:
@@ -322,13 +323,16 @@ async def test_which_jobs_a_coach_process_runs(database: Database) -> None:
     assert jobs(True, reminder_tick_seconds=0.5) == {
         REMINDER_TICK: (timedelta(seconds=0.5), timedelta(0)),
         HOUSEKEEPING: (timedelta(hours=1), timedelta(minutes=1)),
+        MILESTONES: (timedelta(seconds=2), timedelta(0)),
         BROADCASTS: (timedelta(seconds=2), timedelta(0)),
     }
-    assert jobs(False).keys() == {REMINDER_TICK, HOUSEKEEPING}
-    assert jobs(True, retention_enabled=False).keys() == {REMINDER_TICK, BROADCASTS}
+    assert jobs(False).keys() == {REMINDER_TICK, HOUSEKEEPING, MILESTONES}
+    assert jobs(True, retention_enabled=False).keys() == {REMINDER_TICK, MILESTONES, BROADCASTS}
+    assert jobs(True, milestones_enabled=False).keys() == {REMINDER_TICK, HOUSEKEEPING, BROADCASTS}
     assert jobs(True, reminders_enabled=False).keys() == {BROADCASTS}
     assert jobs(False, reminders_enabled=False) == {}
     assert jobs(False, retention_interval_minutes=30)[HOUSEKEEPING][0] == timedelta(minutes=30)
+    assert jobs(False, milestones_tick_seconds=5)[MILESTONES][0] == timedelta(seconds=5)
 
 
 async def test_the_tick_runs_as_a_job_of_the_runner(database: Database) -> None:
@@ -338,7 +342,7 @@ async def test_the_tick_runs_as_a_job_of_the_runner(database: Database) -> None:
     runner = background_jobs(
         database,
         {},
-        load_settings(database_url=database.url, reminder_tick_seconds=1),
+        load_settings(database_url=database.url, reminder_tick_seconds=1, milestones_enabled=False),
         clock=time.clock,
         broadcasts=True,
         sleep=time.sleep,

@@ -93,7 +93,7 @@ async def save_value(turn: Turn, info: MetricInfo, text: str) -> list[Outbound]:
         task_id=None,
         better=info.spec.better,
     )
-    turn.event("stats.updated", metric=info.name)
+    # the outbox's stats.updated is written by record_sample (every path a number takes)
     # /undo puts back a task and its number as they were before the last tick, answer or skip;
     # after a newer number that would roll the number (and its goal) back: nothing to undo now
     turn.set_undo(None)
