@@ -31,6 +31,7 @@ from core.db.models import (
     RoadmapStage,
     StatSample,
     StatsChart,
+    StreakFreeze,
     Task,
     User,
     UserTaskProgress,
@@ -56,5 +57,6 @@ stages = cast(Table, RoadmapStage.__table__)
 samples = cast(Table, StatSample.__table__)
 stats_charts = cast(Table, StatsChart.__table__)
 states = cast(Table, ConversationState.__table__)
+streak_freezes = cast(Table, StreakFreeze.__table__)
 tasks = cast(Table, Task.__table__)
 users = cast(Table, User.__table__)

@@ -20,18 +20,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
+    Date,
     Table,
     bindparam,
+    cast,
     delete,
     func,
     insert,
+    literal_column,
+    null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -48,6 +53,7 @@ from core.db.tables import (
     samples,
     states,
     stats_charts,
+    streak_freezes,
     tasks,
     users,
 )
@@ -55,6 +61,7 @@ from core.db.tables import (
     processed_updates as processed,
 )
 from core.progress.service import ProgressRecord
+from core.progress.streaks import Freeze, History
 
 #: Which progress rows :meth:`TurnStore.load_progress` reads: a stage's, a roadmap's or a task's.
 Scope = Literal["stage", "roadmap", "task"]
@@ -371,6 +378,60 @@ async def load_progress(
     }
 
 
+# A streak's whole history in ONE read (``/progress`` may add one statement, no more): when
+# each task was completed, when each number was recorded, and the freezes. One profile's rows
+# by ``uq_user_task_progress_profile_id_task_id``, ``ix_stat_samples_profile_id`` and
+# ``ix_streak_freezes_profile_id``; the kinds are literals, never parameters.
+_NO_DAY = cast(null(), Date)
+_STREAK_HISTORY = union_all(
+    select(
+        literal_column("'t'").label("kind"),
+        progress.c.completed_at.label("at"),
+        _NO_DAY.label("starts_on"),
+        _NO_DAY.label("ends_on"),
+    ).where(
+        progress.c.profile_id == bindparam("profile_id"),
+        progress.c.status == literal_column("'completed'"),
+        progress.c.completed_at.is_not(None),
+    ),
+    select(literal_column("'s'"), samples.c.recorded_at, _NO_DAY, _NO_DAY).where(
+        samples.c.profile_id == bindparam("profile_id")
+    ),
+    select(
+        literal_column("'f'"),
+        streak_freezes.c.created_at,
+        streak_freezes.c.starts_on,
+        streak_freezes.c.ends_on,
+    ).where(streak_freezes.c.profile_id == bindparam("profile_id")),
+)
+
+
+def _as_day(value: Any) -> date:
+    """A date column of the union as a date (SQLite may hand back its ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _as_moment(value: Any) -> datetime:
+    """A timestamp column of the union as an aware datetime (SQLite: its stored text, UTC)."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def streak_history(ex: Executor, profile_id: uuid.UUID) -> History:
+    """Every step the profile did and its freezes: what a streak is computed from."""
+    steps: list[datetime] = []
+    freezes: list[Freeze] = []
+    for kind, at, starts_on, ends_on in await ex.rows(_STREAK_HISTORY, {"profile_id": profile_id}):
+        if kind == "f":
+            freezes.append(Freeze(_as_day(starts_on), _as_day(ends_on)))
+        elif at is not None:
+            steps.append(_as_moment(at))
+    return History(tuple(steps), tuple(freezes))
+
+
 async def recent_samples(
     ex: Executor, profile_id: uuid.UUID, limit: int
 ) -> Sequence[tuple[str, Decimal, datetime]]:
@@ -663,6 +724,10 @@ class TurnStore(Protocol):
         """Keep ``png`` (showing what ``digest`` names) as the profile's ``/stats`` chart."""
         ...
 
+    async def streak_history(self, profile_id: uuid.UUID) -> History:
+        """Every step the profile did (completions, numbers) and its freezes, in one read."""
+        ...
+
 
 class SqlTurnStore:
     """The turn's rows in the database: the functions above on the event's executor.
@@ -764,3 +829,7 @@ class SqlTurnStore:
     ) -> None:
         """Keep the profile's ``/stats`` chart (an upsert)."""
         await save_chart(self.ex, profile_id, digest, png, now)
+
+    async def streak_history(self, profile_id: uuid.UUID) -> History:
+        """Every step the profile did (completions, numbers) and its freezes, in one read."""
+        return await streak_history(self.ex, profile_id)
