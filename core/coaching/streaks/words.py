@@ -36,6 +36,7 @@ _LENGTH_RE: Final = re.compile(
     r"(?P<sign>[-+−])?\s*(?P<n>\d{1,6}|a|an|one|two|three|four)\s*"
     r"(?P<unit>w|wk|wks|week|weeks|d|day|days)?"
 )
+_FROM_RE: Final = re.compile(r"(?P<length>.*?)\s*\bfrom\b\s*(?P<start>.*)")
 _COUNT_WORDS: Final = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 _START: Final = InputSpec(type=InputType.DATE, question="From when?")
 
@@ -93,15 +94,16 @@ def parse(args: str, today: date) -> Request:
         return Refused(f"I don't know {code('/streak ' + shown(args.strip()))}. {USAGE}")
     if not rest:
         return Refused(f"How long? {USAGE}")
-    length, sep, start = rest.partition(" from ")
-    if not sep and rest.startswith("from "):
+    split = _FROM_RE.fullmatch(rest)
+    length, start = (split["length"], split["start"]) if split else (rest, None)
+    if not length:
         return Refused(f"How long? {USAGE}")
-    days = _days(length.strip())
+    days = _days(length)
     if isinstance(days, Refused):
         return days
     starts_on = today
-    if sep:
-        begun = _start(start.strip(), today)
+    if start is not None:
+        begun = _start(start, today)
         if isinstance(begun, Refused):
             return begun
         starts_on = begun
