@@ -111,7 +111,7 @@ async def _freeze(turn: Turn, ask: FreezeAsk) -> str:
     left = FREEZES_PER_QUARTER - used - 1
     span = _span(Freeze(ask.starts_on, ask.ends_on))
     streak = await streak_of(turn)
-    kept = f"Your {bold(weeks(streak.weeks))} streak waits for you. " if streak.weeks else ""
+    kept = f"Your {bold(f'{streak.weeks}-week')} streak waits for you. " if streak.weeks else ""
     return (
         f"🧊 Frozen: {span}. {kept}A week without a step in it won't break your streak; a "
         f"step still counts. Freezes left {'this' if quarter == quarter_of(today) else 'that'} "
