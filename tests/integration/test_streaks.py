@@ -234,3 +234,27 @@ async def test_a_bands_streak_is_the_bands_and_only_managers_freeze_it(
     await ben_solo.say("/streak")
     assert "none yet" in ben_solo.text
     assert "Freeze" not in ben_solo.text.replace("Freezes left", "")
+
+
+async def test_progress_pays_one_read_for_the_streak(pg_database: Database) -> None:
+    """``/progress`` adds exactly one statement for its streak line: the one union read of
+    completions, numbers and freezes (``core.kernel.store.streak_history``)."""
+    coach, _clock = await _coach(pg_database)
+    maya = Driver(coach)
+    await maya.onboard()
+    await maya.say("/update monthly listeners 500")
+    await maya.say("/streak freeze 1w from 2027-03-01")
+    await maya.say("/progress")  # warm: the activity stamp is written at most once a minute
+    statements: list[str] = []
+    pg_database.statement_hook = statements.append
+    try:
+        await maya.say("/progress")
+    finally:
+        pg_database.statement_hook = None
+    assert "Streak: 1 week" in maya.text
+    streak_reads = [sql for sql in statements if "streak_freezes" in sql]
+    assert len(streak_reads) == 1, statements
+    assert "UNION ALL" in streak_reads[0]
+    # lock and read the musician, the current stage's progress, the roadmap's progress (the
+    # three /progress ran before streaks), and the streak's one read
+    assert len(statements) == 4, [" ".join(s.split())[:60] for s in statements]
