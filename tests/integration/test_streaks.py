@@ -15,14 +15,19 @@ from datetime import UTC, date, datetime
 
 from bandkit import GuildDriver
 from coachkit import Driver, at_a_checklist, count, synced_coach
+from querykit import BIG_TABLES, ExplainingExecutor, musician, seed
 from reminderkit import FakeClock
 from sqlalchemy import select
 
 from core.app.engine import Coach
 from core.db.engine import Database
+from core.db.executor import AsyncpgExecutor
 from core.db.models import Profile, StreakFreeze
+from core.kernel import store as turn_store
 from core.kernel.audit import latest
 from core.kernel.types import Document
+from core.roadmaps.loader import load_roadmaps
+from core.roadmaps.sync import sync_roadmaps
 
 START = datetime(2027, 2, 11, 12, 0, tzinfo=UTC)  # Thursday, ISO week 6, Q1 2027
 
@@ -258,3 +263,31 @@ async def test_progress_pays_one_read_for_the_streak(pg_database: Database) -> N
     # lock and read the musician, the current stage's progress, the roadmap's progress (the
     # three /progress ran before streaks), and the streak's one read
     assert len(statements) == 4, [" ".join(s.split())[:60] for s in statements]
+
+
+async def test_the_streak_read_walks_its_indexes(pg_database: Database) -> None:
+    """The streak's one read, on a seeded database with sequential scans priced out, reads
+    one profile's rows by index from each of its three tables (the contract of
+    test_query_plans.py, for this statement)."""
+    now = datetime.now(UTC)  # the seed's times are relative to it: any day will do
+    async with pg_database.transaction() as session:
+        await sync_roadmaps(session, load_roadmaps())
+    async with pg_database.unit_of_work() as plain:
+        assert isinstance(plain, AsyncpgExecutor)
+        await seed(plain.conn, 50, now)
+        who = await musician(plain.conn, 50)
+    async with pg_database.unit_of_work() as plain:
+        assert isinstance(plain, AsyncpgExecutor)
+        await plain.conn.execute("SET LOCAL enable_seqscan = off")
+        ex = ExplainingExecutor(plain.conn, analyze=False)
+        history = await ex.named("streak", turn_store.streak_history(ex, who.profile_id))
+    [done] = ex.explained
+    shown = "\n".join(done.plan.key_lines())
+    expected = {
+        "uq_user_task_progress_profile_id_task_id",
+        "ix_stat_samples_profile_id",
+        "ix_streak_freezes_profile_id",
+    }
+    assert expected <= done.plan.indexes(), shown
+    assert not done.plan.seq_scans() & (BIG_TABLES | {"streak_freezes"}), shown
+    assert history.steps, "the seeded musician has completions and numbers"
