@@ -291,3 +291,22 @@ async def test_the_streak_read_walks_its_indexes(pg_database: Database) -> None:
     assert expected <= done.plan.indexes(), shown
     assert not done.plan.seq_scans() & (BIG_TABLES | {"streak_freezes"}), shown
     assert history.steps, "the seeded musician has completions and numbers"
+
+
+async def test_weeks_are_counted_in_the_musicians_timezone(database: Database) -> None:
+    """A number recorded late on Sunday in UTC is Monday's in Tokyo: with ``/timezone``
+    set there, it counts for the new week."""
+    coach, clock = await _coach(database)
+    maya, ben = Driver(coach, "maya"), Driver(coach, "ben")
+    await maya.onboard(name="Maya")
+    await ben.onboard(name="Ben")
+    await maya.say("/timezone Asia/Tokyo")
+    assert "Asia/Tokyo" in maya.text
+    clock.set(datetime(2027, 2, 14, 16, 0, tzinfo=UTC))  # Sun 16:00 UTC = Mon 01:00 in Tokyo
+    await maya.say("/update monthly listeners 500")
+    await ben.say("/update monthly listeners 500")
+    clock.set(datetime(2027, 2, 15, 12, 0, tzinfo=UTC))  # Monday in both
+    await maya.say("/streak")
+    assert "Streak: 1 week — this week's done." in maya.text
+    await ben.say("/streak")
+    assert "Streak: 1 week — keep it alive this week." in ben.text
