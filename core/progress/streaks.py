@@ -7,10 +7,11 @@ The rules (docs/coaching.md, "Streaks"):
 * A **week** is an ISO week, Monday to Sunday, in the musician's own timezone (a band's: UTC —
   its members live in different zones, and UTC is the one they share). Weeks are keyed by their
   Monday, so a year with an ISO week 53 and the turn of the year need no special case.
-* A **step** is a task completed (``user_task_progress.completed_at`` of a completed row) or a
-  number recorded (a ``stat_samples`` row: an answer, ``/update``, a check-in). Skips and
-  postponements are not steps; a checklist counts when it is finished (a single tick has no
-  stored time that survives the next tick, so counting it would let past weeks vanish).
+* A **step** is a task completed (``user_task_progress.completed_at`` of a completed row), a
+  checklist item ticked (its time in the row's ``task_data.ticked_at``, kept while the item
+  stays ticked) or a number recorded (a ``stat_samples`` row: an answer, ``/update``, a
+  check-in). Skips and postponements are not steps; an untick or an ``/undo`` takes its step
+  back.
 * The **current streak** is the run of weeks with a step that ends this week — or last week
   while this week has no step yet: the streak is still alive, "keep it alive this week".
 * A week without a step that a **freeze** touches neither breaks the run nor adds to it; a

@@ -54,7 +54,7 @@ from core.db.tables import events, goals, profiles, progress, samples, states, s
 from core.kernel.audit import AuditNote
 from core.kernel.offload import InThread, Offload
 from core.kernel.registry import Registry
-from core.kernel.store import GoalRecord, Scope, TurnRecord
+from core.kernel.store import GoalRecord, Scope, TurnRecord, tick_times
 from core.kernel.turn import Turn
 from core.kernel.types import Inbound, Outbound
 from core.progress.service import ProgressRecord
@@ -375,14 +375,14 @@ class MemoryTurnStore:
         self.tables.charts[profile_id] = _checked(stats_charts, row, insert=True)
 
     async def streak_history(self, profile_id: uuid.UUID) -> History:
-        """Completions, numbers and freezes of a profile, as the SQL store's one read."""
-        steps = [
-            r["completed_at"]
-            for r in self.tables.progress.values()
-            if r["profile_id"] == profile_id
-            and r["status"] == "completed"
-            and r["completed_at"] is not None
-        ]
+        """Completions, ticks, numbers and freezes of a profile, as the SQL store's one read."""
+        steps: list[datetime] = []
+        for r in self.tables.progress.values():
+            if r["profile_id"] != profile_id:
+                continue
+            if r["status"] == "completed" and r["completed_at"] is not None:
+                steps.append(r["completed_at"])
+            steps += tick_times(r["task_data"])
         steps += [
             s["recorded_at"] for s in self.tables.samples.values() if s["profile_id"] == profile_id
         ]

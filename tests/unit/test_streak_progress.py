@@ -68,3 +68,19 @@ async def test_progress_line_shows_a_freeze_in_force() -> None:
     clock.advance(days=7)  # the freeze ended yesterday, in this week: still bridged
     await maya.say("/progress")
     assert maya.text.endswith("🔥 Streak: 1 week — this week is frozen.")
+
+
+async def test_a_tick_is_a_step_until_it_is_unticked() -> None:
+    coach, clock = _coach()
+    maya = Driver(coach)
+    await maya.onboard()
+    first = await at_a_checklist(maya)
+    await maya.press_payload(first)
+    await maya.say("/progress")
+    assert maya.text.endswith("🔥 Streak: 1 week — this week's done.")
+    clock.advance(days=7)
+    await maya.say("/progress")
+    assert maya.text.endswith("🔥 Streak: 1 week — keep it alive this week.")
+    await maya.press_payload(first.replace(":tk:", ":ut:"))  # untick: the step is taken back
+    await maya.say("/progress")
+    assert maya.text.endswith("🔥 Streak: none yet — one step this week starts it.")

@@ -81,7 +81,9 @@ def card_text(streak: Streak) -> str:
             else "."
         )
     )
-    lines.append(italic("A week counts when you complete a task or record a number."))
+    lines.append(
+        italic("A week counts when you complete a task, tick a checklist item or record a number.")
+    )
     return "\n".join(lines)
 
 
