@@ -16,6 +16,9 @@ from core.bands import reminders as band_reminders
 from core.bands.buttons import BAND_RESET
 from core.bands.guild import BandCall, band_sub
 from core.bands.states import BandAwaiting
+from core.coaching.streaks import flows as streak_flows
+from core.coaching.streaks.routes import STREAK_HELP, STREAK_OPTIONS
+from core.coaching.streaks.words import FreezeAsk, Unfreeze
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
 from core.kernel.registry import Asked, Feature, Option, Place, Subcommand, Suggestion
@@ -214,3 +217,26 @@ async def _tasks(asked: Asked) -> list[Suggestion]:
 @bands.suggests("band_members")
 async def _members(asked: Asked) -> list[Suggestion]:
     return await suggestions.members(asked)
+
+
+@bands.command(
+    "streak",
+    "The band's streak: weeks in a row with a step done; managers freeze it for a tour",
+    usage=STREAK_HELP[1],
+    options=STREAK_OPTIONS,
+    places=BAND,
+    door="band",
+)
+async def _streak(call: BandCall, args: str) -> list[Outbound]:
+    """The band's streak is the band's: every member sees it, only managers freeze it (a
+    member's try is refused and audited)."""
+    request = streak_flows.request_of(call.turn, args)
+    if isinstance(request, FreezeAsk | Unfreeze) and not call.is_manager:
+        call.deny("band.streak", f"band:{call.band.id}", args=args)
+        return [
+            Message(
+                text="Only server managers (Manage Server) can freeze the band's streak.",
+                ephemeral=True,
+            )
+        ]
+    return await streak_flows.run(call.turn, request)

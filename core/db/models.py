@@ -276,6 +276,28 @@ class StatsChart(Base):
     drawn_at: Mapped[datetime] = mapped_column()
 
 
+class StreakFreeze(Base):
+    """A freeze of a profile's streak: the days (both included) a tour or a holiday keeps the
+    streak without a step (issue #14 §3a, :mod:`core.progress.streaks`).
+
+    Limited per calendar quarter by the quarter a freeze starts in; ending one early moves
+    ``ends_on`` back (it still counts), unfreezing one that has not started deletes it.
+    """
+
+    __tablename__ = "streak_freezes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    profile_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
 class ConversationState(Base):
     """What the coach waits for from a profile, plus the one-step undo record.
 

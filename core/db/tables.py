@@ -32,6 +32,7 @@ from core.db.models import (
     RoadmapStage,
     StatSample,
     StatsChart,
+    StreakFreeze,
     Task,
     User,
     UserTaskProgress,
@@ -58,5 +59,6 @@ samples = cast(Table, StatSample.__table__)
 stats_charts = cast(Table, StatsChart.__table__)
 milestones = cast(Table, Milestone.__table__)
 states = cast(Table, ConversationState.__table__)
+streak_freezes = cast(Table, StreakFreeze.__table__)
 tasks = cast(Table, Task.__table__)
 users = cast(Table, User.__table__)

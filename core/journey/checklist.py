@@ -40,11 +40,15 @@ async def tick(
     ticked = [*ticked, item_key] if want else [k for k in ticked if k != item_key]
     # who ticked what: a band's members share the checklist, and /band progress credits them
     by = dict(row.task_data.get("ticked_by") or {})
+    # when: a tick is a step of the week's streak (core/progress/streaks.py) while it stays
+    at = dict(row.task_data.get("ticked_at") or {})
     if want:
         by[item_key] = str(turn.rec.user_id)
+        at[item_key] = turn.now.isoformat()
     else:
         by.pop(item_key, None)
-    row.task_data = {**row.task_data, "ticked": ticked, "ticked_by": by}
+        at.pop(item_key, None)
+    row.task_data = {**row.task_data, "ticked": ticked, "ticked_by": by, "ticked_at": at}
     turn.set_undo(undo)
     if {i.key for i in task.items}.issubset(ticked):
         row.status = "completed"

@@ -90,6 +90,7 @@ AuditAction = Literal[
     "band.milestones",
     "band.reset",
     "band.reminder",
+    "band.streak",  # a member (not a manager) tried to freeze or unfreeze the band's streak
     # /link and /unlink (core/accounts/linking.py)
     "account.link",
     "account.unlink",

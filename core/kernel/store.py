@@ -20,24 +20,30 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
+    Date,
     Table,
     bindparam,
+    case,
+    cast,
     delete,
     func,
     insert,
+    literal_column,
+    null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from core.db.base import UTCDateTime
+from core.db.base import JSONType, UTCDateTime
 from core.db.executor import Executor
 from core.db.tables import (
     events,
@@ -48,6 +54,7 @@ from core.db.tables import (
     samples,
     states,
     stats_charts,
+    streak_freezes,
     tasks,
     users,
 )
@@ -55,6 +62,7 @@ from core.db.tables import (
     processed_updates as processed,
 )
 from core.progress.service import ProgressRecord
+from core.progress.streaks import Freeze, History
 
 #: Which progress rows :meth:`TurnStore.load_progress` reads: a stage's, a roadmap's or a task's.
 Scope = Literal["stage", "roadmap", "task"]
@@ -371,6 +379,83 @@ async def load_progress(
     }
 
 
+# A streak's whole history in ONE read (``/progress`` may add one statement, no more): when
+# each task was completed and each checklist item ticked (the row's ``task_data``), when each
+# number was recorded, and the freezes. One profile's rows by
+# ``uq_user_task_progress_profile_id_task_id``, ``ix_stat_samples_profile_id`` and
+# ``ix_streak_freezes_profile_id``; the kinds are literals, never parameters.
+_NO_DAY = cast(null(), Date)
+_NO_DATA = cast(null(), JSONType)
+_STREAK_HISTORY = union_all(
+    select(
+        literal_column("'t'").label("kind"),
+        case(
+            (progress.c.status == literal_column("'completed'"), progress.c.completed_at),
+            else_=cast(null(), UTCDateTime()),
+        ).label("at"),
+        _NO_DAY.label("starts_on"),
+        _NO_DAY.label("ends_on"),
+        progress.c.task_data.label("data"),
+    ).where(progress.c.profile_id == bindparam("profile_id")),
+    select(literal_column("'s'"), samples.c.recorded_at, _NO_DAY, _NO_DAY, _NO_DATA).where(
+        samples.c.profile_id == bindparam("profile_id")
+    ),
+    select(
+        literal_column("'f'"),
+        streak_freezes.c.created_at,
+        streak_freezes.c.starts_on,
+        streak_freezes.c.ends_on,
+        _NO_DATA,
+    ).where(streak_freezes.c.profile_id == bindparam("profile_id")),
+)
+
+
+def _as_day(value: Any) -> date:
+    """A date column of the union as a date (SQLite may hand back its ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _as_moment(value: Any) -> datetime:
+    """A timestamp column of the union as an aware datetime (SQLite: its stored text, UTC)."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def tick_times(task_data: Any) -> list[datetime]:
+    """When each item still ticked on a checklist row was ticked (``task_data.ticked_at``,
+    written by core/journey/checklist.py); an unreadable value is left out."""
+    found = task_data.get("ticked_at") if isinstance(task_data, dict) else None
+    if not isinstance(found, dict):
+        return []
+    times = []
+    for raw in found.values():
+        try:
+            times.append(_as_moment(raw))
+        except (TypeError, ValueError):
+            continue
+    return times
+
+
+async def streak_history(ex: Executor, profile_id: uuid.UUID) -> History:
+    """Every step the profile did and its freezes: what a streak is computed from."""
+    steps: list[datetime] = []
+    freezes: list[Freeze] = []
+    for kind, at, starts_on, ends_on, data in await ex.rows(
+        _STREAK_HISTORY, {"profile_id": profile_id}
+    ):
+        if kind == "f":
+            freezes.append(Freeze(_as_day(starts_on), _as_day(ends_on)))
+            continue
+        if at is not None:
+            steps.append(_as_moment(at))
+        if data is not None:
+            steps += tick_times(data)
+    return History(tuple(steps), tuple(freezes))
+
+
 async def recent_samples(
     ex: Executor, profile_id: uuid.UUID, limit: int
 ) -> Sequence[tuple[str, Decimal, datetime]]:
@@ -663,6 +748,11 @@ class TurnStore(Protocol):
         """Keep ``png`` (showing what ``digest`` names) as the profile's ``/stats`` chart."""
         ...
 
+    async def streak_history(self, profile_id: uuid.UUID) -> History:
+        """Every step the profile did (completions, ticks, numbers) and its freezes, in one
+        read."""
+        ...
+
 
 class SqlTurnStore:
     """The turn's rows in the database: the functions above on the event's executor.
@@ -764,3 +854,8 @@ class SqlTurnStore:
     ) -> None:
         """Keep the profile's ``/stats`` chart (an upsert)."""
         await save_chart(self.ex, profile_id, digest, png, now)
+
+    async def streak_history(self, profile_id: uuid.UUID) -> History:
+        """Every step the profile did (completions, ticks, numbers) and its freezes, in one
+        read."""
+        return await streak_history(self.ex, profile_id)

@@ -11,7 +11,7 @@
   updates channel (off by default).
 
 Revision ID: w2_milestones
-Revises: c3_stats_charts
+Revises: w1_streaks
 Create Date: 2026-12-07 13:00:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "w2_milestones"
-down_revision: str | Sequence[str] | None = "c3_stats_charts"
+down_revision: str | Sequence[str] | None = "w1_streaks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -54,10 +54,11 @@ from core.db.tables import events, goals, profiles, progress, samples, states, s
 from core.kernel.audit import AuditNote
 from core.kernel.offload import InThread, Offload
 from core.kernel.registry import Registry
-from core.kernel.store import GoalRecord, Scope, TurnRecord
+from core.kernel.store import GoalRecord, Scope, TurnRecord, tick_times
 from core.kernel.turn import Turn
 from core.kernel.types import Inbound, Outbound
 from core.progress.service import ProgressRecord
+from core.progress.streaks import Freeze, History
 from core.roadmaps.catalog import Catalog, catalog_from
 from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.schema import Roadmap
@@ -177,6 +178,8 @@ class _Tables:
     goals: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     #: Stored /stats charts by profile id.
     charts: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    #: Streak freezes by id (a memory coach has no /streak freeze: tests put rows here).
+    freezes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     updates: set[tuple[str, str]] = field(default_factory=set)
 
@@ -370,6 +373,25 @@ class MemoryTurnStore:
             raise ValueError("stats_charts.profile_id: no such profile (foreign key)")
         row = {"profile_id": profile_id, "digest": digest, "png": png, "drawn_at": now}
         self.tables.charts[profile_id] = _checked(stats_charts, row, insert=True)
+
+    async def streak_history(self, profile_id: uuid.UUID) -> History:
+        """Completions, ticks, numbers and freezes of a profile, as the SQL store's one read."""
+        steps: list[datetime] = []
+        for r in self.tables.progress.values():
+            if r["profile_id"] != profile_id:
+                continue
+            if r["status"] == "completed" and r["completed_at"] is not None:
+                steps.append(r["completed_at"])
+            steps += tick_times(r["task_data"])
+        steps += [
+            s["recorded_at"] for s in self.tables.samples.values() if s["profile_id"] == profile_id
+        ]
+        freezes = [
+            Freeze(f["starts_on"], f["ends_on"])
+            for f in self.tables.freezes.values()
+            if f["profile_id"] == profile_id
+        ]
+        return History(tuple(steps), tuple(freezes))
 
     def goals_of(self, profile_id: uuid.UUID) -> list[dict[str, Any]]:
         """Stored goals of a profile (copies), for tests."""

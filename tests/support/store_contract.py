@@ -274,7 +274,45 @@ async def charts_round_trip(s: Setting) -> None:
     assert await s.store.stored_chart(uuid.uuid4(), "b" * 32) is None
 
 
+async def streak_history_has_completions_ticks_and_numbers(s: Setting) -> None:
+    """The streak's history: completed rows' times, each item still ticked on a checklist
+    (``task_data.ticked_at``) and every sample's — not a skip's, not a stored garbage time;
+    aware datetimes; nobody else's rows."""
+    roadmap, pid = s.roadmap, s.record.profile_id
+    done, skipped = roadmap.stages[0].tasks[0], roadmap.stages[1].tasks[0]
+    open_ = roadmap.stages[0].tasks[1]
+    completed_at = NOW - timedelta(days=9, hours=3)
+    ticked_at = NOW - timedelta(days=4)
+    await s.store.save_progress(
+        pid, ProgressRecord(task_id=done.id, status="completed", completed_at=completed_at), NOW
+    )
+    await s.store.save_progress(pid, ProgressRecord(task_id=skipped.id, status="skipped"), NOW)
+    ticks = {"ticked": ["a", "b"], "ticked_at": {"a": ticked_at.isoformat(), "b": "garbage"}}
+    await s.store.save_progress(
+        pid, ProgressRecord(task_id=open_.id, status="in_progress", task_data=ticks), NOW
+    )
+    await s.store.add_sample(
+        {
+            "id": uuid.uuid4(),
+            "profile_id": pid,
+            "task_id": None,
+            "metric": "monthly_listeners",
+            "value": Decimal(5),
+            "unit": None,
+            "recorded_by": s.record.user_id,
+            "recorded_at": NOW,
+        }
+    )
+    history = await s.store.streak_history(pid)
+    assert sorted(history.steps) == [completed_at, ticked_at, NOW]
+    assert all(at.tzinfo is not None for at in history.steps)
+    assert history.freezes == ()
+    other = await s.store.streak_history(uuid.uuid4())
+    assert (other.steps, other.freezes) == ((), ())
+
+
 CASES: list[Callable[[Setting], Awaitable[None]]] = [
+    streak_history_has_completions_ticks_and_numbers,
     charts_round_trip,
     metric_samples_oldest_first,
     goals_round_trip,

@@ -178,7 +178,9 @@ async def test_progress_says_done_with_skips_and_names_the_key_ones() -> None:
         "    ░░░░░░░░░░ 0% (0/4)\n"
         "\n"
         "2 task(s) skipped — they don't hold you back, but the key ones come back when they "
-        "matter."
+        "matter.\n"
+        "\n"
+        "🔥 Streak: none yet — one step this week starts it."  # skips are not steps
     )
     assert [b.label for b in maya.buttons] == ["↩ Register your rights", "Next task"]
     await maya.press("Register your rights")
