@@ -11,6 +11,7 @@ from core.admin.routes import admin, privacy
 from core.bands.routes import bands
 from core.coaching.numbers.routes import numbers
 from core.coaching.plan.routes import plan
+from core.coaching.review.routes import review
 from core.journey.routes import journey
 from core.kernel.registry import Feature
 from core.reminders.routes import reminders
@@ -19,6 +20,7 @@ FEATURES: tuple[Feature, ...] = (
     journey,
     numbers,
     plan,
+    review,
     privacy,
     admin,
     reminders,
