@@ -111,8 +111,9 @@ class Settings:
     #: The release plan's reminder (core/reminders/plan_kind.py): paused, resumed and moved to
     #: a new timezone with the others; its dates come from the plan, not from ``/remind``.
     plan: ReminderRow | None = None
-    #: The weekly review (core/reminders/review_kind.py): created with the schedule, paused and
-    #: moved with the others, but kept off by ``/remind on`` when ``/review off`` turned it off.
+    #: The weekly review (core/reminders/review_kind.py): created by ``/review on`` (or a day and
+    #: time), paused and moved with the others, but kept off by ``/remind on`` when
+    #: ``/review off`` turned it off.
     review: ReminderRow | None = None
 
     @property
@@ -273,21 +274,6 @@ async def set_schedule(
         )
     else:
         await ex.run(_UPDATE, {"rid": current.checkin.id, "next_due_at": checkin_due} | common)
-    # The weekly review comes with reminders too (Monday 10:00 until /review says otherwise);
-    # an existing row keeps its slot and its on/off. The tick plans the first one: a row set
-    # now is not sent for a slot before its due time.
-    if current.review is None:
-        await _insert(
-            ex,
-            user_id=user_id,
-            kind=REVIEW,
-            schedule={"type": "weekly", "time": "10:00", "days": [0]},
-            next_due_at=now,
-            created_at=now,
-            quiet_start=quiet.start.strftime("%H:%M") if quiet else None,
-            quiet_end=quiet.end.strftime("%H:%M") if quiet else None,
-            **common,
-        )
     return due
 
 

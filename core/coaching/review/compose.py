@@ -152,7 +152,6 @@ def compose(given: Inputs) -> Review:
     """The review of the week before ``given.now`` (see :func:`reviewed_week`)."""
     today = given.now.astimezone(given.tz).date()
     week = reviewed_week(given.now, given.tz)
-    end = min(week.end, given.now)
     done: list[str] = []
     skipped: list[str] = []
     upcoming: list[tuple[date, str]] = []
@@ -161,7 +160,7 @@ def compose(given: Inputs) -> Review:
             for task in stage.tasks:
                 row = given.rows.get(task.id)
                 if row is not None and row.status == "completed" and row.completed_at:
-                    if week.start <= row.completed_at < end:
+                    if week.start <= row.completed_at < week.end:
                         done.append(task.title)
                 elif row is not None and row.status == "skipped":
                     day = iso_date(row.task_data.get("skipped_on"))
@@ -177,7 +176,7 @@ def compose(given: Inputs) -> Review:
         today=today,
         done=done,
         skipped=skipped,
-        moved=moved(given.samples, week.start, end),
+        moved=moved([s for s in given.samples if s[2] <= given.now], week.start, week.end),
         goals=paces(given),
         upcoming=upcoming[:3],
         focus=focus(given, today),

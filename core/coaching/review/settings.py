@@ -1,12 +1,13 @@
 """The weekly review's reminder row (kind ``review``): one per musician, set by ``/review``.
 
-Decision (docs/coaching.md, "Weekly review"): the row is created when the musician turns
-reminders on (``/remind``, with the schedule, like the check-ins: reviews go to people who
-asked for nudges) or on the first ``/review on`` / ``/review monday 9:00``. Plain ``/review``
-only shows the review. ``/review off`` pauses the row and marks it ``"off"`` in its schedule,
-so ``/remind on`` (which resumes every reminder) leaves a review the musician switched off
-alone. The row's quiet hours are the musician's (copied from their schedule row, moved with
-``/quiet``); the tick applies them.
+Decision (docs/coaching.md, "Weekly review"): the row is created on the first ``/review on``
+or ``/review monday 9:00`` — the musician asks for it, like ``/remind``. Plain ``/review``
+only shows the review (and says how to get it weekly). Not created by ``/remind``: a new
+weekly message nobody asked for would surprise every musician who set reminders before.
+``/review off`` pauses the row and marks it ``"off"`` in its schedule, so ``/remind on``
+(which resumes every reminder) leaves a review the musician switched off alone. The row's
+quiet hours are the musician's (copied from their schedule row, moved with ``/quiet``); the
+tick applies them.
 
 This module writes the ``reminders`` table directly because ``core.coaching`` sits below
 ``core.reminders`` in the import layers; the tick's side is :mod:`core.reminders.review_kind`.
