@@ -1,7 +1,8 @@
 """The weekly review through real front ends: Telegram (python-telegram-bot against the
 loopback fake Bot API) and the terminal. ``/review`` renders as one HTML message with a button
 per focus step; a focus button opens the task like ``/today`` would; a button of a task done
-since answers with a toast; ``/review monday 9:00`` and the tick deliver the review there."""
+since answers with a toast; ``/review monday 9:00`` and the tick deliver the review there.
+Discord: the command tree, and ``/review`` in a DM through the real discord.py."""
 
 from __future__ import annotations
 
@@ -10,16 +11,23 @@ import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
 
+import discord
 import pytest
 from coachkit import synced_coach
+from discord import app_commands
+from discordkit import ANA, running
 from fakes.telegram_api import FakeTelegram, SentMessage
 from reminderkit import FakeClock, delivery_rows, reminder_rows
 
 from bot.console.chat import ConsoleChat
+from bot.discord import commands
 from bot.telegram.app import TelegramFrontEnd
+from core.app.features import FEATURES
 from core.db.engine import Database
 from core.kernel.notify import by_platform
+from core.kernel.registry import Registry
 from core.reminders.tick import ReminderTick
 
 MAYA = 1001
@@ -134,3 +142,35 @@ async def test_review_in_the_terminal(database: Database) -> None:
     assert replies[0].buttons  # the focus steps, typed by name in the terminal
     replies = await chat.send("/review tuesday 7:30")
     assert "Tuesday 07:30" in replies[0].text
+
+
+def test_discord_tree_has_review_with_its_option() -> None:
+    client = discord.Client(intents=discord.Intents.none())
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    commands.build(tree, SimpleNamespace(coach=SimpleNamespace(registry=Registry(FEATURES))))
+    built = {c.name: c.to_dict(tree) for c in tree.get_commands()}
+    review = built["review"]
+    assert review["description"].startswith("Your weekly review")
+    (option,) = review["options"]
+    assert option["name"] == "when"
+    assert option.get("required", False) is False
+
+
+async def test_discord_review_in_a_dm(database: Database) -> None:
+    clock = FakeClock(_wednesday_noon())
+    async with running(database, clock=clock) as bench:
+        fake = bench.fake
+        await bench.answered(fake.user_runs_command_in_dm(ANA, "start"))
+        fake.dm_message(ANA, "Ana")
+        await fake.wait_for(lambda: any("Indie" in str(m.buttons()) for m in fake.dm_messages(ANA)))
+        menu = next(m for m in fake.dm_messages(ANA) if "Indie" in str(m.buttons()))
+        await bench.press(ANA, menu, "Indie")
+        await bench.answered(fake.user_runs_command_in_dm(ANA, "skip"))
+        shown = await bench.answered(fake.user_runs_command_in_dm(ANA, "review"))
+        assert "Your week" in shown.texts()
+        assert "Skipped (1)" in shown.texts()
+        message = next(m for m in shown.messages() if m.buttons())
+        pressed = await bench.press(ANA, message, "1.")
+        assert not pressed.errors
+        on = await bench.answered(fake.user_runs_command_in_dm(ANA, "review", when="friday 18:00"))
+        assert "Friday 18:00" in on.texts()

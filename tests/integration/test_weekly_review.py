@@ -9,16 +9,22 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from coachkit import Driver, at_a_checklist, synced_coach
+import pytest
+from coachkit import Driver, at_a_checklist, catalog_of, synced_coach
+from querykit import BIG_TABLES, ExplainingExecutor, seed
 from reminderkit import FakeClock, RecordingNotifier, delivery_rows, reminder_rows
 from sqlalchemy import select
 
 from core.app.engine import Coach
+from core.coaching.review import read
 from core.coaching.review.week import Slot, spread
 from core.db.engine import Database
+from core.db.executor import AsyncpgExecutor
 from core.db.models import Profile, Task, UserTaskProgress
 from core.kernel.markup import to_plain
 from core.reminders.tick import ReminderTick
+from core.roadmaps.loader import load_roadmaps
+from core.roadmaps.sync import sync_roadmaps
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -228,3 +234,34 @@ async def test_the_tick_delivers_each_weeks_review_once_with_two_claimers(
     reports = await asyncio.gather(*(t.run() for t in ticks))
     assert sum(r.sent for r in reports) == 2
     assert len(await delivery_rows(database, "review")) == 4
+
+
+@pytest.mark.postgres_only
+async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
+    """The tick's review reads (profiles, progress, samples of a batch) walk their indexes,
+    with sequential scans priced out, on the query-plan test's seeded musicians."""
+    now = datetime.now(UTC)
+    async with database.transaction() as session:
+        await sync_roadmaps(session, load_roadmaps())
+    async with database.unit_of_work() as plain:
+        assert isinstance(plain, AsyncpgExecutor)
+        await seed(plain.conn, 200, now)
+    catalog = await catalog_of(database)
+    async with database.unit_of_work() as plain:
+        assert isinstance(plain, AsyncpgExecutor)
+        pids = [r[0] for r in await plain.conn.fetch("SELECT id FROM profiles LIMIT 200")]
+        await plain.conn.execute("SET LOCAL enable_seqscan = off")
+        ex = ExplainingExecutor(plain.conn, analyze=False)
+        found = await read.for_profiles(ex, {pid: BERLIN for pid in pids}, catalog, now)  # type: ignore[arg-type]
+    assert len(found) == len(pids)
+    assert any(i.samples for i in found.values())
+    expected = [
+        {"pk_profiles"},
+        {"uq_user_task_progress_profile_id_task_id"},
+        {"ix_stat_samples_profile_id"},
+    ]
+    assert len(ex.explained) == len(expected)
+    for done, indexes in zip(ex.explained, expected, strict=True):
+        shown = "\n".join(done.plan.key_lines())
+        assert indexes <= done.plan.indexes(), shown
+        assert not done.plan.seq_scans() & BIG_TABLES, shown
