@@ -6,7 +6,8 @@ Its schedule column holds the slot (a weekday and a local time, default Monday 1
 
 * :func:`plan` (pure, in the claim) — the week's slot is the latest occurrence at or before now
   (the per-person :func:`~core.coaching.review.week.spread` added). The row's due time is a
-  lower bound: a slot before it (a row just created, a review already sent) is not sent.
+  lower bound: a slot before it (a row just created, a review already sent) is not sent, and
+  no review follows another within :data:`MIN_GAP` (5 days: a slot moved mid-week).
   Quiet hours move the send to their end; more than :data:`GRACE` late, it is skipped (a
   ``skipped`` delivery under the week's key). After :data:`~core.coaching.review.week.SILENT_WEEKS`
   silent weeks only every 2nd review goes, after ``RARE_WEEKS`` every 4th; activity resets it.
@@ -34,10 +35,13 @@ from core.reminders.schedule import QuietHours, outside_quiet, zone
 from core.reminders.store import ClaimedRow, Owner
 from core.roadmaps.catalog import Catalog
 
-__all__ = ["GRACE", "KIND", "build", "inputs", "key_of", "plan"]
+__all__ = ["GRACE", "KIND", "MIN_GAP", "build", "inputs", "key_of", "plan"]
 
 #: A review more than this late (the tick was down) is skipped: next week's comes instead.
 GRACE: Final = timedelta(hours=12)
+#: Never two reviews closer than this: a slot moved (``/review friday``, ``/timezone``) after
+#: this week's review went out waits for the next week's.
+MIN_GAP: Final = timedelta(days=5)
 
 
 def key_of(row: ClaimedRow, slot_at: datetime, tz: tzinfo) -> str:
@@ -55,8 +59,8 @@ def plan(row: ClaimedRow, owner: Owner | None, now: datetime) -> Plan:
     following = outside_quiet(slot.next_after(now, tz, offset), tz, quiet)
     latest = slot.latest_at(now, tz, offset)
     due = outside_quiet(latest, tz, quiet)
-    sent = row.last_sent_at is not None and row.last_sent_at >= latest
-    if due < row.next_due_at or sent:  # no slot since the row was set, or already sent
+    sent = row.last_sent_at is not None and latest - row.last_sent_at < MIN_GAP
+    if due < row.next_due_at or sent:  # no slot since the row was set, or sent this week
         return Plan(None, "", row.next_due_at, following, row.stage)
     key = key_of(row, latest, tz)
     if now - due > GRACE:

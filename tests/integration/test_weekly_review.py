@@ -224,6 +224,13 @@ async def test_the_tick_delivers_each_weeks_review_once_with_two_claimers(
 
     again = await asyncio.gather(*(t.run() for t in ticks))
     assert sum(r.sent for r in again) == 0  # never twice in a week
+    # Moving the day after this week's review went out: the new day's first is next week.
+    await ben.say("/review wednesday 12:00")
+    (ben_row,) = [
+        r for r in await reminder_rows(database) if r.kind == "review" and r.target_chat == "ben"
+    ]
+    assert ben_row.next_due_at.astimezone(BERLIN).date() == monday + timedelta(days=9)
+    await ben.say("/review monday 10:00")
     clock.advance(hours=5)
     assert [(await t.run()).sent for t in ticks] == [0, 0]
     assert len(notifier.sent) == 2

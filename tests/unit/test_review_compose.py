@@ -328,6 +328,16 @@ def test_a_new_row_does_not_send_a_slot_before_it_and_a_sent_week_not_again() ->
     assert again.next_due == _monday_slot(2)
 
 
+def test_never_two_reviews_within_five_days() -> None:
+    slot = _monday_slot(1)
+    now = slot + timedelta(seconds=1)
+    moved = plan(_row(slot, last_sent_at=slot - timedelta(days=4)), _owner(now), now)
+    assert moved.send is None  # this week's went out on another day: next week's comes
+    assert moved.next_due == _monday_slot(2)
+    weekly = plan(_row(slot, last_sent_at=slot - timedelta(days=7)), _owner(now), now)
+    assert weekly.send == "review"
+
+
 def test_quiet_hours_and_grace() -> None:
     slot = _monday_slot(1)
     quiet = {"quiet_start": "09:00", "quiet_end": "11:30"}  # 10:xx is inside

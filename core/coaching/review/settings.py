@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, literal_column, select, update
 
-from core.coaching.review.week import Slot, spread, zone
+from core.coaching.review.week import Slot, spread, this_week, zone
 from core.db.executor import Executor
 from core.db.tables import reminders, users
 from core.kernel.turn import Turn
@@ -30,7 +30,11 @@ from core.kernel.turn import Turn
 KIND: Final = "review"
 
 _ROW = select(
-    reminders.c.id, reminders.c.schedule, reminders.c.paused, reminders.c.next_due_at
+    reminders.c.id,
+    reminders.c.schedule,
+    reminders.c.paused,
+    reminders.c.next_due_at,
+    reminders.c.last_sent_at,
 ).where(reminders.c.user_id == bindparam("uid"), reminders.c.kind == literal_column("'review'"))
 _QUIET = select(reminders.c.quiet_start, reminders.c.quiet_end).where(
     reminders.c.user_id == bindparam("uid"), reminders.c.kind == literal_column("'schedule'")
@@ -48,6 +52,7 @@ class ReviewRow:
     slot: Slot
     on: bool
     next_due_at: datetime | None
+    last_sent_at: datetime | None = None
 
 
 async def of_user(ex: Executor, user_id: uuid.UUID) -> ReviewRow | None:
@@ -55,13 +60,25 @@ async def of_user(ex: Executor, user_id: uuid.UUID) -> ReviewRow | None:
     found = await ex.rows(_ROW, {"uid": user_id})
     if not found:
         return None
-    rid, schedule, paused, due = found[0]
-    return ReviewRow(rid, Slot.from_json(schedule), not paused, due)
+    rid, schedule, paused, due, sent = found[0]
+    return ReviewRow(rid, Slot.from_json(schedule), not paused, due, sent)
 
 
-def next_due(slot: Slot, tz_name: str, profile_id: uuid.UUID, now: datetime) -> datetime:
-    """When the review is next due (the tick moves it out of quiet hours)."""
-    return slot.next_after(now, zone(tz_name), spread(profile_id))
+def next_due(
+    slot: Slot,
+    tz_name: str,
+    profile_id: uuid.UUID,
+    now: datetime,
+    last_sent: datetime | None = None,
+) -> datetime:
+    """When the review is next due (the tick moves it out of quiet hours): the next slot, or
+    next week's when this week's review already went out (one review a week, whatever day)."""
+    tz = zone(tz_name)
+    week = this_week(now, tz)
+    after = now
+    if last_sent is not None and this_week(last_sent, tz) == week:
+        after = max(now, week.end - timedelta(microseconds=1))
+    return slot.next_after(after, tz, spread(profile_id))
 
 
 def _target(turn: Turn) -> str:
@@ -75,7 +92,8 @@ async def switch_on(turn: Turn, slot: Slot | None) -> tuple[Slot, datetime]:
     ex, rec = turn.ex, turn.rec
     current = await of_user(ex, rec.user_id)
     chosen = slot or (current.slot if current is not None else Slot())
-    due = next_due(chosen, rec.timezone, rec.profile_id, turn.now)
+    sent = current.last_sent_at if current is not None else None
+    due = next_due(chosen, rec.timezone, rec.profile_id, turn.now, sent)
     values: dict[str, Any] = {
         "schedule": chosen.to_json(),
         "timezone": rec.timezone,
