@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Final
@@ -256,11 +256,12 @@ def focus(given: Inputs, today: date) -> list[Focus]:
     last = last_sample_days(given.current_stats)
     later = waiting(roadmap, given.anchors, today)
     out: list[Focus] = []
+    current = _current(given, rows, later)
     while len(out) < FOCUS:
         step: NextStep | None = choose(
             roadmap,
             rows,
-            current=_current(given, rows, later),
+            current=current,
             anchors=given.anchors,
             today=today,
             metrics=given.metrics,
@@ -276,8 +277,28 @@ def focus(given: Inputs, today: date) -> list[Focus]:
         if step.task is None:
             break
         out.append(Focus(step.reason, task=step.task))
-        base = rows.get(step.task.id) or ProgressRecord(task_id=step.task.id)
-        rows[step.task.id] = replace(base, status="completed")
+        task_id = step.task.id
+        base = rows.get(task_id)
+        # A pretend row, never stored: the base's fields with the status done (no fresh
+        # uuid4 for a row that never was: its own id stands in).
+        rows[task_id] = (
+            ProgressRecord(task_id, "completed", id=task_id)
+            if base is None
+            else ProgressRecord(
+                task_id,
+                "completed",
+                base.task_data,
+                base.completed_by,
+                base.completed_at,
+                base.id,
+                base.stored,
+            )
+        )
+        # Only the done-ness of the task's own stage changed: the stage /today would find
+        # (the pointer unless done, else the first stage not done) moves only when that is
+        # the current stage — every other stage is as done as it was.
+        if current is not None and any(t.id == task_id for t in current.tasks):
+            current = _current(given, rows, later)
     return out
 
 
