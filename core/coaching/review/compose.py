@@ -296,8 +296,9 @@ def focus(given: Inputs, today: date) -> list[Focus]:
         )
         # Only the done-ness of the task's own stage changed: the stage /today would find
         # (the pointer unless done, else the first stage not done) moves only when that is
-        # the current stage — every other stage is as done as it was.
-        if current is not None and any(t.id == task_id for t in current.tasks):
+        # the current stage — every other stage is as done as it was. (Not after the last.)
+        in_current = current is not None and any(t.id == task_id for t in current.tasks)
+        if in_current and len(out) < FOCUS:
             current = _current(given, rows, later)
     return out
 
