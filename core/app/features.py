@@ -12,6 +12,7 @@ from core.bands.routes import bands
 from core.coaching.numbers.routes import numbers
 from core.coaching.plan.routes import plan
 from core.coaching.streaks.routes import streaks
+from core.coaching.review.routes import review
 from core.journey.routes import journey
 from core.kernel.registry import Feature
 from core.reminders.routes import reminders
@@ -21,6 +22,7 @@ FEATURES: tuple[Feature, ...] = (
     numbers,
     plan,
     streaks,
+    review,
     privacy,
     admin,
     reminders,

@@ -157,12 +157,30 @@ def choose(
     )
 
 
+#: Per roadmap id: the snapshot it was computed from and its timed tasks in roadmap order.
+_TIMED: dict[uuid.UUID, tuple[RoadmapInfo, tuple[tuple[StageInfo, TaskInfo], ...]]] = {}
+
+
+def _timed(roadmap: RoadmapInfo) -> tuple[tuple[StageInfo, TaskInfo], ...]:
+    """The roadmap's tasks with a :class:`Timing` (and their stages), in roadmap order, listed
+    once per roadmap snapshot: rule 1 looks at nothing else, and the weekly review asks the
+    chooser three times per musician (a reload brings a new snapshot, which replaces it)."""
+    cached = _TIMED.get(roadmap.id)
+    if cached is None or cached[0] is not roadmap:
+        timed = tuple((s, t) for s, t in _tasks(roadmap.stages) if t.when is not None)
+        cached = _TIMED[roadmap.id] = (roadmap, timed)
+    return cached[1]
+
+
 def _by_date(
     roadmap: RoadmapInfo, rows: Rows, anchors: Mapping[str, Any], today: date
 ) -> NextStep | None:
+    timed = _timed(roadmap)
+    if not timed or not anchors:
+        return None  # no timed task, or no anchor set: no deadline anywhere
     best: tuple[date, StageInfo, TaskInfo, Timing] | None = None
     later_now = {row.task_id for row in postponed_due(rows, today)}
-    for stage, task in _tasks(roadmap.stages):
+    for stage, task in timed:
         status = status_of(rows, task)
         deadline = due_on(task.when, anchors)
         if task.when is None or deadline is None or status == "completed":

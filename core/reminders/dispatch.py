@@ -50,12 +50,13 @@ class Plan:
     """The decision for one row.
 
     ``send`` is ``None`` (nothing to send: not due after all, skipped, or waiting) or the kind of
-    nudge (``"schedule"`` / ``"inactivity"`` / ``"checkin"``, core/reminders/checkin_kind.py) to
+    nudge (``"schedule"`` / ``"inactivity"`` / ``"checkin"``, core/reminders/checkin_kind.py;
+    ``"review"``, core/reminders/review_kind.py) to
     send under ``key`` for ``due``. The row's next
     state applies once the send is recorded (or straight away when nothing is sent).
     """
 
-    send: Literal["schedule", "inactivity", "checkin", "plan"] | None
+    send: Literal["schedule", "inactivity", "checkin", "plan", "review"] | None
     key: str
     due: datetime
     next_due: datetime | None

@@ -18,6 +18,8 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, select, update
 
+from core.coaching.review.settings import KIND as REVIEW
+from core.coaching.review.settings import switched_off
 from core.db.executor import Executor
 from core.db.tables import band_members as members
 from core.db.tables import bands, deliveries, reminders, users
@@ -109,6 +111,15 @@ class Settings:
     #: The release plan's reminder (core/reminders/plan_kind.py): paused, resumed and moved to
     #: a new timezone with the others; its dates come from the plan, not from ``/remind``.
     plan: ReminderRow | None = None
+    #: The weekly review (core/reminders/review_kind.py): created by ``/review on`` (or a day and
+    #: time), paused and moved with the others, but kept off by ``/remind on`` when
+    #: ``/review off`` turned it off.
+    review: ReminderRow | None = None
+
+    @property
+    def rows(self) -> tuple[ReminderRow | None, ...]:
+        """Every reminder of the musician (missing ones as ``None``)."""
+        return (self.schedule, self.inactivity, self.checkin, self.plan, self.review)
 
     @property
     def on(self) -> bool:
@@ -124,6 +135,7 @@ async def of_user(ex: Executor, user_id: uuid.UUID) -> Settings:
         inactivity=next((r for r in rows if r.kind == "inactivity"), None),
         checkin=next((r for r in rows if r.kind == CHECKIN), None),
         plan=next((r for r in rows if r.kind == "plan"), None),
+        review=next((r for r in rows if r.kind == REVIEW), None),
     )
 
 
@@ -274,9 +286,11 @@ async def set_paused(ex: Executor, user_id: uuid.UUID, *, paused: bool, now: dat
     if not paused:
         await ex.run(_USER_REACHABLE, {"uid": user_id})
     changed = 0
-    for row in (current.schedule, current.inactivity, current.checkin, current.plan):
+    for row in current.rows:
         if row is None or row.paused == paused:
             continue
+        if row.kind == REVIEW and not paused and switched_off(row.schedule):
+            continue  # /review off stays off
         values: dict[str, Any] = {"rid": row.id, "paused": paused, "attempts": 0}
         if not paused:
             values["next_due_at"] = _recomputed(row, row.timezone, row.quiet, now)
@@ -290,6 +304,8 @@ def _recomputed(row: ReminderRow, tz: str, quiet: QuietHours | None, now: dateti
         schedule = Schedule.from_json(row.schedule)
         if schedule is not None:
             return first_due(schedule, tz, quiet, now)
+    if row.kind == REVIEW:
+        return now  # the tick plans it at once from its slot (nothing before ``now`` is sent)
     return now + IDLE_FIRST_CHECK
 
 
@@ -297,11 +313,11 @@ async def set_timezone(ex: Executor, user_id: uuid.UUID, tz: str, now: datetime)
     """Store the musician's timezone and move their reminders to it (same local times)."""
     await ex.run(_USER_TZ, {"uid": user_id, "tz": tz})
     current = await of_user(ex, user_id)
-    for row in (current.schedule, current.inactivity, current.checkin, current.plan):
+    for row in current.rows:
         if row is None:
             continue
         values: dict[str, Any] = {"rid": row.id, "timezone": tz}
-        if row.kind == "schedule" and not row.paused:
+        if row.kind in {"schedule", REVIEW} and not row.paused:
             values["next_due_at"] = _recomputed(row, tz, row.quiet, now)
         await ex.run(_UPDATE, values)
 
@@ -311,7 +327,7 @@ async def set_quiet(
 ) -> None:
     """Set (or clear) the musician's quiet hours on every reminder and re-plan them."""
     current = await of_user(ex, user_id)
-    for row in (current.schedule, current.inactivity, current.checkin):
+    for row in (current.schedule, current.inactivity, current.checkin, current.review):
         if row is None:
             continue
         values: dict[str, Any] = {

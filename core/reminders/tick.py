@@ -34,7 +34,7 @@ from core.clock import Clock
 from core.db.engine import Database
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Outbound
-from core.reminders import checkin_kind, nudges, plan_kind
+from core.reminders import checkin_kind, nudges, plan_kind, review_kind
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (
     ClaimedRow,
@@ -175,6 +175,8 @@ class ReminderTick:
                     decided = plan_kind.waiting(row)  # decided once its owner's progress is read
                 elif row.kind == checkin_kind.KIND:
                     decided = checkin_kind.plan(row, owner, numbers, catalog, now)
+                elif row.kind == review_kind.KIND:
+                    decided = review_kind.plan(row, owner, now)
                 else:
                     decided = plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days)
                 job = _Job(row, decided, owner)
@@ -185,11 +187,18 @@ class ReminderTick:
                 j.owner.profile_id
                 for j in jobs
                 if (j.plan.send or j.row.kind == plan_kind.KIND)
+                and j.row.kind != review_kind.KIND  # a review reads its own rows (below)
                 and not j.pause
                 and j.owner
                 and j.owner.profile_id
             ]
             rows_by_profile = await progress_of(ex, sorted(set(wanted)))
+            reviews = await review_kind.inputs(
+                ex,
+                [(j.row, j.owner) for j in jobs if j.plan.send == review_kind.KIND and not j.pause],
+                catalog,
+                now,
+            )
         for job in jobs:
             if job.row.kind == plan_kind.KIND and not job.pause:
                 profile_id = job.owner.profile_id if job.owner else None
@@ -197,6 +206,8 @@ class ReminderTick:
                 job.plan, job.message = plan_kind.decide(job.row, job.owner, catalog, progress, now)
             elif job.plan.send == checkin_kind.KIND and not job.pause:
                 job.message = checkin_kind.build(job.row, job.owner, numbers, catalog, now)
+            elif job.plan.send == review_kind.KIND and not job.pause:
+                job.message = review_kind.build(job.owner, reviews)
             elif job.plan.send and not job.pause:
                 profile_id = job.owner.profile_id if job.owner else None
                 job.message = nudges.build(

@@ -10,10 +10,13 @@ flight.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
 import signal
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +26,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from core.coaching.review.week import Slot, spread
 from core.db.engine import Database
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
@@ -78,6 +82,7 @@ class Workers:
     real_start: float
     procs: dict[str, asyncio.subprocess.Process]
     epoch: datetime = EPOCH
+    speed: float = SPEED
     #: Fake seconds (6 real s at 5x): long enough that a live worker never loses its claim on
     #: a busy 2-core box, short enough that a killed worker's claims come back quickly.
     lease: float = 30.0
@@ -97,7 +102,7 @@ class Workers:
             "--real-start",
             str(self.real_start),
             "--speed",
-            str(SPEED),
+            str(self.speed),
             "--lease",
             str(self.lease),
             stdout=asyncio.subprocess.PIPE,
@@ -148,9 +153,17 @@ async def _all_sent(db: Database, within: float) -> None:
     raise AssertionError(f"only {sent} of {N} nudges recorded after {within} s")
 
 
-async def _start(db: Database, tmp: Path, names: list[str], epoch: datetime = EPOCH) -> Workers:
+async def _start(
+    db: Database,
+    tmp: Path,
+    names: list[str],
+    epoch: datetime = EPOCH,
+    *,
+    speed: float = SPEED,
+    lease: float = 30.0,
+) -> Workers:
     # Fake time is ``epoch`` 3 s from now, for every worker alike.
-    workers = Workers(db, tmp, time.time() + 3.0, {}, epoch)
+    workers = Workers(db, tmp, time.time() + 3.0, {}, epoch, speed, lease)
     await asyncio.gather(*(workers.start(name) for name in names))
     return workers
 
@@ -217,3 +230,112 @@ async def test_kill_9_loses_nothing_and_repeats_at_most_what_was_in_flight(
         await _fetchval(pg_database, "SELECT count(*) FROM reminders WHERE claimed_by IS NOT NULL")
         == 0
     )
+
+
+REVIEWS = 3_000
+#: An hour of fake time in 30 real seconds: the weekly reviews' spread is an hour.
+REVIEW_SPEED = 120.0
+
+
+async def seed_reviews(db: Database, n: int, epoch: datetime) -> list[datetime]:
+    """``n`` musicians with a weekly review on ``epoch``'s weekday at its hour (UTC), each due
+    at that hour plus their own stable offset (core/coaching/review/week.py ``spread``)."""
+    slot = Slot(epoch.weekday(), epoch.time().replace(tzinfo=None))
+    pids = [uuid.UUID(hashlib.md5(f"p{i}".encode()).hexdigest()) for i in range(1, n + 1)]  # noqa: S324
+    due = [slot.next_after(epoch - timedelta(seconds=1), UTC, spread(pid)) for pid in pids]
+    conn = await asyncpg.connect(_dsn(db))
+    try:
+        await conn.execute(
+            "INSERT INTO users (id, timezone, roles, broadcasts_opt_out, unreachable, created_at) "
+            "SELECT md5('u' || i)::uuid, 'UTC', '[]'::jsonb, false, false, now() "
+            "FROM generate_series(1, $1::int) i",
+            n,
+        )
+        await conn.execute(
+            "INSERT INTO profiles (id, user_id, artist_name, current_stats, created_at, "
+            "updated_at) SELECT md5('p' || i)::uuid, md5('u' || i)::uuid, 'Artist ' || i, "
+            "'{}'::jsonb, now(), now() FROM generate_series(1, $1::int) i",
+            n,
+        )
+        await conn.execute(
+            "INSERT INTO reminders (id, user_id, kind, schedule, timezone, platform, target_chat, "
+            "next_due_at, paused, created_at, stage, attempts) "
+            "SELECT md5('r' || i)::uuid, md5('u' || i)::uuid, 'review', $1::jsonb, 'UTC', "
+            "'console', 'u' || i, d.at, false, now(), 0, 0 "
+            "FROM unnest($2::timestamptz[]) WITH ORDINALITY AS d(at, i)",
+            json.dumps(slot.to_json()),
+            due,
+        )
+        await conn.execute("ANALYZE reminders")
+    finally:
+        await conn.close()
+    return due
+
+
+async def _recorded(db: Database, n: int, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        sent = await _fetchval(db, "SELECT count(*) FROM deliveries WHERE status = 'sent'")
+        if sent >= n:
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"only {sent} of {n} reviews recorded after {within} s")
+
+
+async def test_weekly_reviews_spread_over_the_hour_once_each_through_a_kill_9(
+    pg_database: Database, tmp_path: Path
+) -> None:
+    due = await seed_reviews(pg_database, REVIEWS, EPOCH)
+    minutes = Counter((d - EPOCH).total_seconds() // 60 for d in due)
+    assert len(minutes) == 60  # spread over the hour, not queued at one second
+    assert max(minutes.values()) < REVIEWS / 20
+    workers = await _start(
+        pg_database,
+        tmp_path,
+        ["w1", "w2", "w3"],
+        # Half-way through the hour: half the reviews are due at once, so the workers are busy
+        # with full batches when one of them is killed; the other half come as their minute does.
+        EPOCH + timedelta(minutes=30),
+        speed=REVIEW_SPEED,
+        lease=600.0,  # fake seconds: 5 real ones
+    )
+    watcher = await asyncpg.connect(_dsn(pg_database))
+    claims = "SELECT count(*) FROM reminders WHERE claimed_by = 'w1'"
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers.lines()) < REVIEWS * 0.1 or not await watcher.fetchval(claims):
+            assert time.monotonic() < deadline, "workers did not get going"
+            await asyncio.sleep(0.01)
+        victim = workers.procs["w1"]
+        os.kill(victim.pid, signal.SIGKILL)
+        await victim.wait()
+        in_flight = int(await watcher.fetchval(claims))
+        await workers.start("w1-restarted")
+        await _recorded(pg_database, REVIEWS, within=90)
+    finally:
+        await watcher.close()
+        await workers.stop_all()
+    counts = Counter(workers.lines())
+    repeats = sum(v - 1 for v in counts.values())
+    print(f"\nreviews, kill -9: {in_flight} in flight, {repeats} sent twice", file=sys.stderr)
+    assert len(counts) == REVIEWS  # every musician got this week's review
+    assert repeats <= in_flight  # only what the killed worker had in flight came twice
+    year, week, _ = EPOCH.isocalendar()
+    assert (
+        await _fetchval(
+            pg_database,
+            "SELECT count(DISTINCT idempotency_key) FROM deliveries WHERE kind = 'review' "
+            "AND idempotency_key LIKE $1",
+            f"%:{year}-W{week:02d}:review",
+        )
+        == REVIEWS
+    )  # one delivery row per musician and ISO week
+    assert await _fetchval(pg_database, "SELECT count(*) FROM deliveries") == REVIEWS
+    assert (
+        await _fetchval(
+            pg_database,
+            "SELECT count(*) FROM reminders WHERE next_due_at < $1",
+            EPOCH + timedelta(days=6),
+        )
+        == 0
+    )  # every row moved on to next week

@@ -1,0 +1,144 @@
+"""The reads behind a review: one profile's (``/review``) or a tick batch's, same shape.
+
+``/review`` costs two statements: the roadmap's progress rows (the turn's own read, with
+``completed_at``) and the profile's samples of the last :data:`WINDOW` (by
+``ix_stat_samples_profile_id``). The profile row came with the turn. A tick batch costs three
+for all of its review rows together — profiles, progress, samples, each ``profile_id =
+ANY(…)`` on PostgreSQL (an expanding ``IN`` on SQLite) — and none when it has no review row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, select
+from sqlalchemy.sql import ClauseElement
+
+from core.coaching.review.compose import Inputs, Sample
+from core.db.executor import Executor
+from core.db.tables import profiles, progress, samples
+from core.kernel.turn import Turn
+from core.progress.service import ProgressRecord
+from core.roadmaps.catalog import Catalog
+
+#: Samples this far back are read: the 90-day pace window of a goal, plus the week reviewed
+#: and some room for the value before it. A number last recorded earlier than this shows as a
+#: first number of the week (said so in docs/coaching.md).
+WINDOW: Final = timedelta(days=120)
+
+_SAMPLE_COLUMNS = (samples.c.profile_id, samples.c.metric, samples.c.value, samples.c.recorded_at)
+_SAMPLES_OF_ONE = select(*_SAMPLE_COLUMNS).where(
+    samples.c.profile_id == bindparam("pid"),
+    samples.c.recorded_at >= bindparam("since"),
+    samples.c.recorded_at <= bindparam("now"),
+)
+
+
+def _many(columns: Iterable[Any], key: Any, *where: Any) -> tuple[ClauseElement, ClauseElement]:
+    """The PostgreSQL (``= ANY(array)``) and SQLite (expanding ``IN``) forms of one read."""
+    base = select(*columns).where(*where)
+    pg = base.where(key == any_(bindparam("pids", type_=ARRAY(Uuid()))))
+    lite = base.where(key.in_(bindparam("pids", expanding=True)))
+    return pg, lite
+
+
+_PROFILES = _many(
+    (
+        profiles.c.id,
+        profiles.c.current_stats,
+        profiles.c.current_stage_id,
+        profiles.c.anchors,
+        profiles.c.roadmap_id,
+    ),
+    profiles.c.id,
+)
+_PROGRESS = _many(
+    (
+        progress.c.profile_id,
+        progress.c.task_id,
+        progress.c.status,
+        progress.c.task_data,
+        progress.c.completed_at,
+    ),
+    progress.c.profile_id,
+)
+_SAMPLES = _many(
+    _SAMPLE_COLUMNS,
+    samples.c.profile_id,
+    samples.c.recorded_at >= bindparam("since"),
+    samples.c.recorded_at <= bindparam("now"),
+)
+
+
+def _pick(ex: Executor, pair: tuple[ClauseElement, ClauseElement]) -> ClauseElement:
+    return pair[0] if ex.dialect == "postgresql" else pair[1]
+
+
+def _sample(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+async def for_turn(turn: Turn, tz: tzinfo, *, streak: int | None = None) -> Inputs:
+    """What ``/review`` composes from, for the turn's profile."""
+    roadmap = turn.roadmap
+    rows = await turn.roadmap_progress(roadmap) if roadmap is not None else {}
+    found = await turn.ex.rows(
+        _SAMPLES_OF_ONE, {"pid": turn.rec.profile_id, "since": turn.now - WINDOW, "now": turn.now}
+    )
+    return Inputs(
+        roadmap=roadmap,
+        rows=rows,
+        anchors=turn.rec.anchors or {},
+        current_stats=turn.rec.current_stats or {},
+        current_stage_id=turn.rec.current_stage_id,
+        metrics=turn.catalog.metrics,
+        samples=[(metric, _sample(value), at) for _pid, metric, value, at in found],
+        now=turn.now,
+        tz=tz,
+        streak=streak,
+    )
+
+
+async def for_profiles(
+    ex: Executor,
+    zones: Mapping[uuid.UUID, tzinfo],
+    catalog: Catalog,
+    now: datetime,
+) -> dict[uuid.UUID, Inputs]:
+    """What the tick composes from, for each profile of ``zones`` (profile → its timezone)."""
+    pids = sorted(zones)
+    if not pids:
+        return {}
+    params: dict[str, Any] = {"pids": pids}
+    found = await ex.rows(_pick(ex, _PROFILES), params)
+    rows: dict[uuid.UUID, dict[uuid.UUID, ProgressRecord]] = {pid: {} for pid in pids}
+    for pid, task_id, status, data, completed_at in await ex.rows(_pick(ex, _PROGRESS), params):
+        rows[pid][task_id] = ProgressRecord(
+            task_id=task_id,
+            status=status,
+            task_data=data or {},
+            completed_at=completed_at,
+            stored=True,
+        )
+    taken: dict[uuid.UUID, list[Sample]] = {pid: [] for pid in pids}
+    window = {**params, "since": now - WINDOW, "now": now}
+    for pid, metric, value, at in await ex.rows(_pick(ex, _SAMPLES), window):
+        taken[pid].append((metric, _sample(value), at))
+    out: dict[uuid.UUID, Inputs] = {}
+    for pid, stats, stage_id, anchors, roadmap_id in found:
+        out[pid] = Inputs(
+            roadmap=catalog.roadmap(roadmap_id),
+            rows=rows[pid],
+            anchors=anchors or {},
+            current_stats=stats or {},
+            current_stage_id=stage_id,
+            metrics=catalog.metrics,
+            samples=taken[pid],
+            now=now,
+            tz=zones[pid],
+        )
+    return out
