@@ -11,8 +11,8 @@ from core.admin.routes import admin, privacy
 from core.bands.routes import bands
 from core.coaching.numbers.routes import numbers
 from core.coaching.plan.routes import plan
-from core.coaching.streaks.routes import streaks
 from core.coaching.review.routes import review
+from core.coaching.streaks.routes import streaks
 from core.journey.routes import journey
 from core.kernel.registry import Feature
 from core.reminders.routes import reminders

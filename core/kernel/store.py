@@ -18,15 +18,20 @@ database (an in-memory store, ``tests/support/memory.py``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CompoundSelect,
     Date,
     Table,
+    Uuid,
+    any_,
     bindparam,
     case,
     cast,
@@ -386,28 +391,47 @@ async def load_progress(
 # ``ix_streak_freezes_profile_id``; the kinds are literals, never parameters.
 _NO_DAY = cast(null(), Date)
 _NO_DATA = cast(null(), JSONType)
-_STREAK_HISTORY = union_all(
-    select(
-        literal_column("'t'").label("kind"),
-        case(
-            (progress.c.status == literal_column("'completed'"), progress.c.completed_at),
-            else_=cast(null(), UTCDateTime()),
-        ).label("at"),
-        _NO_DAY.label("starts_on"),
-        _NO_DAY.label("ends_on"),
-        progress.c.task_data.label("data"),
-    ).where(progress.c.profile_id == bindparam("profile_id")),
-    select(literal_column("'s'"), samples.c.recorded_at, _NO_DAY, _NO_DAY, _NO_DATA).where(
-        samples.c.profile_id == bindparam("profile_id")
-    ),
-    select(
-        literal_column("'f'"),
-        streak_freezes.c.created_at,
-        streak_freezes.c.starts_on,
-        streak_freezes.c.ends_on,
-        _NO_DATA,
-    ).where(streak_freezes.c.profile_id == bindparam("profile_id")),
+
+
+def _streak_history(whose: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect[Any]:
+    """The union of steps and freezes, each part filtered by ``whose(profile_id column)``."""
+    return union_all(
+        select(
+            progress.c.profile_id,
+            literal_column("'t'").label("kind"),
+            case(
+                (progress.c.status == literal_column("'completed'"), progress.c.completed_at),
+                else_=cast(null(), UTCDateTime()),
+            ).label("at"),
+            _NO_DAY.label("starts_on"),
+            _NO_DAY.label("ends_on"),
+            progress.c.task_data.label("data"),
+        ).where(whose(progress.c.profile_id)),
+        select(
+            samples.c.profile_id,
+            literal_column("'s'"),
+            samples.c.recorded_at,
+            _NO_DAY,
+            _NO_DAY,
+            _NO_DATA,
+        ).where(whose(samples.c.profile_id)),
+        select(
+            streak_freezes.c.profile_id,
+            literal_column("'f'"),
+            streak_freezes.c.created_at,
+            streak_freezes.c.starts_on,
+            streak_freezes.c.ends_on,
+            _NO_DATA,
+        ).where(whose(streak_freezes.c.profile_id)),
+    )
+
+
+_STREAK_HISTORY = _streak_history(lambda pid: pid == bindparam("profile_id"))
+# The weekly reviews of a tick batch: every profile's history in the same one read.
+_STREAK_HISTORIES_PG = _streak_history(
+    lambda pid: pid == any_(bindparam("pids", type_=ARRAY(Uuid())))
 )
+_STREAK_HISTORIES_SQLITE = _streak_history(lambda pid: pid.in_(bindparam("pids", expanding=True)))
 
 
 def _as_day(value: Any) -> date:
@@ -439,21 +463,40 @@ def tick_times(task_data: Any) -> list[datetime]:
     return times
 
 
+def _histories(rows: Sequence[Sequence[Any]]) -> dict[uuid.UUID, History]:
+    steps: dict[uuid.UUID, list[datetime]] = {}
+    freezes: dict[uuid.UUID, list[Freeze]] = {}
+    for pid, kind, at, starts_on, ends_on, data in rows:
+        if kind == "f":
+            freezes.setdefault(pid, []).append(Freeze(_as_day(starts_on), _as_day(ends_on)))
+            continue
+        mine = steps.setdefault(pid, [])
+        if at is not None:
+            mine.append(_as_moment(at))
+        if data is not None:
+            mine += tick_times(data)
+    return {
+        pid: History(tuple(steps.get(pid, ())), tuple(freezes.get(pid, ())))
+        for pid in steps.keys() | freezes.keys()
+    }
+
+
 async def streak_history(ex: Executor, profile_id: uuid.UUID) -> History:
     """Every step the profile did and its freezes: what a streak is computed from."""
-    steps: list[datetime] = []
-    freezes: list[Freeze] = []
-    for kind, at, starts_on, ends_on, data in await ex.rows(
-        _STREAK_HISTORY, {"profile_id": profile_id}
-    ):
-        if kind == "f":
-            freezes.append(Freeze(_as_day(starts_on), _as_day(ends_on)))
-            continue
-        if at is not None:
-            steps.append(_as_moment(at))
-        if data is not None:
-            steps += tick_times(data)
-    return History(tuple(steps), tuple(freezes))
+    found = _histories(await ex.rows(_STREAK_HISTORY, {"profile_id": profile_id}))
+    return found.get(profile_id, History())
+
+
+async def streak_histories(
+    ex: Executor, profile_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, History]:
+    """:func:`streak_history` of many profiles in one read (a tick batch's weekly reviews);
+    a profile with no step and no freeze has an empty history."""
+    if not profile_ids:
+        return {}
+    stmt = _STREAK_HISTORIES_PG if ex.dialect == "postgresql" else _STREAK_HISTORIES_SQLITE
+    found = _histories(await ex.rows(stmt, {"pids": list(profile_ids)}))
+    return {pid: found.get(pid, History()) for pid in profile_ids}
 
 
 async def recent_samples(

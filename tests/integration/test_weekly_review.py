@@ -91,7 +91,8 @@ async def test_review_shows_the_week_from_real_rows(database: Database) -> None:
     assert "Monthly listeners: 1,200 → 1,400 (▲ +200)" in text
     assert "🎯 2,000 by" in text
     assert "Next week's focus" in text
-    assert "Streak" not in text  # the streak helper wires it at merge
+    # A number last week, a task this week: two weeks in a row, in /progress's words.
+    assert "🔥 Streak: 2 weeks — this week's done." in text
     assert "/review on" in text  # not weekly yet: says how
     focus = [b for b in maya.buttons if b.label[:2] in {"1.", "2.", "3."}]
     assert 1 <= len(focus) <= 3
@@ -215,7 +216,10 @@ async def test_the_tick_delivers_each_weeks_review_once_with_two_claimers(
     assert "Your week" in texts["maya"]
     assert "Done (1)" in texts["maya"]
     assert "(so far)" not in texts["maya"]  # on Monday: the week just finished
+    # The streak as /progress says it: last week counted, the new week not yet.
+    assert "🔥 Streak: 1 week — keep it alive this week." in texts["maya"]
     assert texts["ben"].startswith("🌱 A quiet week")  # nothing done, nothing planned
+    assert "Streak" not in texts["ben"]  # no streak to keep alive: not mentioned
     deliveries = await delivery_rows(database, "review")
     assert len(deliveries) == 2
     monday: date = last.astimezone(BERLIN).date()
@@ -245,7 +249,7 @@ async def test_the_tick_delivers_each_weeks_review_once_with_two_claimers(
 
 @pytest.mark.postgres_only
 async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
-    """The tick's review reads (profiles, progress, samples of a batch) walk their indexes,
+    """The tick's review reads (profiles, progress, samples, streaks of a batch) walk their indexes,
     with sequential scans priced out, on the query-plan test's seeded musicians."""
     now = datetime.now(UTC)
     async with database.transaction() as session:
@@ -266,6 +270,11 @@ async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
         {"pk_profiles"},
         {"uq_user_task_progress_profile_id_task_id"},
         {"ix_stat_samples_profile_id"},
+        {
+            "uq_user_task_progress_profile_id_task_id",
+            "ix_stat_samples_profile_id",
+            "ix_streak_freezes_profile_id",
+        },
     ]
     assert len(ex.explained) == len(expected)
     for done, indexes in zip(ex.explained, expected, strict=True):

@@ -6,6 +6,7 @@ its buttons, and when the tick sends (once a week, quiet hours, grace, back-off)
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from core.coaching.review.week import (
 )
 from core.journey.buttons import OPEN
 from core.progress.service import ProgressRecord
+from core.progress.streaks import Streak
 from core.reminders.review_kind import GRACE, plan
 from core.reminders.store import ClaimedRow, Owner
 from core.roadmaps.catalog import catalog_from
@@ -223,11 +225,36 @@ def test_the_streak_line_shows_when_set() -> None:
         _inputs(
             WEDNESDAY,
             [],
-            streak=4,
+            streak=Streak(
+                weeks=4,
+                best=6,
+                this_week_done=True,
+                this_week_frozen=False,
+                freeze=None,
+                freezes_left=2,
+                today=WEDNESDAY.date(),
+            ),
             samples=[("followers", Decimal(5), WEDNESDAY - timedelta(hours=1))],
         )
     )
-    assert "🔥 Streak: *4*" in render(review).text
+    assert "🔥 Streak: *4 weeks* — this week's done." in render(review).text
+
+
+def test_a_quiet_week_keeps_a_live_streak_in_view() -> None:
+    live = Streak(
+        weeks=3,
+        best=3,
+        this_week_done=False,
+        this_week_frozen=False,
+        freeze=None,
+        freezes_left=2,
+        today=WEDNESDAY.date(),
+    )
+    quiet = render(compose(_inputs(WEDNESDAY, [], streak=live))).text
+    assert quiet.startswith("🌱 A quiet week")
+    assert "🔥 Streak: *3 weeks* — keep it alive this week." in quiet
+    none = render(compose(_inputs(WEDNESDAY, [], streak=replace(live, weeks=0)))).text
+    assert "Streak" not in none
 
 
 def test_focus_is_the_choosers_top_three_in_order() -> None:

@@ -9,8 +9,8 @@ What a review holds, for the musician's local week (:func:`reviewed_week`):
 * the numbers that **moved**: each metric with a sample in the week, from the last value
   before the week (else the week's first) to the week's last, with the change;
 * each **goal's pace** (:func:`core.progress.projection.project`, the words of ``/stats``);
-* the **streak** — a field only: the streak helper (``core/progress/streaks.py``) fills it at
-  merge; ``None`` shows nothing;
+* the **streak**, in the words of ``/progress`` (:func:`core.journey.streak.streak_line`; the
+  quiet version keeps it when there is one to keep alive);
 * the **dated tasks coming up** in the next :data:`UPCOMING_DAYS` days;
 * **next week's focus**: the top three of the next-step chooser (:func:`focus`), each with a
   button that acts on it through the existing actions (open the task, type a number).
@@ -33,6 +33,7 @@ from core.coaching.numbers.buttons import UPDATE, metric_arg
 from core.coaching.review.week import Week, week_of
 from core.journey.cards import open_button
 from core.journey.samples import goal_summary
+from core.journey.streak import streak_line
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND
 from core.kernel.types import Button, Message, Outbound
@@ -40,6 +41,7 @@ from core.progress.metrics import metric_label
 from core.progress.next_step import NextStep, Why, choose, last_sample_days
 from core.progress.projection import Projection, project
 from core.progress.service import ProgressRecord, Rows, first_open_stage, stage_done
+from core.progress.streaks import Streak
 from core.progress.timeline import due_on, iso_date, waiting
 from core.roadmaps.catalog import MetricInfo, RoadmapInfo, StageInfo, TaskInfo
 
@@ -117,8 +119,8 @@ class Review:
     goals: list[GoalPace] = field(default_factory=list)
     upcoming: list[tuple[date, str]] = field(default_factory=list)
     focus: list[Focus] = field(default_factory=list)
-    #: Filled by the streak helper at merge (core/progress/streaks.py); ``None``: not shown.
-    streak: int | None = None
+    #: The streak as ``/progress`` says it (core/journey/streak.py); ``None``: not shown.
+    streak: Streak | None = None
 
     @property
     def quiet(self) -> bool:
@@ -139,7 +141,7 @@ class Inputs:
     samples: Sequence[Sample]
     now: datetime
     tz: tzinfo
-    streak: int | None = None
+    streak: Streak | None = None
 
 
 def reviewed_week(now: datetime, tz: tzinfo) -> Week:
@@ -351,7 +353,7 @@ def render(review: Review) -> Outbound:
         verdict = words.goal_verdict(goal.target, goal.due, goal.projection, review.today)
         lines.append(f"{words.name(goal.metric)} {verdict}")
     if review.streak is not None:
-        lines.append(f"🔥 Streak: {bold(str(review.streak))}")
+        lines.append(streak_line(review.streak))
     if review.upcoming:
         coming = "; ".join(f"{_day(day)} — {esc(title)}" for day, title in review.upcoming)
         lines.append(f"📅 Coming up: {coming}")
@@ -373,10 +375,12 @@ def _gentle(review: Review, buttons: tuple[tuple[Button, ...], ...]) -> Outbound
             buttons=((Button(label="▶ Today", payload=RUN_COMMAND.encode("today")),),),
         )
     first = review.focus[0]
+    alive = review.streak is not None and review.streak.weeks > 0
+    kept = f"\n{streak_line(review.streak)}" if alive and review.streak is not None else ""
     return Message(
         text=(
             "🌱 A quiet week — that's fine, they happen.\n"
-            f"One small step is enough to get going again: {bold(esc(first.title))}."
+            f"One small step is enough to get going again: {bold(esc(first.title))}.{kept}"
         ),
         buttons=buttons[:1],
     )

@@ -1,10 +1,11 @@
 """The reads behind a review: one profile's (``/review``) or a tick batch's, same shape.
 
-``/review`` costs two statements: the roadmap's progress rows (the turn's own read, with
-``completed_at``) and the profile's samples of the last :data:`WINDOW` (by
-``ix_stat_samples_profile_id``). The profile row came with the turn. A tick batch costs three
-for all of its review rows together — profiles, progress, samples, each ``profile_id =
-ANY(…)`` on PostgreSQL (an expanding ``IN`` on SQLite) — and none when it has no review row.
+``/review`` costs three statements: the roadmap's progress rows (the turn's own read, with
+``completed_at``), the profile's samples of the last :data:`WINDOW` (by
+``ix_stat_samples_profile_id``) and the streak's history (core/journey/streak.py). The profile
+row came with the turn. A tick batch costs four for all of its review rows together —
+profiles, progress, samples, the streaks' history — each ``profile_id = ANY(…)`` on PostgreSQL
+(an expanding ``IN`` on SQLite), and none when it has no review row.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from sqlalchemy.sql import ClauseElement
 from core.coaching.review.compose import Inputs, Sample
 from core.db.executor import Executor
 from core.db.tables import profiles, progress, samples
+from core.kernel.store import streak_histories
 from core.kernel.turn import Turn
 from core.progress.service import ProgressRecord
+from core.progress.streaks import Streak, compute, week_zone
 from core.roadmaps.catalog import Catalog
 
 #: Samples this far back are read: the 90-day pace window of a goal, plus the week reviewed
@@ -82,7 +85,7 @@ def _sample(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-async def for_turn(turn: Turn, tz: tzinfo, *, streak: int | None = None) -> Inputs:
+async def for_turn(turn: Turn, tz: tzinfo, *, streak: Streak | None = None) -> Inputs:
     """What ``/review`` composes from, for the turn's profile."""
     roadmap = turn.roadmap
     rows = await turn.roadmap_progress(roadmap) if roadmap is not None else {}
@@ -128,6 +131,7 @@ async def for_profiles(
     window = {**params, "since": now - WINDOW, "now": now}
     for pid, metric, value, at in await ex.rows(_pick(ex, _SAMPLES), window):
         taken[pid].append((metric, _sample(value), at))
+    histories = await streak_histories(ex, pids)
     out: dict[uuid.UUID, Inputs] = {}
     for pid, stats, stage_id, anchors, roadmap_id in found:
         out[pid] = Inputs(
@@ -140,5 +144,6 @@ async def for_profiles(
             samples=taken[pid],
             now=now,
             tz=zones[pid],
+            streak=compute(histories[pid], week_zone(str(zones[pid]), band=False), now),
         )
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.coaching.review import read, settings
 from core.coaching.review.compose import compose, render
 from core.coaching.review.week import Slot, parse_slot, zone
+from core.journey.streak import streak_of
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound
@@ -52,7 +53,7 @@ async def review_command(turn: Turn, args: str) -> list[Outbound]:
 
 
 async def show(turn: Turn) -> list[Outbound]:
-    """This week's review, composed from the musician's rows (two statements)."""
+    """This week's review, composed from the musician's rows (three statements)."""
     if turn.rec.artist_name is None or turn.roadmap is None:
         return [
             Message(
@@ -61,7 +62,7 @@ async def show(turn: Turn) -> list[Outbound]:
             )
         ]
     tz = zone(turn.rec.timezone)
-    review = compose(await read.for_turn(turn, tz))
+    review = compose(await read.for_turn(turn, tz, streak=await streak_of(turn)))
     message = render(review)
     current = await settings.of_user(turn.ex, turn.rec.user_id)
     if current is None or not current.on:
