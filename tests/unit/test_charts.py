@@ -29,6 +29,7 @@ from core.progress.charts import (
     render_stats_chart,
 )
 from core.progress.metrics import metric_label
+from core.progress.projection import WEEK_SECONDS, deadline
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -71,19 +72,44 @@ def test_metric_labels_read_naturally() -> None:
 
 
 def test_a_goal_and_its_projection_are_drawn() -> None:
+    """The goal is a horizontal line at its target, the projection a dashed line from the
+    latest sample at the current pace to the goal's date, on an axis of dates (issue #13 §3).
+    Checked on the figure just drawn: PNG bytes that merely differ from the plain chart's would
+    pass with the line at 0 or no projection at all."""
+    from matplotlib.dates import ConciseDateFormatter, date2num  # noqa: PLC0415
+
     plain = render_stats_chart({"monthly_listeners": _series(5)}, title="Maya")
+    due = (T0 + timedelta(days=90)).date()
+    goal = GoalLine(Decimal(900), due, Fraction(50))
     with_goal = render_stats_chart(
-        {"monthly_listeners": _series(5)},
-        title="Maya",
-        goals={
-            "monthly_listeners": GoalLine(
-                Decimal(900), (T0 + timedelta(days=90)).date(), Fraction(50)
-            )
-        },
+        {"monthly_listeners": _series(5)}, title="Maya", goals={"monthly_listeners": goal}
     )
     assert plain is not None
     assert with_goal is not None
     assert with_goal != plain
+    panel = charts._board(1, 1).panels[0]  # the thread's figure that just drew it
+    assert panel.goal.get_visible()
+    assert [float(y) for y in panel.goal.get_ydata()] == [900.0, 900.0]
+    assert panel.goal_label.get_text() == "goal 900"
+    assert panel.ahead.get_visible()
+    assert panel.ahead.get_linestyle() == "--"
+    (x0, x1), (y0, y1) = panel.ahead.get_xdata(), panel.ahead.get_ydata()
+    latest_at, latest = _series(5)[-1]
+    end = deadline(due)
+    assert (x0, y0) == (float(date2num(latest_at)), float(latest))
+    assert x1 == pytest.approx(float(date2num(end)))
+    weeks = (end - latest_at).total_seconds() / WEEK_SECONDS
+    assert y1 == pytest.approx(float(latest) + 50 * weeks)
+    assert list(panel.line.get_xdata()) == [float(date2num(t)) for t, _ in _series(5)]
+    assert isinstance(panel.ax.xaxis.get_major_formatter(), ConciseDateFormatter), "dates"
+    # without a pace (too thin to say) the goal line stays and the dashed line goes
+    render_stats_chart(
+        {"monthly_listeners": _series(5)},
+        title="Maya",
+        goals={"monthly_listeners": GoalLine(Decimal(900), due, None)},
+    )
+    assert panel.goal.get_visible()
+    assert not panel.ahead.get_visible()
 
 
 def test_the_chart_uses_no_pyplot_and_memory_stays_flat() -> None:

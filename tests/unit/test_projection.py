@@ -7,10 +7,12 @@ offsets; nothing here compares with the wall clock.
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -171,3 +173,35 @@ def test_met_and_direction() -> None:
     assert away is not None
     assert away.status == "behind"
     assert away.reach_at is None
+
+
+def test_the_pace_is_the_least_squares_slope_not_the_ends() -> None:
+    """The reply says how it projects: "a straight line through your numbers of the last 90
+    days (least squares)". Every series above is a straight line, on which the slope between
+    the first and last sample, the mean of the steps and least squares all agree; this one is
+    not: 0, 10, 10, 30 a week apart is +9 a week by least squares (+10 from end to end)."""
+    series = [(ORIGIN + timedelta(weeks=w), Decimal(v)) for w, v in enumerate((0, 10, 10, 30))]
+    assert weekly_pace(series, series[-1][0]) == 9
+
+
+@given(
+    values=st.lists(st.integers(-10_000, 10_000), min_size=3, max_size=12),
+    # at most 8 days apart: eleven gaps stay inside the 90-day window, so every sample counts
+    gaps=st.lists(st.integers(3600, 8 * 24 * 3600), min_size=11, max_size=11),
+)
+def test_the_pace_matches_an_independent_least_squares_fit(
+    values: list[int], gaps: list[int]
+) -> None:
+    at = ORIGIN
+    series = []
+    for value, gap in zip(values, [0, *gaps], strict=False):
+        at += timedelta(seconds=gap)
+        series.append((at, Decimal(value)))
+    pace = weekly_pace(series, at)
+    if series[-1][0] - series[0][0] < timedelta(days=7):
+        assert pace is None, "under a week of numbers: too thin to say"
+        return
+    xs = [(t - ORIGIN).total_seconds() / WEEK_SECONDS for t, _ in series]
+    fit = statistics.linear_regression(xs, [float(v) for _, v in series])
+    assert pace is not None
+    assert float(pace) == pytest.approx(fit.slope, rel=1e-6, abs=1e-6)
