@@ -3,14 +3,18 @@
 Three parts, one module, because they answer one question — "what happens to a send that
 Telegram does not take right now?":
 
-* :class:`PacedLimiter`, PTB's rate limiter for the bot: buckets of one message refilled evenly
-  (28/s overall, 19/min per group) and, when Telegram answers ``429 Too Many Requests``, a
-  pause of every paced request until ``retry_after`` is over. It never retries by itself: the
-  decision to try again belongs to the sender, which knows the budget. (PTB's
+* :class:`SlotScheduler` and :class:`PacedLimiter`, PTB's rate limiter for the bot: one
+  scheduler per bot shares Telegram's cap by :class:`Priority` — replies first, then nudges
+  (reminders, plans, reviews, check-ins, milestones), then broadcasts. Slots come evenly (28/s
+  overall, 19/min per group: buckets of one) and each goes to the oldest waiting send of the
+  highest class whose group may send. When Telegram answers ``429 Too Many Requests``, every
+  paced request pauses until ``retry_after`` is over. The limiter never retries by itself:
+  the decision to try again belongs to the sender, which knows the budget. (PTB's
   ``AIORateLimiter`` retries a fixed number of times, takes its bucket slot *before* waiting
-  out a pause — so everything queued during a pause goes out at once when it ends — and logs
-  every final 429 with a traceback.) Requests without a ``chat_id`` (answering a button press,
-  ``setMyCommands``) are neither paced nor paused, as with PTB's limiter.
+  out a pause — so everything queued during a pause goes out at once when it ends — logs
+  every final 429 with a traceback, and knows no priorities.) Requests without a ``chat_id``
+  (answering a button press, ``setMyCommands``) are neither paced nor paused, as with PTB's
+  limiter.
 * :class:`Sender`: every Bot API call of a reply or notice goes through :meth:`Sender.send`.
   When Telegram takes it at once (the common case) nothing else happens: no task, no queue.
   When it answers 429 or the network fails, the call is **parked** in its chat's lane, a small
@@ -39,14 +43,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import warnings
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import IntEnum
 from typing import Any, Protocol
 
-from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
@@ -55,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 #: Back-off after network errors and timeouts (seconds), the last one repeating.
 NETWORK_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: PTB's limiter forgets idle group buckets past this many groups; so do we.
+#: Past this many groups, the scheduler forgets those that may send again (as PTB's limiter).
 MAX_GROUP_BUCKETS = 512
 
 
@@ -115,23 +120,205 @@ class GaveUp(TelegramError):
     """A notice's send kept failing (429 or network) until its time budget ran out."""
 
 
-class PacedLimiter(BaseRateLimiter[None]):
-    """Buckets of one message, evenly refilled, and a pause of all paced sends after a 429.
+class Priority(IntEnum):
+    """Who gets the next free slot of the bot's shared send cap: the lowest value first.
 
-    Buckets of one: a bucket of 30 per second lets up to ~60 through in some 1-second window
-    (a full bucket plus its refill). The pause is global because Telegram's ``retry_after``
-    does not say which limit was hit (the bot's, or one chat's); a stricter pause than needed
-    costs seconds, a looser one more 429s.
+    Passed explicitly with every paced call as PTB's ``rate_limit_args`` (a call without one —
+    ``setMyCommands``, a menu — counts as a reply).
+    """
+
+    #: A musician is waiting: replies, edits of a pressed card, addressed and owed replies.
+    REPLY = 0
+    #: One person's own coaching that nobody is waiting on this second: reminders, plans,
+    #: reviews, check-ins, milestones.
+    NUDGE = 1
+    #: The same message to everyone.
+    BROADCAST = 2
+
+
+#: A waiting nudge or broadcast older than this takes the next slot no reply wants, ahead of
+#: younger waiters of higher classes: a weekly wave cannot hold a broadcast back until its
+#: notice budget runs out (it would fail, and burn one of its three attempts).
+AGE_PROMOTION = 10.0
+
+
+@dataclass(slots=True, eq=False)
+class _Waiter:
+    priority: Priority
+    group: int | str | None
+    since: float
+    #: When it stops waiting and fails with :class:`GaveUp` (inf: never).
+    deadline: float
+    future: asyncio.Future[None]
+
+
+class SlotScheduler:
+    """One scheduler for the bot's sends: an overall pace shared by priority, and per-group
+    paces (Telegram's pause after a 429 is the :class:`PacedLimiter`'s).
+
+    Slots come evenly (one every ``1/overall_per_second`` s: a bucket of one, so no 1-second
+    window holds more than the pace) and each free slot goes to the **oldest waiter of the
+    highest class** whose group may send (one every ``60/group_per_minute`` s per group). A
+    reply therefore never waits behind more than the one send already granted, however many
+    broadcasts queue; lower classes take every slot higher ones leave free, so a broadcast
+    drains at the full pace whenever nobody chats and no wave runs. Two guards keep strict
+    priority from starving the lower classes into failure: a nudge or broadcast that has
+    waited :data:`AGE_PROMOTION` seconds goes before younger nudges (never before a reply), and
+    one that waited longer than its class's ``max_wait`` gives up (:class:`GaveUp`: its notice
+    is ``failed`` and retried later by its owner, which holds it on a lease).
+
+    Checking both limits at the moment of the grant (rather than queueing for a group bucket,
+    then for the overall one) means a grant is a send: no group can be sent to twice within its
+    period because one of its sends waited longer for the overall slot.
     """
 
     def __init__(
-        self, *, overall_per_second: float, group_per_minute: float, timer: Timer | None = None
+        self,
+        *,
+        overall_per_second: float,
+        group_per_minute: float,
+        timer: Timer,
+        max_wait: Mapping[Priority, float] | None = None,
     ) -> None:
-        self._overall = AsyncLimiter(1, 1 / overall_per_second)
-        self._group_period = 60 / group_per_minute
-        self._groups: dict[int | str, AsyncLimiter] = {}
+        self.interval = 1 / overall_per_second
+        self.group_interval = 60 / group_per_minute
+        self._timer = timer
+        self._max_wait = dict(max_wait or {})
+        self._queues: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
+        self._next_slot = -math.inf
+        self._next_group: dict[int | str, float] = {}
+        self._dispatcher: asyncio.Task[None] | None = None
+        #: Sends granted per class, and waiters that gave up (metrics, tests, the benchmark).
+        self.granted: Counter[Priority] = Counter()
+        self.expired: Counter[Priority] = Counter()
+
+    def waiting(self, priority: Priority | None = None) -> int:
+        """How many sends wait for a slot (of one class, or all)."""
+        if priority is not None:
+            return len(self._queues[priority])
+        return sum(len(q) for q in self._queues)
+
+    async def acquire(self, priority: Priority, group: int | str | None) -> None:
+        """Wait for this send's slot; return when it may be made (at once if nobody waits)."""
+        now = self._timer.now()
+        if not self.waiting() and self._free(group, now):
+            self._grant(priority, group, now)
+            return
+        waiter = _Waiter(
+            priority,
+            group,
+            now,
+            now + self._max_wait.get(priority, math.inf),
+            asyncio.get_running_loop().create_future(),
+        )
+        self._queues[priority].append(waiter)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="telegram-slots")
+        try:
+            await waiter.future
+        except asyncio.CancelledError:
+            with contextlib.suppress(ValueError):
+                self._queues[priority].remove(waiter)
+            raise
+
+    def _free(self, group: int | str | None, now: float) -> bool:
+        return now >= self._next_slot and self._group_free(group, now)
+
+    def _grant(self, priority: Priority, group: int | str | None, now: float) -> None:
+        self._next_slot = now + self.interval
+        if group is not None:
+            if len(self._next_group) > MAX_GROUP_BUCKETS:  # forget groups that may send again
+                self._next_group = {g: t for g, t in self._next_group.items() if t > now}
+            self._next_group[group] = now + self.group_interval
+        self.granted[priority] += 1
+
+    def _expire(self, now: float) -> None:
+        for queue in self._queues:
+            # one class shares one max_wait, so its oldest waiters expire first
+            while queue and (queue[0].future.done() or queue[0].deadline <= now):
+                waiter = queue.popleft()
+                if not waiter.future.done():
+                    self.expired[waiter.priority] += 1
+                    waiter.future.set_exception(
+                        GaveUp(f"no send slot within {now - waiter.since:.0f} s")
+                    )
+
+    def _pick(self, now: float) -> _Waiter | None:
+        """The waiter the free slot goes to (None: every waiter's group must wait)."""
+        firsts: list[_Waiter] = []
+        for queue in self._queues:
+            first = next((w for w in queue if self._group_free(w.group, now)), None)
+            if first is not None:
+                firsts.append(first)
+        if not firsts:
+            return None
+        if firsts[0].priority is Priority.REPLY:
+            return firsts[0]
+        aged = [w for w in firsts if now - w.since >= AGE_PROMOTION]
+        if aged:
+            return min(aged, key=lambda w: w.since)
+        return firsts[0]
+
+    def _group_free(self, group: int | str | None, now: float) -> bool:
+        return group is None or self._next_group.get(group, -math.inf) <= now
+
+    async def _dispatch(self) -> None:
+        while self.waiting():
+            now = self._timer.now()
+            self._expire(now)
+            if not self.waiting():
+                break
+            wait = self._next_slot - now
+            if wait > 0:
+                await self._timer.sleep(wait)
+                continue
+            waiter = self._pick(now)
+            if waiter is None:  # every waiting send is to a group that just had its turn
+                soonest = min(
+                    self._next_group.get(w.group, now)
+                    for queue in self._queues
+                    for w in queue
+                    if w.group is not None
+                )
+                # a new waiter for a free chat is looked at within one slot
+                await self._timer.sleep(min(max(soonest - now, 0.0), self.interval))
+                continue
+            self._queues[waiter.priority].remove(waiter)
+            self._grant(waiter.priority, waiter.group, now)
+            waiter.future.set_result(None)
+
+
+class PacedLimiter(BaseRateLimiter[Priority]):
+    """PTB's rate limiter for the bot: every paced call waits for its slot from the
+    :class:`SlotScheduler` (by the :class:`Priority` passed as ``rate_limit_args``), and a 429
+    pauses every paced call until ``retry_after`` is over.
+
+    The pause is global because Telegram's ``retry_after`` does not say which limit was hit
+    (the bot's, or one chat's); a stricter pause than needed costs seconds, a looser one more
+    429s. Requests without a ``chat_id`` (answering a button press, ``setMyCommands``) are
+    neither paced nor paused, as with PTB's limiter: a button's spinner stops at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        overall_per_second: float,
+        group_per_minute: float,
+        timer: Timer | None = None,
+        pace_timer: Timer | None = None,
+        max_wait: Mapping[Priority, float] | None = None,
+    ) -> None:
+        #: The pause's time (the front end's timer: tests move it by hand).
         self._timer: Timer = timer or LoopTimer()
         self._paused_until = 0.0
+        #: The slots keep the event loop's pace unless told otherwise: a test that holds a
+        #: 429's pause open on a hand-moved timer still has its other sends paced for real.
+        self.slots = SlotScheduler(
+            overall_per_second=overall_per_second,
+            group_per_minute=group_per_minute,
+            timer=pace_timer or LoopTimer(),
+            max_wait=max_wait,
+        )
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -149,16 +336,6 @@ class PacedLimiter(BaseRateLimiter[None]):
         """Hold every paced request for ``seconds`` from now (a longer pause already set wins)."""
         self._paused_until = max(self._paused_until, self._timer.now() + seconds)
 
-    def _group(self, chat_id: int | str) -> AsyncLimiter:
-        limiter = self._groups.get(chat_id)
-        if limiter is None:
-            if len(self._groups) > MAX_GROUP_BUCKETS:
-                for key, idle in list(self._groups.items()):
-                    if idle.has_capacity(1):
-                        del self._groups[key]
-            limiter = self._groups[chat_id] = AsyncLimiter(1, self._group_period)
-        return limiter
-
     async def process_request(  # noqa: PLR0917 - PTB's signature
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -166,31 +343,29 @@ class PacedLimiter(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: Priority | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Wait for the pause and the buckets, then make the request; a 429 starts a pause."""
+        """Wait for the slot of this call's class, then make it; a 429 starts a pause."""
         chat_id = data.get("chat_id")
         if chat_id is None:
             return await callback(*args, **kwargs)
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
         group = chat_id if isinstance(chat_id, str) or chat_id < 0 else None
+        priority = Priority.REPLY if rate_limit_args is None else Priority(rate_limit_args)
         while True:
             wait = self.paused_for()
             if wait > 0:
                 await self._timer.sleep(wait)
                 continue
-            async with contextlib.AsyncExitStack() as slots:
-                if group is not None:
-                    await slots.enter_async_context(self._group(group))
-                await slots.enter_async_context(self._overall)
-                if self.paused_for() > 0:  # paused while queued for a slot: take a fresh one
-                    continue
-                try:
-                    return await callback(*args, **kwargs)
-                except RetryAfter as exc:
-                    self.pause(retry_after_seconds(exc))
-                    raise
+            await self.slots.acquire(priority, group)
+            if self.paused_for() > 0:  # paused while queued for a slot: take a fresh one
+                continue
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.pause(retry_after_seconds(exc))
+                raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +494,9 @@ class Sender:
                 wait = self._rate_limited(call, exc)
                 item = _Parked(call, started + budget, self.timer.now() + wait)
                 item.last_error = f"429, retry after {wait:.0f} s"
+            except GaveUp:  # no send slot within its class's wait (a notice; never a reply)
+                self.failures["gave_up"] += 1
+                raise
             except BadRequest:
                 self.failures["bad_request"] += 1
                 raise
@@ -389,6 +567,11 @@ class Sender:
         except RetryAfter as exc:
             item.not_before = self.timer.now() + self._rate_limited(call, exc)
             item.last_error = f"429, retry after {retry_after_seconds(exc):.0f} s"
+            return
+        except GaveUp as exc:  # no send slot within the class's wait: the scheduler said so
+            lane.items.popleft()
+            self.failures["gave_up"] += 1
+            _resolve(item, exc)
             return
         except BadRequest as exc:
             lane.items.popleft()

@@ -148,4 +148,3 @@ async def keep_session_on_release(conn: Any) -> None:
     argument of ``create_pool``). ``tests/integration/test_hot_pool.py`` pins both halves.
     """
     del conn  # nothing to reset
-
