@@ -31,6 +31,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.slots import notice_priority
 from bot.telegram.forbidden import Refusal, classify
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import Intake
@@ -72,7 +73,6 @@ from core.kernel.types import (
     Document,
     Inbound,
     Message,
-    NoticeKind,
     Outbound,
     Picture,
     Toast,
@@ -163,14 +163,6 @@ class PerChatOrder(BaseUpdateProcessor):
 
 #: The variants that are text in a chat, foldable into one message (:func:`merge_replies`).
 _TEXT = (Message, Card)
-
-
-def notice_priority(replies: Sequence[Outbound]) -> Priority:
-    """The send class of a notice: a broadcast yields to everything; every other notice (a
-    reminder, plan, review, check-in, milestone — or one that does not say) only to replies."""
-    if any(r.notice is NoticeKind.BROADCAST for r in replies):
-        return Priority.BROADCAST
-    return Priority.NUDGE
 
 
 class PrivateReplyRefused(ValueError):

@@ -35,7 +35,9 @@ older one). When a reply's budget runs out the chat is owed a note (``on_gave_up
 broadcast, that note) waits for its call and raises :class:`GaveUp` when its budget runs out,
 so the notifier reports ``failed`` and the delivery machinery retries it later.
 
-Time is read and slept through a :class:`Timer`, so tests can move it by hand.
+Time is read and slept through a :class:`~bot.slots.Timer`, so tests can move it by hand.
+The scheduler itself (:class:`~bot.slots.SlotScheduler`, :class:`~bot.slots.Priority`) lives
+in :mod:`bot.slots`, shared with Discord; it is re-exported here.
 """
 
 from __future__ import annotations
@@ -43,49 +45,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import warnings
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.slots import (
+    AGE_PROMOTION,
+    LoopTimer,
+    Priority,
+    SlotExpired,
+    SlotScheduler,
+    Timer,
+)
+
+__all__ = [
+    "AGE_PROMOTION",
+    "NETWORK_BACKOFF",
+    "Budgets",
+    "Call",
+    "GaveUp",
+    "LoopTimer",
+    "PacedLimiter",
+    "Priority",
+    "Sender",
+    "SlotScheduler",
+    "Timer",
+    "retry_after_seconds",
+]
+
 logger = logging.getLogger(__name__)
 
 #: Back-off after network errors and timeouts (seconds), the last one repeating.
 NETWORK_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: Past this many groups, the scheduler forgets those that may send again (as PTB's limiter).
-MAX_GROUP_BUCKETS = 512
-
-
-class Timer(Protocol):
-    """Monotonic time and sleeping, the seam tests move by hand."""
-
-    def now(self) -> float:
-        """Seconds on a monotonic clock."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``."""
-        ...
-
-
-class LoopTimer:
-    """The event loop's clock and :func:`asyncio.sleep`."""
-
-    def now(self) -> float:
-        """The running loop's monotonic time."""
-        return asyncio.get_running_loop().time()
-
-    async def sleep(self, seconds: float) -> None:
-        """Really wait."""
-        await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,174 +116,6 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 class GaveUp(TelegramError):
     """A notice's send kept failing (429 or network) until its time budget ran out."""
-
-
-class Priority(IntEnum):
-    """Who gets the next free slot of the bot's shared send cap: the lowest value first.
-
-    Passed explicitly with every paced call as PTB's ``rate_limit_args`` (a call without one —
-    ``setMyCommands``, a menu — counts as a reply).
-    """
-
-    #: A musician is waiting: replies, edits of a pressed card, addressed and owed replies.
-    REPLY = 0
-    #: One person's own coaching that nobody is waiting on this second: reminders, plans,
-    #: reviews, check-ins, milestones.
-    NUDGE = 1
-    #: The same message to everyone.
-    BROADCAST = 2
-
-
-#: A waiting nudge or broadcast older than this takes the next slot no reply wants, ahead of
-#: younger waiters of higher classes: a weekly wave cannot hold a broadcast back until its
-#: notice budget runs out (it would fail, and burn one of its three attempts).
-AGE_PROMOTION = 10.0
-
-
-@dataclass(slots=True, eq=False)
-class _Waiter:
-    priority: Priority
-    group: int | str | None
-    since: float
-    #: When it stops waiting and fails with :class:`GaveUp` (inf: never).
-    deadline: float
-    future: asyncio.Future[None]
-
-
-class SlotScheduler:
-    """One scheduler for the bot's sends: an overall pace shared by priority, and per-group
-    paces (Telegram's pause after a 429 is the :class:`PacedLimiter`'s).
-
-    Slots come evenly (one every ``1/overall_per_second`` s: a bucket of one, so no 1-second
-    window holds more than the pace) and each free slot goes to the **oldest waiter of the
-    highest class** whose group may send (one every ``60/group_per_minute`` s per group). A
-    reply therefore never waits behind more than the one send already granted, however many
-    broadcasts queue; lower classes take every slot higher ones leave free, so a broadcast
-    drains at the full pace whenever nobody chats and no wave runs. Two guards keep strict
-    priority from starving the lower classes into failure: a nudge or broadcast that has
-    waited :data:`AGE_PROMOTION` seconds goes before younger nudges (never before a reply), and
-    one that waited longer than its class's ``max_wait`` gives up (:class:`GaveUp`: its notice
-    is ``failed`` and retried later by its owner, which holds it on a lease).
-
-    Checking both limits at the moment of the grant (rather than queueing for a group bucket,
-    then for the overall one) means a grant is a send: no group can be sent to twice within its
-    period because one of its sends waited longer for the overall slot.
-    """
-
-    def __init__(
-        self,
-        *,
-        overall_per_second: float,
-        group_per_minute: float,
-        timer: Timer,
-        max_wait: Mapping[Priority, float] | None = None,
-    ) -> None:
-        self.interval = 1 / overall_per_second
-        self.group_interval = 60 / group_per_minute
-        self._timer = timer
-        self._max_wait = dict(max_wait or {})
-        self._queues: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
-        self._next_slot = -math.inf
-        self._next_group: dict[int | str, float] = {}
-        self._dispatcher: asyncio.Task[None] | None = None
-        #: Sends granted per class, and waiters that gave up (metrics, tests, the benchmark).
-        self.granted: Counter[Priority] = Counter()
-        self.expired: Counter[Priority] = Counter()
-
-    def waiting(self, priority: Priority | None = None) -> int:
-        """How many sends wait for a slot (of one class, or all)."""
-        if priority is not None:
-            return len(self._queues[priority])
-        return sum(len(q) for q in self._queues)
-
-    async def acquire(self, priority: Priority, group: int | str | None) -> None:
-        """Wait for this send's slot; return when it may be made (at once if nobody waits)."""
-        now = self._timer.now()
-        if not self.waiting() and self._free(group, now):
-            self._grant(priority, group, now)
-            return
-        waiter = _Waiter(
-            priority,
-            group,
-            now,
-            now + self._max_wait.get(priority, math.inf),
-            asyncio.get_running_loop().create_future(),
-        )
-        self._queues[priority].append(waiter)
-        if self._dispatcher is None or self._dispatcher.done():
-            self._dispatcher = asyncio.create_task(self._dispatch(), name="telegram-slots")
-        try:
-            await waiter.future
-        except asyncio.CancelledError:
-            with contextlib.suppress(ValueError):
-                self._queues[priority].remove(waiter)
-            raise
-
-    def _free(self, group: int | str | None, now: float) -> bool:
-        return now >= self._next_slot and self._group_free(group, now)
-
-    def _grant(self, priority: Priority, group: int | str | None, now: float) -> None:
-        self._next_slot = now + self.interval
-        if group is not None:
-            if len(self._next_group) > MAX_GROUP_BUCKETS:  # forget groups that may send again
-                self._next_group = {g: t for g, t in self._next_group.items() if t > now}
-            self._next_group[group] = now + self.group_interval
-        self.granted[priority] += 1
-
-    def _expire(self, now: float) -> None:
-        for queue in self._queues:
-            # one class shares one max_wait, so its oldest waiters expire first
-            while queue and (queue[0].future.done() or queue[0].deadline <= now):
-                waiter = queue.popleft()
-                if not waiter.future.done():
-                    self.expired[waiter.priority] += 1
-                    waiter.future.set_exception(
-                        GaveUp(f"no send slot within {now - waiter.since:.0f} s")
-                    )
-
-    def _pick(self, now: float) -> _Waiter | None:
-        """The waiter the free slot goes to (None: every waiter's group must wait)."""
-        firsts: list[_Waiter] = []
-        for queue in self._queues:
-            first = next((w for w in queue if self._group_free(w.group, now)), None)
-            if first is not None:
-                firsts.append(first)
-        if not firsts:
-            return None
-        if firsts[0].priority is Priority.REPLY:
-            return firsts[0]
-        aged = [w for w in firsts if now - w.since >= AGE_PROMOTION]
-        if aged:
-            return min(aged, key=lambda w: w.since)
-        return firsts[0]
-
-    def _group_free(self, group: int | str | None, now: float) -> bool:
-        return group is None or self._next_group.get(group, -math.inf) <= now
-
-    async def _dispatch(self) -> None:
-        while self.waiting():
-            now = self._timer.now()
-            self._expire(now)
-            if not self.waiting():
-                break
-            wait = self._next_slot - now
-            if wait > 0:
-                await self._timer.sleep(wait)
-                continue
-            waiter = self._pick(now)
-            if waiter is None:  # every waiting send is to a group that just had its turn
-                soonest = min(
-                    self._next_group.get(w.group, now)
-                    for queue in self._queues
-                    for w in queue
-                    if w.group is not None
-                )
-                # a new waiter for a free chat is looked at within one slot
-                await self._timer.sleep(min(max(soonest - now, 0.0), self.interval))
-                continue
-            self._queues[waiter.priority].remove(waiter)
-            self._grant(waiter.priority, waiter.group, now)
-            waiter.future.set_result(None)
 
 
 class PacedLimiter(BaseRateLimiter[Priority]):
@@ -358,7 +188,10 @@ class PacedLimiter(BaseRateLimiter[Priority]):
             if wait > 0:
                 await self._timer.sleep(wait)
                 continue
-            await self.slots.acquire(priority, group)
+            try:
+                await self.slots.acquire(priority, group)
+            except SlotExpired as exc:
+                raise GaveUp(str(exc)) from None
             if self.paused_for() > 0:  # paused while queued for a slot: take a fresh one
                 continue
             try:

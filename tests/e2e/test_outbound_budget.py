@@ -1,10 +1,10 @@
-"""The outbound budget (issue #14 §4): one scheduler shares Telegram's cap by priority.
+"""The outbound budget (issue #14 §4): one scheduler shares a platform's cap by priority.
 
 Replies first, then nudges (reminders, plans, reviews, …), then broadcasts; the overall pace,
 the per-group pace and the pause after a 429 hold for every class. The first part drives the
 :class:`~bot.telegram.sending.SlotScheduler` alone on a hand-moved timer (thousands of grants
 in no real time); the second drives the real PTB front end against the fake Bot API with its
-flood limits enforced.
+flood limits enforced; the third, Discord's notice scheduler against its fake.
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ from collections.abc import Iterable
 
 import pytest
 from coachkit import synced_coach
+from discordkit import CHANNEL, running
 from fakes.telegram_api import FakeTelegram
 from sendkit import ManualTimer
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.telegram.app import OVERALL_PER_SECOND, TelegramFrontEnd, notice_priority
-from bot.telegram.sending import AGE_PROMOTION, GaveUp, PacedLimiter, Priority, SlotScheduler
+from bot.discord.client import NOTICES_PER_SECOND as DISCORD_NOTICES_PER_SECOND
+from bot.slots import SlotExpired, notice_priority
+from bot.telegram.app import OVERALL_PER_SECOND, TelegramFrontEnd
+from bot.telegram.sending import AGE_PROMOTION, PacedLimiter, Priority, SlotScheduler
 from core.admin.broadcast import message as broadcast_message
 from core.db.engine import Database
 from core.kernel.notify import DeliveryStatus
@@ -215,7 +218,7 @@ async def test_a_notice_that_gets_no_slot_within_its_wait_gives_up_and_a_reply_n
         rig.queue(f"reply {n}", Priority.REPLY)
     nudge = rig.queue("nudge", Priority.NUDGE)
     await rig.run()
-    assert isinstance(nudge.exception(), GaveUp)
+    assert isinstance(nudge.exception(), SlotExpired)  # the Telegram limiter: GaveUp
     assert "nudge" not in rig.names()
     assert len(rig.log) == 28 * 8, "every reply went out, however long it waited"
     assert rig.slots.expired[Priority.NUDGE] == 1
@@ -273,3 +276,25 @@ async def test_a_musician_chatting_during_a_broadcast_and_a_wave_gets_replies_at
     sent = [m for m in fake.sent if m.chat_id in set(fans) or 60_000 <= m.chat_id < 60_100]
     rate = (len(sent) - 1) / (max(m.ts for m in sent) - min(m.ts for m in sent))
     assert rate <= OVERALL_PER_SECOND + 0.5
+
+
+# ------------------------------------------------------------------ 3. Discord's notices
+
+
+async def test_discord_notices_take_slots_by_class_and_band_updates_from_a_reply_do_not(
+    database: Database,
+) -> None:
+    """Discord: notices are paced by one scheduler under the global limit (nudges before
+    broadcasts); a reply addressed to another chat is not paced there."""
+    async with running(database) as bench:
+        front = bench.front
+        news = broadcast_message("Big news")
+        nudge = [Message(text="Rehearsal at *8*!")]
+        assert (await front.notify(f"c:{CHANNEL}", news)).sent
+        assert (await front.notify(f"c:{CHANNEL}", nudge)).sent
+        reply = await front.notify(f"c:{CHANNEL}", nudge, priority=Priority.REPLY)
+        assert reply.sent
+        granted = front.notice_slots.granted
+        assert granted == {Priority.BROADCAST: 1, Priority.NUDGE: 1}
+        assert len(bench.fake.messages(CHANNEL)) == 3
+        assert DISCORD_NOTICES_PER_SECOND < 50, "under Discord's global 50 requests/s"
