@@ -202,9 +202,12 @@ async def drive(args: argparse.Namespace, url: str, figures: dict[str, Any]) -> 
                     return sent
 
         started = time.monotonic()
+        cpu_started = time.process_time()
         sent_before = len(fake.sent)
         reviews_sent, broadcast_rows = await asyncio.gather(wave(), sender.drain())
         drained = time.monotonic() - started
+        cpu = time.process_time() - cpu_started
+        load = os.getloadavg()[0]
         stop.set()
         await asyncio.gather(*chatting)
         await front.stop()
@@ -240,6 +243,11 @@ async def drive(args: argparse.Namespace, url: str, figures: dict[str, Any]) -> 
             f"slots granted {dict((p.name, n) for p, n in slots.granted.items())}, "
             f"expired {dict((p.name, n) for p, n in slots.expired.items())}"
         )
+        say(
+            f"   the process (bot, fake, tick, broadcast sender, chatters) used {cpu:.0f} s of "
+            f"CPU in {drained:.0f} s ({100 * cpu / drained:.0f} % of one core); load average "
+            f"{load:.1f} on {os.cpu_count()} cores at the end"
+        )
         figures.update(
             reviews=args.reviews,
             broadcast=confirmed.recipients,
@@ -259,6 +267,8 @@ async def drive(args: argparse.Namespace, url: str, figures: dict[str, Any]) -> 
             granted={p.name: n for p, n in slots.granted.items()},
             expired={p.name: n for p, n in slots.expired.items()},
             priorities=[p.name for p in Priority],
+            cpu_seconds=round(cpu, 1),
+            load_average=round(load, 2),
         )
     await db.dispose()
 
