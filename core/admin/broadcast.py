@@ -431,10 +431,11 @@ class BroadcastSender:
         db: The database.
         notifiers: Notifier per platform; rows of other platforms are left for another process.
         batch: Rows claimed per transaction.
-        concurrency: Rows of a batch sent at once. One at a time left most of the platform's
-            cap unused (a send waits for its turn and then for its row's write), so a
-            broadcast drained at about half of Telegram's 30/s; a few in flight keep the
-            front end's queue fed. At a hard kill these few may arrive twice.
+        concurrency: Rows of a batch sent at once. One at a time, each send waits for its
+            slot and then for its row's write, so the broadcast alone could not keep the
+            front end's scheduler fed at the platform's pace (not measured apart: the
+            benchmark ran with 8); a few in flight can. At a hard kill these few may arrive
+            twice.
         lease: How long a claimed row is reserved for this sender.
         idle: Seconds between looks for work when there is none.
     """
