@@ -504,6 +504,10 @@ class BroadcastSender:
         if not self.notifiers:
             return 0
         claimed = await self._claim()
+        for broadcast_id in {broadcast_of(row.key) for row in claimed}:
+            # read once before the sends: a read inside them would fail (not be retried) if
+            # the database went away while the first messages were on their way
+            await self._text(broadcast_id)
         gate = asyncio.Semaphore(self.concurrency)
         started: set[uuid.UUID] = set()
 
