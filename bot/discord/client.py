@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -43,6 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.discord import commands, components, endpoints, refusals, translate
 from bot.discord import render as rd
+from bot.slots import LoopTimer, Priority, SlotExpired, SlotScheduler, notice_priority
 from core.accounts import reachability
 from core.app.engine import SORRY, Coach
 from core.errors import ConfigurationError, PlatformUnreachable
@@ -58,6 +60,14 @@ ACK_AFTER = 2.0
 #: ``HTTPException``): Discord refused, reset or timed out the connection — and
 #: ``RateLimited`` (no ``HTTPException`` either) for a 429 wait over ``ratelimit_max_seconds``.
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError, discord.RateLimited)
+#: Notice requests per second (DMs opened, messages sent), below Discord's global 50/s: the
+#: rest stays free for replies. Interaction answers do not count against Discord's global
+#: limit, but discord.py holds every request while a global 429 is waited out, so notices
+#: must never be the ones to trigger one (see "Outbound budget" in the README).
+NOTICES_PER_SECOND = 40
+#: How long a notice waits for a slot before it is ``failed`` (its sender retries it later,
+#: well inside the two-minute leases of the reminder tick and the broadcast sender).
+NOTICE_SLOT_WAIT = 30.0
 #: The longest 429 wait discord.py may sit out for one request (its minimum is 30 s); longer
 #: is ``RateLimited`` at once: a notice fails and is retried by its sender, inside its lease.
 RATELIMIT_MAX_SECONDS = 60.0
@@ -143,6 +153,15 @@ class DiscordFrontEnd:
         self._idle.set()
         self._notes: OwedNotes | None = None
         self._stopping = False
+        #: The one scheduler of this connection's notices: nudges before broadcasts, both
+        #: paced under the global limit; replies and interaction answers are not paced here
+        #: (discord.py's per-route buckets and 429 handling pace them).
+        self.notice_slots = SlotScheduler(
+            overall_per_second=NOTICES_PER_SECOND,
+            group_per_minute=60,  # unused: notices are paced per connection, not per channel
+            timer=LoopTimer(),
+            max_wait={Priority.NUDGE: NOTICE_SLOT_WAIT, Priority.BROADCAST: NOTICE_SLOT_WAIT},
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -376,7 +395,7 @@ class DiscordFrontEnd:
         elsewhere = [r for r in replies if r.chat_id not in {None, inbound.chat_id}]
         for reply in elsewhere:
             assert reply.chat_id is not None  # noqa: S101 - filtered above
-            result = await self.notify(reply.chat_id, [reply])
+            result = await self.notify(reply.chat_id, [reply], priority=Priority.REPLY)
             if not result.sent:
                 logger.info("discord: update to %s not sent: %s", reply.chat_id, result.detail)
         try:
@@ -463,9 +482,22 @@ class DiscordFrontEnd:
 
     # ------------------------------------------------------------------ notices
 
-    async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+    async def notify(
+        self, chat_id: str, replies: Sequence[Outbound], *, priority: Priority | None = None
+    ) -> DeliveryResult:
         """Send a notice: a DM to a person (``chat_id`` = user id) or to a band channel
-        (``c:<channel id>``). Never raises for a platform refusal."""
+        (``c:<channel id>``). Never raises for a platform refusal.
+
+        Each request waits for a slot of :attr:`notice_slots` by the notice's class
+        (:func:`~bot.slots.notice_priority`), unless ``priority`` is ``REPLY`` (a reply
+        addressed to another chat, an owed note: not paced here)."""
+        if priority is None:
+            priority = notice_priority(replies)
+
+        async def slot() -> None:
+            if priority is not Priority.REPLY:
+                await self.notice_slots.acquire(priority, None)
+
         if not self.client.is_ready():  # still connecting (coach run keeps trying)
             return DeliveryResult(DeliveryStatus.FAILED, "not connected to Discord yet")
         in_server = chat_id.startswith(translate.CHANNEL_PREFIX)
@@ -481,14 +513,19 @@ class DiscordFrontEnd:
                     int(chat_id.removeprefix(translate.CHANNEL_PREFIX))
                 )
             else:
+                await slot()
                 channel = await self.client.create_dm(discord.Object(int(chat_id)))
             for reply in replies:
                 for message in rd.render(
                     reply.model_copy(update={"edit": False}), in_server=in_server
                 ):
+                    await slot()
                     await channel.send(**message.kwargs())
         except (discord.Forbidden, discord.NotFound) as exc:
             return await self._refused(chat_id, exc, to_person=not in_server)
+        except SlotExpired as exc:  # waves queued ahead of it: its sender retries later
+            self.failed_sends += 1
+            return DeliveryResult(DeliveryStatus.FAILED, str(exc))
         except (discord.HTTPException, ValueError) as exc:
             self.failed_sends += 1
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
@@ -514,7 +551,10 @@ class DiscordFrontEnd:
         """The notes owed to chats whose answer was lost (:mod:`core.undelivered`)."""
         if self._notes is None:
             self._notes = OwedNotes(
-                self.coach.db, self.platform, self.notify, clock=self.coach.clock
+                self.coach.db,
+                self.platform,
+                partial(self.notify, priority=Priority.REPLY),  # someone missed a reply
+                clock=self.coach.clock,
             )
         return self._notes
 

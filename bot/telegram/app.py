@@ -31,6 +31,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.slots import notice_priority
 from bot.telegram.forbidden import Refusal, classify
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import Intake
@@ -46,7 +47,15 @@ from bot.telegram.render import (
     telegram_length,
     to_html,
 )
-from bot.telegram.sending import Budgets, Call, LoopTimer, PacedLimiter, Sender, Timer
+from bot.telegram.sending import (
+    Budgets,
+    Call,
+    LoopTimer,
+    PacedLimiter,
+    Priority,
+    Sender,
+    Timer,
+)
 from bot.telegram.translate import to_inbound
 from core.app.engine import Coach
 from core.app.private_replies import (
@@ -59,7 +68,15 @@ from core.errors import ConfigurationError, PlatformUnreachable
 from core.inbox import DEFAULT_LEASE, Inbox
 from core.kernel.markup import to_plain
 from core.kernel.notify import NO_DIRECT_CHAT, SENT, DeliveryResult, DeliveryStatus, no_direct_chat
-from core.kernel.types import Card, Document, Inbound, Message, Outbound, Picture, Toast
+from core.kernel.types import (
+    Card,
+    Document,
+    Inbound,
+    Message,
+    Outbound,
+    Picture,
+    Toast,
+)
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -219,15 +236,19 @@ class TelegramFrontEnd:
         #: sends' network back-off and budgets, the poller's back-off and flood-control waits,
         #: its retries of the inbox. Tests pass one they move by hand.
         self.timer: Timer = timer or LoopTimer()
-        # Buckets of one message refilled evenly, and a pause after a 429 (see sending.py).
+        budgets = budgets or Budgets()
+        # One scheduler shares the cap by priority (replies, nudges, broadcasts), paces groups,
+        # and pauses after a 429 (see sending.py). A notice that gets no slot within its
+        # budget fails, and its owner (the tick, the broadcast sender) retries it later.
         self.limiter = PacedLimiter(
             overall_per_second=OVERALL_PER_SECOND,
             group_per_minute=GROUP_PER_MINUTE,
             timer=self.timer,
+            max_wait={Priority.NUDGE: budgets.notice, Priority.BROADCAST: budgets.notice},
         )
         self.sending = Sender(
             self.limiter,
-            budgets=budgets or Budgets(),
+            budgets=budgets,
             failures=self.failures,
             on_gave_up=self._reply_given_up,
             on_refused=self._parked_reply_refused,
@@ -381,7 +402,7 @@ class TelegramFrontEnd:
         """Send a reply addressed to another chat; for a private reply moved out of a group,
         the note the group gets: it arrived, or how to let the bot write first."""
         assert reply.chat_id is not None  # noqa: S101 - only addressed replies come here
-        result = await self.notify(reply.chat_id, [reply])
+        result = await self.notify(reply.chat_id, [reply], priority=Priority.REPLY)
         if not result.sent:
             logger.info("telegram: reply to chat %s not sent: %s", reply.chat_id, result.detail)
         moved = inbound.chat_type != "private" and reply.chat_id == direct_chat(inbound)
@@ -391,8 +412,14 @@ class TelegramFrontEnd:
             return SENT_PRIVATELY
         return OPEN_PRIVATE_CHAT if result.detail.startswith(NO_DIRECT_CHAT) else NOT_SENT_PRIVATELY
 
-    async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
+    async def notify(
+        self, chat_id: str, replies: Sequence[Outbound], *, priority: Priority | None = None
+    ) -> DeliveryResult:
         """Send a notice (a nudge, a broadcast) as new messages to a chat.
+
+        Its calls wait for slots of the class the notice says it is (:func:`notice_priority`)
+        unless ``priority`` says otherwise (a reply addressed to another chat, an owed note: a
+        musician is waiting for those).
 
         A 403 is told apart by its words (:mod:`bot.telegram.forbidden`): the person blocked
         the bot or deleted their account → the identity is marked unreachable (which pauses
@@ -402,9 +429,11 @@ class TelegramFrontEnd:
         or network failure that outlived the notice's time budget, is ``failed`` too (the
         caller retries later); nothing raises.
         """
+        if priority is None:
+            priority = notice_priority(replies)
         try:
             for reply in merge_replies([r.model_copy(update={"edit": False}) for r in replies]):
-                await self._send(Placement(int(chat_id)), reply, notice=True)
+                await self._send(Placement(int(chat_id)), reply, notice=True, priority=priority)
         except Forbidden as exc:
             refusal = self._refused(chat_id, exc)
             if refusal is Refusal.GONE:
@@ -425,7 +454,7 @@ class TelegramFrontEnd:
             self._notes = OwedNotes(
                 coach.db,
                 self.platform,
-                self.notify,
+                partial(self.notify, priority=Priority.REPLY),
                 clock=coach.clock,
                 busy=lambda chat: self.sending.busy(int(chat)),
             )
@@ -487,11 +516,19 @@ class TelegramFrontEnd:
         """
         await send()
 
-    async def _send(self, where: Placement, reply: Outbound, *, notice: bool = False) -> None:
+    async def _send(
+        self,
+        where: Placement,
+        reply: Outbound,
+        *,
+        notice: bool = False,
+        priority: Priority = Priority.REPLY,
+    ) -> None:
         """Send (or edit) one reply — the only place the front end writes into a chat.
 
         Each Bot API call goes through :attr:`sending` (:mod:`bot.telegram.sending`): a reply
-        returns once its calls are made or parked; a notice waits for them.
+        returns once its calls are made or parked; a notice waits for them. Every call waits
+        for a send slot of its ``priority`` (PTB's ``rate_limit_args``).
 
         Raises:
             PrivateReplyRefused: a private reply addressed to a group; nothing is sent (the
@@ -503,10 +540,10 @@ class TelegramFrontEnd:
             self.failures["private_refused"] += 1
             logger.error("telegram: refused to put a private reply into group %s", chat_id)
             raise PrivateReplyRefused(f"a private reply is not sent to group {chat_id}")
-        for call in self._calls(where, reply):
+        for call in self._calls(where, reply, priority):
             await self.sending.send(call, notice=notice)
 
-    def _calls(self, where: Placement, reply: Outbound) -> list[Call]:
+    def _calls(self, where: Placement, reply: Outbound, priority: Priority) -> list[Call]:
         """The Bot API calls that carry ``reply``, by its variant: an edit of the card (a
         checklist ticked in place), a :class:`Document` (``sendDocument``) or a
         :class:`Picture` (``sendPhoto``) with the text as caption when it fits, and otherwise
@@ -516,7 +553,7 @@ class TelegramFrontEnd:
         chat_id = where.chat_id
         if reply.edit and where.editable is not None:
             html, markup = to_html(reply.text), keyboard_json(reply.buttons)
-            edit = partial(self._edit, chat_id, where.editable, html, markup)
+            edit = partial(self._edit, chat_id, where.editable, html, markup, priority)
             return [Call(chat_id, "editMessageText", edit, edits=where.editable)]
         answer = (
             ReplyParameters(where.reply_to, allow_sending_without_reply=True)
@@ -535,10 +572,16 @@ class TelegramFrontEnd:
                     caption=caption,
                     parse_mode="HTML",
                     reply_parameters=answer,
+                    rate_limit_args=priority,
                 )
                 return [Call(chat_id, "sendDocument", document)]
             document = partial(
-                bot.send_document, chat_id, reply.file, filename=reply.name, reply_parameters=answer
+                bot.send_document,
+                chat_id,
+                reply.file,
+                filename=reply.name,
+                reply_parameters=answer,
+                rate_limit_args=priority,
             )
             calls.append(Call(chat_id, "sendDocument", document))
         elif isinstance(reply, Picture):
@@ -552,21 +595,37 @@ class TelegramFrontEnd:
                     parse_mode="HTML",
                     reply_markup=keyboard(reply.buttons),
                     reply_parameters=answer,
+                    rate_limit_args=priority,
                 )
                 return [Call(chat_id, "sendPhoto", photo)]
-            photo = partial(bot.send_photo, chat_id, reply.image, reply_parameters=answer)
+            photo = partial(
+                bot.send_photo,
+                chat_id,
+                reply.image,
+                reply_parameters=answer,
+                rate_limit_args=priority,
+            )
             calls.append(Call(chat_id, "sendPhoto", photo))
         pieces = html_pieces(reply.text)
         markup = keyboard_json(reply.buttons)
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
-            text = partial(bot.send_html, chat_id, piece, markup if last else None, where.reply_to)
+            text = partial(
+                bot.send_html,
+                chat_id,
+                piece,
+                markup if last else None,
+                where.reply_to,
+                rate_limit_args=priority,
+            )
             calls.append(Call(chat_id, "sendMessage", text))
         return calls
 
-    async def _edit(self, chat_id: int, message_id: int, html: str, markup: str | None) -> None:
+    async def _edit(
+        self, chat_id: int, message_id: int, html: str, markup: str | None, priority: Priority
+    ) -> None:
         try:
-            await self.bot.edit_html(chat_id, message_id, html, markup)
+            await self.bot.edit_html(chat_id, message_id, html, markup, rate_limit_args=priority)
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise

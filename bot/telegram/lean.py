@@ -42,28 +42,41 @@ class LeanBot(ExtBot[Any]):
         # idempotent: warnings replaces an identical filter instead of adding another
         warnings.filterwarnings("ignore", _GENERIC_CALL_WARNING, PTBUserWarning)
 
-    async def _call(self, method: str, data: dict[str, Any]) -> None:
+    async def _call(self, method: str, data: dict[str, Any], priority: Any) -> None:
         try:
-            await self.do_api_request(method, api_kwargs=data)
+            await self.do_api_request(method, api_kwargs=data, rate_limit_args=priority)
         except EndPointNotFound as exc:
             # do_api_request reports a refused token (401/404) as an unknown method; these
             # two methods exist, so it is the token
             raise InvalidToken(f"Telegram refused the bot token ({method})") from exc
 
     async def send_html(
-        self, chat_id: int, text: str, markup: str | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        markup: str | None = None,
+        reply_to: int | None = None,
+        *,
+        rate_limit_args: Any = None,
     ) -> None:
         """``sendMessage`` with HTML text and an optional JSON-serialised inline keyboard;
-        ``reply_to`` makes it a reply to that message of the chat (sent plainly if it is gone)."""
+        ``reply_to`` makes it a reply to that message of the chat (sent plainly if it is gone).
+        ``rate_limit_args`` goes to the bot's rate limiter, as with PTB's own methods."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
         if markup is not None:
             data["reply_markup"] = markup
         if reply_to is not None:
             data["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
-        await self._call("sendMessage", data)
+        await self._call("sendMessage", data, rate_limit_args)
 
     async def edit_html(
-        self, chat_id: int, message_id: int, text: str, markup: str | None = None
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: str | None = None,
+        *,
+        rate_limit_args: Any = None,
     ) -> None:
         """``editMessageText`` of a message the bot sent, with HTML text and a keyboard.
 
@@ -78,4 +91,4 @@ class LeanBot(ExtBot[Any]):
         }
         if markup is not None:
             data["reply_markup"] = markup
-        await self._call("editMessageText", data)
+        await self._call("editMessageText", data, rate_limit_args)

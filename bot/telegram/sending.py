@@ -3,14 +3,18 @@
 Three parts, one module, because they answer one question — "what happens to a send that
 Telegram does not take right now?":
 
-* :class:`PacedLimiter`, PTB's rate limiter for the bot: buckets of one message refilled evenly
-  (28/s overall, 19/min per group) and, when Telegram answers ``429 Too Many Requests``, a
-  pause of every paced request until ``retry_after`` is over. It never retries by itself: the
-  decision to try again belongs to the sender, which knows the budget. (PTB's
+* :class:`SlotScheduler` and :class:`PacedLimiter`, PTB's rate limiter for the bot: one
+  scheduler per bot shares Telegram's cap by :class:`Priority` — replies first, then nudges
+  (reminders, plans, reviews, check-ins, milestones), then broadcasts. Slots come evenly (28/s
+  overall, 19/min per group: buckets of one) and each goes to the oldest waiting send of the
+  highest class whose group may send. When Telegram answers ``429 Too Many Requests``, every
+  paced request pauses until ``retry_after`` is over. The limiter never retries by itself:
+  the decision to try again belongs to the sender, which knows the budget. (PTB's
   ``AIORateLimiter`` retries a fixed number of times, takes its bucket slot *before* waiting
-  out a pause — so everything queued during a pause goes out at once when it ends — and logs
-  every final 429 with a traceback.) Requests without a ``chat_id`` (answering a button press,
-  ``setMyCommands``) are neither paced nor paused, as with PTB's limiter.
+  out a pause — so everything queued during a pause goes out at once when it ends — logs
+  every final 429 with a traceback, and knows no priorities.) Requests without a ``chat_id``
+  (answering a button press, ``setMyCommands``) are neither paced nor paused, as with PTB's
+  limiter.
 * :class:`Sender`: every Bot API call of a reply or notice goes through :meth:`Sender.send`.
   When Telegram takes it at once (the common case) nothing else happens: no task, no queue.
   When it answers 429 or the network fails, the call is **parked** in its chat's lane, a small
@@ -31,7 +35,9 @@ older one). When a reply's budget runs out the chat is owed a note (``on_gave_up
 broadcast, that note) waits for its call and raises :class:`GaveUp` when its budget runs out,
 so the notifier reports ``failed`` and the delivery machinery retries it later.
 
-Time is read and slept through a :class:`Timer`, so tests can move it by hand.
+Time is read and slept through a :class:`~bot.slots.Timer`, so tests can move it by hand.
+The scheduler itself (:class:`~bot.slots.SlotScheduler`, :class:`~bot.slots.Priority`) lives
+in :mod:`bot.slots`, shared with Discord; it is re-exported here.
 """
 
 from __future__ import annotations
@@ -41,46 +47,43 @@ import contextlib
 import logging
 import warnings
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
+
+from bot.slots import (
+    AGE_PROMOTION,
+    LoopTimer,
+    Priority,
+    SlotExpired,
+    SlotScheduler,
+    Timer,
+)
+
+__all__ = [
+    "AGE_PROMOTION",
+    "NETWORK_BACKOFF",
+    "Budgets",
+    "Call",
+    "GaveUp",
+    "LoopTimer",
+    "PacedLimiter",
+    "Priority",
+    "Sender",
+    "SlotScheduler",
+    "Timer",
+    "retry_after_seconds",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Back-off after network errors and timeouts (seconds), the last one repeating.
 NETWORK_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: PTB's limiter forgets idle group buckets past this many groups; so do we.
-MAX_GROUP_BUCKETS = 512
-
-
-class Timer(Protocol):
-    """Monotonic time and sleeping, the seam tests move by hand."""
-
-    def now(self) -> float:
-        """Seconds on a monotonic clock."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``."""
-        ...
-
-
-class LoopTimer:
-    """The event loop's clock and :func:`asyncio.sleep`."""
-
-    def now(self) -> float:
-        """The running loop's monotonic time."""
-        return asyncio.get_running_loop().time()
-
-    async def sleep(self, seconds: float) -> None:
-        """Really wait."""
-        await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,23 +118,37 @@ class GaveUp(TelegramError):
     """A notice's send kept failing (429 or network) until its time budget ran out."""
 
 
-class PacedLimiter(BaseRateLimiter[None]):
-    """Buckets of one message, evenly refilled, and a pause of all paced sends after a 429.
+class PacedLimiter(BaseRateLimiter[Priority]):
+    """PTB's rate limiter for the bot: every paced call waits for its slot from the
+    :class:`SlotScheduler` (by the :class:`Priority` passed as ``rate_limit_args``), and a 429
+    pauses every paced call until ``retry_after`` is over.
 
-    Buckets of one: a bucket of 30 per second lets up to ~60 through in some 1-second window
-    (a full bucket plus its refill). The pause is global because Telegram's ``retry_after``
-    does not say which limit was hit (the bot's, or one chat's); a stricter pause than needed
-    costs seconds, a looser one more 429s.
+    The pause is global because Telegram's ``retry_after`` does not say which limit was hit
+    (the bot's, or one chat's); a stricter pause than needed costs seconds, a looser one more
+    429s. Requests without a ``chat_id`` (answering a button press, ``setMyCommands``) are
+    neither paced nor paused, as with PTB's limiter: a button's spinner stops at once.
     """
 
     def __init__(
-        self, *, overall_per_second: float, group_per_minute: float, timer: Timer | None = None
+        self,
+        *,
+        overall_per_second: float,
+        group_per_minute: float,
+        timer: Timer | None = None,
+        pace_timer: Timer | None = None,
+        max_wait: Mapping[Priority, float] | None = None,
     ) -> None:
-        self._overall = AsyncLimiter(1, 1 / overall_per_second)
-        self._group_period = 60 / group_per_minute
-        self._groups: dict[int | str, AsyncLimiter] = {}
+        #: The pause's time (the front end's timer: tests move it by hand).
         self._timer: Timer = timer or LoopTimer()
         self._paused_until = 0.0
+        #: The slots keep the event loop's pace unless told otherwise: a test that holds a
+        #: 429's pause open on a hand-moved timer still has its other sends paced for real.
+        self.slots = SlotScheduler(
+            overall_per_second=overall_per_second,
+            group_per_minute=group_per_minute,
+            timer=pace_timer or LoopTimer(),
+            max_wait=max_wait,
+        )
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -149,16 +166,6 @@ class PacedLimiter(BaseRateLimiter[None]):
         """Hold every paced request for ``seconds`` from now (a longer pause already set wins)."""
         self._paused_until = max(self._paused_until, self._timer.now() + seconds)
 
-    def _group(self, chat_id: int | str) -> AsyncLimiter:
-        limiter = self._groups.get(chat_id)
-        if limiter is None:
-            if len(self._groups) > MAX_GROUP_BUCKETS:
-                for key, idle in list(self._groups.items()):
-                    if idle.has_capacity(1):
-                        del self._groups[key]
-            limiter = self._groups[chat_id] = AsyncLimiter(1, self._group_period)
-        return limiter
-
     async def process_request(  # noqa: PLR0917 - PTB's signature
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -166,31 +173,32 @@ class PacedLimiter(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: Priority | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Wait for the pause and the buckets, then make the request; a 429 starts a pause."""
+        """Wait for the slot of this call's class, then make it; a 429 starts a pause."""
         chat_id = data.get("chat_id")
         if chat_id is None:
             return await callback(*args, **kwargs)
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
         group = chat_id if isinstance(chat_id, str) or chat_id < 0 else None
+        priority = Priority.REPLY if rate_limit_args is None else Priority(rate_limit_args)
         while True:
             wait = self.paused_for()
             if wait > 0:
                 await self._timer.sleep(wait)
                 continue
-            async with contextlib.AsyncExitStack() as slots:
-                if group is not None:
-                    await slots.enter_async_context(self._group(group))
-                await slots.enter_async_context(self._overall)
-                if self.paused_for() > 0:  # paused while queued for a slot: take a fresh one
-                    continue
-                try:
-                    return await callback(*args, **kwargs)
-                except RetryAfter as exc:
-                    self.pause(retry_after_seconds(exc))
-                    raise
+            try:
+                await self.slots.acquire(priority, group)
+            except SlotExpired as exc:
+                raise GaveUp(str(exc)) from None
+            if self.paused_for() > 0:  # paused while queued for a slot: take a fresh one
+                continue
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.pause(retry_after_seconds(exc))
+                raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +327,9 @@ class Sender:
                 wait = self._rate_limited(call, exc)
                 item = _Parked(call, started + budget, self.timer.now() + wait)
                 item.last_error = f"429, retry after {wait:.0f} s"
+            except GaveUp:  # no send slot within its class's wait (a notice; never a reply)
+                self.failures["gave_up"] += 1
+                raise
             except BadRequest:
                 self.failures["bad_request"] += 1
                 raise
@@ -389,6 +400,11 @@ class Sender:
         except RetryAfter as exc:
             item.not_before = self.timer.now() + self._rate_limited(call, exc)
             item.last_error = f"429, retry after {retry_after_seconds(exc):.0f} s"
+            return
+        except GaveUp as exc:  # no send slot within the class's wait: the scheduler said so
+            lane.items.popleft()
+            self.failures["gave_up"] += 1
+            _resolve(item, exc)
             return
         except BadRequest as exc:
             lane.items.popleft()

@@ -15,6 +15,7 @@ variant carries a ``kind`` discriminator, so a reply serialises and reads back a
 from __future__ import annotations
 
 import unicodedata
+from enum import StrEnum
 from typing import Annotated, Literal, TypeAlias
 
 from pydantic import (
@@ -123,6 +124,19 @@ class Button(_Frozen):
     ticked: bool | None = None
 
 
+class NoticeKind(StrEnum):
+    """What a notice (a message the coach starts itself) is, for a front end that shares a
+    platform's send cap between replies and notices: broadcasts yield to everything else,
+    the other kinds only to replies. A reply to an event carries none."""
+
+    REMINDER = "reminder"
+    PLAN = "plan"
+    REVIEW = "review"
+    CHECKIN = "checkin"
+    MILESTONE = "milestone"
+    BROADCAST = "broadcast"
+
+
 class Reply(_Frozen):
     """What every reply has; the variants below add what they are. Not a reply by itself.
 
@@ -152,6 +166,9 @@ class Reply(_Frozen):
     ephemeral: bool = False
     private: bool = False
     chat_id: str | None = None
+    #: Set on a notice by whoever starts it (a broadcast says so); a notice without it is
+    #: ranked as a reminder.
+    notice: NoticeKind | None = None
 
     def all_buttons(self) -> list[Button]:
         """Every button, row by row, in reading order (the console numbers them this way)."""

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from coachkit import Driver, count
@@ -182,7 +182,7 @@ async def test_a_raising_notifier_does_not_hold_up_the_other_platform(database: 
             raise OSError("Discord is unreachable")
 
     telegram, discord = Recorder(), Raising()
-    clock = [utcnow()]
+    clock = [utcnow() + broadcast.SPREAD_MAX]  # past the spread window: every row is due
     sender = BroadcastSender(
         database, by_platform(telegram, discord), batch=20, clock=lambda: clock[0]
     )
@@ -204,7 +204,7 @@ async def test_a_crashed_sender_is_taken_over_after_its_lease(database: Database
     chats = await _musicians(database, 30)
     coach = Coach(database, admins=[f"telegram:{ADMIN}"])
     await _draft_and_send(coach, "after the crash")
-    clock = [utcnow()]
+    clock = [utcnow() + broadcast.SPREAD_MAX]  # past the spread window: every row is due
     notifier = Recorder()
     crashed = BroadcastSender(database, by_platform(notifier), batch=10, clock=lambda: clock[0])
     claimed = await crashed._claim()  # claims 10 and "dies" before sending any of them
@@ -309,7 +309,12 @@ async def test_two_workers_share_the_work_without_doubles(database: Database) ->
     a, b = Slow(), Slow()
 
     async def drain(notifier: Recorder) -> None:
-        sender = BroadcastSender(database, by_platform(notifier), batch=10, clock=system_clock)
+        sender = BroadcastSender(
+            database,
+            by_platform(notifier),
+            batch=10,
+            clock=lambda: system_clock() + broadcast.SPREAD_MAX,  # every row due (the spread)
+        )
         while await sender.run_once():
             pass
 
@@ -340,3 +345,46 @@ async def test_the_senders_poll_walks_the_open_broadcast_index(database: Databas
         rows = await conn.exec_driver_sql(f"{explain} {compiled}", positional)
         plan = "\n".join(str(r[-1]) for r in rows)
     assert "ix_deliveries_open_broadcast" in plan, plan
+
+
+async def test_a_broadcast_comes_due_spread_over_its_window_the_same_way_every_time(
+    database: Database,
+) -> None:
+    """Rows are due over one second per ten recipients (at most an hour), each at a stable
+    offset of (broadcast, person): not one block at the second of confirming."""
+    assert broadcast.spread_window(9) == timedelta(0)  # a handful goes at once
+    assert broadcast.spread_window(5_000) == timedelta(seconds=500)
+    assert broadcast.spread_window(10_000_000) == broadcast.SPREAD_MAX
+    await _musicians(database, 300)
+    now = [utcnow()]
+    coach = Coach(database, admins=[f"telegram:{ADMIN}"], clock=lambda: now[0])
+    await _draft_and_send(coach, "spread out")
+    async with database.transaction() as session:
+        rows = (
+            await session.execute(
+                select(Delivery.broadcast_id, Delivery.user_id, Delivery.due_at).where(
+                    Delivery.kind == "broadcast"
+                )
+            )
+        ).all()
+    assert len(rows) == 300
+    window = broadcast.spread_window(300)
+    assert window == timedelta(seconds=30)
+    offsets = [_aware(due) - now[0] for _, _, due in rows]
+    assert all(timedelta(0) <= o <= window for o in offsets)
+    assert all(o.microseconds == 0 for o in offsets), "whole seconds"
+    # deterministic: the stored due time is the offset of (broadcast, person)
+    assert all(_aware(due) - now[0] == broadcast.spread_offset(b, u, window) for b, u, due in rows)
+    # spread: every 3-second stretch of the window gets some, none gets a crowd
+    per_stretch = Counter(int(o.total_seconds()) // 3 for o in offsets)
+    assert set(per_stretch) == set(range(11))
+    assert max(per_stretch.values()) < 60  # ~27 expected per stretch
+    # a sender at the moment of confirming finds only the first second's rows due
+    notifier = Recorder()
+    sender = BroadcastSender(database, by_platform(notifier), clock=lambda: now[0])
+    assert 0 < await sender.drain() < 40
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC times, PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -390,6 +390,7 @@ async def test_the_broadcast_sender_records_its_sends_through_a_restart(
     db = Database(running.url("coach"))
     coach = await _coach(db)
     restarted: list[asyncio.Task[None]] = []
+    stopping: list[str] = []
     received: list[str] = []
 
     class RestartingNotifier:
@@ -397,7 +398,8 @@ async def test_the_broadcast_sender_records_its_sends_through_a_restart(
 
         async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
             received.append(chat_id)
-            if not restarted:  # the first message: the server goes away meanwhile
+            if not stopping:  # the first message: the server goes away meanwhile
+                stopping.append(chat_id)  # before the await: the sender has 8 in flight
                 await running.stop()
                 restarted.append(asyncio.create_task(running.start_after(0.8)))
             return SENT
