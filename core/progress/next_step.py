@@ -147,11 +147,12 @@ def choose(
     """
     index = len(roadmap.stages) if current is None else roadmap.stage_index(current.id) or 0
     order = _in_order(rows, current, anchors, today, waiting)
+    later_now = frozenset(row.task_id for row in postponed_due(rows, today))  # rules 1 and 3
     return (
-        _by_date(roadmap, rows, anchors, today)
+        _by_date(roadmap, rows, anchors, today, later_now)
         or _opened(roadmap, rows, index, anchors, waiting)
         or _skipped_key(roadmap, rows, index, anchors, today)
-        or _postponed(roadmap, rows, index, today)
+        or _postponed(roadmap, index, later_now)
         or _stale_metric(order, metrics or {}, last_samples or {}, today)
         or order
     )
@@ -173,13 +174,16 @@ def _timed(roadmap: RoadmapInfo) -> tuple[tuple[StageInfo, TaskInfo], ...]:
 
 
 def _by_date(
-    roadmap: RoadmapInfo, rows: Rows, anchors: Mapping[str, Any], today: date
+    roadmap: RoadmapInfo,
+    rows: Rows,
+    anchors: Mapping[str, Any],
+    today: date,
+    later_now: frozenset[uuid.UUID],
 ) -> NextStep | None:
     timed = _timed(roadmap)
     if not timed or not anchors:
         return None  # no timed task, or no anchor set: no deadline anywhere
     best: tuple[date, StageInfo, TaskInfo, Timing] | None = None
-    later_now = {row.task_id for row in postponed_due(rows, today)}
     for stage, task in timed:
         status = status_of(rows, task)
         deadline = due_on(task.when, anchors)
@@ -245,9 +249,8 @@ def _skipped_key(
 
 
 def _postponed(
-    roadmap: RoadmapInfo, rows: Rows, current_index: int, today: date
+    roadmap: RoadmapInfo, current_index: int, due: frozenset[uuid.UUID]
 ) -> NextStep | None:
-    due = {row.task_id for row in postponed_due(rows, today)}
     if not due:
         return None
     for stage, task in _tasks(roadmap.stages[: current_index + 1]):

@@ -64,7 +64,9 @@ def stage_done(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> 
     """Every required task of the stage is completed, skipped or postponed (``waiting``: tasks
     that do not open yet, which never hold a stage back — see
     :func:`core.progress.timeline.is_open`)."""
-    return all(is_dealt_with(rows, t) or t.id in waiting for t in stage.required)
+    # ``stage.required`` spelled out: that property builds a new tuple on every call, and the
+    # stage search asks this for every stage, several times per weekly review.
+    return all(t.optional or is_dealt_with(rows, t) or t.id in waiting for t in stage.tasks)
 
 
 def next_task(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> TaskInfo | None:
