@@ -32,7 +32,7 @@ from core.db.engine import Database
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
-N = 1_200
+N = 500
 WORKER = Path(__file__).resolve().parents[1] / "support" / "milestone_worker_proc.py"
 #: What each musician is told, in order (the first words of each notice).
 ORDER = ("100 monthly listeners", "Your first paid gig", "1 000 monthly listeners")
