@@ -16,10 +16,10 @@ from coachkit import catalog_of
 from discordkit import ANA, Bench, running
 from fakes.discord_api import FakeMessage
 from sqlalchemy import select
+from support.memory import bundled_roadmaps
 
 from core.db.engine import Database
 from core.db.models import UserTaskProgress
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 
@@ -44,7 +44,7 @@ def _with(messages: list[FakeMessage], words: str) -> FakeMessage:
 async def test_answers_get_their_reactions_in_a_dm(database: Database) -> None:
     async with running(database) as bench:
         async with database.transaction() as session:
-            await sync_roadmaps(session, [*load_roadmaps(), coaching_roadmap()])
+            await sync_roadmaps(session, [*bundled_roadmaps(), coaching_roadmap()])
         bench.coach.catalog.invalidate()
         fake = bench.fake
         await bench.answered(fake.user_runs_command_in_dm(ANA, "start"))

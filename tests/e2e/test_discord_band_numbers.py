@@ -24,6 +24,7 @@ from icalendar import Calendar
 from numberskit import LISTENERS, tracked_roadmap
 from reminderkit import FakeClock, reminder_rows
 from sqlalchemy import select
+from support.memory import bundled_roadmaps
 from support.plankit import good_friday, plan_roadmap
 
 from core.db.engine import Database
@@ -37,7 +38,6 @@ from core.db.models import (
     UserTaskProgress,
 )
 from core.progress.timeline import show_date
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 NUMBERS = "Numbers Test"
@@ -57,7 +57,7 @@ def _with_button(messages: list[FakeMessage], label: str) -> FakeMessage:
 
 async def _sync(bench: Bench, database: Database) -> None:
     async with database.transaction() as session:
-        await sync_roadmaps(session, [*load_roadmaps(), tracked_roadmap(), plan_roadmap()])
+        await sync_roadmaps(session, [*bundled_roadmaps(), tracked_roadmap(), plan_roadmap()])
     bench.coach.catalog.invalidate()
 
 

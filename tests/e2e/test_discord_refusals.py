@@ -19,6 +19,7 @@ from discordkit import BEN, CHANNEL, CLEO, GUILD, Bench, front_end, world
 from fakes.discord_api import FakeDiscord, FakeInteraction, FakeMessage
 from reminderkit import FakeClock, delivery_rows, reminder_rows
 from sqlalchemy import select
+from support.memory import bundled_roadmaps
 
 from bot.discord.refusals import CLOSED_DMS_NOTE, ClosedDmsNote, Refusal, classify
 from core.app.engine import Coach
@@ -27,7 +28,6 @@ from core.db.models import Identity, User
 from core.kernel.notify import DMS_CLOSED, by_platform
 from core.kernel.types import Message
 from core.reminders.tick import ReminderTick
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
@@ -38,7 +38,7 @@ PRIVACY = "Privacy Settings"
 async def _running(database: Database, clock: FakeClock) -> AsyncIterator[Bench]:
     """The fake Discord, a coach on ``clock`` (given at construction) and the real client."""
     async with database.transaction() as session:
-        await sync_roadmaps(session, load_roadmaps())
+        await sync_roadmaps(session, list(bundled_roadmaps()))
     async with FakeDiscord() as fake:
         world(fake)
         coach = Coach(database, clock=clock)

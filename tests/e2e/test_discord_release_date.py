@@ -14,12 +14,12 @@ from discordkit import ANA, Bench, running
 from fakes.discord_api import FakeMessage
 from reminderkit import FakeClock
 from sqlalchemy import select
+from support.memory import bundled_roadmaps
 from support.plankit import good_friday, plan_roadmap
 
 from core.db.engine import Database
 from core.db.models import Profile
 from core.progress.timeline import show_date
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 
@@ -44,7 +44,7 @@ async def test_a_thursday_gets_the_nearest_fridays_as_buttons_in_a_dm(database: 
     thursday = friday - timedelta(days=1)
     async with running(database, clock=clock) as bench:
         async with database.transaction() as session:
-            await sync_roadmaps(session, [*load_roadmaps(), plan_roadmap()])
+            await sync_roadmaps(session, [*bundled_roadmaps(), plan_roadmap()])
         bench.coach.catalog.invalidate()
         fake = bench.fake
         await bench.answered(fake.user_runs_command_in_dm(ANA, "start"))

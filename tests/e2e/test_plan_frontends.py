@@ -20,6 +20,7 @@ from discordkit import ANA, running
 from fakes.telegram_api import FakeTelegram, SentMessage
 from icalendar import Calendar
 from reminderkit import FakeClock
+from support.memory import bundled_roadmaps
 from support.plankit import good_friday, plan_roadmap, write_plan_roadmap
 
 from bot.discord import commands
@@ -29,7 +30,6 @@ from core.app.features import FEATURES
 from core.db.engine import Database
 from core.kernel.registry import Registry
 from core.progress.timeline import show_date
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 MAYA = 1001
@@ -41,7 +41,7 @@ def _clock() -> FakeClock:
 
 async def _sync_plan(database: Database) -> None:
     async with database.transaction() as session:
-        await sync_roadmaps(session, [*load_roadmaps(), plan_roadmap()])
+        await sync_roadmaps(session, [*bundled_roadmaps(), plan_roadmap()])
 
 
 class _Chat:

@@ -12,6 +12,7 @@ from bandkit import GuildDriver
 from coachkit import Driver, synced_coach
 from reminderkit import FakeClock, RecordingNotifier, reminder_rows
 from sqlalchemy import select
+from support.memory import bundled_roadmaps
 from support.plankit import good_friday, plan_roadmap
 
 from core.app.engine import Coach
@@ -19,7 +20,6 @@ from core.db.engine import Database
 from core.db.models import Profile
 from core.progress.timeline import show_date
 from core.reminders.tick import ReminderTick
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 
@@ -46,7 +46,7 @@ async def test_a_band_reset_and_an_admin_reset_undate_the_plan(database: Databas
     clock = _clock()
     coach = await synced_coach(database, clock=clock)
     async with database.transaction() as session:
-        await sync_roadmaps(session, [*load_roadmaps(), plan_roadmap()])
+        await sync_roadmaps(session, [*bundled_roadmaps(), plan_roadmap()])
     coach.catalog.invalidate()
     friday = good_friday(clock().date()).isoformat()
     boss = Coach(database, admins=["discord:9"], catalog=coach.catalog, clock=clock)
@@ -89,7 +89,7 @@ async def test_a_bands_plan_nudges_go_to_its_updates_channel(database: Database)
     clock = _clock()
     coach = await synced_coach(database, clock=clock)
     async with database.transaction() as session:
-        await sync_roadmaps(session, [*load_roadmaps(), plan_roadmap()])
+        await sync_roadmaps(session, [*bundled_roadmaps(), plan_roadmap()])
     coach.catalog.invalidate()
     ana = GuildDriver(coach, "1001", name="Ana", manager=True)  # in channel 901
     news = GuildDriver(coach, "1001", name="Ana", manager=True, channel="902")

@@ -24,6 +24,7 @@ from coachkit import Driver, at_a_checklist, next_update_id
 from pgserver import LateCloseProxy, ThrowawayPostgres, pg_bin_dir
 from reminderkit import FakeClock
 from sqlalchemy import func, select, text
+from support.memory import bundled_roadmaps
 
 from core.accounts.reachability import set_reachable
 from core.admin.broadcast import BroadcastSender
@@ -39,7 +40,6 @@ from core.kernel.notify import SENT, DeliveryResult, by_platform
 from core.kernel.types import Outbound, Toast
 from core.reminders.tick import ReminderTick
 from core.reminders.worker import ReminderWorker
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 ADMIN = "9000"
@@ -113,7 +113,7 @@ async def running(server: ThrowawayPostgres) -> AsyncIterator[ThrowawayPostgres]
 
 async def _coach(db: Database, **kw: object) -> Coach:
     async with db.transaction() as session:
-        await sync_roadmaps(session, load_roadmaps())
+        await sync_roadmaps(session, list(bundled_roadmaps()))
     return Coach(db, admins=[f"telegram:{ADMIN}"], **kw)  # type: ignore[arg-type]
 
 

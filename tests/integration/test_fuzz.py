@@ -19,6 +19,7 @@ import pytest
 from conftest import _truncate_all as truncate_all
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.memory import bundled_roadmaps
 
 from core.admin.commands import USAGE
 from core.app.engine import SORRY, Coach
@@ -26,7 +27,6 @@ from core.app.features import FEATURES
 from core.db.engine import Database
 from core.kernel.payloads import declared
 from core.kernel.types import Inbound
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2000"))
@@ -47,7 +47,7 @@ def _rig(db: Database, prepare: Callable[[], Awaitable[None]]) -> Iterator[Rig]:
     async def make() -> Coach:
         await prepare()
         async with db.transaction() as session:
-            await sync_roadmaps(session, load_roadmaps())
+            await sync_roadmaps(session, list(bundled_roadmaps()))
         return Coach(db, admins=["console:boss", "telegram:boss"], roadmaps_dir=Path("/none"))
 
     runner = asyncio.Runner()

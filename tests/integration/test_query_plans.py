@@ -23,10 +23,10 @@ from querykit import (
     seed,
     tick_batch,
 )
+from support.memory import bundled_roadmaps
 
 from core.db.engine import Database
 from core.db.executor import AsyncpgExecutor
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 pytestmark = pytest.mark.postgres_only
@@ -58,7 +58,7 @@ EXPECTED = {
 async def test_every_coaching_read_walks_its_index(database: Database) -> None:
     now = datetime.now(UTC)  # the seed's times are relative to it: any day will do
     async with database.transaction() as session:
-        await sync_roadmaps(session, load_roadmaps())
+        await sync_roadmaps(session, list(bundled_roadmaps()))
     async with database.unit_of_work() as plain:
         assert isinstance(plain, AsyncpgExecutor)
         seeded = await seed(plain.conn, MUSICIANS, now)

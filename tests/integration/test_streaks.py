@@ -18,6 +18,7 @@ from coachkit import Driver, at_a_checklist, count, synced_coach
 from querykit import BIG_TABLES, ExplainingExecutor, musician, seed
 from reminderkit import FakeClock
 from sqlalchemy import select
+from support.memory import bundled_roadmaps
 
 from core.app.engine import Coach
 from core.db.engine import Database
@@ -26,7 +27,6 @@ from core.db.models import Profile, StreakFreeze
 from core.kernel import store as turn_store
 from core.kernel.audit import latest
 from core.kernel.types import Document
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 START = datetime(2027, 2, 11, 12, 0, tzinfo=UTC)  # Thursday, ISO week 6, Q1 2027
@@ -271,7 +271,7 @@ async def test_the_streak_read_walks_its_indexes(pg_database: Database) -> None:
     test_query_plans.py, for this statement)."""
     now = datetime.now(UTC)  # the seed's times are relative to it: any day will do
     async with pg_database.transaction() as session:
-        await sync_roadmaps(session, load_roadmaps())
+        await sync_roadmaps(session, list(bundled_roadmaps()))
     async with pg_database.unit_of_work() as plain:
         assert isinstance(plain, AsyncpgExecutor)
         await seed(plain.conn, 50, now)

@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from coachkit import catalog_of
+from support.memory import bundled_roadmaps
 from support.store_contract import CASES, NOW, Setting
 
 from core.accounts.store import create_musician
 from core.db.engine import Database
 from core.kernel import store
 from core.kernel.store import SqlTurnStore, TurnRecord
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 
@@ -28,7 +28,7 @@ async def test_sql_store_keeps_the_contract(
     database: Database, case: Callable[[Setting], Awaitable[None]]
 ) -> None:
     async with database.transaction() as session:
-        await sync_roadmaps(session, load_roadmaps())
+        await sync_roadmaps(session, list(bundled_roadmaps()))
     catalog = await catalog_of(database)
     with contextlib.suppress(_RolledBack):
         async with database.unit_of_work() as ex:

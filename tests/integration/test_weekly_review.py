@@ -14,6 +14,7 @@ from coachkit import Driver, at_a_checklist, catalog_of, synced_coach
 from querykit import BIG_TABLES, ExplainingExecutor, seed
 from reminderkit import FakeClock, RecordingNotifier, delivery_rows, reminder_rows
 from sqlalchemy import select
+from support.memory import bundled_roadmaps
 
 from core.app.engine import Coach
 from core.coaching.review import read
@@ -23,7 +24,6 @@ from core.db.executor import AsyncpgExecutor
 from core.db.models import Profile, Task, UserTaskProgress
 from core.kernel.markup import to_plain
 from core.reminders.tick import ReminderTick
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -253,7 +253,7 @@ async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
     with sequential scans priced out, on the query-plan test's seeded musicians."""
     now = datetime.now(UTC)
     async with database.transaction() as session:
-        await sync_roadmaps(session, load_roadmaps())
+        await sync_roadmaps(session, list(bundled_roadmaps()))
     async with database.unit_of_work() as plain:
         assert isinstance(plain, AsyncpgExecutor)
         await seed(plain.conn, 200, now)

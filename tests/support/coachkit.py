@@ -25,8 +25,8 @@ from core.kernel.markup import to_plain
 from core.kernel.types import Button, Inbound, Outbound
 from core.progress.parsing import example_answer
 from core.roadmaps.catalog import Catalog, load_catalog
-from core.roadmaps.loader import load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
+from support.memory import bundled_roadmaps
 
 _update_ids = itertools.count(1)
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ async def synced_coach(database: Database, **kw: Any) -> Coach:
     """A coach over ``database`` with the bundled roadmaps synced in (``kw``: ``Coach``'s own,
     e.g. ``clock=`` — the clock is injected here, once; it cannot be swapped later)."""
     async with database.transaction() as session:
-        await sync_roadmaps(session, load_roadmaps())
+        await sync_roadmaps(session, list(bundled_roadmaps()))
     return Coach(database, **kw)
 
 
