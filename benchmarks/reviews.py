@@ -53,7 +53,7 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import asyncpg  # noqa: E402
 
-from benchmarks.benchkit import Run, asyncpg_dsn, cpu_model, peak_rss_mib, say  # noqa: E402
+from benchmarks.benchkit import Run, asyncpg_dsn, cpu_model, peak_rss_mib, run_dropping, say  # noqa: E402
 from core.clock import system_clock  # noqa: E402
 from core.coaching.review.week import Slot, spread  # noqa: E402
 from core.db.engine import Database  # noqa: E402
@@ -376,17 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     run = Run(admin_dsn=asyncpg_dsn(args.db), name=f"coach_bench_{secrets.token_hex(4)}")
-
-    async def guarded() -> int:
-        try:
-            return await bench(args, run)
-        finally:
-            await run.drop()
-
-    try:
-        return asyncio.run(guarded())
-    except KeyboardInterrupt:
-        return 130
+    return run_dropping(run, lambda: bench(args, run))
 
 
 if __name__ == "__main__":
