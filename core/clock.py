@@ -16,8 +16,11 @@ Durations that never meet a stored timestamp (rate limits, the catalog's TTL) us
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Returns the current time, aware and in UTC.
 Clock = Callable[[], datetime]
@@ -26,3 +29,29 @@ Clock = Callable[[], datetime]
 def system_clock() -> datetime:
     """The real current time, aware and in UTC (production's clock)."""
     return datetime.now(UTC)
+
+
+#: A fixed-offset zone as stored: ``UTC+05:30`` (what ``/timezone UTC+5:30`` saves).
+OFFSET_NAME = re.compile(r"^UTC([+-])(\d{2}):(\d{2})$")
+
+
+def zone(name: str | None) -> tzinfo:
+    """The tzinfo of a stored timezone name (an IANA name or ``UTC+05:30``); UTC when empty or
+    unknown (a stored name is validated on the way in; this only protects readers from a zone a
+    newer tzdata dropped). The one reader of stored zones: reminders, reviews and streaks count
+    a musician's days the same way.
+    """
+    return _zone(name or "UTC")
+
+
+@cache
+def _zone(name: str) -> tzinfo:
+    match = OFFSET_NAME.match(name)
+    if match:
+        sign = 1 if match.group(1) == "+" else -1
+        delta = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        return timezone(sign * delta, name)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.bands.store import BandRow
+from core.clock import zone
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
@@ -32,7 +33,6 @@ from core.reminders.schedule import (
     is_fixed_offset,
     parse_time,
     parse_timezone,
-    zone,
 )
 
 #: A denial is recorded through this (``BandCall.deny``): action, target, details.

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Final
-from zoneinfo import ZoneInfo
+
+from core.clock import zone
 
 #: Freezes a profile may start per calendar quarter (counted by the quarter they start in).
 FREEZES_PER_QUARTER: Final = 2
@@ -101,20 +102,12 @@ def quarter_of(day: date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
 
 
-def zone(name: str | None) -> ZoneInfo:
-    """The named timezone, UTC when unknown or empty (a stored zone the system lacks)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def week_zone(timezone: str | None, *, band: bool) -> str:
     """The timezone a profile's weeks are counted in: a band's are UTC, a musician's their own."""
     return "UTC" if band or not timezone else timezone
 
 
-def local_day(moment: datetime, tz: ZoneInfo) -> date:
+def local_day(moment: datetime, tz: tzinfo) -> date:
     """The calendar day of an aware moment in ``tz``."""
     return moment.astimezone(tz).date()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from core.clock import zone
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
@@ -30,7 +31,6 @@ from core.reminders.schedule import (
     parse_time,
     parse_timezone,
     tomorrow_same_time,
-    zone,
 )
 
 SNOOZE = timedelta(hours=1)

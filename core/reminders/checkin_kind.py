@@ -19,13 +19,14 @@ from typing import Any
 
 from sqlalchemy import ARRAY, Uuid, any_, bindparam, select
 
+from core.clock import zone
 from core.coaching.numbers.checkins import KIND, decide
 from core.coaching.numbers.checkins import card as checkin_card
 from core.db.executor import Executor
 from core.db.tables import profiles
 from core.kernel.types import Outbound
 from core.reminders.dispatch import Plan, delivery_key
-from core.reminders.schedule import QuietHours, outside_quiet, zone
+from core.reminders.schedule import QuietHours, outside_quiet
 from core.reminders.store import ClaimedRow, Owner, pick
 from core.roadmaps.catalog import Catalog
 

@@ -26,14 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from core.reminders.schedule import (
-    QuietHours,
-    Schedule,
-    next_due,
-    outside_quiet,
-    previous_due,
-    zone,
-)
+from core.clock import zone
+from core.reminders.schedule import QuietHours, Schedule, next_due, outside_quiet, previous_due
 from core.reminders.store import ClaimedRow, Owner
 
 logger = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from typing import Any, Final, Literal
 
 from sqlalchemy import bindparam, insert, or_, select, update
 
+from core.clock import zone
 from core.coaching.plan.dates import Entry, entries, t_label
 from core.db.tables import bands, profiles, reminders
 from core.journey.cards import open_button
@@ -35,7 +36,6 @@ from core.kernel.types import Button, Message, Outbound
 from core.progress.service import ProgressRecord, first_open_stage
 from core.progress.timeline import anchor_date, show_date
 from core.reminders.dispatch import Plan, delivery_key
-from core.reminders.schedule import zone
 from core.reminders.store import ClaimedRow, Owner
 from core.roadmaps.catalog import Catalog, RoadmapInfo
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Final
 
+from core.clock import zone
 from core.coaching.review import read
 from core.coaching.review.compose import Inputs, compose, render
 from core.coaching.review.settings import KIND
@@ -31,7 +32,7 @@ from core.coaching.review.week import Slot, sends_now, silent_weeks, spread, wee
 from core.db.executor import Executor
 from core.kernel.types import Outbound
 from core.reminders.dispatch import Plan
-from core.reminders.schedule import QuietHours, outside_quiet, zone
+from core.reminders.schedule import QuietHours, outside_quiet
 from core.reminders.store import ClaimedRow, Owner
 from core.roadmaps.catalog import Catalog
 

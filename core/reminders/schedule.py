@@ -23,10 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
+
+from core.clock import OFFSET_NAME
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -48,34 +50,11 @@ COMMON_ZONES = (
     "Australia/Sydney",
 )
 
-_OFFSET_NAME = re.compile(r"^UTC([+-])(\d{2}):(\d{2})$")
 _OFFSET_INPUT = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h)?$", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------ zones
-
-
-def zone(name: str) -> tzinfo:
-    """The tzinfo of a stored timezone name: an IANA name, or ``UTC+05:30`` for a fixed offset.
-
-    An unknown name falls back to UTC (a stored name is validated on the way in; this only
-    protects the tick from a zone a newer tzdata dropped).
-    """
-    return _zone(name)
-
-
-@cache
-def _zone(name: str) -> tzinfo:
-    match = _OFFSET_NAME.match(name)
-    if match:
-        sign = 1 if match.group(1) == "+" else -1
-        delta = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
-        return timezone(sign * delta, name)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 @cache
@@ -154,7 +133,7 @@ def zones_matching(typed: str, limit: int) -> list[str]:
 
 def is_fixed_offset(name: str) -> bool:
     """True for a ``UTC+HH:MM`` zone (no DST)."""
-    return bool(_OFFSET_NAME.match(name))
+    return bool(OFFSET_NAME.match(name))
 
 
 # ------------------------------------------------------------------------------ times

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, select, update
 
+from core.clock import zone
 from core.coaching.review.settings import KIND as REVIEW
 from core.coaching.review.settings import switched_off
 from core.db.executor import Executor
@@ -25,7 +26,7 @@ from core.db.tables import band_members as members
 from core.db.tables import bands, deliveries, reminders, users
 from core.kernel import audit
 from core.kernel.notify import NO_DIRECT_CHAT
-from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due, zone
+from core.reminders.schedule import QuietHours, Schedule, hhmm, next_due
 
 #: A new or resumed inactivity row is first looked at after this; the tick then plans it from
 #: the musician's last activity and the worker's back-off setting (nothing is sent before).

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.clock import zone
 from core.reminders.schedule import (
     QuietHours,
     Schedule,
@@ -18,7 +19,6 @@ from core.reminders.schedule import (
     parse_timezone,
     previous_due,
     tomorrow_same_time,
-    zone,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -234,3 +234,18 @@ def test_a_band_counts_in_utc() -> None:
     assert week_zone(BERLIN, band=True) == "UTC"
     assert week_zone(BERLIN, band=False) == BERLIN
     assert week_zone("", band=False) == "UTC"
+
+
+def test_a_fixed_offset_zone_counts_weeks_where_the_musician_lives() -> None:
+    """``/timezone UTC+5:30`` is stored as ``UTC+05:30``: the streak reads it as reminders and
+    reviews do (core.clock.zone), not as unknown-and-UTC."""
+    from core.progress.streaks import History, compute  # noqa: PLC0415
+
+    sunday_evening_utc = datetime(2026, 3, 8, 20, 0, tzinfo=UTC)  # Mon 9 Mar 01:30 at +05:30
+    history = History(steps=(sunday_evening_utc,))
+    streak = compute(history, "UTC+05:30", sunday_evening_utc + timedelta(hours=1))
+    assert streak.weeks == 1
+    assert streak.this_week_done
+    in_utc = compute(history, "UTC", datetime(2026, 3, 9, 12, 0, tzinfo=UTC))
+    assert in_utc.weeks == 1
+    assert not in_utc.this_week_done

@@ -22,7 +22,8 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, literal_column, select, update
 
-from core.coaching.review.week import Slot, spread, this_week, zone
+from core.clock import zone
+from core.coaching.review.week import Slot, spread, this_week
 from core.db.executor import Executor
 from core.db.tables import reminders, users
 from core.kernel.turn import Turn

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from core.clock import zone
 from core.coaching.review import read, settings
 from core.coaching.review.compose import compose, render
-from core.coaching.review.week import Slot, parse_slot, zone
+from core.coaching.review.week import Slot, parse_slot
 from core.journey.streak import streak_of
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn

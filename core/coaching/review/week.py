@@ -24,10 +24,8 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from functools import cache
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_DAY: Final = 0
@@ -39,28 +37,6 @@ SILENT_WEEKS: Final = 3
 #: Weeks without activity before it comes every 4th week only.
 RARE_WEEKS: Final = 7
 WEEK: Final = timedelta(days=7)
-
-_OFFSET_NAME = re.compile(r"^UTC([+-])(\d{2}):(\d{2})$")
-
-
-def zone(name: str | None) -> tzinfo:
-    """The tzinfo of a stored timezone name (an IANA name or ``UTC+05:30``); UTC when unknown.
-
-    Mirrors :func:`core.reminders.schedule.zone` (which this layer may not import)."""
-    return _zone(name or "UTC")
-
-
-@cache
-def _zone(name: str) -> tzinfo:
-    match = _OFFSET_NAME.match(name)
-    if match:
-        sign = 1 if match.group(1) == "+" else -1
-        delta = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
-        return timezone(sign * delta, name)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.clock import zone
 from core.coaching.streaks import store
 from core.coaching.streaks.words import (
     USAGE,
@@ -26,14 +27,7 @@ from core.journey.streak import streak_line, streak_of, weeks, zone_of
 from core.kernel.markup import bold, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound
-from core.progress.streaks import (
-    FREEZES_PER_QUARTER,
-    Freeze,
-    Streak,
-    local_day,
-    quarter_of,
-    zone,
-)
+from core.progress.streaks import FREEZES_PER_QUARTER, Freeze, Streak, local_day, quarter_of
 from core.progress.timeline import show_date
 
 
