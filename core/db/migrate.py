@@ -48,6 +48,17 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def known_revision(revision: str) -> bool:
+    """Whether the packaged migrations contain ``revision`` (a backup from newer code: no)."""
+    try:
+        return (
+            ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision)
+            is not None
+        )
+    except Exception:  # alembic raises several kinds for an unknown id
+        return False
+
+
 async def current_revision(db: Database) -> str | None:
     """The revision the database is at (``None``: never migrated)."""
     async with db.engine.connect() as conn:
