@@ -30,7 +30,13 @@ from core.clock import system_clock
 from core.coaching.numbers.drawing import chart_workers
 from core.db import backup as db_backup
 from core.db.engine import Database
-from core.db.migrate import current_revision, head_revision, known_revision, upgrade_async
+from core.db.migrate import (
+    current_revision,
+    head_revision,
+    known_revision,
+    schema_status,
+    upgrade_async,
+)
 from core.errors import CoachError, ConfigurationError
 from core.housekeeping import PruneReport, Retention, prune
 from core.jobs.runner import JobRunner
@@ -282,6 +288,14 @@ async def _run(args: argparse.Namespace) -> int:
         )
         return 2
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
+    schema = await schema_status(db)
+    if schema.state in {"empty", "older"}:
+        # a worker on an old schema fails on its first event instead; refuse before starting
+        await db.dispose()
+        print(f"{schema.problem()} (or start with --migrate)", file=sys.stderr)
+        return 1
+    if schema.state == "newer":
+        logger.warning("%s", schema.problem())
     coach = make_coach(db, settings)
     if settings.coach_link_secret is None:
         logger.warning("COACH_LINK_SECRET is not set: /link codes are stored without a server key")
