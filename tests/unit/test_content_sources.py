@@ -270,7 +270,7 @@ TOUCHED_SOURCES: dict[str, tuple[str, ...]] = {
     "tb-travel-and-beds": ("bcs-bus.com",),
     "tb-show-budget": ("optimismos.com",),
     # §2, added
-    "iss-mechanicals": ("themlc.com", "support.cdbaby.com"),
+    "iss-mechanicals": ("themlc.com", "support.cdbaby.com", "prsformusic.com"),
     "iss-youtube": ("intercom.help", "dittomusic.com"),
     "iss-clean-streams": ("support.spotify.com", "support.tunecore.com", "pymnts.com"),
     "iss-paid-promo": ("support.spotify.com", "submithub.com", "groover.co"),
@@ -332,7 +332,7 @@ TOPICS: dict[str, tuple[Topic, ...]] = {
         Topic("ep-clean-streams", "release", ("1,000 streams", "12 months")),
     ),
     "The MLC and mechanicals": (
-        Topic("iss-mechanicals", "release-setup", ("The MLC", "mechanical", "GEMA", "MCPS")),
+        Topic("iss-mechanicals", "release-setup", ("The MLC", "mechanical", "MCPS", "£100")),
     ),
     "fake streams and AI disclosure": (
         Topic("iss-clean-streams", "release-campaign", ("guarantee", "AI", "credits")),
