@@ -221,6 +221,8 @@ CLAIM = re.compile(
 
 def _claims(task: Task) -> list[str]:
     parts = [task.description, *(i.text for i in task.items or ())]
+    if task.input is not None and task.input.help:
+        parts.append(task.input.help)
     return [m.group(0) for part in parts for m in CLAIM.finditer(part)]
 
 
