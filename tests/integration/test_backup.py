@@ -48,11 +48,17 @@ async def _two_musicians(database: Database) -> None:
         await person.say("/update listeners 1200")
 
 
-def _sqlite_at(path: Path, template: Path) -> Database:
-    """A migrated SQLite database at ``path`` (a copy of the session's migrated template)."""
+async def _seeded_sqlite(path: Path, template: Path) -> tuple[list[Any], Any]:
+    """Two musicians' progress in a migrated SQLite file at ``path`` (a copy of the session's
+    migrated template); what :func:`_snapshot` reads of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, path)
-    return Database(f"sqlite+aiosqlite:///{path}")
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await _two_musicians(database)
+        return await _snapshot(database)
+    finally:
+        await database.dispose()
 
 
 async def test_postgres_round_trip_into_an_empty_database(
@@ -94,12 +100,7 @@ async def test_sqlite_round_trip_after_the_file_is_lost(
     tmp_path: Path, sqlite_template: Path
 ) -> None:
     live = tmp_path / "data" / "coach.db"
-    database = _sqlite_at(live, sqlite_template)
-    try:
-        await _two_musicians(database)
-        before = await _snapshot(database)
-    finally:
-        await database.dispose()
+    before = await _seeded_sqlite(live, sqlite_template)
 
     file = tmp_path / "backups" / "coach-2026.db"
     made = await db_backup.backup(f"sqlite:///{live}", file)
@@ -128,12 +129,7 @@ async def test_the_cli_round_trip_and_its_refusals(
     tmp_path: Path, sqlite_template: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     live = tmp_path / "coach.db"
-    database = _sqlite_at(live, sqlite_template)
-    try:
-        await _two_musicians(database)
-        before = await _snapshot(database)
-    finally:
-        await database.dispose()
+    before = await _seeded_sqlite(live, sqlite_template)
     url = f"sqlite:///{live}"
     file = tmp_path / "nightly.db"
 
