@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, literal_column, select, update
 
 from core.clock import zone
-from core.coaching.review.week import Slot, spread, this_week
+from core.coaching.review.week import Slot, next_weekly, spread
 from core.db.executor import Executor
 from core.db.tables import reminders, users
 from core.kernel.turn import Turn
@@ -72,14 +72,8 @@ def next_due(
     now: datetime,
     last_sent: datetime | None = None,
 ) -> datetime:
-    """When the review is next due (the tick moves it out of quiet hours): the next slot, or
-    next week's when this week's review already went out (one review a week, whatever day)."""
-    tz = zone(tz_name)
-    week = this_week(now, tz)
-    after = now
-    if last_sent is not None and this_week(last_sent, tz) == week:
-        after = max(now, week.end - timedelta(microseconds=1))
-    return slot.next_after(after, tz, spread(profile_id))
+    """When the review is next due (:func:`~core.coaching.review.week.next_weekly`)."""
+    return next_weekly(slot, zone(tz_name), spread(profile_id), now, last_sent)
 
 
 def _target(turn: Turn) -> str:
