@@ -27,31 +27,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import bindparam, insert, literal_column, select, update
+from sqlalchemy import bindparam, literal_column, select
 
 from core.clock import zone
+from core.coaching.review.settings import WEEKLY_COLUMNS, pause_weekly, save_weekly
 from core.coaching.review.week import Slot, next_weekly, spread
 from core.db.executor import Executor
 from core.db.tables import reminders
 
 KIND: Final = "digest"
 
-_ROW = select(
-    reminders.c.id,
-    reminders.c.schedule,
-    reminders.c.paused,
-    reminders.c.next_due_at,
-    reminders.c.last_sent_at,
-    reminders.c.timezone,
-    reminders.c.target_chat,
-).where(reminders.c.band_id == bindparam("bid"), reminders.c.kind == literal_column("'digest'"))
+_ROW = select(*WEEKLY_COLUMNS, reminders.c.timezone, reminders.c.target_chat).where(
+    reminders.c.band_id == bindparam("bid"), reminders.c.kind == literal_column("'digest'")
+)
 _BAND_REMINDER = select(reminders.c.timezone, reminders.c.quiet_start, reminders.c.quiet_end).where(
     reminders.c.band_id == bindparam("bid"), reminders.c.kind == literal_column("'schedule'")
 )
-_INSERT = insert(reminders)
-_UPDATE = update(reminders).where(reminders.c.id == bindparam("rid"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,36 +104,19 @@ async def switch_on(
     tz = await band_timezone(ex, band_id, timezone)
     sent = current.last_sent_at if current is not None else None
     due = next_due(chosen, tz, profile_id, now, sent)
-    values: dict[str, Any] = {
-        "schedule": chosen.to_json(),
-        "timezone": tz,
-        "platform": platform,
-        "target_chat": target,
-        "next_due_at": due,
-        "paused": False,
-        "stage": 0,
-        "attempts": 0,
-        "claimed_until": None,
-        "claimed_by": None,
-    }
-    if current is not None:
-        await ex.run(_UPDATE, {"rid": current.id, **values})
-        return chosen, due, tz
-    quiet = await ex.rows(_BAND_REMINDER, {"bid": band_id})
-    start, end = (quiet[0][1], quiet[0][2]) if quiet else (None, None)
-    await ex.run(
-        _INSERT,
-        {
-            "id": uuid.uuid4(),
-            "user_id": None,
-            "band_id": band_id,
-            "kind": KIND,
-            "quiet_start": start,
-            "quiet_end": end,
-            "last_sent_at": None,
-            "created_at": now,
-            **values,
-        },
+    quiet = await ex.rows(_BAND_REMINDER, {"bid": band_id}) if current is None else []
+    await save_weekly(
+        ex,
+        current.id if current is not None else None,
+        owner={"band_id": band_id},
+        kind=KIND,
+        slot=chosen,
+        timezone=tz,
+        platform=platform,
+        target=target,
+        due=due,
+        quiet=(quiet[0][1], quiet[0][2]) if quiet else (None, None),
+        now=now,
     )
     return chosen, due, tz
 
@@ -150,10 +126,7 @@ async def switch_off(ex: Executor, band_id: uuid.UUID) -> bool:
     current = await of_band(ex, band_id)
     if current is None or not current.on:
         return False
-    schedule = {**current.slot.to_json(), "off": True}
-    await ex.run(
-        _UPDATE, {"rid": current.id, "paused": True, "schedule": schedule, "claimed_by": None}
-    )
+    await pause_weekly(ex, current.id, current.slot)
     return True
 
 
