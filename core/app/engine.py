@@ -532,7 +532,7 @@ class Coach:
 
     async def _help(self, turn: Turn, _args: str) -> list[Outbound]:
         place = place_of(turn.inbound.chat_type)
-        return [help_card(self.registry.menu(place), in_band=place == "band")]
+        return [help_card(self.registry.menu(place), place == "band")]
 
     async def _cancel_button(self, turn: Turn, _payload: Payload) -> list[Outbound]:
         cancel = self.registry.cancel(turn.awaiting)

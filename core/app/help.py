@@ -16,7 +16,7 @@ BANDS_ELSEWHERE = (
 )
 
 
-def help_card(commands: Iterable[Command], *, in_band: bool = True) -> Outbound:
+def help_card(commands: Iterable[Command], in_band: bool = True) -> Outbound:
     """Every command offered here, with its usage and one line of help; outside a band's chat
     (``in_band`` false) a line says where the band commands are."""
     lines = [bold("Here's everything I can do:"), ""]

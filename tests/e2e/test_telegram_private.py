@@ -129,9 +129,7 @@ async def test_a_new_private_reply_goes_to_the_private_chat_not_the_group(
     opened a private chat with the bot, so Telegram refuses it ("can't initiate
     conversation"): she is told how to open one, and the secret is shown nowhere."""
     await group.dm(LEO, "/start")  # Leo has a private chat with the bot; Maya has none
-    monkeypatch.setattr(
-        engine_module, "help_card", lambda *_, **__: Message(text=SECRET, private=True)
-    )
+    monkeypatch.setattr(engine_module, "help_card", lambda *_: Message(text=SECRET, private=True))
 
     await group.say(LEO, "/help", name="Leo")
     assert group.fake.last(LEO).plain_text == SECRET
@@ -161,9 +159,7 @@ async def test_the_front_end_refuses_a_private_reply_for_a_group(
     Telegram front end for a group is not sent (and a notice can't carry one there either);
     the other replies still go out."""
     monkeypatch.setattr(engine_module, "keep_private", lambda inbound, replies: replies)
-    monkeypatch.setattr(
-        engine_module, "help_card", lambda *_, **__: Message(text=SECRET, private=True)
-    )
+    monkeypatch.setattr(engine_module, "help_card", lambda *_: Message(text=SECRET, private=True))
     await group.say(MAYA, "/help")
     assert SECRET not in group.group_text()
     assert group.front.failures["private_refused"] == 1

@@ -1,7 +1,8 @@
 """The weekly review, pure (core/coaching/review/{week,compose}.py and the tick's decision in
 core/reminders/review_kind.py): the local week, the per-person spread, the slot across DST,
 the settings' words, what a review says from given rows, the gentle version, the focus and
-its buttons, and when the tick sends (once a week, quiet hours, grace, back-off)."""
+its buttons, and when the tick sends (once a week, quiet hours, grace, back-off) — those tick
+rules for the band digest too (core/reminders/weekly.py is both kinds')."""
 
 from __future__ import annotations
 
