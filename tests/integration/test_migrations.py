@@ -282,3 +282,91 @@ async def test_replicas_migrating_at_once_take_turns(
     assert [rc for rc, _ in outcomes] == [0, 0, 0], [err.decode()[-500:] for _, err in outcomes]
     assert await _inspect(url, _revision) == _head()
     assert await _inspect(url, _tables) == MODEL_TABLES | {"alembic_version"}
+
+
+_bands = sa.table(
+    "bands",
+    sa.column("id", sa.Uuid()),
+    sa.column("name", sa.String()),
+    sa.column("platform", sa.String()),
+    sa.column("external_id", sa.String()),
+    sa.column("channel_id", sa.String()),
+    sa.column("announce_milestones", sa.Boolean()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+_reminders = sa.table(
+    "reminders",
+    sa.column("id", sa.Uuid()),
+    sa.column("band_id", sa.Uuid()),
+    sa.column("kind", sa.String()),
+    sa.column("schedule", sa.JSON()),
+    sa.column("timezone", sa.String()),
+    sa.column("quiet_start", sa.String()),
+    sa.column("quiet_end", sa.String()),
+    sa.column("platform", sa.String()),
+    sa.column("target_chat", sa.String()),
+    sa.column("next_due_at", sa.DateTime(timezone=True)),
+    sa.column("paused", sa.Boolean()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+async def test_digest_revision_switches_it_on_for_bands_with_a_channel(empty_url: str) -> None:
+    """Bands that set their updates channel before ``w3_digest`` get their weekly digest, as
+    ``/band channel`` gives it from then on: the band reminder's timezone and quiet hours, due
+    "now" (planned from the next slot); a band without a channel gets none; downgrade drops
+    them."""
+    await asyncio.to_thread(upgrade, empty_url, "w2_milestones")
+    with_channel, without = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    engine = create_async_engine(normalise_url(empty_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(_bands),
+                [
+                    {
+                        "id": band,
+                        "name": "Owls",
+                        "platform": "discord",
+                        "external_id": str(n),
+                        "channel_id": channel,
+                        "announce_milestones": False,
+                        "created_at": now,
+                    }
+                    for n, (band, channel) in enumerate([(with_channel, "c:5"), (without, None)])
+                ],
+            )
+            await conn.execute(
+                sa.insert(_reminders),
+                {
+                    "id": uuid.uuid4(),
+                    "band_id": with_channel,
+                    "kind": "schedule",
+                    "schedule": {"type": "daily", "time": "18:00"},
+                    "timezone": "Europe/Berlin",
+                    "quiet_start": "22:00",
+                    "quiet_end": "08:00",
+                    "platform": "discord",
+                    "target_chat": "c:5",
+                    "next_due_at": now,
+                    "paused": False,
+                    "created_at": now,
+                },
+            )
+        await asyncio.to_thread(upgrade, empty_url)
+        digest = _reminders.c.kind == "digest"
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(_reminders).where(digest))).all()
+        [row] = rows
+        assert (row.band_id, row.target_chat, row.platform) == (with_channel, "c:5", "discord")
+        assert row.schedule == {"type": "weekly", "time": "10:00", "days": [0]}
+        assert (row.timezone, row.quiet_start, row.quiet_end) == ("Europe/Berlin", "22:00", "08:00")
+        assert not row.paused
+        await asyncio.to_thread(downgrade, empty_url, "w2_milestones")
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.select(_reminders.c.id).where(digest))).all() == []
+            kinds = (await conn.execute(sa.select(_reminders.c.kind))).scalars().all()
+        assert kinds == ["schedule"]  # the band's own reminder stays
+    finally:
+        await engine.dispose()
