@@ -12,8 +12,10 @@ remembering to add it here. Walking ``Base.metadata.sorted_tables`` (parents bef
   row they caused, a broadcast they wrote) *mentions* them: it is exported, and forgetting
   clears the pointer (the database does it when the user row goes) but keeps the row, which
   belongs to someone else;
-* audit rows naming one of their identities (``telegram:123``) as actor or target, or their
-  user id anywhere in target or details (``user:<id>``, ``{"new_user": …}``), mention them;
+* audit rows naming one of their identities (``telegram:123``) as actor or target, their user
+  id as a ``user:<id>`` target, or their id in the details of an action that writes one there
+  (``{"new_user": …}`` of an unlink: ``core.db.models.USER_IDS_IN_DETAILS``), mention them —
+  each found by an index;
 * broadcasts they wrote that never went out (``draft``, ``expired``, ``cancelled``) are theirs
   alone: nobody received them;
 * their user id *inside JSON values* of other rows (a band checklist's ``ticked_by``, an undo
@@ -43,13 +45,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, cast, delete, or_, select, update
+from sqlalchemy import Table, Text, and_, cast, delete, false, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.admin.access import label
 from core.db import json_refs, tables
 from core.db.base import Base
+from core.db.models import USER_IDS_IN_DETAILS
 
 _users = tables.users
 _identities = tables.identities
@@ -58,6 +61,8 @@ _audit = tables.audit_log
 _broadcasts = tables.broadcasts
 #: Broadcast states in which nobody received it: the draft belongs to its author alone.
 UNSENT: tuple[str, ...] = ("draft", "expired", "cancelled")
+#: The computed column that tells a row they own from one that mentions them.
+_OWNED = "_owned_by_them"
 #: Band profiles: the only rows that can hold someone else's id in JSON (json_refs).
 _BAND_PROFILES = select(_profiles.c.id).where(_profiles.c.band_id.is_not(None))
 
@@ -160,33 +165,46 @@ async def footprint(session: AsyncSession, user_id: uuid.UUID) -> Footprint:
                 continue
             condition = fk.parent.in_(sorted(keys, key=str))
             (owning if (fk.ondelete or "").upper() == "CASCADE" else mentioning).append(condition)
-        if table is _audit and labels:
-            mentioning += [_audit.c.actor.in_(labels), _audit.c.target.in_(labels)]
-        if table is _audit:  # their id in a target (user:<id>) or in the details
-            mentioning.append(_audit.c.target.contains(str(user_id)))
-            mentioning.append(cast(_audit.c.details, Text).contains(str(user_id)))
+        if table is _audit:
+            mentioning += _audit_mentions(user_id, labels)
         if not owning and not mentioning:
             continue
         pk = _pk(table)
-        if owning:
-            rows = [
-                dict(r._mapping) for r in await session.execute(select(table).where(or_(*owning)))
-            ]
-            if rows:
-                found.owned[table.name] = rows
-                if pk is not None:
-                    owned_keys[table.name] = {r[pk] for r in rows}
-        if mentioning:
-            seen = {r[pk] for r in found.owned.get(table.name, [])} if pk else set()
-            rows = [
-                dict(r._mapping)
-                for r in await session.execute(select(table).where(or_(*mentioning)))
-            ]
-            rows = [r for r in rows if pk is None or r[pk] not in seen]
-            if rows:
-                found.mentioned[table.name] = rows
+        # One statement a table: the rows they own and the rows that mention them, told apart
+        # by a computed column (a round trip per table is most of the cost of /export).
+        owns = or_(*owning) if owning else false()
+        stmt = select(table, owns.label(_OWNED)).where(or_(*owning, *mentioning))
+        owned_rows: list[dict[str, Any]] = []
+        mentioned_rows: list[dict[str, Any]] = []
+        for r in await session.execute(stmt):
+            row = dict(r._mapping)
+            (owned_rows if row.pop(_OWNED) else mentioned_rows).append(row)
+        if owned_rows:
+            found.owned[table.name] = owned_rows
+            if pk is not None:
+                owned_keys[table.name] = {r[pk] for r in owned_rows}
+        if mentioned_rows:
+            found.mentioned[table.name] = mentioned_rows
     for json_row in await _json_rows(session, found, lock=False):
         found.in_json += json_row.mentions
+    return found
+
+
+def _audit_mentions(user_id: uuid.UUID, labels: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """Audit rows naming them (besides ``actor_user_id``, a foreign key the walk finds): a
+    handle of theirs as actor or target, ``user:<id>`` as target, their id in the details of the
+    actions that write one there (:data:`~core.db.models.USER_IDS_IN_DETAILS`).
+
+    Each condition is an index's (``ix_audit_log_actor``, ``ix_audit_log_target``, the partial
+    ``ix_audit_log_user_details``): the log only grows, and a ``LIKE '%<id>%'`` over all of it
+    was the slowest part of ``/export`` and ``/forget`` (issue #18).
+    """
+    found: list[ColumnElement[bool]] = [_audit.c.target.in_([*labels, f"user:{user_id}"])]
+    if labels:
+        found.append(_audit.c.actor.in_(labels))
+    found.append(
+        and_(text(USER_IDS_IN_DETAILS), cast(_audit.c.details, Text).contains(str(user_id)))
+    )
     return found
 
 
