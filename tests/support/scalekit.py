@@ -45,7 +45,7 @@ NUDGES_PER_MUSICIAN = 14
 _MUSICIANS = """
 CREATE TEMP TABLE fill_m ON COMMIT DROP AS
 SELECT i, md5('u' || i)::uuid AS uid, md5('p' || i)::uuid AS pid,
-       i % (SELECT count(DISTINCT r) FROM seed_tasks) AS r,
+       i % (SELECT count(DISTINCT r) FROM fill_tasks) AS r,
        (i * 7919) % 25 AS k,
        i % 5 < 3 AS nudged
 FROM generate_series(1, $1::int) i
@@ -57,7 +57,7 @@ _FILL = (
 INSERT INTO user_task_progress (id, profile_id, task_id, status, task_data, updated_at)
 SELECT lpad(to_hex(m.i::bigint * 1000 + t.k), 32, '0')::uuid, m.pid, t.id, 'not_started',
        '{}'::jsonb, $1::timestamptz - ((m.i * 11) % 300) * interval '1 day'
-FROM fill_m m JOIN seed_tasks t ON t.r = m.r AND t.k > m.k
+FROM fill_m m JOIN fill_tasks t ON t.r = m.r AND t.k > m.k
 """,
     # the outbox: j = 1..20 a musician, spread over the year, newest first for small j
     """
@@ -176,7 +176,7 @@ INSERT INTO profiles (id, band_id, artist_name, current_stats, anchors, roadmap_
 SELECT md5('bp' || m.i)::uuid, md5('band' || m.i)::uuid, 'Band ' || m.i, '{}'::jsonb,
        '{}'::jsonb, t.roadmap_id, t.stage_id, $1::timestamptz - interval '200 days',
        $1::timestamptz
-FROM fill_m m JOIN seed_tasks t ON t.r = m.r AND t.k = 4 WHERE m.i % 200 = 0
+FROM fill_m m JOIN fill_tasks t ON t.r = m.r AND t.k = 4 WHERE m.i % 200 = 0
 """,
     """
 INSERT INTO conversation_state (profile_id, data, updated_at)
@@ -188,7 +188,7 @@ INSERT INTO user_task_progress (id, profile_id, task_id, status, task_data, comp
 SELECT md5('bt' || m.i || ':' || t.k)::uuid, md5('bp' || m.i)::uuid, t.id, 'completed',
        jsonb_build_object('ticked_by', jsonb_build_object('item-1', md5('u' || m.i)::uuid::text)),
        md5('u' || m.i)::uuid, $1::timestamptz - interval '100 days', $1::timestamptz
-FROM fill_m m JOIN seed_tasks t ON t.r = m.r AND t.k <= 3 WHERE m.i % 200 = 0
+FROM fill_m m JOIN fill_tasks t ON t.r = m.r AND t.k <= 3 WHERE m.i % 200 = 0
 """,
 )
 
@@ -225,9 +225,9 @@ async def fill(conn: Any, musicians: int, now: datetime, *, vacuum: bool = True)
     rest, outbox, nudges, broadcast, broadcast_rows, *others = _FILL
     async with conn.transaction():
         await conn.execute("SET LOCAL session_replication_role = replica")
-        await conn.execute(_TASK_ORDER)
+        await conn.execute(_TASK_ORDER.replace("seed_tasks", "fill_tasks"))
         await conn.execute(_MUSICIANS, musicians)
-        await conn.execute("ANALYZE seed_tasks; ANALYZE fill_m")
+        await conn.execute("ANALYZE fill_tasks; ANALYZE fill_m")
         await conn.execute(rest, now)
         await conn.execute(outbox, now, EVENTS_PER_MUSICIAN)
         await conn.execute(nudges, now, NUDGES_PER_MUSICIAN)
