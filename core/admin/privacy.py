@@ -61,6 +61,9 @@ _audit = tables.audit_log
 _broadcasts = tables.broadcasts
 #: Broadcast states in which nobody received it: the draft belongs to its author alone.
 UNSENT: tuple[str, ...] = ("draft", "expired", "cancelled")
+#: The tables whose rows a person owns by a rule of their own rather than through a cascading key
+#: (see :func:`footprint`): deleting their owned rows deletes everything else they own.
+_ROOTS = (_broadcasts, _users)
 #: The computed column that tells a row they own from one that mentions them.
 _OWNED = "_owned_by_them"
 #: Band profiles: the only rows that can hold someone else's id in JSON (json_refs).
@@ -305,7 +308,8 @@ def new_pseudonym() -> str:
 async def forget(session: AsyncSession, found: Footprint, pseudonym: str) -> int:
     """Delete every row ``found`` owns; pseudonymise the audit rows that mention them.
 
-    Returns how many rows were deleted. Runs in the caller's transaction: all or nothing.
+    Returns how many rows were deleted (the owned rows found). Runs in the caller's
+    transaction: all or nothing.
     """
     needles = sorted({*found.labels, str(found.user_id), *found.names}, key=len, reverse=True)
     for row in found.mentioned.get(_audit.name, []):
@@ -339,25 +343,12 @@ async def forget(session: AsyncSession, found: Footprint, pseudonym: str) -> int
         .where(_broadcasts.c.created_by == found.user_id)
         .values(report_platform=None, report_chat=None)
     )
-    deleted = 0
-    tables = {t.name: t for t in Base.metadata.sorted_tables}
-    for name in reversed([t.name for t in Base.metadata.sorted_tables]):
-        rows = found.owned.get(name)
-        table = tables[name]
-        pk = _pk(table)
-        if not rows:
-            continue
-        if pk is not None:
-            result = await session.execute(
-                delete(table).where(table.c[pk].in_([r[pk] for r in rows]))
-            )
-        else:  # composite keys (band_members): match every key column of each row
-            result = None
-            for r in rows:
-                result = await session.execute(
-                    delete(table).where(*(c == r[c.name] for c in table.primary_key.columns))
-                )
-                deleted += int(getattr(result, "rowcount", 0) or 0)
-            continue
-        deleted += int(getattr(result, "rowcount", 0) or 0)
-    return deleted
+    # The roots of what they own: their user row, and broadcasts they wrote that never went out.
+    # Every other row they own was found *because* a cascading key leads to it from one of
+    # these, so the database deletes it with them (ON DELETE CASCADE, SQLite's foreign keys
+    # are on): one statement per root instead of one per table.
+    for root in _ROOTS:
+        rows = found.owned.get(root.name)
+        if rows:
+            await session.execute(delete(root).where(root.c.id.in_([r["id"] for r in rows])))
+    return sum(len(rows) for rows in found.owned.values())

@@ -120,20 +120,32 @@ FIGURES: Final = (
     .join(_DONE, true())
     .join(_NUDGES, true())
 )
-#: Profiles per roadmap and current stage (live roadmaps).
+#: Profiles per roadmap and current stage, counted on ``ix_profiles_roadmap_stage`` (roadmap,
+#: stage) alone before the names are joined to the few groups: joining every profile to its
+#: roadmap and stage first, then grouping, was most of the figures' time at 100 000 musicians.
+_PER_STAGE = (
+    select(
+        _profiles.c.roadmap_id,
+        _profiles.c.current_stage_id,
+        func.count().label("profiles"),
+    )
+    .where(_profiles.c.roadmap_id.is_not(None))
+    .group_by(_profiles.c.roadmap_id, _profiles.c.current_stage_id)
+    .subquery("per_stage")
+)
+#: The funnel: live roadmaps only.
 FUNNEL: Final = (
     select(
         _roadmaps.c.name,
         _roadmaps.c.position.label("rpos"),
         _stages.c.title,
         _stages.c.position,
-        func.count(_profiles.c.id),
+        _PER_STAGE.c.profiles,
     )
-    .select_from(_profiles)
-    .join(_roadmaps, _roadmaps.c.id == _profiles.c.roadmap_id)
-    .outerjoin(_stages, _stages.c.id == _profiles.c.current_stage_id)
+    .select_from(_PER_STAGE)
+    .join(_roadmaps, _roadmaps.c.id == _PER_STAGE.c.roadmap_id)
+    .outerjoin(_stages, _stages.c.id == _PER_STAGE.c.current_stage_id)
     .where(_roadmaps.c.archived.is_(False))
-    .group_by(_roadmaps.c.name, _roadmaps.c.position, _stages.c.title, _stages.c.position)
 )
 
 
@@ -141,12 +153,12 @@ async def collect(session: AsyncSession, now: datetime) -> Stats:
     """Read every figure: :data:`FIGURES` and :data:`FUNNEL`, two statements."""
     week, month = now - timedelta(days=7), now - timedelta(days=30)
     figures = (await session.execute(FIGURES, {"week": week, "month": month})).one()
-    rows = (await session.execute(FUNNEL)).all()
+    counts: dict[tuple[str, str | None, int], int] = {}
+    for r in (await session.execute(FUNNEL)).all():
+        key = (r.name, r.title, r.position if r.position is not None else 10_000)
+        counts[key] = counts.get(key, 0) + int(r.profiles)  # stages alike by name count as one
     funnel = sorted(
-        (
-            FunnelRow(r.name, r.title, r.position if r.position is not None else 10_000, r[4])
-            for r in rows
-        ),
+        (FunnelRow(name, title, position, n) for (name, title, position), n in counts.items()),
         key=lambda f: (f.roadmap, f.position),
     )
     return Stats(

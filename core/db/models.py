@@ -192,6 +192,11 @@ class Profile(Base):
     last_activity_at: Mapped[datetime | None] = mapped_column()
 
 
+# /admin stats' funnel counts profiles per roadmap and current stage from this index alone
+# (both columns change only when a musician picks a roadmap or finishes a stage).
+Index("ix_profiles_roadmap_stage", Profile.roadmap_id, Profile.current_stage_id)
+
+
 class UserTaskProgress(Base):
     """Where one profile stands on one task: status, checklist ticks / answer, who, when."""
 

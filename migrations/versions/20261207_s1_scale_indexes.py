@@ -9,7 +9,8 @@ Found with ``benchmarks/scale.py`` and EXPLAIN (docs/operations.md has the figur
   rows without one cost nothing;
 * the audit log by ``actor`` and ``target`` (handles, ``user:<id>``), and its ``account.unlink``
   rows (the only ones whose details name a user id);
-* ``/admin stats``: users by ``last_active_at``, the week's completions in ``events`` (partial,
+* ``/admin stats``: users by ``last_active_at``, profiles by (roadmap, current stage) for the
+  funnel, the week's completions in ``events`` (partial,
   with the type) and the week's nudges in ``deliveries`` (partial, with the status).
 
 **Without blocking writes.** On PostgreSQL each index is built with ``CREATE INDEX
@@ -39,6 +40,7 @@ depends_on: str | Sequence[str] | None = None
 #: (name, table, columns, partial predicate or None) — as core/db/models.py declares them.
 INDEXES: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("ix_users_last_active_at", "users", ("last_active_at",), None),
+    ("ix_profiles_roadmap_stage", "profiles", ("roadmap_id", "current_stage_id"), None),
     (
         "ix_user_task_progress_completed_by",
         "user_task_progress",

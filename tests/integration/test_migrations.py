@@ -219,6 +219,7 @@ async def test_housekeeping_revision_fills_in_what_old_rows_lack(empty_url: str)
 #: The indexes of ``s1_scale_indexes`` (issue #18).
 _SCALE_INDEXES = {
     "users": {"ix_users_last_active_at"},
+    "profiles": {"ix_profiles_roadmap_stage"},
     "user_task_progress": {"ix_user_task_progress_completed_by"},
     "stat_samples": {"ix_stat_samples_recorded_by"},
     "events": {"ix_events_user_id", "ix_events_completions"},

@@ -4,8 +4,8 @@
 figures. A small database is filled like a year of use (``tests/support/scalekit.py``), sequential
 scans are priced out (``enable_seqscan = off``), and:
 
-* the stats' figures must read the indexes named here (the week's completions, the week's
-  nudges, the users' activity);
+* the stats' figures and funnel must read the indexes named here (the week's completions, the
+  week's nudges, the users' activity, profiles by roadmap and stage);
 * every statement ``/export``'s footprint and ``/forget`` send — recorded as they run, then
   explained with their own parameters — must read no table that grows with the musicians whole;
 * every foreign key a forget makes PostgreSQL follow (into the tables a person owns rows of)
@@ -94,15 +94,16 @@ async def test_the_stats_figures_read_their_indexes(database: Database) -> None:
     assert figures.tasks_completed_7d > 0
     assert figures.reminders_sent_7d > 0
     assert len(seen) == 2, "the figures and the funnel: two statements"
-    [(_, plan), _funnel] = await _plans(database, seen)
-    shown = "\n".join(plan.key_lines())
+    [(_, plan), (_, funnel)] = await _plans(database, seen)
     expected = {
         "ix_users_last_active_at",
         "ix_events_completions",
         "ix_deliveries_nudges_created_at",
     }
-    assert expected <= plan.indexes(), f"missing {expected - plan.indexes()}\n{shown}"
-    assert not plan.seq_scans() & GROWING, shown
+    for indexes, explained in ((expected, plan), ({"ix_profiles_roadmap_stage"}, funnel)):
+        shown = "\n".join(explained.key_lines())
+        assert indexes <= explained.indexes(), f"missing {indexes - explained.indexes()}\n{shown}"
+        assert not explained.seq_scans() & GROWING, shown
 
 
 async def test_export_and_forget_read_by_index(database: Database) -> None:
