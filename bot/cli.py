@@ -235,7 +235,8 @@ def prune_summary(report: PruneReport, retention: Retention) -> str:
             f"audit_log: {report.audit_denials:,} deleted "
             f"(denied attempts older than {retention.audit_denials.days} days)",
             f"events: {report.events:,} deleted "
-            f"(processed outbox events older than {retention.events.days} days)",
+            f"(outbox events handled over {retention.events.days} days ago, or never handled "
+            f"and no milestone's, or older than {retention.unprocessed_events.days} days)",
         )
     )
 

@@ -65,15 +65,17 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     Delete,
     Select,
     Table,
+    any_,
     bindparam,
     delete,
     exists,
+    func,
     literal_column,
     select,
     text,
@@ -82,7 +84,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement, TextClause
 
 from core.clock import Clock
 from core.db.engine import Database
-from core.db.models import DENIED_ROWS
+from core.db.models import DENIED_ROWS, MILESTONE_EVENTS, NUDGE_ROWS
 from core.db.tables import (
     audit_log,
     broadcasts,
@@ -108,17 +110,20 @@ class Retention:
     deliveries: timedelta = timedelta(days=30)
     audit_denials: timedelta = timedelta(days=90)
     events: timedelta = timedelta(days=30)
+    unprocessed_events: timedelta = timedelta(days=90)
     batch_size: int = 5000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
         """``RETENTION_UPDATES_DAYS``, ``RETENTION_DELIVERIES_DAYS``,
-        ``RETENTION_AUDIT_DENIALS_DAYS``, ``RETENTION_EVENTS_DAYS``, ``RETENTION_BATCH_SIZE``."""
+        ``RETENTION_AUDIT_DENIALS_DAYS``, ``RETENTION_EVENTS_DAYS``,
+        ``RETENTION_EVENTS_UNPROCESSED_DAYS``, ``RETENTION_BATCH_SIZE``."""
         return cls(
             updates=timedelta(days=settings.retention_updates_days),
             deliveries=timedelta(days=settings.retention_deliveries_days),
             audit_denials=timedelta(days=settings.retention_audit_denials_days),
             events=timedelta(days=settings.retention_events_days),
+            unprocessed_events=timedelta(days=settings.retention_events_unprocessed_days),
             batch_size=settings.retention_batch_size,
         )
 
@@ -163,46 +168,141 @@ class PruneReport:
 _ADDRESS: Mapping[str, str] = {"postgresql": "ctid", "sqlite": "rowid"}
 
 
-def _batch_delete(table: Table, *old: ColumnElement[bool] | TextClause) -> Mapping[str, Delete]:
-    """Per dialect: ``DELETE FROM t WHERE ctid IN (SELECT ctid FROM t WHERE old LIMIT :batch
-    FOR UPDATE SKIP LOCKED)`` (``rowid`` and no ``FOR UPDATE`` on SQLite).
+def _batch_delete(
+    table: Table, *old: ColumnElement[bool] | TextClause, walk: ColumnElement[Any] | None = None
+) -> Mapping[str, Delete]:
+    """Per dialect: ``DELETE FROM t WHERE ctid = ANY(ARRAY(SELECT ctid FROM t WHERE old ORDER
+    BY walk LIMIT :batch FOR UPDATE SKIP LOCKED))``; on SQLite ``rowid IN (SELECT rowid …)``
+    without ``FOR UPDATE``.
 
     Why the row address and not the key: for ``id IN (SELECT id …)`` PostgreSQL's planner
     joined the chosen ids against the whole table (a hash semi join over a sequential scan,
     ~70 ms a batch at 400 000 rows); with ``ctid`` it fetches each chosen row by address (a TID
     scan, ~12 ms). The inner SELECT is what walks the index. Rows this old are no longer
     updated by anyone, and the inner SELECT's row locks keep it so until the DELETE ran.
+
+    Why ``ORDER BY walk`` (the indexed column the predicate ranges over): without it the
+    planner may read ``LIMIT n`` of a range as "the first n rows of a sequential scan" — cheap
+    if it guesses a third of the table matches (its guess for a range it has no statistics for:
+    a generic plan's parameter, or statistics older than the rows). With nothing to delete that
+    scan reads the whole table (69 ms a run at 100 000 musicians, issue #18). Ordered by the
+    index's column, a sequential scan would have to sort every match first, so the index walk,
+    which stops at the first row past the cutoff, is the plan whatever the statistics say.
     """
     statements = {}
     for dialect, address in _ADDRESS.items():
         row: ColumnElement[Any] = literal_column(address)
-        chosen = select(row).select_from(table).where(*old).limit(bindparam("batch"))
+        chosen = select(row).select_from(table).where(*old)
+        if walk is not None:
+            chosen = chosen.order_by(walk)
+        chosen = chosen.limit(bindparam("batch"))
         if dialect == "postgresql":
             chosen = chosen.with_for_update(skip_locked=True)
+            # ctid = ANY(ARRAY(…)): the chosen addresses as one value, so the DELETE is a TID
+            # scan in every plan (``ctid IN (…)`` became a hash semi join over a sequential
+            # scan of the table in a generic plan, where the LIMIT is a parameter)
+            statements[dialect] = delete(table).where(
+                row == any_(func.array(chosen.scalar_subquery()))
+            )
+            continue
         statements[dialect] = delete(table).where(row.in_(chosen))
     return statements
 
 
 _CUTOFF: BindParameter[datetime] = bindparam("cutoff")
 
-OLD_UPDATES = _batch_delete(processed_updates, processed_updates.c.processed_at < _CUTOFF)
-OLD_NUDGES = _batch_delete(
-    deliveries, deliveries.c.reminder_id.is_not(None), deliveries.c.created_at < _CUTOFF
-)
+_Old = Callable[[BindParameter[datetime]], tuple[ColumnElement[bool] | TextClause, ...]]
+
+#: Per kind of row: its table, what makes a row old enough (given the cutoff), the indexed
+#: column its batches walk. The batch DELETEs and the look before them (:data:`PENDING`) are
+#: both built from these, so they cannot disagree.
+_KINDS: Mapping[str, tuple[Table, _Old, ColumnElement[Any]]] = {
+    "updates": (
+        processed_updates,
+        lambda cut: (processed_updates.c.processed_at < cut,),
+        processed_updates.c.processed_at,
+    ),
+    # nudge rows by ix_deliveries_nudges_created_at (partial: nudges only; its literal)
+    "nudges": (
+        deliveries,
+        lambda cut: (text(NUDGE_ROWS), deliveries.c.created_at < cut),
+        deliveries.c.created_at,
+    ),
+    "codes": (link_codes, lambda cut: (link_codes.c.expires_at < cut,), link_codes.c.expires_at),
+    # only denials: the predicate is the partial index's own (a literal), so both backends use it
+    "denials": (audit_log, lambda cut: (text(DENIED_ROWS), audit_log.c.at < cut), audit_log.c.at),
+    # consumed outbox events: ``processed_at < :cutoff`` walks the (processed_at, created_at)
+    # index and leaves the unprocessed (NULL) ones out by itself
+    "events": (events, lambda cut: (events.c.processed_at < cut,), events.c.processed_at),
+    # unprocessed events of a type no milestone comes from (MILESTONE_EVENTS), as old as
+    # processed ones may get: only a milestone consumer that is switched off leaves them, and
+    # nothing else reads them. The same index: ``processed_at IS NULL``, then ``created_at``.
+    # The list is a literal (constants of ours): no expanding parameter, one plan.
+    "irrelevant_events": (
+        events,
+        lambda cut: (
+            events.c.processed_at.is_(None),
+            events.c.created_at < cut,
+            text("type NOT IN ({})".format(", ".join(f"'{t}'" for t in MILESTONE_EVENTS))),
+        ),
+        events.c.created_at,
+    ),
+    # any unprocessed event older than Retention.unprocessed_events: a milestone that late is
+    # not worth telling, and a queue that old is stuck (its consumer off, or failing on it)
+    "stale_events": (
+        events,
+        lambda cut: (events.c.processed_at.is_(None), events.c.created_at < cut),
+        events.c.created_at,
+    ),
+}
+
+
+def _kind_delete(kind: str) -> Mapping[str, Delete]:
+    table, old, walk = _KINDS[kind]
+    return _batch_delete(table, *old(_CUTOFF), walk=walk)
+
+
+OLD_UPDATES = _kind_delete("updates")
+OLD_NUDGES = _kind_delete("nudges")
+EXPIRED_CODES = _kind_delete("codes")
+OLD_DENIALS = _kind_delete("denials")
+OLD_EVENTS = _kind_delete("events")
+IRRELEVANT_EVENTS = _kind_delete("irrelevant_events")
+STALE_EVENTS = _kind_delete("stale_events")
 BROADCAST_ROWS = _batch_delete(deliveries, deliveries.c.broadcast_id == bindparam("broadcast_id"))
-EXPIRED_CODES = _batch_delete(link_codes, link_codes.c.expires_at < _CUTOFF)
-#: Only denials: the predicate is the partial index's own (a literal), so both backends use it.
-OLD_DENIALS = _batch_delete(audit_log, text(DENIED_ROWS), audit_log.c.at < _CUTOFF)
-#: Consumed outbox events. ``processed_at < :cutoff`` walks the (processed_at, created_at) index
-#: and excludes the unprocessed (NULL) ones by itself.
-OLD_EVENTS = _batch_delete(events, events.c.processed_at < _CUTOFF)
+
+
+def _finished_broadcasts(cut: BindParameter[datetime]) -> Select[tuple[uuid.UUID]]:
+    return select(broadcasts.c.id).where(
+        broadcasts.c.status == "done",
+        broadcasts.c.finished_at < cut,
+        broadcasts.c.sent.is_not(None),
+        exists().where(deliveries.c.broadcast_id == broadcasts.c.id),
+    )
+
 
 #: Finished broadcasts whose counts are stored and which still have delivery rows.
-FINISHED_BROADCASTS: Select[tuple[uuid.UUID]] = select(broadcasts.c.id).where(
-    broadcasts.c.status == "done",
-    broadcasts.c.finished_at < _CUTOFF,
-    broadcasts.c.sent.is_not(None),
-    exists().where(deliveries.c.broadcast_id == broadcasts.c.id),
+FINISHED_BROADCASTS: Select[tuple[uuid.UUID]] = _finished_broadcasts(_CUTOFF)
+
+#: Whether each kind has anything to delete, in one statement: per kind, its oldest row past
+#: the cutoff along the index its batches walk (``ORDER BY walk LIMIT 1``, so the walk is the
+#: plan whatever the statistics, as in the batches; an ``EXISTS`` was planned as a sequential
+#: scan in a generic plan). Its cutoff is the parameter named after it; ``broadcasts`` takes
+#: the nudges' window. Most runs find nothing, and then this is all a run costs: one round trip
+#: instead of a transaction per kind.
+PENDING: Final = select(
+    *(
+        select(walk)
+        .select_from(table)
+        .where(*old(bindparam(kind)))
+        .order_by(walk)
+        .limit(literal_column("1"))
+        .scalar_subquery()
+        .is_not(None)
+        .label(kind)
+        for kind, (table, old, walk) in _KINDS.items()
+    ),
+    exists(_finished_broadcasts(bindparam("nudges"))).label("broadcasts"),
 )
 
 
@@ -240,22 +340,39 @@ async def prune(
     keep = retention or Retention()
     batch = keep.batch_size
     report = PruneReport()
-    report.processed_updates = await _drain(
-        db, OLD_UPDATES, {"cutoff": now - keep.updates}, batch, stop
-    )
-    old = now - keep.deliveries
-    report.nudge_deliveries = await _drain(db, OLD_NUDGES, {"cutoff": old}, batch, stop)
+    cutoffs = {
+        "updates": now - keep.updates,
+        "nudges": now - keep.deliveries,
+        "codes": now,
+        "denials": now - keep.audit_denials,
+        "events": now - keep.events,
+        "irrelevant_events": now - keep.events,
+        "stale_events": now - keep.unprocessed_events,
+    }
     async with db.connection() as conn:
-        finished = list((await conn.execute(FINISHED_BROADCASTS, {"cutoff": old})).scalars())
-    for broadcast_id in finished:
-        report.broadcast_deliveries += await _drain(
-            db, BROADCAST_ROWS, {"broadcast_id": broadcast_id}, batch, stop
-        )
-    report.link_codes = await _drain(db, EXPIRED_CODES, {"cutoff": now}, batch, stop)
-    report.audit_denials = await _drain(
-        db, OLD_DENIALS, {"cutoff": now - keep.audit_denials}, batch, stop
-    )
-    report.events = await _drain(db, OLD_EVENTS, {"cutoff": now - keep.events}, batch, stop)
+        due = (await conn.execute(PENDING, cutoffs)).one()._mapping
+
+    async def drain(kind: str, statements: Mapping[str, Delete]) -> int:
+        if not due[kind]:
+            return 0
+        return await _drain(db, statements, {"cutoff": cutoffs[kind]}, batch, stop)
+
+    report.processed_updates = await drain("updates", OLD_UPDATES)
+    report.nudge_deliveries = await drain("nudges", OLD_NUDGES)
+    if due["broadcasts"]:
+        async with db.connection() as conn:
+            finished = list(
+                (await conn.execute(FINISHED_BROADCASTS, {"cutoff": cutoffs["nudges"]})).scalars()
+            )
+        for broadcast_id in finished:
+            report.broadcast_deliveries += await _drain(
+                db, BROADCAST_ROWS, {"broadcast_id": broadcast_id}, batch, stop
+            )
+    report.link_codes = await drain("codes", EXPIRED_CODES)
+    report.audit_denials = await drain("denials", OLD_DENIALS)
+    report.events = await drain("events", OLD_EVENTS)
+    report.events += await drain("irrelevant_events", IRRELEVANT_EVENTS)
+    report.events += await drain("stale_events", STALE_EVENTS)
     return report
 
 

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # Processed outbox events (core/coaching/milestones): /admin stats counts last week's,
     # so they stay at least 8 days; unprocessed events are never pruned.
     retention_events_days: int = Field(default=30, ge=8)
+    # Unprocessed events (a milestone consumer switched off, or stuck on a profile's queue):
+    # those no milestone comes from go after RETENTION_EVENTS_DAYS, the rest after this.
+    retention_events_unprocessed_days: int = Field(default=90, ge=8)
     # Milestones (issue #14 §3b): the outbox consumer, a job of every process that runs the
     # reminder tick; a look for new events every MILESTONES_TICK_SECONDS.
     milestones_enabled: bool = True
@@ -143,6 +146,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "RETENTION_DELIVERIES_DAYS must be longer than REMINDER_GRACE_MINUTES "
                 f"({self.reminder_grace_minutes} minutes)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _unprocessed_events_outlive_processed_ones(self) -> Settings:
+        """An event waiting for the milestone consumer is kept at least as long as a done one."""
+        if self.retention_events_unprocessed_days < self.retention_events_days:
+            raise ValueError(
+                "RETENTION_EVENTS_UNPROCESSED_DAYS must be at least RETENTION_EVENTS_DAYS "
+                f"({self.retention_events_days})"
             )
         return self
 

@@ -12,8 +12,10 @@ remembering to add it here. Walking ``Base.metadata.sorted_tables`` (parents bef
   row they caused, a broadcast they wrote) *mentions* them: it is exported, and forgetting
   clears the pointer (the database does it when the user row goes) but keeps the row, which
   belongs to someone else;
-* audit rows naming one of their identities (``telegram:123``) as actor or target, or their
-  user id anywhere in target or details (``user:<id>``, ``{"new_user": …}``), mention them;
+* audit rows naming one of their identities (``telegram:123``) as actor or target, their user
+  id as a ``user:<id>`` target, or their id in the details of an action that writes one there
+  (``{"new_user": …}`` of an unlink: ``core.db.models.USER_IDS_IN_DETAILS``), mention them —
+  each found by an index;
 * broadcasts they wrote that never went out (``draft``, ``expired``, ``cancelled``) are theirs
   alone: nobody received them;
 * their user id *inside JSON values* of other rows (a band checklist's ``ticked_by``, an undo
@@ -43,13 +45,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, cast, delete, or_, select, update
+from sqlalchemy import Table, Text, and_, cast, delete, false, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.admin.access import label
 from core.db import json_refs, tables
 from core.db.base import Base
+from core.db.models import USER_IDS_IN_DETAILS
 
 _users = tables.users
 _identities = tables.identities
@@ -58,6 +61,11 @@ _audit = tables.audit_log
 _broadcasts = tables.broadcasts
 #: Broadcast states in which nobody received it: the draft belongs to its author alone.
 UNSENT: tuple[str, ...] = ("draft", "expired", "cancelled")
+#: The tables whose rows a person owns by a rule of their own rather than through a cascading key
+#: (see :func:`footprint`): deleting their owned rows deletes everything else they own.
+_ROOTS = (_broadcasts, _users)
+#: The computed column that tells a row they own from one that mentions them.
+_OWNED = "_owned_by_them"
 #: Band profiles: the only rows that can hold someone else's id in JSON (json_refs).
 _BAND_PROFILES = select(_profiles.c.id).where(_profiles.c.band_id.is_not(None))
 
@@ -160,33 +168,46 @@ async def footprint(session: AsyncSession, user_id: uuid.UUID) -> Footprint:
                 continue
             condition = fk.parent.in_(sorted(keys, key=str))
             (owning if (fk.ondelete or "").upper() == "CASCADE" else mentioning).append(condition)
-        if table is _audit and labels:
-            mentioning += [_audit.c.actor.in_(labels), _audit.c.target.in_(labels)]
-        if table is _audit:  # their id in a target (user:<id>) or in the details
-            mentioning.append(_audit.c.target.contains(str(user_id)))
-            mentioning.append(cast(_audit.c.details, Text).contains(str(user_id)))
+        if table is _audit:
+            mentioning += _audit_mentions(user_id, labels)
         if not owning and not mentioning:
             continue
         pk = _pk(table)
-        if owning:
-            rows = [
-                dict(r._mapping) for r in await session.execute(select(table).where(or_(*owning)))
-            ]
-            if rows:
-                found.owned[table.name] = rows
-                if pk is not None:
-                    owned_keys[table.name] = {r[pk] for r in rows}
-        if mentioning:
-            seen = {r[pk] for r in found.owned.get(table.name, [])} if pk else set()
-            rows = [
-                dict(r._mapping)
-                for r in await session.execute(select(table).where(or_(*mentioning)))
-            ]
-            rows = [r for r in rows if pk is None or r[pk] not in seen]
-            if rows:
-                found.mentioned[table.name] = rows
+        # One statement a table: the rows they own and the rows that mention them, told apart
+        # by a computed column (a round trip per table is most of the cost of /export).
+        owns = or_(*owning) if owning else false()
+        stmt = select(table, owns.label(_OWNED)).where(or_(*owning, *mentioning))
+        owned_rows: list[dict[str, Any]] = []
+        mentioned_rows: list[dict[str, Any]] = []
+        for r in await session.execute(stmt):
+            row = dict(r._mapping)
+            (owned_rows if row.pop(_OWNED) else mentioned_rows).append(row)
+        if owned_rows:
+            found.owned[table.name] = owned_rows
+            if pk is not None:
+                owned_keys[table.name] = {r[pk] for r in owned_rows}
+        if mentioned_rows:
+            found.mentioned[table.name] = mentioned_rows
     for json_row in await _json_rows(session, found, lock=False):
         found.in_json += json_row.mentions
+    return found
+
+
+def _audit_mentions(user_id: uuid.UUID, labels: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """Audit rows naming them (besides ``actor_user_id``, a foreign key the walk finds): a
+    handle of theirs as actor or target, ``user:<id>`` as target, their id in the details of the
+    actions that write one there (:data:`~core.db.models.USER_IDS_IN_DETAILS`).
+
+    Each condition is an index's (``ix_audit_log_actor``, ``ix_audit_log_target``, the partial
+    ``ix_audit_log_user_details``): the log only grows, and a ``LIKE '%<id>%'`` over all of it
+    was the slowest part of ``/export`` and ``/forget`` (issue #18).
+    """
+    found: list[ColumnElement[bool]] = [_audit.c.target.in_([*labels, f"user:{user_id}"])]
+    if labels:
+        found.append(_audit.c.actor.in_(labels))
+    found.append(
+        and_(text(USER_IDS_IN_DETAILS), cast(_audit.c.details, Text).contains(str(user_id)))
+    )
     return found
 
 
@@ -287,7 +308,8 @@ def new_pseudonym() -> str:
 async def forget(session: AsyncSession, found: Footprint, pseudonym: str) -> int:
     """Delete every row ``found`` owns; pseudonymise the audit rows that mention them.
 
-    Returns how many rows were deleted. Runs in the caller's transaction: all or nothing.
+    Returns how many rows were deleted (the owned rows found). Runs in the caller's
+    transaction: all or nothing.
     """
     needles = sorted({*found.labels, str(found.user_id), *found.names}, key=len, reverse=True)
     for row in found.mentioned.get(_audit.name, []):
@@ -321,25 +343,12 @@ async def forget(session: AsyncSession, found: Footprint, pseudonym: str) -> int
         .where(_broadcasts.c.created_by == found.user_id)
         .values(report_platform=None, report_chat=None)
     )
-    deleted = 0
-    tables = {t.name: t for t in Base.metadata.sorted_tables}
-    for name in reversed([t.name for t in Base.metadata.sorted_tables]):
-        rows = found.owned.get(name)
-        table = tables[name]
-        pk = _pk(table)
-        if not rows:
-            continue
-        if pk is not None:
-            result = await session.execute(
-                delete(table).where(table.c[pk].in_([r[pk] for r in rows]))
-            )
-        else:  # composite keys (band_members): match every key column of each row
-            result = None
-            for r in rows:
-                result = await session.execute(
-                    delete(table).where(*(c == r[c.name] for c in table.primary_key.columns))
-                )
-                deleted += int(getattr(result, "rowcount", 0) or 0)
-            continue
-        deleted += int(getattr(result, "rowcount", 0) or 0)
-    return deleted
+    # The roots of what they own: their user row, and broadcasts they wrote that never went out.
+    # Every other row they own was found *because* a cascading key leads to it from one of
+    # these, so the database deletes it with them (ON DELETE CASCADE, SQLite's foreign keys
+    # are on): one statement per root instead of one per table.
+    for root in _ROOTS:
+        rows = found.owned.get(root.name)
+        if rows:
+            await session.execute(delete(root).where(root.c.id.in_([r["id"] for r in rows])))
+    return sum(len(rows) for rows in found.owned.values())

@@ -49,6 +49,11 @@ class User(Base):
     last_active_at: Mapped[datetime | None] = mapped_column()
 
 
+# /admin stats counts the musicians active in the last 7 and 30 days: a range of this index
+# (written at most once a minute per person: core.kernel.turn.ACTIVITY_RESOLUTION).
+Index("ix_users_last_active_at", User.last_active_at)
+
+
 class Identity(Base):
     """(platform, external id) -> user. Linking Telegram and Discord gives one user two rows."""
 
@@ -187,6 +192,11 @@ class Profile(Base):
     last_activity_at: Mapped[datetime | None] = mapped_column()
 
 
+# /admin stats' funnel counts profiles per roadmap and current stage from this index alone
+# (both columns change only when a musician picks a roadmap or finishes a stage).
+Index("ix_profiles_roadmap_stage", Profile.roadmap_id, Profile.current_stage_id)
+
+
 class UserTaskProgress(Base):
     """Where one profile stands on one task: status, checklist ticks / answer, who, when."""
 
@@ -213,6 +223,16 @@ class UserTaskProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# Who completed a task (an ON DELETE SET NULL key): /export and /forget find a person's rows by
+# it, and deleting a user makes PostgreSQL look for them. Only set on completed rows.
+Index(
+    "ix_user_task_progress_completed_by",
+    UserTaskProgress.completed_by,
+    postgresql_where=text("completed_by IS NOT NULL"),
+    sqlite_where=text("completed_by IS NOT NULL"),
+)
+
+
 class StatSample(Base):
     """One data-input answer as a point of a metric's time series (for charts and trends)."""
 
@@ -229,6 +249,15 @@ class StatSample(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Who recorded a sample (SET NULL): as for progress' completed_by.
+Index(
+    "ix_stat_samples_recorded_by",
+    StatSample.recorded_by,
+    postgresql_where=text("recorded_by IS NOT NULL"),
+    sqlite_where=text("recorded_by IS NOT NULL"),
+)
 
 
 class Goal(Base):
@@ -251,6 +280,15 @@ class Goal(Base):
     set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
     met_at: Mapped[datetime | None] = mapped_column()
+
+
+# Who set a goal (SET NULL): as for progress' completed_by.
+Index(
+    "ix_goals_set_by",
+    Goal.set_by,
+    postgresql_where=text("set_by IS NOT NULL"),
+    sqlite_where=text("set_by IS NOT NULL"),
+)
 
 
 class StatsChart(Base):
@@ -296,6 +334,15 @@ class StreakFreeze(Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+# Who froze a streak (SET NULL): as for progress' completed_by.
+Index(
+    "ix_streak_freezes_created_by",
+    StreakFreeze.created_by,
+    postgresql_where=text("created_by IS NOT NULL"),
+    sqlite_where=text("created_by IS NOT NULL"),
+)
 
 
 class ConversationState(Base):
@@ -413,6 +460,20 @@ Index(
 )
 
 
+#: The nudges /admin stats counts (a week of them, by status): only nudge rows are in the index
+#: below, and it holds the status, so the count reads the index alone. Stated as a literal, like
+#: the other partial indexes' predicates.
+NUDGE_ROWS: Final = "reminder_id IS NOT NULL"
+
+Index(
+    "ix_deliveries_nudges_created_at",
+    Delivery.created_at,
+    Delivery.status,
+    postgresql_where=text(NUDGE_ROWS),
+    sqlite_where=text(NUDGE_ROWS),
+)
+
+
 class Event(Base):
     """Transactional outbox (``task.completed``, ``stage.completed``, …): the statistics, and
     the milestone consumer's queue (:mod:`core.coaching.milestones`).
@@ -448,6 +509,40 @@ Index(
     Event.id,
     postgresql_where=text("processed_at IS NULL"),
     sqlite_where=text("processed_at IS NULL"),
+)
+
+
+#: Who caused an event (SET NULL): /export and /forget, and the user row's deletion.
+Index(
+    "ix_events_user_id",
+    Event.user_id,
+    postgresql_where=text("user_id IS NOT NULL"),
+    sqlite_where=text("user_id IS NOT NULL"),
+)
+
+#: The events /admin stats counts (the last week's completions, by type). A literal predicate
+#: (as ``DENIED_ROWS``) so both backends prove the partial index applies; the type is in the
+#: index, so the count reads the index alone.
+COMPLETIONS: Final = "type IN ('task.completed', 'stage.completed')"
+
+Index(
+    "ix_events_completions",
+    Event.created_at,
+    Event.type,
+    postgresql_where=text(COMPLETIONS),
+    sqlite_where=text(COMPLETIONS),
+)
+
+#: The outbox event types a milestone can come from: :func:`core.coaching.milestones.detect.detect`
+#: reads these and no others (tests/unit/test_milestones_detect.py holds it to that). Any other
+#: unprocessed event is irrelevant to the consumer, and housekeeping prunes it like a processed
+#: one (:mod:`core.housekeeping`).
+MILESTONE_EVENTS: Final = (
+    "stats.updated",
+    "goal.met",
+    "stage.completed",
+    "roadmap.completed",
+    "release.day",
 )
 
 
@@ -503,6 +598,35 @@ Index(
     AuditLog.at,
     postgresql_where=text(DENIED_ROWS),
     sqlite_where=text(DENIED_ROWS),
+)
+
+
+# /export and /forget look a person up in the log by the handle (``telegram:123``) that acted or
+# was acted on, by their user id as actor (a SET NULL key) and as a ``user:<id>`` target.
+Index("ix_audit_log_actor", AuditLog.actor)
+Index(
+    "ix_audit_log_target",
+    AuditLog.target,
+    postgresql_where=text("target IS NOT NULL"),
+    sqlite_where=text("target IS NOT NULL"),
+)
+Index(
+    "ix_audit_log_actor_user_id",
+    AuditLog.actor_user_id,
+    postgresql_where=text("actor_user_id IS NOT NULL"),
+    sqlite_where=text("actor_user_id IS NOT NULL"),
+)
+
+#: Audit rows whose ``details`` may name a user by id (``account.unlink``: ``new_user``). Only
+#: these rows are searched for a person's id in the details (:mod:`core.admin.privacy`), through
+#: the partial index below; a new action that puts a user id in its details belongs here.
+USER_IDS_IN_DETAILS: Final = "action IN ('account.unlink')"
+
+Index(
+    "ix_audit_log_user_details",
+    AuditLog.at,
+    postgresql_where=text(USER_IDS_IN_DETAILS),
+    sqlite_where=text(USER_IDS_IN_DETAILS),
 )
 
 

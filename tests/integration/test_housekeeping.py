@@ -25,6 +25,7 @@ from core.app.jobs import background_jobs
 from core.clock import system_clock
 from core.db.base import utcnow
 from core.db.engine import Database
+from core.db.executor import compiled_for_asyncpg
 from core.db.models import (
     AuditLog,
     Delivery,
@@ -37,9 +38,13 @@ from core.db.models import (
 from core.housekeeping import (
     BROADCAST_ROWS,
     EXPIRED_CODES,
+    IRRELEVANT_EVENTS,
     OLD_DENIALS,
+    OLD_EVENTS,
     OLD_NUDGES,
     OLD_UPDATES,
+    PENDING,
+    STALE_EVENTS,
     Housekeeping,
     Retention,
     prune,
@@ -259,10 +264,13 @@ async def test_two_workers_pruning_at_once_are_harmless(database: Database) -> N
 
 _INDEXES = {
     "updates": (OLD_UPDATES, "ix_processed_updates_processed_at"),
-    "nudges": (OLD_NUDGES, "ix_deliveries_created_at"),
+    "nudges": (OLD_NUDGES, "ix_deliveries_nudges_created_at"),
     "broadcast": (BROADCAST_ROWS, "ix_deliveries_broadcast_id"),
     "codes": (EXPIRED_CODES, "ix_link_codes_expires_at"),
     "denials": (OLD_DENIALS, "ix_audit_log_denied_at"),
+    "events": (OLD_EVENTS, "ix_events_processed_at"),
+    "irrelevant events": (IRRELEVANT_EVENTS, "ix_events_"),
+    "stale events": (STALE_EVENTS, "ix_events_"),
 }
 
 
@@ -299,6 +307,91 @@ async def test_every_batched_delete_walks_an_index(database: Database) -> None:
         else:
             assert not re.search(r"^SCAN ", plan, re.MULTILINE), f"{name}:\n{plan}"
             assert "INTEGER PRIMARY KEY (rowid=?)" in plan, f"{name}:\n{plan}"
+
+
+#: Rows younger than every window, never analyzed: the planner knows the tables' sizes (from
+#: their pages) but nothing of their values.
+_UNANALYZED = (
+    "INSERT INTO processed_updates (platform, update_id, processed_at) "
+    "SELECT 'telegram', 'u' || i, $1::timestamptz - i * interval '1 second' "
+    "FROM generate_series(1, $2::int) i",
+    "INSERT INTO deliveries (id, idempotency_key, reminder_id, kind, platform, target_chat, "
+    "status, attempts, due_at, created_at) "
+    "SELECT md5('d' || i)::uuid, 'k' || i, md5('r' || i % 50)::uuid, 'schedule', 'telegram', "
+    "'1', 'sent', 1, $1::timestamptz, $1::timestamptz - i * interval '1 second' "
+    "FROM generate_series(1, $2::int) i",
+    "INSERT INTO link_codes (code_hash, user_id, platform, expires_at, created_at) "
+    "SELECT md5('c' || i), md5('u' || i % 50)::uuid, 'telegram', "
+    "$1::timestamptz + interval '1 minute' + i * interval '1 second', $1::timestamptz "
+    "FROM generate_series(1, $2::int) i",
+    "INSERT INTO audit_log (id, at, actor, action, outcome, details) "
+    "SELECT md5('a' || i)::uuid, $1::timestamptz - i * interval '1 second', 'telegram:1', "
+    "'admin', CASE WHEN i % 2 = 0 THEN 'denied' ELSE 'ok' END, '{}'::jsonb "
+    "FROM generate_series(1, $2::int) i",
+    "INSERT INTO events (id, type, payload, created_at, processed_at) "
+    "SELECT md5('e' || i)::uuid, CASE WHEN i % 3 = 0 THEN 'stats.updated' "
+    "ELSE 'task.completed' END, '{}'::jsonb, $1::timestamptz - i * interval '1 second', "
+    "CASE WHEN i % 100 = 0 THEN NULL ELSE $1::timestamptz END "
+    "FROM generate_series(1, $2::int) i",
+)
+
+
+@pytest.mark.postgres_only
+async def test_with_nothing_to_delete_no_run_reads_a_table_whatever_the_statistics(
+    database: Database,
+) -> None:
+    """Issue #18: the batches' inner ``SELECT ctid … LIMIT n FOR UPDATE SKIP LOCKED`` was
+    planned as a sequential scan unless the statistics were fresh — with nothing to delete, a
+    read of the whole table every run. Here the tables hold 20 000 young rows never analyzed
+    (autovacuum off), and every statement is planned generically (``force_generic_plan``: the
+    cutoff unknown, the planner's guess for a range is a third of the table): each must still
+    walk its index, sequential scans *not* priced out."""
+    tables = ("processed_updates", "deliveries", "link_codes", "audit_log", "events")
+    async with database.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        async with raw.transaction():
+            await raw.execute("SET LOCAL session_replication_role = replica")  # no FK checks
+            for table in tables:
+                await raw.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+            for statement in _UNANALYZED:
+                await raw.execute(statement, START, 20_000)
+        plans: dict[str, str] = {}
+        statements = {
+            "updates": OLD_UPDATES,
+            "nudges": OLD_NUDGES,
+            "codes": EXPIRED_CODES,
+            "denials": OLD_DENIALS,
+            "events": OLD_EVENTS,
+            "irrelevant events": IRRELEVANT_EVENTS,
+            "stale events": STALE_EVENTS,
+        }
+        async with raw.transaction():
+            await raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            for name, per_dialect in statements.items():
+                sql, names = compiled_for_asyncpg(per_dialect["postgresql"], ["cutoff", "batch"])
+                types = ", ".join("timestamptz" if n == "cutoff" else "int" for n in names)
+                await raw.execute(f"PREPARE batch ({types}) AS {sql}")
+                values = ", ".join(
+                    "'2026-01-01T00:00:00+00'" if n == "cutoff" else "5000" for n in names
+                )
+                rows = await raw.fetch(f"EXPLAIN EXECUTE batch({values})")
+                plans[name] = "\n".join(r[0] for r in rows)
+                await raw.execute("DEALLOCATE batch")
+            params = {k: START - timedelta(days=400) for k in PENDING.selected_columns.keys()}
+            sql, names = compiled_for_asyncpg(PENDING, list(params))
+            types = ", ".join("timestamptz" for _ in names)
+            await raw.execute(f"PREPARE pending ({types}) AS {sql}")
+            values = ", ".join("'2026-01-01T00:00:00+00'" for _ in names)
+            rows = await raw.fetch(f"EXPLAIN EXECUTE pending({values})")
+            plans["the look before"] = "\n".join(r[0] for r in rows)
+            await raw.execute("DEALLOCATE pending")
+        for table in tables:
+            await raw.execute(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
+    for name, plan in plans.items():
+        scanned = set(re.findall(r"Seq Scan on (\w+)", plan)) & set(tables)
+        assert not scanned, f"{name} reads {scanned} whole:\n{plan}"
+        assert "Index" in plan, f"{name}:\n{plan}"
 
 
 async def test_the_job_runner_runs_housekeeping_next_to_the_tick(database: Database) -> None:
@@ -351,6 +444,9 @@ def test_nudge_records_must_outlive_the_grace_window() -> None:
     ).audit_denials == timedelta(days=14)
     with pytest.raises(ValidationError):
         load_settings(retention_audit_denials_days=6)  # /admin audit shows last week's
+    assert Retention.from_settings(load_settings()).unprocessed_events == timedelta(days=90)
+    with pytest.raises(ValidationError, match="RETENTION_EVENTS_UNPROCESSED_DAYS"):
+        load_settings(retention_events_days=40, retention_events_unprocessed_days=35)
 
 
 async def test_coach_db_prune_prints_the_counts(database: Database) -> None:

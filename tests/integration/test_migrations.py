@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -370,3 +371,122 @@ async def test_digest_revision_switches_it_on_for_bands_with_a_channel(empty_url
         assert kinds == ["schedule"]  # the band's own reminder stays
     finally:
         await engine.dispose()
+
+
+#: The indexes of ``s1_scale_indexes`` (issue #18).
+_SCALE_INDEXES = {
+    "users": {"ix_users_last_active_at"},
+    "profiles": {"ix_profiles_roadmap_stage"},
+    "user_task_progress": {"ix_user_task_progress_completed_by"},
+    "stat_samples": {"ix_stat_samples_recorded_by"},
+    "events": {"ix_events_user_id", "ix_events_completions"},
+    "deliveries": {"ix_deliveries_nudges_created_at"},
+    "audit_log": {
+        "ix_audit_log_actor",
+        "ix_audit_log_target",
+        "ix_audit_log_actor_user_id",
+        "ix_audit_log_user_details",
+    },
+}
+
+
+_USER_COLUMNS: dict[str, Any] = {
+    "id": sa.Uuid(),
+    "timezone": sa.String(),
+    "roles": sa.JSON(),
+    "broadcasts_opt_out": sa.Boolean(),
+    "unreachable": sa.Boolean(),
+    "created_at": sa.DateTime(timezone=True),
+    "last_active_at": sa.DateTime(timezone=True),
+}
+
+
+def _index_names(conn: Connection) -> dict[str, set[str]]:
+    insp = inspect(conn)
+    return {table: {ix["name"] for ix in insp.get_indexes(table)} for table in _SCALE_INDEXES}
+
+
+async def test_the_scale_indexes_apply_to_a_filled_database_and_go_again(empty_url: str) -> None:
+    """Both backends: rows written before ``s1_scale_indexes`` are indexed by it, and its
+    downgrade drops exactly its indexes (concurrently on PostgreSQL: outside a transaction)."""
+    await asyncio.to_thread(upgrade, empty_url, "w3_digest")
+    users = sa.table(
+        "users",
+        *(sa.column(name, kind) for name, kind in _USER_COLUMNS.items()),
+    )
+    now = datetime.now(UTC)
+    engine = create_async_engine(normalise_url(empty_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(users),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "timezone": "UTC",
+                        "roles": [],
+                        "broadcasts_opt_out": False,
+                        "unreachable": False,
+                        "created_at": now,
+                        "last_active_at": now,
+                    }
+                    for _ in range(50)
+                ],
+            )
+    finally:
+        await engine.dispose()
+    before = await _inspect(empty_url, _index_names)
+    assert all(not (names & _SCALE_INDEXES[t]) for t, names in before.items())
+    await asyncio.to_thread(upgrade, empty_url, "s1_scale_indexes")
+    after = await _inspect(empty_url, _index_names)
+    assert all(_SCALE_INDEXES[t] <= names for t, names in after.items())
+    await asyncio.to_thread(downgrade, empty_url, "w3_digest")
+    assert await _inspect(empty_url, _index_names) == before
+    await asyncio.to_thread(upgrade, empty_url)
+
+
+@pytest.mark.postgres_only
+async def test_the_scale_indexes_are_built_without_blocking_writes(fresh_pg_url: Any) -> None:
+    """``CREATE INDEX CONCURRENTLY`` holds no lock that stops writers. A transaction left open
+    on ``events`` makes the build wait (a concurrent build waits for older transactions); while
+    it waits, a new writer inserts into every table being indexed within a 2 s lock timeout —
+    a plain ``CREATE INDEX`` in the upgrade's transaction would hold its ``SHARE`` lock on the
+    tables it had indexed until the end, and the insert would time out."""
+    url = await fresh_pg_url()
+    await asyncio.to_thread(upgrade, url, "w3_digest")
+    dsn = normalise_url(url).replace("postgresql+asyncpg", "postgresql")
+    holder, writer = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        await holder.execute("BEGIN")
+        await holder.execute(
+            "INSERT INTO events (id, type, payload, created_at) "
+            "VALUES (gen_random_uuid(), 'task.completed', '{}', now())"
+        )
+        building = asyncio.create_task(asyncio.to_thread(upgrade, url, "s1_scale_indexes"))
+        for _ in range(300):  # until the build waits for the open transaction
+            waiting = await writer.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE "
+                "'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the build never waited: nothing shown"
+        await writer.execute("SET lock_timeout = '2s'")
+        async with writer.transaction():
+            await writer.execute(
+                "INSERT INTO users (id, timezone, roles, broadcasts_opt_out, unreachable, "
+                "created_at) VALUES (gen_random_uuid(), 'UTC', '[]', false, false, now())"
+            )
+            await writer.execute(
+                "INSERT INTO audit_log (id, at, actor, action, outcome, details) "
+                "VALUES (gen_random_uuid(), now(), 'telegram:1', 'admin', 'ok', '{}')"
+            )
+        assert not building.done()
+        await holder.execute("COMMIT")
+        await asyncio.wait_for(building, timeout=60)
+        invalid = await writer.fetchval("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+        assert invalid == 0
+    finally:
+        await holder.close()
+        await writer.close()

@@ -367,6 +367,32 @@ async def test_housekeeping_prunes_processed_events_after_the_window_only(
     assert all(e.processed_at is None for e in left)
 
 
+async def test_unprocessed_events_cannot_pile_up_when_no_consumer_runs(database: Database) -> None:
+    """Issue #18: with the consumer switched off (MILESTONES_ENABLED=false everywhere) nothing
+    marks events processed. Those no milestone comes from go after the events window like
+    processed ones; the rest are kept for the consumer until the longer unprocessed window."""
+    pids = await musicians(database, 1)
+    await add_events(
+        database,
+        [
+            (pids[0], "task.completed", {"task": "a"}),
+            (pids[0], "task.skipped", {"task": "b"}),
+            listeners(pids[0], 5),
+            (pids[0], "stage.completed", {"stage": "s"}),
+        ],
+    )
+    keep = Retention(events=timedelta(days=30), unprocessed_events=timedelta(days=90))
+    assert (await prune(database, now=START + timedelta(days=29), retention=keep)).events == 0
+    report = await prune(database, now=START + timedelta(days=31), retention=keep)
+    assert report.events == 2  # the task completion and the skip: no milestone reads them
+    left = await rows(database, Event)
+    assert sorted(e.type for e in left) == ["stage.completed", "stats.updated"]
+    assert all(e.processed_at is None for e in left)
+    assert (await prune(database, now=START + timedelta(days=89), retention=keep)).events == 0
+    assert (await prune(database, now=START + timedelta(days=91), retention=keep)).events == 2
+    assert await rows(database, Event) == []
+
+
 # ------------------------------------------------------------------ bands
 
 

@@ -218,9 +218,13 @@ _COUNTED = (
 )
 
 
-async def seed(conn: Any, musicians: int, now: datetime) -> Seeded:
+async def seed(
+    conn: Any, musicians: int, now: datetime, *, samples_per_metric: int = SAMPLES_PER_METRIC
+) -> Seeded:
     """Write ``musicians`` musicians and everything they have, in one transaction on ``conn``
     (an asyncpg connection on a migrated database with the roadmaps synced), then ANALYZE.
+    ``samples_per_metric``: monthly samples of each tracked number (the scale benchmark's
+    year of use has fewer than the coaching reads' worst case).
 
     Foreign keys are not checked while seeding (``session_replication_role = replica``: the
     rows are consistent by construction, and a check per row would be most of the time).
@@ -237,7 +241,7 @@ async def seed(conn: Any, musicians: int, now: datetime) -> Seeded:
         await conn.execute("ANALYZE seed_stats")
         for statement in (profiles, states, progress):
             await conn.execute(statement, now)
-        await conn.execute(samples, now, SAMPLES_PER_METRIC)
+        await conn.execute(samples, now, samples_per_metric)
         await conn.execute(goals, now, METRICS[0])
         await conn.execute(due, now)
     await conn.execute("ANALYZE")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import core
 from core.coaching.milestones.detect import KEY_MAX, Reached, detect, worth_a_notice
 from core.coaching.milestones.words import to_band, to_musician
+from core.db.models import MILESTONE_EVENTS
 from core.kernel.markup import to_plain
 
 
@@ -114,3 +119,23 @@ def test_words_name_the_moment_and_escape_what_they_quote() -> None:
     assert "Write *and* Record" in to_plain(band_line)
     unknown = detect("roadmap.completed", {"roadmap": "gone-roadmap"})[0]
     assert "gone-roadmap" in to_plain(to_band("Band", unknown, names))
+
+
+def test_every_event_type_outside_milestone_events_reaches_no_milestone() -> None:
+    """Housekeeping prunes unprocessed events of a type outside ``MILESTONE_EVENTS`` early: so
+    ``detect`` must find nothing in them, whatever the payload. Every type the code writes."""
+    written = {
+        match
+        for path in Path(core.__file__).parent.rglob("*.py")
+        for match in re.findall(r"\.event\(\s*\"([a-z._]+)\"", path.read_text(encoding="utf-8"))
+    }
+    assert {"task.completed", "stats.updated", "stage.completed"} <= written
+    payloads = [
+        {},
+        {"metric": "monthly_listeners", "value": "5000", "previous": "1"},
+        {"metric": "gig_fee", "value": "100", "target": "1", "stage": "s", "roadmap": "r"},
+        {"date": "2026-12-01", "task": "t"},
+    ]
+    for kind in sorted(written - set(MILESTONE_EVENTS)):
+        assert all(detect(kind, p) == [] for p in payloads), kind
+    assert all(any(detect(kind, p) for p in payloads) for kind in MILESTONE_EVENTS)
