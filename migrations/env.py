@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from logging.config import fileConfig
 from typing import Any
 
@@ -93,6 +94,21 @@ def run_migrations_offline() -> None:
 MIGRATION_LOCK_KEY = 0x636F616368_6D67
 
 
+def _take_migration_lock(connection: Connection) -> None:
+    """Take the migration lock, trying every half second rather than waiting in
+    ``pg_advisory_lock``: a session waiting there sits in an open transaction, which
+    ``CREATE INDEX CONCURRENTLY`` in the holder's migration waits for — a deadlock. Between
+    tries this session holds no transaction at all."""
+    while True:
+        got = connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        ).scalar()
+        connection.commit()
+        if got:
+            return
+        time.sleep(0.5)
+
+
 def do_run_migrations(connection: Connection) -> None:
     """Run the migrations on a synchronous connection (inside ``run_sync`` when async).
 
@@ -101,8 +117,7 @@ def do_run_migrations(connection: Connection) -> None:
     lock already serialises writers of one file."""
     postgres = connection.dialect.name == "postgresql"
     if postgres:
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        connection.commit()
+        _take_migration_lock(connection)
     try:
         context.configure(connection=connection, **context_options(connection.dialect.name))
         with context.begin_transaction():
