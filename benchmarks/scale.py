@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/scale.py [--db postgresql://postgres@127.0.0.1:5432/postgres]
-        [--musicians 100000] [--small 100] [--repeat 15] [--explain]
+        [--musicians 100000] [--small 100] [--repeat 15] [--explain] [--backup]
 
 For each size (``--small`` first, then ``--musicians``) it creates a throwaway database
 ``coach_bench_<random>``, migrates it, syncs the bundled roadmaps and fills it like a year of
@@ -22,7 +22,9 @@ ANALYZE). Then it measures, each ``--repeat`` times (median, and the slowest):
   answers (``/start``, a name, a roadmap, then its tasks as ``benchmarks/core.py`` walks them).
 
 It prints each figure at both sizes side by side with the databases' sizes, and the machine.
-``--explain`` adds ``EXPLAIN (ANALYZE, BUFFERS)`` of the statements behind the figures at N.
+``--explain`` adds ``EXPLAIN (ANALYZE, BUFFERS)`` of the statements behind the figures at N;
+``--backup`` times ``coach db backup`` of the filled database at N and ``coach db restore`` of
+that file into a new empty database (issue #16's recovery target).
 The last line is ``BENCH_JSON {...}``. Every database is dropped at the end, also after an
 error. The budgets (issue #18, at 100 000 musicians): stats ≤ 30 ms, export ≤ 50 ms, forget ≤
 100 ms, housekeeping with nothing to do ≤ 10 ms; the exit status is 1 when N ≥ 100 000 and a
@@ -46,7 +48,9 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import secrets  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Awaitable, Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -69,6 +73,7 @@ from core import housekeeping  # noqa: E402
 from core.admin import stats  # noqa: E402
 from core.admin.buttons import FORGET_ME  # noqa: E402
 from core.app.engine import Coach  # noqa: E402
+from core.db import backup as db_backup  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
 from core.housekeeping import prune  # noqa: E402
@@ -330,6 +335,35 @@ async def _explain_all(conn: Any, size: Size, i: int, now: datetime) -> None:
         size.plans[name] = await _explain(conn, sql, value)
 
 
+async def backup_round_trip(args: argparse.Namespace, run: Run) -> dict[str, Any]:
+    """``coach db backup`` of the filled database and ``coach db restore`` of it into a new
+    empty one (the recovery target: how long a restore takes at this size), timed."""
+    target = Run(admin_dsn=run.admin_dsn, name=f"coach_bench_{secrets.token_hex(4)}")
+    await target.create()
+    folder = Path(tempfile.mkdtemp(prefix="coach-backup-"))
+    try:
+        file = folder / "coach.dump"
+        started = time.monotonic()
+        made = await db_backup.backup(asyncpg_dsn(args.db, run.name), file)
+        backed_up = time.monotonic() - started
+        started = time.monotonic()
+        await db_backup.restore(asyncpg_dsn(args.db, target.name), file)
+        restored = time.monotonic() - started
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        await target.drop()
+    figures = {
+        "backup_s": round(backed_up, 1),
+        "restore_s": round(restored, 1),
+        "file_mib": round(made.size_bytes / 2**20, 1),
+    }
+    say(
+        f"  backup {figures['backup_s']} s ({figures['file_mib']} MiB, pg_dump custom format), "
+        f"restore into an empty database {figures['restore_s']} s"
+    )
+    return figures
+
+
 def _cell(size: Size, name: str) -> str:
     value = size.median(name)
     if value is None:
@@ -360,6 +394,8 @@ async def bench(args: argparse.Namespace, runs: list[Run]) -> int:
     sizes = []
     for run, n in zip(runs, (args.small, args.musicians), strict=True):
         size = await measure(args, run, n, explain=args.explain and n == args.musicians)
+        if args.backup and n == args.musicians:
+            figures["backup"] = await backup_round_trip(args, run)
         await run.drop()
         say("  " + json.dumps(size.as_json()))
         sizes.append(size)
@@ -404,6 +440,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15, help="runs of each figure (15)")
     parser.add_argument("--walkers", type=int, default=6, help="new musicians ticking (6)")
     parser.add_argument("--explain", action="store_true", help="print the plans at N")
+    parser.add_argument(
+        "--backup", action="store_true", help="also time coach db backup and restore at N"
+    )
     args = parser.parse_args(argv)
     if args.small < 100 or args.musicians < args.small:
         parser.error("--small is at least 100 and --musicians at least --small")
