@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from core.bands.store import BandRow
 from core.clock import zone
+from core.coaching.digest import settings as digest_settings
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
@@ -178,11 +179,15 @@ def _zone_buttons() -> tuple[tuple[Button, ...], ...]:
 
 async def _timezone_card(turn: Turn, band: BandRow) -> Outbound:
     row = await service.of_band(turn.ex, band.id)
-    if row is None:
+    if row is not None:
+        tz, what = row.timezone, "reminder"
+    elif (digest := await digest_settings.of_band(turn.ex, band.id)) is not None:
+        tz, what = digest.timezone, "weekly digest"  # a band with a digest and no reminder
+    else:
         return Message(text=_FIRST + " Its timezone comes with it.")
-    local = turn.now.astimezone(zone(row.timezone))
+    local = turn.now.astimezone(zone(tz))
     return Message(
-        text=f"🌍 The band's reminder runs on {bold(esc(row.timezone))} "
+        text=f"🌍 The band's {what} runs on {bold(esc(tz))} "
         f"(it's {local:%H:%M} there). Managers pick one below or type e.g. "
         f"{chat.code('/timezone Europe/Berlin')}.",
         buttons=_zone_buttons(),

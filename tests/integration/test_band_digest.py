@@ -135,6 +135,8 @@ async def test_channel_turns_it_on_members_see_it_only_managers_change_it(
     await ana.say("/quiet 22:00-08:00")
     [row] = await _digest_rows(database)
     assert (row.timezone, row.quiet_start, row.quiet_end) == ("Europe/Berlin", "22:00", "08:00")
+    await ana.say("/timezone")  # no band reminder, so the card speaks of the digest
+    assert "The band's weekly digest runs on Europe/Berlin" in ana.text
 
 
 async def test_the_tick_posts_each_weeks_digest_once_with_two_claimers(
