@@ -295,8 +295,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ):
         backends = [E2E_BACKEND]
     else:
-        backends = list(BACKENDS)
+        backends = _both_backends()
     metafunc.parametrize("database", backends, indirect=True, ids=backends)
+
+
+def _both_backends() -> list[str]:
+    """The backends of a test that runs on both: all of them, unless ``COACH_TEST_BACKENDS``
+    (e.g. ``sqlite``) narrows them — ``.ci/run``'s year-ahead pass does, because a date bug
+    lives in the Python both backends share, and the tests bound to PostgreSQL (end to end,
+    ``postgres_only``) still run there."""
+    chosen = os.environ.get("COACH_TEST_BACKENDS", "").strip()
+    if not chosen:
+        return list(BACKENDS)
+    names = [name.strip() for name in chosen.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(BACKENDS))
+    if unknown or not names:
+        raise pytest.UsageError(f"COACH_TEST_BACKENDS={chosen!r}: choose from {BACKENDS}")
+    return [name for name in BACKENDS if name in names]
 
 
 async def _open(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Database:
