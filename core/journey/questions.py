@@ -156,22 +156,18 @@ async def answers_for(
     return query, found
 
 
-async def ask(turn: Turn, text: str, *, waiting: TaskInfo | None = None) -> list[Outbound]:
+async def ask(turn: Turn, text: str, *, waiting: TaskInfo | None = None) -> list[Outbound] | None:
     """Answer a question from the content; ``waiting``: the question of the coach's own that
-    stays open meanwhile (it is reminded of, not dropped)."""
+    stays open meanwhile (it is reminded of, not dropped). ``None`` when the question has no
+    words to search ("what is this?", "why?"): the caller answers as it did before."""
     query, found = await find(turn, text)
+    if not query:
+        return None
     tail = ""
     if waiting is not None:
         tail = "\n\n" + italic(
             f"Your answer to “{esc(waiting.title)}” is still open — type it when you're ready."
         )
-    if not query:
-        return [
-            Message(
-                text="What would you like to know? Ask me about your music, e.g. "
-                f"{italic('how do I get on playlists?')} — /help lists what I can do.{tail}"
-            )
-        ]
     if not found:
         return [
             Message(

@@ -247,7 +247,9 @@ async def _answer_text(turn: Turn, text: str) -> list[Outbound]:
         return await onboarding.roadmap_by_text(turn, text)
     if questions.is_question_while_asked(turn.state_task, text):
         # "what's a good save rate?" while the save rate is asked: answered, question kept
-        return await questions.ask(turn, text, waiting=turn.state_task)
+        replies = await questions.ask(turn, text, waiting=turn.state_task)
+        if replies is not None:
+            return replies
     return await answers.answer(turn, text)
 
 
@@ -271,7 +273,9 @@ async def _idle_text(turn: Turn, text: str) -> list[Outbound]:
         name = bold(esc(turn.rec.artist_name or ""))
         return [Message(text=f"Hey {name}! 👋 /today shows your next step.")]
     if questions.is_question(text):
-        return await questions.ask(turn, text)
+        replies = await questions.ask(turn, text)
+        if replies is not None:
+            return replies
     return [
         Message(
             text="I'm not waiting for an answer right now, so I'm not sure what to do with "

@@ -21,6 +21,9 @@ from core.knowledge.words import STOP_WORDS, stem, words
 
 #: Shorter words are not corrected: "gig" is one letter from too many words.
 MIN_LENGTH = 4
+#: Longer "words" are not corrected either: no content word is that long, and the deletions
+#: of a 4 000-letter string would take minutes.
+MAX_LENGTH = 24
 
 
 def max_distance(word: str) -> int:
@@ -83,8 +86,8 @@ class Vocabulary:
 
     def correct(self, word: str) -> str | None:
         """The closest content word, if one is within :func:`max_distance`; ``None`` for a
-        short word, a known word, or a word nothing is close to."""
-        if len(word) < MIN_LENGTH or word.isdigit() or self.known(word):
+        short or very long word, a known word, or a word nothing is close to."""
+        if not MIN_LENGTH <= len(word) <= MAX_LENGTH or word.isdigit() or self.known(word):
             return None
         most = max_distance(word)
         candidates = {c for key in _deletions(word, most) for c in self._index.get(key, ())}
