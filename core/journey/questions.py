@@ -19,6 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from core.db.executor import Executor
+from core.journey.answers import is_postpone
 from core.journey.buttons import GUIDE, OPEN
 from core.journey.cards import short
 from core.kernel.markup import bold, esc, italic
@@ -84,22 +85,30 @@ class Knowledge:
 _cache: OrderedDict[int, Knowledge] = OrderedDict()
 
 
+def _texts(catalog: Catalog) -> dict[str, tuple[str, str]]:
+    return {
+        t.slug: (t.title, task_body(t)) for t in catalog.tasks_by_slug.values() if not t.archived
+    }
+
+
+def build_knowledge(catalog: Catalog) -> Knowledge:
+    """The catalog's :class:`Knowledge`, built now (a few tens of milliseconds)."""
+    texts = _texts(catalog)
+    synonyms = (w for group in SYNONYMS for phrase in group for w in words(phrase))
+    vocabulary = Vocabulary((f"{t}\n{b}" for t, b in texts.values()), extra=synonyms)
+    return Knowledge(vocabulary, {slug: stems_of(pair) for slug, pair in texts.items()})
+
+
 def knowledge_of(catalog: Catalog) -> Knowledge:
-    """The catalog's :class:`Knowledge`, built once per content (a few tens of ms): memoised
-    on the snapshot, and by the content's fingerprint across the snapshot's reloads."""
+    """The catalog's :class:`Knowledge`, built once per content: memoised on the snapshot,
+    and by the content's fingerprint across the snapshot's reloads (every 30 s)."""
     memo = catalog.memo.get(Knowledge)
     if isinstance(memo, Knowledge):
         return memo
-    tasks = [t for t in catalog.tasks_by_slug.values() if not t.archived]
-    texts = {t.slug: (t.title, task_body(t)) for t in tasks}
-    fingerprint = hash(tuple(sorted(texts.items())))
+    fingerprint = hash(tuple(sorted(_texts(catalog).items())))
     known = _cache.get(fingerprint)
     if known is None:
-        synonyms = (w for group in SYNONYMS for phrase in group for w in words(phrase))
-        vocabulary = Vocabulary((f"{t}\n{b}" for t, b in texts.values()), extra=synonyms)
-        stems = {slug: stems_of(pair) for slug, pair in texts.items()}
-        known = Knowledge(vocabulary, stems)
-        _cache[fingerprint] = known
+        known = _cache[fingerprint] = build_knowledge(catalog)
         while len(_cache) > _KEPT:
             _cache.popitem(last=False)
     _cache.move_to_end(fingerprint)
@@ -118,8 +127,8 @@ def is_question_while_asked(task: TaskInfo | None, text: str) -> bool:
     so anything that does ("what's a good save rate?") is one; a free-text answer may be
     anything, so there it takes a question word *and* a question mark ("what should my
     pitch say?")."""
-    if task is None or task.input is None or not looks_like_question(text):
-        return False
+    if task is None or task.input is None or is_postpone(text) or not looks_like_question(text):
+        return False  # "not sure?", "idk?" put the question off (core/journey/answers.py)
     if task.input.type is InputType.TEXT:
         return text.rstrip(" !.").endswith("?") and opens_with_question_word(text)
     return True

@@ -143,6 +143,8 @@ def test_a_question_while_a_number_is_asked() -> None:
     assert is_question_while_asked(listeners, "how do i find my monthly listeners")
     assert not is_question_while_asked(listeners, "350")
     assert not is_question_while_asked(listeners, "about 350 i think")
+    for later in ("not sure?", "idk?", "?", "no idea?"):  # these put the question off
+        assert not is_question_while_asked(listeners, later), later
 
 
 def test_a_free_text_answer_may_end_with_a_question_mark() -> None:
