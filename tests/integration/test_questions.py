@@ -251,3 +251,30 @@ async def test_a_question_while_a_number_is_asked_keeps_the_question(database: D
     assert "still open" in maya.text
     await maya.say("350")  # the question was kept: this is its answer
     assert "Saved: 350 listeners" in maya.text
+
+
+async def test_the_index_is_the_backend_s_own_full_text_search(database: Database) -> None:
+    """Migration ``q1_search``: a ``tsvector`` column with a GIN index on PostgreSQL, an FTS5
+    virtual table on SQLite."""
+    async with database.connection() as conn:
+        if database.is_postgres:
+            kind = await conn.scalar(
+                text(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = 'task_search'::regclass AND attname = 'document'"
+                )
+            )
+            assert kind == "tsvector"
+            method = await conn.scalar(
+                text(
+                    "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam "
+                    "WHERE c.relname = 'ix_task_search_document'"
+                )
+            )
+            assert method == "gin"
+        else:
+            sql = await conn.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'task_search'")
+            )
+            assert "fts5" in str(sql).casefold()
+            assert "porter" in str(sql)
