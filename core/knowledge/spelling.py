@@ -4,7 +4,8 @@ Musicians type fast on phones: "playlistt", "royalites", "mastring". Neither bac
 that on its own (PostgreSQL's ``pg_trgm`` is an extension that may not be installed, SQLite has
 nothing), so the correction happens here, in Python, the same way for both: a word the content
 never uses is replaced by the content word within a small edit distance (optimal string
-alignment: a swapped pair of letters counts once), the most frequent one when several tie.
+alignment: a swapped pair of letters counts once) that starts with the same letter, the most
+frequent one when several tie.
 
 Candidates are found the way SymSpell does: every vocabulary word is indexed by the strings
 left after deleting up to two of its letters, and a typed word's own deletions are looked up
@@ -19,8 +20,8 @@ from itertools import combinations
 
 from core.knowledge.words import STOP_WORDS, stem, words
 
-#: Shorter words are not corrected: "gig" is one letter from too many words.
-MIN_LENGTH = 4
+#: Shorter words are not corrected: "gig", "bake" are one letter from too many words.
+MIN_LENGTH = 5
 #: Longer "words" are not corrected either: no content word is that long, and the deletions
 #: of a 4 000-letter string would take minutes.
 MAX_LENGTH = 24
@@ -91,13 +92,16 @@ class Vocabulary:
             return None
         most = max_distance(word)
         candidates = {c for key in _deletions(word, most) for c in self._index.get(key, ())}
-        best: tuple[int, int, int, str] | None = None
+        best: tuple[int, int, str] | None = None
         for candidate in candidates:
+            # typos rarely hit the first letter, and a real word the content doesn't use
+            # ("bread") is one first letter away from one it does ("read"): keep it
+            if candidate[0] != word[0]:
+                continue
             d = distance(word, candidate)
             if d > most:
                 continue
-            # nearest first; then the same first letter (typos rarely hit it); then the most used
-            rank = (d, 0 if candidate[0] == word[0] else 1, -self.counts[candidate], candidate)
+            rank = (d, -self.counts[candidate], candidate)  # nearest, then the most used
             if best is None or rank < best:
                 best = rank
-        return None if best is None else best[3]
+        return None if best is None else best[2]

@@ -327,7 +327,7 @@ def weights(query: Query, documents: Sequence[frozenset[str]]) -> list[float]:
     return [
         0.0  # a number ("40 voice memos", "-14") is not a topic
         if t.typed.isdigit()
-        else math.log((n + 1) / (sum(1 for d in documents if covers(t, d)) + 0.5))
+        else math.log((n + 1) / (max(1, sum(1 for d in documents if covers(t, d))) + 0.5))
         for t in query.terms
     ]
 

@@ -46,7 +46,9 @@ def test_musicians_spelling_is_corrected_against_the_content(
     assert typed in query.phrases  # kept too: the backend's stemmer may know it
 
 
-@pytest.mark.parametrize("word", ["gig", "spotify", "playlists", "mastering", "x" * 4000, "zzzzzz"])
+@pytest.mark.parametrize(
+    "word", ["gig", "spotify", "playlists", "mastering", "x" * 4000, "zzzzzz", "bake", "bread"]
+)
 def test_known_short_long_and_hopeless_words_are_left_alone(
     vocabulary: Vocabulary, word: str
 ) -> None:
