@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import async_engine_from_config
 import core.db.models  # noqa: F401  (registers every table on Base.metadata)
 from core.db.base import Base, UTCDateTime
 from core.db.engine import normalise_url
+from core.knowledge.index import is_index_table
 
 config = context.config
 
@@ -63,6 +64,13 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    """Leave the search index out of autogenerate's comparison: derived data, a ``tsvector``
+    table on PostgreSQL and an FTS5 virtual table (with its shadow tables) on SQLite, made by
+    its migration (``q1_search``) rather than by a model."""
+    return not (type_ == "table" and is_index_table(name))
+
+
 def context_options(dialect_name: str) -> dict[str, Any]:
     """Options shared by online, offline and test-time comparison runs."""
     return {
@@ -71,6 +79,7 @@ def context_options(dialect_name: str) -> dict[str, Any]:
         # SQLite cannot ALTER most things: batch mode recreates the table instead.
         "render_as_batch": dialect_name == "sqlite",
         "render_item": render_item,
+        "include_name": include_name,
     }
 
 

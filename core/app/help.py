@@ -31,5 +31,10 @@ def help_card(commands: Iterable[Command], in_band: bool = True) -> Outbound:
             "Tip: when I ask a question, just type the answer. Numbers like 12.5k, €300 or "
             "15% are fine."
         ),
+        italic(
+            "Ask me anything about your music career, e.g. “how do I get on playlists?” or "
+            "“what's a split sheet?” — I answer from my roadmaps. On an open checklist, "
+            "“done all” ticks every item (I ask first)."
+        ),
     ]
     return Message(text="\n".join(lines))

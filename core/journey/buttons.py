@@ -29,3 +29,8 @@ PICK_DATE: Final = ButtonAction("pick_date", "pd", 2)
 KEEP_DATE: Final = ButtonAction("keep_date", "pi", 2)
 #: Answer a choice question with its n-th choice (0-based): ``ch:<task>:<index>``.
 CHOOSE: Final = ButtonAction("choose", "ch", 2)
+#: Show a task's guidance, from an answer to a question (read only, any roadmap's task):
+#: ``gd:<task>``.
+GUIDE: Final = ButtonAction("guide", "gd", 1)
+#: Tick every item of a checklist, after "done all" was confirmed: ``ta:<task>``.
+TICK_ALL: Final = ButtonAction("tick_all", "ta", 1)

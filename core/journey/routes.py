@@ -12,6 +12,7 @@ from core.journey import (
     date_answers,
     history,
     onboarding,
+    questions,
     stage_view,
     views,
 )
@@ -19,6 +20,7 @@ from core.journey.buttons import (
     ASK_SWITCH,
     CHOOSE,
     CONFIRM,
+    GUIDE,
     KEEP_DATE,
     OPEN,
     PICK,
@@ -26,6 +28,7 @@ from core.journey.buttons import (
     SKIP,
     SWITCH,
     TICK,
+    TICK_ALL,
     UNTICK,
 )
 from core.journey.navigation import ask_name, offer_roadmaps, today
@@ -149,6 +152,16 @@ async def _tick(turn: Turn, payload: Payload) -> list[Outbound]:
     return await checklist.tick(turn, payload.args[0], payload.args[1], want, from_button=True)
 
 
+@journey.button(TICK_ALL)
+async def _tick_all(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await checklist.tick_all(turn, payload.args[0])
+
+
+@journey.button(GUIDE)
+async def _guide(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await questions.guide(turn, payload.args[0])
+
+
 @journey.button(SKIP)
 async def _skip_task(turn: Turn, payload: Payload) -> list[Outbound]:
     return await history.skip(turn, payload.args[0])
@@ -175,6 +188,12 @@ async def _choose(turn: Turn, payload: Payload) -> list[Outbound]:
 async def _not_saved(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
     return [Message(text="OK, not saved.", edit=True), *await today(turn)]
+
+
+@journey.on_cancel(Awaiting.CHECKLIST)
+async def _keep_ticks(turn: Turn) -> list[Outbound]:
+    # "done all" asked and cancelled: the checklist stays open as it was
+    return [Message(text="OK, nothing ticked.", edit=True)]
 
 
 @journey.on_cancel(Awaiting.CONFIRM_SWITCH)
@@ -226,6 +245,11 @@ async def _roadmap_text(turn: Turn, text: str) -> list[Outbound]:
 async def _answer_text(turn: Turn, text: str) -> list[Outbound]:
     if turn.rec.roadmap_id is None:
         return await onboarding.roadmap_by_text(turn, text)
+    if questions.is_question_while_asked(turn.state_task, text):
+        # "what's a good save rate?" while the save rate is asked: answered, question kept
+        replies = await questions.ask(turn, text, waiting=turn.state_task)
+        if replies is not None:
+            return replies
     return await answers.answer(turn, text)
 
 
@@ -248,6 +272,10 @@ async def _idle_text(turn: Turn, text: str) -> list[Outbound]:
     if _word(text) in _GREETINGS:
         name = bold(esc(turn.rec.artist_name or ""))
         return [Message(text=f"Hey {name}! 👋 /today shows your next step.")]
+    if questions.is_question(text):
+        replies = await questions.ask(turn, text)
+        if replies is not None:
+            return replies
     return [
         Message(
             text="I'm not waiting for an answer right now, so I'm not sure what to do with "

@@ -21,12 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import models
 from core.db.base import Base, new_id, utcnow
+from core.db.executor import SQLAlchemyExecutor
 from core.errors import RoadmapContentError
+from core.knowledge import index
 from core.roadmaps.schema import Roadmap, Task
 
 logger = logging.getLogger(__name__)
@@ -159,6 +161,7 @@ async def sync_roadmaps(session: AsyncSession, roadmaps: Sequence[Roadmap]) -> S
 
     scope = [row.id for _roadmap, row in dirty] + [row.id for row in gone]
     if not scope:
+        await refresh_search_index(session, force=False)
         logger.info("roadmap sync: %s", report.summary())
         return report
     await session.flush()
@@ -169,8 +172,68 @@ async def sync_roadmaps(session: AsyncSession, roadmaps: Sequence[Roadmap]) -> S
         session, roadmaps=roadmaps, dirty=dirty, scope=scope, stage_ids=stage_ids, report=report
     )
     await session.flush()
+    await refresh_search_index(session, force=report.changed)
     logger.info("roadmap sync: %s", report.summary())
     return report
+
+
+def _live_tasks() -> Any:
+    """The tasks a musician can meet: not archived, in a live stage of a live roadmap."""
+    return (
+        select(
+            models.Task.id,
+            models.Task.roadmap_id,
+            models.Task.slug,
+            models.Task.title,
+            models.Task.description,
+            models.Task.config,
+        )
+        .join(models.RoadmapStage, models.RoadmapStage.id == models.Task.stage_id)
+        .join(models.Roadmap, models.Roadmap.id == models.Task.roadmap_id)
+        .where(
+            models.Task.archived.is_(False),
+            models.RoadmapStage.archived.is_(False),
+            models.Roadmap.archived.is_(False),
+        )
+    )
+
+
+def search_parts(config: dict[str, Any]) -> list[str]:
+    """The words of a task's ``config`` worth searching: its checklist items, or its
+    question, help and choices."""
+    items = [str(item.get("text", "")) for item in config.get("items") or ()]
+    spec = config.get("input") or {}
+    asked = [spec.get("question"), spec.get("help"), *(spec.get("choices") or ())]
+    return items + [str(part) for part in asked if part]
+
+
+async def refresh_search_index(session: AsyncSession, *, force: bool) -> bool:
+    """Rebuild the question search's index (:mod:`core.knowledge.index`) from the live tasks
+    when the content changed (``force``) or the index doesn't hold one row per live task (a
+    database migrated since the last change, an interrupted rebuild). Returns whether it did.
+
+    A whole rebuild, not a per-task update: a hundred or so tasks take milliseconds, and a
+    full rebuild can't leave a task of an archived roadmap behind.
+    """
+    ex = SQLAlchemyExecutor(await session.connection())
+    live = _live_tasks().subquery()
+    count = int(await session.scalar(select(func.count()).select_from(live)) or 0)
+    if not force and await index.size(ex) == count:
+        return False
+    rows = (await session.execute(_live_tasks().order_by(models.Task.slug))).all()
+    documents = [
+        index.Document(
+            task_id=task_id,
+            roadmap_id=roadmap_id,
+            slug=slug,
+            title=title,
+            body=index.body_of(description, search_parts(config or {})),
+        )
+        for task_id, roadmap_id, slug, title, description, config in rows
+    ]
+    await index.rebuild(ex, documents)
+    logger.info("search index rebuilt: %d tasks", len(documents))
+    return True
 
 
 async def _sync_stages(
