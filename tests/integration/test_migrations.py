@@ -291,7 +291,8 @@ async def test_replicas_migrating_at_once_take_turns(
     outcomes = await asyncio.gather(*(replica() for _ in range(3)))
     assert [rc for rc, _ in outcomes] == [0, 0, 0], [err.decode()[-500:] for _, err in outcomes]
     assert await _inspect(url, _revision) == _head()
-    assert await _inspect(url, _tables) == MODEL_TABLES | {"alembic_version"}
+    tables = {t for t in await _inspect(url, _tables) if not is_index_table(t)}
+    assert tables == MODEL_TABLES | {"alembic_version"}
 
 
 _bands = sa.table(

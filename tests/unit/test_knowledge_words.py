@@ -47,7 +47,7 @@ def test_musicians_spelling_is_corrected_against_the_content(
 
 
 @pytest.mark.parametrize(
-    "word", ["gig", "spotify", "playlists", "mastering", "x" * 4000, "zzzzzz", "bake", "bread"]
+    "word", ["gig", "spotify", "playlists", "mastering", "x" * 4000, "zzzzzz", "bake", "pizza"]
 )
 def test_known_short_long_and_hopeless_words_are_left_alone(
     vocabulary: Vocabulary, word: str
