@@ -29,3 +29,6 @@ PICK_DATE: Final = ButtonAction("pick_date", "pd", 2)
 KEEP_DATE: Final = ButtonAction("keep_date", "pi", 2)
 #: Answer a choice question with its n-th choice (0-based): ``ch:<task>:<index>``.
 CHOOSE: Final = ButtonAction("choose", "ch", 2)
+#: Start the next cycle of the roadmap's repeating stages (release 2, …): ``nc:<number>``.
+#: The number makes a second press (or an old card) harmless: only the next one starts.
+NEXT_CYCLE: Final = ButtonAction("next_cycle", "nc", 1)

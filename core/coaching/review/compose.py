@@ -40,7 +40,13 @@ from core.kernel.types import Button, Message, Outbound
 from core.progress.metrics import metric_label
 from core.progress.next_step import NextStep, Why, choose, last_sample_days
 from core.progress.projection import Projection, project
-from core.progress.service import ProgressRecord, Rows, first_open_stage, stage_done
+from core.progress.service import (
+    ProgressRecord,
+    Rows,
+    first_open_stage,
+    live_tasks,
+    stage_done,
+)
 from core.progress.streaks import Streak
 from core.progress.timeline import due_on, iso_date, waiting
 from core.roadmaps.catalog import MetricInfo, RoadmapInfo, StageInfo, TaskInfo
@@ -159,7 +165,7 @@ def compose(given: Inputs) -> Review:
     upcoming: list[tuple[date, str]] = []
     if given.roadmap is not None:
         for stage in given.roadmap.stages:
-            for task in stage.tasks:
+            for task in live_tasks(stage, given.rows):
                 row = given.rows.get(task.id)
                 if row is not None and row.status == "completed" and row.completed_at:
                     if week.start <= row.completed_at < week.end:
