@@ -55,8 +55,7 @@ def _with(change: Any) -> list[dict[str, Any]]:
         ),
         (
             lambda s: (
-                s[1].pop("repeats")
-                and s[0].update(repeats="release")
+                (s[1].pop("repeats") and s[0].update(repeats="release"))
                 or s[2].update(repeats="release")
             ),
             "must follow one another",
@@ -112,9 +111,11 @@ def test_a_task_applies_until_the_question_is_answered_otherwise() -> None:
     engineer, own = catalog.tasks_by_slug["cy-engineer"], catalog.tasks_by_slug["cy-self"]
     stage = catalog.roadmaps[0].stages[0]
     unanswered, home = _rows(catalog, None), _rows(catalog, HOME)
-    assert applies(engineer, unanswered) and applies(own, unanswered)
+    assert applies(engineer, unanswered)
+    assert applies(own, unanswered)
     assert applies(engineer, _rows(catalog, HOME, status="skipped"))  # skipped: no answer
-    assert not applies(engineer, home) and applies(own, home)
+    assert not applies(engineer, home)
+    assert applies(own, home)
     assert applies(engineer, _rows(catalog, ENGINEER.upper()))  # the choice, in any case
     assert [t.slug for t in live_tasks(stage, home)] == ["cy-how", "cy-self", "cy-song"]
     assert stage_counts(stage, home) == (1, 3)  # not counted: 1 of 3, not 1 of 4
@@ -131,9 +132,11 @@ def test_the_home_studio_artist_is_not_told_to_brief_an_engineer() -> None:
         return {t.slug for t in live_tasks(stage, {how.id: row})}
 
     home = shown("Home studio, self-produced")
-    assert "iss-self-mix-master" in home and "iss-mix-master" not in home
+    assert "iss-self-mix-master" in home
+    assert "iss-mix-master" not in home
     studio = shown("Studio with an engineer")
-    assert "iss-mix-master" in studio and "iss-self-mix-master" not in studio
+    assert "iss-mix-master" in studio
+    assert "iss-self-mix-master" not in studio
     engineer_items = catalog.tasks_by_slug["iss-mix-master"].items
     assert any("engineer" in item.text for item in engineer_items)
 
@@ -207,7 +210,8 @@ async def test_a_finished_release_offers_the_next_with_last_releases_numbers() -
     ) == [("cy-plan", 1, "completed"), ("cy-save", 1, "completed")]
     save = coach.catalog.tasks_by_slug["cy-save"]
     live = coach.store.progress_row(pid, save.id)
-    assert live is not None and live.status == "not_started"
+    assert live is not None
+    assert live.status == "not_started"
 
     await _tick_all(maya)
     assert "Last release: 8%. Aim for 10% this time." in maya.text
@@ -237,7 +241,8 @@ async def test_the_next_cycle_waits_for_the_numbers_and_stage_gates_stay_honest(
     await _tick_all(maya)
     await maya.say("/next")
     assert "Finish release 1 first" in maya.text
-    assert "Release" in maya.text and "1 task(s)" in maya.text
+    assert "Release" in maya.text
+    assert "1 task(s)" in maya.text
     roadmap = coach.catalog.roadmaps[0]
     rows = {r.task_id: r for r in coach.store.progress_rows(coach.record("maya").profile_id)}
     assert not stage_done(roadmap.stages[1], rows)
