@@ -1,0 +1,48 @@
+"""Release cycles on the database (issue #15 §2), SQLite and PostgreSQL: the next release
+archives the cycle's rows into ``cycle_tasks`` and reopens the live ones, ``/progress`` lists the
+earlier release, the streak keeps the archived steps, and an admin reset starts at release 1."""
+
+from __future__ import annotations
+
+from coachkit import Driver, count
+from cycleroadmap import HOME, cycle_roadmap
+
+from core.app.engine import Coach
+from core.db.engine import Database
+from core.db.models import CycleTask, UserTaskProgress
+from core.roadmaps.sync import sync_roadmaps
+
+
+async def test_the_next_release_keeps_the_last_one_and_a_reset_clears_both(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        await sync_roadmaps(session, [cycle_roadmap()])
+    coach = Coach(database, admins=["console:boss"])
+    maya = Driver(coach, "maya")
+    await maya.onboard(name="Maya", roadmap_name="Cycle Test")
+    await maya.say(HOME)
+    for _ in range(3):  # own mix, the song, the release plan
+        await maya.say("1")
+        await maya.say("2")
+    await maya.say("8%")
+    assert "Release 1 is done." in maya.text
+
+    await maya.press("Start release 2")
+    assert "Release 2 starts now." in maya.text
+    assert await count(database, CycleTask) == 2
+    assert await count(database, CycleTask, CycleTask.cycle == 1) == 2
+    assert await count(database, UserTaskProgress, UserTaskProgress.status == "completed") == 3
+    await maya.say("1")
+    await maya.say("2")
+    assert "Last release: 8%. Aim for 10% this time." in maya.text
+
+    await maya.say("/progress")
+    assert "Release 2 now. Earlier:" in maya.text
+    assert "Release 1: 2 of 2 tasks done" in maya.text
+    assert "this week's done" in maya.text, "the streak still counts this week"
+
+    boss = Driver(coach, "boss")
+    await boss.say("/admin reset Maya")
+    await boss.press("Yes, reset")
+    assert await count(database, CycleTask) == 0, "a reset starts at release 1"
