@@ -252,3 +252,16 @@ async def test_the_next_cycle_waits_for_the_numbers_and_stage_gates_stay_honest(
     await ana.onboard(name="Ana", roadmap_name="Indie")
     await ana.say("/next")
     assert "Finish release 1 first" in ana.text  # the indie roadmap repeats its release
+
+
+async def test_onboarding_offers_the_new_careers() -> None:
+    """The menu is built from the catalog: the two new roadmaps are offered with no code."""
+    coach = MemoryCoach()
+    ana = Driver(coach, "ana")
+    await ana.say("/start")
+    await ana.say("Ana")
+    labels = [b.label for b in ana.buttons]
+    assert "Rapper / Hip-Hop Artist" in labels
+    assert "Songwriter / Producer (Sync and Cuts)" in labels
+    await ana.press("Rapper")
+    assert "Lock in your rap name and look" in ana.text
