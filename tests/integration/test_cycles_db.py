@@ -1,11 +1,15 @@
 """Release cycles on the database (issue #15 §2), SQLite and PostgreSQL: the next release
 archives the cycle's rows into ``cycle_tasks`` and reopens the live ones, ``/progress`` lists the
-earlier release, the streak keeps the archived steps, and an admin reset starts at release 1."""
+earlier release, the streak and the weekly review keep the archived steps, and an admin reset
+starts at release 1."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from coachkit import Driver, count
 from cycleroadmap import HOME, cycle_roadmap
+from reminderkit import FakeClock
 
 from core.app.engine import Coach
 from core.db.engine import Database
@@ -18,7 +22,10 @@ async def test_the_next_release_keeps_the_last_one_and_a_reset_clears_both(
 ) -> None:
     async with database.transaction() as session:
         await sync_roadmaps(session, [cycle_roadmap()])
-    coach = Coach(database, admins=["console:boss"])
+    today = datetime.now(UTC).date()  # a Wednesday of this week: /review covers the week so far
+    wednesday = today - timedelta(days=today.weekday()) + timedelta(days=2)
+    clock = FakeClock(datetime(wednesday.year, wednesday.month, wednesday.day, 12, tzinfo=UTC))
+    coach = Coach(database, admins=["console:boss"], clock=clock)
     maya = Driver(coach, "maya")
     await maya.onboard(name="Maya", roadmap_name="Cycle Test")
     await maya.say(HOME)
@@ -41,6 +48,10 @@ async def test_the_next_release_keeps_the_last_one_and_a_reset_clears_both(
     assert "Release 2 now. Earlier:" in maya.text
     assert "Release 1: 2 of 2 tasks done" in maya.text
     assert "this week's done" in maya.text, "the streak still counts this week"
+
+    await maya.say("/review")  # this week's steps of release 1 are still this week's
+    assert "Save rate" in maya.text
+    assert "Plan the release" in maya.text
 
     boss = Driver(coach, "boss")
     await boss.say("/admin reset Maya")
