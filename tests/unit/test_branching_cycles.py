@@ -265,3 +265,17 @@ async def test_onboarding_offers_the_new_careers() -> None:
     assert "Songwriter / Producer (Sync and Cuts)" in labels
     await ana.press("Rapper")
     assert "Lock in your rap name and look" in ana.text
+
+
+@pytest.mark.parametrize("slug", ["rapper-hip-hop-artist", "songwriter-producer-sync"])
+def test_the_new_careers_are_full_roadmaps_that_branch_and_repeat(slug: str) -> None:
+    """Issue #15 §2: each new career has at least 5 stages and 25 tasks, checklists and data
+    inputs, content that branches on an answer and a cycle that repeats."""
+    roadmap = bundled_catalog().roadmap_by_slug(slug)
+    assert roadmap is not None
+    tasks = [t for s in roadmap.stages for t in s.tasks]
+    assert len(roadmap.stages) >= 5
+    assert len(tasks) >= 25
+    assert {t.type for t in tasks} == {"checklist", "data_input"}
+    assert any(t.only_if is not None for t in tasks), "something depends on an answer"
+    assert roadmap.cycle is not None, "a cycle that repeats"
