@@ -6,7 +6,7 @@
   cycle)``: a task has one row per closed cycle.
 
 Revision ID: k1_cycles
-Revises: w2_milestones
+Revises: w3_digest
 Create Date: 2026-12-07 14:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "k1_cycles"
-down_revision: str | Sequence[str] | None = "w2_milestones"
+down_revision: str | Sequence[str] | None = "w3_digest"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -59,7 +59,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to ``w2_milestones``: the earlier cycles' rows are dropped (the current cycle's
+    """Back to ``w3_digest``: the earlier cycles' rows are dropped (the current cycle's
     progress, the samples and so the charts are untouched)."""
     op.drop_index(op.f("ix_cycle_tasks_task_id"), table_name="cycle_tasks")
     op.drop_table("cycle_tasks")
