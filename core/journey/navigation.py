@@ -299,16 +299,20 @@ async def advance(
     move the musician along that stage (nor does a postponed question answered late):
     ``/today`` says what comes next instead.
     """
-    offer = await _cycle_offer(turn, roadmap, stage)
+    offer = await _cycle_offer(turn, roadmap, stage, rows)
     if offer:
         return [*await _advance(turn, roadmap, stage, rows), *offer]
     return await _advance(turn, roadmap, stage, rows)
 
 
-async def _cycle_offer(turn: Turn, roadmap: RoadmapInfo, stage: StageInfo) -> list[Outbound]:
+async def _cycle_offer(
+    turn: Turn, roadmap: RoadmapInfo, stage: StageInfo, rows: Rows
+) -> list[Outbound]:
     """The next cycle's offer, when this step finished a stage of the repeating cycle and the
-    whole cycle is now done (one read more, only for a step in a repeating stage)."""
-    if not stage.repeats:
+    whole cycle is now done. ``rows`` (the stage's) answer the common case without a read: a
+    step that leaves its repeating stage unfinished costs nothing more; only one that finishes
+    it reads the roadmap's rows (the cycle may span stages) and the earlier cycles."""
+    if not stage.repeats or not stage_done(stage, rows):
         return []
     rows = await turn.roadmap_progress(roadmap)
     if not cycle_offer.cycle_done(roadmap, rows):

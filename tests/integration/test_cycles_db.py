@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from coachkit import Driver, count
 from cycleroadmap import HOME, cycle_roadmap
 from reminderkit import FakeClock
@@ -57,3 +58,34 @@ async def test_the_next_release_keeps_the_last_one_and_a_reset_clears_both(
     await boss.say("/admin reset Maya")
     await boss.press("Yes, reset")
     assert await count(database, CycleTask) == 0, "a reset starts at release 1"
+
+
+@pytest.mark.postgres_only
+async def test_a_tick_in_a_repeating_stage_costs_no_statement_more(database: Database) -> None:
+    """The next-release check reads nothing until the step finishes the repeating stage: a
+    tick there costs what the same tick costs in a stage that does not repeat."""
+    async with database.transaction() as session:
+        await sync_roadmaps(session, [cycle_roadmap()])
+    maya = Driver(Coach(database))
+    await maya.onboard(name="Maya", roadmap_name="Cycle Test")
+    await maya.say(HOME)
+
+    async def tick_one() -> list[str]:
+        statements: list[str] = []
+        database.statement_hook = statements.append
+        try:
+            await maya.say("1")
+        finally:
+            database.statement_hook = None
+        assert "☑ 1." in maya.text
+        return statements
+
+    plain = await tick_one()  # "Check your own mix", stage 1
+    await maya.say("2")
+    await maya.say("1")
+    await maya.say("2")  # the song: stage 1 done, the release plan is on screen
+    assert "Plan the release" in maya.text
+    repeating = await tick_one()
+    kinds = [" ".join(sql.split())[:40] for sql in repeating]
+    assert not any("cycle_tasks" in sql for sql in repeating), kinds
+    assert len(repeating) == len(plain), kinds
