@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.access import ADMIN_ROLE, label
 from core.db.tables import (
+    cycle_tasks,
     goals,
     identities,
     profiles,
@@ -254,6 +255,8 @@ async def reset(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int
     if profile_id is None:
         return 0
     gone = await session.execute(delete(progress).where(progress.c.profile_id == profile_id))
+    # and the earlier release cycles: a reset starts at release 1
+    await session.execute(delete(cycle_tasks).where(cycle_tasks.c.profile_id == profile_id))
     await session.execute(delete(samples).where(samples.c.profile_id == profile_id))
     # goals are measured from the numbers just deleted (their summaries go with current_stats)
     await session.execute(delete(goals).where(goals.c.profile_id == profile_id))

@@ -27,6 +27,7 @@ from core.db.tables import (
 )
 from core.db.tables import (
     bands,
+    cycle_tasks,
     goals,
     identities,
     milestones,
@@ -125,6 +126,7 @@ _DELETE_MEMBER = delete(members).where(
 )
 _DELETE_PROGRESS = delete(progress).where(progress.c.profile_id == bindparam("profile_id"))
 _DELETE_SAMPLES = delete(samples).where(samples.c.profile_id == bindparam("profile_id"))
+_DELETE_CYCLES = delete(cycle_tasks).where(cycle_tasks.c.profile_id == bindparam("profile_id"))
 _DELETE_GOALS = delete(goals).where(goals.c.profile_id == bindparam("profile_id"))
 _DELETE_CHART = delete(stats_charts).where(stats_charts.c.profile_id == bindparam("profile_id"))
 _DELETE_MILESTONES = delete(milestones).where(milestones.c.profile_id == bindparam("profile_id"))
@@ -288,6 +290,7 @@ async def wipe_progress(ex: Executor, profile_id: uuid.UUID) -> None:
     """Delete every progress row, stats sample and goal of a profile, the chart drawn from
     them and the milestones they reached (a confirmed band reset: the band starts over)."""
     await ex.run(_DELETE_PROGRESS, {"profile_id": profile_id})
+    await ex.run(_DELETE_CYCLES, {"profile_id": profile_id})  # the band starts at release 1
     await ex.run(_DELETE_SAMPLES, {"profile_id": profile_id})
     await ex.run(_DELETE_GOALS, {"profile_id": profile_id})  # measured from those numbers
     await ex.run(_DELETE_CHART, {"profile_id": profile_id})  # a picture of those numbers

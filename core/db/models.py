@@ -233,6 +233,35 @@ Index(
 )
 
 
+class CycleTask(Base):
+    """A task's progress row of an earlier, closed cycle of a repeating stage (issue #15 §2).
+
+    ``user_task_progress`` always holds the *current* cycle, so every reader of progress
+    (``/today``, reminders, the review, bands, admin counts) keeps working unchanged; when the
+    musician starts the next release, the cycle's rows are copied here with their cycle number
+    and the live rows start fresh. What this keeps: ``/progress``'s history of earlier
+    releases, the previous cycle's answer as the next one's baseline, and the streak's steps
+    (they are read from here too). Who ticked what (``ticked_by``) is not copied: it names
+    users, and the past needs only what and when.
+    """
+
+    __tablename__ = "cycle_tasks"
+    __table_args__ = (UniqueConstraint("profile_id", "task_id", "cycle"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    #: 1 for the first release, 2 for the next …
+    cycle: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    task_data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    completed_at: Mapped[datetime | None] = mapped_column()
+    #: When the musician started the next cycle (this one's end).
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class StatSample(Base):
     """One data-input answer as a point of a metric's time series (for charts and trends)."""
 

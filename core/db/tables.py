@@ -18,6 +18,7 @@ from core.db.models import (
     BandMember,
     Broadcast,
     ConversationState,
+    CycleTask,
     Delivery,
     Event,
     Goal,
@@ -43,6 +44,7 @@ band_assignments = cast(Table, BandAssignment.__table__)
 band_members = cast(Table, BandMember.__table__)
 bands = cast(Table, Band.__table__)
 broadcasts = cast(Table, Broadcast.__table__)
+cycle_tasks = cast(Table, CycleTask.__table__)
 deliveries = cast(Table, Delivery.__table__)
 events = cast(Table, Event.__table__)
 goals = cast(Table, Goal.__table__)

@@ -96,6 +96,8 @@ def _previous(turn: Turn, task: TaskInfo, row: ProgressRecord | None) -> _Last |
     elif row is not None and row.task_data.get("numeric") is not None:
         raw, shown = row.task_data.get("numeric"), str(row.task_data.get("display"))
         on = _day(row.completed_at) if row.completed_at else None
+    elif row is not None and isinstance(base := row.task_data.get("baseline"), dict):
+        raw, shown = base.get("numeric"), str(base.get("display"))  # last release's figure
     if raw is None:
         return None
     try:

@@ -34,3 +34,6 @@ CHOOSE: Final = ButtonAction("choose", "ch", 2)
 GUIDE: Final = ButtonAction("guide", "gd", 1)
 #: Tick every item of a checklist, after "done all" was confirmed: ``ta:<task>``.
 TICK_ALL: Final = ButtonAction("tick_all", "ta", 1)
+#: Start the next cycle of the roadmap's repeating stages (release 2, …): ``nc:<number>``.
+#: The number makes a second press (or an old card) harmless: only the next one starts.
+NEXT_CYCLE: Final = ButtonAction("next_cycle", "nc", 1)

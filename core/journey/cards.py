@@ -18,6 +18,7 @@ from core.progress.service import (
     POSTPONED,
     ProgressRecord,
     Rows,
+    live_tasks,
     stage_done,
     status_of,
     ticked_items,
@@ -161,6 +162,8 @@ def input_card(
     task: TaskInfo,
     previous: str | None,
     example: str,
+    *,
+    baseline: str | None = None,
 ) -> Card:
     """A data-input question; the answer comes back as free text — or, for a choice
     question, by a button per choice (every platform shows them; a press answers exactly like
@@ -169,6 +172,8 @@ def input_card(
     buttons: list[tuple[Button, ...]] = []
     lines = [task_header(roadmap, stage, task), bold(esc(task.title)), esc(task.description), ""]
     lines.append(f"❓ {esc(spec.question)}")
+    if baseline:  # last release's answer and the aim for this one (core/journey/cycle_offer.py)
+        lines.append(baseline)
     if spec.help:
         lines.append(italic(esc(spec.help)))
     if spec.type is InputType.CHOICE and spec.choices:
@@ -200,15 +205,16 @@ def progress_card(roadmap: RoadmapInfo, rows: Rows, current_stage_id: Any) -> Ca
     2 skipped", not a clean 100 %, and the key tasks skipped in it are named (each with a
     button that opens it again).
     """
-    every = [t for stage in roadmap.stages for t in stage.tasks]
+    every = [t for stage in roadmap.stages for t in live_tasks(stage, rows)]
     completed = sum(1 for t in every if status_of(rows, t) == "completed")
-    lines = [f"{bold(esc(roadmap.name))} — {percent(completed, roadmap.task_count)}% overall", ""]
+    lines = [f"{bold(esc(roadmap.name))} — {percent(completed, len(every))}% overall", ""]
     locked = False
     reopen: list[TaskInfo] = []
     for n, stage in enumerate(roadmap.stages, start=1):
-        done = sum(1 for t in stage.tasks if status_of(rows, t) == "completed")
-        count = len(stage.tasks)
-        skipped = [t for t in stage.tasks if status_of(rows, t) == "skipped"]
+        tasks = live_tasks(stage, rows)
+        done = sum(1 for t in tasks if status_of(rows, t) == "completed")
+        count = len(tasks)
+        skipped = [t for t in tasks if status_of(rows, t) == "skipped"]
         note = f" — {len(skipped)} skipped" if skipped else ""
         if stage_done(stage, rows):
             icon = "☑️" if skipped else "✅"

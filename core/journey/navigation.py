@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from core.journey import cards
+from core.journey import cards, cycle_offer
 from core.journey.buttons import OPEN
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
@@ -30,6 +30,7 @@ from core.progress.service import (
     ProgressRecord,
     Rows,
     Waiting,
+    applies,
     first_open_stage,
     is_dealt_with,
     next_task,
@@ -71,7 +72,10 @@ def skipped_keys(roadmap: RoadmapInfo, rows: Rows) -> list[tuple[int, TaskInfo]]
         (n, task)
         for n, stage in enumerate(roadmap.stages, start=1)
         for task in stage.tasks
-        if task.key and (row := rows.get(task.id)) is not None and row.status == "skipped"
+        if task.key
+        and (row := rows.get(task.id)) is not None
+        and row.status == "skipped"
+        and applies(task, rows)
     ]
 
 
@@ -153,7 +157,7 @@ async def the_end(
             t
             for s in roadmap.stages
             for t in s.tasks
-            if t.id in later and not is_dealt_with(rows, t)
+            if t.id in later and not is_dealt_with(rows, t) and applies(t, rows)
         ),
         None,
     )
@@ -191,7 +195,10 @@ def task_card(
         previous = str(row.task_data["display"])
     elif spec.metric and spec.metric in turn.rec.current_stats:
         previous = str(turn.rec.current_stats[spec.metric].get("display"))
-    return cards.input_card(roadmap, stage, task, previous, example_answer(spec, today=turn.today))
+    baseline = cycle_offer.baseline_line(spec, row, cycle_offer.noun(roadmap))
+    return cards.input_card(
+        roadmap, stage, task, previous, example_answer(spec, today=turn.today), baseline=baseline
+    )
 
 
 def _stage_among(turn: Turn, roadmap: RoadmapInfo, rows: Rows, later: Waiting) -> StageInfo | None:
@@ -266,6 +273,9 @@ async def today(turn: Turn, *, intro: list[Outbound] | None = None) -> list[Outb
         if stage is None:
             turn.set_state(None)
             end, _complete = await the_end(turn, roadmap, later, rows)
+            if cycle_offer.cycle_done(roadmap, rows):  # nothing left but the next release
+                past = await turn.store.load_cycles(turn.rec.profile_id, roadmap.id)
+                return [*replies, end, cycle_offer.offer(roadmap, cycle_offer.cycle_number(past))]
             return [*replies, end]
         # only optional tasks were left and the stage is done: move on
         return replies + await advance(turn, roadmap, stage, rows)
@@ -289,6 +299,34 @@ async def advance(
     move the musician along that stage (nor does a postponed question answered late):
     ``/today`` says what comes next instead.
     """
+    offer = await _cycle_offer(turn, roadmap, stage, rows)
+    if offer:
+        return [*await _advance(turn, roadmap, stage, rows), *offer]
+    return await _advance(turn, roadmap, stage, rows)
+
+
+async def _cycle_offer(
+    turn: Turn, roadmap: RoadmapInfo, stage: StageInfo, rows: Rows
+) -> list[Outbound]:
+    """The next cycle's offer, when this step finished a stage of the repeating cycle and the
+    whole cycle is now done. ``rows`` (the stage's) answer the common case without a read: a
+    step that leaves its repeating stage unfinished costs nothing more; only one that finishes
+    it reads the roadmap's rows (the cycle may span stages) and the earlier cycles."""
+    if not stage.repeats or not stage_done(stage, rows):
+        return []
+    rows = await turn.roadmap_progress(roadmap)
+    if not cycle_offer.cycle_done(roadmap, rows):
+        return []
+    past = await turn.store.load_cycles(turn.rec.profile_id, roadmap.id)
+    return [cycle_offer.offer(roadmap, cycle_offer.cycle_number(past))]
+
+
+async def _advance(
+    turn: Turn,
+    roadmap: RoadmapInfo,
+    stage: StageInfo,
+    rows: dict[uuid.UUID, ProgressRecord],
+) -> list[Outbound]:
     if stage.id != turn.rec.current_stage_id:
         return await today(turn)
     later = not_open(turn, roadmap)
@@ -351,4 +389,6 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
         rows = await turn.stage_progress(stage)
     if not reopenable(task, rows.get(task.id)):
         return Toast(text=_ALREADY_DONE)
+    if not applies(task, rows):
+        return Toast(text="That task doesn't apply to you after your earlier answer. /today")
     return roadmap, stage, task, rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.journey import (
     answers,
     checklist,
+    cycles,
     date_answers,
     history,
     onboarding,
@@ -22,6 +23,7 @@ from core.journey.buttons import (
     CONFIRM,
     GUIDE,
     KEEP_DATE,
+    NEXT_CYCLE,
     OPEN,
     PICK,
     PICK_DATE,
@@ -79,6 +81,11 @@ async def _stage(turn: Turn, _args: str) -> list[Outbound]:
 @journey.command("roadmap", "See your roadmap or switch to another")
 async def _roadmap(turn: Turn, _args: str) -> list[Outbound]:
     return onboarding.roadmap_card(turn)
+
+
+@journey.command("next", "Start your next release once this one is done", bare=True)
+async def _next(turn: Turn, _args: str) -> list[Outbound]:
+    return await cycles.start_next(turn)
 
 
 @journey.command("skip", "Skip the current task (it counts as dealt with)", bare=True)
@@ -177,6 +184,14 @@ async def _confirm(turn: Turn, payload: Payload) -> list[Outbound]:
 async def _date(turn: Turn, payload: Payload) -> list[Outbound]:
     insist = payload.action == KEEP_DATE.name
     return await date_answers.pick(turn, payload.args[0], payload.args[1], insist=insist)
+
+
+@journey.button(NEXT_CYCLE)
+async def _next_cycle(turn: Turn, payload: Payload) -> list[Outbound]:
+    number = payload.args[0]
+    if not number.isdecimal():
+        return [Toast(text="That button is out of date. /progress shows where you are.")]
+    return await cycles.start_next(turn, int(number))
 
 
 @journey.button(CHOOSE)

@@ -20,7 +20,7 @@ from core.journey.navigation import (
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Message, Outbound
-from core.progress.service import status_of
+from core.progress.service import live_tasks, status_of
 
 _MARKS = {
     "completed": "✅",
@@ -51,7 +51,7 @@ async def stage_card(turn: Turn) -> list[Outbound]:
     stage_no = (roadmap.stage_index(stage.id) or 0) + 1
     lines = [bold(f"Stage {stage_no} · {esc(stage.title)}"), ""]
     buttons: list[tuple[Button, ...]] = []
-    for n, task in enumerate(stage.tasks, start=1):
+    for n, task in enumerate(live_tasks(stage, rows), start=1):
         status = status_of(rows, task)
         optional = italic(" (optional)") if task.optional else ""
         lines.append(f"{_MARKS.get(status, '◻')} {n}. {esc(task.title)}{optional}")

@@ -51,6 +51,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from core.db.base import JSONType, UTCDateTime
 from core.db.executor import Executor
 from core.db.tables import (
+    cycle_tasks,
     events,
     goals,
     identities,
@@ -111,6 +112,18 @@ class GoalRecord:
     set_at: datetime | None = None
     met_at: datetime | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleRecord:
+    """One ``cycle_tasks`` row: a task's progress in an earlier, closed cycle (release 1 …)."""
+
+    task_id: uuid.UUID
+    cycle: int
+    status: str
+    task_data: dict[str, Any]
+    completed_at: datetime | None
+    closed_at: datetime
 
 
 # ---------------------------------------------------------------------------------- statements
@@ -200,6 +213,23 @@ _PROGRESS_BY_SCOPE = {
 }
 
 _INSERT_PROGRESS = insert(progress)
+_CYCLES_OF_ROADMAP = (
+    select(
+        cycle_tasks.c.task_id,
+        cycle_tasks.c.cycle,
+        cycle_tasks.c.status,
+        cycle_tasks.c.task_data,
+        cycle_tasks.c.completed_at,
+        cycle_tasks.c.closed_at,
+    )
+    .join(tasks, tasks.c.id == cycle_tasks.c.task_id)
+    .where(
+        cycle_tasks.c.profile_id == bindparam("profile_id"),
+        tasks.c.roadmap_id == bindparam("roadmap_id"),
+    )
+    .order_by(cycle_tasks.c.cycle)
+)
+_INSERT_CYCLE_TASK = insert(cycle_tasks)
 # UPDATEs set the columns named in their parameters (SQLAlchemy's rule for a statement without
 # ``.values()``), so one statement serves every combination of changed columns.
 _UPDATE_PROGRESS = update(progress).where(progress.c.id == bindparam("row_id"))
@@ -407,6 +437,18 @@ def _streak_history(whose: Callable[[Any], ColumnElement[bool]]) -> CompoundSele
             _NO_DAY.label("ends_on"),
             progress.c.task_data.label("data"),
         ).where(whose(progress.c.profile_id)),
+        # the steps of earlier release cycles (core/journey/cycles.py moved them here)
+        select(
+            cycle_tasks.c.profile_id,
+            literal_column("'t'"),
+            case(
+                (cycle_tasks.c.status == literal_column("'completed'"), cycle_tasks.c.completed_at),
+                else_=cast(null(), UTCDateTime()),
+            ),
+            _NO_DAY,
+            _NO_DAY,
+            cycle_tasks.c.task_data,
+        ).where(whose(cycle_tasks.c.profile_id)),
         select(
             samples.c.profile_id,
             literal_column("'s'"),
@@ -542,6 +584,57 @@ async def stored_chart(ex: Executor, profile_id: uuid.UUID, digest: str) -> byte
 
 
 # ---------------------------------------------------------------------------------- writes
+
+
+async def load_cycles(
+    ex: Executor, profile_id: uuid.UUID, roadmap_id: uuid.UUID
+) -> list[CycleRecord]:
+    """The profile's rows of the roadmap's earlier cycles, oldest cycle first."""
+    result = await ex.rows(_CYCLES_OF_ROADMAP, {"profile_id": profile_id, "roadmap_id": roadmap_id})
+    return [
+        CycleRecord(
+            task_id=row[0],
+            cycle=row[1],
+            status=row[2],
+            task_data=row[3] or {},
+            completed_at=row[4],
+            closed_at=row[5],
+        )
+        for row in result
+    ]
+
+
+def cycle_values(
+    profile_id: uuid.UUID, cycle: int, rows: Sequence[ProgressRecord], now: datetime
+) -> list[dict[str, Any]]:
+    """The ``cycle_tasks`` rows that keep ``rows`` as cycle ``cycle``'s (``ticked_by`` left
+    out: the past keeps what and when, not who)."""
+    return [
+        {
+            "id": uuid.uuid4(),
+            "profile_id": profile_id,
+            "task_id": row.task_id,
+            "cycle": cycle,
+            "status": row.status,
+            "task_data": {k: v for k, v in row.task_data.items() if k != "ticked_by"},
+            "completed_at": row.completed_at,
+            "closed_at": now,
+        }
+        for row in rows
+    ]
+
+
+async def archive_cycle(
+    ex: Executor,
+    profile_id: uuid.UUID,
+    cycle: int,
+    rows: Sequence[ProgressRecord],
+    now: datetime,
+) -> None:
+    """Keep ``rows`` (stored progress rows of a repeating stage) as cycle ``cycle``'s."""
+    values = cycle_values(profile_id, cycle, rows, now)
+    if values:
+        await ex.run_many(_INSERT_CYCLE_TASK, values)
 
 
 async def save_progress(
@@ -718,6 +811,20 @@ class TurnStore(Protocol):
         """Insert or update one progress row."""
         ...
 
+    async def load_cycles(self, profile_id: uuid.UUID, roadmap_id: uuid.UUID) -> list[CycleRecord]:
+        """The profile's rows of the roadmap's earlier cycles, oldest cycle first."""
+        ...
+
+    async def archive_cycle(
+        self,
+        profile_id: uuid.UUID,
+        cycle: int,
+        rows: Sequence[ProgressRecord],
+        now: datetime,
+    ) -> None:
+        """Keep ``rows`` as cycle ``cycle``'s rows of ``cycle_tasks``."""
+        ...
+
     async def save_progress_and_state(
         self, record: TurnRecord, row: ProgressRecord, now: datetime
     ) -> None:
@@ -821,6 +928,20 @@ class SqlTurnStore:
     ) -> None:
         """Insert or update one progress row."""
         await save_progress(self.ex, profile_id, row, now)
+
+    async def load_cycles(self, profile_id: uuid.UUID, roadmap_id: uuid.UUID) -> list[CycleRecord]:
+        """The profile's rows of the roadmap's earlier cycles, oldest cycle first."""
+        return await load_cycles(self.ex, profile_id, roadmap_id)
+
+    async def archive_cycle(
+        self,
+        profile_id: uuid.UUID,
+        cycle: int,
+        rows: Sequence[ProgressRecord],
+        now: datetime,
+    ) -> None:
+        """Keep ``rows`` as cycle ``cycle``'s (the live rows are then reset by the caller)."""
+        await archive_cycle(self.ex, profile_id, cycle, rows, now)
 
     async def save_progress_and_state(
         self, record: TurnRecord, row: ProgressRecord, now: datetime

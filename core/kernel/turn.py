@@ -124,9 +124,14 @@ class Turn:
         return self.catalog.tasks_by_id.get(self.rec.state_task_id)
 
     async def stage_progress(self, stage: StageInfo) -> dict[uuid.UUID, ProgressRecord]:
-        """This profile's progress rows for the tasks of a stage."""
+        """This profile's progress rows for the tasks of a stage, and of the earlier questions
+        its conditional tasks depend on (``StageInfo.depends_on``: whether they apply)."""
         rows = await self.store.load_progress(self.rec.profile_id, "stage", stage.id)
-        return self._overlay(rows, lambda task: task.stage_id == stage.id)
+        for task_id in stage.depends_on:
+            rows.update(await self.store.load_progress(self.rec.profile_id, "task", task_id))
+        return self._overlay(
+            rows, lambda task: task.stage_id == stage.id or task.id in stage.depends_on
+        )
 
     async def roadmap_progress(self, roadmap: RoadmapInfo) -> dict[uuid.UUID, ProgressRecord]:
         """This profile's progress rows for every task of a roadmap."""

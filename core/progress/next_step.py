@@ -30,7 +30,15 @@ from datetime import date, datetime
 from typing import Any
 
 from core.progress.metrics import metric_label
-from core.progress.service import ProgressRecord, Rows, is_dealt_with, postponed_due, status_of
+from core.progress.service import (
+    ProgressRecord,
+    Rows,
+    applies,
+    is_dealt_with,
+    live_tasks,
+    postponed_due,
+    status_of,
+)
 from core.progress.timeline import anchor_date, due_on, is_open, iso_date, opens_on
 from core.roadmaps.catalog import MetricInfo, RoadmapInfo, StageInfo, TaskInfo
 from core.roadmaps.schema import Cadence, Timing
@@ -121,9 +129,10 @@ def last_sample_days(current_stats: Mapping[str, Any]) -> dict[str, date]:
     return days
 
 
-def _tasks(stages: Iterable[StageInfo]) -> Iterable[tuple[StageInfo, TaskInfo]]:
+def _tasks(stages: Iterable[StageInfo], rows: Rows) -> Iterable[tuple[StageInfo, TaskInfo]]:
+    """The stages' tasks that apply to this musician (``only_if``), in roadmap order."""
     for stage in stages:
-        for task in stage.tasks:
+        for task in live_tasks(stage, rows):
             yield stage, task
 
 
@@ -152,7 +161,7 @@ def choose(
         _by_date(roadmap, rows, anchors, today, later_now)
         or _opened(roadmap, rows, index, anchors, waiting)
         or _skipped_key(roadmap, rows, index, anchors, today)
-        or _postponed(roadmap, index, later_now)
+        or _postponed(roadmap, rows, index, later_now)
         or _stale_metric(order, metrics or {}, last_samples or {}, today)
         or order
     )
@@ -168,7 +177,7 @@ def _timed(roadmap: RoadmapInfo) -> tuple[tuple[StageInfo, TaskInfo], ...]:
     chooser three times per musician (a reload brings a new snapshot, which replaces it)."""
     cached = _TIMED.get(roadmap.id)
     if cached is None or cached[0] is not roadmap:
-        timed = tuple((s, t) for s, t in _tasks(roadmap.stages) if t.when is not None)
+        timed = tuple((s, t) for s in roadmap.stages for t in s.tasks if t.when is not None)
         cached = _TIMED[roadmap.id] = (roadmap, timed)
     return cached[1]
 
@@ -188,6 +197,8 @@ def _by_date(
         status = status_of(rows, task)
         deadline = due_on(task.when, anchors)
         if task.when is None or deadline is None or status == "completed":
+            continue
+        if not applies(task, rows):
             continue
         if not is_pressing(task, anchors, today):
             continue
@@ -225,7 +236,7 @@ def _skipped_key(
     anchors: Mapping[str, Any],
     today: date,
 ) -> NextStep | None:
-    for stage, task in _tasks(roadmap.stages[:current_index]):
+    for stage, task in _tasks(roadmap.stages[:current_index], rows):
         status = status_of(rows, task)
         n = (roadmap.stage_index(stage.id) or 0) + 1
         if not task.key or status != "skipped":
@@ -249,11 +260,11 @@ def _skipped_key(
 
 
 def _postponed(
-    roadmap: RoadmapInfo, current_index: int, due: frozenset[uuid.UUID]
+    roadmap: RoadmapInfo, rows: Rows, current_index: int, due: frozenset[uuid.UUID]
 ) -> NextStep | None:
     if not due:
         return None
-    for stage, task in _tasks(roadmap.stages[: current_index + 1]):
+    for stage, task in _tasks(roadmap.stages[: current_index + 1], rows):
         if task.id in due:
             reason = f"You asked to come back to “{task.title}” later — later is now."
             return NextStep(Why.POSTPONED, reason, task, stage)
@@ -295,7 +306,7 @@ def _opened(
 ) -> NextStep | None:
     """A dated task of a stage already passed whose opening day has come (it did not hold its
     stage back while it waited): the first one, in roadmap order."""
-    for stage, task in _tasks(roadmap.stages[:current_index]):
+    for stage, task in _tasks(roadmap.stages[:current_index], rows):
         when = task.when
         if when is None or when.opens is None or task.id in waiting:
             continue
@@ -322,7 +333,9 @@ def _in_order(
 ) -> NextStep | None:
     if current is None:
         return None
-    left = [t for t in current.tasks if not is_dealt_with(rows, t) and t.id not in waiting]
+    left = [
+        t for t in live_tasks(current, rows) if not is_dealt_with(rows, t) and t.id not in waiting
+    ]
     if not left:
         return None
     ready = [t for t in left if is_open(t.when, anchors, today)]

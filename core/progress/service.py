@@ -49,6 +49,31 @@ Rows = Mapping[uuid.UUID, ProgressRecord]
 Waiting = frozenset[uuid.UUID]
 
 
+def applies(task: TaskInfo, rows: Rows) -> bool:
+    """Whether the task applies to this musician, given their earlier answers (``only_if``).
+
+    A task that does not apply is not shown, counted, chosen nor waited for. Until its question
+    is answered (not started, skipped or put off) it applies: the coach hides advice only on
+    what the musician said, never on what it guesses. ``rows`` must hold the question's row
+    (:meth:`core.kernel.turn.Turn.stage_progress` reads it with the stage's).
+    """
+    cond = task.only_if
+    if cond is None or task.only_if_id is None:
+        return True
+    row = rows.get(task.only_if_id)
+    if row is None or row.status != "completed":
+        return True
+    value = row.task_data.get("value")
+    return cond.holds(str(value) if value is not None else None)
+
+
+def live_tasks(stage: StageInfo, rows: Rows) -> tuple[TaskInfo, ...]:
+    """The stage's tasks that apply to this musician (:func:`applies`), in order."""
+    if not any(t.only_if is not None for t in stage.tasks):
+        return stage.tasks
+    return tuple(t for t in stage.tasks if applies(t, rows))
+
+
 def status_of(rows: Rows, task: TaskInfo) -> str:
     """The task's status for this profile."""
     row = rows.get(task.id)
@@ -66,13 +91,15 @@ def stage_done(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> 
     :func:`core.progress.timeline.is_open`)."""
     # ``stage.required`` spelled out: that property builds a new tuple on every call, and the
     # stage search asks this for every stage, several times per weekly review.
-    return all(t.optional or is_dealt_with(rows, t) or t.id in waiting for t in stage.tasks)
+    return all(
+        t.optional or is_dealt_with(rows, t) or t.id in waiting for t in live_tasks(stage, rows)
+    )
 
 
 def next_task(stage: StageInfo, rows: Rows, waiting: Waiting = frozenset()) -> TaskInfo | None:
     """The first task of the stage, in order, that is not dealt with yet nor ``waiting`` for
     its date."""
-    for task in stage.tasks:
+    for task in live_tasks(stage, rows):
         if not is_dealt_with(rows, task) and task.id not in waiting:
             return task
     return None
@@ -89,9 +116,11 @@ def first_open_stage(
 
 
 def stage_counts(stage: StageInfo, rows: Rows) -> tuple[int, int]:
-    """(dealt-with tasks, all tasks) of a stage, optional tasks included, for progress bars."""
-    done = sum(1 for t in stage.tasks if is_dealt_with(rows, t))
-    return done, len(stage.tasks)
+    """(dealt-with tasks, all tasks) of a stage, optional tasks included, for progress bars
+    (tasks that do not apply to this musician are not counted)."""
+    tasks = live_tasks(stage, rows)
+    done = sum(1 for t in tasks if is_dealt_with(rows, t))
+    return done, len(tasks)
 
 
 def ticked_items(row: ProgressRecord | None) -> list[str]:

@@ -11,9 +11,10 @@ derived from the slugs, for code that has no synced database (unit tests).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from core.db import models
 from core.db.engine import Database
 from core.errors import CoachError, RoadmapContentError
-from core.roadmaps.schema import ChecklistItem, InputSpec, Roadmap, Timing
+from core.roadmaps.schema import ChecklistItem, Condition, InputSpec, Roadmap, Timing
 from core.roadmaps.sync import task_config
 
 #: The namespace of :func:`catalog_from`'s ids (uuid5 of a slug path in it).
@@ -50,6 +51,11 @@ class TaskInfo:
     key: bool = False
     #: When it is due relative to an anchor date (see ``Task.when``).
     when: Timing | None = None
+    #: The earlier answer it depends on (see ``Task.only_if``) and that question's task id.
+    only_if: Condition | None = None
+    only_if_id: uuid.UUID | None = None
+    #: The name of the repeating cycle its stage belongs to (see ``Stage.repeats``).
+    cycle: str | None = None
 
     @property
     def is_checklist(self) -> bool:
@@ -81,11 +87,19 @@ class StageInfo:
     intro: str
     position: int
     tasks: tuple[TaskInfo, ...]
+    #: Ids of the questions outside this stage that its conditional tasks depend on: their
+    #: rows are read with the stage's (:meth:`core.kernel.turn.Turn.stage_progress`).
+    depends_on: frozenset[uuid.UUID] = frozenset()
 
     @property
     def required(self) -> tuple[TaskInfo, ...]:
         """The tasks that must be completed or skipped for the stage to be done."""
         return tuple(t for t in self.tasks if not t.optional)
+
+    @property
+    def repeats(self) -> str | None:
+        """The name of the repeating cycle this stage belongs to, if any."""
+        return self.tasks[0].cycle if self.tasks else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +125,16 @@ class RoadmapInfo:
     def task_count(self) -> int:
         """How many live tasks the roadmap has."""
         return sum(len(s.tasks) for s in self.stages)
+
+    @property
+    def cycle(self) -> str | None:
+        """The name of the roadmap's repeating cycle ("release"), if it has one."""
+        return next((s.repeats for s in self.stages if s.repeats), None)
+
+    @property
+    def cycle_stages(self) -> tuple[StageInfo, ...]:
+        """The stages of the repeating cycle, in order (empty: the roadmap has none)."""
+        return tuple(s for s in self.stages if s.repeats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +228,8 @@ class _Content:
     spec: InputSpec | None
     key: bool
     when: Timing | None
+    only_if: Condition | None
+    cycle: str | None
 
 
 def _content(config: Mapping[str, Any]) -> _Content:
@@ -211,7 +237,41 @@ def _content(config: Mapping[str, Any]) -> _Content:
     items = tuple(ChecklistItem.model_validate(i) for i in config.get("items", ()))
     spec = InputSpec.model_validate(config["input"]) if "input" in config else None
     when = Timing.model_validate(config["when"]) if "when" in config else None
-    return _Content(items, spec, bool(config.get("key", False)), when)
+    only_if = Condition.model_validate(config["only_if"]) if "only_if" in config else None
+    cycle = config.get("cycle")
+    return _Content(
+        items,
+        spec,
+        bool(config.get("key", False)),
+        when,
+        only_if,
+        str(cycle) if cycle is not None else None,
+    )
+
+
+def _resolved(infos: Sequence[TaskInfo]) -> list[TaskInfo]:
+    """The tasks with each condition's question named by id (a condition on a task that is
+    gone is dropped: the task then simply applies)."""
+    by_slug = {t.slug: t for t in infos if not t.archived}
+    out: list[TaskInfo] = []
+    for info in infos:
+        source = by_slug.get(info.only_if.task) if info.only_if is not None else None
+        if info.only_if is None:
+            out.append(info)
+        elif source is None:
+            out.append(dataclasses.replace(info, only_if=None))
+        else:
+            out.append(dataclasses.replace(info, only_if_id=source.id))
+    return out
+
+
+def _with_depends(stage: StageInfo) -> StageInfo:
+    """The stage with the outside questions its conditional tasks depend on."""
+    own = {t.id for t in stage.tasks}
+    outside = frozenset(
+        t.only_if_id for t in stage.tasks if t.only_if_id is not None and t.only_if_id not in own
+    )
+    return dataclasses.replace(stage, depends_on=outside) if outside else stage
 
 
 def _task_info(row: Any) -> TaskInfo:
@@ -231,6 +291,8 @@ def _task_info(row: Any) -> TaskInfo:
         input=content.spec,
         key=content.key,
         when=content.when,
+        only_if=content.only_if,
+        cycle=content.cycle,
     )
 
 
@@ -253,7 +315,7 @@ async def load_catalog(db: AsyncSession | AsyncConnection) -> Catalog:
     ).all()
     tasks = (await db.execute(select(task_t).order_by(task_t.c.position))).all()
 
-    infos = [_task_info(t) for t in tasks]
+    infos = _resolved([_task_info(t) for t in tasks])
     by_stage: dict[uuid.UUID, list[TaskInfo]] = {}
     for info in infos:
         if not info.archived:
@@ -264,7 +326,7 @@ async def load_catalog(db: AsyncSession | AsyncConnection) -> Catalog:
         if not stage_tasks:
             continue
         stages_by_roadmap.setdefault(s.roadmap_id, []).append(
-            StageInfo(s.id, s.slug, s.title, s.intro, s.position, stage_tasks)
+            _with_depends(StageInfo(s.id, s.slug, s.title, s.intro, s.position, stage_tasks))
         )
     live = tuple(
         RoadmapInfo(
@@ -303,6 +365,8 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
 
     live: list[RoadmapInfo] = []
     infos: list[TaskInfo] = []
+    roadmaps = list(roadmaps)  # read twice: the task ids first, for the conditions
+    ids = {task.slug: ident("task", task.slug) for r in roadmaps for _s, task in r.iter_tasks()}
     for roadmap in sorted(roadmaps, key=lambda r: (r.position, r.slug)):
         roadmap_id = ident("roadmap", roadmap.slug)
         stages: list[StageInfo] = []
@@ -310,7 +374,8 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
             stage_id = ident("stage", f"{roadmap.slug}/{stage.slug}")
             tasks: list[TaskInfo] = []
             for position, task in enumerate(stage.tasks):
-                content = _content(task_config(task))
+                content = _content(task_config(task, stage.repeats))
+                source = content.only_if.task if content.only_if else None
                 tasks.append(
                     TaskInfo(
                         id=ident("task", task.slug),
@@ -327,12 +392,22 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
                         input=content.spec,
                         key=content.key,
                         when=content.when,
+                        only_if=content.only_if,
+                        only_if_id=ids.get(source) if source else None,
+                        cycle=content.cycle,
                     )
                 )
             infos.extend(tasks)
             stages.append(
-                StageInfo(
-                    stage_id, stage.slug, stage.title, stage.intro, stage_position, tuple(tasks)
+                _with_depends(
+                    StageInfo(
+                        stage_id,
+                        stage.slug,
+                        stage.title,
+                        stage.intro,
+                        stage_position,
+                        tuple(tasks),
+                    )
                 )
             )
         live.append(

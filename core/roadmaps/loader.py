@@ -494,6 +494,19 @@ def _validation_problems(
     return problems
 
 
+#: A roadmap-level message about one task: "task 'rap-lease-terms' depends on …".
+_TASK_NAMED = re.compile(r"^task '([a-z0-9][a-z0-9-]*)'")
+
+
+def _task_loc(document: _Parsed, slug: str) -> Loc | None:
+    """Where the task ``slug`` is in the file: its ``only_if`` when it has one."""
+    for stage_loc, stage in _entries(document.data, "stages"):
+        for task_loc, task in _entries(stage, "tasks", stage_loc):
+            if task.get("slug") == slug:
+                return (*task_loc, "only_if") if "only_if" in task else task_loc
+    return None
+
+
 def _describe(document: _Parsed, error: ErrorDetails, loc: Loc) -> _Problem:
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -510,8 +523,11 @@ def _describe(document: _Parsed, error: ErrorDetails, loc: Loc) -> _Problem:
     if kind == "missing":
         return _Problem(file, document.line(loc[:-1]), f"missing field {field!r}", loc[:-1])
     if kind in {"value_error", "assertion_error"}:
-        # Raised by a model validator: point at the object it ran on.
+        # Raised by a model validator: point at the object it ran on; the roadmap's own
+        # checks (a task's only_if) name the task, so they point at its condition instead.
         message = str(ctx["error"]) if "error" in ctx else error["msg"]
+        if not loc and (named := _TASK_NAMED.match(message)) is not None:
+            loc = _task_loc(document, named.group(1)) or loc
         return _Problem(file, document.line(loc), message, loc)
 
     line = document.line(loc)

@@ -273,6 +273,44 @@ class InputSpec(_Frozen):
         return self
 
 
+class Condition(_Frozen):
+    """A task that only applies after a certain answer to an earlier choice question.
+
+    ``only_if: {task: iss-recording-setup, answer: [With a producer, Studio with an engineer]}``:
+    the task is shown, counted and chosen only while that question's stored answer is one of
+    ``answer``. Until the question is answered (or when it was skipped) the task applies, so
+    nothing is hidden from a musician who has not told the coach yet. The roadmap checks that
+    ``task`` is a choice question earlier in the same roadmap and that every answer is one of
+    its choices, so a renamed choice is a load error, not a task that silently never shows.
+    """
+
+    task: TaskSlug
+    answer: tuple[Annotated[str, StringConstraints(min_length=1, max_length=60)], ...] = Field(
+        min_length=1
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_or_many(cls, data: object) -> object:
+        """``answer: Home studio`` is read as a list of one."""
+        if isinstance(data, dict) and isinstance(data.get("answer"), str):
+            return {**data, "answer": (data["answer"],)}
+        return data
+
+    def holds(self, value: str | None) -> bool:
+        """Whether a stored answer (``None``: not answered) lets the task apply."""
+        if value is None:
+            return True
+        folded = value.casefold()
+        return any(folded == choice.casefold() for choice in self.answer)
+
+
+#: A repeating cycle's name, as the coach says it ("your next release", "release 2").
+CycleNoun = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z ]*$", min_length=3, max_length=20)
+]
+
+
 class Task(_Frozen):
     """A task: either a checklist (with items) or a data input (with an ``input`` spec)."""
 
@@ -288,6 +326,8 @@ class Task(_Frozen):
     when: Timing | None = None
     items: tuple[ChecklistItem, ...] | None = None
     input: InputSpec | None = None
+    #: The task applies only after one of these answers to an earlier choice question.
+    only_if: Condition | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -317,11 +357,17 @@ class Stage(_Frozen):
     title: Title
     intro: Body
     tasks: tuple[Task, ...] = Field(min_length=1)
+    #: The stage belongs to a cycle that repeats (``release``): once every stage of the cycle
+    #: is done the musician is offered the next one, whose tasks start fresh (the earlier
+    #: cycles' answers are kept and carried forward as baselines).
+    repeats: CycleNoun | None = None
 
     @model_validator(mode="after")
     def _has_required(self) -> Self:
         if all(t.optional for t in self.tasks):
             raise ValueError(f"stage '{self.slug}' has only optional tasks")
+        if all(t.only_if is not None for t in self.tasks):
+            raise ValueError(f"stage '{self.slug}' has only conditional tasks")
         return self
 
 
@@ -346,6 +392,8 @@ class Roadmap(_Frozen):
         dupes = sorted({s for s in task_slugs if task_slugs.count(s) > 1})
         if dupes:
             raise ValueError(f"duplicate task slug(s): {', '.join(dupes)}")
+        self._check_conditions()
+        self._check_cycle()
         anchors = {t.input.anchor for _, t in self.iter_tasks() if t.input and t.input.anchor}
         for _, task in self.iter_tasks():
             if task.when is not None and task.when.anchor not in anchors:
@@ -354,6 +402,64 @@ class Roadmap(_Frozen):
                     "date question of this roadmap sets"
                 )
         return self
+
+    def _check_conditions(self) -> None:
+        """Every ``only_if`` names a choice question earlier in this roadmap, and its answers
+        are among that question's choices."""
+        earlier: dict[str, Task] = {}
+        for _, task in self.iter_tasks():
+            cond = task.only_if
+            if cond is not None:
+                source = earlier.get(cond.task)
+                if source is None:
+                    raise ValueError(
+                        f"task '{task.slug}' depends on '{cond.task}', which is not a task "
+                        "before it in this roadmap"
+                    )
+                spec = source.input
+                if spec is None or spec.type is not InputType.CHOICE or not spec.choices:
+                    raise ValueError(
+                        f"task '{task.slug}' depends on '{cond.task}', which is not a choice "
+                        "question"
+                    )
+                if source.only_if is not None:
+                    raise ValueError(
+                        f"task '{task.slug}' depends on '{cond.task}', which is conditional "
+                        "itself; depend on an unconditional question"
+                    )
+                choices = {c.casefold() for c in spec.choices}
+                unknown = [a for a in cond.answer if a.casefold() not in choices]
+                if unknown:
+                    raise ValueError(
+                        f"task '{task.slug}': {', '.join(repr(a) for a in unknown)} is not a "
+                        f"choice of '{cond.task}' ({', '.join(spec.choices)})"
+                    )
+            earlier[task.slug] = task
+
+    def _check_cycle(self) -> None:
+        """The repeating stages are one run of neighbours with one name, and no conditional
+        task depends on a question inside the cycle from outside it (its answer is reset)."""
+        marked = [i for i, stage in enumerate(self.stages) if stage.repeats]
+        if not marked:
+            return
+        if marked != list(range(marked[0], marked[-1] + 1)):
+            raise ValueError("the repeating stages (repeats: …) must follow one another")
+        if len({self.stages[i].repeats for i in marked}) > 1:
+            raise ValueError("the repeating stages must name the same cycle")
+        inside = {t.slug for i in marked for t in self.stages[i].tasks}
+        for stage in self.stages:
+            for task in stage.tasks:
+                cond = task.only_if
+                if cond and cond.task in inside and task.slug not in inside:
+                    raise ValueError(
+                        f"task '{task.slug}' depends on '{cond.task}', which starts fresh "
+                        "every cycle; move one of them"
+                    )
+
+    @property
+    def cycle(self) -> str | None:
+        """The name of the roadmap's repeating cycle, if it has one."""
+        return next((s.repeats for s in self.stages if s.repeats), None)
 
     def iter_tasks(self) -> list[tuple[Stage, Task]]:
         """Every task with its stage, in roadmap order."""

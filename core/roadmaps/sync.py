@@ -102,12 +102,20 @@ def content_hash(roadmap: Roadmap) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def task_config(task: Task) -> dict[str, Any]:
+def task_config(task: Task, cycle: str | None = None) -> dict[str, Any]:
     """The ``tasks.config`` JSON other code reads: checklist items or the input spec, and the
-    coaching marks (``key``, ``when``) where the content sets them."""
+    coaching marks (``key``, ``when``, ``only_if``, and ``cycle``: the name of the repeating
+    cycle the task's stage belongs to) where the content sets them.
+
+    The cycle is kept on each task rather than on the stage row so that the catalog, which
+    reads tasks with their config anyway, learns it without a column or a query more."""
     marks: dict[str, Any] = {}
     if task.key:
         marks["key"] = True
+    if task.only_if is not None:
+        marks["only_if"] = task.only_if.model_dump(mode="json")
+    if cycle is not None:
+        marks["cycle"] = cycle
     if task.when is not None:
         marks["when"] = task.when.model_dump(mode="json", exclude_defaults=True)
     if task.type == "checklist":
@@ -314,7 +322,7 @@ async def _sync_tasks(
                     "task_type": task.type,
                     "position": position,
                     "optional": task.optional,
-                    "config": task_config(task),
+                    "config": task_config(task, stage.repeats),
                     "archived": False,
                 }
                 row = by_slug.get(task.slug)

@@ -261,13 +261,15 @@ async def test_progress_pays_one_read_for_the_streak(pg_database: Database) -> N
     assert len(streak_reads) == 1, statements
     assert "UNION ALL" in streak_reads[0]
     # lock and read the musician, the current stage's progress, the roadmap's progress (the
-    # three /progress ran before streaks), and the streak's one read
-    assert len(statements) == 4, [" ".join(s.split())[:60] for s in statements]
+    # three /progress ran before streaks), the streak's one read, and (issue #15 §2: the indie
+    # roadmap repeats its release) the earlier cycles, for "Release 2 now" and their history
+    assert len(statements) == 5, [" ".join(s.split())[:60] for s in statements]
+    assert "cycle_tasks" in statements[-1]
 
 
 async def test_the_streak_read_walks_its_indexes(pg_database: Database) -> None:
     """The streak's one read, on a seeded database with sequential scans priced out, reads
-    one profile's rows by index from each of its three tables (the contract of
+    one profile's rows by index from each of its four tables (the contract of
     test_query_plans.py, for this statement)."""
     now = datetime.now(UTC)  # the seed's times are relative to it: any day will do
     async with pg_database.transaction() as session:
@@ -287,6 +289,7 @@ async def test_the_streak_read_walks_its_indexes(pg_database: Database) -> None:
         "uq_user_task_progress_profile_id_task_id",
         "ix_stat_samples_profile_id",
         "ix_streak_freezes_profile_id",
+        "uq_cycle_tasks_profile_id_task_id_cycle",  # earlier release cycles (issue #15 §2)
     }
     assert expected <= done.plan.indexes(), shown
     assert not done.plan.seq_scans() & (BIG_TABLES | {"streak_freezes"}), shown

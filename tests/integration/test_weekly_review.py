@@ -253,8 +253,9 @@ async def test_the_tick_delivers_each_weeks_review_once_with_two_claimers(
 
 @pytest.mark.postgres_only
 async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
-    """The tick's review reads (profiles, progress, samples, streaks of a batch) walk their indexes,
-    with sequential scans priced out, on the query-plan test's seeded musicians."""
+    """The tick's review reads (profiles, progress, samples, closed cycles, streaks of a batch)
+    walk their indexes, with sequential scans priced out, on the query-plan test's seeded
+    musicians."""
     now = datetime.now(UTC)
     async with database.transaction() as session:
         await sync_roadmaps(session, list(bundled_roadmaps()))
@@ -274,10 +275,12 @@ async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
         {"pk_profiles"},
         {"uq_user_task_progress_profile_id_task_id"},
         {"ix_stat_samples_profile_id"},
+        {"uq_cycle_tasks_profile_id_task_id_cycle"},  # release cycles closed lately (#15 §2)
         {
             "uq_user_task_progress_profile_id_task_id",
             "ix_stat_samples_profile_id",
             "ix_streak_freezes_profile_id",
+            "uq_cycle_tasks_profile_id_task_id_cycle",
         },
     ]
     assert len(ex.explained) == len(expected)

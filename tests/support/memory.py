@@ -50,11 +50,28 @@ from core.app.engine import Coach
 from core.app.private_replies import route as keep_private
 from core.clock import Clock, system_clock
 from core.db.base import UTCDateTime
-from core.db.tables import events, goals, profiles, progress, samples, states, stats_charts, users
+from core.db.tables import (
+    cycle_tasks,
+    events,
+    goals,
+    profiles,
+    progress,
+    samples,
+    states,
+    stats_charts,
+    users,
+)
 from core.kernel.audit import AuditNote
 from core.kernel.offload import InThread, Offload
 from core.kernel.registry import Registry
-from core.kernel.store import GoalRecord, Scope, TurnRecord, tick_times
+from core.kernel.store import (
+    CycleRecord,
+    GoalRecord,
+    Scope,
+    TurnRecord,
+    cycle_values,
+    tick_times,
+)
 from core.kernel.turn import Turn
 from core.kernel.types import Inbound, Outbound
 from core.progress.service import ProgressRecord
@@ -180,6 +197,8 @@ class _Tables:
     charts: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     #: Streak freezes by id (a memory coach has no /streak freeze: tests put rows here).
     freezes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    #: Earlier release cycles' rows (``cycle_tasks``) by id.
+    cycles: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     updates: set[tuple[str, str]] = field(default_factory=set)
 
@@ -233,6 +252,42 @@ class MemoryTurnStore:
         values |= {"id": row.id, "profile_id": profile_id, "task_id": row.task_id}
         self.tables.progress[row.id] = _checked(progress, values, insert=True)
         row.stored = True
+
+    async def load_cycles(self, profile_id: uuid.UUID, roadmap_id: uuid.UUID) -> list[CycleRecord]:
+        """The profile's rows of the roadmap's earlier cycles, oldest cycle first."""
+        found = [
+            CycleRecord(
+                task_id=r["task_id"],
+                cycle=r["cycle"],
+                status=r["status"],
+                task_data=dict(r["task_data"]),
+                completed_at=r["completed_at"],
+                closed_at=r["closed_at"],
+            )
+            for r in self.tables.cycles.values()
+            if r["profile_id"] == profile_id
+            and (task := self.catalog.tasks_by_id.get(r["task_id"])) is not None
+            and task.roadmap_id == roadmap_id
+        ]
+        return sorted(found, key=lambda c: c.cycle)
+
+    async def archive_cycle(
+        self,
+        profile_id: uuid.UUID,
+        cycle: int,
+        rows: Sequence[ProgressRecord],
+        now: datetime,
+    ) -> None:
+        """Keep ``rows`` as cycle ``cycle``'s (unique per profile, task and cycle)."""
+        for values in cycle_values(profile_id, cycle, rows, now):
+            if any(
+                r["profile_id"] == profile_id
+                and r["task_id"] == values["task_id"]
+                and r["cycle"] == cycle
+                for r in self.tables.cycles.values()
+            ):
+                raise ValueError(f"duplicate cycle row for task {values['task_id']} (unique key)")
+            self.tables.cycles[values["id"]] = _checked(cycle_tasks, values, insert=True)
 
     async def save_progress_and_state(
         self, record: TurnRecord, row: ProgressRecord, now: datetime
@@ -378,6 +433,12 @@ class MemoryTurnStore:
         """Completions, ticks, numbers and freezes of a profile, as the SQL store's one read."""
         steps: list[datetime] = []
         for r in self.tables.progress.values():
+            if r["profile_id"] != profile_id:
+                continue
+            if r["status"] == "completed" and r["completed_at"] is not None:
+                steps.append(r["completed_at"])
+            steps += tick_times(r["task_data"])
+        for r in self.tables.cycles.values():
             if r["profile_id"] != profile_id:
                 continue
             if r["status"] == "completed" and r["completed_at"] is not None:

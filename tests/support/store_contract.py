@@ -311,7 +311,55 @@ async def streak_history_has_completions_ticks_and_numbers(s: Setting) -> None:
     assert (other.steps, other.freezes) == ((), ())
 
 
+async def earlier_cycles_round_trip(s: Setting) -> None:
+    """A closed cycle's rows come back by roadmap, oldest cycle first, without who ticked
+    (``ticked_by`` names users); one row per task and cycle; the streak still counts their
+    completions and ticks (issue #15 §2: starting the next release keeps the streak)."""
+    roadmap, pid = s.roadmap, s.record.profile_id
+    first, second = roadmap.stages[0].tasks[0], roadmap.stages[0].tasks[1]
+    done_at = NOW - timedelta(days=2)
+    ticked_at = NOW - timedelta(days=1)
+    rows = [
+        ProgressRecord(
+            task_id=first.id,
+            status="completed",
+            completed_at=done_at,
+            task_data={"value": "8", "display": "8%", "numeric": "8"},
+        ),
+        ProgressRecord(
+            task_id=second.id,
+            status="in_progress",
+            task_data={
+                "ticked": ["a"],
+                "ticked_by": {"a": str(s.record.user_id)},
+                "ticked_at": {"a": ticked_at.isoformat()},
+            },
+        ),
+    ]
+    assert await s.store.load_cycles(pid, roadmap.id) == []
+    await s.store.archive_cycle(pid, 2, rows[:1], NOW)
+    await s.store.archive_cycle(pid, 1, rows, NOW)
+    got = await s.store.load_cycles(pid, roadmap.id)
+    assert [c.cycle for c in got] == [1, 1, 2]  # oldest cycle first
+    assert {(c.cycle, c.task_id, c.status) for c in got} == {
+        (1, first.id, "completed"),
+        (1, second.id, "in_progress"),
+        (2, first.id, "completed"),
+    }
+    kept = next(c for c in got if c.task_id == second.id)
+    assert "ticked_by" not in kept.task_data
+    assert kept.task_data["ticked"] == ["a"]
+    assert next(c for c in got if c.cycle == 1 and c.task_id == first.id).completed_at == done_at
+    assert await s.store.load_cycles(pid, uuid.uuid4()) == []  # another roadmap: nothing
+    history = await s.store.streak_history(pid)
+    assert sorted(history.steps) == [done_at, done_at, ticked_at]
+    # last: on PostgreSQL the unique violation aborts the case's transaction
+    with pytest.raises(Exception):  # noqa: B017, PT011 - IntegrityError or the memory's ValueError
+        await s.store.archive_cycle(pid, 1, rows[:1], NOW)
+
+
 CASES: list[Callable[[Setting], Awaitable[None]]] = [
+    earlier_cycles_round_trip,
     streak_history_has_completions_ticks_and_numbers,
     charts_round_trip,
     metric_samples_oldest_first,

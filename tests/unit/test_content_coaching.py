@@ -74,6 +74,22 @@ NUMERIC_QUESTIONS: dict[str, str] = {
     "tb-merch-per-head": "references",
     "tb-list-size": "references",
     "tb-bandcamp-sales": "references",
+    # rapper / hip-hop artist
+    "rap-baseline-listeners": "references",
+    "rap-baseline-tiktok": "better",
+    "rap-beat-cost": "better",
+    "rap-streams-28d": "better",
+    "rap-saves-per-listener": "references",
+    "rap-gig-fee": "references",
+    "rap-merch-sales": "better",
+    # songwriter / producer (sync and cuts): no published benchmark for any of these
+    "sps-catalogue-size": "better",
+    "sps-registered-share": "better",
+    "sps-sync-fee": "better",
+    "sps-pitches-sent": "better",
+    "sps-pitch-replies": "better",
+    "sps-producer-fee": "better",
+    "sps-income-quarter": "better",
 }
 
 #: The tasks whose skipping must come back (rights, registration, upload, pitch, the deal).
@@ -92,6 +108,21 @@ KEY_TASKS = {
         "tb-advance",
         "tb-settlement",
     },
+    "rapper-hip-hop-artist": {
+        "rap-join-pro",
+        "rap-samples",
+        "rap-split-sheet",
+        "rap-register-song",
+        "rap-distribution",
+        "rap-spotify-pitch",
+    },
+    "songwriter-producer-sync": {
+        "sps-join-pro",
+        "sps-split-sheets",
+        "sps-register-works",
+        "sps-one-stop",
+        "sps-producer-agreement",
+    },
 }
 
 #: Release-plan deadlines in days from the release date (issue #13, section 2).
@@ -100,6 +131,8 @@ RELEASE_DEADLINES = {
     "ep-distribution": -28,
     "iss-spotify-pitch": -7,
     "ep-pitch": -7,
+    "rap-distribution": -28,
+    "rap-spotify-pitch": -7,
 }
 
 #: Words a musician may use in /update and the metric each must find.
@@ -141,7 +174,7 @@ def test_the_shipped_roadmaps_load_without_problems() -> None:
     found, problems = check_roadmaps()
     assert problems == []
     assert [r.slug for r in found] == [r.slug for r in BUNDLED]
-    assert len(BUNDLED) == 3
+    assert len(BUNDLED) == 5
 
 
 # --- every numeric question gets a reading ---------------------------------------------------
@@ -450,7 +483,7 @@ def test_every_timing_is_counted_from_a_date_question_of_the_same_roadmap(
 
 def test_release_dates_are_fridays_six_weeks_out_and_skip_the_holidays() -> None:
     releases = [_anchors(r)["release"] for r in BUNDLED if "release" in _anchors(r)]
-    assert len(releases) == 2  # the singer-songwriter's single and the producer's release
+    assert len(releases) == 3  # the singer-songwriter's, the producer's and the rapper's
     for spec in releases:
         rules = spec.rules
         assert rules is not None
@@ -473,7 +506,7 @@ def test_release_deadlines_follow_the_plan(slug: str, due: int) -> None:
 
 def test_numbers_about_the_first_28_days_wait_for_them() -> None:
     asked = [t for _r, t in _tasks() if t.input and "first 28 days" in t.input.question]
-    assert len(asked) == 3
+    assert len(asked) == 5
     for task in asked:
         assert task.when is not None, task.slug
         assert task.when.anchor == "release", task.slug
@@ -531,5 +564,5 @@ def test_friendly_words_find_their_metric(words: str, metric: str) -> None:
 
 def test_monthly_listeners_are_checked_in_monthly_everywhere() -> None:
     specs = [s for _r, _t, s in _numeric() if s.metric == "monthly_listeners"]
-    assert len(specs) == 3
+    assert len(specs) == 4  # the songwriter-producer has no artist profile to count
     assert {(s.track, s.better) for s in specs} == {("monthly", "higher")}

@@ -447,6 +447,22 @@ PLAUSIBLE: dict[str, tuple[Decimal, Decimal]] = {
     "tb-merch-per-head": (Decimal("0.5"), Decimal(20)),
     "tb-list-size": (Decimal(0), Decimal(3000)),
     "tb-bandcamp-sales": (Decimal(0), Decimal(2000)),
+    # rapper / hip-hop artist: first singles, open mics, first booked shows
+    "rap-baseline-listeners": (Decimal(0), Decimal(5000)),
+    "rap-baseline-tiktok": (Decimal(0), Decimal(10000)),
+    "rap-beat-cost": (Decimal(0), Decimal(500)),
+    "rap-streams-28d": (Decimal(0), Decimal(50000)),
+    "rap-saves-per-listener": (Decimal("0.01"), Decimal("0.6")),
+    "rap-gig-fee": (Decimal(0), Decimal(1000)),
+    "rap-merch-sales": (Decimal(0), Decimal(1000)),
+    # songwriter / producer: a first catalogue, first syncs and cuts
+    "sps-catalogue-size": (Decimal(1), Decimal(100)),
+    "sps-registered-share": (Decimal(0), Decimal(100)),
+    "sps-sync-fee": (Decimal(50), Decimal(5000)),
+    "sps-pitches-sent": (Decimal(1), Decimal(100)),
+    "sps-pitch-replies": (Decimal(0), Decimal(20)),
+    "sps-producer-fee": (Decimal(50), Decimal(2000)),
+    "sps-income-quarter": (Decimal(0), Decimal(5000)),
 }
 
 
@@ -496,7 +512,7 @@ def _dated() -> list[tuple[Roadmap, Task]]:
 
 def test_there_are_dated_questions() -> None:
     slugs = {t.slug for _r, t in _dated()}
-    assert slugs == {"iss-release-date", "ep-release-date", "tb-tour-start"}
+    assert slugs == {"iss-release-date", "ep-release-date", "tb-tour-start", "rap-release-date"}
 
 
 @pytest.mark.parametrize(("roadmap", "task"), _dated(), ids=lambda x: x.slug)
@@ -519,7 +535,7 @@ def test_the_date_example_follows_every_rule_and_leaves_time_for_the_plan(
             assert day + timedelta(days=timed.when.due) >= today, timed.slug
 
 
-@pytest.mark.parametrize("slug", ["iss-release-date", "ep-release-date"])
+@pytest.mark.parametrize("slug", ["iss-release-date", "ep-release-date", "rap-release-date"])
 @settings(max_examples=40, deadline=None, database=None)
 @given(today=ANY_DAY)
 def test_the_release_example_is_a_friday_six_to_eight_weeks_out_when_one_is_free(

@@ -13,11 +13,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from cycleroadmap import cycle_roadmap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.plankit import plan_roadmap
 
-from core.coaching.review.compose import Inputs, Moved, compose, moved, render
+from core.coaching.review.compose import Inputs, Moved, compose, moved, render, reviewed_week
 from core.coaching.review.week import (
     Slot,
     every,
@@ -427,3 +428,30 @@ def test_a_row_without_a_profile_stops(kind: str, owner: Owner | None) -> None:
     decided = _plan(kind, _row(_monday_slot(1)), owner, _monday_slot(1))
     assert decided.send is None
     assert decided.next_due is None
+
+
+def test_a_task_done_in_a_release_cycle_closed_this_week_still_counts() -> None:
+    """Starting release 2 resets the cycle's live rows; their steps this week stay in the
+    review through ``closed_cycle_done`` (issue #15 §2), and last week's do not."""
+    catalog = catalog_from([cycle_roadmap()])
+    roadmap = catalog.roadmaps[0]
+    plan, save = catalog.tasks_by_slug["cy-plan"], catalog.tasks_by_slug["cy-save"]
+    tz = ZoneInfo("Europe/Berlin")
+    now = datetime(2027, 3, 3, 12, tzinfo=UTC)  # a Wednesday: the week so far
+    week = reviewed_week(now, tz)
+    given = Inputs(
+        roadmap=roadmap,
+        rows={},
+        anchors={},
+        current_stats={},
+        current_stage_id=None,
+        metrics={},
+        samples=[],
+        now=now,
+        tz=tz,
+        closed_cycle_done=[
+            (plan.id, week.start + timedelta(hours=30)),
+            (save.id, week.start - timedelta(days=2)),
+        ],
+    )
+    assert compose(given).done == ["Plan the release"]

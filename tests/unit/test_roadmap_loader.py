@@ -358,3 +358,19 @@ def test_placeholders_the_coach_cannot_fill_are_problems(tmp_path: Path) -> None
         "a.yaml:41: a stray { or } (write {{ or }} for a brace); placeholders are {value}, "
         f"{{gap}}, {{ratio}} ({where}[1].advice)",
     ]
+
+
+def test_a_condition_on_a_question_that_does_not_exist_points_at_its_line(
+    tmp_path: Path,
+) -> None:
+    """A roadmap-level check about one task (``only_if``, issue #15 §2) is reported at that
+    task's condition, not at the top of the file."""
+    text = valid().replace(
+        "        optional: true\n",
+        "        optional: true\n        only_if: {task: tr-nowhere, answer: Maybe}\n",
+    )
+    problems = problems_for(tmp_path, {"one.yaml": text})
+    assert problems == [
+        "one.yaml:38: task 'tr-photos' depends on 'tr-nowhere', which is not a task before it "
+        "in this roadmap (stages[1].tasks[1].only_if)"
+    ]

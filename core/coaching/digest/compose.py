@@ -46,6 +46,7 @@ from core.journey.streak import streak_line
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND
 from core.kernel.types import Button, Card
+from core.progress.service import live_tasks
 from core.progress.timeline import due_on
 
 #: Dated tasks due within this many days from today are "due".
@@ -142,7 +143,7 @@ def credits(given: BandInputs, review: Review) -> list[Credit]:
     done: dict[uuid.UUID | None, list[str]] = {}
     if inputs.roadmap is not None:
         for stage in inputs.roadmap.stages:
-            for task in stage.tasks:
+            for task in live_tasks(stage, inputs.rows):
                 row = inputs.rows.get(task.id)
                 if row is None or row.status != "completed" or row.completed_at is None:
                     continue
@@ -174,7 +175,7 @@ def due(given: BandInputs, today: date) -> list[Due]:
     dated: list[Due] = []
     undated: list[Due] = []
     for stage in inputs.roadmap.stages:
-        for task in stage.tasks:
+        for task in live_tasks(stage, inputs.rows):  # a task that does not apply is not due
             row = inputs.rows.get(task.id)
             if task.archived or (row is not None and row.status in {"completed", "skipped"}):
                 continue

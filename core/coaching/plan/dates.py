@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from core.progress.service import Rows, status_of
+from core.progress.service import Rows, live_tasks, status_of
 from core.progress.timeline import due_on, opens_on
 from core.roadmaps.catalog import RoadmapInfo, TaskInfo
 
@@ -63,7 +63,7 @@ def entries(
     found: list[tuple[date, int, TaskInfo, date | None]] = []
     order = 0
     for stage in roadmap.stages:
-        for task in stage.tasks:
+        for task in live_tasks(stage, rows):
             order += 1
             due = due_on(task.when, anchors)
             if due is not None:

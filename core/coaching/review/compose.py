@@ -40,7 +40,13 @@ from core.kernel.types import Button, Message, Outbound
 from core.progress.metrics import metric_label
 from core.progress.next_step import NextStep, Why, choose, last_sample_days
 from core.progress.projection import Projection, project
-from core.progress.service import ProgressRecord, Rows, first_open_stage, stage_done
+from core.progress.service import (
+    ProgressRecord,
+    Rows,
+    first_open_stage,
+    live_tasks,
+    stage_done,
+)
 from core.progress.streaks import Streak
 from core.progress.timeline import due_on, iso_date, waiting
 from core.roadmaps.catalog import MetricInfo, RoadmapInfo, StageInfo, TaskInfo
@@ -142,6 +148,10 @@ class Inputs:
     now: datetime
     tz: tzinfo
     streak: Streak | None = None
+    #: (task id, completed_at) of tasks completed in a release cycle closed lately (their live
+    #: rows started fresh with the next cycle: without these, a week that finished release 1
+    #: and started release 2 would lose its steps; issue #15 §2).
+    closed_cycle_done: Sequence[tuple[uuid.UUID, datetime]] = ()
 
 
 def reviewed_week(now: datetime, tz: tzinfo) -> Week:
@@ -159,7 +169,7 @@ def compose(given: Inputs) -> Review:
     upcoming: list[tuple[date, str]] = []
     if given.roadmap is not None:
         for stage in given.roadmap.stages:
-            for task in stage.tasks:
+            for task in live_tasks(stage, given.rows):
                 row = given.rows.get(task.id)
                 if row is not None and row.status == "completed" and row.completed_at:
                     if week.start <= row.completed_at < week.end:
@@ -172,6 +182,12 @@ def compose(given: Inputs) -> Review:
                 closed = row is not None and row.status in {"completed", "skipped"}
                 if due is not None and not closed and 0 <= (due - today).days < UPCOMING_DAYS:
                     upcoming.append((due, task.title))
+    if given.roadmap is not None and given.closed_cycle_done:
+        titles = {t.id: t.title for s in given.roadmap.stages for t in s.tasks}
+        for task_id, completed_at in given.closed_cycle_done:
+            title = titles.get(task_id)
+            if title is not None and week.start <= completed_at < week.end:
+                done.append(title)
     upcoming.sort(key=lambda item: item[0])
     return Review(
         week=week,

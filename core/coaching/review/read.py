@@ -16,12 +16,12 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import ARRAY, Uuid, any_, bindparam, select
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, literal_column, select
 from sqlalchemy.sql import ClauseElement
 
 from core.coaching.review.compose import Inputs, Sample
 from core.db.executor import Executor
-from core.db.tables import profiles, progress, samples
+from core.db.tables import cycle_tasks, profiles, progress, samples
 from core.kernel.store import streak_histories
 from core.kernel.turn import Turn
 from core.progress.service import ProgressRecord
@@ -32,6 +32,19 @@ from core.roadmaps.catalog import Catalog
 #: and some room for the value before it. A number last recorded earlier than this shows as a
 #: first number of the week (said so in docs/coaching.md).
 WINDOW: Final = timedelta(days=120)
+
+#: Earlier release cycles closed this recently are read: their tasks done in the reviewed
+#: week still count (a review covers at most the 7 days before the day it is composed).
+CLOSED_LATELY: Final = timedelta(days=8)
+
+_CYCLE_COLUMNS = (cycle_tasks.c.profile_id, cycle_tasks.c.task_id, cycle_tasks.c.completed_at)
+_CLOSED_WHERE = (
+    cycle_tasks.c.status == literal_column("'completed'"),  # a literal: never a parameter
+    cycle_tasks.c.closed_at >= bindparam("closed_since"),
+)
+_CYCLES_OF_ONE = select(*_CYCLE_COLUMNS).where(
+    cycle_tasks.c.profile_id == bindparam("pid"), *_CLOSED_WHERE
+)
 
 _SAMPLE_COLUMNS = (samples.c.profile_id, samples.c.metric, samples.c.value, samples.c.recorded_at)
 _SAMPLES_OF_ONE = select(*_SAMPLE_COLUMNS).where(
@@ -70,6 +83,7 @@ _PROGRESS = _many(
     ),
     progress.c.profile_id,
 )
+_CYCLES = _many(_CYCLE_COLUMNS, cycle_tasks.c.profile_id, *_CLOSED_WHERE)
 _SAMPLES = _many(
     _SAMPLE_COLUMNS,
     samples.c.profile_id,
@@ -93,7 +107,14 @@ async def for_turn(turn: Turn, tz: tzinfo, *, streak: Streak | None = None) -> I
     found = await turn.ex.rows(
         _SAMPLES_OF_ONE, {"pid": turn.rec.profile_id, "since": turn.now - WINDOW, "now": turn.now}
     )
+    closed: list[tuple[uuid.UUID, datetime]] = []
+    if roadmap is not None and roadmap.cycle is not None:  # a repeating release: one read more
+        past = await turn.ex.rows(
+            _CYCLES_OF_ONE, {"pid": turn.rec.profile_id, "closed_since": turn.now - CLOSED_LATELY}
+        )
+        closed = [(task_id, at) for _pid, task_id, at in past if at is not None]
     return Inputs(
+        closed_cycle_done=closed,
         roadmap=roadmap,
         rows=rows,
         anchors=turn.rec.anchors or {},
@@ -137,12 +158,18 @@ async def for_profiles(
     window = {**params, "since": now - WINDOW, "now": now}
     for pid, metric, value, at in await ex.rows(_pick(ex, _SAMPLES), window):
         taken[pid].append((metric, _sample(value), at))
+    closed: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = {pid: [] for pid in pids}
+    lately = {**params, "closed_since": now - CLOSED_LATELY}
+    for pid, task_id, at in await ex.rows(_pick(ex, _CYCLES), lately):
+        if at is not None:
+            closed[pid].append((task_id, at))
     histories = await streak_histories(ex, pids)
     out: dict[uuid.UUID, Inputs] = {}
     for pid, stats, stage_id, anchors, roadmap_id in found:
         out[pid] = Inputs(
             roadmap=catalog.roadmap(roadmap_id),
             rows=rows[pid],
+            closed_cycle_done=closed[pid],
             anchors=anchors or {},
             current_stats=stats or {},
             current_stage_id=stage_id,
