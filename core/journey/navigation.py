@@ -191,7 +191,9 @@ def task_card(
         previous = str(row.task_data["display"])
     elif spec.metric and spec.metric in turn.rec.current_stats:
         previous = str(turn.rec.current_stats[spec.metric].get("display"))
-    return cards.input_card(roadmap, stage, task, previous, example_answer(spec, today=turn.today))
+    return cards.input_card(
+        roadmap, stage, task, previous, example_answer(spec, today=turn.today, reading=turn.reading)
+    )
 
 
 def _stage_among(turn: Turn, roadmap: RoadmapInfo, rows: Rows, later: Waiting) -> StageInfo | None:

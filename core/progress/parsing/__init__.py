@@ -68,7 +68,11 @@ The package is split by concern. Import from ``core.progress.parsing`` itself (t
 * :mod:`~core.progress.parsing.durations`, :mod:`~core.progress.parsing.dates`,
   :mod:`~core.progress.parsing.urls`, :mod:`~core.progress.parsing.choices`,
   :mod:`~core.progress.parsing.text` - one input type each.
-* :mod:`~core.progress.parsing.display` - :func:`format_value`.
+* :mod:`~core.progress.parsing.display` - every number, amount and change shown to a
+  musician (:func:`format_value`, :func:`format_number`, :func:`format_signed`,
+  :func:`format_money`, :func:`format_compact`, :func:`counted`), through Babel.
+* :mod:`~core.progress.parsing.locales` - :class:`Reading` (the musician's locale and
+  currency), locale tags to Babel, the currency a locale suggests.
 * :mod:`~core.progress.parsing.examples` - :func:`example_answer`.
 * :mod:`~core.progress.parsing.magnitude` - :func:`is_far_from`.
 """
@@ -78,8 +82,16 @@ from __future__ import annotations
 # The limits stay importable from here, as they were before the split into submodules.
 from core.progress.parsing.cleaning import MAX_ANSWER_CHARS as MAX_ANSWER_CHARS
 from core.progress.parsing.dispatch import parse_answer
-from core.progress.parsing.display import format_value
+from core.progress.parsing.display import (
+    counted,
+    format_compact,
+    format_money,
+    format_number,
+    format_signed,
+    format_value,
+)
 from core.progress.parsing.examples import example_answer
+from core.progress.parsing.locales import PLAIN, Reading
 from core.progress.parsing.magnitude import is_far_from
 from core.progress.parsing.numbers import MAX_INTEGER_DIGITS as MAX_INTEGER_DIGITS
 from core.progress.parsing.results import InvalidAnswer, Parsed
@@ -87,9 +99,16 @@ from core.progress.parsing.text import TEXT_MAX_DEFAULT as TEXT_MAX_DEFAULT
 from core.progress.parsing.text import TEXT_MIN_DEFAULT as TEXT_MIN_DEFAULT
 
 __all__ = [
+    "PLAIN",
     "InvalidAnswer",
     "Parsed",
+    "Reading",
+    "counted",
     "example_answer",
+    "format_compact",
+    "format_money",
+    "format_number",
+    "format_signed",
     "format_value",
     "is_far_from",
     "parse_answer",
