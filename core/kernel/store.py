@@ -95,6 +95,9 @@ class TurnRecord:
     anchors: dict[str, Any] = field(default_factory=dict)
     #: The ISO currency the profile's money is counted in (``None``: not settled yet).
     currency: str | None = None
+    #: The acting user's language as a platform last reported it at sign-up (``users.locale``):
+    #: the locale of an event that carries none (a Discord DM).
+    locale: str | None = None
 
 
 @dataclass(slots=True)
@@ -142,6 +145,7 @@ TURN_COLUMNS = (
     states.c.undo,
     profiles.c.anchors,
     profiles.c.currency,
+    users.c.locale,
 )
 _TURN = (
     select(*TURN_COLUMNS)

@@ -93,10 +93,11 @@ class Turn:
     @property
     def reading(self) -> Reading:
         """How this musician's numbers are read and shown: the locale of the person writing
-        (the platform's, on this event) and the profile's currency — before that is settled,
+        (the platform's on this event, else the one stored at sign-up) and the profile's currency — before that is settled,
         the locale's guess (``None``: the question's own currency)."""
-        currency = self.rec.currency or currency_guess(self.inbound.locale, self.today)
-        return Reading(locale=self.inbound.locale, currency=currency)
+        locale = self.inbound.locale or self.rec.locale
+        currency = self.rec.currency or currency_guess(locale, self.today)
+        return Reading(locale=locale, currency=currency)
 
     @property
     def roadmap(self) -> RoadmapInfo | None:

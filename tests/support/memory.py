@@ -431,6 +431,7 @@ class MemoryTurnStore:
             undo=_json(state["undo"]),
             anchors=_json(profile.get("anchors") or {}),
             currency=profile.get("currency"),
+            locale=user.get("locale"),
         )
 
     def create_musician(self, inbound: Inbound, now: datetime) -> TurnRecord:

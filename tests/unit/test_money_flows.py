@@ -172,3 +172,13 @@ async def test_one_person_is_singular() -> None:
     await maya.say("/skip")
     await maya.say("1")
     assert "Saved: 1 person." in maya.text
+
+
+async def test_an_event_without_a_locale_uses_the_one_given_at_sign_up() -> None:
+    """A Discord DM carries no locale (discord.py's Message has none): the language the
+    platform reported when the musician first wrote stands in."""
+    coach, maya = await _at_fee("de")
+    maya.locale = None
+    await maya.say("1.500 €")
+    assert "Saved: 1.500,00\xa0€." in maya.text
+    assert _currency(coach) == "EUR"
