@@ -93,8 +93,9 @@ class Turn:
     @property
     def reading(self) -> Reading:
         """How this musician's numbers are read and shown: the locale of the person writing
-        (the platform's on this event, else the one stored at sign-up) and the profile's currency — before that is settled,
-        the locale's guess (``None``: the question's own currency)."""
+        (the platform's on this event, else the one stored at sign-up) and the profile's
+        currency — before that is settled, the locale's guess (``None``: the question's own
+        currency)."""
         locale = self.inbound.locale or self.rec.locale
         currency = self.rec.currency or currency_guess(locale, self.today)
         return Reading(locale=locale, currency=currency)
