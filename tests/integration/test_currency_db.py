@@ -169,3 +169,14 @@ async def test_existing_profiles_get_their_currency_on_their_next_money_answer(
     assert "Saved: €120.00" in old.text
     assert "+20 since last time" in old.text
     assert (await _profile(database)).currency == "EUR"
+
+
+async def test_an_approximate_update_says_it_is_an_estimate(database: Database) -> None:
+    coach = await synced_coach(database, clock=FakeClock(START))
+    jo = LocaleDriver(coach, "jo", locale="en")
+    await jo.onboard(name="Jo")
+    await jo.say("/update monthly listeners 80 or so")
+    assert "Saved: about 80 listeners — Monthly listeners (noted as an estimate)." in jo.text
+    await jo.say("/update monthly listeners 1")
+    assert "Saved: 1 listener — Monthly listeners." in jo.text
+    assert "-79 since last time" in jo.text

@@ -103,7 +103,8 @@ async def save_value(turn: Turn, info: MetricInfo, text: str) -> list[Outbound]:
     # /undo puts back a task and its number as they were before the last tick, answer or skip;
     # after a newer number that would roll the number (and its goal) back: nothing to undo now
     turn.set_undo(None)
-    lines = [f"✅ Saved: {bold(esc(parsed.display))} — {words.name(info.name)}."]
+    about, estimate = ("about ", " (noted as an estimate)") if parsed.approximate else ("", "")
+    lines = [f"✅ Saved: {about}{bold(esc(parsed.display))} — {words.name(info.name)}{estimate}."]
     last = currency.comparable(parsed, recorded.previous)
     before = value_of(last)
     if (
