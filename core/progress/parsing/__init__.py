@@ -15,22 +15,24 @@ Decisions on inputs that could be read more than one way (the tests pin each of 
   whitespace collapse to one space; ``text`` keeps them, so emoji sequences and RTL text survive.
   Non-ASCII decimal digits (Arabic-Indic, full-width, ...) are read as their ASCII digits in
   numbers, dates and choice numbers.
-* **Numbers.** In English a single dot is a decimal point ("1.234" is one point two three
-  four, so for an ``integer`` it is rejected as not whole, with a hint to drop the dot if it
-  separates thousands; for money it is asked about, see **Money**). A single comma followed by exactly three digits separates thousands ("1,234" is
-  1234); followed by one or two digits it is a decimal comma ("12,5"); any other single comma is
-  rejected. With two kinds of separator the last one is the decimal mark ("1,234.5",
-  "1.234,5"). Spaces and apostrophes only separate thousands ("12 500", "12'500"). Thousands
-  groups must have three digits (so Indian "1,23,456" is rejected). Multipliers: only ``k`` /
-  "thousand" and ``m`` / "million" / "mio" / "mln"; any other letter straight after a number
-  ("2b", "3 bn") is rejected with a message naming k and M. A leading "about", "around",
-  "approx.", "roughly", "circa", "~" or "≈" is ignored. One trailing word is allowed only if it
-  is the spec's ``unit`` (case-insensitive, with or without a plural "s"); any other trailing
-  word is rejected, naming the word. (With a decimal-comma locale, see **Locales** below.)
-  Exponent notation is accepted when the result is finite and has at most 15 integer digits ("1e5" is 100000; "1e309", "NaN", "inf" are "too big").
-* **Rounding.** ``integer`` has no decimals (and must be whole after k/M expansion); ``money`` is
-  rounded half-up to the currency's decimals (cents; none for yen); ``decimal`` and ``percent`` keep up to 4 decimals (rounded half-up);
-  ``duration`` is rounded half-up to whole seconds.
+* **Numbers.** In English a single dot is a decimal point ("1.234" is one point two three four,
+  so for an ``integer`` it is rejected as not whole, with a hint to drop the dot if it separates
+  thousands; for money it is asked about, see **Money**). A single comma followed by exactly
+  three digits separates thousands ("1,234" is 1234); followed by one or two digits it is a
+  decimal comma ("12,5"); any other single comma is rejected. With two kinds of separator the
+  last one is the decimal mark ("1,234.5", "1.234,5"). Spaces and apostrophes only separate
+  thousands ("12 500", "12'500"). Thousands groups must have three digits (so Indian "1,23,456"
+  is rejected). Multipliers: only ``k`` / "thousand" and ``m`` / "million" / "mio" / "mln"; any
+  other letter straight after a number ("2b", "3 bn") is rejected with a message naming k and M.
+  A leading "about", "around", "approx.", "roughly", "circa", "~" or "≈" is ignored. One
+  trailing word is allowed only if it is the spec's ``unit`` (case-insensitive, with or without
+  a plural "s"); any other trailing word is rejected, naming the word. (With a decimal-comma
+  locale, see **Locales** below.) Exponent notation is accepted when the result is finite and
+  has at most 15 integer digits ("1e5" is 100000; "1e309", "NaN", "inf" are "too big").
+* **Rounding.** ``integer`` has no decimals (and must be whole after k/M expansion); ``money``
+  is rounded half-up to the currency's decimals (cents; none for yen); ``decimal`` and
+  ``percent`` keep up to 4 decimals (rounded half-up); ``duration`` is rounded half-up to whole
+  seconds.
 * **Money.** Symbols, words and ISO codes are accepted before or after the amount (symbols
   and codes from Babel's CLDR data). An amount without one is in the musician's currency
   (``Reading.currency``; before it is settled, the question's ``unit``). One that names a
