@@ -20,9 +20,9 @@ from core.progress.parsing.currencies import (
     UnclearCurrency,
     currency_code,
     example_amount,
-    patterns,
     precision,
     resolve,
+    split_currency,
 )
 from core.progress.parsing.display import format_money
 from core.progress.parsing.locales import Reading
@@ -52,14 +52,8 @@ def _parse_money(spec: InputSpec, text: str, label: str, reading: Reading, today
     sign = ""
     if prepared[:1] and prepared[0] in _SIGNS:
         sign, prepared = prepared[0], prepared[1:].lstrip()
-    lead, trail = patterns()
-    named: list[str] = []
-    if (found := lead.match(prepared)) is not None:
-        named.append(found[1])
-        prepared = prepared[found.end() :]
-    if (found := trail.search(prepared)) is not None:
-        named.append(found[1])
-        prepared = prepared[: found.start()]
+    lead, prepared, trail = split_currency(prepared)
+    named = [token for token in (lead, trail) if token is not None]
     if not sign and prepared[:1] and prepared[0] in _SIGNS:  # "€-5"
         sign, prepared = prepared[0], prepared[1:].lstrip()
     code = home
