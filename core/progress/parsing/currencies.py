@@ -2,10 +2,11 @@
 
 The symbols people type ("$", "€", "£", "kr", "zł", "R$", "CA$") and the ISO 4217 codes come
 from CLDR through Babel, read on the first money answer: a symbol as the locales of the
-countries that use a currency write it. A symbol several currencies share ("$", "kr", "¥")
-names all of them; :func:`resolve` then picks the musician's own currency if it is among them, else their
-locale's, else a conventional default ("$" alone is US dollars), and asks when none applies.
-Words ("euros", "bucks", "quid") are not in CLDR's symbol data and are kept here, short.
+countries that use a currency write it. A symbol several currencies share ("$", "kr", "¥") names
+all of them; :func:`resolve` then picks the musician's own currency if it is among them, else
+their locale's, else a conventional default ("$" alone is US dollars), and asks when none
+applies. Words ("euros", "bucks", "quid") are not in CLDR's symbol data and are kept here,
+short.
 """
 
 from __future__ import annotations
