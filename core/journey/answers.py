@@ -159,7 +159,14 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
     if held is not None:
         return held
     number = parsed.numeric
-    if number is not None and (ask := verdicts.suspect(spec, number, parsed.display)):
+    in_content_currency = parsed.currency is None or parsed.currency == spec.unit
+    # a money suspect band ("100 per head is a lot") is in the content's currency: not applied
+    # to an amount in another one (no rates to convert the band)
+    if (
+        number is not None
+        and in_content_currency
+        and (ask := verdicts.suspect(spec, number, parsed.display))
+    ):
         turn.set_state(Awaiting.CONFIRM_VALUE, task, {"raw": text[:RAW_KEEP], "suspect": True})
         return [_check(f"🤔 {esc(ask)}", task, buttons_only=True)]
     previous = _previous(turn, task, rows.get(task.id), parsed)

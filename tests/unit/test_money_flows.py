@@ -182,3 +182,29 @@ async def test_an_event_without_a_locale_uses_the_one_given_at_sign_up() -> None
     await maya.say("1.500 €")
     assert "Saved: 1.500,00\xa0€." in maya.text
     assert _currency(coach) == "EUR"
+
+
+async def test_a_money_suspect_band_applies_in_the_contents_currency_only() -> None:
+    """The content's "that much?" band is in euros: ¥1,500 is an ordinary fee, €1,500 is asked."""
+    fee = {**FEE, "suspect": [{"at_least": 1000, "ask": "{value}? Did you mean the total?"}]}
+    roadmap = Roadmap.model_validate(
+        {
+            **ROADMAP.model_dump(mode="json", exclude_none=True),
+            "slug": "suspect-test",
+            "name": "Suspect test",
+            "stages": [
+                {
+                    "slug": "one",
+                    "title": "One",
+                    "intro": "Money.",
+                    "tasks": [_question("st-fee", fee), _question("st-crowd", CROWD)],
+                }
+            ],
+        }
+    )
+    for locale, typed, asked in (("ja", "¥1500", False), ("de", "1.500 €", True)):
+        coach = MemoryCoach(roadmaps=[roadmap], clock=FakeClock(START))
+        maya = Musician(coach, locale)
+        await maya.onboard(roadmap_name="Suspect test")
+        await maya.say(typed)
+        assert ("Did you mean the total?" in maya.text) is asked, (locale, maya.text)
