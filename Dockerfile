@@ -4,13 +4,13 @@
 #   docker run -it -e DATABASE_URL=postgresql://user:pass@db:5432/coach stardom-coach chat
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY core ./core
 COPY bot ./bot
 COPY roadmaps ./roadmaps
 COPY migrations ./migrations
 RUN pip install --no-cache-dir --upgrade pip \
-    && pip wheel --no-cache-dir --wheel-dir /wheels .
+    && pip wheel --no-cache-dir --constraint constraints.txt --wheel-dir /wheels .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 coach

@@ -13,8 +13,9 @@ per group or a private chat's burst is refused with 429 and counted as a violati
 Telegram front end (PTB, the :class:`~bot.telegram.sending.SlotScheduler`) carries at once:
 
 1. **the wave**: the real :class:`~core.reminders.tick.ReminderTick` (batches of 200, 32 sends
-   in flight) drains the ``--reviews`` due reminders. The weekly-review kind is being built
-   elsewhere; until it exists these are daily reminders, the same class (``NUDGE``) and path;
+   in flight) drains ``--reviews`` **weekly reviews** (the ``review`` reminder kind, each
+   musician's slot an hour or two ago with their own offset, so every one is due now and
+   composed for real: done, moved, goal pace, the chooser's top three);
 2. **the broadcast**: an admin's broadcast to ``--broadcast`` musicians, confirmed as
    ``/admin`` does (rows spread over their window) and drained by the real
    :class:`~core.admin.broadcast.BroadcastSender`, whose clock is set past the spread window:
@@ -41,6 +42,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
@@ -48,8 +50,10 @@ import platform  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
 import time  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
+import uuid  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
 
 import asyncpg  # noqa: E402
 
@@ -60,6 +64,7 @@ from core.admin import broadcast  # noqa: E402
 from core.admin.broadcast import BroadcastSender  # noqa: E402
 from core.app.engine import Coach  # noqa: E402
 from core.clock import system_clock  # noqa: E402
+from core.coaching.review.week import Slot, spread  # noqa: E402
 from core.db.engine import Database  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
 from core.reminders.tick import ReminderTick, TickConfig  # noqa: E402
@@ -72,18 +77,20 @@ TELEGRAM_CAP = 30
 FIRST_CHAT = 7_000_000
 CHATTER_CHAT = 9_000_000
 BROADCAST_TEXT = "Outbound budget benchmark: a broadcast"
+ZONE = "Europe/Berlin"
 
 
 async def seed(conn: Any, reviews: int, takers: int) -> None:
-    """``reviews`` musicians with a Telegram identity, a profile and a daily reminder due a
-    minute ago; the first ``takers`` take broadcasts."""
+    """``reviews`` musicians with a Telegram identity, a profile and a weekly review due now
+    (:func:`review_rows`); the first ``takers`` take broadcasts."""
     roadmap = await conn.fetchval("SELECT id FROM roadmaps ORDER BY position LIMIT 1")
     await conn.execute(
         "INSERT INTO users (id, timezone, roles, broadcasts_opt_out, unreachable, created_at) "
-        "SELECT md5('u' || i)::uuid, 'Europe/Berlin', '[]'::jsonb, i > $2, false, now() "
+        "SELECT md5('u' || i)::uuid, $3, '[]'::jsonb, i > $2, false, now() "
         "FROM generate_series(1, $1::int) i",
         reviews,
         takers,
+        ZONE,
     )
     await conn.execute(
         "INSERT INTO identities (id, user_id, platform, external_id, created_at) "
@@ -100,17 +107,30 @@ async def seed(conn: Any, reviews: int, takers: int) -> None:
         reviews,
         roadmap,
     )
+    slot, due = review_rows(reviews, datetime.now(UTC))
     await conn.execute(
         "INSERT INTO reminders (id, user_id, kind, schedule, timezone, platform, target_chat, "
         "next_due_at, paused, created_at, stage, attempts) "
-        "SELECT md5('r' || i)::uuid, md5('u' || i)::uuid, 'schedule', "
-        """'{"type": "daily", "time": "18:00", "days": [0,1,2,3,4,5,6]}'::jsonb, """
-        "'Europe/Berlin', 'telegram', ($2 + i)::text, now() - interval '1 minute', false, "
-        "now(), 0, 0 FROM generate_series(1, $1::int) i",
-        reviews,
+        "SELECT md5('r' || d.k)::uuid, md5('u' || d.k)::uuid, 'review', $1::jsonb, $2, "
+        "'telegram', ($3 + d.k)::text, d.at, false, now(), 0, 0 "
+        "FROM unnest($4::timestamptz[]) WITH ORDINALITY AS d(at, k)",
+        json.dumps(slot.to_json()),
+        ZONE,
         FIRST_CHAT,
+        due,
     )
     await conn.execute("VACUUM ANALYZE")
+
+
+def review_rows(n: int, now: datetime) -> tuple[Slot, list[datetime]]:
+    """The weekly slot (today, on the hour two hours ago, local) and each musician's due time
+    in it (their own offset within the hour, :func:`~core.coaching.review.week.spread`): every
+    review is due now and inside its grace, as after a tick that was down over the hour."""
+    tz = ZoneInfo(ZONE)
+    local = (now - timedelta(hours=2)).astimezone(tz)
+    slot = Slot(local.weekday(), local.time().replace(minute=0, second=0, microsecond=0))
+    pids = (uuid.UUID(hashlib.md5(f"p{i}".encode()).hexdigest()) for i in range(1, n + 1))  # noqa: S324 - ids
+    return slot, [slot.latest_at(now, tz, spread(pid)) for pid in pids]
 
 
 class Chatter:
@@ -223,7 +243,7 @@ async def drive(args: argparse.Namespace, url: str, figures: dict[str, Any]) -> 
         slots = front.limiter.slots
         say("")
         say(
-            f"   wave: {reviews_sent:,} reminder nudges sent (of {args.reviews:,}); broadcast: "
+            f"   wave: {reviews_sent:,} weekly reviews sent (of {args.reviews:,}); broadcast: "
             f"{len(broadcast_msgs):,} sent ({broadcast_rows:,} rows handled)"
         )
         say(
@@ -281,7 +301,7 @@ async def main(args: argparse.Namespace) -> None:
         f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
     say(
-        f"   {args.reviews:,} due reminders (review-like), a broadcast to {args.broadcast:,}, "
+        f"   {args.reviews:,} weekly reviews due, a broadcast to {args.broadcast:,}, "
         f"{args.chatters} musicians chatting; the fake enforces Telegram's limits"
     )
     run = Run(admin_dsn=asyncpg_dsn(args.db), name=f"coach_bench_{secrets.token_hex(4)}")

@@ -28,8 +28,15 @@ from core.app.engine import Coach
 from core.app.jobs import background_jobs
 from core.clock import system_clock
 from core.coaching.numbers.drawing import chart_workers
+from core.db import backup as db_backup
 from core.db.engine import Database
-from core.db.migrate import current_revision, head_revision, upgrade_async
+from core.db.migrate import (
+    current_revision,
+    head_revision,
+    known_revision,
+    schema_status,
+    upgrade_async,
+)
 from core.errors import CoachError, ConfigurationError
 from core.housekeeping import PruneReport, Retention, prune
 from core.jobs.runner import JobRunner
@@ -173,6 +180,47 @@ async def _db_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MiB"
+
+
+async def _db_backup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        done = await db_backup.backup(settings.database_url, Path(args.file))
+    except db_backup.BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    people = f", {done.profiles} profiles" if done.profiles is not None else ""
+    print(
+        f"Backed up to {done.path} ({_size(done.size_bytes)}, schema {done.revision}{people}). "
+        f"Restore with: coach db restore {done.path} --yes"
+    )
+    return 0
+
+
+async def _db_restore(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not args.yes:
+        print(
+            "A restore replaces everything in the database with the backup. Stop the bot's "
+            "workers, then run this again with --yes.",
+            file=sys.stderr,
+        )
+        return 2
+    _ensure_sqlite_dir(settings.database_url)
+    try:
+        done = await db_backup.restore(settings.database_url, Path(args.file))
+    except db_backup.BackupError as exc:
+        print(f"Restore failed: {exc}", file=sys.stderr)
+        return 1
+    people = f" ({done.profiles} profiles)" if done.profiles is not None else ""
+    known = done.revision is not None and known_revision(done.revision)
+    advice = db_backup.revision_in(done, head_revision(), known=known)
+    print(f"Restored {done.path}{people}. {advice}")
+    return 0
+
+
 def prune_summary(report: PruneReport, retention: Retention) -> str:
     """What ``coach db prune`` deleted, one line per table."""
     days = f"{retention.deliveries.days} days"
@@ -240,6 +288,14 @@ async def _run(args: argparse.Namespace) -> int:
         )
         return 2
     db = await prepare_database(settings, migrate=args.migrate, sync=args.migrate)
+    schema = await schema_status(db)
+    if schema.state in {"empty", "older"}:
+        # a worker on an old schema fails on its first event instead; refuse before starting
+        await db.dispose()
+        print(f"{schema.problem()} (or start with --migrate)", file=sys.stderr)
+        return 1
+    if schema.state == "newer":
+        logger.warning("%s", schema.problem())
     coach = make_coach(db, settings)
     if settings.coach_link_secret is None:
         logger.warning("COACH_LINK_SECRET is not set: /link codes are stored without a server key")
@@ -425,6 +481,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
     pr.set_defaults(func=_db_prune, is_async=True)
+    bk = db.add_parser(
+        "backup",
+        help="write the whole database to a new file (pg_dump custom format, or a SQLite copy)",
+    )
+    bk.add_argument("file", help="the backup file to create (never overwritten)")
+    bk.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
+    bk.set_defaults(func=_db_backup, is_async=True)
+    rs = db.add_parser(
+        "restore", help="replace the database's contents with a backup (stop the workers first)"
+    )
+    rs.add_argument("file", help="a file made by coach db backup")
+    rs.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite default)")
+    rs.add_argument("--yes", action="store_true", help="yes, replace what the database holds")
+    rs.set_defaults(func=_db_restore, is_async=True)
 
     rm = sub.add_parser("roadmaps", help="roadmap content").add_subparsers(
         dest="rm_command", required=True

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     database_lock_timeout_seconds: float = Field(default=5.0, ge=0, le=3600)
     database_idle_in_transaction_timeout_seconds: float = Field(default=60.0, ge=0, le=86_400)
     database_retry_seconds: float = Field(default=5.0, ge=0, le=300)
+    #: ``pgbouncer`` when DATABASE_URL points at PgBouncer in transaction pooling mode: no
+    #: startup parameters, no named prepared statements (core/db/engine.py; README).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
     #: ``uvloop`` (when installed) or ``asyncio``: the event loop of the ``coach`` command.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     telegram_bot_token: SecretStr | None = None

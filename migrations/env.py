@@ -23,7 +23,7 @@ from typing import Any
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
@@ -87,11 +87,30 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+#: The PostgreSQL advisory lock every migration run holds (an arbitrary, fixed 64-bit key:
+#: "coach-migrations"), so that replicas started together with ``--migrate`` migrate one at a
+#: time: the first upgrades, the others wait, then find the schema at head and do nothing.
+MIGRATION_LOCK_KEY = 0x636F616368_6D67
+
+
 def do_run_migrations(connection: Connection) -> None:
-    """Run the migrations on a synchronous connection (inside ``run_sync`` when async)."""
-    context.configure(connection=connection, **context_options(connection.dialect.name))
-    with context.begin_transaction():
-        context.run_migrations()
+    """Run the migrations on a synchronous connection (inside ``run_sync`` when async).
+
+    On PostgreSQL under a session-level advisory lock (held across the transactions a
+    migration may commit on its own, e.g. ``CREATE INDEX CONCURRENTLY``); SQLite's own write
+    lock already serialises writers of one file."""
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+    try:
+        context.configure(connection=connection, **context_options(connection.dialect.name))
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
 
 
 async def run_async_migrations() -> None:

@@ -45,14 +45,32 @@ MAX_EMBED = 4096
 MAX_ROWS = 5
 MAX_PER_ROW = 5
 MAX_CUSTOM_ID = 100
-#: Cards shown as an embed: the boards of figures (``/progress``'s bars, ``/stats``).
-EMBEDDED: frozenset[CardForm] = frozenset({"progress", "stats"})
+#: Cards shown as an embed: the boards of figures (``/progress``'s bars, ``/stats``) and a
+#: band's weekly digest.
+EMBEDDED: frozenset[CardForm] = frozenset({"progress", "stats", "digest"})
 _MD_SPECIAL = re.compile(r"([\\*_~|`\[\]])")
 #: Characters that start a heading, a quote or a list only at the start of a line.
 _LINE_START = re.compile(r"(?m)^(\s*)([#>-])")
 
-#: Who gets pinged by the bot's messages: nobody (names are shown, never pinged).
+#: Who gets pinged by the bot's messages: nobody (names are shown, never pinged) — unless a
+#: reply names the people it may ping (``Reply.mentions``: :func:`only_pinging`).
 NO_PINGS = discord.AllowedMentions.none()
+
+
+def only_pinging(user_ids: Sequence[str]) -> discord.AllowedMentions:
+    """Mentions that ping exactly these users: never @everyone/@here, no role, no reply."""
+    return discord.AllowedMentions(
+        everyone=False,
+        roles=False,
+        replied_user=False,
+        users=[discord.Object(int(u)) for u in user_ids],
+    )
+
+
+def ping_line(user_ids: Sequence[str]) -> str:
+    """The content that pings them: Discord pings from a message's content, never from an
+    embed, so a digest's assignees are named above its embed."""
+    return "📌 " + " ".join(f"<@{u}>" for u in user_ids)
 
 
 def md_escape(text: str) -> str:
@@ -135,10 +153,11 @@ class Rendered:
     view: discord.ui.View | None = None
     file: discord.File | None = None
     ephemeral: bool = False
+    mentions: discord.AllowedMentions = NO_PINGS
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``send``/``followup.send``."""
-        out: dict[str, Any] = {"allowed_mentions": NO_PINGS}
+        out: dict[str, Any] = {"allowed_mentions": self.mentions}
         if self.content:
             out["content"] = self.content
         if self.embeds:
@@ -155,7 +174,7 @@ class Rendered:
             "content": self.content or None,
             "embeds": self.embeds,
             "view": self.view,
-            "allowed_mentions": NO_PINGS,
+            "allowed_mentions": self.mentions,
         }
 
 
@@ -278,6 +297,15 @@ def render(reply: Outbound, *, in_server: bool) -> list[Rendered]:
             out[0].file = discord.File(io.BytesIO(reply.file), reply.name)
         case _:
             out.extend(Rendered(content=piece) for piece in split_text(text))
+    pinged = [u for u in reply.mentions if u.isdecimal()]
+    if pinged and in_server:  # only these people, and only where others could see it
+        ping = ping_line(pinged)
+        first = out[0]
+        if len(ping) + 1 + len(first.content) > MAX_CONTENT:
+            first = Rendered()
+            out.insert(0, first)
+        first.content = ping + (f"\n{first.content}" if first.content else "")
+        first.mentions = only_pinging(pinged)
     out[-1].view = _view(rows[:MAX_ROWS])
     rest = rows[MAX_ROWS:]
     while rest:

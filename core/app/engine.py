@@ -92,6 +92,12 @@ BUSY = (
 )
 STALE = "That button is from an older version of me. /today shows your next step."
 SET_UP_FIRST = "Let's get you set up first."
+#: A band's command where there is no band: a direct chat, a Telegram group (groups are not
+#: bands yet) or the terminal, which has no band mode. Bands live in Discord servers.
+BAND_ONLY = (
+    "/{command} is for a band, and bands live in a Discord server: use it in your band's "
+    "server channel (/band help there). Here it's just you — /review sums up your own week."
+)
 #: The answer to an answer form whose question is no longer the open one.
 FORM_GONE = (
     "That answer form is for a question that isn't open any more — someone asked something "
@@ -298,8 +304,18 @@ class Coach:
             and place == "band"
             and self.registry.command(command.name, "private") is not None
         )
+        band_only = (
+            found is None
+            and place != "band"
+            and self.registry.command(command.name, "band") is not None
+        )
         return Routed(
-            found, command=command.name, args=command.args, solo_only=solo_only, text=text
+            found,
+            command=command.name,
+            args=command.args,
+            solo_only=solo_only,
+            band_only=band_only,
+            text=text,
         )
 
     async def _desk(self, inbound: Inbound, routed: Routed) -> list[Outbound]:
@@ -448,6 +464,8 @@ class Coach:
                     f"I read up to {MAX_INBOUND_TEXT:,}). Could you send a shorter one?"
                 )
             ]
+        if routed.band_only and routed.command is not None:
+            return [Message(text=BAND_ONLY.format(command=esc(routed.command[:32])))]
         if routed.command is not None:
             return await self._command(turn, routed.command, routed.args, routed.route)
         if inbound.kind == "command":
@@ -513,7 +531,8 @@ class Coach:
     # ------------------------------------------------------------------ the coach's own routes
 
     async def _help(self, turn: Turn, _args: str) -> list[Outbound]:
-        return [help_card(self.registry.menu(place_of(turn.inbound.chat_type)))]
+        place = place_of(turn.inbound.chat_type)
+        return [help_card(self.registry.menu(place), place == "band")]
 
     async def _cancel_button(self, turn: Turn, _payload: Payload) -> list[Outbound]:
         cancel = self.registry.cancel(turn.awaiting)

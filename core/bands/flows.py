@@ -15,6 +15,7 @@ from core.bands import store
 from core.bands.buttons import BAND_RESET
 from core.bands.states import BandAwaiting
 from core.bands.store import BandRow
+from core.coaching.digest import settings as digest_settings
 from core.journey import cards
 from core.journey.navigation import current_stage, offer_roadmaps
 from core.journey.onboarding import ARTIST_NAME_MAX
@@ -41,9 +42,11 @@ BAND_HELP = (
     "/band join — join the band · /band leave — leave it\n"
     "/band progress — stages and who did what\n"
     "/band members — who's in\n"
+    "/band digest — the band's week: who did what, what's due, next week's focus\n"
     "/assign <task> @member — make a task someone's job\n"
     f"{italic('Managers:')} /band rename <name> · /band remove @member · "
-    "/band role @role · /band channel · /band milestones on|off · /band reset"
+    "/band role @role · /band channel · /band milestones on|off · "
+    "/band digest on|off|monday 9:00 · /band reset"
 )
 
 
@@ -222,10 +225,27 @@ async def bind_role(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
 
 
 async def set_channel(turn: Turn, band: BandRow) -> list[Outbound]:
-    """``/band channel``: this channel receives the band's updates and reminders."""
-    await store.update_band(turn.ex, band.id, channel_id=turn.inbound.chat_id)
-    await reminder_service.set_band_target(turn.ex, band.id, turn.inbound.chat_id)
-    return [Message(text="📣 Band updates and reminders will go to this channel.")]
+    """``/band channel``: this channel receives the band's updates and reminders — and its
+    weekly digest, switched on here the first time a channel is set (docs/coaching.md)."""
+    channel = turn.inbound.chat_id
+    await store.update_band(turn.ex, band.id, channel_id=channel)
+    await reminder_service.set_band_target(turn.ex, band.id, channel)
+    started = await digest_settings.on_channel_set(
+        turn.ex,
+        band_id=band.id,
+        profile_id=band.profile_id,
+        timezone=turn.rec.timezone or "UTC",
+        platform=turn.inbound.platform,
+        target=channel,
+        now=turn.now,
+    )
+    text = "📣 Band updates and reminders will go to this channel."
+    if started:
+        text += "\n" + italic(
+            "The band's weekly digest too, Mondays at 10:00 — /band digest shows it now; "
+            "/band digest off or /band digest friday 18:00 changes it."
+        )
+    return [Message(text=text)]
 
 
 async def announce_milestones(turn: Turn, band: BandRow, args: str) -> list[Outbound]:

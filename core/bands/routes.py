@@ -11,7 +11,7 @@ answers) is the journey's, run on the band's profile.
 
 from __future__ import annotations
 
-from core.bands import flows, store, suggestions
+from core.bands import digest, flows, store, suggestions
 from core.bands import reminders as band_reminders
 from core.bands.buttons import BAND_RESET
 from core.bands.guild import BandCall, band_sub
@@ -41,11 +41,18 @@ BAND: frozenset[Place] = frozenset({"band"})
 @bands.command(
     "band",
     "Your band: create, join, progress, members, and managers' settings",
-    usage="[create <name> | join | leave | progress | members | rename | remove | role | "
-    "channel | milestones | reset]",
+    usage="[create <name> | join | leave | progress | members | digest | rename | remove | "
+    "role | channel | milestones | reset]",
     subcommands=(
         Subcommand("progress", "The band's stages and who did what"),
         Subcommand("members", "Who is in the band"),
+        Subcommand(
+            "digest",
+            "The band's week now; managers: on, off, or a day and time for the weekly one",
+            options=(
+                Option("when", "on, off, or a day and 24-hour time (monday 9:00)", rest=True),
+            ),
+        ),
         Subcommand("join", "Join this server's band"),
         Subcommand("leave", "Leave this server's band"),
         Subcommand(
@@ -109,6 +116,10 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
             return await flows.progress(turn, band)
         case "members":
             return await flows.members_list(turn, band)
+        case "digest":
+            return await digest.command(
+                turn, band, rest, is_manager=call.is_manager, deny=call.deny
+            )
         case "leave":
             await store.remove_member(turn.ex, band.id, turn.rec.user_id)
             return [Message(text=f"You've left {bold(esc(band.name))}. Come back any time.")]

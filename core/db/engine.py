@@ -20,10 +20,11 @@ Retrying is :meth:`Database.retrying`, used by whoever knows that its work may r
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -117,6 +118,15 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError("the server closed this pooled connection")
 
 
+#: How the process reaches PostgreSQL: directly, or through PgBouncer in transaction pooling.
+Pooler = Literal["none", "pgbouncer"]
+
+
+def _unique_statement_name() -> str:
+    """A prepared statement's name no other statement on any server connection has."""
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 class Database:
     """One engine and its session factory, plus the hot path's asyncpg pool on PostgreSQL.
 
@@ -140,8 +150,12 @@ class Database:
         max_overflow: int = 5,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        pooler: Pooler = "none",
     ) -> None:
         self.url = normalise_url(url)
+        #: ``pgbouncer``: connections go through PgBouncer in transaction pooling mode
+        #: (:func:`pooler_connect_args`).
+        self.pooler = pooler
         self.dialect = make_url(self.url).get_backend_name()
         self.timeouts = timeouts or Timeouts()
         #: How long work retries a lost connection (:meth:`retrying`).
@@ -154,10 +168,7 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=max_overflow,
                 pool_pre_ping=False,  # a round trip per checkout; see core/db/retry.py
-                connect_args={
-                    "server_settings": self.timeouts.server_settings(),
-                    "timeout": CONNECT_TIMEOUT,
-                },
+                connect_args={"timeout": CONNECT_TIMEOUT, **self._session_args(sqlalchemy=True)},
             )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
@@ -174,6 +185,22 @@ class Database:
         #: statements per event with it; SQLAlchemy's own events cover the other paths).
         self.statement_hook: Callable[[str], None] | None = None
 
+    def _session_args(self, *, sqlalchemy: bool) -> dict[str, Any]:
+        """asyncpg connection arguments: the timeouts as startup parameters, or, behind
+        PgBouncer in transaction pooling, no startup parameters and no named prepared
+        statements (PgBouncer refuses unknown startup parameters, and a statement prepared on
+        one server connection is unknown on the next transaction's; the timeouts then come from
+        the role, ``ALTER ROLE … SET``, see the README)."""
+        if self.pooler != "pgbouncer":
+            return {"server_settings": self.timeouts.server_settings()}
+        args: dict[str, Any] = {"statement_cache_size": 0}
+        if sqlalchemy:  # SQLAlchemy's own cache of prepared statements, and unique names
+            args |= {
+                "prepared_statement_cache_size": 0,
+                "prepared_statement_name_func": _unique_statement_name,
+            }
+        return args
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         """The database a ``coach`` process uses: ``DATABASE_URL`` and the ``DATABASE_*``
@@ -189,6 +216,7 @@ class Database:
                 idle_in_transaction=settings.database_idle_in_transaction_timeout_seconds,
             ),
             retry=RetryPolicy(budget=settings.database_retry_seconds),
+            pooler=settings.database_pooler,
         )
 
     @property
@@ -330,8 +358,8 @@ class Database:
                     max_size=self.hot_pool_size,
                     init=init_asyncpg_connection,
                     reset=keep_session_on_release,
-                    server_settings=self.timeouts.server_settings(),
                     timeout=CONNECT_TIMEOUT,
+                    **self._session_args(sqlalchemy=False),
                 )
             return self._pg_pool
 

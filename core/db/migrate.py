@@ -7,6 +7,7 @@ without the source tree.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -48,7 +49,59 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def known_revision(revision: str) -> bool:
+    """Whether the packaged migrations contain ``revision`` (a backup from newer code: no)."""
+    try:
+        return (
+            ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision)
+            is not None
+        )
+    except Exception:  # alembic raises several kinds for an unknown id
+        return False
+
+
 async def current_revision(db: Database) -> str | None:
     """The revision the database is at (``None``: never migrated)."""
     async with db.engine.connect() as conn:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where the database's schema stands against this code's migrations."""
+
+    current: str | None
+    head: str | None
+    #: ``current``, ``older`` (a known revision before head: upgrade), ``newer`` (a revision
+    #: this code does not know: a newer version migrated it) or ``empty`` (never migrated).
+    state: str
+
+    def problem(self) -> str | None:
+        """What to tell the operator, or None when the schema is current."""
+        match self.state:
+            case "empty":
+                return "The database has no schema yet: run `coach db upgrade` first."
+            case "older":
+                return (
+                    f"The database schema ({self.current}) is older than this code's "
+                    f"({self.head}): run `coach db upgrade` first (back it up before: "
+                    "`coach db backup FILE`)."
+                )
+            case "newer":
+                return (
+                    f"The database schema ({self.current}) is newer than this code knows "
+                    f"({self.head}): a newer version migrated it. This version may misread it."
+                )
+        return None
+
+
+async def schema_status(db: Database) -> SchemaStatus:
+    """The database's schema revision against the code's head."""
+    current, head = await current_revision(db), head_revision()
+    if current == head:
+        state = "current"
+    elif current is None:
+        state = "empty"
+    else:
+        state = "older" if known_revision(current) else "newer"
+    return SchemaStatus(current, head, state)

@@ -91,6 +91,7 @@ AuditAction = Literal[
     "band.reset",
     "band.reminder",
     "band.streak",  # a member (not a manager) tried to freeze or unfreeze the band's streak
+    "band.digest",  # a member (not a manager) tried to switch or move the band's weekly digest
     # /link and /unlink (core/accounts/linking.py)
     "account.link",
     "account.unlink",

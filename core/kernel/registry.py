@@ -280,6 +280,8 @@ class Routed:
 
     A button that runs a command (:data:`~core.kernel.payloads.RUN_COMMAND`) is that command.
     ``solo_only``: the command exists, but not where it was sent (``/link`` in a band's chat).
+    ``band_only``: the other way round — a band's command (``/band digest``, ``/assign``) sent
+    from a direct chat, a group or the terminal, where there is no band.
     ``text``: the message as read (control characters dropped), so nothing cleans it twice.
     """
 
@@ -288,6 +290,7 @@ class Routed:
     args: str = ""
     payload: Payload | None = None
     solo_only: bool = False
+    band_only: bool = False
     text: str = ""
 
     @property

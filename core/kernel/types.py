@@ -134,6 +134,8 @@ class NoticeKind(StrEnum):
     REVIEW = "review"
     CHECKIN = "checkin"
     MILESTONE = "milestone"
+    #: A band's weekly digest in its updates channel (core/coaching/digest): paced as a nudge.
+    DIGEST = "digest"
     BROADCAST = "broadcast"
 
 
@@ -169,6 +171,10 @@ class Reply(_Frozen):
     #: Set on a notice by whoever starts it (a broadcast says so); a notice without it is
     #: ranked as a reminder.
     notice: NoticeKind | None = None
+    #: Platform user ids this reply may ping — and nobody else (a band digest's assignees).
+    #: The text names them in words on every platform; a front end that can ping (Discord)
+    #: pings exactly these, one that can't ignores it. Empty: nobody is pinged.
+    mentions: tuple[str, ...] = ()
 
     def all_buttons(self) -> list[Button]:
         """Every button, row by row, in reading order (the console numbers them this way)."""
@@ -197,8 +203,9 @@ class Toast(Reply):
 #: coach waits for that is no task's question — ``/update``'s number, a goal's target or date:
 #: answered like a question, so a Discord server offers the same modal; without it a band's
 #: member could only type the value in their DM, where it is their *solo* profile's answer),
-#: ``progress`` (``/progress``'s stages and bars), ``stats`` (``/stats``'s numbers).
-CardForm = Literal["checklist", "question", "prompt", "progress", "stats"]
+#: ``progress`` (``/progress``'s stages and bars), ``stats`` (``/stats``'s numbers), ``digest``
+#: (a band's weekly digest: core/coaching/digest).
+CardForm = Literal["checklist", "question", "prompt", "progress", "stats", "digest"]
 #: The forms that are about one task, and so name it (``Card.task``).
 TASK_FORMS: frozenset[str] = frozenset({"checklist", "question"})
 

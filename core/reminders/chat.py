@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from core.clock import zone
+from core.coaching.review import settings as review_settings
 from core.kernel.markup import bold, esc, italic
 from core.kernel.payloads import RUN_COMMAND, Payload
 from core.kernel.turn import Turn
@@ -184,6 +185,11 @@ async def settings_card(turn: Turn, *, intro: str = "") -> Outbound:
     if idle is not None and sched is not None and not sched.paused:
         state = "off" if idle.paused else "on"
         lines.append(f"👋 Check-ins when you go quiet for a while: {state}")
+    review = await review_settings.of_user(turn.ex, turn.rec.user_id)
+    if review is not None and review.on:
+        lines.append(f"📅 Weekly review: {esc(review.slot.describe())} (/review to change)")
+    else:
+        lines.append("📅 Weekly review: off (/review on)")
     if sched is not None and not sched.paused and turn.inbound.chat_type != "private":
         unreached = await service.unreached(turn.ex, sched.id)
         lines += ["", UNREACHED_NOTE if unreached else PRIVATE_CHAT_NOTE]

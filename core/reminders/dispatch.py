@@ -45,12 +45,12 @@ class Plan:
 
     ``send`` is ``None`` (nothing to send: not due after all, skipped, or waiting) or the kind of
     nudge (``"schedule"`` / ``"inactivity"`` / ``"checkin"``, core/reminders/checkin_kind.py;
-    ``"review"``, core/reminders/review_kind.py) to
+    ``"review"``, core/reminders/review_kind.py; ``"digest"``, core/reminders/digest_kind.py) to
     send under ``key`` for ``due``. The row's next
     state applies once the send is recorded (or straight away when nothing is sent).
     """
 
-    send: Literal["schedule", "inactivity", "checkin", "plan", "review"] | None
+    send: Literal["schedule", "inactivity", "checkin", "plan", "review", "digest"] | None
     key: str
     due: datetime
     next_due: datetime | None

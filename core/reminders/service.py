@@ -19,6 +19,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, false, insert, select, update
 
 from core.clock import zone
+from core.coaching.digest.settings import KIND as DIGEST
 from core.coaching.review.settings import KIND as REVIEW
 from core.coaching.review.settings import switched_off
 from core.db.executor import Executor
@@ -305,7 +306,7 @@ def _recomputed(row: ReminderRow, tz: str, quiet: QuietHours | None, now: dateti
         schedule = Schedule.from_json(row.schedule)
         if schedule is not None:
             return first_due(schedule, tz, quiet, now)
-    if row.kind == REVIEW:
+    if row.kind in {REVIEW, DIGEST}:
         return now  # the tick plans it at once from its slot (nothing before ``now`` is sent)
     return now + IDLE_FIRST_CHECK
 
@@ -434,34 +435,41 @@ async def set_band_paused(ex: Executor, band_id: uuid.UUID, *, paused: bool, now
     return True
 
 
+async def _band_rows(ex: Executor, band_id: uuid.UUID) -> list[ReminderRow]:
+    """The band's rows that keep the band's timezone and quiet hours: its reminder and its
+    weekly digest (core/coaching/digest/settings.py)."""
+    rows = [ReminderRow(*r) for r in await ex.rows(_OF_BAND, {"bid": band_id})]
+    return [r for r in rows if r.kind in {"schedule", DIGEST}]
+
+
 async def set_band_timezone(ex: Executor, band_id: uuid.UUID, tz: str, now: datetime) -> bool:
-    """Move the band's reminder to ``tz`` (same local time); False when it has none."""
-    row = await of_band(ex, band_id)
-    if row is None:
-        return False
-    values: dict[str, Any] = {"rid": row.id, "timezone": tz}
-    if not row.paused:
-        values["next_due_at"] = _recomputed(row, tz, row.quiet, now)
-    await ex.run(_UPDATE, values)
-    return True
+    """Move the band's reminder and digest to ``tz`` (same local times); False when it has
+    neither."""
+    rows = await _band_rows(ex, band_id)
+    for row in rows:
+        values: dict[str, Any] = {"rid": row.id, "timezone": tz}
+        if not row.paused:
+            values["next_due_at"] = _recomputed(row, tz, row.quiet, now)
+        await ex.run(_UPDATE, values)
+    return bool(rows)
 
 
 async def set_band_quiet(
     ex: Executor, band_id: uuid.UUID, quiet: QuietHours | None, now: datetime
 ) -> bool:
-    """Set or clear the band's quiet hours and re-plan; False when it has no reminder."""
-    row = await of_band(ex, band_id)
-    if row is None:
-        return False
-    values: dict[str, Any] = {
-        "rid": row.id,
-        "quiet_start": hhmm(quiet.start) if quiet else None,
-        "quiet_end": hhmm(quiet.end) if quiet else None,
-    }
-    if not row.paused:
-        values["next_due_at"] = _recomputed(row, row.timezone, quiet, now)
-    await ex.run(_UPDATE, values)
-    return True
+    """Set or clear the band's quiet hours (its reminder's and digest's) and re-plan; False
+    when it has neither."""
+    rows = await _band_rows(ex, band_id)
+    for row in rows:
+        values: dict[str, Any] = {
+            "rid": row.id,
+            "quiet_start": hhmm(quiet.start) if quiet else None,
+            "quiet_end": hhmm(quiet.end) if quiet else None,
+        }
+        if not row.paused:
+            values["next_due_at"] = _recomputed(row, row.timezone, quiet, now)
+        await ex.run(_UPDATE, values)
+    return bool(rows)
 
 
 async def set_band_target(ex: Executor, band_id: uuid.UUID, channel_id: str) -> None:

@@ -34,7 +34,7 @@ from core.clock import Clock
 from core.db.engine import Database
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Outbound
-from core.reminders import checkin_kind, nudges, plan_kind, review_kind
+from core.reminders import checkin_kind, digest_kind, nudges, plan_kind, review_kind
 from core.reminders.dispatch import DEFAULT_BACKOFF_DAYS, Plan, plan
 from core.reminders.store import (
     ClaimedRow,
@@ -48,6 +48,9 @@ from core.reminders.store import (
 from core.roadmaps.catalog import CatalogCache
 
 logger = logging.getLogger(__name__)
+
+#: The weekly kinds, which read their own rows (core/reminders/weekly.py).
+WEEKLY = frozenset({review_kind.KIND, digest_kind.KIND})
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +180,8 @@ class ReminderTick:
                     decided = checkin_kind.plan(row, owner, numbers, catalog, now)
                 elif row.kind == review_kind.KIND:
                     decided = review_kind.plan(row, owner, now)
+                elif row.kind == digest_kind.KIND:
+                    decided = digest_kind.plan(row, owner, now)
                 else:
                     decided = plan(row, owner, now, grace=cfg.grace, backoff=cfg.inactivity_days)
                 job = _Job(row, decided, owner)
@@ -187,7 +192,7 @@ class ReminderTick:
                 j.owner.profile_id
                 for j in jobs
                 if (j.plan.send or j.row.kind == plan_kind.KIND)
-                and j.row.kind != review_kind.KIND  # a review reads its own rows (below)
+                and j.row.kind not in WEEKLY  # a review or digest reads its own rows (below)
                 and not j.pause
                 and j.owner
                 and j.owner.profile_id
@@ -196,6 +201,12 @@ class ReminderTick:
             reviews = await review_kind.inputs(
                 ex,
                 [(j.row, j.owner) for j in jobs if j.plan.send == review_kind.KIND and not j.pause],
+                catalog,
+                now,
+            )
+            digests = await digest_kind.inputs(
+                ex,
+                [(j.row, j.owner) for j in jobs if j.plan.send == digest_kind.KIND and not j.pause],
                 catalog,
                 now,
             )
@@ -208,6 +219,8 @@ class ReminderTick:
                 job.message = checkin_kind.build(job.row, job.owner, numbers, catalog, now)
             elif job.plan.send == review_kind.KIND and not job.pause:
                 job.message = review_kind.build(job.owner, reviews)
+            elif job.plan.send == digest_kind.KIND and not job.pause:
+                job.message = digest_kind.build(job.owner, digests)
             elif job.plan.send and not job.pause:
                 profile_id = job.owner.profile_id if job.owner else None
                 job.message = nudges.build(

@@ -233,8 +233,44 @@ async def test_kill_9_loses_nothing_and_repeats_at_most_what_was_in_flight(
 
 
 REVIEWS = 3_000
+#: Bands with a weekly digest (issue #14 §2) among the reviews: the same rules, the same run.
+BANDS = 300
 #: An hour of fake time in 30 real seconds: the weekly reviews' spread is an hour.
 REVIEW_SPEED = 120.0
+
+
+async def seed_digests(db: Database, n: int, epoch: datetime) -> list[datetime]:
+    """``n`` bands, each with its weekly digest at ``epoch``'s weekday and hour (UTC) plus the
+    stable offset of the band's profile; posted to the band's channel ``band<i>``."""
+    slot = Slot(epoch.weekday(), epoch.time().replace(tzinfo=None))
+    pids = [uuid.UUID(hashlib.md5(f"bp{i}".encode()).hexdigest()) for i in range(1, n + 1)]  # noqa: S324
+    due = [slot.next_after(epoch - timedelta(seconds=1), UTC, spread(pid)) for pid in pids]
+    conn = await asyncpg.connect(_dsn(db))
+    try:
+        await conn.execute(
+            "INSERT INTO bands (id, name, platform, external_id, channel_id, "
+            "announce_milestones, created_at) SELECT md5('b' || i)::uuid, 'Band ' || i, "
+            "'console', 's' || i, 'band' || i, false, now() FROM generate_series(1, $1::int) i",
+            n,
+        )
+        await conn.execute(
+            "INSERT INTO profiles (id, band_id, artist_name, current_stats, created_at, "
+            "updated_at) SELECT md5('bp' || i)::uuid, md5('b' || i)::uuid, 'Band ' || i, "
+            "'{}'::jsonb, now(), now() FROM generate_series(1, $1::int) i",
+            n,
+        )
+        await conn.execute(
+            "INSERT INTO reminders (id, band_id, kind, schedule, timezone, platform, target_chat, "
+            "next_due_at, paused, created_at, stage, attempts) "
+            "SELECT md5('d' || i)::uuid, md5('b' || i)::uuid, 'digest', $1::jsonb, 'UTC', "
+            "'console', 'band' || i, d.at, false, now(), 0, 0 "
+            "FROM unnest($2::timestamptz[]) WITH ORDINALITY AS d(at, i)",
+            json.dumps(slot.to_json()),
+            due,
+        )
+    finally:
+        await conn.close()
+    return due
 
 
 async def seed_reviews(db: Database, n: int, epoch: datetime) -> list[datetime]:
@@ -285,6 +321,9 @@ async def _recorded(db: Database, n: int, within: float) -> None:
 async def test_weekly_reviews_spread_over_the_hour_once_each_through_a_kill_9(
     pg_database: Database, tmp_path: Path
 ) -> None:
+    """Reviews and band digests together: each musician's review and each band's digest
+    exactly once per ISO week across three workers, one of them killed mid-batch."""
+    await seed_digests(pg_database, BANDS, EPOCH)
     due = await seed_reviews(pg_database, REVIEWS, EPOCH)
     minutes = Counter((d - EPOCH).total_seconds() // 60 for d in due)
     assert len(minutes) == 60  # spread over the hour, not queued at one second
@@ -311,16 +350,26 @@ async def test_weekly_reviews_spread_over_the_hour_once_each_through_a_kill_9(
         await victim.wait()
         in_flight = int(await watcher.fetchval(claims))
         await workers.start("w1-restarted")
-        await _recorded(pg_database, REVIEWS, within=90)
+        await _recorded(pg_database, REVIEWS + BANDS, within=90)
     finally:
         await watcher.close()
         await workers.stop_all()
     counts = Counter(workers.lines())
     repeats = sum(v - 1 for v in counts.values())
     print(f"\nreviews, kill -9: {in_flight} in flight, {repeats} sent twice", file=sys.stderr)
-    assert len(counts) == REVIEWS  # every musician got this week's review
+    assert len(counts) == REVIEWS + BANDS  # every musician's review, every band's digest
+    assert sum(1 for chat in counts if chat.startswith("band")) == BANDS  # to their channels
     assert repeats <= in_flight  # only what the killed worker had in flight came twice
     year, week, _ = EPOCH.isocalendar()
+    assert (
+        await _fetchval(
+            pg_database,
+            "SELECT count(DISTINCT idempotency_key) FROM deliveries WHERE kind = 'digest' "
+            "AND idempotency_key LIKE $1",
+            f"%:{year}-W{week:02d}:digest",
+        )
+        == BANDS
+    )  # one delivery row per band and ISO week
     assert (
         await _fetchval(
             pg_database,
@@ -330,7 +379,7 @@ async def test_weekly_reviews_spread_over_the_hour_once_each_through_a_kill_9(
         )
         == REVIEWS
     )  # one delivery row per musician and ISO week
-    assert await _fetchval(pg_database, "SELECT count(*) FROM deliveries") == REVIEWS
+    assert await _fetchval(pg_database, "SELECT count(*) FROM deliveries") == REVIEWS + BANDS
     assert (
         await _fetchval(
             pg_database,

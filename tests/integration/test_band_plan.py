@@ -102,7 +102,16 @@ async def test_a_bands_plan_nudges_go_to_its_updates_channel(database: Database)
     def targets(rows: list[Any]) -> dict[str, str]:
         return {r.kind: r.target_chat for r in rows if r.band_id is not None}
 
-    assert targets(await reminder_rows(database)) == {"schedule": "902", "plan": "902"}
+    # the band's weekly digest (on since /band channel) goes there too
+    assert targets(await reminder_rows(database)) == {
+        "schedule": "902",
+        "plan": "902",
+        "digest": "902",
+    }
     moved = GuildDriver(coach, "1001", name="Ana", manager=True, channel="903")
     await moved.say("/band channel")
-    assert targets(await reminder_rows(database)) == {"schedule": "903", "plan": "903"}
+    assert targets(await reminder_rows(database)) == {
+        "schedule": "903",
+        "plan": "903",
+        "digest": "903",
+    }

@@ -6,6 +6,7 @@ Runs on PostgreSQL and on SQLite: the schema must be the same on both backends.
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -23,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 import core.db.models  # noqa: F401  (registers every table)
+from bot.cli import build_parser
 from core.db.base import Base
 from core.db.engine import Database, normalise_url
-from core.db.migrate import alembic_config, downgrade, upgrade, upgrade_async
+from core.db.migrate import alembic_config, downgrade, schema_status, upgrade, upgrade_async
 
 MODEL_TABLES = frozenset(Base.metadata.tables)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -213,3 +216,157 @@ async def test_housekeeping_revision_fills_in_what_old_rows_lack(empty_url: str)
         await engine.dispose()
     assert owners == sorted([b for b, _ in rows], key=str)
     assert counts == {done: (2, 1, 0), sending: (None, None, None)}
+
+
+async def test_schema_status_says_current_older_newer_or_empty(empty_url: str) -> None:
+    """``coach run`` refuses an empty or older schema and warns on a newer one (issue #16)."""
+    db = Database(empty_url)
+    try:
+        assert (await schema_status(db)).state == "empty"
+        await upgrade_async(empty_url)
+        status = await schema_status(db)
+        assert status.state == "current"
+        assert status.problem() is None
+        script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+        previous = script.get_revision(_head()).down_revision
+        assert isinstance(previous, str)
+        await asyncio.to_thread(downgrade, empty_url, previous)
+        older = await schema_status(db)
+        assert older.state == "older"
+        assert older.problem() is not None
+        assert "coach db upgrade" in (older.problem() or "")
+        async with db.transaction() as session:
+            await session.execute(sa.text("UPDATE alembic_version SET version_num = 'zz_next'"))
+        newer = await schema_status(db)
+        assert newer.state == "newer"
+        assert "newer than this code" in (newer.problem() or "")
+    finally:
+        await db.dispose()
+
+
+async def test_coach_run_refuses_an_older_schema(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    previous = script.get_revision(_head()).down_revision
+    assert isinstance(previous, str)
+    await asyncio.to_thread(upgrade, empty_url, previous)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi")
+    args = build_parser().parse_args(["run", "--db", empty_url])
+    assert await args.func(args) == 1  # before any front end starts (none could reach Telegram)
+    err = capsys.readouterr().err
+    assert "older than this code's" in err
+    assert "--migrate" in err
+    assert await _inspect(empty_url, _revision) == previous  # nothing migrated behind its back
+
+
+@pytest.mark.slow
+@pytest.mark.postgres_only
+async def test_replicas_migrating_at_once_take_turns(
+    fresh_pg_url: Callable[[], Awaitable[str]],
+) -> None:
+    """Three replicas started together with ``--migrate`` on an empty database: the advisory
+    lock in migrations/env.py lets one migrate while the others wait, then find it at head.
+    Without it they race to create the same tables and all but one fail."""
+    url = await fresh_pg_url()
+    code = f"from core.db.migrate import upgrade; upgrade({url!r})"
+
+    async def replica() -> tuple[int | None, bytes]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, stderr=asyncio.subprocess.PIPE, cwd=ROOT
+        )
+        _, err = await proc.communicate()
+        return proc.returncode, err
+
+    outcomes = await asyncio.gather(*(replica() for _ in range(3)))
+    assert [rc for rc, _ in outcomes] == [0, 0, 0], [err.decode()[-500:] for _, err in outcomes]
+    assert await _inspect(url, _revision) == _head()
+    assert await _inspect(url, _tables) == MODEL_TABLES | {"alembic_version"}
+
+
+_bands = sa.table(
+    "bands",
+    sa.column("id", sa.Uuid()),
+    sa.column("name", sa.String()),
+    sa.column("platform", sa.String()),
+    sa.column("external_id", sa.String()),
+    sa.column("channel_id", sa.String()),
+    sa.column("announce_milestones", sa.Boolean()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+_reminders = sa.table(
+    "reminders",
+    sa.column("id", sa.Uuid()),
+    sa.column("band_id", sa.Uuid()),
+    sa.column("kind", sa.String()),
+    sa.column("schedule", sa.JSON()),
+    sa.column("timezone", sa.String()),
+    sa.column("quiet_start", sa.String()),
+    sa.column("quiet_end", sa.String()),
+    sa.column("platform", sa.String()),
+    sa.column("target_chat", sa.String()),
+    sa.column("next_due_at", sa.DateTime(timezone=True)),
+    sa.column("paused", sa.Boolean()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+async def test_digest_revision_switches_it_on_for_bands_with_a_channel(empty_url: str) -> None:
+    """Bands that set their updates channel before ``w3_digest`` get their weekly digest, as
+    ``/band channel`` gives it from then on: the band reminder's timezone and quiet hours, due
+    "now" (planned from the next slot); a band without a channel gets none; downgrade drops
+    them."""
+    await asyncio.to_thread(upgrade, empty_url, "w2_milestones")
+    with_channel, without = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    engine = create_async_engine(normalise_url(empty_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(_bands),
+                [
+                    {
+                        "id": band,
+                        "name": "Owls",
+                        "platform": "discord",
+                        "external_id": str(n),
+                        "channel_id": channel,
+                        "announce_milestones": False,
+                        "created_at": now,
+                    }
+                    for n, (band, channel) in enumerate([(with_channel, "c:5"), (without, None)])
+                ],
+            )
+            await conn.execute(
+                sa.insert(_reminders),
+                {
+                    "id": uuid.uuid4(),
+                    "band_id": with_channel,
+                    "kind": "schedule",
+                    "schedule": {"type": "daily", "time": "18:00"},
+                    "timezone": "Europe/Berlin",
+                    "quiet_start": "22:00",
+                    "quiet_end": "08:00",
+                    "platform": "discord",
+                    "target_chat": "c:5",
+                    "next_due_at": now,
+                    "paused": False,
+                    "created_at": now,
+                },
+            )
+        await asyncio.to_thread(upgrade, empty_url)
+        digest = _reminders.c.kind == "digest"
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(_reminders).where(digest))).all()
+        [row] = rows
+        assert (row.band_id, row.target_chat, row.platform) == (with_channel, "c:5", "discord")
+        assert row.schedule == {"type": "weekly", "time": "10:00", "days": [0]}
+        assert (row.timezone, row.quiet_start, row.quiet_end) == ("Europe/Berlin", "22:00", "08:00")
+        assert not row.paused
+        await asyncio.to_thread(downgrade, empty_url, "w2_milestones")
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.select(_reminders.c.id).where(digest))).all() == []
+            kinds = (await conn.execute(sa.select(_reminders.c.kind))).scalars().all()
+        assert kinds == ["schedule"]  # the band's own reminder stays
+    finally:
+        await engine.dispose()

@@ -36,7 +36,10 @@ async def _band(database: Database, clock: FakeClock) -> tuple[Coach, GuildDrive
 
 
 async def _band_rows(database: Database) -> list[object]:
-    return [r for r in await reminder_rows(database) if r.band_id is not None]
+    """The band's reminder (its weekly digest, made by /band channel, is tested apart)."""
+    return [
+        r for r in await reminder_rows(database) if r.band_id is not None and r.kind == "schedule"
+    ]
 
 
 async def test_manager_sets_the_band_reminder_for_the_band_channel(database: Database) -> None:

@@ -152,6 +152,8 @@ async def test_review_settings_and_bad_input(database: Database) -> None:
 
     await maya.say("/review off")
     assert "already off" in maya.text
+    await maya.say("/remind")  # the reminder card says where the review stands
+    assert "Weekly review: off (/review on)" in maya.text
 
     await maya.say("/review monday 9:00")
     assert "Weekly review on: Monday 09:00 (Europe/Berlin)" in maya.text
@@ -168,6 +170,8 @@ async def test_review_settings_and_bad_input(database: Database) -> None:
 
     await maya.say("/review fri")  # a day alone keeps the time
     assert "Friday 09:00" in maya.text
+    await maya.say("/remind")
+    assert "Weekly review: Friday 09:00 (/review to change)" in maya.text
     await maya.say("/review off")
     assert "Weekly review off" in maya.text
     (row,) = [r for r in await reminder_rows(database) if r.kind == "review"]

@@ -1,7 +1,8 @@
 """The weekly review, pure (core/coaching/review/{week,compose}.py and the tick's decision in
 core/reminders/review_kind.py): the local week, the per-person spread, the slot across DST,
 the settings' words, what a review says from given rows, the gentle version, the focus and
-its buttons, and when the tick sends (once a week, quiet hours, grace, back-off)."""
+its buttons, and when the tick sends (once a week, quiet hours, grace, back-off) — those tick
+rules for the band digest too (core/reminders/weekly.py is both kinds')."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ from core.coaching.review.week import (
 from core.journey.buttons import OPEN
 from core.progress.service import ProgressRecord
 from core.progress.streaks import Streak
-from core.reminders.review_kind import GRACE, plan
+from core.reminders import digest_kind
+from core.reminders.dispatch import Plan
+from core.reminders.review_kind import GRACE
+from core.reminders.review_kind import plan as review_plan
 from core.reminders.store import ClaimedRow, Owner
 from core.roadmaps.catalog import catalog_from
 
@@ -331,76 +335,95 @@ def _monday_slot(weeks: int = 0) -> datetime:
     return Slot().occurrence(WEDNESDAY.date() + timedelta(days=7 * weeks), BERLIN, spread(PID))
 
 
-def test_the_tick_sends_at_the_slot_under_the_iso_week_key() -> None:
+#: The review's and a band digest's tick rules are one (core/reminders/weekly.py): every test
+#: below runs for both kinds.
+WEEKLY = pytest.mark.parametrize("kind", ["review", "digest"])
+
+
+def _plan(kind: str, row: ClaimedRow, owner: Owner | None, now: datetime) -> Plan:
+    """The kind's own plan() on its own kind of row (a digest's is a band's)."""
+    if kind == "review":
+        return review_plan(row, owner, now)
+    band = replace(row, kind="digest", user_id=None, band_id=uuid.UUID(int=3))
+    return digest_kind.plan(band, owner, now)
+
+
+@WEEKLY
+def test_the_tick_sends_at_the_slot_under_the_iso_week_key(kind: str) -> None:
     slot = _monday_slot(1)
     now = slot + timedelta(seconds=5)
-    decided = plan(_row(slot), _owner(now - timedelta(days=1)), now)
-    assert decided.send == "review"
+    decided = _plan(kind, _row(slot), _owner(now - timedelta(days=1)), now)
+    assert decided.send == kind
     label = week_of(slot.astimezone(BERLIN).date(), BERLIN).label
-    assert decided.key == f"{uuid.UUID(int=7).hex}:{label}:review"
+    assert decided.key == f"{uuid.UUID(int=7).hex}:{label}:{kind}"
     assert decided.next_due == _monday_slot(2)
-    before = plan(_row(slot), _owner(now), slot - timedelta(seconds=1))
+    before = _plan(kind, _row(slot), _owner(now), slot - timedelta(seconds=1))
     assert before.send is None
     assert before.next_due == slot
 
 
-def test_a_new_row_does_not_send_a_slot_before_it_and_a_sent_week_not_again() -> None:
+@WEEKLY
+def test_a_new_row_does_not_send_a_slot_before_it_and_a_sent_week_not_again(kind: str) -> None:
     slot = _monday_slot(1)
     now = slot + timedelta(minutes=30)
-    fresh = plan(_row(slot + timedelta(minutes=10)), _owner(now), now)
+    fresh = _plan(kind, _row(slot + timedelta(minutes=10)), _owner(now), now)
     assert fresh.send is None
     assert fresh.next_due == _monday_slot(2)
-    again = plan(_row(slot, last_sent_at=slot + timedelta(seconds=1)), _owner(now), now)
+    again = _plan(kind, _row(slot, last_sent_at=slot + timedelta(seconds=1)), _owner(now), now)
     assert again.send is None
     assert again.next_due == _monday_slot(2)
 
 
-def test_never_two_reviews_within_five_days() -> None:
+@WEEKLY
+def test_never_two_reviews_within_five_days(kind: str) -> None:
     slot = _monday_slot(1)
     now = slot + timedelta(seconds=1)
-    moved = plan(_row(slot, last_sent_at=slot - timedelta(days=4)), _owner(now), now)
+    moved = _plan(kind, _row(slot, last_sent_at=slot - timedelta(days=4)), _owner(now), now)
     assert moved.send is None  # this week's went out on another day: next week's comes
     assert moved.next_due == _monday_slot(2)
-    weekly = plan(_row(slot, last_sent_at=slot - timedelta(days=7)), _owner(now), now)
-    assert weekly.send == "review"
+    weekly = _plan(kind, _row(slot, last_sent_at=slot - timedelta(days=7)), _owner(now), now)
+    assert weekly.send == kind
 
 
-def test_quiet_hours_and_grace() -> None:
+@WEEKLY
+def test_quiet_hours_and_grace(kind: str) -> None:
     slot = _monday_slot(1)
     quiet = {"quiet_start": "09:00", "quiet_end": "11:30"}  # 10:xx is inside
     now = slot + timedelta(seconds=1)
-    held = plan(_row(slot, **quiet), _owner(now), now)
+    held = _plan(kind, _row(slot, **quiet), _owner(now), now)
     end = datetime.combine(slot.astimezone(BERLIN).date(), time(11, 30), tzinfo=BERLIN)
     assert held.send is None
     assert held.next_due == end.astimezone(UTC)
-    at_end = plan(_row(held.next_due, **quiet), _owner(now), held.next_due)  # type: ignore[arg-type]
-    assert at_end.send == "review"
+    at_end = _plan(kind, _row(held.next_due, **quiet), _owner(now), held.next_due)  # type: ignore[arg-type]
+    assert at_end.send == kind
     late = slot + GRACE + timedelta(minutes=1)
-    skipped = plan(_row(slot), _owner(now), late)
+    skipped = _plan(kind, _row(slot), _owner(now), late)
     assert skipped.send is None
     assert skipped.skipped
-    assert skipped.key.endswith(":review")
+    assert skipped.key.endswith(f":{kind}")
 
 
-def test_silent_weeks_back_off_and_activity_brings_it_back() -> None:
+@WEEKLY
+def test_silent_weeks_back_off_and_activity_brings_it_back(kind: str) -> None:
     slot = _monday_slot(1)
     now = slot + timedelta(seconds=1)
     gone = _owner(now - timedelta(weeks=4))
-    first = plan(_row(slot), gone, now)
+    first = _plan(kind, _row(slot), gone, now)
     assert first.send is None
     assert first.stage == 1
-    second = plan(_row(slot, stage=1), gone, now)
-    assert second.send == "review"
+    second = _plan(kind, _row(slot, stage=1), gone, now)
+    assert second.send == kind
     assert second.stage == 0
-    back = plan(_row(slot, stage=1), _owner(now - timedelta(hours=2)), now)
-    assert back.send == "review"
+    back = _plan(kind, _row(slot, stage=1), _owner(now - timedelta(hours=2)), now)
+    assert back.send == kind
     long_gone = _owner(now - timedelta(weeks=10))
-    sends = [plan(_row(slot, stage=n), long_gone, now).send for n in range(4)]
-    assert sends == [None, None, None, "review"]
+    sends = [_plan(kind, _row(slot, stage=n), long_gone, now).send for n in range(4)]
+    assert sends == [None, None, None, kind]
 
 
 @pytest.mark.parametrize("owner", [None, Owner(None, None, None, None, False)])
-def test_a_row_without_a_profile_stops(owner: Owner | None) -> None:
-    decided = plan(_row(_monday_slot(1)), owner, _monday_slot(1))
+@WEEKLY
+def test_a_row_without_a_profile_stops(kind: str, owner: Owner | None) -> None:
+    decided = _plan(kind, _row(_monday_slot(1)), owner, _monday_slot(1))
     assert decided.send is None
     assert decided.next_due is None

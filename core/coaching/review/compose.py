@@ -312,11 +312,11 @@ def _short(title: str) -> str:
     return title if len(title) <= LABEL else title[: LABEL - 1].rstrip() + "…"
 
 
-def _day(day: date) -> str:
+def day_label(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def _listed(titles: list[str]) -> str:
+def listed(titles: list[str]) -> str:
     shown = ", ".join(esc(t) for t in titles[:LISTED])
     more = len(titles) - LISTED
     return shown + (f" and {more} more" if more > 0 else "")
@@ -334,36 +334,66 @@ def _moved_line(item: Moved) -> str:
     return f"📈 {words.name(item.metric)}: {before} → {after} ({delta})"
 
 
-def render(review: Review) -> Outbound:
-    """The review as one short message, with a button per focus step."""
-    buttons = tuple((step.button(n),) for n, step in enumerate(review.focus, start=1))
-    if review.quiet:
-        return _gentle(review, buttons)
-    week = review.week
-    so_far = " (so far)" if review.today <= week.sunday else ""
-    lines = [f"🗓️ {bold('Your week')}{so_far} · {_day(week.monday)} – {_day(week.sunday)}"]
+def focus_buttons(review: Review) -> tuple[tuple[Button, ...], ...]:
+    """A button per focus step, one a row (the review's and a band digest's)."""
+    return tuple((step.button(n),) for n, step in enumerate(review.focus, start=1))
+
+
+def done_lines(review: Review) -> list[str]:
+    """Tasks done and skipped in the week (or that none were)."""
+    lines = []
     if review.done:
-        lines.append(f"✅ Done ({len(review.done)}): {_listed(review.done)}")
+        lines.append(f"✅ Done ({len(review.done)}): {listed(review.done)}")
     if review.skipped:
-        lines.append(f"⏭️ Skipped ({len(review.skipped)}): {_listed(review.skipped)}")
+        lines.append(f"⏭️ Skipped ({len(review.skipped)}): {listed(review.skipped)}")
     if not review.done and not review.skipped:
         lines.append("✅ No tasks ticked off this week.")
-    lines += [_moved_line(item) for item in review.moved[:LISTED]]
+    return lines
+
+
+def numbers_lines(review: Review) -> list[str]:
+    """The numbers that moved, each goal's pace and the streak (shared with a band digest)."""
+    lines = [_moved_line(item) for item in review.moved[:LISTED]]
     for goal in review.goals[:LISTED]:
         verdict = words.goal_verdict(goal.target, goal.due, goal.projection, review.today)
         lines.append(f"{words.name(goal.metric)} {verdict}")
     if review.streak is not None:
         lines.append(streak_line(review.streak))
+    return lines
+
+
+def focus_lines(review: Review, *, empty: str) -> list[str]:
+    """Next week's focus, numbered like its buttons; ``empty`` when the chooser has nothing."""
+    if not review.focus:
+        return ["", empty]
+    lines = ["", bold("👉 Next week's focus")]
+    for n, step in enumerate(review.focus, start=1):
+        why = f" — {italic(esc(step.reason))}" if step.reason else ""
+        lines.append(f"{n}. {esc(step.title)}{why}")
+    return lines
+
+
+def week_span(week: Week) -> str:
+    """``Mon 7 Dec – Sun 13 Dec``."""
+    return f"{day_label(week.monday)} – {day_label(week.sunday)}"
+
+
+def render(review: Review) -> Outbound:
+    """The review as one short message, with a button per focus step."""
+    buttons = focus_buttons(review)
+    if review.quiet:
+        return _gentle(review, buttons)
+    week = review.week
+    so_far = " (so far)" if review.today <= week.sunday else ""
+    lines = [f"🗓️ {bold('Your week')}{so_far} · {week_span(week)}"]
+    lines += done_lines(review)
+    lines += numbers_lines(review)
     if review.upcoming:
-        coming = "; ".join(f"{_day(day)} — {esc(title)}" for day, title in review.upcoming)
+        coming = "; ".join(f"{day_label(day)} — {esc(title)}" for day, title in review.upcoming)
         lines.append(f"📅 Coming up: {coming}")
-    if review.focus:
-        lines += ["", bold("👉 Next week's focus")]
-        for n, step in enumerate(review.focus, start=1):
-            why = f" — {italic(esc(step.reason))}" if step.reason else ""
-            lines.append(f"{n}. {esc(step.title)}{why}")
-    else:
-        lines += ["", "🏁 Nothing left to suggest on your roadmap — /plan shows what's dated."]
+    lines += focus_lines(
+        review, empty="🏁 Nothing left to suggest on your roadmap — /plan shows what's dated."
+    )
     return Message(text="\n".join(lines), buttons=buttons)
 
 

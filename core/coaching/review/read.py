@@ -66,6 +66,7 @@ _PROGRESS = _many(
         progress.c.status,
         progress.c.task_data,
         progress.c.completed_at,
+        progress.c.completed_by,
     ),
     progress.c.profile_id,
 )
@@ -111,19 +112,24 @@ async def for_profiles(
     zones: Mapping[uuid.UUID, tzinfo],
     catalog: Catalog,
     now: datetime,
+    *,
+    bands: bool = False,
 ) -> dict[uuid.UUID, Inputs]:
-    """What the tick composes from, for each profile of ``zones`` (profile → its timezone)."""
+    """What the tick composes from, for each profile of ``zones`` (profile → its timezone);
+    ``bands``: they are bands' profiles (a band digest), whose streak weeks are UTC's."""
     pids = sorted(zones)
     if not pids:
         return {}
     params: dict[str, Any] = {"pids": pids}
     found = await ex.rows(_pick(ex, _PROFILES), params)
     rows: dict[uuid.UUID, dict[uuid.UUID, ProgressRecord]] = {pid: {} for pid in pids}
-    for pid, task_id, status, data, completed_at in await ex.rows(_pick(ex, _PROGRESS), params):
+    found_progress = await ex.rows(_pick(ex, _PROGRESS), params)
+    for pid, task_id, status, data, completed_at, completed_by in found_progress:
         rows[pid][task_id] = ProgressRecord(
             task_id=task_id,
             status=status,
             task_data=data or {},
+            completed_by=completed_by,
             completed_at=completed_at,
             stored=True,
         )
@@ -144,6 +150,6 @@ async def for_profiles(
             samples=taken[pid],
             now=now,
             tz=zones[pid],
-            streak=compute(histories[pid], week_zone(str(zones[pid]), band=False), now),
+            streak=compute(histories[pid], week_zone(str(zones[pid]), band=bands), now),
         )
     return out

@@ -17,26 +17,30 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, false, insert, literal_column, select, update
 
 from core.clock import zone
-from core.coaching.review.week import Slot, spread, this_week
+from core.coaching.review.week import Slot, next_weekly, spread
 from core.db.executor import Executor
 from core.db.tables import reminders, users
 from core.kernel.turn import Turn
 
 KIND: Final = "review"
 
-_ROW = select(
+#: What a weekly row (the review's, a band digest's) is read with.
+WEEKLY_COLUMNS = (
     reminders.c.id,
     reminders.c.schedule,
     reminders.c.paused,
     reminders.c.next_due_at,
     reminders.c.last_sent_at,
-).where(reminders.c.user_id == bindparam("uid"), reminders.c.kind == literal_column("'review'"))
+)
+_ROW = select(*WEEKLY_COLUMNS).where(
+    reminders.c.user_id == bindparam("uid"), reminders.c.kind == literal_column("'review'")
+)
 _QUIET = select(reminders.c.quiet_start, reminders.c.quiet_end).where(
     reminders.c.user_id == bindparam("uid"), reminders.c.kind == literal_column("'schedule'")
 )
@@ -72,20 +76,69 @@ def next_due(
     now: datetime,
     last_sent: datetime | None = None,
 ) -> datetime:
-    """When the review is next due (the tick moves it out of quiet hours): the next slot, or
-    next week's when this week's review already went out (one review a week, whatever day)."""
-    tz = zone(tz_name)
-    week = this_week(now, tz)
-    after = now
-    if last_sent is not None and this_week(last_sent, tz) == week:
-        after = max(now, week.end - timedelta(microseconds=1))
-    return slot.next_after(after, tz, spread(profile_id))
+    """When the review is next due (:func:`~core.coaching.review.week.next_weekly`)."""
+    return next_weekly(slot, zone(tz_name), spread(profile_id), now, last_sent)
 
 
 def _target(turn: Turn) -> str:
     """This chat when private, else the musician's direct chat (a review is personal)."""
     inbound = turn.inbound
     return inbound.chat_id if inbound.chat_type == "private" else inbound.user_id
+
+
+async def save_weekly(
+    ex: Executor,
+    rid: uuid.UUID | None,
+    *,
+    owner: dict[str, uuid.UUID | None],
+    kind: str,
+    slot: Slot,
+    timezone: str,
+    platform: str,
+    target: str,
+    due: datetime,
+    quiet: tuple[str | None, str | None],
+    now: datetime,
+) -> None:
+    """Write a weekly row switched on (the review's, a band digest's): update row ``rid``, or
+    insert one for ``owner`` (``user_id`` / ``band_id``) with ``quiet`` hours copied in."""
+    values: dict[str, Any] = {
+        "schedule": slot.to_json(),
+        "timezone": timezone,
+        "platform": platform,
+        "target_chat": target,
+        "next_due_at": due,
+        "paused": False,
+        "stage": 0,
+        "attempts": 0,
+        "claimed_until": None,
+        "claimed_by": None,
+    }
+    if rid is not None:
+        await ex.run(_UPDATE, {"rid": rid, **values})
+        return
+    start, end = quiet
+    await ex.run(
+        _INSERT,
+        {
+            "id": uuid.uuid4(),
+            "user_id": owner.get("user_id"),
+            "band_id": owner.get("band_id"),
+            "kind": kind,
+            "quiet_start": start,
+            "quiet_end": end,
+            "last_sent_at": None,
+            "created_at": now,
+            **values,
+        },
+    )
+
+
+async def pause_weekly(ex: Executor, rid: uuid.UUID, slot: Slot) -> None:
+    """Pause a weekly row and mark it ``"off"``: switched off by a person, so a general
+    resume (``/remind on``, ``/band channel``) leaves it off."""
+    schedule = {**slot.to_json(), "off": True}
+    await ex.run(_UPDATE, {"rid": rid, "paused": True, "schedule": schedule, "claimed_by": None})
 
 
 async def switch_on(turn: Turn, slot: Slot | None) -> tuple[Slot, datetime]:
@@ -95,37 +148,20 @@ async def switch_on(turn: Turn, slot: Slot | None) -> tuple[Slot, datetime]:
     chosen = slot or (current.slot if current is not None else Slot())
     sent = current.last_sent_at if current is not None else None
     due = next_due(chosen, rec.timezone, rec.profile_id, turn.now, sent)
-    values: dict[str, Any] = {
-        "schedule": chosen.to_json(),
-        "timezone": rec.timezone,
-        "platform": turn.inbound.platform,
-        "target_chat": _target(turn),
-        "next_due_at": due,
-        "paused": False,
-        "stage": 0,
-        "attempts": 0,
-        "claimed_until": None,
-        "claimed_by": None,
-    }
     await ex.run(_REACHABLE, {"uid": rec.user_id})  # they're talking to us right now
-    if current is not None:
-        await ex.run(_UPDATE, {"rid": current.id, **values})
-        return chosen, due
-    quiet = await ex.rows(_QUIET, {"uid": rec.user_id})
-    start, end = quiet[0] if quiet else (None, None)
-    await ex.run(
-        _INSERT,
-        {
-            "id": uuid.uuid4(),
-            "user_id": rec.user_id,
-            "band_id": None,
-            "kind": KIND,
-            "quiet_start": start,
-            "quiet_end": end,
-            "last_sent_at": None,
-            "created_at": turn.now,
-            **values,
-        },
+    quiet = await ex.rows(_QUIET, {"uid": rec.user_id}) if current is None else []
+    await save_weekly(
+        ex,
+        current.id if current is not None else None,
+        owner={"user_id": rec.user_id},
+        kind=KIND,
+        slot=chosen,
+        timezone=rec.timezone,
+        platform=turn.inbound.platform,
+        target=_target(turn),
+        due=due,
+        quiet=(quiet[0][0], quiet[0][1]) if quiet else (None, None),
+        now=turn.now,
     )
     return chosen, due
 
@@ -135,11 +171,7 @@ async def switch_off(turn: Turn) -> bool:
     current = await of_user(turn.ex, turn.rec.user_id)
     if current is None or not current.on:
         return False
-    schedule = {**current.slot.to_json(), "off": True}
-    await turn.ex.run(
-        _UPDATE,
-        {"rid": current.id, "paused": True, "schedule": schedule, "claimed_by": None},
-    )
+    await pause_weekly(turn.ex, current.id, current.slot)
     return True
 
 

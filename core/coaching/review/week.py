@@ -130,6 +130,23 @@ class Slot:
         raise AssertionError("unreachable: a weekly slot recurs within two weeks")
 
 
+def next_weekly(
+    slot: Slot,
+    tz: tzinfo,
+    offset: timedelta,
+    now: datetime,
+    last_sent: datetime | None = None,
+) -> datetime:
+    """When a weekly message (the review, a band's digest) is next due — the tick moves it out
+    of quiet hours: the next slot, or next week's when this week's already went out (one a
+    week, whatever day the slot was moved to)."""
+    week = this_week(now, tz)
+    after = now
+    if last_sent is not None and this_week(last_sent, tz) == week:
+        after = max(now, week.end - timedelta(microseconds=1))
+    return slot.next_after(after, tz, offset)
+
+
 def silent_weeks(last_activity: datetime | None, now: datetime) -> int:
     """Whole weeks since the musician's last activity (0 when unknown: a new row)."""
     if last_activity is None or last_activity >= now:
@@ -156,17 +173,18 @@ _DAY_WORD = re.compile(r"^[a-z]+$")
 _TIME_WORD = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
 
 
-def parse_slot(text: str, current: Slot | None = None) -> Slot | str:
+def parse_slot(text: str, current: Slot | None = None, *, command: str = "/review") -> Slot | str:
     """``monday 9:00`` / ``mon 09:30`` / ``friday`` / ``18:00`` → a slot, or what's wrong.
 
-    A day alone keeps the ``current`` slot's time, a time alone its day.
+    A day alone keeps the ``current`` slot's time, a time alone its day. ``command`` is the
+    command the example in an error names (``/band digest`` for a band's digest).
 
     Day names (a prefix of 2+ letters that names one day) and 24-hour times only: "9pm" is
     refused with an example rather than guessed.
     """
     words = text.strip().casefold().replace(",", " ").split()
     if not words or len(words) > 2:
-        return "Tell me a day and a 24-hour time, like /review monday 9:00."
+        return f"Tell me a day and a 24-hour time, like {command} monday 9:00."
     day: int | None = None
     at: time | None = None
     for word in words:

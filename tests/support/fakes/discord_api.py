@@ -119,10 +119,33 @@ class FakeMessage:
     interaction_id: int | None = None
     author_id: int = 0
     edits: int = 0
+    #: The ``allowed_mentions`` the message was sent with (``None``: not given).
+    allowed_mentions: JSONDict | None = None
 
     @property
     def ephemeral(self) -> bool:
         return bool(self.flags & EPHEMERAL)
+
+    def pinged(self) -> set[int | str]:
+        """Who Discord would notify, by its rules: only mentions in the *content* (never an
+        embed's), filtered by ``allowed_mentions`` — with none given, every user and role
+        mention and @everyone/@here ping; given, only the ``parse`` kinds and the ``users`` /
+        ``roles`` listed. Users as ints, ``"everyone"``, roles as ``"role:<id>"``."""
+        users = {int(u) for u in re.findall(r"<@!?(\d+)>", self.content)}
+        roles = {int(r) for r in re.findall(r"<@&(\d+)>", self.content)}
+        everyone = "@everyone" in self.content or "@here" in self.content
+        allowed = self.allowed_mentions
+        if allowed is not None:
+            parse = set(allowed.get("parse") or [])
+            listed_users = {int(u) for u in allowed.get("users") or []}
+            listed_roles = {int(r) for r in allowed.get("roles") or []}
+            users = users if "users" in parse else users & listed_users
+            roles = roles if "roles" in parse else roles & listed_roles
+            everyone = everyone and "everyone" in parse
+        out: set[int | str] = set(users) | {f"role:{r}" for r in roles}
+        if everyone:
+            out.add("everyone")
+        return out
 
     def text(self) -> str:
         """Content and embed descriptions, as a reader sees them."""
@@ -1167,6 +1190,7 @@ class FakeDiscord:
             flags=int(body.get("flags") or 0),
             interaction_id=interaction.id if interaction else None,
             author_id=self.application_id,
+            allowed_mentions=body.get("allowed_mentions"),
         )
         self.messages_by_id[message.id] = message
         return message
