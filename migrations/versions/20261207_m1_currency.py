@@ -8,7 +8,7 @@
   (``stat_samples.unit`` and the answer's ``task_data``), so nothing is rewritten.
 
 Revision ID: m1_currency
-Revises: w2_milestones
+Revises: w3_digest
 Create Date: 2026-12-07 08:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "m1_currency"
-down_revision: str | Sequence[str] | None = "w2_milestones"
+down_revision: str | Sequence[str] | None = "w3_digest"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
