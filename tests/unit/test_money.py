@@ -165,6 +165,15 @@ def test_the_ambiguity_question_names_both_amounts_in_the_currency() -> None:
     german = refused(FEE, "1,500 €", "de", "EUR")
     assert "1.500,00\xa0€" in german
     assert "1,50\xa0€" in german
+    assert "Please write 1500 or 1,5" in german  # the way a German types it back
+
+
+def test_an_ambiguous_count_is_asked_about_in_the_locales_own_marks() -> None:
+    message = refused(LISTENERS, "12,500", "de", None)
+    assert message == (
+        "“12,500” could be 12500 or 12,5 — please write it again as 12500 or 12,5 so I don't guess."
+    )
+    assert str(parse_answer(LISTENERS, "12500", today=TODAY, label="x").value) == "12500"
 
 
 def test_both_answers_to_the_question_parse() -> None:

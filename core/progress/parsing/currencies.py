@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 from typing import Final
 
@@ -207,11 +206,3 @@ def resolve(token: str, *, home: str, locale: str | None, today: date) -> str:
     if conventional is not None:
         return conventional
     raise UnclearCurrency(token, codes)
-
-
-def example_amount(amount: Decimal) -> str:
-    """``amount`` as typed in an example, without trailing zero cents ("300", "12.5")."""
-    text = f"{abs(amount):f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return ("-" if amount < 0 else "") + text

@@ -19,7 +19,6 @@ from core.progress.parsing.cleaning import _prep
 from core.progress.parsing.currencies import (
     UnclearCurrency,
     currency_code,
-    example_amount,
     precision,
     resolve,
     split_currency,
@@ -32,6 +31,7 @@ from core.progress.parsing.numbers import (
     Separators,
     _number,
     _strip_approx,
+    typed,
 )
 from core.progress.parsing.results import InvalidAnswer
 from core.progress.parsing.rounding import _zero_sign
@@ -87,7 +87,8 @@ def _parse_money(spec: InputSpec, text: str, label: str, reading: Reading, today
         small = format_money(both.decimal, code, reading.locale)
         raise AmbiguousNumber(both.text, both.thousands, both.decimal).reworded(
             f"is “{both.text}” {big} or {small}? Please write "
-            f"{example_amount(both.thousands)} or {example_amount(both.decimal)} — "
+            f"{typed(both.thousands)} or "
+            f"{typed(both.decimal, decimal_comma=reading.decimal_comma)} — "
             "I'd rather ask than guess."
         ) from None
     step = Decimal(1).scaleb(-precision(code))

@@ -66,13 +66,25 @@ class Separators:
 _ENGLISH: Final = Separators()
 
 
+def typed(amount: Decimal, *, decimal_comma: bool = False) -> str:
+    """``amount`` as the musician would type it back without any doubt: no grouping, no
+    trailing zeros, the locale's decimal mark ("1500", "1.5"; German "1,5")."""
+    text = f"{amount:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",") if decimal_comma else text
+
+
 class AmbiguousNumber(InvalidAnswer):
     """A number two readings fit ("1.500": 1.5 or 1500); both are kept to ask which."""
 
-    def __init__(self, text: str, thousands: Decimal, decimal: Decimal) -> None:
+    def __init__(
+        self, text: str, thousands: Decimal, decimal: Decimal, *, decimal_comma: bool = False
+    ) -> None:
+        big, small = typed(thousands), typed(decimal, decimal_comma=decimal_comma)
         super().__init__(
-            f"“{text}” could be {thousands:f} or {decimal:f} — please write it again as "
-            f"{thousands:f} or {decimal:f} so I don't guess."
+            f"“{text}” could be {big} or {small} — please write it again as {big} or "
+            f"{small} so I don't guess."
         )
         self.text = text
         self.thousands = thousands
@@ -192,7 +204,12 @@ def _number(
         shown = text.lstrip(_SIGNS).strip()[:30]
         negative = text[:1] in _SIGNS and text[:1] != "+"
         scale = Decimal(-1 if negative else 1)
-        raise AmbiguousNumber(shown, both.thousands * scale, both.decimal * scale) from None
+        raise AmbiguousNumber(
+            shown,
+            both.thousands * scale,
+            both.decimal * scale,
+            decimal_comma=separators.decimal_comma,
+        ) from None
 
 
 def _read_number(
