@@ -60,6 +60,7 @@ async def create_musician(
         state_task_id=None,
         state_data={},
         undo=None,
+        locale=locale,
     )
 
 

@@ -181,6 +181,9 @@ class Profile(Base):
     #: Anchor dates by name (``{"release": "2027-03-05"}``), set by date answers; the plan and
     #: the dated tasks are counted from them.
     anchors: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
+    #: The ISO 4217 code money answers are counted in when they name no currency (issue #15
+    #: §3); ``None`` until the first money answer settles it (core/journey/currency.py).
+    currency: Mapped[str | None] = mapped_column(String(3))
     roadmap_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("roadmaps.id", ondelete="SET NULL")
     )

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.journey import cards, dated
+from core.journey import cards, currency, dated
 from core.journey.buttons import CONFIRM
 from core.journey.history import ensure_row, snapshot
 from core.journey.navigation import Located, advance, locate, today
@@ -74,6 +74,8 @@ class _Last:
     value: Decimal
     shown: str
     on: date | None
+    #: The unit it was kept in (a money figure's currency; ``None``: unknown, older rows).
+    unit: str | None = None
 
 
 def _day(raw: Any) -> date | None:
@@ -85,23 +87,30 @@ def _day(raw: Any) -> date | None:
         return None
 
 
-def _previous(turn: Turn, task: TaskInfo, row: ProgressRecord | None) -> _Last | None:
+def _previous(
+    turn: Turn, task: TaskInfo, row: ProgressRecord | None, parsed: Parsed | None = None
+) -> _Last | None:
     """The last figure of the task's metric (or of the task itself) and how it was shown."""
     spec = task.spec
     raw: Any = None
-    shown, on = "?", None
+    shown, on, unit = "?", None, None
     if spec.metric and spec.metric in turn.rec.current_stats:
         entry = turn.rec.current_stats[spec.metric]
+        if parsed is not None:
+            entry = currency.comparable(parsed, entry)
         raw, shown, on = entry.get("value"), str(entry.get("display")), _day(entry.get("at"))
+        unit = entry.get("unit")
     elif row is not None and row.task_data.get("numeric") is not None:
         raw, shown = row.task_data.get("numeric"), str(row.task_data.get("display"))
         on = _day(row.completed_at) if row.completed_at else None
+        unit = row.task_data.get("currency") or spec.unit
     elif row is not None and isinstance(base := row.task_data.get("baseline"), dict):
         raw, shown = base.get("numeric"), str(base.get("display"))  # last release's figure
+        unit = base.get("currency") or spec.unit
     if raw is None:
         return None
     try:
-        return _Last(Decimal(str(raw)), shown, on)
+        return _Last(Decimal(str(raw)), shown, on, str(unit) if unit else None)
     except (InvalidOperation, ValueError):
         return None
 
@@ -143,7 +152,9 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
     if is_postpone(text) and not _is_a_choice(task, text):
         return await _postpone(turn, found)
     try:
-        parsed = parse_answer(spec, text, today=turn.today, label=cards.label_for(task))
+        parsed = parse_answer(
+            spec, text, today=turn.today, label=cards.label_for(task), reading=turn.reading
+        )
     except InvalidAnswer as exc:  # still open: the question again, with its answer form
         hint = "Try again, “later” if you don't know yet, or /skip this one."
         return [Card(text=f"{esc(exc.message)}\n{italic(hint)}", form="question", task=task.slug)]
@@ -151,13 +162,21 @@ async def answer(turn: Turn, text: str) -> list[Outbound]:
     if held is not None:
         return held
     number = parsed.numeric
-    if number is not None and (ask := verdicts.suspect(spec, number, parsed.display)):
+    in_content_currency = parsed.currency is None or parsed.currency == spec.unit
+    # a money suspect band ("100 per head is a lot") is in the content's currency: not applied
+    # to an amount in another one (no rates to convert the band)
+    if (
+        number is not None
+        and in_content_currency
+        and (ask := verdicts.suspect(spec, number, parsed.display))
+    ):
         turn.set_state(Awaiting.CONFIRM_VALUE, task, {"raw": text[:RAW_KEEP], "suspect": True})
         return [_check(f"🤔 {esc(ask)}", task, buttons_only=True)]
-    previous = _previous(turn, task, rows.get(task.id))
+    previous = _previous(turn, task, rows.get(task.id), parsed)
     if (
         number is not None
         and previous is not None
+        and currency.same_currency(turn, parsed, previous.unit)
         and is_far_from(previous.value, number, OUTLIER_FACTOR)
     ):
         turn.set_state(Awaiting.CONFIRM_VALUE, task, {"raw": text[:RAW_KEEP]})
@@ -229,7 +248,9 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
         return [found]
     raw = str(turn.rec.state_data.get("raw", ""))
     try:
-        parsed = parse_answer(task.spec, raw, today=turn.today, label=cards.label_for(task))
+        parsed = parse_answer(
+            task.spec, raw, today=turn.today, label=cards.label_for(task), reading=turn.reading
+        )
     except InvalidAnswer as exc:  # the content changed under us: ask again
         turn.set_state(Awaiting.ANSWER, task)
         return [Message(text=esc(exc.message))]
@@ -239,7 +260,7 @@ async def confirm(turn: Turn, task_slug: str, yes: bool) -> list[Outbound]:
 async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Outbound]:
     roadmap, stage, task, rows = found
     spec = task.spec
-    previous = _previous(turn, task, rows.get(task.id))  # before the new figure is kept
+    previous = _previous(turn, task, rows.get(task.id), parsed)  # before it is kept
     undo = snapshot(turn, task, rows.get(task.id), f"your answer to “{task.title}”")
     dated.keep_anchor(turn, task, parsed, undo)  # a release date re-dates the plan
     row = ensure_row(rows, task)
@@ -258,16 +279,20 @@ async def _save(turn: Turn, found: Located, parsed: Parsed, raw: str) -> list[Ou
             metric=spec.metric,
             value=parsed.numeric,
             display=parsed.display,
-            unit=spec.unit,
+            unit=parsed.currency or spec.unit,
             task_id=task.id,
             better=spec.better,
+            goal_applies=_in_profile_currency(turn, parsed),
         )
         undo["stats"] = {spec.metric: recorded.previous}
         undo["sample_id"] = str(recorded.sample_id)
         if recorded.goal_met:
             celebrate.append(Message(text=celebration(spec.metric, parsed.display)))
     # a goal met now is celebrated once, on its own: the reply then leaves its goal line out
+    settled = currency.settle(turn, parsed)  # before the reaction: it may settle the currency
     reply = _reaction(turn, task, parsed, previous, goal_line=not celebrate)
+    if settled:
+        reply = Message(text=f"{reply.text}\n{settled}")
     turn.set_undo(undo)
     turn.event("task.completed", task=task.slug)
     return [reply, *celebrate, *await advance(turn, roadmap, stage, rows)]
@@ -279,25 +304,39 @@ async def save_checked(turn: Turn, found: Located, parsed: Parsed, raw: str) -> 
     return await _save(turn, found, parsed, raw)
 
 
+def _in_profile_currency(turn: Turn, parsed: Parsed) -> bool:
+    """Whether a (money) answer is in the profile's currency — the one its goals are in.
+    Non-money answers always are; before the currency is settled the answer settles it."""
+    return parsed.currency is None or turn.rec.currency in (None, parsed.currency)
+
+
 def _reaction(
     turn: Turn, task: TaskInfo, parsed: Parsed, previous: _Last | None, *, goal_line: bool = True
 ) -> Message:
     """What was saved, the verdict (and how it moved, how far the goal is), one next step."""
-    lines = [f"✅ Saved: {bold(esc(parsed.display))}."]
+    about, estimate = ("about ", " (noted as an estimate)") if parsed.approximate else ("", "")
+    lines = [f"✅ Saved: {about}{bold(esc(parsed.display))}{estimate}."]
     number = parsed.numeric
     if number is None:
         return Message(text=lines[0])
     spec = task.spec
+    if parsed.currency is not None and parsed.currency != spec.unit:
+        spec = spec.model_copy(update={"unit": parsed.currency})  # amounts in its currency
+    shown = turn.reading
     stats = turn.rec.current_stats or {}
-    reading = verdicts.assess(spec, number, parsed.display, stats)
+    home = _in_profile_currency(turn, parsed)
+    # another currency: references "of" another money metric would divide across currencies
+    reading = verdicts.assess(spec, number, parsed.display, stats if home else {})
     if reading is not None:
         lines.append(f"{reading.emoji} {esc(reading.says)}")
-    if previous is not None:
-        change = verdicts.compare(spec, number, previous.value, since=previous.on, today=turn.today)
+    if previous is not None and currency.same_currency(turn, parsed, previous.unit):
+        change = verdicts.compare(
+            spec, number, previous.value, since=previous.on, today=turn.today, reading=shown
+        )
         lines.append(esc(change.text()))
-    goal = verdicts.goal_of(stats, spec.metric) if spec.metric and goal_line else None
+    goal = verdicts.goal_of(stats, spec.metric) if spec.metric and goal_line and home else None
     if goal is not None:
-        lines.append(esc(verdicts.versus_goal(spec, number, goal, today=turn.today)))
+        lines.append(esc(verdicts.versus_goal(spec, number, goal, today=turn.today, reading=shown)))
     if reading is not None:
         lines.append(f"👉 {esc(reading.advice)}")
     return Message(text="\n".join(lines))

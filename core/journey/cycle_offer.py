@@ -85,6 +85,8 @@ def carried(row: ProgressRecord, cycle: int) -> dict[str, object]:
     baseline: dict[str, object] = {"display": str(display), "cycle": cycle}
     if row.task_data.get("numeric") is not None:
         baseline["numeric"] = str(row.task_data["numeric"])
+    if row.task_data.get("currency"):  # an amount keeps the currency it was given in
+        baseline["currency"] = str(row.task_data["currency"])
     return {"baseline": baseline}
 
 

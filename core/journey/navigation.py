@@ -197,7 +197,12 @@ def task_card(
         previous = str(turn.rec.current_stats[spec.metric].get("display"))
     baseline = cycle_offer.baseline_line(spec, row, cycle_offer.noun(roadmap))
     return cards.input_card(
-        roadmap, stage, task, previous, example_answer(spec, today=turn.today), baseline=baseline
+        roadmap,
+        stage,
+        task,
+        previous,
+        example_answer(spec, today=turn.today, reading=turn.reading),
+        baseline=baseline,
     )
 
 

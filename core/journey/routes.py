@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.journey import (
     answers,
     checklist,
+    currency,
     cycles,
     date_answers,
     history,
@@ -105,6 +106,13 @@ async def _name(turn: Turn, args: str) -> list[Outbound]:
     if args:
         return await onboarding.set_name(turn, args)
     return onboarding.name_prompt(turn)
+
+
+@journey.command(
+    "currency", "Your currency for fees and costs (e.g. /currency USD)", usage="[code]"
+)
+async def _currency(turn: Turn, args: str) -> list[Outbound]:
+    return await currency.currency_command(turn, args)
 
 
 @journey.command("cancel", "Stop answering the current question", before_setup=True, bare=True)

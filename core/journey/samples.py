@@ -47,6 +47,18 @@ def goal_summary(entry: Any) -> dict[str, str] | None:
     return None
 
 
+def home_figure(entry: Any) -> dict[str, Any] | None:
+    """The last figure of a ``current_stats`` entry in the profile's currency: the entry
+    itself, or — when its latest amount was in another currency — the one kept beside it
+    (``entry["home"]``), so the next amount in the profile's currency is compared with it."""
+    if not isinstance(entry, dict) or entry.get("value") is None:
+        return None
+    kept = entry.get("home")
+    if isinstance(kept, dict):
+        return kept
+    return {k: entry[k] for k in ("value", "display", "unit", "at") if k in entry}
+
+
 def value_of(entry: Any) -> Decimal | None:
     """The numeric value of a ``current_stats`` entry."""
     if not isinstance(entry, dict) or entry.get("value") is None:
@@ -66,19 +78,31 @@ async def record_sample(
     unit: str | None,
     task_id: uuid.UUID | None,
     better: str | None = None,
+    goal_applies: bool = True,
 ) -> Recorded:
     """Keep one sample of ``metric``: the sample row, the latest value on the profile (the
-    goal summary carried over), and the goal's ``met_at`` the first time it is reached."""
+    goal summary carried over), and the goal's ``met_at`` the first time it is reached.
+
+    ``unit`` is what the value is in (a money sample's own currency). ``goal_applies`` is
+    false for an amount in another currency than the profile's: a goal is in the profile's
+    currency, and without exchange rates the two can't be compared.
+    """
     stats = dict(turn.rec.current_stats or {})
     previous = stats.get(metric)
     goal = goal_summary(previous)
-    stats[metric] = {
+    entry = {
         **(previous if isinstance(previous, dict) else {}),  # what others keep there: the goal
         "value": str(value),
         "display": display,
         "unit": unit,
         "at": turn.now.isoformat(),
     }
+    home = home_figure(previous)
+    if goal_applies or home is None:
+        entry.pop("home", None)
+    else:  # an amount in another currency: the last one in the profile's is kept beside it
+        entry["home"] = home
+    stats[metric] = entry
     turn.set_profile(current_stats=stats)
     sample_id = uuid.uuid4()
     await turn.store.add_sample(
@@ -94,7 +118,7 @@ async def record_sample(
         }
     )
     met = False
-    if goal is not None:
+    if goal is not None and goal_applies:
         try:
             target = Decimal(goal["target"])
         except (InvalidOperation, KeyError):

@@ -67,6 +67,7 @@ from core.db.tables import (
 from core.db.tables import (
     processed_updates as processed,
 )
+from core.progress.parsing.currencies import is_code
 from core.progress.service import ProgressRecord
 from core.progress.streaks import Freeze, History
 
@@ -93,6 +94,11 @@ class TurnRecord:
     undo: dict[str, Any] | None
     #: The profile's anchor dates by name (``{"release": "2027-03-05"}``): the plan's origin.
     anchors: dict[str, Any] = field(default_factory=dict)
+    #: The ISO currency the profile's money is counted in (``None``: not settled yet).
+    currency: str | None = None
+    #: The acting user's language as a platform last reported it at sign-up (``users.locale``):
+    #: the locale of an event that carries none (a Discord DM).
+    locale: str | None = None
 
 
 @dataclass(slots=True)
@@ -151,6 +157,8 @@ TURN_COLUMNS = (
     states.c.data,
     states.c.undo,
     profiles.c.anchors,
+    profiles.c.currency,
+    users.c.locale,
 )
 _TURN = (
     select(*TURN_COLUMNS)
@@ -277,14 +285,14 @@ _INSERT_PROGRESS_AND_STATE = (
 )
 
 _SAMPLES = (
-    select(samples.c.metric, samples.c.value, samples.c.recorded_at)
+    select(samples.c.metric, samples.c.value, samples.c.recorded_at, samples.c.unit)
     .where(samples.c.profile_id == bindparam("profile_id"))
     .order_by(samples.c.recorded_at.desc())
     .limit(bindparam("limit"))
 )
 
 _METRIC_SAMPLES = (
-    select(samples.c.recorded_at, samples.c.value)
+    select(samples.c.recorded_at, samples.c.value, samples.c.unit)
     .where(samples.c.profile_id == bindparam("profile_id"), samples.c.metric == bindparam("metric"))
     .order_by(samples.c.recorded_at.desc())
     .limit(bindparam("limit"))
@@ -386,7 +394,8 @@ async def load_turn(
     rows = await ex.rows(_TURN_PG_DEDUPE, params)
     if not rows:
         return LoadedTurn(None, fresh=True)
-    return LoadedTurn(TurnRecord(*rows[0][:14]), fresh=bool(rows[0][14]))
+    width = len(TURN_COLUMNS)
+    return LoadedTurn(TurnRecord(*rows[0][:width]), fresh=bool(rows[0][width]))
 
 
 async def load_progress(
@@ -541,22 +550,31 @@ async def streak_histories(
     return {pid: found.get(pid, History()) for pid in profile_ids}
 
 
+def other_currency(unit: str | None, currency: str | None) -> bool:
+    """Whether a sample kept in ``unit`` is money in another currency than ``currency`` (the
+    profile's): such samples are kept and shown as typed, but left out of the figures, the
+    chart and the goal projection — without exchange rates they can't be on one line."""
+    return currency is not None and unit is not None and unit != currency and is_code(unit)
+
+
 async def recent_samples(
-    ex: Executor, profile_id: uuid.UUID, limit: int
+    ex: Executor, profile_id: uuid.UUID, limit: int, *, currency: str | None = None
 ) -> Sequence[tuple[str, Decimal, datetime]]:
-    """The latest ``limit`` stat samples of a profile, newest first."""
+    """The latest ``limit`` stat samples of a profile, newest first (with ``currency``: not
+    those in another currency)."""
     result = await ex.rows(_SAMPLES, {"profile_id": profile_id, "limit": limit})
-    return [(m, Decimal(v), at) for m, v, at in result]
+    return [(m, Decimal(v), at) for m, v, at, u in result if not other_currency(u, currency)]
 
 
 async def metric_samples(
-    ex: Executor, profile_id: uuid.UUID, metric: str, limit: int
+    ex: Executor, profile_id: uuid.UUID, metric: str, limit: int, *, currency: str | None = None
 ) -> list[tuple[datetime, Decimal]]:
-    """The latest ``limit`` samples of one metric of a profile, oldest first."""
+    """The latest ``limit`` samples of one metric of a profile, oldest first (with
+    ``currency``: not those in another currency)."""
     rows = await ex.rows(
         _METRIC_SAMPLES, {"profile_id": profile_id, "metric": metric, "limit": limit}
     )
-    return [(at, Decimal(v)) for at, v in reversed(rows)]
+    return [(at, Decimal(v)) for at, v, u in reversed(rows) if not other_currency(u, currency)]
 
 
 async def load_goals(ex: Executor, profile_id: uuid.UUID) -> list[GoalRecord]:
@@ -861,15 +879,16 @@ class TurnStore(Protocol):
         ...
 
     async def recent_samples(
-        self, profile_id: uuid.UUID, limit: int
+        self, profile_id: uuid.UUID, limit: int, *, currency: str | None = None
     ) -> Sequence[tuple[str, Decimal, datetime]]:
-        """The latest ``limit`` stat samples of a profile, newest first."""
+        """The latest ``limit`` stat samples of a profile, newest first (with ``currency``:
+        money samples in another currency left out, :func:`other_currency`)."""
         ...
 
     async def metric_samples(
-        self, profile_id: uuid.UUID, metric: str, limit: int
+        self, profile_id: uuid.UUID, metric: str, limit: int, *, currency: str | None = None
     ) -> list[tuple[datetime, Decimal]]:
-        """The latest ``limit`` samples of one metric, oldest first."""
+        """The latest ``limit`` samples of one metric, oldest first (``currency``: as above)."""
         ...
 
     async def load_goals(self, profile_id: uuid.UUID) -> list[GoalRecord]:
@@ -982,16 +1001,16 @@ class SqlTurnStore:
         await delete_sample(self.ex, sample_id)
 
     async def recent_samples(
-        self, profile_id: uuid.UUID, limit: int
+        self, profile_id: uuid.UUID, limit: int, *, currency: str | None = None
     ) -> Sequence[tuple[str, Decimal, datetime]]:
         """The latest ``limit`` stat samples of a profile, newest first."""
-        return await recent_samples(self.ex, profile_id, limit)
+        return await recent_samples(self.ex, profile_id, limit, currency=currency)
 
     async def metric_samples(
-        self, profile_id: uuid.UUID, metric: str, limit: int
+        self, profile_id: uuid.UUID, metric: str, limit: int, *, currency: str | None = None
     ) -> list[tuple[datetime, Decimal]]:
         """The latest ``limit`` samples of one metric, oldest first."""
-        return await metric_samples(self.ex, profile_id, metric, limit)
+        return await metric_samples(self.ex, profile_id, metric, limit, currency=currency)
 
     async def load_goals(self, profile_id: uuid.UUID) -> list[GoalRecord]:
         """Every goal of a profile, by metric name."""

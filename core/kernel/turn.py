@@ -27,6 +27,7 @@ from core.kernel.audit import AuditAction, AuditNote
 from core.kernel.offload import InThread, Offload
 from core.kernel.store import SqlTurnStore, TurnRecord, TurnStore
 from core.kernel.types import Inbound
+from core.progress.parsing.locales import Reading, currency_guess
 from core.progress.service import ProgressRecord
 from core.roadmaps.catalog import Catalog, RoadmapInfo, StageInfo, TaskInfo
 
@@ -88,6 +89,16 @@ class Turn:
             day = self.now.date()
         self._today = (self.rec.timezone, self.now, day)
         return day
+
+    @property
+    def reading(self) -> Reading:
+        """How this musician's numbers are read and shown: the locale of the person writing
+        (the platform's on this event, else the one stored at sign-up) and the profile's
+        currency — before that is settled, the locale's guess (``None``: the question's own
+        currency)."""
+        locale = self.inbound.locale or self.rec.locale
+        currency = self.rec.currency or currency_guess(locale, self.today)
+        return Reading(locale=locale, currency=currency)
 
     @property
     def roadmap(self) -> RoadmapInfo | None:

@@ -34,6 +34,7 @@ from fractions import Fraction
 from typing import Any
 
 from core.progress.metrics import metric_label
+from core.progress.parsing.display import format_number
 from core.progress.projection import WEEK_SECONDS, deadline
 
 #: At most this many metrics are drawn (the most recently answered ones).
@@ -66,9 +67,9 @@ def chartable(series: Mapping[str, Series]) -> dict[str, Series]:
 
 
 def _figure(value: Decimal) -> str:
-    """A value as people write it: ``1,814`` — not the database's ``1814.0000``."""
-    exact = value.normalize()
-    return f"{exact.quantize(Decimal(1)):,}" if exact == exact.to_integral() else f"{exact:,}"
+    """A value as people write it: ``1,814`` — not the database's ``1814.0000`` (the display
+    module's, with every decimal a sample has)."""
+    return format_number(value, places=4, whole_from=None)
 
 
 class _Panel:

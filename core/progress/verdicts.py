@@ -35,10 +35,12 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from core.progress.parsing import format_value
+from core.progress.parsing import PLAIN, format_number, format_value
+from core.progress.parsing import Reading as Conventions
+from core.progress.parsing.display import plural_noun
 from core.roadmaps.schema import InputSpec, InputType, Verdict
 
 #: The emoji a verdict is shown with.
@@ -56,15 +58,15 @@ _TENTH = Decimal("0.1")
 # ------------------------------------------------------------------------------ formatting
 
 
-def _trimmed(number: Decimal, places: Decimal) -> str:
-    """``number`` rounded to ``places``, with thousands separators and no trailing zeros."""
-    shown = f"{number.quantize(places, rounding=ROUND_HALF_UP):,f}"
-    if "." in shown:
-        shown = shown.rstrip("0").rstrip(".")
-    return "0" if shown in {"-0", ""} else shown
+def _trimmed(number: Decimal, places: Decimal, reading: Conventions = PLAIN) -> str:
+    """``number`` rounded to ``places``, grouped, no trailing zeros (the display module's)."""
+    digits = -int(places.as_tuple().exponent)
+    return format_number(number, reading.locale, places=digits, whole_from=None)
 
 
-def amount(spec: InputSpec, magnitude: Decimal, *, unit: bool = False) -> str:
+def amount(
+    spec: InputSpec, magnitude: Decimal, *, unit: bool = False, reading: Conventions = PLAIN
+) -> str:
     """A distance between two values of ``spec``, as a musician reads it.
 
     Money and durations are shown as amounts ("€50.00", "2 min 30 s"); other numbers with at
@@ -73,13 +75,18 @@ def amount(spec: InputSpec, magnitude: Decimal, *, unit: bool = False) -> str:
     """
     magnitude = abs(magnitude)
     if spec.type in {InputType.MONEY, InputType.DURATION}:
-        return format_value(spec, magnitude)
-    shown = _trimmed(magnitude, _CENT)
+        return format_value(spec, magnitude, reading=reading)
+    shown = _trimmed(magnitude, _CENT, reading)
     if not unit:
         return shown
     if spec.type is InputType.PERCENT:
         return f"{shown} points"
-    return f"{shown} {spec.unit}" if spec.unit else shown
+    return counted_text(shown, magnitude, spec.unit)
+
+
+def counted_text(shown: str, magnitude: Decimal, unit: str | None) -> str:
+    """A shown figure with its unit in the right number ("1 listener", "3 listeners")."""
+    return f"{shown} {plural_noun(magnitude, unit)}" if unit else shown
 
 
 def percentage(fraction: Decimal) -> str:
@@ -204,7 +211,13 @@ class Change:
 
 
 def compare(
-    spec: InputSpec, value: Decimal, previous: Decimal, *, since: date | None, today: date
+    spec: InputSpec,
+    value: Decimal,
+    previous: Decimal,
+    *,
+    since: date | None,
+    today: date,
+    reading: Conventions = PLAIN,
 ) -> Change:
     """``value`` against the ``previous`` value of the same metric (or task).
 
@@ -217,7 +230,7 @@ def compare(
     if value == previous:
         return Change("flat", "", when, None)
     direction: Literal["up", "down"] = "up" if value > previous else "down"
-    by = amount(spec, value - previous, unit=True)
+    by = amount(spec, value - previous, unit=True, reading=reading)
     relative = spec.type is not InputType.PERCENT and previous > 0 and value >= 0
     if relative:
         fraction = abs(value - previous) / previous
@@ -255,15 +268,17 @@ def goal_of(stats: Mapping[str, Any], metric: str) -> Goal | None:
     return Goal(target, by) if target.is_finite() else None
 
 
-def versus_goal(spec: InputSpec, value: Decimal, goal: Goal, *, today: date) -> str:
+def versus_goal(
+    spec: InputSpec, value: Decimal, goal: Goal, *, today: date, reading: Conventions = PLAIN
+) -> str:
     """One sentence: how far ``value`` is from ``goal`` (``better`` lower: the goal is a
     ceiling; higher or not said: a floor to reach)."""
-    target = format_value(spec, goal.target)
+    target = format_value(spec, goal.target, reading=reading)
     lower = spec.better == "lower"
     met = value <= goal.target if lower else value >= goal.target
     if met:
         return f"That meets your goal of {target}."
-    left = amount(spec, value - goal.target, unit=True)
+    left = amount(spec, value - goal.target, unit=True, reading=reading)
     by = short_date(goal.by, today)
     if goal.by < today:
         return f"Your goal was {target} by {by}: {left} to go."

@@ -70,6 +70,7 @@ from core.kernel.store import (
     Scope,
     TurnRecord,
     cycle_values,
+    other_currency,
     tick_times,
 )
 from core.kernel.turn import Turn
@@ -341,15 +342,19 @@ class MemoryTurnStore:
         self.tables.samples.pop(sample_id, None)
 
     async def recent_samples(
-        self, profile_id: uuid.UUID, limit: int
+        self, profile_id: uuid.UUID, limit: int, *, currency: str | None = None
     ) -> Sequence[tuple[str, Decimal, datetime]]:
         """The latest ``limit`` stat samples of a profile, newest first."""
         mine = [s for s in self.tables.samples.values() if s["profile_id"] == profile_id]
         mine.sort(key=lambda s: s["recorded_at"], reverse=True)
-        return [(s["metric"], Decimal(s["value"]), s["recorded_at"]) for s in mine[:limit]]
+        return [
+            (s["metric"], Decimal(s["value"]), s["recorded_at"])
+            for s in mine[:limit]
+            if not other_currency(s.get("unit"), currency)
+        ]
 
     async def metric_samples(
-        self, profile_id: uuid.UUID, metric: str, limit: int
+        self, profile_id: uuid.UUID, metric: str, limit: int, *, currency: str | None = None
     ) -> list[tuple[datetime, Decimal]]:
         """The latest ``limit`` samples of one metric, oldest first."""
         mine = [
@@ -358,7 +363,11 @@ class MemoryTurnStore:
             if s["profile_id"] == profile_id and s["metric"] == metric
         ]
         mine.sort(key=lambda s: s["recorded_at"], reverse=True)
-        return [(s["recorded_at"], Decimal(s["value"])) for s in reversed(mine[:limit])]
+        return [
+            (s["recorded_at"], Decimal(s["value"]))
+            for s in reversed(mine[:limit])
+            if not other_currency(s.get("unit"), currency)
+        ]
 
     async def load_goals(self, profile_id: uuid.UUID) -> list[GoalRecord]:
         """Every goal of a profile, by metric name."""
@@ -483,6 +492,8 @@ class MemoryTurnStore:
             state_data=_json(state["data"]),
             undo=_json(state["undo"]),
             anchors=_json(profile.get("anchors") or {}),
+            currency=profile.get("currency"),
+            locale=user.get("locale"),
         )
 
     def create_musician(self, inbound: Inbound, now: datetime) -> TurnRecord:

@@ -130,7 +130,7 @@ def test_a_spec_with_an_example_gives_it_and_one_without_is_computed() -> None:
     )
     assert example_answer(with_example, today=TODAY) == "€800"
     without = with_example.model_copy(update={"example": None})
-    assert example_answer(without, today=TODAY) == "€500000"
+    assert example_answer(without, today=TODAY) == "€500,000"
 
 
 @given(today=ANY_DAY)

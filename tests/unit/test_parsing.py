@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.errors import CoachError
@@ -294,7 +294,7 @@ def test_decimal_rejects(kwargs: dict[str, Any], raw: str, message: str) -> None
         ("EUR", "€1.5m", "1500000.00", "€1,500,000.00"),
         ("EUR", "-€5", "-5.00", "-€5.00"),
         ("EUR", "€-5", "-5.00", "-€5.00"),
-        ("EUR", "€3.999", "4.00", "€4.00"),
+        ("EUR", "€3.99", "3.99", "€3.99"),
         ("EUR", "€0.005", "0.01", "€0.01"),
         ("USD", "$1,200.50", "1200.50", "$1,200.50"),
         ("USD", "US$20", "20.00", "$20.00"),
@@ -302,11 +302,11 @@ def test_decimal_rejects(kwargs: dict[str, Any], raw: str, message: str) -> None
         ("USD", "20 usd", "20.00", "$20.00"),
         ("GBP", "£40", "40.00", "£40.00"),
         ("CAD", "$5", "5.00", "CA$5.00"),
-        ("CHF", "300", "300.00", "300.00 CHF"),
-        ("CHF", "CHF 300", "300.00", "300.00 CHF"),
-        ("CHF", "300 fr", "300.00", "300.00 CHF"),
-        ("SEK", "300 kr", "300.00", "300.00 SEK"),
-        ("JPY", "¥500", "500.00", "¥500.00"),
+        ("CHF", "300", "300.00", "CHF300.00"),
+        ("CHF", "CHF 300", "300.00", "CHF300.00"),
+        ("CHF", "300 fr", "300.00", "CHF300.00"),
+        ("SEK", "300 kr", "300.00", "SEK300.00"),
+        ("JPY", "¥500", "500", "¥500"),
     ],
 )
 def test_money_accepts(unit: str, raw: str, expected: str, display: str) -> None:
@@ -319,15 +319,12 @@ def test_money_accepts(unit: str, raw: str, expected: str, display: str) -> None
 @pytest.mark.parametrize(
     ("kwargs", "raw", "message"),
     [
-        ({}, "$300", "please give it in EUR — I can't convert currencies."),
-        ({}, "£40", "please give it in EUR"),
-        ({}, "300 USD", "please give it in EUR"),
-        ({}, "300 kr", "please give it in EUR"),
-        ({"unit": "USD"}, "€3", "please give it in USD"),
-        ({"unit": "USD"}, "300 CAD", "please give it in USD"),
-        ({}, "€", "I need an amount for monthly listeners, like €300."),
+        ({}, "300 kr", "which currency is “kr”?"),
+        ({}, "$5 €", "that names two currencies (EUR and USD)"),
+        ({}, "€3.999", "is “3.999” €3,999.00 or €4.00?"),
+        ({}, "€", "I need an amount for monthly listeners, like €300.00."),
         ({}, "lots", "I need an amount"),
-        ({"unit": "CHF"}, "lots", "like 300 CHF"),
+        ({"unit": "CHF"}, "lots", "like CHF300.00"),
         ({}, "€2b", "k (thousand) and M (million)"),
         ({"min": 0}, "-€5", "negative"),
         ({"max": 1000}, "€5000", "above the maximum of €1,000.00"),
@@ -696,8 +693,8 @@ def test_text_rejects(kwargs: dict[str, Any], raw: str, message: str) -> None:
         (spec("decimal"), Decimal("1234.5"), "1,234.5"),
         (spec("money"), Decimal(300), "€300.00"),
         (spec("money", unit="USD"), Decimal("1200.5"), "$1,200.50"),
-        (spec("money", unit="CHF"), Decimal(300), "300.00 CHF"),
-        (spec("money", unit="chf"), Decimal(300), "300.00 CHF"),
+        (spec("money", unit="CHF"), Decimal(300), "CHF300.00"),
+        (spec("money", unit="chf"), Decimal(300), "CHF300.00"),
         (spec("money"), Decimal(-5), "-€5.00"),
         (spec("money"), Decimal("-0.00"), "€0.00"),
         (spec("percent"), Decimal(15), "15%"),
@@ -736,7 +733,11 @@ def test_format_value_rejects_wrong_python_type(s: InputSpec, value: Decimal | d
             {"value": "12500", "display": "12,500 listeners", "type": "decimal"},
         ),
         (spec("integer"), "1e5", {"value": "100000", "display": "100,000", "type": "decimal"}),
-        (spec("money"), "€3", {"value": "3.00", "display": "€3.00", "type": "decimal"}),
+        (
+            spec("money"),
+            "€3",
+            {"value": "3.00", "display": "€3.00", "type": "decimal", "currency": "EUR"},
+        ),
         (
             spec("date"),
             "friday",
@@ -811,7 +812,7 @@ def test_is_far_from_needs_a_sensible_factor() -> None:
         (spec("decimal", min=-30, max=0), "-15"),
         (spec("decimal"), "12.5"),
         (spec("money"), "€25"),
-        (spec("money", unit="CHF", min=100), "100 CHF"),
+        (spec("money", unit="CHF", min=100), "CHF100"),
         (spec("money", min="0.5", max="1"), "€0.75"),
         (spec("percent"), "15%"),
         (spec("percent", min=20, max=40), "30%"),
@@ -972,6 +973,11 @@ def specs(draw: st.DrawFn) -> InputSpec:
 @FAST
 @given(specs(), st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)))
 def test_example_answer_always_parses(s: InputSpec, today: date) -> None:
+    # yen have no cents: bounds in cents may leave no yen amount at all (not real content)
+    yen_cents = s.unit == "JPY" and any(
+        b is not None and b != b.to_integral_value() for b in (s.min, s.max)
+    )
+    assume(not yen_cents)
     parsed = parse(s, example_answer(s, today=today), today)
     if s.type is InputType.CHOICE:
         assert s.choices is not None

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from core.coaching.milestones.detect import Reached
 from core.kernel.markup import bold, esc
 from core.progress.metrics import metric_label
+from core.progress.parsing import format_number
 
 #: A slug's display name (the catalog's stage or roadmap title), or ``None`` when unknown.
 Names = Callable[[str], str | None]
@@ -24,7 +25,8 @@ def _count(raw: str) -> str:
         value = Decimal(raw)
     except (InvalidOperation, ValueError):
         return raw
-    return f"{value:,.0f}".replace(",", " ") if value == value.to_integral() else f"{value:,}"
+    shown = format_number(value, places=4, whole_from=None)  # the display module's figure
+    return shown.replace(",", " ") if value == value.to_integral() else shown
 
 
 def _named(slug: str, names: Names) -> str:

@@ -55,7 +55,7 @@ async def goal_command(turn: Turn, args: str) -> list[Outbound]:
         return await remove_goal(turn, info)
     if not rest:
         return ask_target(turn, info)
-    parsed = metrics.parse_value(turn, info, rest)
+    parsed = metrics.parse_value(turn, info, rest, goal=True)
     if not isinstance(parsed, Parsed):
         return [parsed]
     assert parsed.numeric is not None  # noqa: S101 - parse_value checked it
@@ -99,7 +99,7 @@ def ask_date(turn: Turn, info: MetricInfo, target: Decimal) -> list[Outbound]:
     return [
         Card(
             text=f"By when? Tap one or type a date (e.g. 31 March) for "
-            f"{bold(words.number(target))} {esc(metrics.label(info))}.",
+            f"{bold(words.number(target, turn.inbound.locale))} {esc(metrics.label(info))}.",
             buttons=(buttons,),
             form="prompt",
             task=form,
@@ -113,7 +113,7 @@ async def target_text(turn: Turn, text: str) -> list[Outbound]:
     if info is None:
         turn.set_state(None)
         return [Message(text="That number isn't in your roadmap any more. /goal lists yours.")]
-    parsed = metrics.parse_value(turn, info, text)
+    parsed = metrics.parse_value(turn, info, text, goal=True)
     if not isinstance(parsed, Parsed):
         return [parsed, Card(text=italic("Try again, or /cancel."), form="prompt", task=turn.form)]
     assert parsed.numeric is not None  # noqa: S101 - parse_value checked it
@@ -222,7 +222,8 @@ async def set_goal(turn: Turn, info: MetricInfo, target: Decimal, due: date) -> 
         Message(
             text="\n".join(
                 [
-                    f"🎯 Goal set: {words.name(info.name)} {bold(words.number(target))} "
+                    f"🎯 Goal set: {words.name(info.name)} "
+                    f"{bold(words.number(target, turn.inbound.locale))} "
                     f"by {words.day(due, turn.today)}.",
                     words.goal_verdict(target, due, projection, turn.today),
                     words.how(),
@@ -266,7 +267,7 @@ async def list_goals(turn: Turn) -> list[Outbound]:
             continue
         projection = await metrics.projection(turn, info, goal.target, goal.due_on, goal.baseline)
         if goal.met_at is not None:
-            verdict = f"🎯 {bold(words.number(goal.target))}: ✅ reached on "
+            verdict = f"🎯 {bold(words.number(goal.target, turn.inbound.locale))}: ✅ reached on "
             verdict += words.day(goal.met_at, turn.today) + "."
         else:
             verdict = words.goal_verdict(goal.target, goal.due_on, projection, turn.today)

@@ -97,14 +97,28 @@ def label(info: MetricInfo) -> str:
     return info.name.replace("_", " ")
 
 
-def parse_value(turn: Turn, info: MetricInfo, text: str) -> Parsed | Outbound:
-    """The typed value with the metric's own spec, or the parser's message as the reply."""
+def parse_value(
+    turn: Turn, info: MetricInfo, text: str, *, goal: bool = False
+) -> Parsed | Outbound:
+    """The typed value with the metric's own spec, or the parser's message as the reply.
+
+    A ``goal`` target in money must be in the profile's currency: the goal is measured
+    against the amounts given in it (nothing is converted).
+    """
     try:
-        parsed = parse_answer(info.spec, text, today=turn.today, label=label(info))
+        parsed = parse_answer(
+            info.spec, text, today=turn.today, label=label(info), reading=turn.reading
+        )
     except InvalidAnswer as exc:
         return Message(text=esc(exc.message))
     if parsed.numeric is None:  # numeric types always give one; keep mypy and odd content honest
         return Message(text=f"I need a number for {esc(label(info))}.")
+    home = turn.reading.currency
+    if goal and parsed.currency is not None and home and parsed.currency != home:
+        return Message(
+            text=f"A goal is in your currency ({esc(home)}): please give the target in "
+            f"{esc(home)} — I don't convert currencies. /currency changes yours."
+        )
     return parsed
 
 
@@ -120,7 +134,9 @@ async def projection(
     turn: Turn, info: MetricInfo, target: Decimal, due_on: date, baseline: Decimal | None = None
 ) -> Projection | None:
     """Where a goal stands, from the metric's samples (one indexed read)."""
-    samples = await turn.store.metric_samples(turn.rec.profile_id, info.name, PROJECTION_SAMPLES)
+    samples = await turn.store.metric_samples(
+        turn.rec.profile_id, info.name, PROJECTION_SAMPLES, currency=turn.rec.currency
+    )
     return project(
         samples,
         target=target,

@@ -39,9 +39,9 @@ async def snooze_checkin(
     return bool(rows)
 
 
-_PROFILE_SHOWN = select(profiles.c.current_stats, profiles.c.artist_name).where(
-    profiles.c.id == bindparam("pid")
-)
+_PROFILE_SHOWN = select(
+    profiles.c.current_stats, profiles.c.artist_name, profiles.c.currency
+).where(profiles.c.id == bindparam("pid"))
 _CHART_IS = select(stats_charts.c.profile_id).where(
     stats_charts.c.profile_id == bindparam("pid"), stats_charts.c.digest == bindparam("digest")
 )
@@ -53,12 +53,14 @@ class Shown:
 
     current_stats: dict[str, Any]
     artist_name: str | None
+    #: The profile's currency: money samples in another one are not drawn.
+    currency: str | None = None
 
 
 async def shown_of(ex: Executor, profile_id: uuid.UUID) -> Shown | None:
     """The profile's numbers and name (``None``: the profile is gone)."""
     rows = await ex.rows(_PROFILE_SHOWN, {"pid": profile_id})
-    return Shown(rows[0][0] or {}, rows[0][1]) if rows else None
+    return Shown(rows[0][0] or {}, rows[0][1], rows[0][2]) if rows else None
 
 
 async def chart_is_stored(ex: Executor, profile_id: uuid.UUID, digest: str) -> bool:

@@ -11,6 +11,7 @@ from datetime import date
 from core.coaching.numbers import metrics, words
 from core.coaching.numbers.buttons import UPDATE
 from core.coaching.numbers.states import Numbers
+from core.journey import currency
 from core.journey.samples import celebration, goal_summary, record_sample, value_of
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
@@ -70,7 +71,9 @@ async def value_text(turn: Turn, text: str) -> list[Outbound]:
         turn.set_state(None)
         return [Message(text="That number isn't in your roadmap any more. /update lists yours.")]
     try:
-        parse_answer(info.spec, text, today=turn.today, label=metrics.label(info))
+        parse_answer(
+            info.spec, text, today=turn.today, label=metrics.label(info), reading=turn.reading
+        )
     except InvalidAnswer as exc:  # still waiting: asked again, with the answer form
         again = f"{esc(exc.message)}\n{italic('Try again, or /cancel.')}"
         return [Card(text=again, form="prompt", task=turn.form)]
@@ -84,27 +87,40 @@ async def save_value(turn: Turn, info: MetricInfo, text: str) -> list[Outbound]:
     if not isinstance(parsed, Parsed):
         return [parsed]
     assert parsed.numeric is not None  # noqa: S101 - parse_value checked it
+    home = parsed.currency is None or turn.rec.currency in (None, parsed.currency)
     recorded = await record_sample(
         turn,
         metric=info.name,
         value=parsed.numeric,
         display=parsed.display,
-        unit=info.spec.unit,
+        unit=parsed.currency or info.spec.unit,
         task_id=None,
         better=info.spec.better,
+        goal_applies=home,
     )
+    settled = currency.settle(turn, parsed)
     # the outbox's stats.updated is written by record_sample (every path a number takes)
     # /undo puts back a task and its number as they were before the last tick, answer or skip;
     # after a newer number that would roll the number (and its goal) back: nothing to undo now
     turn.set_undo(None)
-    lines = [f"✅ Saved: {bold(esc(parsed.display))} — {words.name(info.name)}."]
-    before = value_of(recorded.previous)
-    if before is not None and recorded.previous is not None:
-        at = str(recorded.previous.get("at", ""))[:10]
-        since = f" (was {esc(str(recorded.previous.get('display')))}"
+    about, estimate = ("about ", " (noted as an estimate)") if parsed.approximate else ("", "")
+    lines = [f"✅ Saved: {about}{bold(esc(parsed.display))} — {words.name(info.name)}{estimate}."]
+    last = currency.comparable(parsed, recorded.previous)
+    before = value_of(last)
+    if (
+        before is not None
+        and isinstance(last, dict)
+        and currency.same_currency(turn, parsed, last.get("unit"))
+    ):
+        at = str(last.get("at", ""))[:10]
+        since = f" (was {esc(str(last.get('display')))}"
         since += f" on {words.day(date.fromisoformat(at), turn.today)})" if _iso(at) else ")"
-        lines.append(f"{words.signed(parsed.numeric - before)} since last time{since}.")
-    goal = goal_summary(recorded.previous)
+        lines.append(
+            f"{words.signed(parsed.numeric - before, turn.inbound.locale)} since last time{since}."
+        )
+    if settled:
+        lines.append(settled)
+    goal = goal_summary(recorded.previous) if home else None
     replies: list[Outbound] = []
     if goal is not None:
         verdict = await _verdict(turn, info, goal)

@@ -51,7 +51,9 @@ async def stats(turn: Turn) -> list[Outbound]:
                 "or you send /update listeners 1400, I'll keep it here so you can watch it grow."
             )
         ]
-    rows = await turn.store.recent_samples(turn.rec.profile_id, STATS_SAMPLES)
+    rows = await turn.store.recent_samples(
+        turn.rec.profile_id, STATS_SAMPLES, currency=turn.rec.currency
+    )
     series = series_of(rows)
     lines = [bold("📈 Your numbers"), ""]
     for metric in sorted(current):

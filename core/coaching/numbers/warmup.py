@@ -86,7 +86,9 @@ class ChartWarmer:
             shown = await shown_of(ex, profile_id)
             if shown is None:
                 return  # forgotten meanwhile
-            rows = await store.recent_samples(ex, profile_id, STATS_SAMPLES)
+            rows = await store.recent_samples(
+                ex, profile_id, STATS_SAMPLES, currency=shown.currency
+            )
             chart = chart_for(
                 numbers_in(shown.current_stats), series_of(rows), shown.artist_name, now
             )

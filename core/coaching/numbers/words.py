@@ -7,11 +7,12 @@ figure reads the same everywhere (and the golden texts pin them).
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from core.kernel.markup import bold, esc, italic
 from core.progress.metrics import metric_label
+from core.progress.parsing import format_number, format_signed
 from core.progress.projection import Projection
 
 #: How the projection is made, said with every goal reply (the issue: "states how it projects").
@@ -21,26 +22,15 @@ HOW = (
 )
 
 
-def number(value: Decimal | Fraction | int) -> str:
-    """A figure as people read it: thousands separated, at most two decimals (none from 100)."""
-    exact = (
-        Decimal(value.numerator) / Decimal(value.denominator)
-        if isinstance(value, Fraction)
-        else Decimal(value)
-    )
-    places = Decimal(1) if abs(exact) >= 100 else Decimal("0.01")
-    rounded = exact.quantize(places, rounding=ROUND_HALF_UP)
-    if rounded == rounded.to_integral_value():
-        return f"{int(rounded):,}"
-    return f"{rounded:,.2f}".rstrip("0").rstrip(".")
+def number(value: Decimal | Fraction | int, locale: str | None = None) -> str:
+    """A figure as people read it: thousands separated, at most two decimals (none from 100);
+    the display module's (:func:`core.progress.parsing.format_number`)."""
+    return format_number(value, locale)
 
 
-def signed(value: Decimal | Fraction | int) -> str:
-    """A change with its sign (``+200``, ``-3.5``, ``±0``)."""
-    shown = number(value)
-    if shown in {"0", "-0"}:
-        return "±0"
-    return shown if shown.startswith("-") else f"+{shown}"
+def signed(value: Decimal | Fraction | int, locale: str | None = None) -> str:
+    """A change with its sign (``+200``, ``-3.5``, ``±0``), never "+400.0000"."""
+    return format_signed(value, locale)
 
 
 def arrow(change: Decimal | Fraction) -> str:

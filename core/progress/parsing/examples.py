@@ -10,31 +10,36 @@ from typing import Final
 
 from core.progress.date_rules import nearest_good
 from core.progress.parsing.bounds import _bounds
-from core.progress.parsing.currencies import _currency_code, _money_example
+from core.progress.parsing.currencies import currency_code, precision
 from core.progress.parsing.dates import _MONTH_ABBR
-from core.progress.parsing.display import _format_duration
+from core.progress.parsing.dispatch import parse_answer
+from core.progress.parsing.display import _format_duration, format_money_short
+from core.progress.parsing.locales import PLAIN, Reading
+from core.progress.parsing.results import InvalidAnswer
 from core.progress.parsing.rounding import _CENT, _ONE, _trim4, _zero_sign
 from core.progress.parsing.text import _text_bounds
 from core.roadmaps.schema import DateRules, InputSpec, InputType
 
 
-def example_answer(spec: InputSpec, *, today: date) -> str:
+def example_answer(spec: InputSpec, *, today: date, reading: Reading = PLAIN) -> str:
     """A valid raw answer for ``spec``, for the coach's "for example ..." hint and for tests.
 
     The content's own ``example`` comes first (a realistic answer for the musician's stage, which
     no formula over the bounds can give); the content tests check that it parses. Without one,
     numbers are the target, the midpoint of min/max or a typical value, clamped into the allowed
     range; URLs point at example.com; choices pick the first one. Dates are always a few days
-    after ``today``: a date written in the content would go stale.
+    after ``today``: a date written in the content would go stale. A money example is shown
+    in the musician's currency and locale (the content's "€300" reads "$300" for a dollar
+    profile: the same figure, not a conversion — an order of magnitude is what it conveys).
     """
+    if spec.type is InputType.MONEY:
+        return _money_sample(spec, reading)
     if spec.example is not None and spec.type is not InputType.DATE:
         return spec.example
     match spec.type:
         case InputType.INTEGER | InputType.DECIMAL | InputType.PERCENT:
             number = _example_number(spec)
             return f"{number:f}%" if spec.type is InputType.PERCENT else f"{number:f}"
-        case InputType.MONEY:
-            return _money_example(_currency_code(spec), _example_number(spec))
         case InputType.DURATION:
             return _format_duration(_example_number(spec))
         case InputType.DATE:
@@ -50,6 +55,29 @@ def example_answer(spec: InputSpec, *, today: date) -> str:
                 if low <= len(sample) <= high:
                     return sample
             return "x" * low
+
+
+def _money_sample(spec: InputSpec, reading: Reading) -> str:
+    code = reading.currency or currency_code(spec)
+    if spec.example is not None and code == currency_code(spec) and reading.locale is None:
+        return spec.example
+    amount = _example_number(spec)
+    if spec.example is not None:
+        try:
+            parsed = parse_answer(spec, spec.example, today=date(2000, 1, 1), label="the example")
+        except InvalidAnswer:  # the content test reports it; the computed amount stands in
+            parsed = None
+        if parsed is not None and parsed.numeric is not None:
+            amount = parsed.numeric
+    # in the currency's own steps (no cents in yen), inside the bounds when they allow it
+    step = Decimal(1).scaleb(-precision(code))
+    low, high = _bounds(spec)
+    shown = amount.quantize(step, rounding=ROUND_HALF_UP)
+    if low is not None and shown < low:
+        shown = amount.quantize(step, rounding=ROUND_CEILING)
+    if high is not None and shown > high:
+        shown = amount.quantize(step, rounding=ROUND_FLOOR)
+    return format_money_short(_zero_sign(shown), code, reading.locale)
 
 
 def _example_date(spec: InputSpec, today: date) -> date:

@@ -38,15 +38,27 @@ class Parsed:
     value: Decimal | date | str
     numeric: Decimal | None
     display: str
+    #: A money answer's ISO currency: the one it was typed in (the profile's, or another one
+    #: named in the answer, kept as typed — never converted). ``None`` for other types.
+    currency: str | None = None
+    #: The musician said the number is approximate ("80 or so", "~500", "3ish"); the value is
+    #: the number itself, the flag is kept with it and said in the reply.
+    approximate: bool = False
 
     def to_json(self) -> dict[str, str]:
         """A JSON-safe dict; ``type`` is the Python kind of ``value``: decimal, date or text.
 
         Decimals are written in plain notation (never "1E+5") and dates in ISO form, so the dict
         can be stored as-is and read back with :meth:`from_json` without losing precision.
+        ``currency`` and ``approx`` are written only when set (older rows have neither).
         """
         kind, raw = _json_kind_and_value(self.value)
-        return {"value": raw, "display": self.display, "type": kind}
+        data = {"value": raw, "display": self.display, "type": kind}
+        if self.currency is not None:
+            data["currency"] = self.currency
+        if self.approximate:
+            data["approx"] = "1"
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, str]) -> Parsed:
@@ -61,7 +73,14 @@ class Parsed:
                 raise ValueError(f"not a decimal: {raw!r}") from exc
             if not number.is_finite():
                 raise ValueError(f"not a finite decimal: {raw!r}")
-            return cls(value=number, numeric=number, display=display)
+            currency = data.get("currency")
+            return cls(
+                value=number,
+                numeric=number,
+                display=display,
+                currency=currency if isinstance(currency, str) and currency else None,
+                approximate=data.get("approx") == "1",
+            )
         if kind == "date":
             return cls(value=date.fromisoformat(raw), numeric=None, display=display)
         if kind == "text":

@@ -722,8 +722,11 @@ class FakeTelegram:
         first_name: str = "Maya",
         username: str | None = None,
         chat_title: str | None = None,
+        language_code: str = "en",
     ) -> JSONDict:
         """Queue an update in which user ``user_id`` sends ``text``; return the update.
+
+        ``language_code`` is the sender's app language as Telegram reports it ("en", "pt-br").
 
         The chat is ``user_id``'s private chat unless ``chat_id`` is given (needed for groups,
         whose ids are negative by convention). A ``/command`` at the start gets its
@@ -740,7 +743,7 @@ class FakeTelegram:
             raise ValueError(f"user {user_id} deleted their account: they can't write")
         if chat_id in self._removed:
             raise ValueError(f"the bot is not in chat {chat_id} (add_bot puts it back)")
-        user = self._remember_user(user_id, first_name, username)
+        user = self._remember_user(user_id, first_name, username, language_code)
         chat = self._remember_chat(chat_id, chat_type, user, chat_title)
         if chat_type == "private" and user_id in self._blocked:
             self.unblock(user_id)  # writing to the bot again means unblocking it first
@@ -1136,12 +1139,14 @@ class FakeTelegram:
         self._wakeup.set()
         self._wakeup = asyncio.Event()
 
-    def _remember_user(self, user_id: int, first_name: str, username: str | None) -> JSONDict:
+    def _remember_user(
+        self, user_id: int, first_name: str, username: str | None, language_code: str = "en"
+    ) -> JSONDict:
         user: JSONDict = {
             "id": user_id,
             "is_bot": False,
             "first_name": first_name,
-            "language_code": "en",
+            "language_code": language_code,
         }
         if username:
             user["username"] = username
