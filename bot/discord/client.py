@@ -189,6 +189,15 @@ class DiscordFrontEnd:
         if not self._explicit_gateway:
             await endpoints.learn_gateway(self.client)
 
+    def down_reason(self) -> str | None:
+        """Why this front end is not receiving events now (gateway not READY: connecting,
+        resuming, or closed), or ``None``: ``/readyz``."""
+        if self.client.is_closed():
+            return "closed"
+        if not self.client.is_ready():
+            return "not connected to the gateway"
+        return None
+
     async def start(self, *, ready_timeout: float = 60.0) -> None:
         """Log in, connect to the gateway (discord.py reconnects and resumes by itself) and
         wait until READY.

@@ -321,6 +321,18 @@ class TelegramFrontEnd:
         await self._poller.start()
         logger.info("telegram: polling for updates")
 
+    def down_reason(self) -> str | None:
+        """Why this front end is not receiving updates now, or ``None`` when it is (polling
+        runs and its last ``getUpdates`` worked): ``/readyz``."""
+        if not self.application.running:
+            return "not started"
+        poller = self._poller
+        if poller is None or not poller.running:
+            return "not polling"
+        if poller.failing:
+            return "getUpdates failing"
+        return None
+
     async def stop(self) -> None:
         """Stop polling and processing, and shut down. Updates written down but not handled
         stay in the inbox for the next start."""

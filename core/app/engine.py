@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import difflib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -67,8 +69,12 @@ from core.kernel.types import (
     clean_text,
     toast_or_message,
 )
+from core.observe import context as log_context
 from core.reminders import plan_kind
 from core.roadmaps.catalog import Catalog, CatalogCache
+
+if TYPE_CHECKING:
+    from core.observe.metrics import CoachMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -143,10 +149,17 @@ class Coach:
         link_secret: str | None = None,
         offload: Offload | None = None,
         warm_charts: bool = False,
+        metrics: CoachMetrics | None = None,
     ) -> None:
         self.db = db
+        #: Events, their latency and failures (``coach run`` exposes them on ``/metrics``);
+        #: ``None``: not counted (library use, tests, the terminal).
+        self.metrics = metrics
         #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
         self.link_key = linking.link_key(link_secret)
+        # log lines name a person by a hash under a key derived from the link codes' key: the
+        # same on every worker of a deployment, useless to someone without the secret
+        self._log_key = log_context.derive_key(self.link_key)
         self.catalog = catalog or CatalogCache()
         self._clock = clock
         #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
@@ -201,7 +214,20 @@ class Coach:
         through :func:`~core.app.private_replies.route`, so a reply marked private
         never stays in a shared chat, whichever flow made it.
         """
-        return keep_private(inbound, await self._replies(inbound))
+        with log_context.event(
+            inbound.platform, inbound.user_id, inbound.update_id, key=self._log_key
+        ):
+            if self.metrics is None:
+                return keep_private(inbound, await self._replies(inbound))
+            started = time.perf_counter()
+            replies = keep_private(inbound, await self._replies(inbound))
+            self.metrics.event(inbound.platform, inbound.kind, time.perf_counter() - started)
+            return replies
+
+    def _failed(self, inbound: Inbound, exc: Exception, what: str) -> list[Outbound]:
+        if self.metrics is not None:
+            self.metrics.error(inbound.platform)
+        return _failure(inbound, exc, what)
 
     async def _replies(self, inbound: Inbound) -> list[Outbound]:
         if self.limiter is not None:
@@ -242,7 +268,7 @@ class Coach:
         try:
             return await self.db.retrying(attempt)
         except Exception as exc:
-            return _failure(inbound, exc, f"a {inbound.kind}")
+            return self._failed(inbound, exc, f"a {inbound.kind}")
 
     async def suggest(self, source: Suggest, typed: str, inbound: Inbound) -> list[Suggestion]:
         """Values to offer while someone types an option that names ``source`` (Discord's
@@ -318,7 +344,7 @@ class Coach:
             argument = routed.payload if routed.payload is not None else routed.args
             replies = await self.db.retrying(lambda: route.handler(self.desk, inbound, argument))
         except Exception as exc:  # not recorded: nothing (or not all) was done, a replay may
-            return _failure(inbound, exc, "an admin/privacy")
+            return self._failed(inbound, exc, "an admin/privacy")
         if update_id is not None:
             await replays.mark_handled(self.db, inbound.platform, update_id, self.clock())
         return replies
