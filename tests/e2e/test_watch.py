@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from coachkit import free_port, start_coach_run, stop_coach_run
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy.engine import make_url
+from watchkit import sample
 
 from core.db.engine import Database
 
@@ -51,18 +51,6 @@ async def _until(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{url}: never as expected; last answer {last}")
         await asyncio.sleep(0.1)
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    """The value of one sample in Prometheus text (0 when absent)."""
-    for line in text.splitlines():
-        match = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
-        if not match or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if all(found.get(k) == v for k, v in labels.items()):
-            return float(match.group(3))
-    return 0.0
 
 
 @pytest.mark.postgres_only
