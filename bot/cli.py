@@ -43,6 +43,7 @@ from core.jobs.runner import JobRunner
 from core.kernel.frontend import FrontEnd
 from core.kernel.notify import by_platform
 from core.logging import configure_logging
+from core.observe import context as log_context
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 from core.settings import Settings, load_settings
@@ -585,12 +586,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: {error['msg']}", file=sys.stderr)
         return 2
     secrets = settings.secrets()  # the --db password included
+    link = settings.coach_link_secret
+    log_context.use_key(link.get_secret_value() if link else None)  # hashed ids in log lines
     if args.command == "chat":
         # The terminal is the conversation: log lines (a reminder tick's warnings, a
         # library's complaint) go to a file, never between the musician's lines.
         configure_logging("WARNING", secrets=secrets, log_file=args.log_file)
     else:
-        configure_logging(settings.log_level, secrets=secrets)
+        configure_logging(settings.log_level, secrets=secrets, fmt=settings.log_format)
     logging.captureWarnings(True)  # Python warnings too: formatted, redacted, not on a tty
     try:
         if args.is_async:

@@ -64,8 +64,13 @@ def _scheduler(front: FrontEnd) -> SlotScheduler | None:
 
 
 def _failures(front: FrontEnd) -> Counter[str]:
-    found = getattr(_inner(front), "failures", None)
-    return found if isinstance(found, Counter) else Counter()
+    """Failed sends by kind: Telegram counts them by kind, Discord in one number."""
+    inner = _inner(front)
+    found = getattr(inner, "failures", None)
+    if isinstance(found, Counter):
+        return found
+    failed = getattr(inner, "failed_sends", None)
+    return Counter({"failed": failed} if isinstance(failed, int) and failed else {})
 
 
 def down_reason(front: FrontEnd) -> str | None:

@@ -15,6 +15,7 @@ how it runs: in the event's turn, on the account (``/link``), in a band's turn
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import time
@@ -157,9 +158,6 @@ class Coach:
         self.metrics = metrics
         #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
         self.link_key = linking.link_key(link_secret)
-        # log lines name a person by a hash under a key derived from the link codes' key: the
-        # same on every worker of a deployment, useless to someone without the secret
-        self._log_key = log_context.derive_key(self.link_key)
         self.catalog = catalog or CatalogCache()
         self._clock = clock
         #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
@@ -206,6 +204,13 @@ class Coach:
         we don't know them."""
         return await reachability.set_reachable(self.db, platform, external_id, reachable=reachable)
 
+    def log_event(self, inbound: Inbound) -> contextlib.AbstractContextManager[object]:
+        """Within the block, log lines carry ``inbound``'s platform, update id and hashed
+        person (:mod:`core.observe.context`). :meth:`handle` sets it itself; a front end
+        opens it where the event arrives, so its own lines about sending the replies carry
+        it too."""
+        return log_context.event(inbound.platform, inbound.user_id, inbound.update_id)
+
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one event in one transaction and return the replies to show.
 
@@ -214,9 +219,7 @@ class Coach:
         through :func:`~core.app.private_replies.route`, so a reply marked private
         never stays in a shared chat, whichever flow made it.
         """
-        with log_context.event(
-            inbound.platform, inbound.user_id, inbound.update_id, key=self._log_key
-        ):
+        with self.log_event(inbound):
             if self.metrics is None:
                 return keep_private(inbound, await self._replies(inbound))
             started = time.perf_counter()

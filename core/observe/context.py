@@ -7,9 +7,14 @@ and a *hashed* person id. The JSON log formatter (:mod:`core.logging`) writes th
 text lines stay as they were.
 
 The person id is hashed so that lines about one person can be followed without the logs
-holding their platform id: HMAC-SHA256 keyed with the deployment's link secret when there is
-one (the same on every worker, so lines correlate across workers; without the key a short
-numeric id could be found again by trying every number), cut to 12 hex digits.
+holding their platform id: HMAC-SHA256 under a key derived from the deployment's link secret
+when there is one (the same on every worker, so lines correlate across workers; without a
+secret key a short numeric id could be found again by trying every number), cut to 12 hex
+digits. Lines outside an event that concern a chat (a notice that failed) name it by
+:func:`ref`, the same hash: a person's private chat and the person hash alike.
+
+The key is process-wide, set once in ``main()`` (:func:`use_key`) next to the logging set-up,
+which is process-wide too.
 """
 
 from __future__ import annotations
@@ -37,16 +42,26 @@ class EventContext:
 _current: ContextVar[EventContext | None] = ContextVar("coach_event", default=None)
 
 
-def derive_key(secret: bytes) -> bytes:
-    """The hashing key for log lines, derived from a deployment secret (the link codes' key):
-    one secret configured, two uses kept apart."""
-    return hmac.new(secret, b"log-person", hashlib.sha256).digest()
+_key: list[bytes] = [DEFAULT_KEY]
 
 
-def person_hash(platform: str, user_id: str, key: bytes = DEFAULT_KEY) -> str:
+def use_key(secret: str | None) -> None:
+    """Hash ids under a key derived from ``secret`` (``COACH_LINK_SECRET``): one secret
+    configured, its two uses kept apart. ``None``: the public default key."""
+    _key[0] = (
+        hmac.new(secret.encode(), b"log-person", hashlib.sha256).digest() if secret else DEFAULT_KEY
+    )
+
+
+def person_hash(platform: str, user_id: str) -> str:
     """A stable, non-reversible (with a secret key) short id for ``platform:user_id``."""
-    digest = hmac.new(key, f"{platform}:{user_id}".encode(), hashlib.sha256)
+    digest = hmac.new(_key[0], f"{platform}:{user_id}".encode(), hashlib.sha256)
     return digest.hexdigest()[:12]
+
+
+def ref(platform: str, chat_id: object) -> str:
+    """How a log line names a chat: ``#`` and its hash (never the platform's id)."""
+    return "#" + person_hash(platform, str(chat_id))
 
 
 def current() -> EventContext | None:
@@ -55,11 +70,9 @@ def current() -> EventContext | None:
 
 
 @contextlib.contextmanager
-def event(
-    platform: str, user_id: str, event_id: str | None, *, key: bytes = DEFAULT_KEY
-) -> Iterator[EventContext]:
+def event(platform: str, user_id: str, event_id: str | None) -> Iterator[EventContext]:
     """Within the block, log lines carry this event's platform, id and hashed person."""
-    ctx = EventContext(platform, event_id, person_hash(platform, user_id, key))
+    ctx = EventContext(platform, event_id, person_hash(platform, user_id))
     token = _current.set(ctx)
     try:
         yield ctx

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from watchkit import sample
 
 from core.db.engine import Database
+from core.observe import context as log_context
 
 MAYA = 1001
 
@@ -126,3 +127,52 @@ async def test_health_readiness_and_metrics_of_a_running_coach(
         finally:
             await stop_coach_run(process)
             await own.dispose()
+
+
+ARTIST = "Zanzibar Moonfish"  # personal data: never at INFO
+
+
+@pytest.mark.postgres_only
+async def test_json_logs_of_a_running_coach(database: Database, tmp_path: Path) -> None:
+    """LOG_FORMAT=json: every line is a JSON object; a line logged while an update is handled
+    carries its platform, update id and hashed person; no message text, name or platform id
+    of the musician at INFO."""
+    link_secret = "a-deployment-secret-0123456789"
+    async with FakeTelegram() as tg:
+        env = {
+            "TELEGRAM_BOT_TOKEN": tg.token,
+            "TELEGRAM_API_BASE_URL": tg.url,
+            "LOG_FORMAT": "json",
+            "COACH_LINK_SECRET": link_secret,
+        }
+        process = await start_coach_run(database, tmp_path, env=env)
+        try:
+            for text in ("/start", ARTIST):
+                before = len(tg.messages(MAYA))
+                tg.user_message(MAYA, text)
+                await tg.wait_for(lambda b=before: len(tg.messages(MAYA)) > b, timeout=30)
+            # the reply to this update is refused: the front end logs it inside the event
+            tg.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked")
+            update = tg.user_message(MAYA, "/help")
+            await tg.wait_for(lambda: bool(tg.calls_of("sendMessage")), timeout=5)
+            await asyncio.sleep(0.5)
+        finally:
+            log = await stop_coach_run(process)
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]  # each one JSON
+    assert lines
+    refused = [line for line in lines if "refused a send" in line["message"]]
+    assert refused, log[-3000:]
+    (line,) = refused
+    assert line["platform"] == "telegram"
+    assert line["event_id"] == str(update["update_id"])
+    log_context.use_key(link_secret)
+    try:
+        assert line["person"] == log_context.person_hash("telegram", str(MAYA))
+    finally:
+        log_context.use_key(None)
+    for line in lines:
+        if line["level"] in {"DEBUG"}:
+            continue
+        text = json.dumps(line)
+        assert ARTIST not in text, line
+        assert str(MAYA) not in text, line
