@@ -44,6 +44,7 @@ from core.kernel.frontend import FrontEnd
 from core.kernel.notify import by_platform
 from core.logging import configure_logging
 from core.observe import context as log_context
+from core.observe.sentry import init_sentry
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 from core.settings import Settings, load_settings
@@ -595,6 +596,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         configure_logging(settings.log_level, secrets=secrets, fmt=settings.log_format)
     logging.captureWarnings(True)  # Python warnings too: formatted, redacted, not on a tty
+    if args.command != "chat" and settings.sentry_dsn is not None:  # the `sentry` extra
+        init_sentry(settings.sentry_dsn.get_secret_value(), secrets)
     try:
         if args.is_async:
             with asyncio.Runner(loop_factory=event_loop_factory(settings.event_loop)) as runner:
