@@ -17,7 +17,7 @@ import pytest
 from coachkit import free_port, start_coach_run, stop_coach_run
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy.engine import make_url
-from watchkit import sample
+from watchkit import dashboard_queries, exposed_names, sample
 
 from core.db.engine import Database
 from core.observe import context as log_context
@@ -96,6 +96,9 @@ async def test_health_readiness_and_metrics_of_a_running_coach(
             assert sample(after, "coach_job_runs_total", job="reminder-tick") >= 1
             assert sample(after, "coach_frontend_up", platform="telegram") == 1
             assert "coach_db_connections_in_use" in after
+            # every figure the Grafana dashboard (deploy/) queries is served
+            missing = dashboard_queries() - exposed_names(after)
+            assert not missing, missing
 
             # Telegram's getUpdates fails: the front end is down, and /readyz says so
             tg.fail_next("getUpdates", status=502, times=10_000)

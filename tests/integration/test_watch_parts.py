@@ -14,7 +14,7 @@ import pytest
 from coachkit import Driver, free_port, synced_coach
 from fakes.telegram_api import FakeTelegram
 from reminderkit import FakeClock
-from watchkit import sample
+from watchkit import dashboard_queries, exposed_names, metric_names, sample
 
 from bot.telegram.app import TelegramFrontEnd
 from bot.telegram.webhook import TelegramWebhook
@@ -143,5 +143,9 @@ async def test_webhook_mode_serves_them_on_the_webhook_listener(database: Databa
                 text = await response.text()
             assert sample(text, "coach_frontend_up", platform="telegram") == 1
             assert sample(text, "coach_outbound_rate_limited_total", platform="telegram") == 0
+            queried = dashboard_queries()
+            assert len(queried) >= 15, queried  # the dashboard covers the figures
+            assert not queried - exposed_names(text), queried - exposed_names(text)
+            assert "coach_events_total" not in metric_names(text)  # declared, no sample yet
         finally:
             await webhook.stop()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -21,3 +23,30 @@ def sample(text: str, name: str, **labels: str) -> float:
 def metric_names(text: str) -> set[str]:
     """Every sample name in Prometheus' text format."""
     return {m.group(1) for m in re.finditer(r"^(\w+)(?:\{| )", text, re.MULTILINE)}
+
+
+def exposed_names(text: str) -> set[str]:
+    """Every name a query may use: the samples, and each declared family's names even before
+    it has a sample (a counter's ``_total``, a histogram's ``_bucket``/``_sum``/``_count``)."""
+    names = metric_names(text)
+    for match in re.finditer(r"^# TYPE (\w+) (\w+)$", text, re.MULTILINE):
+        name, kind = match.groups()
+        names.add(name)
+        if kind == "counter":
+            names.add(name if name.endswith("_total") else f"{name}_total")
+        elif kind == "histogram":
+            names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    return names
+
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana-dashboard.json"
+
+
+def dashboard_queries() -> set[str]:
+    """The metric names the Grafana dashboard queries (panels and variables)."""
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    exprs: list[str] = []
+    for panel in dashboard["panels"]:
+        exprs += [target["expr"] for target in panel.get("targets", [])]
+    exprs += [v.get("query", "") for v in dashboard["templating"]["list"]]
+    return {name for expr in exprs for name in re.findall(r"\bcoach_[a-z_]+\b", expr)}
