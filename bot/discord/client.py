@@ -111,6 +111,16 @@ class _Client(components.CoachClient):
         if message.guild is None and not message.author.bot:
             await self.front.on_dm(message)
 
+    # the gateway's state for /readyz: discord.py keeps is_ready() true while it reconnects
+    async def on_disconnect(self) -> None:
+        self.front.gateway_lost = True
+
+    async def on_resumed(self) -> None:
+        self.front.gateway_lost = False
+
+    async def on_ready(self) -> None:
+        self.front.gateway_lost = False
+
 
 class DiscordFrontEnd:
     """One Discord connection (one shard, or all of them) serving the coach: the Discord
@@ -133,6 +143,8 @@ class DiscordFrontEnd:
     ) -> None:
         endpoints.point_at(api_base_url, gateway_url)
         self.coach = coach
+        #: True from a gateway disconnect until discord.py resumed or re-identified (/readyz).
+        self.gateway_lost = False
         self._token = token
         self._explicit_gateway = gateway_url is not None
         self.ack_after = ack_after
@@ -197,6 +209,8 @@ class DiscordFrontEnd:
             return "closed"
         if not self.client.is_ready():
             return "not connected to the gateway"
+        if self.gateway_lost:
+            return "gateway connection lost; reconnecting"
         return None
 
     async def start(self, *, ready_timeout: float = 60.0) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -50,3 +55,27 @@ def dashboard_queries() -> set[str]:
         exprs += [target["expr"] for target in panel.get("targets", [])]
     exprs += [v.get("query", "") for v in dashboard["templating"]["list"]]
     return {name for expr in exprs for name in re.findall(r"\bcoach_[a-z_]+\b", expr)}
+
+
+async def get_json(url: str) -> tuple[int, dict[str, Any]]:
+    """GET ``url``: its status and JSON body."""
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, json.loads(await response.text())
+
+
+async def until_json(
+    url: str, ok: Callable[[int, dict[str, Any]], bool], *, within: float = 30
+) -> tuple[int, dict[str, Any]]:
+    """GET ``url`` until ``ok(status, body)`` (a process may still be starting)."""
+    deadline = asyncio.get_running_loop().time() + within
+    last: tuple[int, dict[str, Any]] | None = None
+    while True:
+        try:
+            last = await get_json(url)
+            if ok(*last):
+                return last
+        except aiohttp.ClientConnectionError:
+            pass
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{url}: never as expected; last answer {last}")
+        await asyncio.sleep(0.1)
