@@ -209,6 +209,14 @@ class Coach:
         person (:mod:`core.observe.context`). :meth:`handle` sets it itself; a front end
         opens it where the event arrives, so its own lines about sending the replies carry
         it too."""
+        current = log_context.current()
+        if (
+            current is not None
+            and current.platform == inbound.platform
+            and current.event_id == inbound.update_id
+            and inbound.update_id is not None
+        ):
+            return contextlib.nullcontext()  # the front end set it already: no second hash
         return log_context.event(inbound.platform, inbound.user_id, inbound.update_id)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
