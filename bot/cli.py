@@ -43,12 +43,17 @@ from core.jobs.runner import JobRunner
 from core.kernel.frontend import FrontEnd
 from core.kernel.notify import by_platform
 from core.logging import configure_logging
+from core.observe import context as log_context
+from core.observe.sentry import init_sentry
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
 from core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.discord.client import DiscordFrontEnd
+    from core.observe.metrics import CoachMetrics
 
 logger = logging.getLogger("coach.cli")
 
@@ -65,7 +70,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def make_coach(db: Database, settings: Settings, *, limited: bool = True) -> Coach:
+def make_coach(
+    db: Database,
+    settings: Settings,
+    *,
+    limited: bool = True,
+    metrics: CoachMetrics | None = None,
+) -> Coach:
     """The coach with this process's admin list, rate limit and roadmap folder, drawing charts
     in worker processes (one per core, started on the first chart) and redrawing a musician's
     chart in the background after each new number. Close it (``Coach.close``) after its
@@ -89,6 +100,7 @@ def make_coach(db: Database, settings: Settings, *, limited: bool = True) -> Coa
         ),
         offload=chart_workers(),
         warm_charts=True,
+        metrics=metrics,
     )
 
 
@@ -297,7 +309,11 @@ async def _run(args: argparse.Namespace) -> int:
         return 1
     if schema.state == "newer":
         logger.warning("%s", schema.problem())
-    coach = make_coach(db, settings)
+    from bot.watch import Watch  # noqa: PLC0415 - aiohttp's server: only `coach run` needs it
+    from core.observe.metrics import CoachMetrics  # noqa: PLC0415 - prometheus-client too
+
+    metrics = CoachMetrics()  # this process's own registry (/metrics)
+    coach = make_coach(db, settings, metrics=metrics)
     if settings.coach_link_secret is None:
         logger.warning("COACH_LINK_SECRET is not set: /link codes are stored without a server key")
     stop = asyncio.Event()
@@ -308,7 +324,22 @@ async def _run(args: argparse.Namespace) -> int:
         stack.push_async_callback(db.dispose)
         # after the front ends stopped: the chart warm-ups, then the worker processes
         stack.push_async_callback(coach.close)
-        fronts = front_ends(settings, coach, webhook=args.telegram_webhook)
+        # /healthz, /readyz, /metrics (bot/watch.py): on their own port when HEALTH_PORT is
+        # set, else on the Telegram webhook's listener in webhook mode
+        watch = Watch(
+            db, metrics, [], clock=coach.clock, job_lag_bound=settings.ready_job_lag_seconds
+        )
+        own_port = settings.health_port is not None
+        watch.fronts = front_ends(
+            settings,
+            coach,
+            webhook=args.telegram_webhook,
+            extra_routes=None if own_port else watch.add_routes,
+        )
+        fronts = watch.fronts
+        if settings.health_port is not None:
+            await watch.serve(settings.health_listen, settings.health_port)
+            stack.push_async_callback(watch.close)
         # each front end started in turn; one unreachable now is retried in the background
         await stack.enter_async_context(
             running(fronts, longest=settings.platform_retry_max_seconds)
@@ -323,13 +354,20 @@ async def _run(args: argparse.Namespace) -> int:
             catalog=coach.catalog,
             broadcasts=True,
         )
+        watch.attach(jobs)
         await jobs.start()
         stack.push_async_callback(jobs.stop)
         await stop.wait()
     return 0
 
 
-def front_ends(settings: Settings, coach: Coach, *, webhook: bool = False) -> list[FrontEnd]:
+def front_ends(
+    settings: Settings,
+    coach: Coach,
+    *,
+    webhook: bool = False,
+    extra_routes: Callable[[web.Application], None] | None = None,
+) -> list[FrontEnd]:
     """The front ends whose tokens are set, in the order they start (Telegram, then Discord).
 
     Telegram polls, or with ``webhook`` (and its secret) listens for Telegram's calls. Each
@@ -338,14 +376,22 @@ def front_ends(settings: Settings, coach: Coach, *, webhook: bool = False) -> li
     fronts: list[FrontEnd] = []
     token = settings.telegram_bot_token
     if token is not None:
-        fronts.append(_telegram_front_end(settings, coach, token.get_secret_value(), webhook))
+        fronts.append(
+            _telegram_front_end(settings, coach, token.get_secret_value(), webhook, extra_routes)
+        )
     discord_token = settings.discord_bot_token
     if discord_token is not None:
         fronts.append(_discord_front_end(settings, coach, discord_token.get_secret_value()))
     return fronts
 
 
-def _telegram_front_end(settings: Settings, coach: Coach, token: str, webhook: bool) -> FrontEnd:
+def _telegram_front_end(
+    settings: Settings,
+    coach: Coach,
+    token: str,
+    webhook: bool,
+    extra_routes: Callable[[web.Application], None] | None = None,
+) -> FrontEnd:
     from bot.telegram.app import TelegramFrontEnd  # noqa: PLC0415 - only when Telegram runs
     from bot.telegram.sending import Budgets  # noqa: PLC0415
     from bot.telegram.webhook import TelegramWebhook  # noqa: PLC0415
@@ -371,6 +417,7 @@ def _telegram_front_end(settings: Settings, coach: Coach, token: str, webhook: b
         path=settings.telegram_webhook_path,
         public_url=settings.telegram_webhook_url,
         trusted_proxies=settings.trusted_proxies(),
+        extra_routes=extra_routes,
     )
 
 
@@ -541,13 +588,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: {error['msg']}", file=sys.stderr)
         return 2
     secrets = settings.secrets()  # the --db password included
+    link = settings.coach_link_secret
+    log_context.use_key(link.get_secret_value() if link else None)  # hashed ids in log lines
     if args.command == "chat":
         # The terminal is the conversation: log lines (a reminder tick's warnings, a
         # library's complaint) go to a file, never between the musician's lines.
         configure_logging("WARNING", secrets=secrets, log_file=args.log_file)
     else:
-        configure_logging(settings.log_level, secrets=secrets)
+        configure_logging(settings.log_level, secrets=secrets, fmt=settings.log_format)
     logging.captureWarnings(True)  # Python warnings too: formatted, redacted, not on a tty
+    if args.command != "chat" and settings.sentry_dsn is not None:  # the `sentry` extra
+        init_sentry(settings.sentry_dsn.get_secret_value(), secrets)
     try:
         if args.is_async:
             with asyncio.Runner(loop_factory=event_loop_factory(settings.event_loop)) as runner:

@@ -16,18 +16,28 @@ What is redacted:
 * the known token shapes, configured or not (a token in another process's error, an old token
   in a stack trace): Telegram's ``<bot id>:<30+ characters>`` and Discord's three
   dot-separated base64url parts.
+
+**JSON lines** (``LOG_FORMAT=json``, :class:`JsonFormatter`): one object a line, for a log
+collector. Every line logged while an event is handled carries ``platform``, ``event_id`` (the
+Telegram update id, the Discord interaction id) and ``person`` (a keyed hash, never the
+platform id) from :mod:`core.observe.context`; each string field is redacted as above before
+it is encoded.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote, quote_plus
+
+from core.observe import context as log_context
 
 #: ``sys.exc_info()``'s type, as ``logging.Formatter.formatException`` takes it.
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
@@ -102,15 +112,54 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), self.variants)
 
 
+class JsonFormatter(RedactingFormatter):
+    """One JSON object a line: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``,
+    the event's ``platform``, ``event_id`` and ``person`` when one is being handled, and
+    ``exception`` / ``stack`` when there are. Every string is redacted before encoding (a
+    secret's JSON spelling could differ from its raw one)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": self._utc(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage(), self.variants),
+        }
+        event = log_context.current()
+        if event is not None:
+            line["platform"] = event.platform
+            if event.event_id is not None:
+                line["event_id"] = event.event_id
+            line["person"] = event.person
+        if record.exc_info:
+            if not record.exc_text:
+                record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = redact(record.exc_text, self.variants)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False)
+
+    @staticmethod
+    def _utc(record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, tz=UTC)
+        return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def configure_logging(
-    level: str = "INFO", *, secrets: list[str] | None = None, log_file: Path | None = None
+    level: str = "INFO",
+    *,
+    secrets: list[str] | None = None,
+    log_file: Path | None = None,
+    fmt: str = "text",
 ) -> Path | None:
     """Configure the root logger once; keep chatty libraries at WARNING.
 
     Lines go to stderr, or — with ``log_file``, as ``coach chat`` does, whose terminal is the
     conversation — to that file (created private to the user, rotated at 1 MB, 3 kept).
     Returns the file actually written to: ``None`` for stderr, also when the file cannot be
-    opened (then one line on stderr says why, rather than no log at all).
+    opened (then one line on stderr says why, rather than no log at all). ``fmt="json"``:
+    JSON lines (:class:`JsonFormatter`).
     """
     handler: logging.Handler
     written_to: Path | None = None
@@ -124,7 +173,8 @@ def configure_logging(
             handler = logging.StreamHandler()
     else:
         handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(secrets or []))
+    formatter = JsonFormatter if fmt == "json" else RedactingFormatter
+    handler.setFormatter(formatter(secrets or []))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -107,6 +107,17 @@ class Settings(BaseSettings):
     milestones_tick_seconds: float = Field(default=2.0, gt=0, le=3600)
     milestones_batch_size: int = Field(default=100, ge=1, le=5000)
 
+    # Watching it (bot/watch.py, core/logging.py): /healthz, /readyz and /metrics on their own
+    # listener when HEALTH_PORT is set (else, in webhook mode, on the webhook's listener);
+    # /readyz fails when a job has not succeeded for READY_JOB_LAG_SECONDS (or three of its
+    # intervals, if longer). LOG_FORMAT=json: one JSON object a line. SENTRY_DSN: errors to
+    # Sentry (the `sentry` extra), redacted like the logs.
+    health_listen: str = "127.0.0.1"
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    ready_job_lag_seconds: float = Field(default=120.0, gt=0, le=86_400)
+    log_format: Literal["text", "json"] = "text"
+    sentry_dsn: SecretStr | None = None
+
     discord_bot_token: SecretStr | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
@@ -173,6 +184,7 @@ class Settings(BaseSettings):
             self.telegram_webhook_secret,
             self.discord_bot_token,
             self.coach_link_secret,
+            self.sentry_dsn,
         )
         found = [v.get_secret_value() for v in values if v is not None]
         password = database_password(self.database_url)

@@ -47,6 +47,7 @@ from core.db.tables import identities as _identities
 from core.db.tables import users as _users
 from core.kernel.notify import DeliveryResult, DeliveryStatus
 from core.kernel.types import Message, Outbound
+from core.observe.context import ref
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +227,11 @@ class OwedNotes:
             return
         self._maybe_owed = True
         if fresh:
-            logger.info("%s: a reply to %s was lost; a note is owed", self.platform, chat_id)
+            logger.info(
+                "%s: a reply to %s was lost; a note is owed",
+                self.platform,
+                ref(self.platform, chat_id),
+            )
 
     def accepted(self) -> None:
         """The platform just accepted a send: deliver owed notes, if any, in the background."""

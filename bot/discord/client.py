@@ -50,6 +50,7 @@ from core.app.engine import SORRY, Coach
 from core.errors import ConfigurationError, PlatformUnreachable
 from core.kernel.notify import SENT, DeliveryResult, DeliveryStatus, dms_closed
 from core.kernel.types import Inbound, Message, Outbound
+from core.observe.context import ref
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,16 @@ class _Client(components.CoachClient):
         if message.guild is None and not message.author.bot:
             await self.front.on_dm(message)
 
+    # the gateway's state for /readyz: discord.py keeps is_ready() true while it reconnects
+    async def on_disconnect(self) -> None:
+        self.front.gateway_lost = True
+
+    async def on_resumed(self) -> None:
+        self.front.gateway_lost = False
+
+    async def on_ready(self) -> None:
+        self.front.gateway_lost = False
+
 
 class DiscordFrontEnd:
     """One Discord connection (one shard, or all of them) serving the coach: the Discord
@@ -132,6 +143,8 @@ class DiscordFrontEnd:
     ) -> None:
         endpoints.point_at(api_base_url, gateway_url)
         self.coach = coach
+        #: True from a gateway disconnect until discord.py resumed or re-identified (/readyz).
+        self.gateway_lost = False
         self._token = token
         self._explicit_gateway = gateway_url is not None
         self.ack_after = ack_after
@@ -188,6 +201,17 @@ class DiscordFrontEnd:
             ) from exc
         if not self._explicit_gateway:
             await endpoints.learn_gateway(self.client)
+
+    def down_reason(self) -> str | None:
+        """Why this front end is not receiving events now (gateway not READY: connecting,
+        resuming, or closed), or ``None``: ``/readyz``."""
+        if self.client.is_closed():
+            return "closed"
+        if not self.client.is_ready():
+            return "not connected to the gateway"
+        if self.gateway_lost:
+            return "gateway connection lost; reconnecting"
+        return None
 
     async def start(self, *, ready_timeout: float = 60.0) -> None:
         """Log in, connect to the gateway (discord.py reconnects and resumes by itself) and
@@ -325,8 +349,8 @@ class DiscordFrontEnd:
 
     async def on_dm(self, message: discord.Message) -> None:
         """A DM typed to the bot: answer in the DM channel."""
-        with self._working():
-            inbound = translate.from_dm(message)
+        inbound = translate.from_dm(message)
+        with self._working(), self.coach.log_event(inbound):
             replies = await self.coach.handle(inbound)
             try:
                 for reply in replies:
@@ -353,7 +377,7 @@ class DiscordFrontEnd:
     ) -> None:
         """Answer an interaction with what the core makes of its events (one, or a menu's
         several, all of the same person and chat)."""
-        with self._working():
+        with self._working(), self.coach.log_event(inbounds[0]):
             await self._answer_now(interaction, inbounds, component=component)
             if interaction.guild_id is not None:
                 await self._note_closed_dms(interaction, inbounds[0].user_id)
@@ -397,7 +421,11 @@ class DiscordFrontEnd:
             assert reply.chat_id is not None  # noqa: S101 - filtered above
             result = await self.notify(reply.chat_id, [reply], priority=Priority.REPLY)
             if not result.sent:
-                logger.info("discord: update to %s not sent: %s", reply.chat_id, result.detail)
+                logger.info(
+                    "discord: update to %s not sent: %s",
+                    ref("discord", reply.chat_id),
+                    result.detail,
+                )
         try:
             await self._respond(interaction, here, component=component, deferred=deferred)
         except discord.HTTPException as exc:
@@ -505,7 +533,10 @@ class DiscordFrontEnd:
             # the core's gate sends private replies to a DM or whispers them; this is the
             # second line, for anything that reached a channel anyway (a notice included)
             self.failed_sends += 1
-            logger.error("discord: refused to post a private reply into channel %s", chat_id)
+            logger.error(
+                "discord: refused to post a private reply into channel %s",
+                ref("discord", chat_id),
+            )
             return DeliveryResult(DeliveryStatus.FAILED, "private reply refused for a channel")
         try:
             if in_server:
@@ -535,7 +566,11 @@ class DiscordFrontEnd:
             # Notifier contract is "never raise": a raise here used to abort a whole broadcast
             # round, Telegram's recipients included.
             self.failed_sends += 1
-            logger.warning("discord: notice to %s not sent, Discord unreachable: %r", chat_id, exc)
+            logger.warning(
+                "discord: notice to %s not sent, Discord unreachable: %r",
+                ref("discord", chat_id),
+                exc,
+            )
             return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)
         self._accepted()
         return SENT

@@ -77,6 +77,7 @@ from core.kernel.types import (
     Picture,
     Toast,
 )
+from core.observe.context import ref
 from core.undelivered import OwedNotes
 
 logger = logging.getLogger(__name__)
@@ -321,6 +322,18 @@ class TelegramFrontEnd:
         await self._poller.start()
         logger.info("telegram: polling for updates")
 
+    def down_reason(self) -> str | None:
+        """Why this front end is not receiving updates now, or ``None`` when it is (polling
+        runs and its last ``getUpdates`` worked): ``/readyz``."""
+        if not self.application.running:
+            return "not started"
+        poller = self._poller
+        if poller is None or not poller.running:
+            return "not polling"
+        if poller.failing:
+            return "getUpdates failing"
+        return None
+
     async def stop(self) -> None:
         """Stop polling and processing, and shut down. Updates written down but not handled
         stay in the inbox for the next start."""
@@ -357,10 +370,11 @@ class TelegramFrontEnd:
             if update.callback_query is not None:
                 await self._answer(update, None)
             return
-        if inbound.chat_type == "private":  # an admin's menu may be waiting for this chat
-            self.menus.seen(inbound.user_id)
-        replies = await self.coach.handle(inbound)
-        await self._deliver(update, inbound, replies)
+        with self.coach.log_event(inbound):  # this update's lines carry its id (JSON logs)
+            if inbound.chat_type == "private":  # an admin's menu may be waiting for this chat
+                self.menus.seen(inbound.user_id)
+            replies = await self.coach.handle(inbound)
+            await self._deliver(update, inbound, replies)
 
     # ------------------------------------------------------------------ out
 
@@ -404,7 +418,11 @@ class TelegramFrontEnd:
         assert reply.chat_id is not None  # noqa: S101 - only addressed replies come here
         result = await self.notify(reply.chat_id, [reply], priority=Priority.REPLY)
         if not result.sent:
-            logger.info("telegram: reply to chat %s not sent: %s", reply.chat_id, result.detail)
+            logger.info(
+                "telegram: reply to chat %s not sent: %s",
+                ref("telegram", reply.chat_id),
+                result.detail,
+            )
         moved = inbound.chat_type != "private" and reply.chat_id == direct_chat(inbound)
         if not moved:
             return None
@@ -489,7 +507,12 @@ class TelegramFrontEnd:
         refusal = classify(exc.message)
         self.failures["forbidden"] += 1
         self.failures[f"forbidden_{refusal}"] += 1
-        logger.info("telegram refused a send to chat %s (%s): %s", chat_id, refusal, exc.message)
+        logger.info(
+            "telegram refused a send to chat %s (%s): %s",
+            ref("telegram", chat_id),
+            refusal,
+            exc.message,
+        )
         return refusal
 
     async def _answer(self, update: Update, toast: Outbound | None) -> None:
@@ -538,7 +561,10 @@ class TelegramFrontEnd:
         chat_id = where.chat_id
         if reply.private and is_shared(chat_id):
             self.failures["private_refused"] += 1
-            logger.error("telegram: refused to put a private reply into group %s", chat_id)
+            logger.error(
+                "telegram: refused to put a private reply into group %s",
+                ref("telegram", chat_id),
+            )
             raise PrivateReplyRefused(f"a private reply is not sent to group {chat_id}")
         for call in self._calls(where, reply, priority):
             await self.sending.send(call, notice=notice)

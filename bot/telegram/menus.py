@@ -46,6 +46,7 @@ from telegram.error import BadRequest, TelegramError
 
 from core.admin.access import Access
 from core.kernel.registry import Command, Registry
+from core.observe.context import ref
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +137,13 @@ class Menus:
                     await self._clear(user_id)
             except TelegramError as exc:
                 self.waiting.add(user_id)
-                logger.warning("telegram: the menu of %s was not updated: %s", user_id, exc)
+                logger.warning(
+                    "telegram: the menu of %s was not updated: %s", ref("telegram", user_id), exc
+                )
             except Exception:  # the database, say: the menu stays as it was
-                logger.exception("telegram: the menu of %s was not updated", user_id)
+                logger.exception(
+                    "telegram: the menu of %s was not updated", ref("telegram", user_id)
+                )
 
     async def _publish_admin(self, user_id: str) -> None:
         if not user_id.isdecimal():
@@ -148,7 +153,9 @@ class Menus:
             await self.bot.set_my_commands(self.admin, scope=BotCommandScopeChat(int(user_id)))
         except BadRequest as exc:  # "chat not found": no private chat with the bot yet
             self.waiting.add(user_id)
-            logger.info("telegram: admin menu of %s waits for their chat: %s", user_id, exc)
+            logger.info(
+                "telegram: admin menu of %s waits for their chat: %s", ref("telegram", user_id), exc
+            )
             return
         self.waiting.discard(user_id)
 
@@ -158,7 +165,9 @@ class Menus:
         try:
             await self.bot.delete_my_commands(scope=BotCommandScopeChat(int(user_id)))
         except BadRequest as exc:  # a chat Telegram doesn't know has no menu of its own
-            logger.info("telegram: no admin menu to clear for %s: %s", user_id, exc)
+            logger.info(
+                "telegram: no admin menu to clear for %s: %s", ref("telegram", user_id), exc
+            )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work, name="telegram:menus")

@@ -101,6 +101,8 @@ class Poller:
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._writing: asyncio.Task[None] | None = None
+        #: True while ``getUpdates`` keeps failing (the loop backs off): ``/readyz`` says so.
+        self.failing = False
 
     @property
     def running(self) -> bool:
@@ -156,12 +158,14 @@ class Poller:
                     "telegram: getUpdates failed (%s); trying again in %.1f s", exc, delay
                 )
                 failing = True
+                self.failing = True
                 await self._sleep(delay)
                 delay = min(LONGEST_DELAY, delay * GROWTH)
                 continue
             if failing:
                 logger.info("telegram: polling works again")
             delay, failing = FIRST_DELAY, False
+            self.failing = False
             if raws:
                 await self._write_down(raws)
             if self.interval:

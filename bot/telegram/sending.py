@@ -64,6 +64,7 @@ from bot.slots import (
     SlotScheduler,
     Timer,
 )
+from core.observe.context import ref
 
 __all__ = [
     "AGE_PROMOTION",
@@ -409,7 +410,12 @@ class Sender:
         except BadRequest as exc:
             lane.items.popleft()
             self.failures["bad_request"] += 1
-            logger.info("telegram refused %s to chat %s: %s", call.method, call.chat_id, exc)
+            logger.info(
+                "telegram refused %s to chat %s: %s",
+                call.method,
+                ref("telegram", call.chat_id),
+                exc,
+            )
             _resolve(item, exc)
             return
         except NetworkError as exc:
@@ -425,7 +431,12 @@ class Sender:
         except Exception as exc:  # ChatMigrated and the like: not ours to retry
             lane.items.popleft()
             self.failures["other"] += 1
-            logger.warning("telegram %s to chat %s failed: %r", call.method, call.chat_id, exc)
+            logger.warning(
+                "telegram %s to chat %s failed: %r",
+                call.method,
+                ref("telegram", call.chat_id),
+                exc,
+            )
             _resolve(item, exc)
             return
         lane.items.popleft()

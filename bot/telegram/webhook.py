@@ -35,7 +35,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -129,6 +129,8 @@ class TelegramWebhook:
             ``X-Forwarded-For`` is believed (none: the header is ignored).
         sweep_every: Seconds between looks for orphaned inbox rows (default: half the lease),
             slept on the front end's timer.
+        extra_routes: Adds more routes to the listener (``coach run``'s health and metrics
+            endpoints, when they have no port of their own).
 
     Raises:
         ValueError: A secret Telegram would refuse, a path without a leading slash, a port out
@@ -150,6 +152,7 @@ class TelegramWebhook:
         denial_audits_per_minute: int = DENIAL_AUDITS_PER_MINUTE,
         trusted_proxies: Iterable[str] = (),
         sweep_every: float | None = None,
+        extra_routes: Callable[[web.Application], None] | None = None,
     ) -> None:
         if not isinstance(secret_token, str) or not SECRET_RE.fullmatch(secret_token):
             raise ValueError(
@@ -181,6 +184,7 @@ class TelegramWebhook:
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._extra_routes = extra_routes
 
     async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
         """A notice, sent as in polling mode (the front end's rate limits and retries)."""
@@ -238,6 +242,14 @@ class TelegramWebhook:
             await self._take_down()
             raise
 
+    def down_reason(self) -> str | None:
+        """Why Telegram's calls are not being received now, or ``None``: ``/readyz``."""
+        if not self.front.application.running:
+            return "not started"
+        if self._runner is None:
+            return "webhook listener not running"
+        return None
+
     async def stop(self) -> None:
         """Stop accepting requests, then stop the front end for good, as in polling mode: the
         queued updates are finished, parked sends given up (their chats are owed a note), the
@@ -289,6 +301,8 @@ class TelegramWebhook:
     async def _serve(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.path, self._on_post)
+        if self._extra_routes is not None:  # /healthz, /readyz, /metrics (bot/watch.py)
+            self._extra_routes(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
         await runner.setup()
         try:

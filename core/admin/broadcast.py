@@ -66,6 +66,7 @@ from core.jobs.runner import Job, JobRunner
 from core.kernel.markup import bold, esc
 from core.kernel.notify import DeliveryResult, DeliveryStatus, Notifier
 from core.kernel.types import Message, NoticeKind, Outbound
+from core.observe.context import ref
 
 logger = logging.getLogger(__name__)
 
@@ -712,5 +713,9 @@ async def _notify(notifier: Notifier, chat: str, replies: list[Outbound]) -> Del
     try:
         return await notifier.notify(chat, replies)
     except Exception as exc:
-        logger.exception("broadcast: the %s notifier raised for chat %s", notifier.platform, chat)
+        logger.exception(
+            "broadcast: the %s notifier raised for chat %s",
+            notifier.platform,
+            ref(notifier.platform, chat),
+        )
         return DeliveryResult(DeliveryStatus.FAILED, type(exc).__name__)

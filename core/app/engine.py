@@ -15,11 +15,14 @@ how it runs: in the event's turn, on the account (``/link``), in a band's turn
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -67,8 +70,12 @@ from core.kernel.types import (
     clean_text,
     toast_or_message,
 )
+from core.observe import context as log_context
 from core.reminders import plan_kind
 from core.roadmaps.catalog import Catalog, CatalogCache
+
+if TYPE_CHECKING:
+    from core.observe.metrics import CoachMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +156,12 @@ class Coach:
         link_secret: str | None = None,
         offload: Offload | None = None,
         warm_charts: bool = False,
+        metrics: CoachMetrics | None = None,
     ) -> None:
         self.db = db
+        #: Events, their latency and failures (``coach run`` exposes them on ``/metrics``);
+        #: ``None``: not counted (library use, tests, the terminal).
+        self.metrics = metrics
         #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
         self.link_key = linking.link_key(link_secret)
         self.catalog = catalog or CatalogCache()
@@ -199,6 +210,21 @@ class Coach:
         we don't know them."""
         return await reachability.set_reachable(self.db, platform, external_id, reachable=reachable)
 
+    def log_event(self, inbound: Inbound) -> contextlib.AbstractContextManager[object]:
+        """Within the block, log lines carry ``inbound``'s platform, update id and hashed
+        person (:mod:`core.observe.context`). :meth:`handle` sets it itself; a front end
+        opens it where the event arrives, so its own lines about sending the replies carry
+        it too."""
+        current = log_context.current()
+        if (
+            current is not None
+            and current.platform == inbound.platform
+            and current.event_id == inbound.update_id
+            and inbound.update_id is not None
+        ):
+            return contextlib.nullcontext()  # the front end set it already: no second hash
+        return log_context.event(inbound.platform, inbound.user_id, inbound.update_id)
+
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one event in one transaction and return the replies to show.
 
@@ -207,7 +233,18 @@ class Coach:
         through :func:`~core.app.private_replies.route`, so a reply marked private
         never stays in a shared chat, whichever flow made it.
         """
-        return keep_private(inbound, await self._replies(inbound))
+        with self.log_event(inbound):
+            if self.metrics is None:
+                return keep_private(inbound, await self._replies(inbound))
+            started = time.perf_counter()
+            replies = keep_private(inbound, await self._replies(inbound))
+            self.metrics.event(inbound.platform, inbound.kind, time.perf_counter() - started)
+            return replies
+
+    def _failed(self, inbound: Inbound, exc: Exception, what: str) -> list[Outbound]:
+        if self.metrics is not None:
+            self.metrics.error(inbound.platform)
+        return _failure(inbound, exc, what)
 
     async def _replies(self, inbound: Inbound) -> list[Outbound]:
         if self.limiter is not None:
@@ -248,7 +285,7 @@ class Coach:
         try:
             return await self.db.retrying(attempt)
         except Exception as exc:
-            return _failure(inbound, exc, f"a {inbound.kind}")
+            return self._failed(inbound, exc, f"a {inbound.kind}")
 
     async def suggest(self, source: Suggest, typed: str, inbound: Inbound) -> list[Suggestion]:
         """Values to offer while someone types an option that names ``source`` (Discord's
@@ -334,7 +371,7 @@ class Coach:
             argument = routed.payload if routed.payload is not None else routed.args
             replies = await self.db.retrying(lambda: route.handler(self.desk, inbound, argument))
         except Exception as exc:  # not recorded: nothing (or not all) was done, a replay may
-            return _failure(inbound, exc, "an admin/privacy")
+            return self._failed(inbound, exc, "an admin/privacy")
         if update_id is not None:
             await replays.mark_handled(self.db, inbound.platform, update_id, self.clock())
         return replies

@@ -363,6 +363,16 @@ class Database:
                 )
             return self._pg_pool
 
+    def connections_in_use(self) -> dict[str, int]:
+        """Connections checked out now, per pool (``sqlalchemy``; ``hot`` on PostgreSQL once
+        the hot path's pool is open): read by ``/metrics``, costs no round trip."""
+        pool: Any = self.engine.pool
+        checked = getattr(pool, "checkedout", None)  # SQLite's pools count none
+        used = {"sqlalchemy": int(checked()) if callable(checked) else 0}
+        if self._pg_pool is not None:
+            used["hot"] = int(self._pg_pool.get_size() - self._pg_pool.get_idle_size())
+        return used
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         if self._pg_pool is not None:

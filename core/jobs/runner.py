@@ -125,6 +125,11 @@ class JobRunner:
         self.failures: Counter[str] = Counter()
         #: Runs skipped per job because the previous one was still going.
         self.skipped: Counter[str] = Counter()
+        #: When :meth:`start` ran (by :attr:`clock`): a job that has not succeeded yet is
+        #: late from here (``/readyz``, the ``coach_job_lag_seconds`` gauge).
+        self.started_at: datetime | None = None
+        #: Told what each successful run returned (a tick's report): the process's metrics.
+        self.on_result: Callable[[str, object], None] | None = None
         self._schedules: list[asyncio.Task[None]] = []
         self._running: dict[str, asyncio.Task[None]] = {}
         self._began: dict[str, float] = {}
@@ -156,6 +161,7 @@ class JobRunner:
         """Schedule every job on the current loop; a job's first run comes ``first_after``."""
         if self._schedules:
             raise RuntimeError("the runner is running already")
+        self.started_at = self._clock()
         for job in self.jobs.values():
             self._schedules.append(
                 asyncio.create_task(self._schedule(job), name=f"job schedule: {job.name}")
@@ -187,12 +193,14 @@ class JobRunner:
 
     async def _run(self, job: Job) -> None:
         try:
-            await job.run()
+            result = await job.run()
         except Exception as exc:
             self.failures[job.name] += 1
             log_failure(job.called, exc)
         else:
             self.last_success[job.name] = self._clock()
+            if self.on_result is not None:
+                self.on_result(job.name, result)
         finally:
             self.runs[job.name] += 1
 

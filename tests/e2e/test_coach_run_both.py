@@ -18,6 +18,7 @@ from coachkit import free_port, start_coach_run, stop_coach_run
 from fakes.discord_api import FakeDiscord, FakeMessage
 from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select, update
+from watchkit import get_json, until_json
 
 from core.db.engine import Database
 from core.db.models import Delivery, Identity, Reminder
@@ -86,7 +87,9 @@ async def test_one_process_serves_telegram_and_discord(database: Database, tmp_p
             "DISCORD_API_BASE_URL": dc.api_base,
             "COACH_ADMINS": f"telegram:{BOSS}",
             "REMINDER_TICK_SECONDS": "0.2",
+            "HEALTH_PORT": str(health := free_port()),
         }
+        readyz = f"http://127.0.0.1:{health}/readyz"
         process = await start_coach_run(database, tmp_path, env=env)
         try:
             await dc.wait_for(lambda: dc.identifies == 1, timeout=30)
@@ -171,6 +174,12 @@ async def test_one_process_serves_telegram_and_discord(database: Database, tmp_p
             # (the Discord musician's copy fails and waits for a retry)
             await dc.stop()
             assert "% overall" in (await tg_say(MAYA, "/progress")).plain_text
+            # /readyz: Telegram serves, Discord's gateway is gone (discord.py reconnecting)
+            checks = (
+                await until_json(readyz, lambda s, b: s == 503 and b["checks"]["discord"] != "ok")
+            )[1]["checks"]
+            assert checks["discord"] == "gateway connection lost; reconnecting", checks
+            assert checks["telegram"] == "ok", checks
             await tg_say(BOSS, "/admin broadcast Still on for Friday")
             await tg_press(BOSS, "Send to 2")
             await tg.wait_for(lambda: "Still on for Friday" in tg.last(MAYA).plain_text, timeout=10)
@@ -215,13 +224,19 @@ async def test_discord_down_at_start_does_not_keep_telegram_from_serving(
             "DISCORD_API_BASE_URL": f"http://127.0.0.1:{port}/api/v10",
             # however long start-up takes on a loaded machine, the next try is ≤ 1 s away
             "PLATFORM_RETRY_MAX_SECONDS": "1",
+            "HEALTH_PORT": str(health := free_port()),
         }
+        readyz = f"http://127.0.0.1:{health}/readyz"
         process = await start_coach_run(database, tmp_path, env=env)
         dc = FakeDiscord()
         try:
             tg.user_message(MAYA, "/start")
             await tg.wait_for(lambda: bool(tg.messages(MAYA)), timeout=30)
             assert "artist name" in tg.last(MAYA).plain_text
+            status, body = await get_json(readyz)  # Telegram serves; Discord is not up
+            assert status == 503, body
+            assert body["checks"]["discord"] == "not connected to the gateway", body
+            assert body["checks"]["telegram"] == "ok", body
             await dc.start(port=port)  # Discord is back
             dc.add_user(ANA, "Ana")
             await dc.wait_for(lambda: dc.identifies == 1, timeout=30)  # next retry: ≤ 1 s
@@ -229,6 +244,8 @@ async def test_discord_down_at_start_does_not_keep_telegram_from_serving(
             dc.dm_message(ANA, "/start")
             await dc.wait_for(lambda: bool(dc.dm_messages(ANA)), timeout=10)
             assert "artist name" in dc.dm_messages(ANA)[-1].text()
+            body = (await until_json(readyz, lambda s, _b: s == 200))[1]
+            assert body["checks"]["discord"] == "ok", body
         finally:
             log = await stop_coach_run(process)
             await dc.stop()

@@ -37,3 +37,26 @@ def test_environment_and_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 )
 def test_urls_get_the_async_driver(given: str, expected: str) -> None:
     assert normalise_url(given) == expected
+
+
+def test_watch_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.health_port is None  # off unless asked for
+    assert settings.health_listen == "127.0.0.1"
+    assert settings.log_format == "text"
+    monkeypatch.setenv("HEALTH_PORT", "9464")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    monkeypatch.setenv("SENTRY_DSN", "https://abcdef0123456789@sentry.example/1")
+    settings = load_settings()
+    assert settings.health_port == 9464
+    assert settings.log_format == "json"
+    assert "https://abcdef0123456789@sentry.example/1" in settings.secrets()  # redacted in logs
+
+
+@pytest.mark.parametrize(("name", "value"), [("HEALTH_PORT", "70000"), ("LOG_FORMAT", "xml")])
+def test_bad_watch_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name.lower()):
+        load_settings()
