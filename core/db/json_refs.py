@@ -20,7 +20,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table
 
 from core.db.tables import events, progress, states
 
@@ -44,6 +44,9 @@ class UserRef:
     writer: str
     #: Only rows of band profiles can hold someone else's id (their ``profile_id``).
     in_bands: bool = True
+    #: The only rows that can hold it, when a cheap column says so (an event's ``type``):
+    #: ``/export`` and ``/forget`` then cast and search only those rows' JSON (issue #18).
+    rows: ColumnElement[bool] | None = None
 
 
 #: In lock order: /forget rewrites (and first locks) them in this order, and a band's turn
@@ -77,6 +80,7 @@ USER_REFS: Final[tuple[UserRef, ...]] = (
         ("assignee",),
         "pseudonym",
         "core/bands/flows.py: task.assigned names the member it was assigned to",
+        rows=events.c.type == "task.assigned",
     ),
 )
 

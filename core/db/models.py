@@ -198,6 +198,14 @@ class Profile(Base):
 # /admin stats' funnel counts profiles per roadmap and current stage from this index alone
 # (both columns change only when a musician picks a roadmap or finishes a stage).
 Index("ix_profiles_roadmap_stage", Profile.roadmap_id, Profile.current_stage_id)
+# Band profiles' ids: /export and /forget search only their rows' JSON for someone else's id
+# (core/db/json_refs.py); without it "band_id IS NOT NULL" scanned every profile (issue #18).
+Index(
+    "ix_profiles_band_profiles",
+    Profile.id,
+    postgresql_where=text("band_id IS NOT NULL"),
+    sqlite_where=text("band_id IS NOT NULL"),
+)
 
 
 class UserTaskProgress(Base):
