@@ -17,11 +17,12 @@ import discord
 from coachkit import run_coach
 from discord import app_commands
 from discordkit import ANA, running
-from fakes.telegram_api import FakeTelegram, SentMessage
+from fakes.telegram_api import FakeTelegram
 from icalendar import Calendar
 from reminderkit import FakeClock
 from support.memory import bundled_roadmaps
 from support.plankit import good_friday, plan_roadmap, write_plan_roadmap
+from telegramkit import MAYA, TelegramChat
 
 from bot.discord import commands
 from bot.telegram.app import TelegramFrontEnd
@@ -31,8 +32,6 @@ from core.db.engine import Database
 from core.kernel.registry import Registry
 from core.progress.timeline import show_date
 from core.roadmaps.sync import sync_roadmaps
-
-MAYA = 1001
 
 
 def _clock() -> FakeClock:
@@ -44,45 +43,15 @@ async def _sync_plan(database: Database) -> None:
         await sync_roadmaps(session, [*bundled_roadmaps(), plan_roadmap()])
 
 
-class _Chat:
-    """Maya's Telegram chat with the running front end."""
-
-    def __init__(self, fake: FakeTelegram, front: TelegramFrontEnd) -> None:
-        self.fake, self.front = fake, front
-
-    async def idle(self) -> None:
-        await self.fake.wait_for(lambda: not self.fake.pending_updates)
-        app = self.front.application
-        await self.fake.wait_for(app.update_queue.empty)
-        processor = app.update_processor
-        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
-
-    async def say(self, text: str) -> SentMessage:
-        before = len(self.fake.sent)
-        self.fake.user_message(MAYA, text)
-        await self.fake.wait_for(lambda: len(self.fake.sent) > before)
-        await self.idle()
-        return self.fake.last(MAYA)
-
-    async def press(self, label_part: str) -> SentMessage:
-        message = next(m for m in reversed(self.fake.messages(MAYA)) if m.buttons())
-        data = next(d for label, d in message.buttons() if label_part in label)
-        answers = len(self.fake.callback_answers)
-        self.fake.press_button(MAYA, message.message_id, data)
-        await self.fake.wait_for(lambda: len(self.fake.callback_answers) > answers)
-        await self.idle()
-        return self.fake.last(MAYA)
-
-
 @contextlib.asynccontextmanager
-async def _telegram(database: Database, clock: FakeClock) -> AsyncIterator[_Chat]:
+async def _telegram(database: Database, clock: FakeClock) -> AsyncIterator[TelegramChat]:
     await _sync_plan(database)
     coach = Coach(database, clock=clock)
     async with FakeTelegram() as fake:
         front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
         await front.start(poll_timeout=1)
         try:
-            yield _Chat(fake, front)
+            yield TelegramChat(fake, front)
         finally:
             await front.stop()
 

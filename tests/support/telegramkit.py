@@ -1,0 +1,43 @@
+"""One musician's Telegram chat with a running front end, through the loopback fake: type,
+press, and wait until the bot has finished with what that caused (the e2e tests' driver)."""
+
+from __future__ import annotations
+
+from fakes.telegram_api import FakeTelegram, SentMessage
+
+from bot.telegram.app import TelegramFrontEnd
+
+MAYA = 1001
+
+
+class TelegramChat:
+    """``chat``'s conversation with the running front end ``front`` over ``fake``."""
+
+    def __init__(self, fake: FakeTelegram, front: TelegramFrontEnd, chat: int = MAYA) -> None:
+        self.fake, self.front, self.chat = fake, front, chat
+
+    async def idle(self) -> None:
+        """Until the fake has no update queued and the bot is handling none."""
+        await self.fake.wait_for(lambda: not self.fake.pending_updates)
+        app = self.front.application
+        await self.fake.wait_for(app.update_queue.empty)
+        processor = app.update_processor
+        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+
+    async def say(self, text: str) -> SentMessage:
+        """Type ``text``; the bot's last message to the chat once it has answered."""
+        before = len(self.fake.sent)
+        self.fake.user_message(self.chat, text)
+        await self.fake.wait_for(lambda: len(self.fake.sent) > before)
+        await self.idle()
+        return self.fake.last(self.chat)
+
+    async def press(self, label_part: str) -> SentMessage:
+        """Press the button whose label holds ``label_part`` on the newest message with buttons."""
+        message = next(m for m in reversed(self.fake.messages(self.chat)) if m.buttons())
+        data = next(d for label, d in message.buttons() if label_part in label)
+        answers = len(self.fake.callback_answers)
+        self.fake.press_button(self.chat, message.message_id, data)
+        await self.fake.wait_for(lambda: len(self.fake.callback_answers) > answers)
+        await self.idle()
+        return self.fake.last(self.chat)
