@@ -240,8 +240,9 @@ def prune_summary(report: PruneReport, retention: Retention) -> str:
         (
             f"processed_updates: {report.processed_updates:,} deleted "
             f"(update ids older than {retention.updates.days} days)",
-            f"deliveries: {report.nudge_deliveries + report.broadcast_deliveries:,} deleted "
+            f"deliveries: {report.per_table()['deliveries']:,} deleted "
             f"({report.nudge_deliveries:,} nudge records older than {days}, "
+            f"{report.celebration_deliveries:,} milestone celebrations older than {days}, "
             f"{report.broadcast_deliveries:,} rows of broadcasts finished over {days} ago)",
             f"link_codes: {report.link_codes:,} deleted (expired)",
             f"audit_log: {report.audit_denials:,} deleted "

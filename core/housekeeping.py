@@ -18,6 +18,12 @@ runs. What goes, and why each deletion breaks no guarantee:
   unpausing recomputes it from *now*. So a record older than the window (which settings keep
   longer than the grace window) is never consulted nor written again: deleting it changes no
   send. ``created_at`` is the first record time, at or after the due time.
+* **Celebration deliveries** (``kind = 'milestone'``: a milestone's notice, a band channel's
+  announcement) older than ``RETENTION_DELIVERIES_DAYS``. What makes a milestone celebrated
+  once is its ``milestones`` row (unique per profile and key), inserted in the same
+  transaction as the delivery row; the delivery's key is only ever written then. A row a crash
+  left ``sending`` (the at-most-once case, :mod:`core.coaching.milestones.consumer`) tells an
+  operator which notice was lost for that window, then goes like the rest.
 * **Broadcast deliveries of finished broadcasts** (``done``, finished longer ago than the
   deliveries window). Their rows are the send queue while a broadcast is ``sending`` — those are
   never touched. A finished one has nothing left to send, and its final counts were stored on
@@ -84,7 +90,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement, TextClause
 
 from core.clock import Clock
 from core.db.engine import Database
-from core.db.models import DENIED_ROWS, MILESTONE_EVENTS, NUDGE_ROWS
+from core.db.models import CELEBRATION_ROWS, DENIED_ROWS, MILESTONE_EVENTS, NUDGE_ROWS
 from core.db.tables import (
     audit_log,
     broadcasts,
@@ -134,6 +140,7 @@ class PruneReport:
 
     processed_updates: int = 0
     nudge_deliveries: int = 0
+    celebration_deliveries: int = 0
     broadcast_deliveries: int = 0
     link_codes: int = 0
     audit_denials: int = 0
@@ -143,7 +150,9 @@ class PruneReport:
         """Rows deleted per table."""
         return {
             "processed_updates": self.processed_updates,
-            "deliveries": self.nudge_deliveries + self.broadcast_deliveries,
+            "deliveries": self.nudge_deliveries
+            + self.celebration_deliveries
+            + self.broadcast_deliveries,
             "link_codes": self.link_codes,
             "audit_log": self.audit_denials,
             "events": self.events,
@@ -158,6 +167,7 @@ class PruneReport:
         """Fold another run's counts into these."""
         self.processed_updates += other.processed_updates
         self.nudge_deliveries += other.nudge_deliveries
+        self.celebration_deliveries += other.celebration_deliveries
         self.broadcast_deliveries += other.broadcast_deliveries
         self.link_codes += other.link_codes
         self.audit_denials += other.audit_denials
@@ -228,6 +238,12 @@ _KINDS: Mapping[str, tuple[Table, _Old, ColumnElement[Any]]] = {
         lambda cut: (text(NUDGE_ROWS), deliveries.c.created_at < cut),
         deliveries.c.created_at,
     ),
+    # milestone celebrations by ix_deliveries_celebrations_created_at (partial; its literal)
+    "celebrations": (
+        deliveries,
+        lambda cut: (text(CELEBRATION_ROWS), deliveries.c.created_at < cut),
+        deliveries.c.created_at,
+    ),
     "codes": (link_codes, lambda cut: (link_codes.c.expires_at < cut,), link_codes.c.expires_at),
     # only denials: the predicate is the partial index's own (a literal), so both backends use it
     "denials": (audit_log, lambda cut: (text(DENIED_ROWS), audit_log.c.at < cut), audit_log.c.at),
@@ -264,6 +280,7 @@ def _kind_delete(kind: str) -> Mapping[str, Delete]:
 
 OLD_UPDATES = _kind_delete("updates")
 OLD_NUDGES = _kind_delete("nudges")
+OLD_CELEBRATIONS = _kind_delete("celebrations")
 EXPIRED_CODES = _kind_delete("codes")
 OLD_DENIALS = _kind_delete("denials")
 OLD_EVENTS = _kind_delete("events")
@@ -343,6 +360,7 @@ async def prune(
     cutoffs = {
         "updates": now - keep.updates,
         "nudges": now - keep.deliveries,
+        "celebrations": now - keep.deliveries,
         "codes": now,
         "denials": now - keep.audit_denials,
         "events": now - keep.events,
@@ -359,6 +377,7 @@ async def prune(
 
     report.processed_updates = await drain("updates", OLD_UPDATES)
     report.nudge_deliveries = await drain("nudges", OLD_NUDGES)
+    report.celebration_deliveries = await drain("celebrations", OLD_CELEBRATIONS)
     if due["broadcasts"]:
         async with db.connection() as conn:
             finished = list(

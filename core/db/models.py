@@ -513,6 +513,17 @@ Index(
     sqlite_where=text(NUDGE_ROWS),
 )
 
+#: A milestone's celebration (and a band channel's announcement of it): housekeeping prunes old
+#: ones through this partial index (core/housekeeping.py).
+CELEBRATION_ROWS: Final = "kind = 'milestone'"
+
+Index(
+    "ix_deliveries_celebrations_created_at",
+    Delivery.created_at,
+    postgresql_where=text(CELEBRATION_ROWS),
+    sqlite_where=text(CELEBRATION_ROWS),
+)
+
 
 class Event(Base):
     """Transactional outbox (``task.completed``, ``stage.completed``, …): the statistics, and

@@ -17,7 +17,7 @@ import pytest
 from coachkit import Driver, count, run_coach, synced_coach
 from pydantic import ValidationError
 from reminderkit import FakeClock, RecordingNotifier, delivery_rows
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, select, text
 
 from core.admin.broadcast import BroadcastSender
 from core.app.engine import Coach
@@ -31,7 +31,9 @@ from core.db.models import (
     Delivery,
     Identity,
     LinkCode,
+    Milestone,
     ProcessedUpdate,
+    Profile,
     User,
     UserTaskProgress,
 )
@@ -39,6 +41,7 @@ from core.housekeeping import (
     BROADCAST_ROWS,
     EXPIRED_CODES,
     IRRELEVANT_EVENTS,
+    OLD_CELEBRATIONS,
     OLD_DENIALS,
     OLD_EVENTS,
     OLD_NUDGES,
@@ -119,6 +122,52 @@ async def test_old_nudge_records_go_and_nothing_is_sent_again(database: Database
     assert len(notifier.sent) == 2
     # within 30 days nothing goes
     assert (await prune(database, now=clock.now + timedelta(days=29))).nudge_deliveries == 0
+
+
+async def test_old_celebrations_go_and_their_milestones_stay(database: Database) -> None:
+    """A milestone's delivery rows (sent, or left ``sending`` by a crash) go after the
+    deliveries window; the ``milestones`` rows, which keep a milestone from being celebrated
+    twice, stay; a nudge's record of the same age goes by its own rule, a recent one stays."""
+    profile = uuid.uuid4()
+    async with database.transaction() as session:
+        user = uuid.uuid4()
+        await session.execute(
+            insert(User).values(id=user, timezone="UTC", roles=[], created_at=START)
+        )
+        await session.execute(
+            insert(Profile).values(id=profile, user_id=user, current_stats={}, created_at=START)
+        )
+        for key, status, age in [
+            ("first", "sent", 40),
+            ("lost", "sending", 31),
+            ("recent", "sent", 29),
+        ]:
+            await session.execute(
+                insert(Milestone).values(profile_id=profile, key=key, reached_at=START)
+            )
+            await session.execute(
+                insert(Delivery).values(
+                    idempotency_key=f"milestone:{profile.hex}:{key}",
+                    user_id=user,
+                    kind="milestone",
+                    platform="console",
+                    target_chat="maya",
+                    status=status,
+                    due_at=START - timedelta(days=age),
+                    created_at=START - timedelta(days=age),
+                )
+            )
+
+    report = await prune(database, now=START)
+
+    assert report.celebration_deliveries == 2
+    assert report.nudge_deliveries == 0
+    assert [r.idempotency_key for r in await delivery_rows(database, kind=None)] == [
+        f"milestone:{profile.hex}:recent"
+    ]
+    async with database.transaction() as session:
+        kept = (await session.execute(select(Milestone.key))).scalars().all()
+    assert sorted(kept) == ["first", "lost", "recent"]
 
 
 async def test_an_old_finished_broadcast_still_reports_its_counts(database: Database) -> None:
@@ -265,6 +314,7 @@ async def test_two_workers_pruning_at_once_are_harmless(database: Database) -> N
 _INDEXES = {
     "updates": (OLD_UPDATES, "ix_processed_updates_processed_at"),
     "nudges": (OLD_NUDGES, "ix_deliveries_nudges_created_at"),
+    "celebrations": (OLD_CELEBRATIONS, "ix_deliveries_celebrations_created_at"),
     "broadcast": (BROADCAST_ROWS, "ix_deliveries_broadcast_id"),
     "codes": (EXPIRED_CODES, "ix_link_codes_expires_at"),
     "denials": (OLD_DENIALS, "ix_audit_log_denied_at"),
@@ -457,6 +507,7 @@ async def test_coach_db_prune_prints_the_counts(database: Database) -> None:
     assert "audit_log: 4 deleted (denied attempts older than 90 days)" in result.stdout
     assert "processed_updates: 2 deleted (update ids older than 7 days)" in result.stdout
     assert "deliveries: 0 deleted" in result.stdout
+    assert "0 milestone celebrations older than 30 days" in result.stdout
     assert "link_codes: 0 deleted (expired)" in result.stdout
     assert await count(database, ProcessedUpdate) == 0
 
