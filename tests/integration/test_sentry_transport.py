@@ -23,7 +23,7 @@ def test_an_error_reaches_the_transport_redacted() -> None:
         f"""
         import json, logging, sys
         from sentry_sdk.transport import Transport
-        from core.observe.sentry import init_sentry
+        from core.sentry import init_sentry
 
         kept = []
 

@@ -1,4 +1,4 @@
-"""Optional Sentry (core/observe/sentry.py): every string of an event redacted as the logs
+"""Optional Sentry (core/sentry.py): every string of an event redacted as the logs
 are, the event tagged with the hashed person, nothing sent without a DSN. The real SDK's
 run is in tests/integration/test_sentry_transport.py."""
 
@@ -8,7 +8,7 @@ import json
 
 from core.logging import REDACTED
 from core.observe import context as log_context
-from core.observe.sentry import before_send, init_sentry, scrub
+from core.sentry import before_send, init_sentry, scrub
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 SECRET = "Pa55-word-of-the-db"
