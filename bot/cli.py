@@ -44,9 +44,9 @@ from core.kernel.frontend import FrontEnd
 from core.kernel.notify import by_platform
 from core.logging import configure_logging
 from core.observe import context as log_context
-from core.sentry import init_sentry
 from core.roadmaps.loader import check_roadmaps, format_summary, load_roadmaps
 from core.roadmaps.sync import sync_roadmaps
+from core.sentry import init_sentry
 from core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
