@@ -32,11 +32,18 @@ DEFAULT_KEY = b"stardom-coach/log-person"
 
 @dataclass(frozen=True, slots=True)
 class EventContext:
-    """The fields an event adds to every log line logged while it is handled."""
+    """The fields an event adds to every log line logged while it is handled. The person's
+    hash is made when a line (or a Sentry event) asks for it: most events log nothing, and
+    the HMAC would otherwise be paid on every one."""
 
     platform: str
     event_id: str | None
-    person: str
+    user_id: str
+
+    @property
+    def person(self) -> str:
+        """The hashed person (:func:`person_hash`)."""
+        return person_hash(self.platform, self.user_id)
 
 
 _current: ContextVar[EventContext | None] = ContextVar("coach_event", default=None)
@@ -72,7 +79,7 @@ def current() -> EventContext | None:
 @contextlib.contextmanager
 def event(platform: str, user_id: str, event_id: str | None) -> Iterator[EventContext]:
     """Within the block, log lines carry this event's platform, id and hashed person."""
-    ctx = EventContext(platform, event_id, person_hash(platform, user_id))
+    ctx = EventContext(platform, event_id, user_id)
     token = _current.set(ctx)
     try:
         yield ctx
