@@ -6,11 +6,18 @@ Imported as ``benchmarks.benchkit``: each script puts the repository root first 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import os
 import platform
 import resource
-from collections.abc import Awaitable, Callable, Sequence
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -42,6 +49,48 @@ def summary_ms(values: Sequence[float]) -> dict[str, float]:
 def peak_rss_mib() -> float:
     """Peak resident set size of this process so far (Linux reports KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """Another process's resident set now and its high-water mark, in KiB (Linux ``/proc``)."""
+    rss = hwm = 0
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    return rss, hwm
+
+
+#: The reminder worker process the suite's crash tests run (the job runner, a real clock).
+REMINDER_WORKER = Path(__file__).resolve().parent.parent / "tests/support/reminder_worker_proc.py"
+
+
+@contextlib.asynccontextmanager
+async def reminder_worker(db_url: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """:data:`REMINDER_WORKER` on ``db_url`` (tick 1 s, batch 200, lease 120 s), yielded once it
+    says it is up; terminated at the end."""
+    out = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
+    out.close()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(REMINDER_WORKER),
+        *("--db", db_url, "--out", out.name, "--name", "bench-worker"),
+        *("--epoch", datetime.now(UTC).isoformat(), "--real-start", str(time.time())),
+        *("--speed", "1", "--tick", "1.0", "--batch", "200", "--lease", "120"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        if proc.stdout is None:
+            raise RuntimeError("no pipe to the worker")
+        await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+        yield proc
+    finally:
+        proc.terminate()
+        await proc.wait()
+        os.unlink(out.name)
 
 
 def proc_seconds(stat_line: str, tick: int) -> float:

@@ -42,7 +42,6 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import secrets  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
@@ -55,6 +54,8 @@ from benchmarks.benchkit import (  # noqa: E402
     asyncpg_dsn,
     cpu_model,
     peak_rss_mib,
+    reminder_worker,
+    rss_kib,
     run_dropping,
     say,
     summary_ms,
@@ -71,7 +72,6 @@ from core.roadmaps.loader import load_roadmaps  # noqa: E402
 from core.roadmaps.sync import sync_roadmaps  # noqa: E402
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
-WORKER = _HERE.parent / "tests" / "support" / "reminder_worker_proc.py"
 
 
 class CountingNotifier:
@@ -212,76 +212,32 @@ async def dispatch_phase(
     }
 
 
-def _rss_kib(pid: int) -> tuple[int, int]:
-    rss = hwm = 0
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                hwm = int(line.split()[1])
-    return rss, hwm
-
-
 async def worker_phase(
     db_url: str, conn: Any, rate: float, seconds: float, figures: dict[str, Any]
 ) -> None:
     """The real worker process with the default tick: RSS and lateness of each nudge."""
     count = int(rate * seconds)
-    out = tempfile.NamedTemporaryFile(prefix="nudges-", suffix=".log", delete=False)
-    out.close()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(WORKER),
-        "--db",
-        db_url,
-        "--out",
-        out.name,
-        "--name",
-        "bench-worker",
-        "--epoch",
-        datetime.now(UTC).isoformat(),
-        "--real-start",
-        str(time.time()),
-        "--speed",
-        "1",
-        "--tick",
-        "1.0",
-        "--batch",
-        "200",
-        "--lease",
-        "120",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        if proc.stdout is None:
-            raise RuntimeError("no pipe to the worker")
-        await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+    async with reminder_worker(db_url) as proc:
         await asyncio.sleep(2)  # a couple of idle ticks over the 100 000 scheduled rows
-        idle_rss, _ = _rss_kib(proc.pid)
+        idle_rss, _ = rss_kib(proc.pid)
         start = datetime.now(UTC) + timedelta(seconds=1)
         await make_due(conn, count, start, rate)
         peak = idle_rss
         deadline = time.monotonic() + seconds + 15
         while time.monotonic() < deadline:
-            peak = max(peak, _rss_kib(proc.pid)[0])
+            peak = max(peak, rss_kib(proc.pid)[0])
             sent = await conn.fetchval(
                 "SELECT count(*) FROM deliveries WHERE due_at >= $1 AND status = 'sent'", start
             )
             if sent >= count:
                 break
             await asyncio.sleep(0.5)
-        _, hwm = _rss_kib(proc.pid)
+        _, hwm = rss_kib(proc.pid)
         rows = await conn.fetch(
             "SELECT extract(epoch FROM sent_at - due_at) FROM deliveries "
             "WHERE due_at >= $1 AND status = 'sent'",
             start,
         )
-    finally:
-        proc.terminate()
-        await proc.wait()
-        os.unlink(out.name)
     lateness = [float(r[0]) for r in rows]
     s = summary_ms(lateness)
     say("")

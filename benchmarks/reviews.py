@@ -43,7 +43,6 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import secrets  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -53,7 +52,16 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import asyncpg  # noqa: E402
 
-from benchmarks.benchkit import Run, asyncpg_dsn, cpu_model, peak_rss_mib, run_dropping, say  # noqa: E402
+from benchmarks.benchkit import (  # noqa: E402
+    Run,
+    asyncpg_dsn,
+    cpu_model,
+    peak_rss_mib,
+    reminder_worker,
+    rss_kib,
+    run_dropping,
+    say,
+)
 from core.clock import system_clock  # noqa: E402
 from core.coaching.review.week import Slot, spread  # noqa: E402
 from core.db.engine import Database  # noqa: E402
@@ -67,7 +75,6 @@ from core.roadmaps.loader import load_roadmaps  # noqa: E402
 from core.roadmaps.sync import sync_roadmaps  # noqa: E402
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
-WORKER = _HERE.parent / "tests" / "support" / "reminder_worker_proc.py"
 ZONE = "Europe/Berlin"
 
 
@@ -260,56 +267,26 @@ async def compose_phase(
     }
 
 
-def _rss_kib(pid: int) -> tuple[int, int]:
-    rss = hwm = 0
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                hwm = int(line.split()[1])
-    return rss, hwm
-
-
 async def worker_phase(db_url: str, conn: Any, n: int, figures: dict[str, Any]) -> None:
     """The real worker process draining ``n`` reviews: its RSS."""
     await conn.execute("DELETE FROM deliveries")
     await conn.execute(
         "UPDATE reminders SET last_sent_at = NULL, next_due_at = now() + interval '7 days'"
     )
-    out = tempfile.NamedTemporaryFile(prefix="reviews-", suffix=".log", delete=False)
-    out.close()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(WORKER),
-        *("--db", db_url, "--out", out.name, "--name", "bench-worker"),
-        *("--epoch", datetime.now(UTC).isoformat(), "--real-start", str(time.time())),
-        *("--speed", "1", "--tick", "1.0", "--batch", "200", "--lease", "120"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    t0 = time.perf_counter()
-    try:
-        if proc.stdout is None:
-            raise RuntimeError("no pipe to the worker")
-        await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+    async with reminder_worker(db_url) as proc:
         await asyncio.sleep(2)
-        idle, _ = _rss_kib(proc.pid)
+        idle, _ = rss_kib(proc.pid)
         await make_due(conn, 1, n, datetime.now(UTC))
         t0 = time.perf_counter()
         peak, sent = idle, 0
         while time.perf_counter() - t0 < 600:
-            peak = max(peak, _rss_kib(proc.pid)[0])
+            peak = max(peak, rss_kib(proc.pid)[0])
             sent = await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'sent'")
             if sent >= n:
                 break
             await asyncio.sleep(0.5)
         elapsed = time.perf_counter() - t0
-        _, hwm = _rss_kib(proc.pid)
-    finally:
-        proc.terminate()
-        await proc.wait()
-        os.unlink(out.name)
+        _, hwm = rss_kib(proc.pid)
     say("")
     say(f"3. worker process (tick 1 s, batch 200, real clock) draining {n:,} reviews")
     say(
