@@ -21,12 +21,12 @@ import signal
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
+from workerkit import WorkerProcesses
 
 from core.db.engine import Database
 
@@ -79,55 +79,30 @@ async def seed(db: Database, n: int) -> None:
         await conn.close()
 
 
-@dataclass
-class Workers:
-    db: Database
-    tmp: Path
-    procs: dict[str, asyncio.subprocess.Process]
-    #: Real seconds: long enough that a live worker keeps its profiles on a busy 2-core box,
-    #: short enough that a killed worker's leased profiles come back quickly.
-    lease: float = 8.0
+class Workers(WorkerProcesses):
+    """The milestone consumer processes of one test (``milestone_worker_proc.py``)."""
+
+    def __init__(self, db: Database, tmp: Path, lease: float = 8.0) -> None:
+        super().__init__(tmp)
+        self.db = db
+        #: Real seconds: long enough that a live worker keeps its profiles on a busy 2-core
+        #: box, short enough that a killed worker's leased profiles come back quickly.
+        self.lease = lease
 
     async def start(self, name: str) -> None:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(WORKER),
-            "--db",
-            self.db.url,
-            "--out",
-            str(self.tmp / f"{name}.log"),
-            "--lease",
-            str(self.lease),
-            "--batch",
-            "40",
-            "--send-delay",
-            "0.002",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        await self.launch(
+            name,
+            WORKER,
+            *("--db", self.db.url, "--lease", str(self.lease)),
+            *("--batch", "40", "--send-delay", "0.002"),
         )
-        self.procs[name] = proc
-        assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
-        assert line.strip() == b"ready", line
 
     def lines(self) -> list[tuple[int, str, str]]:
         out = []
-        for path in sorted(self.tmp.glob("*.log")):
-            for line in path.read_text().splitlines():
-                ns, chat, text = line.split(" ", 2)
-                out.append((int(ns), chat, text))
+        for line in self.raw_lines():
+            ns, chat, text = line.split(" ", 2)
+            out.append((int(ns), chat, text))
         return out
-
-    def per_worker(self) -> dict[str, int]:
-        return {p.stem: len(p.read_text().splitlines()) for p in self.tmp.glob("*.log")}
-
-    async def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in self.procs.items():
-            _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-            assert proc.returncode in {0, -signal.SIGKILL}, (name, err.decode()[-2000:])
 
 
 def _what(text: str) -> str:
@@ -171,7 +146,7 @@ async def test_three_workers_celebrate_each_milestone_exactly_once_in_order(
     pg_database: Database, tmp_path: Path
 ) -> None:
     await seed(pg_database, N)
-    workers = Workers(pg_database, tmp_path, {})
+    workers = Workers(pg_database, tmp_path)
     await asyncio.gather(*(workers.start(name) for name in ("w1", "w2", "w3")))
     try:
         await _drained(pg_database, within=90)
@@ -192,7 +167,7 @@ async def test_kill_9_mid_batch_never_celebrates_twice(
     pg_database: Database, tmp_path: Path
 ) -> None:
     await seed(pg_database, N)
-    workers = Workers(pg_database, tmp_path, {})
+    workers = Workers(pg_database, tmp_path)
     await asyncio.gather(*(workers.start(name) for name in ("w1", "w2", "w3")))
     watcher = await asyncpg.connect(_dsn(pg_database))
     try:

@@ -18,13 +18,13 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
+from workerkit import WorkerProcesses
 
 from core.coaching.review.week import Slot, spread
 from core.db.engine import Database
@@ -73,62 +73,37 @@ async def seed(db: Database, n: int, epoch: datetime, spread_seconds: float) -> 
         await conn.close()
 
 
-@dataclass
-class Workers:
-    """The worker processes of one test and their record files."""
+class Workers(WorkerProcesses):
+    """The reminder worker processes of one test (``reminder_worker_proc.py``), on one
+    shifted clock."""
 
-    db: Database
-    tmp: Path
-    real_start: float
-    procs: dict[str, asyncio.subprocess.Process]
-    epoch: datetime = EPOCH
-    speed: float = SPEED
-    #: Fake seconds (6 real s at 5x): long enough that a live worker never loses its claim on
-    #: a busy 2-core box, short enough that a killed worker's claims come back quickly.
-    lease: float = 30.0
+    def __init__(
+        self,
+        db: Database,
+        tmp: Path,
+        real_start: float,
+        *,
+        epoch: datetime = EPOCH,
+        speed: float = SPEED,
+        lease: float = 30.0,
+    ) -> None:
+        super().__init__(tmp)
+        self.db, self.real_start, self.epoch, self.speed = db, real_start, epoch, speed
+        #: Fake seconds (6 real s at 5x): long enough that a live worker never loses its claim
+        #: on a busy 2-core box, short enough that a killed worker's claims come back quickly.
+        self.lease = lease
 
     async def start(self, name: str) -> None:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(WORKER),
-            "--db",
-            self.db.url,
-            "--out",
-            str(self.tmp / f"{name}.log"),
-            "--name",
+        await self.launch(
             name,
-            "--epoch",
-            self.epoch.isoformat(),
-            "--real-start",
-            str(self.real_start),
-            "--speed",
-            str(self.speed),
-            "--lease",
-            str(self.lease),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            WORKER,
+            *("--db", self.db.url, "--name", name, "--epoch", self.epoch.isoformat()),
+            *("--real-start", str(self.real_start), "--speed", str(self.speed)),
+            *("--lease", str(self.lease)),
         )
-        self.procs[name] = proc
-        assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
-        assert line.strip() == b"ready", line
 
     def lines(self) -> list[str]:
-        out: list[str] = []
-        for path in sorted(self.tmp.glob("*.log")):
-            out += path.read_text().splitlines()
-        return out
-
-    def per_worker(self) -> dict[str, int]:
-        return {p.stem: len(p.read_text().splitlines()) for p in self.tmp.glob("*.log")}
-
-    async def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in self.procs.items():
-            _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-            assert proc.returncode in {0, -signal.SIGKILL}, (name, err.decode()[-2000:])
+        return self.raw_lines()
 
 
 async def _fetchval(db: Database, sql: str, *args: object) -> int:
@@ -163,7 +138,7 @@ async def _start(
     lease: float = 30.0,
 ) -> Workers:
     # Fake time is ``epoch`` 3 s from now, for every worker alike.
-    workers = Workers(db, tmp, time.time() + 3.0, {}, epoch, speed, lease)
+    workers = Workers(db, tmp, time.time() + 3.0, epoch=epoch, speed=speed, lease=lease)
     await asyncio.gather(*(workers.start(name) for name in names))
     return workers
 
