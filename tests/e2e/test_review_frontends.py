@@ -20,6 +20,7 @@ from discord import app_commands
 from discordkit import ANA, running
 from fakes.telegram_api import FakeTelegram, SentMessage
 from reminderkit import FakeClock, delivery_rows, reminder_rows
+from telegramkit import settle
 
 from bot.console.chat import ConsoleChat
 from bot.discord import commands
@@ -59,11 +60,7 @@ class Rig:
         await self.idle()
 
     async def idle(self) -> None:
-        await self.fake.wait_for(lambda: not self.fake.pending_updates)
-        app = self.front.application
-        await self.fake.wait_for(app.update_queue.empty)
-        processor = app.update_processor
-        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+        await settle(self.fake, self.front)
 
 
 @pytest.fixture

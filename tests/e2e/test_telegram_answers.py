@@ -16,6 +16,7 @@ from answerkit import LUFS_ADVICE, coaching_roadmap
 from coachkit import catalog_of
 from fakes.telegram_api import FakeTelegram, SentMessage
 from sqlalchemy import select
+from telegramkit import settle
 
 from bot.telegram.app import TelegramFrontEnd
 from core.app.engine import Coach
@@ -32,11 +33,7 @@ class _Rig:
     front: TelegramFrontEnd
 
     async def idle(self) -> None:
-        await self.fake.wait_for(lambda: not self.fake.pending_updates)
-        app = self.front.application
-        await self.fake.wait_for(app.update_queue.empty)
-        processor = app.update_processor
-        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+        await settle(self.fake, self.front)
 
     async def say(self, text: str) -> list[SentMessage]:
         """Send a message; the bot's messages in answer to it."""

@@ -19,6 +19,7 @@ from fakes.telegram_api import FakeTelegram, SentMessage
 from numberskit import tracked_roadmap
 from reminderkit import FakeClock
 from sqlalchemy import select
+from telegramkit import settle
 
 from bot.telegram.app import TelegramFrontEnd
 from core.app.engine import Coach
@@ -61,11 +62,7 @@ class Rig:
         return [text for text, _ in message.buttons()]
 
     async def idle(self) -> None:
-        await self.fake.wait_for(lambda: not self.fake.pending_updates)
-        app = self.front.application
-        await self.fake.wait_for(app.update_queue.empty)
-        processor = app.update_processor
-        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+        await settle(self.fake, self.front)
 
 
 @pytest.fixture

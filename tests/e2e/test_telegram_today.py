@@ -15,6 +15,7 @@ from fakes.telegram_api import FakeTelegram, SentMessage
 from keyroadmap import key_roadmap
 from reminderkit import FakeClock
 from sqlalchemy import select
+from telegramkit import settle
 
 from bot.telegram.app import TelegramFrontEnd
 from core.app.engine import Coach
@@ -52,11 +53,7 @@ class Rig:
         return self.fake.last(MAYA)
 
     async def idle(self) -> None:
-        await self.fake.wait_for(lambda: not self.fake.pending_updates)
-        app = self.front.application
-        await self.fake.wait_for(app.update_queue.empty)
-        processor = app.update_processor
-        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+        await settle(self.fake, self.front)
 
 
 @pytest.fixture

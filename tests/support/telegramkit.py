@@ -10,6 +10,15 @@ from bot.telegram.app import TelegramFrontEnd
 MAYA = 1001
 
 
+async def settle(fake: FakeTelegram, front: TelegramFrontEnd) -> None:
+    """Until the fake has no update queued and the front end is handling none."""
+    await fake.wait_for(lambda: not fake.pending_updates)
+    app = front.application
+    await fake.wait_for(app.update_queue.empty)
+    processor = app.update_processor
+    await fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+
+
 class TelegramChat:
     """``chat``'s conversation with the running front end ``front`` over ``fake``."""
 
@@ -18,11 +27,7 @@ class TelegramChat:
 
     async def idle(self) -> None:
         """Until the fake has no update queued and the bot is handling none."""
-        await self.fake.wait_for(lambda: not self.fake.pending_updates)
-        app = self.front.application
-        await self.fake.wait_for(app.update_queue.empty)
-        processor = app.update_processor
-        await self.fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+        await settle(self.fake, self.front)
 
     async def say(self, text: str) -> SentMessage:
         """Type ``text``; the bot's last message to the chat once it has answered."""
