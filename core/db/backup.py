@@ -20,6 +20,7 @@ never in a message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sqlite3
 import subprocess
@@ -28,7 +29,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from core.db.engine import normalise_url
+from core.db.engine import Database, normalise_url
+from core.db.migrate import current_revision
 
 __all__ = ["BackupError", "Outcome", "backup", "restore", "revision_in"]
 
@@ -104,27 +106,6 @@ def _run(program: str, args: list[str], env: dict[str, str]) -> str:
     return done.stdout.decode(errors="replace")
 
 
-def _pg_revision(url: URL) -> str | None:
-    """The schema revision of the PostgreSQL database at ``url`` (None: not migrated)."""
-    args, env = _libpq(url)
-    found = _run(
-        "psql",
-        [
-            *args,
-            "--no-psqlrc",
-            "--tuples-only",
-            "--no-align",
-            "--dbname",
-            str(url.database),
-            "--command",
-            "SELECT version_num FROM alembic_version WHERE "
-            "to_regclass('alembic_version') IS NOT NULL",
-        ],
-        env,
-    ).strip()
-    return found or None
-
-
 def _sqlite_facts(path: Path) -> tuple[str | None, int | None]:
     """The schema revision and the number of profiles in a SQLite file (None if absent)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -144,8 +125,11 @@ def _sqlite_facts(path: Path) -> tuple[str | None, int | None]:
 
 def _sqlite_copy(source: Path, target: Path, *, source_readonly: bool) -> None:
     """Copy ``source`` into ``target`` with the online backup API (a consistent snapshot)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True) if source_readonly else None
-    src = src or sqlite3.connect(source)
+    src = (
+        sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        if source_readonly
+        else sqlite3.connect(source)
+    )
     try:
         dst = sqlite3.connect(target)
         try:
@@ -190,7 +174,7 @@ def _backup(database_url: str, dest: Path) -> Outcome:
             partial.unlink(missing_ok=True)
             raise
         partial.rename(dest)
-        return Outcome(dest, dest.stat().st_size, _pg_revision(url), None)
+        return Outcome(dest, dest.stat().st_size, None, None)  # revision: read after
     source = _sqlite_path(url)
     if not source.exists():
         raise BackupError(f"there is no SQLite database at {source}")
@@ -233,7 +217,7 @@ def _restore(database_url: str, source: Path) -> Outcome:
             ],
             env,
         )
-        return Outcome(source, source.stat().st_size, _pg_revision(url), None)
+        return Outcome(source, source.stat().st_size, None, None)  # revision: read after
     if not head.startswith(b"SQLite format 3"):
         raise BackupError(f"{source} is not a SQLite backup (made by coach db backup)")
     target = _sqlite_path(url)
@@ -246,13 +230,26 @@ def _restore(database_url: str, source: Path) -> Outcome:
 async def backup(database_url: str, dest: Path) -> Outcome:
     """Write the whole database to ``dest`` (PostgreSQL: a ``pg_dump`` custom-format file;
     SQLite: a SQLite file). An existing ``dest`` is refused: a backup never overwrites one."""
-    return await asyncio.to_thread(_backup, database_url, dest)
+    return await _with_revision(database_url, await asyncio.to_thread(_backup, database_url, dest))
 
 
 async def restore(database_url: str, source: Path) -> Outcome:
     """Replace the database's contents with the backup in ``source`` (made by :func:`backup`
     for the same kind of database)."""
-    return await asyncio.to_thread(_restore, database_url, source)
+    done = await asyncio.to_thread(_restore, database_url, source)
+    return await _with_revision(database_url, done)
+
+
+async def _with_revision(database_url: str, outcome: Outcome) -> Outcome:
+    """PostgreSQL: the outcome with the database's schema revision (what the dump holds or the
+    restore wrote), read the way ``coach db upgrade`` reads it."""
+    if outcome.revision is not None or not _is_postgres(_url(database_url)):
+        return outcome
+    db = Database(database_url)
+    try:
+        return dataclasses.replace(outcome, revision=await current_revision(db))
+    finally:
+        await db.dispose()
 
 
 def revision_in(outcome: Outcome, head: str | None, *, known: bool) -> str:
