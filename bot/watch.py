@@ -63,6 +63,13 @@ def _scheduler(front: FrontEnd) -> SlotScheduler | None:
     return slots if isinstance(slots, SlotScheduler) else None
 
 
+def _rate_limited(front: FrontEnd, failures: Counter[str]) -> int:
+    """429 answers: Discord's client counts every one it saw (discord.py retries them
+    unseen); Telegram counts each as a ``rate_limited`` failure kind."""
+    seen = getattr(_inner(front), "rate_limited", None)
+    return seen if isinstance(seen, int) else failures.get("rate_limited", 0)
+
+
 def _failures(front: FrontEnd) -> Counter[str]:
     """Failed sends by kind: Telegram counts them by kind, Discord in one number."""
     inner = _inner(front)
@@ -139,7 +146,7 @@ class Figures(Collector):
             counted = _failures(front)
             for kind, n in sorted(counted.items()):
                 failures.add_metric([platform, kind], n)
-            limited.add_metric([platform], counted.get("rate_limited", 0))
+            limited.add_metric([platform], _rate_limited(front, counted))
             slots = _scheduler(front)
             if slots is not None:
                 for priority, n in sorted(slots.granted.items()):

@@ -157,6 +157,10 @@ class DiscordFrontEnd:
         self.client, self.tree = self._new_client()
         self._task: asyncio.Task[None] | None = None
         self.failed_sends = 0
+        #: ``429 Too Many Requests`` answers Discord gave this connection's REST calls, retried
+        #: ones included (discord.py waits them out itself, so only its HTTP trace sees them):
+        #: ``coach_outbound_rate_limited_total`` on ``/metrics``.
+        self.rate_limited = 0
         #: Who gets the "your DMs are closed" note at their next interaction in a server.
         self.closed_dms = refusals.ClosedDmsNote(
             lambda user_id: reachability.closed_dms_notice(self.coach.db, "discord", user_id)
@@ -180,11 +184,28 @@ class DiscordFrontEnd:
 
     def _new_client(self) -> tuple[_Client, app_commands.CommandTree[_Client]]:
         """A discord.py client with our command tree (a closed client can't be started again)."""
-        client = _Client(self, intents=intents(), **self._client_options)
+        client = _Client(
+            self, intents=intents(), http_trace=self._count_429s(), **self._client_options
+        )
         tree: app_commands.CommandTree[_Client] = app_commands.CommandTree(client)
         tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         commands.build(tree, self)
         return client, tree
+
+    def _count_429s(self) -> aiohttp.TraceConfig:
+        """An aiohttp trace (discord.py's public ``http_trace`` option) that counts the 429s
+        discord.py retries on its own and never raises: without it an operator can't see the
+        bot running into Discord's limits until sends start failing."""
+        trace = aiohttp.TraceConfig()
+
+        async def on_request_end(
+            _session: aiohttp.ClientSession, _context: Any, params: aiohttp.TraceRequestEndParams
+        ) -> None:
+            if params.response.status == 429:
+                self.rate_limited += 1
+
+        trace.on_request_end.append(on_request_end)
+        return trace
 
     async def login(self) -> None:
         """Log in over REST and learn the gateway URL (``GET /gateway/bot``).

@@ -40,13 +40,16 @@ from discordkit import (
 )
 from fakes.discord_api import FakeDiscord, FakeMessage
 from sqlalchemy import select
+from watchkit import sample
 
+from bot.watch import Watch
 from core.app.engine import Coach
 from core.db.engine import Database
 from core.db.models import BandMember, Identity, StatSample, User, UserTaskProgress
 from core.errors import PlatformUnreachable
 from core.kernel.audit import latest
 from core.kernel.types import Card, Inbound, Message, Outbound
+from core.observe.metrics import CoachMetrics
 from core.roadmaps.catalog import TaskInfo
 
 INDIE = "indie-singer-songwriter"
@@ -427,6 +430,12 @@ async def test_rate_limited_sends_are_retried(database: Database) -> None:
         assert bench.fake.requests_to("POST", rf"/channels/{CHANNEL}/messages") == [429, 200]
         [message] = bench.fake.messages(CHANNEL)
         assert message.content == "Rehearsal at **8**!"
+        # discord.py waited the 429 out unseen; its HTTP trace counted it for /metrics
+        assert bench.front.rate_limited == 1
+        metrics = CoachMetrics()
+        Watch(database, metrics, [bench.front], clock=bench.coach.clock)
+        text = metrics.render().decode()
+        assert sample(text, "coach_outbound_rate_limited_total", platform="discord") == 1
 
 
 async def test_overlong_content_is_split(database: Database) -> None:
