@@ -23,6 +23,7 @@ from core.db.engine import Database
 from core.db.executor import AsyncpgExecutor
 from core.db.models import Profile, Task, UserTaskProgress
 from core.kernel.markup import to_plain
+from core.kernel.types import Inbound
 from core.reminders.tick import ReminderTick
 from core.roadmaps.sync import sync_roadmaps
 
@@ -288,3 +289,38 @@ async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
         shown = "\n".join(done.plan.key_lines())
         assert indexes <= done.plan.indexes(), shown
         assert not done.plan.seq_scans() & BIG_TABLES, shown
+
+
+class _German(Driver):
+    """A musician whose platform reports German (``users.locale`` is set at sign-up)."""
+
+    def inbound(self, **kw: object) -> Inbound:
+        return super().inbound(locale="de-DE", **kw)
+
+
+async def test_the_review_writes_figures_the_musicians_way(database: Database) -> None:
+    """Issue #15 §3: "numbers formatted for the musician's locale" — in the review shown on
+    request and in the one the tick sends, which knows the musician only from the database."""
+    clock = FakeClock(_wednesday_noon() - timedelta(days=7))
+    coach = await synced_coach(database, clock=clock)
+    lena = _German(coach, "lena")
+    await lena.onboard(name="Lena")
+    await lena.say("/timezone Europe/Berlin")
+    await lena.say("/update listeners 1200")
+    clock.set(_wednesday_noon())
+    await lena.say("/update listeners 1400")
+    by = (clock().date() + timedelta(days=120)).isoformat()
+    await lena.say(f"/goal listeners 2500 by {by}")
+    await lena.say("/review")
+    assert "Monthly listeners: 1.200 → 1.400 (▲ +200)" in lena.text
+    assert "🎯 2.500 by" in lena.text
+    await lena.say("/review on")
+
+    notifier = RecordingNotifier()
+    tick = ReminderTick(database, {"console": notifier}, clock=clock, worker="w")
+    (row,) = [r for r in await reminder_rows(database) if r.kind == "review"]
+    clock.set(row.next_due_at + timedelta(seconds=1))
+    assert (await tick.run()).sent == 1
+    (sent,) = notifier.texts()
+    assert "1.200 → 1.400" in sent
+    assert "🎯 2.500 by" in sent

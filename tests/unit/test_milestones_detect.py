@@ -107,8 +107,12 @@ def test_words_name_the_moment_and_escape_what_they_quote() -> None:
     names = {"write-and-record": "Write *and* Record"}.get
     metric = detect("stats.updated", {"metric": "monthly_listeners", "value": "1234"})[-1]
     text = to_plain(to_musician(metric, names))
-    assert "1 000 monthly listeners" in text
+    assert "1 000 monthly listeners" in text  # no locale known: the neutral grouping
     assert "1 234" in text
+    german = to_plain(to_musician(metric, names, "de-DE"))  # the musician's own way
+    assert "1.000 monthly listeners" in german
+    assert "1.234" in german
+    assert "1,000 monthly listeners" in to_plain(to_musician(metric, names, "en-US"))
     gig = Reached("first-paid-gig", "first-paid-gig")
     assert "first paid gig" in to_plain(to_musician(gig, names)).lower()
     release = detect("release.day", {"date": "2027-03-05"})[0]

@@ -372,7 +372,8 @@ class MilestoneConsumer:
         if await store.reserve(
             ex, key=key, user_id=person, platform=inbox.platform, chat_id=inbox.chat_id, now=now
         ):
-            text = words.to_musician(reached, names)
+            locale = owner.locale if owner.band_id is None else None
+            text = words.to_musician(reached, names, locale)
             out.append(
                 _Notice(
                     event.profile_id,

@@ -19,13 +19,16 @@ from core.progress.parsing import format_number
 Names = Callable[[str], str | None]
 
 
-def _count(raw: str) -> str:
-    """``1000`` → ``1 000`` (thin grouping the coach uses for numbers)."""
+def _count(raw: str, locale: str | None = None) -> str:
+    """``1000`` → the musician's locale's ``1,000`` / ``1.000``; with no locale known (a
+    band's channel, read by people of several) the neutral ``1 000``."""
     try:
         value = Decimal(raw)
     except (InvalidOperation, ValueError):
         return raw
-    shown = format_number(value, places=4, whole_from=None)  # the display module's figure
+    shown = format_number(value, locale, places=4, whole_from=None)  # the display module's
+    if locale is not None:
+        return shown
     return shown.replace(",", " ") if value == value.to_integral() else shown
 
 
@@ -33,14 +36,14 @@ def _named(slug: str, names: Names) -> str:
     return esc(names(slug) or slug)
 
 
-def to_musician(reached: Reached, names: Names) -> str:
-    """The notice that celebrates ``reached`` with the musician."""
+def to_musician(reached: Reached, names: Names, locale: str | None = None) -> str:
+    """The notice that celebrates ``reached`` with the musician (figures in ``locale``)."""
     d = reached.detail
     if reached.kind == "metric":
         label = esc(metric_label(d["metric"]).lower())
         return (
-            f"🎉 {bold(_count(d['threshold']) + ' ' + label)}! You passed it with "
-            f"{esc(_count(d['value']))}. /stats shows the climb."
+            f"🎉 {bold(_count(d['threshold'], locale) + ' ' + label)}! You passed it with "
+            f"{esc(_count(d['value'], locale))}. /stats shows the climb."
         )
     if reached.kind == "first-paid-gig":
         return (

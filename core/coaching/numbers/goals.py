@@ -225,7 +225,7 @@ async def set_goal(turn: Turn, info: MetricInfo, target: Decimal, due: date) -> 
                     f"🎯 Goal set: {words.name(info.name)} "
                     f"{bold(words.number(target, turn.inbound.locale))} "
                     f"by {words.day(due, turn.today)}.",
-                    words.goal_verdict(target, due, projection, turn.today),
+                    words.goal_verdict(target, due, projection, turn.today, turn.reading.locale),
                     words.how(),
                 ]
             )
@@ -270,7 +270,9 @@ async def list_goals(turn: Turn) -> list[Outbound]:
             verdict = f"🎯 {bold(words.number(goal.target, turn.inbound.locale))}: ✅ reached on "
             verdict += words.day(goal.met_at, turn.today) + "."
         else:
-            verdict = words.goal_verdict(goal.target, goal.due_on, projection, turn.today)
+            verdict = words.goal_verdict(
+                goal.target, goal.due_on, projection, turn.today, turn.reading.locale
+            )
         lines.append(f"{words.name(goal.metric)} — {verdict}")
     lines += ["", italic("/goal <number> off removes one. " + words.HOW)]
     return [Message(text="\n".join(lines), buttons=buttons)]

@@ -147,4 +147,4 @@ async def _verdict(turn: Turn, info: MetricInfo, goal: dict[str, str]) -> str:
     if target is None or due_on is None:
         return ""
     projection = await metrics.projection(turn, info, target, due_on)
-    return words.goal_verdict(target, due_on, projection, turn.today)
+    return words.goal_verdict(target, due_on, projection, turn.today, turn.reading.locale)

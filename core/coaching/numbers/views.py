@@ -12,8 +12,6 @@ new number), else drawn in a worker process with matplotlib's object-oriented AP
 
 from __future__ import annotations
 
-from datetime import date
-
 from core.coaching.numbers import words
 from core.coaching.numbers.drawing import (
     STATS_SAMPLES,
@@ -29,16 +27,17 @@ from core.kernel.types import Card, Message, Outbound, Picture
 from core.progress.projection import Figures, figures, project
 
 
-def _line(metric: str, entry: dict[str, object], shown: Figures | None, today: date) -> str:
+def _line(metric: str, entry: dict[str, object], shown: Figures | None, locale: str | None) -> str:
     latest = esc(str(entry.get("display", entry.get("value"))))
     head = f"{bold(words.name(metric))}: {bold(latest)}"
     if shown is None:
         return head
     if shown.change is not None:
-        head += f" ({words.arrow(shown.change)}{words.signed(shown.change)} since last time)"
-    d30 = "—" if shown.change_30d is None else words.signed(shown.change_30d)
-    d90 = "—" if shown.change_90d is None else words.signed(shown.change_90d)
-    return f"{head}\n   30 days {d30} · 90 days {d90} · pace {words.pace(shown.pace)}"
+        change = words.signed(shown.change, locale)
+        head += f" ({words.arrow(shown.change)}{change} since last time)"
+    d30 = "—" if shown.change_30d is None else words.signed(shown.change_30d, locale)
+    d90 = "—" if shown.change_90d is None else words.signed(shown.change_90d, locale)
+    return f"{head}\n   30 days {d30} · 90 days {d90} · pace {words.pace(shown.pace, locale)}"
 
 
 async def stats(turn: Turn) -> list[Outbound]:
@@ -59,7 +58,7 @@ async def stats(turn: Turn) -> list[Outbound]:
     for metric in sorted(current):
         samples = series.get(metric, [])
         shown = figures(samples, turn.now)
-        lines.append(_line(metric, current[metric], shown, turn.today))
+        lines.append(_line(metric, current[metric], shown, turn.reading.locale))
         goal = goal_of(current[metric])
         if goal is not None:
             info = turn.catalog.metrics.get(metric)
@@ -70,7 +69,10 @@ async def stats(turn: Turn) -> list[Outbound]:
                 now=turn.now,
                 better=info.spec.better if info else None,
             )
-            lines.append("   " + words.goal_verdict(goal[0], goal[1], projection, turn.today))
+            verdict = words.goal_verdict(
+                goal[0], goal[1], projection, turn.today, turn.reading.locale
+            )
+            lines.append("   " + verdict)
     lines += [
         "",
         italic("Pace: the trend of your last 90 days. /update adds a number, /goal sets a target."),

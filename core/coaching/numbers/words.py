@@ -49,23 +49,30 @@ def name(metric: str) -> str:
     return esc(metric_label(metric))
 
 
-def pace(value: Fraction | None) -> str:
+def pace(value: Fraction | None, locale: str | None = None) -> str:
     """The weekly pace, or that it is too early to say."""
-    return "too early to say" if value is None else f"{signed(value)} a week"
+    return "too early to say" if value is None else f"{signed(value, locale)} a week"
 
 
-def goal_verdict(target: Decimal, due_on: date, projection: Projection | None, today: date) -> str:
-    """One or two lines on a goal: on track / behind / met / too thin, when and how fast."""
-    head = f"🎯 {bold(number(target))} by {day(due_on, today)}"
+def goal_verdict(
+    target: Decimal,
+    due_on: date,
+    projection: Projection | None,
+    today: date,
+    locale: str | None = None,
+) -> str:
+    """One or two lines on a goal: on track / behind / met / too thin, when and how fast;
+    figures in ``locale``'s way (a German reads "1.500", not "1,500")."""
+    head = f"🎯 {bold(number(target, locale))} by {day(due_on, today)}"
     if projection is None:
         return f"{head}: no numbers yet — /update gives me the first one."
     needed = projection.needed
-    need = "" if needed is None else f" You need {signed(needed)} a week."
+    need = "" if needed is None else f" You need {signed(needed, locale)} a week."
     if projection.status == "met":
         return f"{head}: ✅ reached."
     if projection.status == "thin":
         return f"{head}: too early to say — I need 2 numbers at least a week apart.{need}"
-    at = pace(projection.pace)
+    at = pace(projection.pace, locale)
     if projection.status == "on_track" and projection.reach_at is not None:
         when = day(projection.reach_at, today)
         return f"{head}: {bold('on track')} — at {at} you get there around {when}.{need}"

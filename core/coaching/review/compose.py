@@ -127,6 +127,8 @@ class Review:
     focus: list[Focus] = field(default_factory=list)
     #: The streak as ``/progress`` says it (core/journey/streak.py); ``None``: not shown.
     streak: Streak | None = None
+    #: Whose way figures are written in (the musician's locale; ``None``: the default).
+    locale: str | None = None
 
     @property
     def quiet(self) -> bool:
@@ -152,6 +154,8 @@ class Inputs:
     #: rows started fresh with the next cycle: without these, a week that finished release 1
     #: and started release 2 would lose its steps; issue #15 §2).
     closed_cycle_done: Sequence[tuple[uuid.UUID, datetime]] = ()
+    #: The locale the review's figures are written for (the musician's; a band's is ``None``).
+    locale: str | None = None
 
 
 def reviewed_week(now: datetime, tz: tzinfo) -> Week:
@@ -199,6 +203,7 @@ def compose(given: Inputs) -> Review:
         upcoming=upcoming[:3],
         focus=focus(given, today),
         streak=given.streak,
+        locale=given.locale,
     )
 
 
@@ -338,15 +343,15 @@ def listed(titles: list[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _moved_line(item: Moved) -> str:
-    after = bold(words.number(item.after))
+def _moved_line(item: Moved, locale: str | None) -> str:
+    after = bold(words.number(item.after, locale))
     change = item.change
     if change is None:
         return f"📈 {words.name(item.metric)}: {after} (your first number)"
-    before = words.number(item.before) if item.before is not None else "?"
+    before = words.number(item.before, locale) if item.before is not None else "?"
     if change == 0:
         return f"📈 {words.name(item.metric)}: {after} (unchanged)"
-    delta = f"{words.arrow(change)}{words.signed(change)}"
+    delta = f"{words.arrow(change)}{words.signed(change, locale)}"
     return f"📈 {words.name(item.metric)}: {before} → {after} ({delta})"
 
 
@@ -369,9 +374,11 @@ def done_lines(review: Review) -> list[str]:
 
 def numbers_lines(review: Review) -> list[str]:
     """The numbers that moved, each goal's pace and the streak (shared with a band digest)."""
-    lines = [_moved_line(item) for item in review.moved[:LISTED]]
+    lines = [_moved_line(item, review.locale) for item in review.moved[:LISTED]]
     for goal in review.goals[:LISTED]:
-        verdict = words.goal_verdict(goal.target, goal.due, goal.projection, review.today)
+        verdict = words.goal_verdict(
+            goal.target, goal.due, goal.projection, review.today, review.locale
+        )
         lines.append(f"{words.name(goal.metric)} {verdict}")
     if review.streak is not None:
         lines.append(streak_line(review.streak))

@@ -21,7 +21,7 @@ from sqlalchemy.sql import ClauseElement
 
 from core.coaching.review.compose import Inputs, Sample
 from core.db.executor import Executor
-from core.db.tables import cycle_tasks, profiles, progress, samples
+from core.db.tables import cycle_tasks, profiles, progress, samples, users
 from core.kernel.store import streak_histories
 from core.kernel.turn import Turn
 from core.progress.service import ProgressRecord
@@ -54,9 +54,13 @@ _SAMPLES_OF_ONE = select(*_SAMPLE_COLUMNS).where(
 )
 
 
-def _many(columns: Iterable[Any], key: Any, *where: Any) -> tuple[ClauseElement, ClauseElement]:
+def _many(
+    columns: Iterable[Any], key: Any, *where: Any, from_: Any = None
+) -> tuple[ClauseElement, ClauseElement]:
     """The PostgreSQL (``= ANY(array)``) and SQLite (expanding ``IN``) forms of one read."""
     base = select(*columns).where(*where)
+    if from_ is not None:
+        base = base.select_from(from_)
     pg = base.where(key == any_(bindparam("pids", type_=ARRAY(Uuid()))))
     lite = base.where(key.in_(bindparam("pids", expanding=True)))
     return pg, lite
@@ -69,8 +73,10 @@ _PROFILES = _many(
         profiles.c.current_stage_id,
         profiles.c.anchors,
         profiles.c.roadmap_id,
+        users.c.locale,  # the musician's, for the figures; a band's profile has no user
     ),
     profiles.c.id,
+    from_=profiles.outerjoin(users, users.c.id == profiles.c.user_id),
 )
 _PROGRESS = _many(
     (
@@ -125,6 +131,7 @@ async def for_turn(turn: Turn, tz: tzinfo, *, streak: Streak | None = None) -> I
         now=turn.now,
         tz=tz,
         streak=streak,
+        locale=turn.reading.locale,
     )
 
 
@@ -165,7 +172,7 @@ async def for_profiles(
             closed[pid].append((task_id, at))
     histories = await streak_histories(ex, pids)
     out: dict[uuid.UUID, Inputs] = {}
-    for pid, stats, stage_id, anchors, roadmap_id in found:
+    for pid, stats, stage_id, anchors, roadmap_id, locale in found:
         out[pid] = Inputs(
             roadmap=catalog.roadmap(roadmap_id),
             rows=rows[pid],
@@ -178,5 +185,6 @@ async def for_profiles(
             now=now,
             tz=zones[pid],
             streak=compute(histories[pid], week_zone(str(zones[pid]), band=bands), now),
+            locale=locale,
         )
     return out
