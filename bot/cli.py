@@ -98,6 +98,7 @@ def make_coach(
         link_secret=(
             settings.coach_link_secret.get_secret_value() if settings.coach_link_secret else None
         ),
+        telegram_bot=settings.telegram_bot_username,
         offload=chart_workers(),
         warm_charts=True,
         metrics=metrics,
