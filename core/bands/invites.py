@@ -34,7 +34,8 @@ import uuid
 from datetime import timedelta
 from typing import Final
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import Integer, bindparam, func, insert, literal_column, select, update
+from sqlalchemy.sql.elements import ColumnClause
 
 from core.accounts.deep_links import DeepLinks, StartKind
 from core.accounts.linking import (
@@ -67,7 +68,8 @@ _PLATFORM_NAMES: Final = {"telegram": "Telegram", "discord": "Discord", "console
 _HOMES: Final = {"telegram": "group", "discord": "server"}
 
 #: Constants written into the SQL (the hot path's executor binds only named parameters).
-_ZERO, _ONE = literal_column("0"), literal_column("1")
+_ZERO: Final[ColumnClause[int]] = literal_column("0", Integer)
+_ONE: Final[ColumnClause[int]] = literal_column("1", Integer)
 _ISSUED_SINCE = select(func.count()).where(
     invites.c.band_id == bindparam("band_id"), invites.c.created_at > bindparam("since")
 )
