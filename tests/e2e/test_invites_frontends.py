@@ -11,13 +11,15 @@ with a tracking tag or an unknown payload gets its answer.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import pytest
 from coachkit import synced_coach
-from discordkit import ANA, CLEO, GUILD, Bench, front_end, world
+from discordkit import ANA, CLEO, Bench, front_end, world
 from fakes.discord_api import FakeDiscord
 from fakes.telegram_api import FakeTelegram
 from reminderkit import FakeClock
@@ -75,7 +77,10 @@ async def _members(database: Database) -> set[tuple[str, str]]:
         return {(p, e) for p, e in rows.all()}
 
 
-async def test_a_discord_band_invites_a_telegram_musician(database: Database) -> None:
+async def test_a_discord_band_invites_a_telegram_musician(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # every logger: the core's, both front ends', the libraries'
     async with _both(database) as both:
         bench = both.discord
         await bench.command(ANA, "band", sub="create", name="Night Owls")
@@ -110,7 +115,11 @@ async def test_a_discord_band_invites_a_telegram_musician(database: Database) ->
         assert "has expired" in late.texts()
         assert await _members(database) == {("discord", str(ANA)), ("telegram", str(TOM))}
         assert ("discord", str(CLEO)) not in await _members(database)
-        assert GUILD  # the band lives in the fake's guild
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "telegram: polling" in logged, "INFO lines were captured"
+    for secret in (code.group(1), fresh.group(1)):
+        assert secret not in logged
+        assert secret.replace("-", "") not in logged, "not even in the /start payload"
 
 
 async def test_link_from_discord_completes_with_one_tap_on_telegram(database: Database) -> None:
