@@ -178,7 +178,8 @@ async def _issue(
         lines.append(f"On Telegram one tap does it: {esc(url)}")
     if turn.inbound.platform == "discord":
         lines.append(
-            "Someone not in this server yet needs its own invite link too (Invite People)."
+            "Someone not in this server yet also needs the server's own invite link "
+            "(Invite People) to reach the band's channel."
         )
     lines.append("`/band invite revoke` withdraws every open invite.")
     return [Message(text="\n".join(lines), ephemeral=True, private=True)]
