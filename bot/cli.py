@@ -98,6 +98,7 @@ def make_coach(
         link_secret=(
             settings.coach_link_secret.get_secret_value() if settings.coach_link_secret else None
         ),
+        telegram_bot=settings.telegram_bot_username,
         offload=chart_workers(),
         warm_charts=True,
         metrics=metrics,
@@ -245,6 +246,8 @@ def prune_summary(report: PruneReport, retention: Retention) -> str:
             f"{report.celebration_deliveries:,} milestone celebrations older than {days}, "
             f"{report.broadcast_deliveries:,} rows of broadcasts finished over {days} ago)",
             f"link_codes: {report.link_codes:,} deleted (expired)",
+            f"band_invites: {report.band_invites:,} deleted "
+            f"(expired over {retention.invites.days} days ago)",
             f"audit_log: {report.audit_denials:,} deleted "
             f"(denied attempts older than {retention.audit_denials.days} days)",
             f"events: {report.events:,} deleted "

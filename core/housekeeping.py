@@ -31,6 +31,9 @@ runs. What goes, and why each deletion breaks no guarantee:
   ``/admin broadcasts`` reads them; a broadcast without stored counts keeps its rows.
 * **link_codes** past ``expires_at``. Redeeming one already answers "unknown or has expired",
   exactly as for a code that does not exist.
+* **band_invites** expired more than ``Retention.invites`` (30 days) ago. An expired invite
+  is refused anyway; its row is kept that long only so the refusal can say "has expired"
+  rather than "unknown" to someone who opens an old link (core/bands/invites.py).
 * **Denied attempts in audit_log** (``outcome = 'denied'``) older than
   ``RETENTION_AUDIT_DENIALS_DAYS`` (90). A denial is evidence while someone might still look
   into it; months later it is noise that anyone can make grow (each refused button press
@@ -50,6 +53,7 @@ How: each kind of row is deleted in batches of ``batch_size`` (5 000), one short
 batch — ``DELETE … WHERE ctid IN (SELECT ctid … WHERE <old> LIMIT n)``, ``rowid`` on SQLite —
 until a batch comes back short. Every inner SELECT walks an index (``processed_at``,
 ``deliveries.created_at``, the partial ``deliveries.broadcast_id``, ``link_codes.expires_at``,
+``band_invites.expires_at``,
 the partial ``audit_log.at`` of denials, ``events (processed_at, created_at)``)
 and the DELETE fetches the chosen rows by address, so no batch scans a table or holds locks
 for long. On PostgreSQL the inner SELECT takes ``FOR UPDATE SKIP LOCKED``: two
@@ -93,6 +97,7 @@ from core.db.engine import Database
 from core.db.models import CELEBRATION_ROWS, DENIED_ROWS, MILESTONE_EVENTS, NUDGE_ROWS
 from core.db.tables import (
     audit_log,
+    band_invites,
     broadcasts,
     deliveries,
     events,
@@ -117,6 +122,8 @@ class Retention:
     audit_denials: timedelta = timedelta(days=90)
     events: timedelta = timedelta(days=30)
     unprocessed_events: timedelta = timedelta(days=90)
+    #: After expiry (not a setting: only what an old invite's refusal says depends on it).
+    invites: timedelta = timedelta(days=30)
     batch_size: int = 5000
 
     @classmethod
@@ -143,6 +150,7 @@ class PruneReport:
     celebration_deliveries: int = 0
     broadcast_deliveries: int = 0
     link_codes: int = 0
+    band_invites: int = 0
     audit_denials: int = 0
     events: int = 0
 
@@ -154,6 +162,7 @@ class PruneReport:
             + self.celebration_deliveries
             + self.broadcast_deliveries,
             "link_codes": self.link_codes,
+            "band_invites": self.band_invites,
             "audit_log": self.audit_denials,
             "events": self.events,
         }
@@ -170,6 +179,7 @@ class PruneReport:
         self.celebration_deliveries += other.celebration_deliveries
         self.broadcast_deliveries += other.broadcast_deliveries
         self.link_codes += other.link_codes
+        self.band_invites += other.band_invites
         self.audit_denials += other.audit_denials
         self.events += other.events
 
@@ -245,6 +255,11 @@ _KINDS: Mapping[str, tuple[Table, _Old, ColumnElement[Any]]] = {
         deliveries.c.created_at,
     ),
     "codes": (link_codes, lambda cut: (link_codes.c.expires_at < cut,), link_codes.c.expires_at),
+    "invites": (
+        band_invites,
+        lambda cut: (band_invites.c.expires_at < cut,),
+        band_invites.c.expires_at,
+    ),
     # only denials: the predicate is the partial index's own (a literal), so both backends use it
     "denials": (audit_log, lambda cut: (text(DENIED_ROWS), audit_log.c.at < cut), audit_log.c.at),
     # consumed outbox events: ``processed_at < :cutoff`` walks the (processed_at, created_at)
@@ -282,6 +297,7 @@ OLD_UPDATES = _kind_delete("updates")
 OLD_NUDGES = _kind_delete("nudges")
 OLD_CELEBRATIONS = _kind_delete("celebrations")
 EXPIRED_CODES = _kind_delete("codes")
+EXPIRED_INVITES = _kind_delete("invites")
 OLD_DENIALS = _kind_delete("denials")
 OLD_EVENTS = _kind_delete("events")
 IRRELEVANT_EVENTS = _kind_delete("irrelevant_events")
@@ -362,6 +378,7 @@ async def prune(
         "nudges": now - keep.deliveries,
         "celebrations": now - keep.deliveries,
         "codes": now,
+        "invites": now - keep.invites,
         "denials": now - keep.audit_denials,
         "events": now - keep.events,
         "irrelevant_events": now - keep.events,
@@ -388,6 +405,7 @@ async def prune(
                 db, BROADCAST_ROWS, {"broadcast_id": broadcast_id}, batch, stop
             )
     report.link_codes = await drain("codes", EXPIRED_CODES)
+    report.band_invites = await drain("invites", EXPIRED_INVITES)
     report.audit_denials = await drain("denials", OLD_DENIALS)
     report.events = await drain("events", OLD_EVENTS)
     report.events += await drain("irrelevant_events", IRRELEVANT_EVENTS)

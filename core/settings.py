@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
+    #: The Telegram bot's username (without @), for ``t.me/<username>?start=…`` links in
+    #: replies of a process that doesn't run the Telegram front end (Discord's ``/link``); a
+    #: process that runs it learns the username from Telegram itself.
+    telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_listen: str = "127.0.0.1"

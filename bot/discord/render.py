@@ -49,6 +49,8 @@ MAX_CUSTOM_ID = 100
 #: band's weekly digest.
 EMBEDDED: frozenset[CardForm] = frozenset({"progress", "stats", "digest"})
 _MD_SPECIAL = re.compile(r"([\\*_~|`\[\]])")
+#: A web address in a reply (kept whole: :func:`md_escape`).
+_URL = re.compile(r"(https://[^\s<>]+)")
 #: Characters that start a heading, a quote or a list only at the start of a line.
 _LINE_START = re.compile(r"(?m)^(\s*)([#>-])")
 
@@ -74,8 +76,12 @@ def ping_line(user_ids: Sequence[str]) -> str:
 
 
 def md_escape(text: str) -> str:
-    """Escape Discord Markdown in literal text (mentions like ``<@123>`` stay mentions)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Escape Discord Markdown in literal text (mentions like ``<@123>`` stay mentions).
+
+    A web address is left as it is, so the address Discord links is exactly the one the core
+    wrote (a ``t.me/<bot_name>?start=…`` invite with a backslash in it would not work)."""
+    parts = _URL.split(text)
+    return "".join(p if i % 2 else _MD_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
 
 
 def to_markdown(text: str) -> str:

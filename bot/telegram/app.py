@@ -286,7 +286,11 @@ class TelegramFrontEnd:
 
     async def register_commands(self) -> None:
         """Publish the command menus (``setMyCommands`` per scope: private chats, groups, each
-        bot admin's private chat; :mod:`bot.telegram.menus`) and keep the admins' current."""
+        bot admin's private chat; :mod:`bot.telegram.menus`) and keep the admins' current.
+
+        Also tells the core the bot's username (known once ``initialize()`` asked ``getMe``):
+        the invites and link codes it gives carry ``t.me/<username>?start=…`` links."""
+        self.coach.links.know_telegram_bot(self.bot.username)
         await self.menus.publish()
 
     async def start(self, *, poll_timeout: int = 30, poll_interval: float = 0.0) -> None:

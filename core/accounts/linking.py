@@ -31,12 +31,14 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Update, bindparam, delete, func, insert, select, update
 
+from core.accounts.deep_links import DeepLinks, StartKind
 from core.accounts.store import create_user
 from core.db.executor import Executor
 from core.db.tables import (
@@ -55,7 +57,7 @@ from core.db.tables import (
     link_codes as codes,
 )
 from core.kernel.audit import AuditNote
-from core.kernel.markup import bold
+from core.kernel.markup import bold, esc
 from core.kernel.store import TurnRecord
 from core.kernel.types import Inbound, Message, Outbound
 
@@ -152,8 +154,10 @@ def shown(code: str) -> str:
 @dataclass(frozen=True, slots=True)
 class AccountCall:
     """A command on the account itself (the registry's ``account`` door): the event, the
-    person's rows as loaded (not locked as a turn), the time, where audit notes go, and the
-    HMAC key of stored codes."""
+    person's rows as loaded (not locked as a turn), the time, where audit notes go, the HMAC
+    key of stored codes, the process's deep links (the Telegram bot's username), and
+    ``attempt``: counts one try of a code by this person and says whether it may go ahead
+    (the per-person limit on redeeming; always yes where none is set)."""
 
     ex: Executor
     inbound: Inbound
@@ -161,6 +165,8 @@ class AccountCall:
     now: datetime
     audits: list[AuditNote]
     key: bytes
+    links: DeepLinks | None = None
+    attempt: Callable[[], bool] = field(default=lambda: True)
 
 
 async def handle(call: AccountCall, *, command: str, args: str) -> list[Outbound]:
@@ -180,7 +186,7 @@ async def handle(call: AccountCall, *, command: str, args: str) -> list[Outbound
     if command == "unlink":
         return await _unlink(ex, inbound, rec, now, audits)
     if not args.strip():
-        return await _issue(ex, inbound, rec, now, key)
+        return await _issue(ex, inbound, rec, now, key, links=call.links)
     return await _redeem(ex, inbound, rec, code=normalise(args), now=now, audits=audits, key=key)
 
 
@@ -217,7 +223,13 @@ async def _shared_chat(
 
 
 async def _issue(
-    ex: Executor, inbound: Inbound, rec: TurnRecord, now: datetime, key: bytes
+    ex: Executor,
+    inbound: Inbound,
+    rec: TurnRecord,
+    now: datetime,
+    key: bytes,
+    *,
+    links: DeepLinks | None,
 ) -> list[Outbound]:
     code = new_code()
     await ex.run(_DROP_CODES, {"uid": rec.user_id})  # one live code per person
@@ -237,13 +249,23 @@ async def _issue(
         Message(
             text=f"🔗 Your link code: {bold(f'`{as_shown}`')}\n"
             f"Send `/link {as_shown}` to me on your other platform within {minutes} minutes. "
-            "It works once — keep it to yourself: whoever sends it gets your account.\n\n"
+            "It works once — keep it to yourself: whoever sends it gets your account."
+            f"{_one_tap(inbound, links, code)}\n\n"
             "The progress you have *here* is kept and shared; the other account's own solo "
             "progress is replaced by it.",
             ephemeral=True,
             private=True,
         )
     ]
+
+
+def _one_tap(inbound: Inbound, links: DeepLinks | None, code: str) -> str:
+    """The Telegram deep link that completes the link in one tap, for a code made elsewhere
+    (on Telegram itself the other side is Discord, which has no such link: the command is it)."""
+    if inbound.platform == "telegram" or links is None:
+        return ""
+    url = links.telegram(StartKind.LINK, code)
+    return f"\nOn Telegram, one tap does it: {esc(url)}" if url else ""
 
 
 async def _redeem(

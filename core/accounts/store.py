@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 
 from core.db.executor import Executor
 from core.db.tables import identities, profiles, states, users
@@ -22,6 +22,12 @@ _INSERT_USER = insert(users)
 _INSERT_IDENTITY = insert(identities)
 _INSERT_PROFILE = insert(profiles)
 _INSERT_STATE = insert(states)
+#: The first tag only: where someone came from stays what it was.
+_TAG_ARRIVAL = (
+    update(users)
+    .where(users.c.id == bindparam("uid"), users.c.start_tag.is_(None))
+    .values(start_tag=bindparam("tag"))
+)
 
 
 async def create_musician(
@@ -139,3 +145,8 @@ async def musician_of(ex: Executor, inbound: Inbound, now: datetime) -> TurnReco
         locale=inbound.locale,
         now=now,
     )
+
+
+async def tag_arrival(ex: Executor, user_id: uuid.UUID, tag: str) -> None:
+    """Note the tracking tag a person arrived with (``/start src-<tag>``), unless they have one."""
+    await ex.run(_TAG_ARRIVAL, {"uid": user_id, "tag": tag})

@@ -230,6 +230,9 @@ class AdminDesk:
             ]
         else:
             lines += ["", italic("Nobody has picked a roadmap yet.")]
+        if figures.tags:  # /start src-<tag> links: where people came from
+            lines += ["", bold("Came by a tagged link:")]
+            lines += [f"{esc(tag)}: {n:,}" for tag, n in figures.tags]
         chart = await stats.funnel_chart(figures.funnel)
         await self._audit_ok(actor, "admin.stats")
         text = "\n".join(lines)

@@ -66,6 +66,8 @@ class Stats:
     reminders_sent_7d: int
     reminders_failed_7d: int
     funnel: tuple[FunnelRow, ...]
+    #: People per tracking tag (``/start src-<tag>``), most first, at most :data:`TOP_TAGS`.
+    tags: tuple[tuple[str, int], ...] = ()
 
 
 _WEEK: BindParameter[datetime] = bindparam("week")
@@ -149,8 +151,21 @@ FUNNEL: Final = (
 )
 
 
+#: How many tracking tags ``/admin stats`` lists.
+TOP_TAGS: Final = 10
+#: People per tracking tag, on the partial ``ix_users_start_tag`` alone (only the tagged users
+#: are in it, so the count reads no more than they are).
+TAGS: Final = (
+    select(_users.c.start_tag, func.count().label("people"))
+    .where(_users.c.start_tag.is_not(None))
+    .group_by(_users.c.start_tag)
+    .order_by(func.count().desc(), _users.c.start_tag)
+    .limit(TOP_TAGS)
+)
+
+
 async def collect(session: AsyncSession, now: datetime) -> Stats:
-    """Read every figure: :data:`FIGURES` and :data:`FUNNEL`, two statements."""
+    """Read every figure: :data:`FIGURES`, :data:`FUNNEL` and :data:`TAGS`, three statements."""
     week, month = now - timedelta(days=7), now - timedelta(days=30)
     figures = (await session.execute(FIGURES, {"week": week, "month": month})).one()
     counts: dict[tuple[str, str | None, int], int] = {}
@@ -171,6 +186,7 @@ async def collect(session: AsyncSession, now: datetime) -> Stats:
         reminders_sent_7d=int(figures.sent),
         reminders_failed_7d=int(figures.failed),
         funnel=tuple(funnel),
+        tags=tuple((str(tag), int(n)) for tag, n in (await session.execute(TAGS)).all()),
     )
 
 

@@ -21,22 +21,24 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.accounts import linking, reachability
+from core.accounts.deep_links import DeepLinks
 from core.accounts.linking import AccountCall
 from core.accounts.store import musician_of
 from core.admin.access import Access
 from core.admin.desk import AdminDesk
 from core.admin.ratelimit import SLOW_DOWN, RateLimit, RateLimiter, Verdict
-from core.app import replays
+from core.app import replays, start_payloads
 from core.app.features import with_own
 from core.app.help import help_card
 from core.app.private_replies import route as keep_private
-from core.bands import guild
+from core.bands import guild, invites
 from core.clock import Clock, system_clock
 from core.coaching.numbers.warmup import ChartWarmer
 from core.db.engine import Database
@@ -154,6 +156,7 @@ class Coach:
         rate_limit: RateLimit | None = None,
         roadmaps_dir: Path | None = None,
         link_secret: str | None = None,
+        telegram_bot: str | None = None,
         offload: Offload | None = None,
         warm_charts: bool = False,
         metrics: CoachMetrics | None = None,
@@ -164,6 +167,13 @@ class Coach:
         self.metrics = metrics
         #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
         self.link_key = linking.link_key(link_secret)
+        #: The code key again and the Telegram bot's username, for invites' and /link's deep
+        #: links (``TELEGRAM_BOT_USERNAME``, or told by the Telegram front end at its start:
+        #: :meth:`DeepLinks.know_telegram_bot`; core/accounts/deep_links.py).
+        self.links = DeepLinks(self.link_key, telegram_bot)
+        #: Codes one person may try (band invites), in memory per worker like :attr:`limiter`
+        #: — a bound on guessing and on a flood of lookups, not a quota (core/bands/invites.py).
+        self.redeems = RateLimiter(RateLimit(invites.TRIES, invites.TRY_WINDOW_SECONDS))
         self.catalog = catalog or CatalogCache()
         self._clock = clock
         #: Who may do what (bot admins from ``admins``, i.e. COACH_ADMINS; roles in the db).
@@ -423,6 +433,7 @@ class Coach:
                 audits=audits,
                 states=states,
                 offload=self.offload,
+                links=self.links,
             )
         loaded = await store.load_turn(
             ex, inbound.platform, inbound.user_id, inbound.update_id, now
@@ -436,8 +447,13 @@ class Coach:
             rec = await musician_of(ex, inbound, now)
         route = routed.route
         if route is not None and route.door == "account":  # on the account, not a turn
-            call = AccountCall(ex, inbound, rec, now, audits, self.link_key)
-            return await route.handler(call, routed.args)
+            return await route.handler(self._account(ex, inbound, rec, now, audits), routed.args)
+        before: list[Outbound] = []
+        if start_payloads.carries(inbound, route, routed.args):  # a deep link's /start <payload>
+            call = self._account(ex, inbound, rec, now, audits)
+            before, go_on = await start_payloads.handle(call, routed.args)
+            if not go_on:
+                return before
         turn = Turn(
             ex,
             inbound,
@@ -451,7 +467,28 @@ class Coach:
         )
         replies = await self._dispatch_dated(turn, routed, redraw)
         await turn.flush()
-        return replies
+        return before + replies
+
+    def _account(
+        self,
+        ex: Executor,
+        inbound: Inbound,
+        rec: store.TurnRecord,
+        now: datetime,
+        audits: list[AuditNote],
+    ) -> AccountCall:
+        """An account-door call: the person's rows, codes' key and links, their code tries."""
+        who = f"{inbound.platform}:{inbound.user_id}"
+        return AccountCall(
+            ex,
+            inbound,
+            rec,
+            now,
+            audits,
+            self.link_key,
+            self.links,
+            lambda: self.redeems.check(who) is Verdict.ALLOW,
+        )
 
     async def _dispatch_dated(
         self, turn: Turn, routed: Routed, redraw: list[uuid.UUID]

@@ -46,7 +46,8 @@ BAND_HELP = (
     "/assign <task> @member — make a task someone's job\n"
     f"{italic('Managers:')} /band rename <name> · /band remove @member · "
     "/band role @role · /band channel · /band milestones on|off · "
-    "/band digest on|off|monday 9:00 · /band reset"
+    "/band digest on|off|monday 9:00 · /band invite [uses|revoke] · /band reset\n"
+    "Invited? Send /join <code> to me in a private chat."
 )
 
 

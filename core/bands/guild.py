@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from core.accounts.deep_links import DeepLinks
 from core.accounts.store import musician_of
 from core.bands import flows, store
 from core.bands.store import Actor, BandRow
@@ -87,11 +88,13 @@ class _Call:
 
 @dataclass(slots=True)
 class BandCall:
-    """A band's own command or button (the registry's ``band`` door), in the band's turn."""
+    """A band's own command or button (the registry's ``band`` door), in the band's turn;
+    ``links``: the process's code key and deep links (``/band invite``)."""
 
     turn: Turn
     band: BandRow
     is_manager: bool
+    links: DeepLinks | None = None
 
     def deny(self, action: AuditAction, target: str, **details: Any) -> None:
         """Record a refused attempt (written after the transaction)."""
@@ -115,6 +118,7 @@ async def handle(
     audits: list[AuditNote],
     states: Mapping[str, StrEnum],
     offload: Offload | None = None,
+    links: DeepLinks | None = None,
 ) -> list[Outbound]:
     """One event from a server chat, in the caller's transaction: find the band, check the
     sender may act on it, lock the band's turn, then hand the event to its route — a band
@@ -172,7 +176,7 @@ async def handle(
         ex, inbound, rec, catalog, now, states=states, audits=audits, offload=offload or InThread()
     )
     if route is not None and route.door == "band":
-        band_call = BandCall(turn, band, is_manager)
+        band_call = BandCall(turn, band, is_manager, links)
         argument = event.payload if event.payload is not None else event.args
         replies = await route.handler(band_call, argument)
     else:

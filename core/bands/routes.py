@@ -11,7 +11,8 @@ answers) is the journey's, run on the band's profile.
 
 from __future__ import annotations
 
-from core.bands import digest, flows, store, suggestions
+from core.accounts.linking import AccountCall
+from core.bands import digest, flows, invites, store, suggestions
 from core.bands import reminders as band_reminders
 from core.bands.buttons import BAND_RESET
 from core.bands.guild import BandCall, band_sub
@@ -21,7 +22,7 @@ from core.coaching.streaks.routes import STREAK_HELP, STREAK_OPTIONS
 from core.coaching.streaks.words import FreezeAsk, Unfreeze
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
-from core.kernel.registry import Asked, Feature, Option, Place, Subcommand, Suggestion
+from core.kernel.registry import SOLO, Asked, Feature, Option, Place, Subcommand, Suggestion
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound
 from core.reminders.buttons import SETTING
@@ -41,8 +42,8 @@ BAND: frozenset[Place] = frozenset({"band"})
 @bands.command(
     "band",
     "Your band: create, join, progress, members, and managers' settings",
-    usage="[create <name> | join | leave | progress | members | digest | rename | remove | "
-    "role | channel | milestones | reset]",
+    usage="[create <name> | join | leave | progress | members | digest | invite | rename | "
+    "remove | role | channel | milestones | reset]",
     subcommands=(
         Subcommand("progress", "The band's stages and who did what"),
         Subcommand("members", "Who is in the band"),
@@ -62,6 +63,13 @@ BAND: frozenset[Place] = frozenset({"band"})
                 Option("role", "Everyone with this role is in the band", kind="role"),
                 Option("name", "The band's name", required=True, rest=True),
             ),
+        ),
+        Subcommand(
+            "invite",
+            "An invite code and link to join the band from a private chat (managers)",
+            options=(Option("uses", "How many people it lets in (1 to 25), or revoke", rest=True),),
+            audience="managers",
+            refused_as="band.invite",
         ),
         Subcommand(
             "rename",
@@ -123,6 +131,8 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
         case "leave":
             await store.remove_member(turn.ex, band.id, turn.rec.user_id)
             return [Message(text=f"You've left {bold(esc(band.name))}. Come back any time.")]
+        case "invite":
+            return await invites.command(turn, band.id, band.name, rest, call.links)
         case "rename":
             return await flows.rename(turn, band, rest)
         case "remove":
@@ -136,6 +146,20 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
         case "reset":
             return flows.ask_reset(turn, band)
     return [Message(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]
+
+
+@bands.command(
+    "join",
+    "Join a band with the invite code a manager gave you",
+    usage="<code>",
+    options=(Option("code", "the invite code (from /band invite)", required=True),),
+    places=SOLO,
+    door="account",
+    before_setup=True,
+)
+async def _join(call: AccountCall, args: str) -> list[Outbound]:
+    """Redeemed on the account, like ``/link``: joining a band is the person's, not a turn's."""
+    return await invites.redeem(call, args)
 
 
 @bands.command(

@@ -47,11 +47,22 @@ class User(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime | None] = mapped_column()
+    #: The tracking tag of the first ``/start src-<tag>`` link this person came by (set once,
+    #: never overwritten: where they came from, not where they last clicked); ``/admin stats``
+    #: counts people per tag (core/app/start_payloads.py).
+    start_tag: Mapped[str | None] = mapped_column(String(32))
 
 
 # /admin stats counts the musicians active in the last 7 and 30 days: a range of this index
 # (written at most once a minute per person: core.kernel.turn.ACTIVITY_RESOLUTION).
 Index("ix_users_last_active_at", User.last_active_at)
+#: /admin stats counts people per tracking tag: the few tagged users, read by this index alone.
+Index(
+    "ix_users_start_tag",
+    User.start_tag,
+    postgresql_where=text("start_tag IS NOT NULL"),
+    sqlite_where=text("start_tag IS NOT NULL"),
+)
 
 
 class Identity(Base):
@@ -764,6 +775,36 @@ class BandAssignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class BandInvite(Base):
+    """An invite into a band (``/band invite``): redeemed from a private chat on any platform
+    (``/join <code>``, or Telegram's ``/start inv-<code>`` deep link).
+
+    Like a link code, only the HMAC-SHA256 of the code is stored (core/accounts/linking.py's
+    key). It may be used ``uses_left`` more times (1 by default) until ``expires_at``; a
+    manager's ``/band invite revoke`` sets ``revoked_at``. A used-up, expired or revoked
+    invite keeps its row until housekeeping, so its refusal can say which it is.
+    """
+
+    __tablename__ = "band_invites"
+    __table_args__ = (CheckConstraint("uses_left >= 0", name="uses_left_not_negative"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    band_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bands.id", ondelete="CASCADE"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    uses: Mapped[int] = mapped_column(Integer)
+    uses_left: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: A band's invites of the last day (the issuing limit) and its open ones (revoke).
+Index("ix_band_invites_band_created", BandInvite.band_id, BandInvite.created_at)
+
+
 class LinkCode(Base):
     """A one-time code that joins a second platform identity to a user (``/link``).
 
@@ -787,6 +828,7 @@ __all__ = [
     "AuditLog",
     "Band",
     "BandAssignment",
+    "BandInvite",
     "BandMember",
     "Broadcast",
     "ConversationState",

@@ -15,6 +15,7 @@ from core.db.models import (
     AuditLog,
     Band,
     BandAssignment,
+    BandInvite,
     BandMember,
     Broadcast,
     ConversationState,
@@ -41,6 +42,7 @@ from core.db.models import (
 
 audit_log = cast(Table, AuditLog.__table__)
 band_assignments = cast(Table, BandAssignment.__table__)
+band_invites = cast(Table, BandInvite.__table__)
 band_members = cast(Table, BandMember.__table__)
 bands = cast(Table, Band.__table__)
 broadcasts = cast(Table, Broadcast.__table__)

@@ -92,6 +92,7 @@ AuditAction = Literal[
     "band.reminder",
     "band.streak",  # a member (not a manager) tried to freeze or unfreeze the band's streak
     "band.digest",  # a member (not a manager) tried to switch or move the band's weekly digest
+    "band.invite",  # /band invite: issued, revoked, or refused (not a manager, the day's limit)
     # /link and /unlink (core/accounts/linking.py)
     "account.link",
     "account.unlink",

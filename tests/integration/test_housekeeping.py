@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from bandkit import GuildDriver
 from coachkit import Driver, count, run_coach, synced_coach
 from pydantic import ValidationError
 from reminderkit import FakeClock, RecordingNotifier, delivery_rows
@@ -28,6 +29,7 @@ from core.db.engine import Database
 from core.db.executor import compiled_for_asyncpg
 from core.db.models import (
     AuditLog,
+    BandInvite,
     Delivery,
     Identity,
     LinkCode,
@@ -40,6 +42,7 @@ from core.db.models import (
 from core.housekeeping import (
     BROADCAST_ROWS,
     EXPIRED_CODES,
+    EXPIRED_INVITES,
     IRRELEVANT_EVENTS,
     OLD_CELEBRATIONS,
     OLD_DENIALS,
@@ -234,6 +237,29 @@ async def test_expired_link_codes_go_and_a_live_one_still_redeems(database: Data
     assert "Linked" in dc.text
 
 
+async def test_long_expired_invites_go_and_a_recent_one_still_says_expired(
+    database: Database,
+) -> None:
+    clock = FakeClock(START)
+    coach = await synced_coach(database, clock=clock)
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/band invite")  # expires in 7 days; goes 30 days after that
+    clock.advance(days=20)
+    await ana.say("/band invite")
+    recent = re.search(r"/join ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})", ana.text)
+    assert recent is not None, ana.text
+    clock.advance(days=18)  # the first expired 31 days ago, the second 11
+
+    report = await prune(database, now=clock.now)
+
+    assert report.band_invites == 1
+    assert await count(database, BandInvite) == 1
+    late = Driver(coach, "555", platform="telegram")
+    await late.say(f"/join {recent.group(1)}")
+    assert "has expired" in late.text
+
+
 async def _old_audit_rows(db: Database, outcomes: dict[str, int], *, at: datetime) -> None:
     """Audit rows written at ``at``: ``{outcome: how many}`` (many at once: inserted)."""
     async with db.transaction() as session:
@@ -317,6 +343,7 @@ _INDEXES = {
     "celebrations": (OLD_CELEBRATIONS, "ix_deliveries_celebrations_created_at"),
     "broadcast": (BROADCAST_ROWS, "ix_deliveries_broadcast_id"),
     "codes": (EXPIRED_CODES, "ix_link_codes_expires_at"),
+    "invites": (EXPIRED_INVITES, "ix_band_invites_expires_at"),
     "denials": (OLD_DENIALS, "ix_audit_log_denied_at"),
     "events": (OLD_EVENTS, "ix_events_processed_at"),
     "irrelevant events": (IRRELEVANT_EVENTS, "ix_events_"),

@@ -93,14 +93,18 @@ async def test_the_stats_figures_read_their_indexes(database: Database) -> None:
     assert figures.musicians == MUSICIANS
     assert figures.tasks_completed_7d > 0
     assert figures.reminders_sent_7d > 0
-    assert len(seen) == 2, "the figures and the funnel: two statements"
-    [(_, plan), (_, funnel)] = await _plans(database, seen)
+    assert len(seen) == 3, "the figures, the funnel and the tags: three statements"
+    [(_, plan), (_, funnel), (_, tags)] = await _plans(database, seen)
     expected = {
         "ix_users_last_active_at",
         "ix_events_completions",
         "ix_deliveries_nudges_created_at",
     }
-    for indexes, explained in ((expected, plan), ({"ix_profiles_roadmap_stage"}, funnel)):
+    for indexes, explained in (
+        (expected, plan),
+        ({"ix_profiles_roadmap_stage"}, funnel),
+        ({"ix_users_start_tag"}, tags),  # the tagged users only, never every user
+    ):
         shown = "\n".join(explained.key_lines())
         assert indexes <= explained.indexes(), f"missing {indexes - explained.indexes()}\n{shown}"
         assert not explained.seq_scans() & GROWING, shown
