@@ -79,11 +79,11 @@ def question(turn: Turn, task: TaskInfo) -> Outbound:
     """The one country question, before ``task`` (which it comes back to once answered)."""
     turn.set_state(Awaiting.COUNTRY, task)
     buttons = [
-        Button(label=f"{flag(code)} {country_name(code)}", payload=COUNTRY.encode(code))
+        Button(label=f"{flag(code)} {country_name(code)}", payload=COUNTRY.encode(code.lower()))
         for code in MAIN
     ]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append((Button(label="🌍 Other", payload=COUNTRY.encode(OTHER)),))
+    rows.append((Button(label="🌍 Other", payload=COUNTRY.encode(OTHER.lower())),))
     who = "the band pays" if in_band(turn) else "you pay"
     text = (
         f"🌍 One question before {bold(esc(task.title))}: which country do {who} tax in? "

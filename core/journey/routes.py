@@ -237,7 +237,7 @@ async def _country_button(turn: Turn, payload: Payload) -> list[Outbound]:
 async def country_picked(turn: Turn, code: str) -> list[Outbound]:
     """A press of the country question's button (the band's door calls it for a manager)."""
     picked = country.parse(code)
-    if picked is None or picked != code:
+    if picked is None or picked != code.upper():
         return [Toast(text="That button is out of date. /country sets your country.")]
     if turn.awaiting is not Awaiting.COUNTRY:
         if turn.rec.country == picked:
