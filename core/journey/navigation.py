@@ -395,8 +395,13 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     task_index = roadmap.stage_index(task.stage_id)
     if task_index is None:
         return Toast(text="That task isn't part of the roadmap anymore.")
-    if not any(t.id == task.id for t in roadmap.stages[task_index].tasks):
-        return Toast(text="That task is for musicians in another country. /country shows yours.")
+    shown = roadmap.stages[task_index].tasks
+    if not any(t.id == task.id for t in shown):
+        # not for this musician's country: its version for their country, when it has one
+        mine = next((t for t in shown if t.variant_of == task.slug), None)
+        if mine is None:
+            return Toast(text="That task is for musicians in another country. /country shows yours.")
+        task = mine
     if task.id in not_open(turn, roadmap):
         return Toast(text=f"That one opens {opens_text(turn, task)} — I'll bring it back then.")
     stage, rows = await current_stage(turn, roadmap)
