@@ -400,7 +400,9 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
         # not for this musician's country: its version for their country, when it has one
         mine = next((t for t in shown if t.variant_of == task.slug), None)
         if mine is None:
-            return Toast(text="That task is for musicians in another country. /country shows yours.")
+            return Toast(
+                text="That task is for musicians in another country. /country shows yours."
+            )
         task = mine
     if task.id in not_open(turn, roadmap):
         return Toast(text=f"That one opens {opens_text(turn, task)} — I'll bring it back then.")

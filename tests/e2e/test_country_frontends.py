@@ -51,9 +51,7 @@ async def _solo_country(database: Database) -> str | None:
 async def _band_country(database: Database) -> str | None:
     async with database.transaction() as session:
         return (
-            await session.scalars(
-                select(Profile.country).join(Band, Band.id == Profile.band_id)
-            )
+            await session.scalars(select(Profile.country).join(Band, Band.id == Profile.band_id))
         ).one()
 
 

@@ -18,7 +18,7 @@ from support.memory import MemoryCoach, bundled_catalog
 from core.kernel.types import Inbound
 from core.progress.parsing.countries import OTHER, country_code
 from core.progress.parsing.locales import region_of
-from core.progress.service import stage_counts, stage_done
+from core.progress.service import ProgressRecord, stage_counts, stage_done
 from core.roadmaps.catalog import catalog_from
 from core.roadmaps.schema import Roadmap
 
@@ -240,8 +240,6 @@ def test_which_tasks_depend_on_the_country() -> None:
 
 
 def _done(task_id: Any) -> Any:
-    from core.progress.service import ProgressRecord
-
     return ProgressRecord(task_id=task_id, status="completed")
 
 
@@ -331,7 +329,8 @@ async def test_other_gets_the_general_task_and_is_not_asked_again() -> None:
     assert _country(coach) == OTHER
     assert "general advice" in maya.text
     assert "Sort out your tax" in maya.text
-    assert "(UK)" not in maya.text and "(Germany)" not in maya.text
+    assert "(UK)" not in maya.text
+    assert "(Germany)" not in maya.text
     await maya.say("/today")
     assert "which country" not in maya.text
 
@@ -379,7 +378,8 @@ async def test_slash_country_before_it_is_set_says_so_and_can_set_it() -> None:
     await maya.say("done 1")
     await maya.say("done 2")
     assert "which country" not in maya.text
-    assert "Sort out your tax" in maya.text and "(UK)" not in maya.text
+    assert "Sort out your tax" in maya.text
+    assert "(UK)" not in maya.text
 
 
 async def test_the_question_answered_with_slash_country_moves_on() -> None:
