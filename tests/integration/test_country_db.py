@@ -15,7 +15,9 @@ from coachkit import Driver, catalog_of, synced_coach
 from sqlalchemy import select
 
 from core.db.engine import Database
+from core.db.executor import SQLAlchemyExecutor
 from core.db.models import Band, Profile
+from core.journey.questions import answers_for
 from core.kernel.audit import latest
 from core.kernel.payloads import encode
 from core.kernel.types import Document, Inbound
@@ -122,3 +124,32 @@ async def test_only_a_manager_sets_the_bands_country(database: Database) -> None
     # both refusals are audited (the second within a minute is counted on the first's row)
     denied = [(e.action, e.outcome) for e in await latest(database) if e.action == "band.country"]
     assert denied == [("band.country", "denied")]
+
+
+async def test_a_question_about_tax_finds_the_askers_countrys_version(database: Database) -> None:
+    """The search reads the country a question names, else the profile's: each country's
+    version of a task is a near-twin of the others, so the wrong one must never be shown."""
+    coach = await synced_coach(database)
+    catalog = await catalog_of(database)
+    roadmap = catalog.roadmap_by_slug(INDIE)
+    assert roadmap is not None
+    question = "how do i register as self employed for my music income"
+
+    async def top(text: str, country: str | None) -> list[str]:
+        async with database.connection() as conn:
+            ex = SQLAlchemyExecutor(conn)
+            _query, found = await answers_for(ex, catalog, text, prefer=roadmap.id, country=country)
+        return [t.slug for t in found]
+
+    for country, expected in (("GB", "iss-money-admin-gb"), ("NL", "iss-money-admin-nl")):
+        found = await top(question, country)
+        assert expected in found, (country, found)
+        suffix = f"-{country.lower()}"
+        assert not [s for s in found if "money-admin-" in s and not s.endswith(suffix)], found
+    general = await top(question, None)
+    assert "iss-money-admin" in general, general
+    assert not [s for s in general if "money-admin-" in s], "the general ones speak for all"
+    assert not [s for s in await top(question, "ZZ") if "money-admin-" in s]
+    # a country named in the question wins over the profile's
+    assert "iss-money-admin-ca" in await top("grants for musicians in canada", "GB")
+    assert coach is not None

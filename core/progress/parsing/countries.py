@@ -10,6 +10,7 @@ everyday words CLDR does not list as names ("UK", "USA", "England", "Holland"). 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
@@ -109,3 +110,31 @@ def country_name(code: str, locale: str | None = None) -> str:
     if code == OTHER:
         return "somewhere else"
     return str(babel_locale(locale).territories.get(code, code))
+
+
+#: Short words that name a country in running text even in lower case ("tax in the uk").
+_LOOSE: Final = frozenset({"uk", "u.k.", "usa", "u.s.", "u.s.a."})
+_WORD_RE: Final = re.compile(r"[^\W\d_][\w.'’-]*", re.UNICODE)
+
+
+def named_in(text: str) -> str | None:
+    """The country a sentence names ("grants for musicians in Canada" → CA, "tax in the uk"
+    → GB), or ``None``. Names of three letters or more are read in any case; a two- or
+    three-letter code only as typed in capitals ("US", "GB") or as one of the everyday
+    abbreviations, so "us", "it" and "can" stay words."""
+    words = _WORD_RE.findall(text[:300])
+    names = _names()
+    for size in (3, 2, 1):
+        for start in range(len(words) - size + 1):
+            typed = " ".join(words[start : start + size]).strip(".'’-")
+            folded = _fold(typed)
+            short = size == 1 and len(folded.replace(".", "")) <= 3
+            if short:
+                if folded in _LOOSE:
+                    return names.get(folded)
+                if typed.isupper() and folded.upper() in COUNTRY_CODES:
+                    return folded.upper()
+                continue
+            if folded in names:
+                return names[folded]
+    return None
