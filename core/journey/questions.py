@@ -199,18 +199,19 @@ def for_country(catalog: Catalog, tasks: list[TaskInfo], country: str | None) ->
     known = country is not None and country != OTHER
     out: list[TaskInfo] = []
     seen: set[str] = set()
-    for task in tasks:
-        family = task.variant_of or task.slug
+    for hit in tasks:
+        family = hit.variant_of or hit.slug
         if family in seen:
             continue
-        if known and task.countries is not None and country not in task.countries:
+        if known and hit.countries is not None and country not in hit.countries:
             continue
+        shown = hit
         if known:
-            task = _version_for(catalog, family, country) or task
-        elif task.countries is not None and any(t.slug == family for t in tasks):
+            shown = _version_for(catalog, family, country) or hit
+        elif hit.countries is not None and any(t.slug == family for t in tasks):
             continue  # the general task is among the hits: it answers for everyone
         seen.add(family)
-        out.append(task)
+        out.append(shown)
     return out
 
 
