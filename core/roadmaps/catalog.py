@@ -229,44 +229,6 @@ class Catalog:
             )
         return task.slug in bases
 
-    def shown_to(self, task: TaskInfo, country: str | None) -> bool:
-        """Whether a profile of ``country`` sees ``task`` (another country's task, or a general
-        one its country's variant replaces, is not shown)."""
-        stage = next(
-            (
-                s
-                for r in self.roadmaps
-                if r.id == task.roadmap_id
-                for s in self.country_view(r, country).stages
-                if s.id == task.stage_id
-            ),
-            None,
-        )
-        return stage is not None and any(t.id == task.id for t in stage.tasks)
-
-    def roadmap_by_slug(self, slug: str) -> RoadmapInfo | None:
-        """A live roadmap by slug."""
-        for r in self.roadmaps:
-            if r.slug == slug:
-                return r
-        return None
-
-    @property
-    def metrics(self) -> dict[str, MetricInfo]:
-        """Every metric the live content feeds, by name (built once per snapshot)."""
-        cached = self.memo.get(_METRICS)
-        if cached is None:
-            cached = self.memo[_METRICS] = _metric_index(self.roadmaps)
-        return cached
-
-    def metric_named(self, words: str) -> MetricInfo | None:
-        """The metric a musician means by ``words`` ("listeners", "monthly_listeners")."""
-        wanted = " ".join(words.casefold().replace("_", " ").split())
-        for info in self.metrics.values():
-            if wanted in info.aliases:
-                return info
-        return None
-
 
 _METRICS = ("catalog", "metrics")
 
