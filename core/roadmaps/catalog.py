@@ -229,6 +229,29 @@ class Catalog:
             )
         return task.slug in bases
 
+    def roadmap_by_slug(self, slug: str) -> RoadmapInfo | None:
+        """A live roadmap by slug."""
+        for r in self.roadmaps:
+            if r.slug == slug:
+                return r
+        return None
+
+    @property
+    def metrics(self) -> dict[str, MetricInfo]:
+        """Every metric the live content feeds, by name (built once per snapshot)."""
+        cached = self.memo.get(_METRICS)
+        if cached is None:
+            cached = self.memo[_METRICS] = _metric_index(self.roadmaps)
+        return cached
+
+    def metric_named(self, words: str) -> MetricInfo | None:
+        """The metric a musician means by ``words`` ("listeners", "monthly_listeners")."""
+        wanted = " ".join(words.casefold().replace("_", " ").split())
+        for info in self.metrics.values():
+            if wanted in info.aliases:
+                return info
+        return None
+
 
 _METRICS = ("catalog", "metrics")
 
