@@ -58,6 +58,8 @@ class TaskInfo:
     cycle: str | None = None
     #: The general task this one is a country's version of (see ``Task.variant_of``).
     variant_of: str | None = None
+    #: Done once, not every cycle (see ``Task.once``).
+    once: bool = False
 
     @property
     def countries(self) -> tuple[str, ...] | None:
@@ -302,6 +304,7 @@ class _Content:
     only_if: Condition | None
     cycle: str | None
     variant_of: str | None
+    once: bool
 
 
 def _content(config: Mapping[str, Any]) -> _Content:
@@ -320,6 +323,7 @@ def _content(config: Mapping[str, Any]) -> _Content:
         only_if,
         str(cycle) if cycle is not None else None,
         str(variant_of) if variant_of is not None else None,
+        bool(config.get("once", False)),
     )
 
 
@@ -370,6 +374,7 @@ def _task_info(row: Any) -> TaskInfo:
         only_if=content.only_if,
         cycle=content.cycle,
         variant_of=content.variant_of,
+        once=content.once,
     )
 
 
@@ -474,6 +479,7 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
                         only_if_id=ids.get(source) if source else None,
                         cycle=content.cycle,
                         variant_of=variant_of,
+                        once=content.once,
                     )
                 )
             infos.extend(tasks)

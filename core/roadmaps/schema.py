@@ -370,6 +370,9 @@ class Task(_Frozen):
     #: The task applies only after one of these answers to an earlier choice question, or
     #: only in these countries.
     only_if: Condition | None = None
+    #: Done once, not every cycle: in a stage that repeats (``repeats:``), the next cycle does
+    #: not reopen it (a YouTube channel or a tax registration is set up once).
+    once: bool = False
     #: A country's version of the general task of this slug (same stage): for a profile of
     #: one of its ``only_if.country`` it is shown instead of the general one (which everyone
     #: else sees).
@@ -414,6 +417,14 @@ class Stage(_Frozen):
             raise ValueError(f"stage '{self.slug}' has only optional tasks")
         if all(t.only_if is not None for t in self.tasks):
             raise ValueError(f"stage '{self.slug}' has only conditional tasks")
+        once = [t.slug for t in self.tasks if t.once]
+        if once and not self.repeats:
+            raise ValueError(
+                f"task '{once[0]}' is marked once, but stage '{self.slug}' does not repeat: "
+                "every task outside a cycle is done once already"
+            )
+        if once and len(once) == len(self.tasks):
+            raise ValueError(f"stage '{self.slug}' repeats but all its tasks are once-only")
         return self
 
 

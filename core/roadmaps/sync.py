@@ -116,6 +116,8 @@ def task_config(task: Task, cycle: str | None = None) -> dict[str, Any]:
         marks["only_if"] = task.only_if.model_dump(mode="json", exclude_none=True)
     if task.variant_of is not None:
         marks["variant_of"] = task.variant_of
+    if task.once:
+        marks["once"] = True
     if cycle is not None:
         marks["cycle"] = cycle
     if task.when is not None:
