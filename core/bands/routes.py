@@ -20,6 +20,9 @@ from core.bands.states import BandAwaiting
 from core.coaching.streaks import flows as streak_flows
 from core.coaching.streaks.routes import STREAK_HELP, STREAK_OPTIONS
 from core.coaching.streaks.words import FreezeAsk, Unfreeze
+from core.journey import country
+from core.journey.buttons import COUNTRY
+from core.journey.routes import COUNTRY_HELP, country_picked
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
 from core.kernel.registry import SOLO, Asked, Feature, Option, Place, Subcommand, Suggestion
@@ -275,3 +278,34 @@ async def _streak(call: BandCall, args: str) -> list[Outbound]:
             )
         ]
     return await streak_flows.run(call.turn, request)
+
+
+@bands.command(
+    "country",
+    "The band's country, for tax and funding advice; managers change it",
+    usage=COUNTRY_HELP[1],
+    options=COUNTRY_HELP[2],
+    places=BAND,
+    door="band",
+)
+async def _country(call: BandCall, args: str) -> list[Outbound]:
+    """The band's country is the band's: every member sees it, only managers set it (a
+    member's try is refused and audited)."""
+    if not args.strip():
+        return [country.show(call.turn)]
+    if not call.is_manager:
+        call.deny("band.country", f"band:{call.band.id}", args=args[:60])
+        return [
+            Message(
+                text="Only server managers (Manage Server) can change the band's country.",
+                ephemeral=True,
+            )
+        ]
+    return [country.change(call.turn, args)]
+
+
+@bands.button(COUNTRY, places=BAND, door="band", audience="managers", refused_as="band.country")
+async def _country_button(call: BandCall, payload: Payload) -> list[Outbound]:
+    """A manager's answer to the band's country question (a member's press is refused and
+    audited by the band's door)."""
+    return await country_picked(call.turn, payload.args[0])

@@ -195,6 +195,9 @@ class Profile(Base):
     #: The ISO 4217 code money answers are counted in when they name no currency (issue #15
     #: §3); ``None`` until the first money answer settles it (core/journey/currency.py).
     currency: Mapped[str | None] = mapped_column(String(3))
+    #: The ISO 3166-1 alpha-2 country whose tax and funding advice the profile sees (issue #15;
+    #: ``ZZ``: elsewhere, the general advice); ``None`` until settled (core/journey/country.py).
+    country: Mapped[str | None] = mapped_column(String(2))
     roadmap_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("roadmaps.id", ondelete="SET NULL")
     )

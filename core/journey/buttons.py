@@ -37,3 +37,7 @@ TICK_ALL: Final = ButtonAction("tick_all", "ta", 1)
 #: Start the next cycle of the roadmap's repeating stages (release 2, …): ``nc:<number>``.
 #: The number makes a second press (or an old card) harmless: only the next one starts.
 NEXT_CYCLE: Final = ButtonAction("next_cycle", "nc", 1)
+#: The profile's country, from the one country question: ``cy:<iso code>``, lower case
+#: (``zz``: other).
+#: In a band's server only a manager's press counts (core/bands/routes.py).
+COUNTRY: Final = ButtonAction("country", "cy", 1)

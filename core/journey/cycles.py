@@ -6,7 +6,8 @@ task of the repeating stages is open again, each data-input task carrying last c
 as its baseline (shown with a suggested target on its card, compared with in the reply). The
 anchor dates the cycle's date questions set (the release date) are cleared, because the plan
 of the next release is counted from its own date. Samples, goals and everything outside the
-cycle's stages are untouched, so ``/stats`` and the streak go on as they were.
+cycle's stages are untouched, so ``/stats`` and the streak go on as they were, and so are the
+cycle's once-only tasks (``once: true``: a channel or a registration is set up once).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ async def start_next(turn: Turn, wanted: int | None = None) -> list[Outbound]:
                 f"{todo} task(s) to do or skip. /today takes you there."
             )
         ]
-    tasks = [t for stage in roadmap.cycle_stages for t in stage.tasks]
+    # a once-only task (``once: true``) stays as it is: done once, it is done for every cycle
+    tasks = [t for stage in roadmap.cycle_stages for t in stage.tasks if not t.once]
     kept = [rows[t.id] for t in tasks if t.id in rows]
     await turn.store.archive_cycle(turn.rec.profile_id, current, kept, turn.now)
     for task in tasks:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from core.journey import cards, cycle_offer
+from core.journey import cards, country, cycle_offer
 from core.journey.buttons import OPEN
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc, italic
@@ -184,7 +184,21 @@ def task_card(
     *,
     edit: bool = False,
 ) -> Outbound:
-    """Show a task and wait for its ticks or its answer."""
+    """Show a task and wait for its ticks or its answer.
+
+    A task whose advice differs by country, shown to a profile without one, first settles it
+    (from the locale, said on the card) or asks it, once (:mod:`core.journey.country`)."""
+    if country.needed(turn, task):
+        note = country.settle_from_locale(turn)
+        if note is None:
+            return country.question(turn, task)
+        view = turn.roadmap or roadmap  # the settled country's view: its variant replaces
+        stage = next((s for s in view.stages if s.id == stage.id), stage)
+        variant = next((t for t in stage.tasks if t.variant_of == task.slug), None)
+        if variant is not None:  # never shown before, so it has no progress row yet
+            task, row = variant, None
+        card = task_card(turn, view, stage, task, row, edit=edit)
+        return card.model_copy(update={"text": f"{note}\n\n{card.text}"})
     if task.is_checklist:
         turn.set_state(Awaiting.CHECKLIST, task)
         return cards.checklist_card(roadmap, stage, task, row, edit=edit, memo=turn.catalog.memo)
@@ -381,6 +395,15 @@ async def locate(turn: Turn, task_slug: str) -> Located | Outbound:
     task_index = roadmap.stage_index(task.stage_id)
     if task_index is None:
         return Toast(text="That task isn't part of the roadmap anymore.")
+    shown = roadmap.stages[task_index].tasks
+    if not any(t.id == task.id for t in shown):
+        # not for this musician's country: its version for their country, when it has one
+        mine = next((t for t in shown if t.variant_of == task.slug), None)
+        if mine is None:
+            return Toast(
+                text="That task is for musicians in another country. /country shows yours."
+            )
+        task = mine
     if task.id in not_open(turn, roadmap):
         return Toast(text=f"That one opens {opens_text(turn, task)} — I'll bring it back then.")
     stage, rows = await current_stage(turn, roadmap)

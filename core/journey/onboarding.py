@@ -67,6 +67,7 @@ async def set_name(turn: Turn, raw: str) -> list[Outbound]:
 
 async def choose_roadmap(turn: Turn, roadmap: RoadmapInfo) -> list[Outbound]:
     """Put the musician on a roadmap, resuming at its first stage that is not done."""
+    roadmap = turn.catalog.country_view(roadmap, turn.rec.country)
     turn.set_profile(roadmap_id=roadmap.id, current_stage_id=None)
     turn.set_undo(None)
     turn.event("roadmap.chosen", roadmap=roadmap.slug)

@@ -39,6 +39,7 @@ from core.knowledge.words import (
     weights,
     words,
 )
+from core.progress.parsing.countries import OTHER, country_name, named_in
 from core.roadmaps.catalog import Catalog, TaskInfo
 from core.roadmaps.schema import InputType
 
@@ -80,6 +81,10 @@ class Knowledge:
 
     vocabulary: Vocabulary
     stems: dict[str, frozenset[str]]
+    #: The documents a word's rarity is counted over (:func:`~core.knowledge.words.weights`):
+    #: every task, except that a task's countries' versions count as one document together —
+    #: eight near-twins would make their words look common and every other answer weaker.
+    documents: tuple[frozenset[str], ...] = ()
 
 
 _cache: OrderedDict[int, Knowledge] = OrderedDict()
@@ -96,7 +101,16 @@ def build_knowledge(catalog: Catalog) -> Knowledge:
     texts = _texts(catalog)
     synonyms = (w for group in SYNONYMS for phrase in group for w in words(phrase))
     vocabulary = Vocabulary((f"{t}\n{b}" for t, b in texts.values()), extra=synonyms)
-    return Knowledge(vocabulary, {slug: stems_of(pair) for slug, pair in texts.items()})
+    stems = {slug: stems_of(pair) for slug, pair in texts.items()}
+    families: dict[str, frozenset[str]] = {}
+    documents: list[frozenset[str]] = []
+    for slug, found in stems.items():
+        family = catalog.tasks_by_slug[slug].variant_of
+        if family is None:
+            documents.append(found)
+        else:
+            families[family] = families.get(family, frozenset()) | found
+    return Knowledge(vocabulary, stems, (*documents, *families.values()))
 
 
 def knowledge_of(catalog: Catalog) -> Knowledge:
@@ -136,21 +150,30 @@ def is_question_while_asked(task: TaskInfo | None, text: str) -> bool:
 
 async def find(turn: Turn, text: str) -> tuple[Query, list[TaskInfo]]:
     """The question read, and the tasks that answer it well enough, best first (at most
-    :data:`SHOWN`); the musician's own roadmap preferred."""
-    return await answers_for(turn.ex, turn.catalog, text, prefer=turn.rec.roadmap_id)
+    :data:`SHOWN`); the musician's own roadmap preferred, and their country's version of a
+    task that has one."""
+    return await answers_for(
+        turn.ex, turn.catalog, text, prefer=turn.rec.roadmap_id, country=turn.rec.country
+    )
 
 
 async def answers_for(
-    ex: Executor, catalog: Catalog, text: str, *, prefer: uuid.UUID | None
+    ex: Executor,
+    catalog: Catalog,
+    text: str,
+    *,
+    prefer: uuid.UUID | None,
+    country: str | None = None,
 ) -> tuple[Query, list[TaskInfo]]:
     """:func:`find` without a turn (the question test set and ``benchmarks/search.py`` run
-    exactly this)."""
+    exactly this). A country the question names ("tax in the UK") wins over the profile's."""
     knowledge = knowledge_of(catalog)
     query = read_query(text, knowledge.vocabulary)
-    hits = await search(ex, query, prefer=prefer, limit=ASKED)
+    # countries' versions of one task are near-twins: ask for more, then keep the right one
+    hits = await search(ex, query, prefer=prefer, limit=ASKED * COUNTRY_TWINS)
     if not hits:
         return query, []
-    term_weights = weights(query, list(knowledge.stems.values()))
+    term_weights = weights(query, knowledge.documents)
     found: list[TaskInfo] = []
     for hit in hits:
         task = catalog.tasks_by_slug.get(hit.slug)
@@ -160,9 +183,44 @@ async def answers_for(
         if not good_enough(query, stems, term_weights):
             continue
         found.append(task)
-        if len(found) == SHOWN:
-            break
-    return query, found
+    found = for_country(catalog, found, named_in(text) or country)
+    return query, found[:SHOWN]
+
+
+#: How many more hits are fetched than shown, for the countries' versions of a task.
+COUNTRY_TWINS = 5
+
+
+def for_country(catalog: Catalog, tasks: list[TaskInfo], country: str | None) -> list[TaskInfo]:
+    """The hits as a musician of ``country`` should see them: another country's version of a
+    task dropped, a general task replaced by the country's version (at its place), each
+    family once. Without a known country the general task speaks for its family, and a
+    country's version stays only when the question matched it alone (the KSK is German)."""
+    known = country is not None and country != OTHER
+    out: list[TaskInfo] = []
+    seen: set[str] = set()
+    for hit in tasks:
+        family = hit.variant_of or hit.slug
+        if family in seen:
+            continue
+        if known and hit.countries is not None and country not in hit.countries:
+            continue
+        shown = hit
+        if known:
+            shown = _version_for(catalog, family, country) or hit
+        elif hit.countries is not None and any(t.slug == family for t in tasks):
+            continue  # the general task is among the hits: it answers for everyone
+        seen.add(family)
+        out.append(shown)
+    return out
+
+
+def _version_for(catalog: Catalog, family: str, country: str | None) -> TaskInfo | None:
+    """The version of task ``family`` for ``country``, when the content has one."""
+    for task in catalog.tasks_by_slug.values():
+        if task.variant_of == family and not task.archived and country in (task.countries or ()):
+            return task
+    return None
 
 
 async def ask(turn: Turn, text: str, *, waiting: TaskInfo | None = None) -> list[Outbound] | None:
@@ -223,6 +281,9 @@ async def _where(turn: Turn, task: TaskInfo) -> tuple[str, bool]:
         return "From a roadmap that isn't available any more.", False
     index = roadmap.stage_index(task.stage_id)
     stage_no = "?" if index is None else str(index + 1)
+    if task.countries is not None and turn.rec.country not in task.countries:
+        where = ", ".join(country_name(code) for code in task.countries)
+        return f"For musicians in {where} (/country sets yours).", False
     if roadmap.id != turn.rec.roadmap_id:
         return f"From the {roadmap.name} roadmap (stage {stage_no}).", False
     row = await turn.task_progress(task)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.journey import (
     answers,
     checklist,
+    country,
     currency,
     cycles,
     date_answers,
@@ -22,6 +23,7 @@ from core.journey.buttons import (
     ASK_SWITCH,
     CHOOSE,
     CONFIRM,
+    COUNTRY,
     GUIDE,
     KEEP_DATE,
     NEXT_CYCLE,
@@ -38,7 +40,7 @@ from core.journey.navigation import ask_name, offer_roadmaps, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
-from core.kernel.registry import SOLO, Feature
+from core.kernel.registry import SOLO, Feature, Option
 from core.kernel.turn import Turn
 from core.kernel.types import Message, Outbound, Toast
 
@@ -113,6 +115,26 @@ async def _name(turn: Turn, args: str) -> list[Outbound]:
 )
 async def _currency(turn: Turn, args: str) -> list[Outbound]:
     return await currency.currency_command(turn, args)
+
+
+#: (help, usage, options) of ``/country``, shared with the band's (core/bands/routes.py).
+COUNTRY_HELP = (
+    "Your country, for tax and funding advice (e.g. /country UK)",
+    "[name | code | other]",
+    (Option("country", "a name or code: UK, Deutschland, CA — or other", rest=True),),
+)
+
+
+@journey.command(
+    "country", COUNTRY_HELP[0], usage=COUNTRY_HELP[1], options=COUNTRY_HELP[2], places=SOLO
+)
+async def _country(turn: Turn, args: str) -> list[Outbound]:
+    if not args.strip():
+        return [country.show(turn)]
+    reply = country.change(turn, args)
+    if turn.awaiting is Awaiting.COUNTRY and turn.rec.country is not None:
+        return [reply, *await today(turn)]  # the question it answers was open
+    return [reply]
 
 
 @journey.command("cancel", "Stop answering the current question", before_setup=True, bare=True)
@@ -207,6 +229,24 @@ async def _choose(turn: Turn, payload: Payload) -> list[Outbound]:
     return await answers.choose(turn, payload.args[0], payload.args[1])
 
 
+@journey.button(COUNTRY, places=SOLO)
+async def _country_button(turn: Turn, payload: Payload) -> list[Outbound]:
+    return await country_picked(turn, payload.args[0])
+
+
+async def country_picked(turn: Turn, code: str) -> list[Outbound]:
+    """A press of the country question's button (the band's door calls it for a manager)."""
+    picked = country.parse(code)
+    if picked is None or picked != code.upper():
+        return [Toast(text="That button is out of date. /country sets your country.")]
+    if turn.awaiting is not Awaiting.COUNTRY:
+        if turn.rec.country == picked:
+            return [Toast(text="Already set ✅ — /country changes it.")]
+        return [country.chosen(turn, picked)]
+    turn.set_state(None)
+    return [country.chosen(turn, picked), *await today(turn)]
+
+
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
 async def _not_saved(turn: Turn) -> list[Outbound]:
     turn.set_state(None)
@@ -274,6 +314,23 @@ async def _answer_text(turn: Turn, text: str) -> list[Outbound]:
         if replies is not None:
             return replies
     return await answers.answer(turn, text)
+
+
+@journey.on_text(Awaiting.COUNTRY)
+async def _country_text(turn: Turn, text: str) -> list[Outbound]:
+    if country.in_band(turn):
+        return [
+            Message(text="A manager sets the band's country: a button above, or /country <name>.")
+        ]
+    code = country.parse(text)
+    if code is None:
+        if questions.is_question(text):
+            replies = await questions.ask(turn, text)
+            if replies is not None:
+                return replies
+        return [country.unknown(text)]
+    turn.set_state(None)
+    return [country.chosen(turn, code), *await today(turn)]
 
 
 @journey.on_text(Awaiting.NEW_DATE)

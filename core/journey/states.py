@@ -27,3 +27,6 @@ class Awaiting(StrEnum):
     #: A new date for a dated question already answered (``state_task`` sets an anchor, e.g.
     #: the release date, from ``/plan``): the plan is re-dated from it.
     NEW_DATE = "new_date"
+    #: The profile's country, asked once before the first task whose advice differs by
+    #: country (``state_task``: that task); core/journey/country.py.
+    COUNTRY = "country"

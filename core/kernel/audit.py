@@ -93,6 +93,7 @@ AuditAction = Literal[
     "band.streak",  # a member (not a manager) tried to freeze or unfreeze the band's streak
     "band.digest",  # a member (not a manager) tried to switch or move the band's weekly digest
     "band.invite",  # /band invite: issued, revoked, or refused (not a manager, the day's limit)
+    "band.country",  # a member (not a manager) tried to set or change the band's country
     # /link and /unlink (core/accounts/linking.py)
     "account.link",
     "account.unlink",

@@ -99,6 +99,9 @@ class TurnRecord:
     #: The acting user's language as a platform last reported it at sign-up (``users.locale``):
     #: the locale of an event that carries none (a Discord DM).
     locale: str | None = None
+    #: The profile's ISO 3166-1 alpha-2 country (``ZZ``: elsewhere; ``None``: not settled
+    #: yet) — which country's tax and funding advice it sees (core/journey/country.py).
+    country: str | None = None
 
 
 @dataclass(slots=True)
@@ -159,6 +162,7 @@ TURN_COLUMNS = (
     profiles.c.anchors,
     profiles.c.currency,
     users.c.locale,
+    profiles.c.country,
 )
 _TURN = (
     select(*TURN_COLUMNS)

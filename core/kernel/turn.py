@@ -102,8 +102,9 @@ class Turn:
 
     @property
     def roadmap(self) -> RoadmapInfo | None:
-        """The musician's current roadmap, if chosen and still live."""
-        return self.catalog.roadmap(self.rec.roadmap_id)
+        """The musician's current roadmap, if chosen and still live, as their country sees
+        it (:meth:`~core.roadmaps.catalog.Catalog.country_view`)."""
+        return self.catalog.roadmap(self.rec.roadmap_id, self.rec.country)
 
     @property
     def awaiting(self) -> StrEnum | None:

@@ -72,7 +72,7 @@ def build(
     """The nudge message for one reminder."""
     head = headline(kind, owner, stage)
     nudge_buttons = nudge_row(reminder_id)
-    roadmap = catalog.roadmap(owner.roadmap_id if owner is not None else None)
+    roadmap = catalog.roadmap(owner.roadmap_id, owner.country) if owner is not None else None
     if roadmap is None:
         return Message(
             text=f"{head}\nPick your path with /roadmap and I'll show you the first step.",

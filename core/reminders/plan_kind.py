@@ -173,7 +173,7 @@ def decide(
     now: datetime,
 ) -> tuple[Plan, Outbound | None]:
     """What the tick does with a claimed plan row at ``now``, and the nudge if one is sent."""
-    roadmap = catalog.roadmap(owner.roadmap_id if owner is not None else None)
+    roadmap = catalog.roadmap(owner.roadmap_id, owner.country) if owner is not None else None
     if owner is None or roadmap is None or not owner.anchors:
         return Plan(None, "", row.next_due_at, None, 0, skipped="no plan"), None
     rows = {

@@ -87,6 +87,8 @@ class Owner:
     schedule_due_at: datetime | None = None
     #: The profile's anchor dates (a plan reminder's dates are counted from them).
     anchors: dict[str, Any] = field(default_factory=dict)
+    #: The profile's country: which country's tasks its nudges show (``Catalog.country_view``).
+    country: str | None = None
 
 
 _CLAIMED_COLUMNS = (
@@ -139,6 +141,7 @@ _OWNER_COLUMNS = (
     _sibling.c.last_sent_at,
     _sibling.c.next_due_at,
     profiles.c.anchors,
+    profiles.c.country,
 )
 _OWNER = (
     select(*_OWNER_COLUMNS)
@@ -301,6 +304,7 @@ async def owners(ex: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
             schedule_sent_at=row[6],
             schedule_due_at=row[7],
             anchors=row[8] or {},
+            country=row[9],
         )
         for row in rows
     }

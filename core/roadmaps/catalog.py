@@ -56,6 +56,15 @@ class TaskInfo:
     only_if_id: uuid.UUID | None = None
     #: The name of the repeating cycle its stage belongs to (see ``Stage.repeats``).
     cycle: str | None = None
+    #: The general task this one is a country's version of (see ``Task.variant_of``).
+    variant_of: str | None = None
+    #: Done once, not every cycle (see ``Task.once``).
+    once: bool = False
+
+    @property
+    def countries(self) -> tuple[str, ...] | None:
+        """The countries the task is for (``None``: every country)."""
+        return self.only_if.country if self.only_if is not None else None
 
     @property
     def is_checklist(self) -> bool:
@@ -167,12 +176,60 @@ class Catalog:
     #: Rendered cards keyed by content and state; it lives and dies with this snapshot.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def roadmap(self, roadmap_id: uuid.UUID | None) -> RoadmapInfo | None:
-        """A live roadmap by id."""
+    def roadmap(
+        self, roadmap_id: uuid.UUID | None, country: str | None = None
+    ) -> RoadmapInfo | None:
+        """A live roadmap by id, as a profile of ``country`` sees it (:func:`country_view`:
+        ``None``, not known, sees the general tasks only)."""
         for r in self.roadmaps:
             if r.id == roadmap_id:
-                return r
+                return self.country_view(r, country)
         return None
+
+    def country_view(self, roadmap: RoadmapInfo, country: str | None) -> RoadmapInfo:
+        """``roadmap`` without the tasks that are not for ``country``: another country's
+        tasks, and a general task whose variant for this country replaces it. Built once per
+        snapshot for each country the content names (every other country, and ``None``, see
+        the same general view).
+
+        Why a view and not a condition read with the progress rows: the country is the
+        profile's, not an answer, so every stage walk (``/today``, ``/progress``, stage
+        completion, the plan, reminders, reviews) sees the tasks that are for this musician
+        without knowing countries exist.
+        """
+        named = self._countries(roadmap)
+        key = ("country view", roadmap.id, country if country in named else None)
+        view = self.memo.get(key)
+        if view is None:
+            view = self.memo[key] = _country_view(roadmap, key[2])
+        return view
+
+    def _countries(self, roadmap: RoadmapInfo) -> frozenset[str]:
+        key = ("countries", roadmap.id)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = frozenset(
+                code
+                for stage in roadmap.stages
+                for task in stage.tasks
+                for code in task.countries or ()
+            )
+        return found
+
+    def depends_on_country(self, task: TaskInfo) -> bool:
+        """Whether what this task says depends on the musician's country: it is a country's
+        task, or a general one with countries' variants (then the country is asked first)."""
+        if task.countries is not None:
+            return True
+        key = ("variants", task.roadmap_id)
+        bases = self.memo.get(key)
+        if bases is None:
+            bases = self.memo[key] = frozenset(
+                t.variant_of
+                for t in self.tasks_by_id.values()
+                if t.variant_of is not None and t.roadmap_id == task.roadmap_id and not t.archived
+            )
+        return task.slug in bases
 
     def roadmap_by_slug(self, slug: str) -> RoadmapInfo | None:
         """A live roadmap by slug."""
@@ -199,6 +256,22 @@ class Catalog:
 
 
 _METRICS = ("catalog", "metrics")
+
+
+def _country_view(roadmap: RoadmapInfo, country: str | None) -> RoadmapInfo:
+    """The roadmap as a profile of ``country`` sees it (see :meth:`Catalog.country_view`)."""
+    stages: list[StageInfo] = []
+    changed = False
+    for stage in roadmap.stages:
+        mine = [t for t in stage.tasks if t.only_if is None or t.only_if.for_country(country)]
+        replaced = {t.variant_of for t in mine if t.variant_of is not None}
+        tasks = tuple(t for t in mine if t.slug not in replaced)
+        if len(tasks) != len(stage.tasks):
+            changed = True
+            stages.append(dataclasses.replace(stage, tasks=tasks))
+        else:
+            stages.append(stage)
+    return dataclasses.replace(roadmap, stages=tuple(stages)) if changed else roadmap
 
 
 def _metric_index(roadmaps: Iterable[RoadmapInfo]) -> dict[str, MetricInfo]:
@@ -230,6 +303,8 @@ class _Content:
     when: Timing | None
     only_if: Condition | None
     cycle: str | None
+    variant_of: str | None
+    once: bool
 
 
 def _content(config: Mapping[str, Any]) -> _Content:
@@ -239,6 +314,7 @@ def _content(config: Mapping[str, Any]) -> _Content:
     when = Timing.model_validate(config["when"]) if "when" in config else None
     only_if = Condition.model_validate(config["only_if"]) if "only_if" in config else None
     cycle = config.get("cycle")
+    variant_of = config.get("variant_of")
     return _Content(
         items,
         spec,
@@ -246,20 +322,24 @@ def _content(config: Mapping[str, Any]) -> _Content:
         when,
         only_if,
         str(cycle) if cycle is not None else None,
+        str(variant_of) if variant_of is not None else None,
+        bool(config.get("once", False)),
     )
 
 
 def _resolved(infos: Sequence[TaskInfo]) -> list[TaskInfo]:
     """The tasks with each condition's question named by id (a condition on a task that is
-    gone is dropped: the task then simply applies)."""
+    gone is dropped: the task then simply applies; a country condition stays)."""
     by_slug = {t.slug: t for t in infos if not t.archived}
     out: list[TaskInfo] = []
     for info in infos:
-        source = by_slug.get(info.only_if.task) if info.only_if is not None else None
-        if info.only_if is None:
+        cond = info.only_if
+        source = by_slug.get(cond.task) if cond is not None and cond.task is not None else None
+        if cond is None or cond.task is None:
             out.append(info)
         elif source is None:
-            out.append(dataclasses.replace(info, only_if=None))
+            kept = cond.model_copy(update={"task": None, "answer": None}) if cond.country else None
+            out.append(dataclasses.replace(info, only_if=kept))
         else:
             out.append(dataclasses.replace(info, only_if_id=source.id))
     return out
@@ -293,6 +373,8 @@ def _task_info(row: Any) -> TaskInfo:
         when=content.when,
         only_if=content.only_if,
         cycle=content.cycle,
+        variant_of=content.variant_of,
+        once=content.once,
     )
 
 
@@ -376,6 +458,7 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
             for position, task in enumerate(stage.tasks):
                 content = _content(task_config(task, stage.repeats))
                 source = content.only_if.task if content.only_if else None
+                variant_of = content.variant_of
                 tasks.append(
                     TaskInfo(
                         id=ident("task", task.slug),
@@ -395,6 +478,8 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
                         only_if=content.only_if,
                         only_if_id=ids.get(source) if source else None,
                         cycle=content.cycle,
+                        variant_of=variant_of,
+                        once=content.once,
                     )
                 )
             infos.extend(tasks)

@@ -14,6 +14,7 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
+from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -273,8 +274,21 @@ class InputSpec(_Frozen):
         return self
 
 
+#: Babel's region codes that are no country (the EU, the eurozone, the UN, "Outlying
+#: Oceania", pseudo-regions, CLDR's "Unknown Region").
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+#: Every ISO 3166-1 alpha-2 country code (CLDR's territories, through Babel).
+COUNTRY_CODES: frozenset[str] = frozenset(
+    str(code)
+    for code in Locale.parse("en").territories
+    if len(str(code)) == 2 and str(code).isalpha() and code not in _NOT_COUNTRIES
+)
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
 class Condition(_Frozen):
-    """A task that only applies after a certain answer to an earlier choice question.
+    """A task that only applies after a certain answer to an earlier choice question, or
+    only to musicians of certain countries (or both).
 
     ``only_if: {task: iss-recording-setup, answer: [With a producer, Studio with an engineer]}``:
     the task is shown, counted and chosen only while that question's stored answer is one of
@@ -282,24 +296,51 @@ class Condition(_Frozen):
     nothing is hidden from a musician who has not told the coach yet. The roadmap checks that
     ``task`` is a choice question earlier in the same roadmap and that every answer is one of
     its choices, so a renamed choice is a load error, not a task that silently never shows.
+
+    ``only_if: {country: [GB, IE]}``: the task is shown, counted and chosen only for a profile
+    whose country (``/country``, issue #15) is one of these ISO 3166-1 alpha-2 codes; an
+    unknown code is a load error. Unlike an answer, an unknown country shows *no* country task:
+    the general advice is for everyone whose country is not known or not covered. A country
+    task that replaces a general one names it with ``variant_of`` (:class:`Task`).
     """
 
-    task: TaskSlug
-    answer: tuple[Annotated[str, StringConstraints(min_length=1, max_length=60)], ...] = Field(
-        min_length=1
+    task: TaskSlug | None = None
+    answer: tuple[Annotated[str, StringConstraints(min_length=1, max_length=60)], ...] | None = (
+        Field(default=None, min_length=1)
     )
+    country: tuple[CountryCode, ...] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="before")
     @classmethod
     def _one_or_many(cls, data: object) -> object:
         """``answer: Home studio`` is read as a list of one."""
-        if isinstance(data, dict) and isinstance(data.get("answer"), str):
-            return {**data, "answer": (data["answer"],)}
+        if isinstance(data, dict):
+            for name in ("answer", "country"):
+                if isinstance(data.get(name), str):
+                    data = {**data, name: (data[name],)}
         return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if (self.task is None) != (self.answer is None):
+            raise ValueError("a condition on an answer needs both task and answer")
+        if self.task is None and self.country is None:
+            raise ValueError("a condition needs task and answer, or country")
+        unknown = sorted(set(self.country or ()) - COUNTRY_CODES)
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)} is not an ISO 3166-1 alpha-2 country code (GB, US, DE …)"
+            )
+        return self
+
+    def for_country(self, country: str | None) -> bool:
+        """Whether a profile of ``country`` (``None``: not known) may see the task: always,
+        without a country condition; else only when its country is one of them."""
+        return self.country is None or (country is not None and country in self.country)
 
     def holds(self, value: str | None) -> bool:
         """Whether a stored answer (``None``: not answered) lets the task apply."""
-        if value is None:
+        if value is None or self.answer is None:
             return True
         folded = value.casefold()
         return any(folded == choice.casefold() for choice in self.answer)
@@ -326,8 +367,16 @@ class Task(_Frozen):
     when: Timing | None = None
     items: tuple[ChecklistItem, ...] | None = None
     input: InputSpec | None = None
-    #: The task applies only after one of these answers to an earlier choice question.
+    #: The task applies only after one of these answers to an earlier choice question, or
+    #: only in these countries.
     only_if: Condition | None = None
+    #: Done once, not every cycle: in a stage that repeats (``repeats:``), the next cycle does
+    #: not reopen it (a YouTube channel or a tax registration is set up once).
+    once: bool = False
+    #: A country's version of the general task of this slug (same stage): for a profile of
+    #: one of its ``only_if.country`` it is shown instead of the general one (which everyone
+    #: else sees).
+    variant_of: TaskSlug | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -368,6 +417,14 @@ class Stage(_Frozen):
             raise ValueError(f"stage '{self.slug}' has only optional tasks")
         if all(t.only_if is not None for t in self.tasks):
             raise ValueError(f"stage '{self.slug}' has only conditional tasks")
+        once = [t.slug for t in self.tasks if t.once]
+        if once and not self.repeats:
+            raise ValueError(
+                f"task '{once[0]}' is marked once, but stage '{self.slug}' does not repeat: "
+                "every task outside a cycle is done once already"
+            )
+        if once and len(once) == len(self.tasks):
+            raise ValueError(f"stage '{self.slug}' repeats but all its tasks are once-only")
         return self
 
 
@@ -393,6 +450,7 @@ class Roadmap(_Frozen):
         if dupes:
             raise ValueError(f"duplicate task slug(s): {', '.join(dupes)}")
         self._check_conditions()
+        self._check_variants()
         self._check_cycle()
         anchors = {t.input.anchor for _, t in self.iter_tasks() if t.input and t.input.anchor}
         for _, task in self.iter_tasks():
@@ -409,7 +467,7 @@ class Roadmap(_Frozen):
         earlier: dict[str, Task] = {}
         for _, task in self.iter_tasks():
             cond = task.only_if
-            if cond is not None:
+            if cond is not None and cond.task is not None:
                 source = earlier.get(cond.task)
                 if source is None:
                     raise ValueError(
@@ -422,19 +480,53 @@ class Roadmap(_Frozen):
                         f"task '{task.slug}' depends on '{cond.task}', which is not a choice "
                         "question"
                     )
-                if source.only_if is not None:
+                if source.only_if is not None and source.only_if.task is not None:
                     raise ValueError(
                         f"task '{task.slug}' depends on '{cond.task}', which is conditional "
                         "itself; depend on an unconditional question"
                     )
                 choices = {c.casefold() for c in spec.choices}
-                unknown = [a for a in cond.answer if a.casefold() not in choices]
+                unknown = [a for a in cond.answer or () if a.casefold() not in choices]
                 if unknown:
                     raise ValueError(
                         f"task '{task.slug}': {', '.join(repr(a) for a in unknown)} is not a "
                         f"choice of '{cond.task}' ({', '.join(spec.choices)})"
                     )
             earlier[task.slug] = task
+
+    def _check_variants(self) -> None:
+        """Every ``variant_of`` names a general task of the same stage; a variant is for
+        certain countries (``only_if.country``), and two variants of one task share none."""
+        for stage in self.stages:
+            general = {t.slug: t for t in stage.tasks if t.variant_of is None}
+            claimed: dict[tuple[str, str], str] = {}
+            for task in stage.tasks:
+                countries = task.only_if.country if task.only_if is not None else None
+                if task.variant_of is None:
+                    continue
+                base = general.get(task.variant_of)
+                if base is None:
+                    raise ValueError(
+                        f"task '{task.slug}' is a variant of '{task.variant_of}', which is not "
+                        f"a general task of stage '{stage.slug}'"
+                    )
+                if base.only_if is not None and base.only_if.country is not None:
+                    raise ValueError(
+                        f"task '{task.slug}' is a variant of '{base.slug}', which is for certain "
+                        "countries itself; a variant replaces the general task"
+                    )
+                if not countries:
+                    raise ValueError(
+                        f"task '{task.slug}' is a variant of '{base.slug}' but names no country "
+                        "(only_if: {country: [GB]})"
+                    )
+                for code in countries:
+                    other = claimed.setdefault((base.slug, code), task.slug)
+                    if other != task.slug:
+                        raise ValueError(
+                            f"task '{task.slug}': {code} already has a variant of "
+                            f"'{base.slug}' ('{other}')"
+                        )
 
     def _check_cycle(self) -> None:
         """The repeating stages are one run of neighbours with one name, and no conditional
@@ -450,7 +542,7 @@ class Roadmap(_Frozen):
         for stage in self.stages:
             for task in stage.tasks:
                 cond = task.only_if
-                if cond and cond.task in inside and task.slug not in inside:
+                if cond and cond.task and cond.task in inside and task.slug not in inside:
                     raise ValueError(
                         f"task '{task.slug}' depends on '{cond.task}', which starts fresh "
                         "every cycle; move one of them"

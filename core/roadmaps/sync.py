@@ -104,8 +104,8 @@ def content_hash(roadmap: Roadmap) -> str:
 
 def task_config(task: Task, cycle: str | None = None) -> dict[str, Any]:
     """The ``tasks.config`` JSON other code reads: checklist items or the input spec, and the
-    coaching marks (``key``, ``when``, ``only_if``, and ``cycle``: the name of the repeating
-    cycle the task's stage belongs to) where the content sets them.
+    coaching marks (``key``, ``when``, ``only_if``, ``variant_of``, and ``cycle``: the name of
+    the repeating cycle the task's stage belongs to) where the content sets them.
 
     The cycle is kept on each task rather than on the stage row so that the catalog, which
     reads tasks with their config anyway, learns it without a column or a query more."""
@@ -113,7 +113,11 @@ def task_config(task: Task, cycle: str | None = None) -> dict[str, Any]:
     if task.key:
         marks["key"] = True
     if task.only_if is not None:
-        marks["only_if"] = task.only_if.model_dump(mode="json")
+        marks["only_if"] = task.only_if.model_dump(mode="json", exclude_none=True)
+    if task.variant_of is not None:
+        marks["variant_of"] = task.variant_of
+    if task.once:
+        marks["once"] = True
     if cycle is not None:
         marks["cycle"] = cycle
     if task.when is not None:

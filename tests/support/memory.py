@@ -494,6 +494,7 @@ class MemoryTurnStore:
             anchors=_json(profile.get("anchors") or {}),
             currency=profile.get("currency"),
             locale=user.get("locale"),
+            country=profile.get("country"),
         )
 
     def create_musician(self, inbound: Inbound, now: datetime) -> TurnRecord:

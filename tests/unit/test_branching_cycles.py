@@ -16,6 +16,7 @@ from support.memory import MemoryCoach, bundled_catalog
 
 from core.journey.buttons import NEXT_CYCLE
 from core.progress.service import ProgressRecord, applies, live_tasks, stage_counts, stage_done
+from core.roadmaps.schema import Roadmap
 
 
 async def _onboard(coach: MemoryCoach, user: str = "maya") -> Driver:
@@ -279,3 +280,63 @@ def test_the_new_careers_are_full_roadmaps_that_branch_and_repeat(slug: str) -> 
     assert {t.type for t in tasks} == {"checklist", "data_input"}
     assert any(t.only_if is not None for t in tasks), "something depends on an answer"
     assert roadmap.cycle is not None, "a cycle that repeats"
+
+
+# --- once-only tasks inside a repeating stage -------------------------------------------------
+
+
+def _with_once_channel() -> Any:
+    """The cycle roadmap with a once-only task in its release stage: *Set up your channel*."""
+    stages = copy.deepcopy(cycle_stages())
+    channel = {
+        "slug": "cy-channel",
+        "title": "Set up your channel",
+        "description": "Claim your artist channel; it carries every release after this one.",
+        "type": "checklist",
+        "items": [{"key": "one", "text": "Claim it"}, {"key": "two", "text": "Link it"}],
+        "once": True,
+    }
+    stages[1]["tasks"].insert(1, channel)
+    return Roadmap.model_validate({**cycle_roadmap().model_dump(mode="json"), "stages": stages})
+
+
+async def test_a_once_only_task_is_not_reopened_by_the_next_cycle() -> None:
+    coach = MemoryCoach(roadmaps=[_with_once_channel()])
+    maya = await _onboard(coach)
+    await maya.say(HOME)
+    await _tick_all(maya)
+    await _tick_all(maya)
+    await _tick_all(maya)  # plan the release
+    assert "Set up your channel" in maya.text, "in release 1 it is asked like any task"
+    await _tick_all(maya)
+    await maya.say("8%")
+    await maya.press("Start release 2")
+    assert "Plan the release" in maya.text
+    await _tick_all(maya)
+    assert "Set up your channel" not in maya.text, "done once: not asked again"
+    assert "Save rate" in maya.text
+    channel = coach.catalog.tasks_by_slug["cy-channel"]
+    row = coach.store.progress_row(coach.record("maya").profile_id, channel.id)
+    assert row is not None
+    assert row.status == "completed", "its row is kept, not reset"
+    await maya.say("/progress")
+    assert "(2/3)" in maya.text, "counted as done in release 2"
+
+
+def test_once_only_belongs_in_a_repeating_stage() -> None:
+    stages = copy.deepcopy(cycle_stages())
+    stages[0]["tasks"][3]["once"] = True  # Pick the song: not in a repeating stage
+    with pytest.raises(ValidationError, match="does not repeat"):
+        Roadmap.model_validate({**cycle_roadmap().model_dump(mode="json"), "stages": stages})
+    stages = copy.deepcopy(cycle_stages())
+    for task in stages[1]["tasks"]:
+        task["once"] = True
+    with pytest.raises(ValidationError, match="all its tasks are once-only"):
+        Roadmap.model_validate({**cycle_roadmap().model_dump(mode="json"), "stages": stages})
+
+
+def test_the_shipped_once_only_tasks() -> None:
+    catalog = bundled_catalog()
+    once = {slug for slug, t in catalog.tasks_by_slug.items() if t.once}
+    assert {"iss-youtube", "tb-money-admin", "tb-money-admin-gb"} <= once
+    assert all(catalog.tasks_by_slug[slug].cycle for slug in once), "all in repeating stages"

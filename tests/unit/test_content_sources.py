@@ -281,7 +281,7 @@ TOUCHED_SOURCES: dict[str, tuple[str, ...]] = {
     "iss-hearing": ("listensafe.org",),
     "iss-superfans": ("bandcamp.com", "patron.com"),
     "iss-team": ("optimismos.com",),
-    "iss-money-admin": ("moore.co.uk", "beck-law.eu", "prsfoundation.com", "support.cdbaby.com"),
+    "iss-money-admin": ("support.cdbaby.com",),
     "ep-sample-clearance": ("dittomusic.com", "musicproductionwiki.com"),
     "ep-clean-streams": ("support.spotify.com", "support.tunecore.com", "pymnts.com"),
     "ep-paid-promo": ("support.spotify.com", "groover.co"),
@@ -289,13 +289,29 @@ TOUCHED_SOURCES: dict[str, tuple[str, ...]] = {
     "ep-hearing": ("listensafe.org",),
     "ep-superfans": ("bandcamp.com", "patron.com"),
     "ep-team": ("optimismos.com",),
-    "ep-money-admin": ("moore.co.uk", "beck-law.eu", "support.cdbaby.com"),
+    "ep-money-admin": ("support.cdbaby.com",),
     "tb-hearing": ("listensafe.org",),
     "tb-setlists": ("prsformusic.com", "ascap.com", "bmi.com", "gema.de"),
     "tb-team": ("optimismos.com",),
-    "tb-money-admin": ("moore.co.uk", "beck-law.eu", "prsfoundation.com"),
+    "tb-money-admin": ("support.cdbaby.com",),
     "tb-vinyl": ("haulixdaily.com",),
     "tb-superfans": ("bandcamp.com", "patron.com"),
+    # the per-country versions of the money-admin tasks (the musician's country, issue #15 §2):
+    # each cites the bodies' own pages
+    **{
+        f"{base}-{code}": sites
+        for base in ("iss-money-admin", "ep-money-admin", "tb-money-admin")
+        for code, sites in {
+            "gb": ("github.com/alphagov", "prsfoundation.com", "artscouncil.org.uk"),
+            "us": ("webarchive.library.unt.edu", "support.cdbaby.com", "arts.gov"),
+            "de": ("bmas.de", "fitko.net", "initiative-musik.de", "musicboard-berlin.de"),
+            "ca": ("canada.ca", "factor.ca", "canadacouncil.ca"),
+            "au": ("abr.gov.au", "business.gov.au", "creative.gov.au"),
+            "fr": ("sacem.fr", "cnm.fr"),
+            "ie": ("revenue.ie", "cultureireland.ie", "imro.ie"),
+            "nl": ("kvk.nl", "fondspodiumkunsten.nl"),
+        }.items()
+    },
 }
 
 
@@ -366,9 +382,15 @@ TOPICS: dict[str, tuple[Topic, ...]] = {
         Topic("tb-vinyl", "merch-and-fans", ("eight weeks", "test pressing"), optional=True),
     ),
     "taxes, grants and funding bodies": (
-        Topic("iss-money-admin", "play-live", ("£1,000", "Künstlersozialkasse", "W-9", "FACTOR")),
-        Topic("ep-money-admin", "dj-sets-and-promo", ("£1,000", "Künstlersozialkasse", "W-8BEN")),
-        Topic("tb-money-admin", "routing-and-budget", ("£1,000", "International Showcase Fund")),
+        Topic("iss-money-admin", "play-live", ("W-9", "W-8BEN", "accountant")),
+        Topic("iss-money-admin-gb", "play-live", ("Self Assessment", "PRS Foundation")),
+        Topic("iss-money-admin-de", "play-live", ("Künstlersozialkasse", "Initiative Musik")),
+        Topic("iss-money-admin-us", "play-live", ("W-9", "Schedule SE")),
+        Topic("iss-money-admin-ca", "play-live", ("FACTOR", "T2125")),
+        Topic("ep-money-admin", "dj-sets-and-promo", ("W-8BEN", "accountant")),
+        Topic("ep-money-admin-de", "dj-sets-and-promo", ("Künstlersozialkasse",)),
+        Topic("tb-money-admin", "routing-and-budget", ("partnership", "accountant")),
+        Topic("tb-money-admin-gb", "routing-and-budget", ("International Showcase Fund",)),
     ),
     "when to hire a manager, agent, publicist": (
         Topic("iss-team", "play-live", ("manager", "agent", "publicist", "15–20%"), optional=True),

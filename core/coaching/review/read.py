@@ -73,6 +73,7 @@ _PROFILES = _many(
         profiles.c.current_stage_id,
         profiles.c.anchors,
         profiles.c.roadmap_id,
+        profiles.c.country,
         users.c.locale,  # the musician's, for the figures; a band's profile has no user
     ),
     profiles.c.id,
@@ -172,9 +173,9 @@ async def for_profiles(
             closed[pid].append((task_id, at))
     histories = await streak_histories(ex, pids)
     out: dict[uuid.UUID, Inputs] = {}
-    for pid, stats, stage_id, anchors, roadmap_id, locale in found:
+    for pid, stats, stage_id, anchors, roadmap_id, country, locale in found:
         out[pid] = Inputs(
-            roadmap=catalog.roadmap(roadmap_id),
+            roadmap=catalog.roadmap(roadmap_id, country),
             rows=rows[pid],
             closed_cycle_done=closed[pid],
             anchors=anchors or {},

@@ -94,6 +94,23 @@ def territory_of(tag: str | None) -> str | None:
 
 
 @lru_cache(maxsize=256)
+def region_of(tag: str | None) -> str | None:
+    """The country a tag names itself ("en-GB" → GB, "pt-br" → BR), or ``None`` when it
+    names only a language ("en", "de") or a region that is no country ("es-419"). Unlike
+    :func:`territory_of` nothing is inferred: "de" is spoken in Germany, Austria and
+    Switzerland, and a country decides tax advice, so the coach asks rather than guesses."""
+    if not tag:
+        return None
+    parts = tag.strip().replace("-", "_").split("_")
+    if len(parts) < 2 or babel_locale(tag).language != parts[0].casefold():
+        return None
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+    if region is None or babel_locale(tag).territory != region:
+        return None
+    return region
+
+
+@lru_cache(maxsize=256)
 def currency_guess(tag: str | None, on: date) -> str | None:
     """The currency a locale's country uses ``on`` that day ("de" → EUR, "en-GB" → GBP,
     "pt-BR" → BRL), or ``None`` when the tag names no country we can tell. A guess: the coach

@@ -1,0 +1,156 @@
+"""The profile's country: which country's tax, grant and funding advice the musician sees.
+
+Decision (issue #15 §2, "the musician's country asked once"), mirroring the currency
+(:mod:`core.journey.currency`): nobody is asked up front — most of a roadmap is the same
+everywhere. The country matters only for the tasks that have countries' versions
+(``variant_of`` / ``only_if: {country: …}`` in the content). The first time such a task is about
+to be shown and the profile has no country yet:
+
+* a platform locale that names a region (Telegram's ``language_code`` "en-GB", "pt-br";
+  Discord's locale "en-GB") settles it without a question — the card says so, once, and how to
+  change it. A bare language ("en", "de") names no country (German is spoken in three), so:
+* otherwise the coach asks, once: buttons for the countries the content has advice for, and
+  "Other" (stored as ``ZZ``: the general advice). A typed name or code answers too.
+
+A band's country is the band's: its server's locale is one member's, so a band is always asked,
+and only a manager's answer (or ``/country``) sets it (core/bands/routes.py). ``/country``
+shows and changes it any time; the next task card follows.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from core.journey.buttons import COUNTRY
+from core.journey.states import Awaiting
+from core.kernel.markup import bold, esc, italic
+from core.kernel.turn import Turn
+from core.kernel.types import Button, Message, Outbound
+from core.progress.parsing.countries import OTHER, country_code, country_name
+from core.progress.parsing.locales import region_of
+from core.roadmaps.catalog import TaskInfo
+
+#: The countries offered as buttons: the ones the content has tax and funding advice for.
+MAIN: Final = ("GB", "US", "DE", "CA", "AU", "FR", "IE", "NL")
+_EXAMPLES: Final = "/country UK, /country Deutschland, /country CA"
+
+
+def flag(code: str) -> str:
+    """The country's flag emoji (regional indicator letters); 🌍 for "other"."""
+    if code == OTHER or len(code) != 2 or not code.isalpha():
+        return "🌍"
+    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in code.upper())
+
+
+def name_of(code: str) -> str:
+    """ "United Kingdom (GB)", or "somewhere else" for :data:`OTHER`."""
+    if code == OTHER:
+        return country_name(code)
+    return f"{country_name(code)} ({code})"
+
+
+def in_band(turn: Turn) -> bool:
+    """Whether this event acts on a band (its country is the managers' to set)."""
+    return turn.inbound.server_id is not None
+
+
+def needed(turn: Turn, task: TaskInfo) -> bool:
+    """Whether showing ``task`` needs the profile's country first (not settled yet, and what
+    the task says differs by country)."""
+    return turn.rec.country is None and turn.catalog.depends_on_country(task)
+
+
+def settle_from_locale(turn: Turn) -> str | None:
+    """Settle the country from a locale that names one ("en-GB"); the line the card adds.
+    ``None`` (nothing settled) for a bare language, an unknown tag, or a band."""
+    if in_band(turn):
+        return None
+    code = region_of(turn.inbound.locale or turn.rec.locale)
+    if code is None:
+        return None
+    turn.set_profile(country=code)
+    return (
+        f"{flag(code)} I'll give you the tax and funding advice for {bold(esc(name_of(code)))} "
+        f"— from your language setting. {italic('Somewhere else? /country changes it.')}"
+    )
+
+
+def question(turn: Turn, task: TaskInfo) -> Outbound:
+    """The one country question, before ``task`` (which it comes back to once answered)."""
+    turn.set_state(Awaiting.COUNTRY, task)
+    buttons = [
+        Button(label=f"{flag(code)} {country_name(code)}", payload=COUNTRY.encode(code.lower()))
+        for code in MAIN
+    ]
+    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    rows.append((Button(label="🌍 Other", payload=COUNTRY.encode(OTHER.lower())),))
+    who = "the band pays" if in_band(turn) else "you pay"
+    text = (
+        f"🌍 One question before {bold(esc(task.title))}: which country do {who} tax in? "
+        "Tax, grants and funding bodies differ by country, so I'll show the advice for yours. "
+        "I'll only ask this once."
+    )
+    if in_band(turn):
+        text += "\n" + italic("A manager answers for the band (or /country <name>).")
+    else:
+        text += "\n" + italic("Not listed? Type its name (e.g. Sweden) or tap Other.")
+    return Message(text=text, buttons=tuple(rows))
+
+
+def chosen(turn: Turn, code: str) -> Message:
+    """Keep ``code`` as the profile's country; the confirmation."""
+    turn.set_profile(country=code)
+    if code == OTHER:
+        return Message(
+            text="🌍 OK — I'll give you the general advice, which works anywhere. "
+            f"If your country gets its own later, {_EXAMPLES.split(',')[0]} sets it."
+        )
+    whose = "the band's" if in_band(turn) else "your"
+    return Message(
+        text=f"{flag(code)} Got it: {bold(esc(name_of(code)))}. Tax and funding advice is "
+        f"{whose} country's from now on. /country changes it."
+    )
+
+
+def parse(text: str) -> str | None:
+    """A country from what was typed (:func:`~core.progress.parsing.countries.country_code`)."""
+    return country_code(text[:60])
+
+
+def unknown(text: str) -> Message:
+    """The answer to something that names no country."""
+    return Message(
+        text=f"I don't know the country “{esc(text.strip()[:30])}”. Please type its name or "
+        f"its two-letter code, e.g. {_EXAMPLES} — or /country other for the general advice."
+    )
+
+
+def show(turn: Turn) -> Message:
+    """``/country`` alone: the profile's country and how to change it."""
+    current = turn.rec.country
+    whose = "The band's" if in_band(turn) else "Your"
+    if current is None:
+        guess = None if in_band(turn) else region_of(turn.inbound.locale or turn.rec.locale)
+        hint = f" (your language setting says {esc(name_of(guess))})" if guess else ""
+        return Message(
+            text=f"{whose} country isn't set yet{hint} — I'll ask when it first matters "
+            f"(tax and funding advice). To set it now: {_EXAMPLES}."
+        )
+    if current == OTHER:
+        what = "not one I have country advice for: you get the general advice"
+    else:
+        what = bold(esc(name_of(current)))
+    return Message(
+        text=f"{flag(current)} {whose} country: {what}. To change it: {_EXAMPLES}, "
+        "or /country other."
+    )
+
+
+def change(turn: Turn, args: str) -> Message:
+    """``/country <name or code>``: change it (the caller checked who may)."""
+    code = parse(args)
+    if code is None:
+        return unknown(args)
+    if code == turn.rec.country:
+        return Message(text=f"It's already {bold(esc(name_of(code)))}.")
+    return chosen(turn, code)
