@@ -43,6 +43,7 @@ from sqlalchemy.sql import ClauseElement
 
 from core.db.executor import Executor
 from core.db.tables import (
+    bands,
     deliveries,
     profiles,
     progress,
@@ -87,6 +88,9 @@ class Owner:
     schedule_due_at: datetime | None = None
     #: The profile's anchor dates (a plan reminder's dates are counted from them).
     anchors: dict[str, Any] = field(default_factory=dict)
+    #: A band's reminder: the band's chat is out of reach (the bot was removed from the
+    #: Telegram group, or it was deleted: core/bands/presence.py) — skipped, not tried.
+    band_unreachable: bool = False
 
 
 _CLAIMED_COLUMNS = (
@@ -139,6 +143,7 @@ _OWNER_COLUMNS = (
     _sibling.c.last_sent_at,
     _sibling.c.next_due_at,
     profiles.c.anchors,
+    bands.c.unreachable,
 )
 _OWNER = (
     select(*_OWNER_COLUMNS)
@@ -148,6 +153,7 @@ _OWNER = (
         or_(profiles.c.user_id == reminders.c.user_id, profiles.c.band_id == reminders.c.band_id),
     )
     .outerjoin(users, users.c.id == reminders.c.user_id)
+    .outerjoin(bands, bands.c.id == reminders.c.band_id)
     .outerjoin(
         _sibling,
         and_(
@@ -301,6 +307,7 @@ async def owners(ex: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
             schedule_sent_at=row[6],
             schedule_due_at=row[7],
             anchors=row[8] or {},
+            band_unreachable=bool(row[9]),
         )
         for row in rows
     }

@@ -145,6 +145,7 @@ OWNERS: Final = (
         bands.c.platform,
         bands.c.channel_id,
         bands.c.announce_milestones,
+        bands.c.unreachable,
     )
     .select_from(profiles)
     .outerjoin(users, users.c.id == profiles.c.user_id)
@@ -266,6 +267,8 @@ class Owner:
     band_platform: str | None
     band_channel: str | None
     announce: bool
+    #: The band's chat is out of reach (core/bands/presence.py): nothing is posted there.
+    band_unreachable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +301,10 @@ async def owners(ex: Executor, profile_ids: Sequence[uuid.UUID]) -> dict[uuid.UU
     if not profile_ids:
         return {}
     rows = await ex.rows(OWNERS, {"pids": list(profile_ids)})
-    return {r[0]: Owner(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], bool(r[7])) for r in rows}
+    return {
+        r[0]: Owner(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], bool(r[7]), bool(r[8]))
+        for r in rows
+    }
 
 
 async def inboxes(
