@@ -198,15 +198,16 @@ def merge_replies(replies: list[Outbound]) -> list[Outbound]:
     three: easier to read, and it keeps a private chat under Telegram's ~1 message/s. Only
     messages and cards are text to fold (a toast, a picture or a document is a different
     call); edits and replies with buttons end a run (the buttons stay on the merged message,
-    which keeps its variant). A private reply is never merged: it keeps its own message and
-    its mark.
+    which keeps its variant); so does a question that waits for a typed answer (in a group it
+    is asked by ``ForceReply``: bot/telegram/groups.py). A private reply is never merged: it
+    keeps its own message and its mark.
     """
     merged: list[Outbound] = []
     pending: list[str] = []
     for reply in replies:
         if isinstance(reply, _TEXT) and not reply.edit and not reply.private:
             pending.append(reply.text)
-            if reply.buttons:
+            if reply.buttons or answered_by_reply(reply):  # a question keeps what it is
                 merged.append(reply.model_copy(update={"text": "\n\n".join(pending)}))
                 pending = []
             continue

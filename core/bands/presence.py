@@ -47,8 +47,10 @@ _MOVE_REMINDERS = (
 )
 _REACHABLE = (
     update(bands)
-    .where(bands.c.platform == bindparam("platform"), bands.c.external_id == bindparam("server"))
-    .values(unreachable=bindparam("unreachable"))
+    .where(
+        bands.c.platform == bindparam("b_platform"), bands.c.external_id == bindparam("b_server")
+    )
+    .values(unreachable=bindparam("b_unreachable"))
 )
 
 
@@ -100,7 +102,7 @@ async def set_reachable(db: Database, platform: str, server_id: str, *, reachabl
             ex = SQLAlchemyExecutor(await session.connection())
             if not await ex.rows(_BAND, {"platform": platform, "server": server_id}):
                 return False
-            params = {"platform": platform, "server": server_id, "unreachable": not reachable}
+            params = {"b_platform": platform, "b_server": server_id, "b_unreachable": not reachable}
             await ex.run(_REACHABLE, params)
             return True
 

@@ -18,7 +18,7 @@ def place(platform: str) -> str:
 def managers(platform: str) -> str:
     """Who manages a band, with the platform's word for the permission that makes them one."""
     if platform == "telegram":
-        return "the group's admins"
+        return "the band's managers (group admins)"
     return "server managers (Manage Server)"
 
 
