@@ -41,8 +41,8 @@ async def command(
     if not is_manager:
         deny("band.digest", f"band:{band.id}", args=word[:_LONGEST], reason="manager")
         text = (
-            f"{words.only_managers(turn.inbound.platform, 'change the weekly digest')} "
-            "/band digest shows it to anyone."
+            f"Only the band's managers ({words.permission(turn.inbound.platform)}) can change "
+            "the weekly digest — /band digest shows it to anyone."
         )
         return [toast_or_message(turn.inbound, text, ephemeral=True)]
     folded = word.casefold()

@@ -22,6 +22,11 @@ def managers(platform: str) -> str:
     return "server managers (Manage Server)"
 
 
+def permission(platform: str) -> str:
+    """What makes someone a band's manager on the platform (besides being promoted)."""
+    return "group admins" if platform == "telegram" else "Manage Server"
+
+
 def only_managers(platform: str, what: str) -> str:
     """``Only <managers> can <what>.`` — a refusal's words."""
     who = managers(platform)
