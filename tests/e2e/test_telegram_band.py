@@ -441,7 +441,7 @@ async def test_a_deleted_group_marks_its_band_unreachable(bench: Bench, database
 async def test_band_digest_is_paced_per_group(bench: Bench) -> None:
     """At Telegram's pace (20 a minute per group; the front end keeps to 19), the band's
     digest takes its turn in the group's pace with the members' replies around it: no two
-    messages to the group closer than 60/19 s."""
+    messages to the group closer than the pace's 60/19 s (less the measuring's slack)."""
     fake, group = bench.fake, bench.group
     await _band_through_the_core(bench)
     tick = await _digest_due(bench)
@@ -460,5 +460,7 @@ async def test_band_digest_is_paced_per_group(bench: Bench) -> None:
     # the first of them waits for the pace after the band's creation message too
     stamps = [m.ts for m in fake.sent if m.chat_id == GROUP]
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert min(gaps) >= interval - 0.25, gaps
+    # measured where the fake receives them, so a loaded machine's late request may shorten
+    # one gap a little; unpaced, the digest would follow a reply within a second
+    assert min(gaps) >= 0.75 * interval, gaps
     assert fake.violations == []
