@@ -446,9 +446,17 @@ class TelegramFrontEnd:
             return
         if status in {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}:
             self.admins.forget(chat_id)
-            await self.coach.report_band_reachability("telegram", str(chat_id), reachable=False)
+            await self._band_reachable(chat_id, reachable=False)
         elif status in {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR}:
-            await self.coach.report_band_reachability("telegram", str(chat_id), reachable=True)
+            await self._band_reachable(chat_id, reachable=True)
+
+    async def _band_reachable(self, chat_id: int | str, *, reachable: bool) -> None:
+        """Tell the core a group's band is (un)reachable; a failure to record it is logged,
+        never raised into a send (the next refused send, or membership update, says it again)."""
+        try:
+            await self.coach.report_band_reachability("telegram", str(chat_id), reachable=reachable)
+        except Exception:
+            logger.exception("telegram: could not record a band's reachability")
 
     async def _migrated(self, chat_id: int, to_id: int | None, from_id: int | None) -> None:
         """A group became a supergroup: Telegram says so in the old group (``migrate_to``) and
@@ -457,7 +465,10 @@ class TelegramFrontEnd:
         if old is None or new is None:
             return
         self.admins.forget(old)
-        await self.coach.move_server("telegram", str(old), str(new))
+        try:
+            await self.coach.move_server("telegram", str(old), str(new))
+        except Exception:  # the next send to the old id is refused with the new one again
+            logger.exception("telegram: could not move a band to its group's new id")
 
     # ------------------------------------------------------------------ out
 
@@ -499,7 +510,7 @@ class TelegramFrontEnd:
             if refusal is Refusal.GONE and inbound.chat_type == "private":
                 await self.coach.report_reachability("telegram", inbound.user_id, reachable=False)
             if refusal is Refusal.NOT_IN_CHAT:
-                await self.coach.report_band_reachability("telegram", str(chat_id), reachable=False)
+                await self._band_reachable(chat_id, reachable=False)
 
     async def _deliver_elsewhere(self, inbound: Inbound, reply: Outbound) -> str | None:
         """Send a reply addressed to another chat; for a private reply moved out of a group,
@@ -565,12 +576,12 @@ class TelegramFrontEnd:
             if refusal is Refusal.NO_PRIVATE_CHAT:
                 return no_direct_chat(exc.message)
             if refusal is Refusal.NOT_IN_CHAT:  # removed from the group: its band waits
-                await self.coach.report_band_reachability("telegram", chat_id, reachable=False)
+                await self._band_reachable(chat_id, reachable=False)
             return DeliveryResult(DeliveryStatus.FAILED, exc.message[:200])
         except BadRequest as exc:
             if is_shared(int(chat_id)) and CHAT_GONE in exc.message.casefold():
                 # the group was deleted: its band is kept, and waits (no more notices tried)
-                await self.coach.report_band_reachability("telegram", chat_id, reachable=False)
+                await self._band_reachable(chat_id, reachable=False)
             return DeliveryResult(DeliveryStatus.FAILED, exc.message[:200])
         except (TelegramError, ValueError) as exc:  # GaveUp, PrivateReplyRefused, …
             return DeliveryResult(DeliveryStatus.FAILED, str(exc)[:200])
