@@ -22,7 +22,15 @@ from functools import partial
 from typing import Any
 
 from telegram import ReplyParameters, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.constants import ChatMemberStatus
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -33,6 +41,14 @@ from telegram.ext import (
 
 from bot.slots import notice_priority
 from bot.telegram.forbidden import Refusal, classify
+from bot.telegram.groups import (
+    FORCE_REPLY,
+    GroupAdmins,
+    answered_by_reply,
+    band_door,
+    takes_member,
+    with_reply_hint,
+)
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import Intake
 from bot.telegram.lean import LeanBot
@@ -83,6 +99,8 @@ from core.undelivered import OwedNotes
 logger = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.telegram.org"
+#: Telegram's 400 for a chat that does not exist (any more: a deleted group).
+CHAT_GONE = "chat not found"
 #: Sends per second overall and per minute to one group, a little under Telegram's 30 and 20.
 OVERALL_PER_SECOND = 28
 GROUP_PER_MINUTE = 19
@@ -162,6 +180,9 @@ class PerChatOrder(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
+#: The bot's ``my_chat_member`` statuses in a private chat that say someone blocked it or came
+#: back.
+_BACK_OR_GONE = frozenset({"kicked", "member"})
 #: The variants that are text in a chat, foldable into one message (:func:`merge_replies`).
 _TEXT = (Message, Card)
 
@@ -177,15 +198,16 @@ def merge_replies(replies: list[Outbound]) -> list[Outbound]:
     three: easier to read, and it keeps a private chat under Telegram's ~1 message/s. Only
     messages and cards are text to fold (a toast, a picture or a document is a different
     call); edits and replies with buttons end a run (the buttons stay on the merged message,
-    which keeps its variant). A private reply is never merged: it keeps its own message and
-    its mark.
+    which keeps its variant); so does a question that waits for a typed answer (in a group it
+    is asked by ``ForceReply``: bot/telegram/groups.py). A private reply is never merged: it
+    keeps its own message and its mark.
     """
     merged: list[Outbound] = []
     pending: list[str] = []
     for reply in replies:
         if isinstance(reply, _TEXT) and not reply.edit and not reply.private:
             pending.append(reply.text)
-            if reply.buttons:
+            if reply.buttons or answered_by_reply(reply):  # a question keeps what it is
                 merged.append(reply.model_copy(update={"text": "\n\n".join(pending)}))
                 pending = []
             continue
@@ -224,6 +246,7 @@ class TelegramFrontEnd:
         budgets: Budgets | None = None,
         timer: Timer | None = None,
         inbox_lease: timedelta = DEFAULT_LEASE,
+        group_per_minute: float = GROUP_PER_MINUTE,
     ) -> None:
         self.coach = coach
         #: Failed sends by kind (``forbidden`` and, per refusal, ``forbidden_gone``,
@@ -243,7 +266,7 @@ class TelegramFrontEnd:
         # budget fails, and its owner (the tick, the broadcast sender) retries it later.
         self.limiter = PacedLimiter(
             overall_per_second=OVERALL_PER_SECOND,
-            group_per_minute=GROUP_PER_MINUTE,
+            group_per_minute=group_per_minute,
             timer=self.timer,
             max_wait={Priority.NUDGE: budgets.notice, Priority.BROADCAST: budgets.notice},
         )
@@ -280,6 +303,9 @@ class TelegramFrontEnd:
         self.intake = Intake(bot, self.application, self.inbox)
         #: The command menus per scope, from the core's registry (admins get /admin).
         self.menus = Menus(bot, coach.access, coach.registry)
+        #: Who administers a group (``getChatMember``, kept briefly): a band's managers.
+        self.admins = GroupAdmins(bot, self.timer.now)
+        self._takes_member = takes_member(coach.registry)
         self._poller: Poller | None = None
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
@@ -363,22 +389,90 @@ class TelegramFrontEnd:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = update.my_chat_member
         if member is not None:
-            status = member.new_chat_member.status
-            if member.chat.type == "private" and status in {"kicked", "member"}:
+            await self._membership(member.chat.id, member.chat.type, member.new_chat_member.status)
+            if member.chat.type == "private" and member.new_chat_member.status in _BACK_OR_GONE:
                 await self.coach.report_reachability(
-                    "telegram", str(member.from_user.id), reachable=status == "member"
+                    "telegram",
+                    str(member.from_user.id),
+                    reachable=member.new_chat_member.status == "member",
                 )
             return
-        inbound = to_inbound(update, bot_username=context.bot.username)
+        message = update.message
+        if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+            await self._migrated(
+                message.chat.id, message.migrate_to_chat_id, message.migrate_from_chat_id
+            )
+            return
+        inbound = to_inbound(
+            update, bot_username=context.bot.username, takes_member=self._takes_member
+        )
         if inbound is None:
             if update.callback_query is not None:
                 await self._answer(update, None)
             return
+        if inbound.server_id is not None and inbound.kind != "text":
+            inbound = await self._with_admin(inbound)
+        elif inbound.server_id is not None:
+            admin = self.admins.kept(int(inbound.chat_id), int(inbound.user_id))
+            inbound = inbound.model_copy(update={"manages_server": admin})
         with self.coach.log_event(inbound):  # this update's lines carry its id (JSON logs)
             if inbound.chat_type == "private":  # an admin's menu may be waiting for this chat
                 self.menus.seen(inbound.user_id)
             replies = await self.coach.handle(inbound)
             await self._deliver(update, inbound, replies)
+
+    async def _with_admin(self, inbound: Inbound) -> Inbound:
+        """A group command or press with the sender's admin status (a band's managers):
+        asked afresh for the band's own routes, where manager-only actions are decided, kept
+        briefly for anything else (:mod:`bot.telegram.groups`)."""
+        chat, user = int(inbound.chat_id), int(inbound.user_id)
+        if band_door(self.coach.route, inbound):
+            admin = await self.admins.fresh(chat, user)
+        else:
+            admin = self.admins.kept(chat, user)
+        return inbound.model_copy(update={"manages_server": admin})
+
+    async def _is_band(self, inbound: Inbound) -> bool:
+        """Whether the event's group is a band's (false when that can't be read now: the
+        presser's card then stays the owner's, as in any group)."""
+        if inbound.server_id is None:
+            return False
+        try:
+            return await self.coach.has_band(inbound.platform, inbound.server_id)
+        except Exception as exc:
+            logger.warning("telegram: could not read whether a group is a band: %r", exc)
+            return False
+
+    async def _membership(self, chat_id: int, chat_type: str, status: str) -> None:
+        """The bot's own membership of a group changed: a band there is unreachable while the
+        bot is out (removed, or banned), and reachable again once it is added back."""
+        if chat_type == "private":
+            return
+        if status in {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}:
+            self.admins.forget(chat_id)
+            await self._band_reachable(chat_id, reachable=False)
+        elif status in {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR}:
+            await self._band_reachable(chat_id, reachable=True)
+
+    async def _band_reachable(self, chat_id: int | str, *, reachable: bool) -> None:
+        """Tell the core a group's band is (un)reachable; a failure to record it is logged,
+        never raised into a send (the next refused send, or membership update, says it again)."""
+        try:
+            await self.coach.report_band_reachability("telegram", str(chat_id), reachable=reachable)
+        except Exception:
+            logger.exception("telegram: could not record a band's reachability")
+
+    async def _migrated(self, chat_id: int, to_id: int | None, from_id: int | None) -> None:
+        """A group became a supergroup: Telegram says so in the old group (``migrate_to``) and
+        in the new one (``migrate_from``); the band moves with it (the second is a no-op)."""
+        old, new = (chat_id, to_id) if to_id else (from_id, chat_id)
+        if old is None or new is None:
+            return
+        self.admins.forget(old)
+        try:
+            await self.coach.move_server("telegram", str(old), str(new))
+        except Exception:  # the next send to the old id is refused with the new one again
+            logger.exception("telegram: could not move a band to its group's new id")
 
     # ------------------------------------------------------------------ out
 
@@ -399,7 +493,8 @@ class TelegramFrontEnd:
         toast = next((r for r in here if isinstance(r, Toast)), None)
         if pressed:
             await self._answer(update, toast)
-        where = place(update, inbound)
+        band = pressed and await self._is_band(inbound)
+        where = place(update, inbound, band=band)
         chat_id = where.chat_id
         # the press's toast is its answerCallbackQuery; a toast answering typed text is shown
         shown = [r for r in here if not (pressed and isinstance(r, Toast))]
@@ -409,12 +504,17 @@ class TelegramFrontEnd:
                     await self._with_retries(partial(self._send, where, reply))
                 except PrivateReplyRefused:
                     continue  # logged and counted by _send; the other replies still go out
+        except ChatMigrated as exc:  # the group became a supergroup while we answered
+            await self._migrated(chat_id, exc.new_chat_id, None)
+            await self.notify(str(exc.new_chat_id), shown, priority=Priority.REPLY, moved=True)
         except Forbidden as exc:
             refusal = self._refused(chat_id, exc)
             # Only the sender's own private chat says anything about the sender: a group that
             # removed the bot is not their doing (bot/telegram/forbidden.py).
             if refusal is Refusal.GONE and inbound.chat_type == "private":
                 await self.coach.report_reachability("telegram", inbound.user_id, reachable=False)
+            if refusal is Refusal.NOT_IN_CHAT:
+                await self._band_reachable(chat_id, reachable=False)
 
     async def _deliver_elsewhere(self, inbound: Inbound, reply: Outbound) -> str | None:
         """Send a reply addressed to another chat; for a private reply moved out of a group,
@@ -435,7 +535,12 @@ class TelegramFrontEnd:
         return OPEN_PRIVATE_CHAT if result.detail.startswith(NO_DIRECT_CHAT) else NOT_SENT_PRIVATELY
 
     async def notify(
-        self, chat_id: str, replies: Sequence[Outbound], *, priority: Priority | None = None
+        self,
+        chat_id: str,
+        replies: Sequence[Outbound],
+        *,
+        priority: Priority | None = None,
+        moved: bool = False,
     ) -> DeliveryResult:
         """Send a notice (a nudge, a broadcast) as new messages to a chat.
 
@@ -447,15 +552,26 @@ class TelegramFrontEnd:
         the bot or deleted their account → the identity is marked unreachable (which pauses
         their reminders) and ``blocked`` is returned; they never opened a private chat with the
         bot → ``failed`` with the :data:`~core.kernel.notify.NO_DIRECT_CHAT` reason, nothing marked;
-        the bot is not in that group, or any other 403 → ``failed``. A refusal (400), or a 429
-        or network failure that outlived the notice's time budget, is ``failed`` too (the
-        caller retries later); nothing raises.
+        the bot is not in that group, or any other 403 → ``failed`` (and a band bound to that
+        group is marked unreachable: :meth:`Coach.report_band_reachability`). A refusal (400),
+        or a 429 or network failure that outlived the notice's time budget, is ``failed`` too
+        (the caller retries later); a 400 "chat not found" for a group marks its band
+        unreachable too (the group was deleted). A group that became a supergroup (400 with
+        ``migrate_to_chat_id``: PTB's ``ChatMigrated``) moves its band to the new id and the
+        notice is sent there (``moved``: this is that second try). Nothing raises.
         """
         if priority is None:
             priority = notice_priority(replies)
         try:
             for reply in merge_replies([r.model_copy(update={"edit": False}) for r in replies]):
                 await self._send(Placement(int(chat_id)), reply, notice=True, priority=priority)
+        except ChatMigrated as exc:
+            if moved:  # moved twice in one notice: Telegram would not; don't chase it
+                return DeliveryResult(DeliveryStatus.FAILED, str(exc)[:200])
+            # the group is a supergroup now: its band moves, and the notice goes there
+            new = str(exc.new_chat_id)
+            await self._migrated(int(chat_id), int(new), None)
+            return await self.notify(new, replies, priority=priority, moved=True)
         except Forbidden as exc:
             refusal = self._refused(chat_id, exc)
             if refusal is Refusal.GONE:
@@ -463,8 +579,15 @@ class TelegramFrontEnd:
                 return DeliveryResult(DeliveryStatus.BLOCKED, exc.message[:200])
             if refusal is Refusal.NO_PRIVATE_CHAT:
                 return no_direct_chat(exc.message)
+            if refusal is Refusal.NOT_IN_CHAT:  # removed from the group: its band waits
+                await self._band_reachable(chat_id, reachable=False)
             return DeliveryResult(DeliveryStatus.FAILED, exc.message[:200])
-        except (TelegramError, ValueError) as exc:  # 400, GaveUp, PrivateReplyRefused, …
+        except BadRequest as exc:
+            if is_shared(int(chat_id)) and CHAT_GONE in exc.message.casefold():
+                # the group was deleted: its band is kept, and waits (no more notices tried)
+                await self._band_reachable(chat_id, reachable=False)
+            return DeliveryResult(DeliveryStatus.FAILED, exc.message[:200])
+        except (TelegramError, ValueError) as exc:  # GaveUp, PrivateReplyRefused, …
             return DeliveryResult(DeliveryStatus.FAILED, str(exc)[:200])
         return SENT
 
@@ -581,6 +704,11 @@ class TelegramFrontEnd:
         press)."""
         bot = self.bot
         chat_id = where.chat_id
+        force_reply = False
+        if is_shared(chat_id) and answered_by_reply(reply):
+            # privacy mode: the answer must be a reply to this very message (groups.py)
+            reply = with_reply_hint(reply)
+            force_reply = not reply.buttons and not (reply.edit and where.editable is not None)
         if reply.edit and where.editable is not None:
             html, markup = to_html(reply.text), keyboard_json(reply.buttons)
             edit = partial(self._edit, chat_id, where.editable, html, markup, priority)
@@ -637,7 +765,7 @@ class TelegramFrontEnd:
             )
             calls.append(Call(chat_id, "sendPhoto", photo))
         pieces = html_pieces(reply.text)
-        markup = keyboard_json(reply.buttons)
+        markup = FORCE_REPLY if force_reply else keyboard_json(reply.buttons)
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             text = partial(

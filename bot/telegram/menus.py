@@ -6,7 +6,7 @@ Telegram shows a chat the menu of the most specific scope that has one (``setMyC
 * **all private chats** (``BotCommandScopeAllPrivateChats``): the commands offered in a private
   chat to everyone;
 * **all group chats** (``BotCommandScopeAllGroupChats``): the commands offered in a group to
-  everyone;
+  everyone, then a band's own (``/band``, ``/assign``: any group may be a band, issue #17);
 * **each bot admin's private chat** (``BotCommandScopeChat``; a private chat's id is the
   person's user id): the private menu plus the admin-audience commands (``/admin``) — for every
   ``telegram:<id>`` in ``COACH_ADMINS`` and every Telegram identity of a user holding the admin
@@ -71,6 +71,15 @@ def bot_commands(commands: Iterable[Command]) -> list[BotCommand]:
     return out[:MAX_COMMANDS]
 
 
+def group_menu(registry: Registry) -> list[Command]:
+    """A group's commands: the solo ones offered in a group, then the band's own (``/band``,
+    ``/assign``) — any Telegram group may be a band (``/band create`` makes it one), and one
+    menu serves every group."""
+    group = registry.menu("group", ("everyone",))
+    names = {command.name for command in group}
+    return group + [c for c in registry.menu("band", ("everyone",)) if c.name not in names]
+
+
 class Menus:
     """Publishes the menus of one bot and keeps the admins' up to date."""
 
@@ -78,7 +87,7 @@ class Menus:
         self.bot = bot
         self.access = access
         self.private = bot_commands(registry.menu("private", ("everyone",)))
-        self.group = bot_commands(registry.menu("group", ("everyone",)))
+        self.group = bot_commands(group_menu(registry))
         self.admin = bot_commands(registry.menu("private", ("everyone", "admins")))
         #: Admins whose chat Telegram didn't know when their menu was due.
         self.waiting: set[str] = set()

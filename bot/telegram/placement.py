@@ -15,6 +15,12 @@ is still handled for the presser alone by the core — on their own profile — 
 come as new messages and never touch the card. New messages after an owner's press answer
 the owner's original message again, so the next card is theirs too.
 
+A group that is a band (issue #17) shares one profile: its cards are the band's, not one
+member's, and any member's press acts on the band (the core checks membership on every
+press). There a press edits the card it sat on whoever pressed it, as a press does in a Discord
+server — still only a card the bot sent, and answers still reply to the message the card
+answered. Whether the group is a band is the core's word (``band``), not the presser's.
+
 Telegram's chat ids say the kind of chat: a private chat's id is the user's id (positive),
 groups, supergroups and channels are negative — PTB's ``AIORateLimiter`` tells groups apart
 the same way. :func:`is_shared` is what the front end's private-reply backstop checks.
@@ -54,8 +60,9 @@ def card_owner(message: Message) -> int | None:
     return author.id
 
 
-def place(update: Update, inbound: Inbound) -> Placement:
-    """Where the replies to ``update`` (translated to ``inbound``) go."""
+def place(update: Update, inbound: Inbound, *, band: bool = False) -> Placement:
+    """Where the replies to ``update`` (translated to ``inbound``) go; ``band``: the group is
+    a band's (its cards are everyone's in it)."""
     chat_id = int(inbound.chat_id)
     query = update.callback_query
     pressed = query.message if query is not None else None
@@ -64,7 +71,7 @@ def place(update: Update, inbound: Inbound) -> Placement:
         return Placement(chat_id, editable=card.message_id if card is not None else None)
     if query is None:  # a member's message: the answer replies to it, and is theirs
         return Placement(chat_id, reply_to=int(inbound.message_id or 0) or None)
-    if card is None or card_owner(card) != query.from_user.id:
+    if card is None or (not band and card_owner(card) != query.from_user.id):
         return Placement(chat_id)  # not the presser's card: never edited, nothing answered
     replied = card.reply_to_message
     return Placement(

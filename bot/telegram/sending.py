@@ -119,6 +119,19 @@ class GaveUp(TelegramError):
     """A notice's send kept failing (429 or network) until its time budget ran out."""
 
 
+#: The Bot API methods that put a message into a chat: the ones a group's pace counts.
+GROUP_PACED = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
+)
+
+
 class PacedLimiter(BaseRateLimiter[Priority]):
     """PTB's rate limiter for the bot: every paced call waits for its slot from the
     :class:`SlotScheduler` (by the :class:`Priority` passed as ``rate_limit_args``), and a 429
@@ -182,7 +195,10 @@ class PacedLimiter(BaseRateLimiter[Priority]):
             return await callback(*args, **kwargs)
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
-        group = chat_id if isinstance(chat_id, str) or chat_id < 0 else None
+        # Telegram's 20 a minute per group are *messages*: a look-up in a group
+        # (getChatMember, for a band manager's command) takes no message slot of the group
+        shared = isinstance(chat_id, str) or chat_id < 0
+        group = chat_id if shared and endpoint in GROUP_PACED else None
         priority = Priority.REPLY if rate_limit_args is None else Priority(rate_limit_args)
         while True:
             wait = self.paused_for()

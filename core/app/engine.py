@@ -38,7 +38,8 @@ from core.app import replays, start_payloads
 from core.app.features import with_own
 from core.app.help import help_card
 from core.app.private_replies import route as keep_private
-from core.bands import guild, invites
+from core.bands import guild, invites, presence
+from core.bands import store as band_store
 from core.clock import Clock, system_clock
 from core.coaching.numbers.warmup import ChartWarmer
 from core.db.engine import Database
@@ -101,11 +102,11 @@ BUSY = (
 )
 STALE = "That button is from an older version of me. /today shows your next step."
 SET_UP_FIRST = "Let's get you set up first."
-#: A band's command where there is no band: a direct chat, a Telegram group (groups are not
-#: bands yet) or the terminal, which has no band mode. Bands live in Discord servers.
+#: A band's command where there is no band: a direct chat, a Telegram group that is no band
+#: (yet: /band create makes it one) or the terminal, which has no band mode.
 BAND_ONLY = (
-    "/{command} is for a band, and bands live in a Discord server: use it in your band's "
-    "server channel (/band help there). Here it's just you — /review sums up your own week."
+    "/{command} is for a band, and bands live in a Discord server or a Telegram group: use it "
+    "in your band's chat (/band help there). Here it's just you — /review sums up your own week."
 )
 #: The answer to an answer form whose question is no longer the open one.
 FORM_GONE = (
@@ -219,6 +220,26 @@ class Coach:
         becoming unreachable pauses their reminders (core/accounts/reachability.py). False when
         we don't know them."""
         return await reachability.set_reachable(self.db, platform, external_id, reachable=reachable)
+
+    async def report_band_reachability(
+        self, platform: str, server_id: str, *, reachable: bool
+    ) -> bool:
+        """A front end learned that a band's chat can't be reached (the bot was removed from
+        the Telegram group, or it was deleted) or can be again (the bot was added back): the
+        band is kept, its notices skipped meanwhile (core/bands/presence.py). False when that
+        server has no band."""
+        return await presence.set_reachable(self.db, platform, server_id, reachable=reachable)
+
+    async def has_band(self, platform: str, server_id: str) -> bool:
+        """Whether a band is bound to this server (a Telegram group): its cards are the
+        band's, so any member's press edits them (bot/telegram/placement.py). One read."""
+        return await presence.bound(self.db, platform, server_id)
+
+    async def move_server(self, platform: str, old: str, new: str) -> bool:
+        """A front end learned that a server's id changed (a Telegram group upgraded to a
+        supergroup): its band, channel and band reminders move to ``new`` in one transaction
+        (core/bands/presence.py). False when ``old`` has no band (any more)."""
+        return await presence.move_server(self.db, platform, old, new)
 
     def log_event(self, inbound: Inbound) -> contextlib.AbstractContextManager[object]:
         """Within the block, log lines carry ``inbound``'s platform, update id and hashed
@@ -421,15 +442,17 @@ class Coach:
     ) -> list[Outbound]:
         now = self.clock()
         states = self.registry.states
-        if inbound.chat_type == "guild" and inbound.server_id is not None:
+        band_event = await self._band_event(ex, inbound, routed)
+        if band_event is not None:
             # a server chat acts on the server's band profile (core/bands/guild.py)
+            as_band, band_routed = band_event
             return await guild.handle(
                 ex,
                 catalog,
-                inbound,
+                as_band,
                 now,
-                event=routed,
-                run=lambda turn: self._dispatch_dated(turn, routed, redraw),
+                event=band_routed,
+                run=lambda turn: self._dispatch_dated(turn, band_routed, redraw),
                 audits=audits,
                 states=states,
                 offload=self.offload,
@@ -489,6 +512,30 @@ class Coach:
             self.links,
             lambda: self.redeems.check(who) is Verdict.ALLOW,
         )
+
+    async def _band_event(
+        self, ex: Executor, inbound: Inbound, routed: Routed
+    ) -> tuple[Inbound, Routed] | None:
+        """The event as a band event, when it is one; ``None`` for the solo path.
+
+        A Discord server's chat (``guild``) is always a band chat. A group that names its
+        server (a Telegram group: ``server_id`` is the group's own chat id) is one when a band
+        is bound to it, or when ``/band`` is asked there (to create one, or to hear there is
+        none yet); any other group event stays on the solo path, each member on their own
+        profile, as before bands came to groups. A band group's event is then routed as the
+        band's (``guild``: the band's commands, the band's profile) — only for the core: the
+        front end still sees its group event, and the private-reply gate still the shared
+        chat it came from."""
+        if inbound.server_id is None or inbound.chat_type == "private":
+            return None
+        if inbound.chat_type == "guild":
+            return inbound, routed
+        if routed.command != "band" and (
+            await band_store.band_for_server(ex, inbound.platform, inbound.server_id) is None
+        ):
+            return None
+        as_band = inbound.model_copy(update={"chat_type": "guild"})
+        return as_band, self.route(as_band)
 
     async def _dispatch_dated(
         self, turn: Turn, routed: Routed, redraw: list[uuid.UUID]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.bands import words
 from core.bands.store import BandRow
 from core.clock import zone
 from core.coaching.digest import read, settings
@@ -40,8 +41,8 @@ async def command(
     if not is_manager:
         deny("band.digest", f"band:{band.id}", args=word[:_LONGEST], reason="manager")
         text = (
-            "Only the band's managers (Manage Server) can change the weekly digest — "
-            "/band digest shows it to anyone."
+            f"Only the band's managers ({words.permission(turn.inbound.platform)}) can change "
+            "the weekly digest — /band digest shows it to anyone."
         )
         return [toast_or_message(turn.inbound, text, ephemeral=True)]
     folded = word.casefold()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import datetime
 
 from core.bands import store
 from core.bands.buttons import BAND_RESET
 from core.bands.states import BandAwaiting
 from core.bands.store import BandRow
 from core.coaching.digest import settings as digest_settings
+from core.db.executor import Executor
 from core.journey import cards
 from core.journey.navigation import current_stage, offer_roadmaps
 from core.journey.onboarding import ARTIST_NAME_MAX
@@ -23,7 +25,7 @@ from core.kernel.markup import bold, esc, italic
 from core.kernel.names import clean_name
 from core.kernel.payloads import CANCEL
 from core.kernel.turn import Turn
-from core.kernel.types import Button, Card, Message, Outbound, Toast, clean_text
+from core.kernel.types import Button, Card, Inbound, Message, Outbound, Toast, clean_text
 from core.reminders import service as reminder_service
 from core.roadmaps.catalog import TaskInfo
 
@@ -49,6 +51,27 @@ BAND_HELP = (
     "/band digest on|off|monday 9:00 · /band invite [uses|revoke] · /band reset\n"
     "Invited? Send /join <code> to me in a private chat."
 )
+#: The same on Telegram: a group has no roles and is its own channel, its managers are its
+#: admins, and a member is named by replying to their message (a Telegram @username carries
+#: no id the bot could check).
+BAND_HELP_TELEGRAM = (
+    f"{bold('Band commands')}\n"
+    "/band create <name> — make this group a band (group admins)\n"
+    "/band join — join the band · /band leave — leave it\n"
+    "/band progress — stages and who did what\n"
+    "/band members — who's in\n"
+    "/band digest — the band's week: who did what, what's due, next week's focus\n"
+    "/assign <task> — reply to a member's message with it to make the task their job\n"
+    f"{italic('Managers (group admins and promoted members):')} /band rename <name> · "
+    "/band remove (as a reply) · /band milestones on|off · "
+    "/band digest on|off|monday 9:00 · /band reset\n"
+    f"{italic('Answers:')} reply to my question to answer it."
+)
+
+
+def band_help(platform: str) -> str:
+    """The band commands as this platform offers them."""
+    return BAND_HELP_TELEGRAM if platform == "telegram" else BAND_HELP
 
 
 def band_name(raw: str) -> str | Outbound:
@@ -225,21 +248,29 @@ async def bind_role(turn: Turn, band: BandRow, args: str) -> list[Outbound]:
     return [Message(text=f"Everyone with <@&{match.group(1)}> is in the band now.")]
 
 
+async def channel_here(
+    ex: Executor, band: BandRow, inbound: Inbound, timezone: str | None, now: datetime
+) -> bool:
+    """Make the event's chat the band's updates channel: its reminders go there, and its
+    weekly digest, switched on the first time a channel is set (True then)."""
+    channel = inbound.chat_id
+    await store.update_band(ex, band.id, channel_id=channel)
+    await reminder_service.set_band_target(ex, band.id, channel)
+    return await digest_settings.on_channel_set(
+        ex,
+        band_id=band.id,
+        profile_id=band.profile_id,
+        timezone=timezone or "UTC",
+        platform=inbound.platform,
+        target=channel,
+        now=now,
+    )
+
+
 async def set_channel(turn: Turn, band: BandRow) -> list[Outbound]:
     """``/band channel``: this channel receives the band's updates and reminders — and its
     weekly digest, switched on here the first time a channel is set (docs/coaching.md)."""
-    channel = turn.inbound.chat_id
-    await store.update_band(turn.ex, band.id, channel_id=channel)
-    await reminder_service.set_band_target(turn.ex, band.id, channel)
-    started = await digest_settings.on_channel_set(
-        turn.ex,
-        band_id=band.id,
-        profile_id=band.profile_id,
-        timezone=turn.rec.timezone or "UTC",
-        platform=turn.inbound.platform,
-        target=channel,
-        now=turn.now,
-    )
+    started = await channel_here(turn.ex, band, turn.inbound, turn.rec.timezone, turn.now)
     text = "📣 Band updates and reminders will go to this channel."
     if started:
         text += "\n" + italic(

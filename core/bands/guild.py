@@ -1,5 +1,11 @@
-"""Events from a server chat (a Discord guild): find the server's band, check the sender may
-act on it, lock the band's profile and hand the turn to the ordinary flows.
+"""Events from a server chat (a Discord guild, or a Telegram group): find the server's band,
+check the sender may act on it, lock the band's profile and hand the turn to the ordinary flows.
+
+The same logic serves both platforms; the front end reports the platform's facts in the
+``Inbound`` (the server's id, the sender's roles, whether they administer the server: on
+Telegram, a group administrator read from ``getChatMember``) and only the words differ
+(:mod:`core.bands.words`). A Telegram group *is* its band's channel: a band created in the
+chat whose id is the server's own has that chat as its updates channel from the start.
 
 Who may do what is decided here, in the core, on every event:
 
@@ -10,7 +16,7 @@ Who may do what is decided here, in the core, on every event:
   member shows up in credits); anyone else is refused, and the refusal is audited;
 * a *manager* has the platform's Manage Server permission (``Inbound.manages_server``) or
   created the band; managers rename, remove members, bind a role, pick the updates channel
-  and reset. Creating a band needs Manage Server.
+  and reset. Creating a band needs Manage Server (on Telegram: a group administrator).
 
 The acting user's own row is never locked here; the band's profile and conversation state are
 (``FOR UPDATE OF profiles, conversation_state``), so concurrent members run one after the other.
@@ -27,12 +33,12 @@ from typing import Any
 
 from core.accounts.deep_links import DeepLinks
 from core.accounts.store import musician_of
-from core.bands import flows, store
+from core.bands import flows, store, words
 from core.bands.store import Actor, BandRow
 from core.db.executor import Executor
 from core.kernel import store as conv_store
 from core.kernel.audit import AuditAction, AuditNote
-from core.kernel.markup import bold, esc
+from core.kernel.markup import bold, esc, italic
 from core.kernel.offload import InThread, Offload
 from core.kernel.registry import Button as RegistryButton
 from core.kernel.registry import Command, Routed
@@ -139,15 +145,17 @@ async def handle(
     )
     band = await store.band_for_server(ex, inbound.platform, inbound.server_id)
     if sub == "help":
-        return [Message(text=flows.BAND_HELP, ephemeral=True)]
+        return [Message(text=flows.band_help(inbound.platform), ephemeral=True)]
     if sub == "create":
         return await _create(call, band, rest)
     if band is None:
+        where = words.place(inbound.platform)
         return [
             _reply(
                 inbound,
-                "There's no band in this server yet. Someone with Manage Server can start one "
-                "with `/band create <name>`. For your solo roadmap, DM me.",
+                f"There's no band in this {where} yet. One of "
+                f"{words.managers(inbound.platform)} can start one with `/band create <name>`. "
+                "For your solo roadmap, DM me.",
             )
         ]
     role = await store.member_role(ex, band.id, call.actor.user_id)
@@ -161,7 +169,7 @@ async def handle(
     refusal = _manager_only(route, sub)
     if refusal is not None and not is_manager:
         call.deny(refusal, target, reason="manager")
-        return [_reply(inbound, "Only server managers (Manage Server) can do that.")]
+        return [_reply(inbound, words.only_managers(inbound.platform, "do that"))]
     if role is None and not is_manager:
         call.deny("band.access", target, server=inbound.server_id, kind=inbound.kind)
         how = "Members hold the band's role." if band.role_id else "Join with /band join."
@@ -205,9 +213,10 @@ async def _create(call: _Call, band: BandRow | None, raw: str) -> list[Outbound]
     assert inbound.server_id is not None  # noqa: S101 - checked by the caller
     if not inbound.manages_server:
         call.deny("band.create", f"server:{inbound.server_id}", reason="manager")
-        return [_reply(inbound, "Only server managers (Manage Server) can create the band.")]
+        return [_reply(inbound, words.only_managers(inbound.platform, "create the band"))]
+    where = words.place(inbound.platform)
     if band is not None:
-        return [_reply(inbound, f"This server already has a band: {bold(esc(band.name))}.")]
+        return [_reply(inbound, f"This {where} already has a band: {bold(esc(band.name))}.")]
     name = flows.band_name(_ANY_MENTION.sub("", raw))
     if isinstance(name, Outbound):
         return [name]
@@ -225,13 +234,22 @@ async def _create(call: _Call, band: BandRow | None, raw: str) -> list[Outbound]
         AuditNote(call.who, "band.create", "ok", f"band:{band_id}", call.actor.user_id)
     )
     how = "everyone with the role is in" if role else "members join with /band join"
-    return [
-        Message(
-            text=f"🎸 {bold(esc(name))} is this server's band now — {how}. "
-            "Pick your roadmap with /start; every tick and answer is credited to whoever "
-            "made it (/band progress)."
+    text = (
+        f"🎸 {bold(esc(name))} is this {where}'s band now — {how}. "
+        "Pick your roadmap with /start; every tick and answer is credited to whoever "
+        "made it (/band progress)."
+    )
+    if inbound.chat_id == inbound.server_id:
+        # the chat is the server itself (a Telegram group): it is the band's channel, so the
+        # band's reminder, digest and news go here without a /band channel
+        created = await store.band_for_server(call.ex, inbound.platform, inbound.server_id)
+        assert created is not None  # noqa: S101 - created above, in this transaction
+        await flows.channel_here(call.ex, created, inbound, call.actor.timezone, call.now)
+        text += "\n" + italic(
+            "Band news, the band's reminder and its weekly digest (Mondays at 10:00) come "
+            "to this group; /band digest off or /band digest friday 18:00 changes it."
         )
-    ]
+    return [Message(text=text)]
 
 
 async def _join(call: _Call, band: BandRow, role: str | None) -> list[Outbound]:

@@ -12,7 +12,7 @@ answers) is the journey's, run on the band's profile.
 from __future__ import annotations
 
 from core.accounts.linking import AccountCall
-from core.bands import digest, flows, invites, store, suggestions
+from core.bands import digest, flows, invites, store, suggestions, words
 from core.bands import reminders as band_reminders
 from core.bands.buttons import BAND_RESET
 from core.bands.guild import BandCall, band_sub
@@ -148,7 +148,8 @@ async def _band(call: BandCall, args: str) -> list[Outbound]:
             return await flows.announce_milestones(turn, band, rest)
         case "reset":
             return flows.ask_reset(turn, band)
-    return [Message(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{flows.BAND_HELP}")]
+    help_ = flows.band_help(turn.inbound.platform)
+    return [Message(text=f"I don't know `/band {esc(sub[:20])}`.\n\n{help_}")]
 
 
 @bands.command(
@@ -273,7 +274,7 @@ async def _streak(call: BandCall, args: str) -> list[Outbound]:
         call.deny("band.streak", f"band:{call.band.id}", args=args)
         return [
             Message(
-                text="Only server managers (Manage Server) can freeze the band's streak.",
+                text=words.only_managers(call.turn.inbound.platform, "freeze the band's streak"),
                 ephemeral=True,
             )
         ]

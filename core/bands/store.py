@@ -259,6 +259,7 @@ async def create_band(
             "role_id": role_id,
             "channel_id": None,
             "announce_milestones": False,
+            "unreachable": False,
             "created_at": now,
         },
     )

@@ -82,7 +82,8 @@ class Identity(Base):
 
 
 class Band(Base):
-    """A band bound to a Discord guild (or a Telegram group)."""
+    """A band bound to a Discord guild or a Telegram group (``external_id``: the guild's or
+    the group's id; a group upgraded to a supergroup is re-keyed to its new id)."""
 
     __tablename__ = "bands"
     __table_args__ = (UniqueConstraint("platform", "external_id"),)
@@ -98,6 +99,10 @@ class Band(Base):
     announce_milestones: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    #: The band's chat can't be reached (a Telegram group that removed the bot, or was
+    #: deleted): its reminder and digest are skipped, not tried, until the bot is back
+    #: (:mod:`core.bands.presence`).
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

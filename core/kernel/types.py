@@ -61,9 +61,13 @@ class Inbound(_Frozen):
     interaction id); when set, a replay of the same update is ignored. ``message_id`` is the
     message a pressed button sat on, so the reply can edit it in place.
 
-    ``server_id`` is the community the chat belongs to (a Discord guild id); bands are bound to
-    it. ``manages_server`` is the platform's word that the sender may administer that server
-    (Discord's Manage Server permission in the guild); the core decides what that allows.
+    ``server_id`` is the community the chat belongs to (a Discord guild id; a Telegram group's
+    own chat id, in a group); bands are bound to it. A Discord server's chat is always a band
+    chat (``chat_type="guild"``); a group with a ``server_id`` is one only while a band is bound
+    to it (the core decides: :meth:`core.app.engine.Coach._band_event`). ``manages_server`` is
+    the platform's word that the sender may administer that server (Discord's Manage Server
+    permission in the guild; Telegram's ``creator``/``administrator`` status in the group, as
+    ``getChatMember`` reports it); the core decides what that allows.
     ``role_ids`` are the sender's roles in that server: holding a band's bound role makes
     someone a member of the band (the core checks it, the front end only reports the roles).
 

@@ -43,6 +43,7 @@ from sqlalchemy.sql import ClauseElement
 
 from core.db.executor import Executor
 from core.db.tables import (
+    bands,
     deliveries,
     profiles,
     progress,
@@ -89,6 +90,9 @@ class Owner:
     anchors: dict[str, Any] = field(default_factory=dict)
     #: The profile's country: which country's tasks its nudges show (``Catalog.country_view``).
     country: str | None = None
+    #: A band's reminder: the band's chat is out of reach (the bot was removed from the
+    #: Telegram group, or it was deleted: core/bands/presence.py) — skipped, not tried.
+    band_unreachable: bool = False
 
 
 _CLAIMED_COLUMNS = (
@@ -142,6 +146,7 @@ _OWNER_COLUMNS = (
     _sibling.c.next_due_at,
     profiles.c.anchors,
     profiles.c.country,
+    bands.c.unreachable,
 )
 _OWNER = (
     select(*_OWNER_COLUMNS)
@@ -151,6 +156,7 @@ _OWNER = (
         or_(profiles.c.user_id == reminders.c.user_id, profiles.c.band_id == reminders.c.band_id),
     )
     .outerjoin(users, users.c.id == reminders.c.user_id)
+    .outerjoin(bands, bands.c.id == reminders.c.band_id)
     .outerjoin(
         _sibling,
         and_(
@@ -305,6 +311,7 @@ async def owners(ex: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
             schedule_due_at=row[7],
             anchors=row[8] or {},
             country=row[9],
+            band_unreachable=bool(row[10]),
         )
         for row in rows
     }

@@ -25,7 +25,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -231,6 +231,11 @@ class ReminderTick:
                     rows_by_profile.get(profile_id, []) if profile_id else [],
                     stage=job.plan.stage,
                 )
+            if job.owner is not None and job.owner.band_unreachable and job.plan.send:
+                # the band's chat is out of reach (core/bands/presence.py): not tried, and
+                # the schedule goes on, so the band hears again once the bot is back
+                job.plan = replace(job.plan, send=None, skipped="band chat unreachable")
+                job.message = None
         return jobs
 
     # ------------------------------------------------------------------ 2. send

@@ -1,4 +1,5 @@
-"""Test helpers for bands: a musician talking to the coach from a server (a Discord guild)."""
+"""Test helpers for bands: a musician talking to the coach from a server (a Discord guild) or
+from a Telegram group."""
 
 from __future__ import annotations
 
@@ -53,3 +54,29 @@ def first_checklist(catalog: Catalog, roadmap_slug: str) -> tuple[int, TaskInfo]
     roadmap = catalog.roadmap_by_slug(roadmap_slug)
     assert roadmap is not None
     return next((i, t) for i, t in enumerate(roadmap.stages[0].tasks) if t.is_checklist)
+
+
+class TelegramGroupDriver(Driver):
+    """A member of a Telegram group, straight to the core: the ``Inbound`` the Telegram front
+    end makes in a group (``server_id`` is the group's own chat id; ``admin``: the member's
+    ``getChatMember`` status is creator or administrator)."""
+
+    def __init__(
+        self, coach: Coach, user: int, group: int, *, name: str, admin: bool = False
+    ) -> None:
+        super().__init__(coach, str(user), platform="telegram")
+        self.group, self.name, self.admin = group, name, admin
+
+    def inbound(self, **kw: Any) -> Inbound:
+        """An event from this member in the group."""
+        base: dict[str, Any] = {
+            "platform": "telegram",
+            "user_id": self.user,
+            "chat_id": str(self.group),
+            "chat_type": "group",
+            "server_id": str(self.group),
+            "manages_server": self.admin,
+            "display_name": self.name,
+        }
+        base.update(kw)
+        return Inbound(**base)

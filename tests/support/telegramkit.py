@@ -3,6 +3,8 @@ press, and wait until the bot has finished with what that caused (the e2e tests'
 
 from __future__ import annotations
 
+from typing import Any
+
 from fakes.telegram_api import FakeTelegram, SentMessage
 
 from bot.telegram.app import TelegramFrontEnd
@@ -46,3 +48,60 @@ class TelegramChat:
         await self.fake.wait_for(lambda: len(self.fake.callback_answers) > answers)
         await self.idle()
         return self.fake.last(self.chat)
+
+
+class GroupChat:
+    """A Telegram group with several members talking to the running front end ``front``.
+
+    Each member writes with :meth:`say` (a reply to a message with ``reply_to``) and presses
+    with :meth:`press`; both wait until the bot has finished with what that caused. With the
+    fake's privacy mode on, a message the bot may not see is withheld and :meth:`say` returns
+    at once (nothing was queued)."""
+
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        front: TelegramFrontEnd,
+        chat: int,
+        names: dict[int, str],
+        chat_type: str = "supergroup",
+    ) -> None:
+        self.fake, self.front, self.chat = fake, front, chat
+        self.names, self.chat_type = names, chat_type
+
+    async def idle(self) -> None:
+        """Until the fake has no update queued and the bot is handling none."""
+        await settle(self.fake, self.front)
+
+    async def say(self, user: int, text: str, *, reply_to: int | None = None) -> dict[str, Any]:
+        """``user`` writes ``text`` in the group; the update (handled by the time it returns)."""
+        update = self.fake.user_message(
+            user,
+            text,
+            chat_id=self.chat,
+            chat_type=self.chat_type,
+            first_name=self.names.get(user, "Maya"),
+            reply_to=reply_to,
+        )
+        await self.idle()
+        return update
+
+    async def press(self, user: int, message: SentMessage, label_part: str) -> None:
+        """``user`` presses the button of ``message`` whose label holds ``label_part``."""
+        data = next(d for label, d in message.buttons() if label_part in label)
+        answers = len(self.fake.callback_answers)
+        self.fake.press_button(user, message.message_id, data, chat_id=self.chat)
+        await self.fake.wait_for(lambda: len(self.fake.callback_answers) > answers)
+        await self.idle()
+
+    def messages(self) -> list[SentMessage]:
+        """The bot's messages in the group (edits applied)."""
+        return self.fake.messages(self.chat)
+
+    def last(self) -> SentMessage:
+        """The bot's newest message in the group."""
+        return self.fake.last(self.chat)
+
+    def since(self, count: int) -> str:
+        """The text of the bot's group messages after the first ``count``."""
+        return "\n".join(m.plain_text for m in self.messages()[count:])

@@ -327,7 +327,12 @@ class MilestoneConsumer:
         """The notices one new milestone gets, reserved (see the module)."""
         out: list[_Notice] = []
         channel = None
-        if owner.band_id is not None and owner.announce and owner.band_channel is not None:
+        if (
+            owner.band_id is not None
+            and owner.announce
+            and owner.band_channel is not None
+            and not owner.band_unreachable  # removed from its group: the member hears instead
+        ):
             if owner.band_platform in self.notifiers:
                 channel = (owner.band_platform, owner.band_channel)
         if channel is not None:  # the band hears of every one of its milestones in its channel

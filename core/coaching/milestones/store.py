@@ -146,6 +146,7 @@ OWNERS: Final = (
         bands.c.channel_id,
         bands.c.announce_milestones,
         users.c.locale,
+        bands.c.unreachable,
     )
     .select_from(profiles)
     .outerjoin(users, users.c.id == profiles.c.user_id)
@@ -269,6 +270,8 @@ class Owner:
     announce: bool
     #: The musician's locale (their figures' way); ``None`` for a band or when unknown.
     locale: str | None = None
+    #: The band's chat is out of reach (core/bands/presence.py): nothing is posted there.
+    band_unreachable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +305,8 @@ async def owners(ex: Executor, profile_ids: Sequence[uuid.UUID]) -> dict[uuid.UU
         return {}
     rows = await ex.rows(OWNERS, {"pids": list(profile_ids)})
     return {
-        r[0]: Owner(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows
+        r[0]: Owner(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], bool(r[7]), r[8], bool(r[9]))
+        for r in rows
     }
 
 

@@ -29,6 +29,16 @@ The contract, as the real API has it:
   user``), a group the bot was removed from (:meth:`FakeTelegram.remove_bot`, ``bot was kicked
   from the group chat`` / ``bot is not a member of the supergroup chat``). A chat id the fake
   has never seen at all is 400 ``chat not found``.
+* Groups as bands (issue #17): ``getChatMember`` answers a member's status
+  (:meth:`FakeTelegram.set_member_status`: ``creator``, ``administrator``, ``member`` …); a
+  basic group upgraded to a supergroup (:meth:`FakeTelegram.migrate_group`) queues the two
+  service messages Telegram sends (``migrate_to_chat_id`` in the old group,
+  ``migrate_from_chat_id`` in the new one) and answers sends to the old id with 400 ``group
+  chat was upgraded to a supergroup chat`` and ``parameters.migrate_to_chat_id`` (PTB:
+  ``ChatMigrated``); a deleted group (:meth:`FakeTelegram.delete_chat`) answers 400 ``chat not
+  found``. With ``privacy_mode=True`` (Telegram's default for bots) a group message reaches the
+  bot only if it is a command (not one addressed to another bot), a reply to the bot's
+  message, or mentions the bot; others are kept in :attr:`FakeTelegram.withheld`.
 * ``setMyCommands`` / ``getMyCommands`` / ``deleteMyCommands`` keep one list per scope and
   language (:meth:`FakeTelegram.commands_for`); a scope of an unknown type is refused, and so
   is a chat scope for a chat the bot doesn't have (``chat not found``: a person who never opened
@@ -191,6 +201,8 @@ NOT_MODIFIED: Final = (
 BLOCKED: Final = "Forbidden: bot was blocked by the user"
 CANT_INITIATE: Final = "Forbidden: bot can't initiate conversation with a user"
 DEACTIVATED: Final = "Forbidden: user is deactivated"
+#: A send to a group that became a supergroup (with ``parameters.migrate_to_chat_id``).
+UPGRADED: Final = "Bad Request: group chat was upgraded to a supergroup chat"
 
 
 def kicked_from(chat_type: str) -> str:
@@ -211,11 +223,19 @@ QUERY_TOO_OLD: Final = (
 class ApiError(Exception):
     """An error answer of the Bot API (raised inside the fake, turned into an HTTP response)."""
 
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def _bad(description: str) -> ApiError:
@@ -548,9 +568,15 @@ class FakeTelegram:
         *,
         bot_username: str = "StardomCoachBot",
         enforce_limits: bool = False,
+        privacy_mode: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.monotonic = monotonic
+        #: Group privacy mode (@BotFather's /setprivacy, on by default on Telegram): in a
+        #: group the bot gets only commands (``/cmd`` or ``/cmd@<this bot>``), replies to its
+        #: own messages and messages that mention it; every other group message is kept in
+        #: :attr:`withheld` instead of being delivered.
+        self.privacy_mode: bool = privacy_mode
         if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
             raise ValueError(f"not a bot token: {token!r}")
         self.token: str = token
@@ -591,6 +617,7 @@ class FakeTelegram:
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
+            "getChatMember": self._get_chat_member,
         }
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler) for name, handler in handlers.items()
@@ -630,6 +657,16 @@ class FakeTelegram:
         self.deleted: list[tuple[int, int]] = []
         #: The webhook URL set with ``setWebhook`` (``""`` = none, polling allowed).
         self.webhook_url: str = ""
+        #: Group messages privacy mode kept from the bot (:attr:`privacy_mode`), in order.
+        self.withheld: list[JSONDict] = []
+        #: ``(chat_id, user_id)`` → the member's status in a group (``creator``,
+        #: ``administrator``, ``member``, ``left``, ``kicked``); a user the group has seen and
+        #: nobody promoted is a ``member`` (:meth:`set_member_status`).
+        self._statuses: dict[tuple[int, int], str] = {}
+        #: Groups upgraded to supergroups: old id → new id (sends to the old id are refused).
+        self._migrated: dict[int, int] = {}
+        #: Groups deleted: sends there answer 400 ``chat not found``.
+        self._deleted: set[int] = set()
 
         self._allowed_updates: frozenset[str] | None = None
 
@@ -723,8 +760,16 @@ class FakeTelegram:
         username: str | None = None,
         chat_title: str | None = None,
         language_code: str = "en",
+        reply_to: int | None = None,
+        entities: list[JSONDict] | None = None,
     ) -> JSONDict:
         """Queue an update in which user ``user_id`` sends ``text``; return the update.
+
+        ``reply_to`` makes the message a reply to that message of the chat (the bot's or a
+        user's; Telegram nests the replied message in ``reply_to_message``); ``entities`` are
+        added to the message's own (a ``text_mention`` of a member without a username).
+        In a group with :attr:`privacy_mode` on, a message the bot would not see is not
+        queued: it goes to :attr:`withheld`, and the update is returned all the same.
 
         ``language_code`` is the sender's app language as Telegram reports it ("en", "pt-br").
 
@@ -759,7 +804,26 @@ class FakeTelegram:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
             ]
+        if entities:
+            message["entities"] = [*message.get("entities", []), *copy.deepcopy(entities)]
+        replied_to_bot = False
+        if reply_to is not None:
+            replied = self._any_message_json(chat_id, reply_to)
+            if replied is None:
+                raise ValueError(f"chat {chat_id} has no message {reply_to} to reply to")
+            message["reply_to_message"] = replied
+            replied_to_bot = replied["from"].get("id") == self.bot_id
         self._user_messages[(chat_id, message["message_id"])] = message
+        if self.privacy_mode and chat_type != "private":
+            addressed = command is not None and (
+                "@" not in command.group(0)
+                or command.group(0).split("@", 1)[1].casefold() == self.bot_username.casefold()
+            )
+            mentioned = f"@{self.bot_username}".casefold() in text.casefold()
+            if not (addressed or replied_to_bot or mentioned):
+                withheld = {"update_id": None, "message": message}
+                self.withheld.append(copy.deepcopy(withheld))
+                return withheld
         return self._enqueue({"message": message})
 
     def queue_update(self, body: JSONDict) -> JSONDict:
@@ -863,6 +927,46 @@ class FakeTelegram:
         self._chat_member_update(
             self._chats[chat_id], user, "kicked" if banned else "left", "member"
         )
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """Make ``user_id``'s status in group ``chat_id`` what ``getChatMember`` answers:
+        ``creator``, ``administrator``, ``member``, ``restricted``, ``left`` or ``kicked``."""
+        if status not in {"creator", "administrator", "member", "restricted", "left", "kicked"}:
+            raise ValueError(f"not a chat member status: {status!r}")
+        self._statuses[(chat_id, user_id)] = status
+
+    def migrate_group(self, chat_id: int, new_chat_id: int, *, by: int) -> None:
+        """User ``by`` upgrades group ``chat_id`` to a supergroup with the id ``new_chat_id``,
+        as Telegram does: a service message in the old group (``migrate_to_chat_id``) and one
+        in the new supergroup (``migrate_from_chat_id``) are queued, members and their statuses
+        move, and sends to the old id answer 400 with ``migrate_to_chat_id`` from now on."""
+        chat = self._chats.get(chat_id)
+        if chat is None or chat["type"] != "group":
+            raise ValueError(f"chat {chat_id} is not a basic group the fake knows")
+        user = self._users.get(by) or self._remember_user(by, "Admin", None)
+        new_chat = {"id": new_chat_id, "type": "supergroup", "title": chat["title"]}
+        self._chats[new_chat_id] = new_chat
+        for (group, member), status in list(self._statuses.items()):
+            if group == chat_id:
+                self._statuses[(new_chat_id, member)] = status
+        self._migrated[chat_id] = new_chat_id
+        for where, field_, value in (
+            (chat, "migrate_to_chat_id", new_chat_id),
+            (new_chat, "migrate_from_chat_id", chat_id),
+        ):
+            message = {
+                "message_id": self._new_message_id(where["id"]),
+                "from": copy.deepcopy(user),
+                "chat": copy.deepcopy(where),
+                "date": int(time.time()),
+                field_: value,
+            }
+            self._enqueue({"message": message})
+
+    def delete_chat(self, chat_id: int) -> None:
+        """The group is deleted: sends there answer 400 ``chat not found`` from now on
+        (Telegram sends the bot no update about it)."""
+        self._deleted.add(chat_id)
 
     def fail_next(
         self,
@@ -1261,6 +1365,11 @@ class FakeTelegram:
             raise _bad("chat not found")
         if chat_id in self._deactivated:
             raise ApiError(403, DEACTIVATED)
+        if chat_id in self._deleted:
+            raise _bad("chat not found")
+        moved = self._migrated.get(chat_id)
+        if moved is not None:
+            raise ApiError(400, UPGRADED, migrate_to_chat_id=moved)
         if chat_id not in self._chats:
             if chat_id in self._users:  # seen in a group, never opened a private chat
                 raise ApiError(403, CANT_INITIATE)
@@ -1683,6 +1792,46 @@ class FakeTelegram:
         self.chat_actions.append((chat_id, str(action)))
         return True
 
+    async def _get_chat_member(self, params: JSONDict) -> JSONDict:
+        chat_id = self._target_chat(params)
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int):
+            raise _bad("invalid user_id specified")
+        if user_id == self.bot_id:
+            return {"status": "member", "user": self._bot_user()}
+        user = self._users.get(user_id)
+        if user is None:
+            raise _bad("user not found")
+        chat = self._chats[chat_id]
+        if chat["type"] == "private":
+            status = "member"
+        else:
+            status = self._statuses.get((chat_id, user_id), "member")
+        member: JSONDict = {"status": status, "user": copy.deepcopy(user)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                dict.fromkeys(
+                    (
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_promote_members",
+                        "can_change_info",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                    ),
+                    False,
+                )
+            )
+            member.update(can_manage_chat=True, can_delete_messages=True, can_invite_users=True)
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
+
     async def _get_file(self, params: JSONDict) -> JSONDict:
         stored = self._files.get(str(params.get("file_id") or ""))
         if stored is None:
@@ -1843,6 +1992,8 @@ def _error_response(error: ApiError) -> web.Response:
     body: JSONDict = {"ok": False, "error_code": error.status, "description": error.description}
     if error.retry_after is not None:
         body["parameters"] = {"retry_after": error.retry_after}
+    if error.migrate_to_chat_id is not None:
+        body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
     return web.json_response(body, status=error.status)
 
 
