@@ -49,9 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))  # the kits
 
 import asyncpg
 import pytest
-from pgserver import pg_bin_dir
+from pgserver import pg_bin_dir, truncate_all
 from pytest_postgresql import factories
-from sqlalchemy import URL, make_url, text
+from sqlalchemy import URL, make_url
 
 from core.db.engine import Database, normalise_url
 from core.db.migrate import upgrade
@@ -165,22 +165,6 @@ async def _drop_database(admin_url: str, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
-
-
-async def _truncate_all(db: Database) -> None:
-    """Empty every table but ``alembic_version``, whatever migrations created them."""
-    async with db.engine.begin() as conn:
-        # A connection some earlier test leaked would block TRUNCATE forever: fail instead.
-        await conn.execute(text("SET LOCAL lock_timeout = '10s'"))
-        result = await conn.execute(
-            text(
-                "SELECT quote_ident(tablename) FROM pg_tables "
-                "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
-            )
-        )
-        tables = list(result.scalars())
-        if tables:
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 # --- which PostgreSQL ----------------------------------------------------------------------
@@ -323,7 +307,7 @@ async def _open(request: pytest.FixtureRequest, backend: str, tmp_path: Path) ->
     if backend == "postgres":
         db = Database(request.getfixturevalue("pg_url"))
         try:
-            await _truncate_all(db)
+            await truncate_all(db)
         except BaseException:
             await db.dispose()
             raise

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import _truncate_all as truncate_all
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pgserver import truncate_all
 from support.memory import bundled_roadmaps
 
 from core.admin.commands import USAGE

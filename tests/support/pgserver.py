@@ -21,7 +21,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import URL
+from sqlalchemy import URL, text
+
+from core.db.engine import Database
 
 
 def pg_bin_dir() -> Path | None:
@@ -200,3 +202,19 @@ class LateCloseProxy:
             await asyncio.wait(list(self._handlers), timeout=5)
         if self._server is not None:
             await self._server.wait_closed()
+
+
+async def truncate_all(db: Database) -> None:
+    """Empty every table but ``alembic_version``, whatever migrations created them."""
+    async with db.engine.begin() as conn:
+        # A connection some earlier test leaked would block TRUNCATE forever: fail instead.
+        await conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+        result = await conn.execute(
+            text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+            )
+        )
+        tables = list(result.scalars())
+        if tables:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
