@@ -174,9 +174,10 @@ class Smoke:
     async def revision(self) -> str | None:
         conn = await asyncpg.connect(self.database_url)
         try:
-            return await conn.fetchval("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+            revision = await conn.fetchval("SELECT version_num FROM alembic_version")
         finally:
             await conn.close()
+        return None if revision is None else str(revision)
 
     # --- the checks ---------------------------------------------------------------------
 
