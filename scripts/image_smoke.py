@@ -131,9 +131,8 @@ class Smoke:
             process.kill()  # the podman client we started; its container is removed by name
             await process.wait()
             raise SmokeFailure(f"podman {' '.join(args[:3])} … took over {within:.0f} s") from None
-        return Ran(
-            process.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
-        )
+        status = -1 if process.returncode is None else process.returncode  # set once it exited
+        return Ran(status, out.decode(errors="replace"), err.decode(errors="replace"))
 
     async def coach(self, *args: str, env: dict[str, str], stdin: str | None = None) -> Ran:
         """A one-shot ``coach ARGS`` in a container of the image (removed when it exits).
@@ -352,7 +351,12 @@ async def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     admin_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     smoke = Smoke(args.podman, args.image, args.prefix, admin_url)
-    await smoke.create_database()
+    try:
+        await smoke.create_database()
+    except (OSError, asyncpg.PostgresError) as exc:
+        server = make_url(admin_url).render_as_string(hide_password=True)
+        print(f"image-smoke: FAILED cannot create a database on {server}: {exc}", file=sys.stderr)
+        return 1
     try:
         await smoke.migrations()
         await smoke.chat()
