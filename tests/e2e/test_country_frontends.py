@@ -12,11 +12,9 @@ from collections.abc import AsyncIterator
 
 from coachkit import synced_coach
 from discordkit import ANA, BEN, Bench, running
-from fakes.telegram_api import FakeTelegram
 from sqlalchemy import select
-from telegramkit import MAYA, TelegramChat
+from telegramkit import MAYA, TelegramChat, telegram_chat
 
-from bot.telegram.app import TelegramFrontEnd
 from core.db.engine import Database
 from core.db.models import Band, Profile
 from core.kernel.audit import latest
@@ -25,13 +23,8 @@ from core.kernel.audit import latest
 @contextlib.asynccontextmanager
 async def _telegram(database: Database) -> AsyncIterator[TelegramChat]:
     coach = await synced_coach(database)
-    async with FakeTelegram() as fake:
-        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
-        await front.start(poll_timeout=1)
-        try:
-            yield TelegramChat(fake, front)
-        finally:
-            await front.stop()
+    async with telegram_chat(coach) as chat:
+        yield chat
 
 
 async def _solo_country(database: Database) -> str | None:

@@ -17,15 +17,13 @@ import discord
 from coachkit import run_coach
 from discord import app_commands
 from discordkit import ANA, running
-from fakes.telegram_api import FakeTelegram
 from icalendar import Calendar
 from reminderkit import FakeClock
 from support.memory import bundled_roadmaps
 from support.plankit import good_friday, plan_roadmap, write_plan_roadmap
-from telegramkit import MAYA, TelegramChat
+from telegramkit import MAYA, TelegramChat, telegram_chat
 
 from bot.discord import commands
-from bot.telegram.app import TelegramFrontEnd
 from core.app.engine import Coach
 from core.app.features import FEATURES
 from core.db.engine import Database
@@ -47,13 +45,8 @@ async def _sync_plan(database: Database) -> None:
 async def _telegram(database: Database, clock: FakeClock) -> AsyncIterator[TelegramChat]:
     await _sync_plan(database)
     coach = Coach(database, clock=clock)
-    async with FakeTelegram() as fake:
-        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
-        await front.start(poll_timeout=1)
-        try:
-            yield TelegramChat(fake, front)
-        finally:
-            await front.stop()
+    async with telegram_chat(coach) as chat:
+        yield chat
 
 
 async def test_telegram_release_date_plan_and_calendar_file(database: Database) -> None:

@@ -12,23 +12,16 @@ from collections.abc import AsyncIterator
 from coachkit import synced_coach
 from discordkit import ANA, Bench, running
 from fakes.discord_api import FakeMessage
-from fakes.telegram_api import FakeTelegram
-from telegramkit import MAYA, TelegramChat
+from telegramkit import MAYA, TelegramChat, telegram_chat
 
-from bot.telegram.app import TelegramFrontEnd
 from core.db.engine import Database
 
 
 @contextlib.asynccontextmanager
 async def _telegram(database: Database) -> AsyncIterator[TelegramChat]:
     coach = await synced_coach(database)
-    async with FakeTelegram() as fake:
-        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
-        await front.start(poll_timeout=1)
-        try:
-            yield TelegramChat(fake, front)
-        finally:
-            await front.stop()
+    async with telegram_chat(coach) as chat:
+        yield chat
 
 
 async def test_telegram_question_answer_and_done_all(database: Database) -> None:

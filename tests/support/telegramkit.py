@@ -3,11 +3,14 @@ press, and wait until the bot has finished with what that caused (the e2e tests'
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fakes.telegram_api import FakeTelegram, SentMessage
 
 from bot.telegram.app import TelegramFrontEnd
+from core.app.engine import Coach
 
 MAYA = 1001
 
@@ -19,6 +22,19 @@ async def settle(fake: FakeTelegram, front: TelegramFrontEnd) -> None:
     await fake.wait_for(app.update_queue.empty)
     processor = app.update_processor
     await fake.wait_for(lambda: processor.current_concurrent_updates == 0)
+
+
+@contextlib.asynccontextmanager
+async def telegram_chat(coach: Coach) -> AsyncIterator[TelegramChat]:
+    """Maya's chat with ``coach``'s Telegram front end, started (long polling) against a fresh
+    fake and stopped after."""
+    async with FakeTelegram() as fake:
+        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
+        await front.start(poll_timeout=1)
+        try:
+            yield TelegramChat(fake, front)
+        finally:
+            await front.stop()
 
 
 class TelegramChat:
