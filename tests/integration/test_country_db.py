@@ -8,7 +8,6 @@ refused and audited.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from bandkit import GuildDriver
 from coachkit import Driver, catalog_of, synced_coach
@@ -20,20 +19,9 @@ from core.db.models import Band, Profile
 from core.journey.questions import answers_for
 from core.kernel.audit import latest
 from core.kernel.payloads import encode
-from core.kernel.types import Document, Inbound
+from core.kernel.types import Document
 
 INDIE = "indie-singer-songwriter"
-
-
-class LocaleDriver(Driver):
-    """A musician whose platform reports a language (Telegram's ``language_code``)."""
-
-    def __init__(self, *args: Any, locale: str | None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.locale = locale
-
-    def inbound(self, **kw: Any) -> Inbound:
-        return super().inbound(**{"locale": self.locale, **kw})
 
 
 async def _countries(database: Database) -> list[str | None]:
@@ -56,7 +44,7 @@ async def _open_money_admin(database: Database, maya: Driver) -> None:
 
 async def test_asked_once_kept_exported_and_forgotten(database: Database) -> None:
     coach = await synced_coach(database)
-    maya = LocaleDriver(coach, "maya", locale="en")
+    maya = Driver(coach, "maya", locale="en")
     await maya.onboard()
     assert await _countries(database) == [None], "nothing asked up front"
     await _open_money_admin(database, maya)
@@ -82,7 +70,7 @@ async def test_asked_once_kept_exported_and_forgotten(database: Database) -> Non
 
 async def test_a_region_in_the_locale_is_kept_without_asking(database: Database) -> None:
     coach = await synced_coach(database)
-    maya = LocaleDriver(coach, "maya", locale="en-AU")
+    maya = Driver(coach, "maya", locale="en-AU")
     await maya.onboard()
     await _open_money_admin(database, maya)
     assert "which country" not in maya.text

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from coachkit import Driver, synced_coach
 from reminderkit import FakeClock
@@ -18,23 +17,8 @@ from sqlalchemy import select, update
 from core.db.engine import Database
 from core.db.models import Profile, StatSample
 from core.kernel.store import metric_samples, recent_samples
-from core.kernel.types import Inbound, Outbound
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
-
-
-class LocaleDriver(Driver):
-    """A musician whose platform reports a language (Telegram's ``language_code``)."""
-
-    def __init__(self, *args: Any, locale: str | None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.locale = locale
-
-    def inbound(self, **kw: Any) -> Inbound:
-        return super().inbound(**{"locale": self.locale, **kw})
-
-    async def say(self, text: str, *, update_id: str | None = None) -> list[Outbound]:
-        return await super().say(text, update_id=update_id)
 
 
 async def _profile(database: Database) -> Profile:
@@ -55,7 +39,7 @@ async def test_the_first_amount_settles_the_currency_and_others_are_kept_as_type
 ) -> None:
     clock = FakeClock(START)
     coach = await synced_coach(database, clock=clock)
-    maya = LocaleDriver(coach, "maya", locale="en-GB")
+    maya = Driver(coach, "maya", locale="en-GB")
     await maya.onboard()
     assert (await _profile(database)).currency is None  # nothing asked before money comes up
     await maya.say("/update gig fee 150")
@@ -93,7 +77,7 @@ async def test_the_first_amount_settles_the_currency_and_others_are_kept_as_type
 
 async def test_a_first_amount_that_names_a_currency_settles_it(database: Database) -> None:
     coach = await synced_coach(database, clock=FakeClock(START))
-    kai = LocaleDriver(coach, "kai", locale=None)  # the platform said nothing
+    kai = Driver(coach, "kai", locale=None)  # the platform said nothing
     await kai.onboard(name="Kai")
     await kai.say("/update gig fee 200 USD")
     assert "Saved: $200.00" in kai.text
@@ -106,7 +90,7 @@ async def test_a_first_amount_that_names_a_currency_settles_it(database: Databas
 
 async def test_a_german_musician_writes_amounts_the_german_way(database: Database) -> None:
     coach = await synced_coach(database, clock=FakeClock(START))
-    lena = LocaleDriver(coach, "lena", locale="de")
+    lena = Driver(coach, "lena", locale="de")
     await lena.onboard(name="Lena")
     await lena.say("/update gig fee 1.500 €")
     assert "Saved: 1.500,00\xa0€" in lena.text
@@ -118,7 +102,7 @@ async def test_a_german_musician_writes_amounts_the_german_way(database: Databas
 
 async def test_currency_command_shows_sets_and_refuses(database: Database) -> None:
     coach = await synced_coach(database, clock=FakeClock(START))
-    ana = LocaleDriver(coach, "ana", locale="pt-BR")
+    ana = Driver(coach, "ana", locale="pt-BR")
     await ana.onboard(name="Ana")
     await ana.say("/currency")
     assert "isn't set yet" in ana.text
@@ -139,7 +123,7 @@ async def test_currency_command_shows_sets_and_refuses(database: Database) -> No
 async def test_a_goal_is_in_the_profiles_currency(database: Database) -> None:
     clock = FakeClock(START)
     coach = await synced_coach(database, clock=clock)
-    sam = LocaleDriver(coach, "sam", locale="en-GB")
+    sam = Driver(coach, "sam", locale="en-GB")
     await sam.onboard(name="Sam")
     await sam.say("/update gig fee 300")
     await sam.say("/goal gig fee $500 by 31 March")
@@ -160,7 +144,7 @@ async def test_existing_profiles_get_their_currency_on_their_next_money_answer(
     """A profile from before the migration (currency NULL, a stored EUR sample) is settled by
     its next amount like a new one; its old amounts keep their currency."""
     coach = await synced_coach(database, clock=FakeClock(START))
-    old = LocaleDriver(coach, "old", locale=None)
+    old = Driver(coach, "old", locale=None)
     await old.onboard(name="Old")
     await old.say("/update gig fee 100")
     async with database.transaction() as session:
@@ -173,7 +157,7 @@ async def test_existing_profiles_get_their_currency_on_their_next_money_answer(
 
 async def test_an_approximate_update_says_it_is_an_estimate(database: Database) -> None:
     coach = await synced_coach(database, clock=FakeClock(START))
-    jo = LocaleDriver(coach, "jo", locale="en")
+    jo = Driver(coach, "jo", locale="en")
     await jo.onboard(name="Jo")
     await jo.say("/update monthly listeners 80 or so")
     assert "Saved: about 80 listeners — Monthly listeners (noted as an estimate)." in jo.text

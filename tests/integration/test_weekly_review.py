@@ -23,7 +23,6 @@ from core.db.engine import Database
 from core.db.executor import AsyncpgExecutor
 from core.db.models import Profile, Task, UserTaskProgress
 from core.kernel.markup import to_plain
-from core.kernel.types import Inbound
 from core.reminders.tick import ReminderTick
 from core.roadmaps.sync import sync_roadmaps
 
@@ -291,19 +290,12 @@ async def test_a_batch_of_reviews_reads_by_index(database: Database) -> None:
         assert not done.plan.seq_scans() & BIG_TABLES, shown
 
 
-class _German(Driver):
-    """A musician whose platform reports German (``users.locale`` is set at sign-up)."""
-
-    def inbound(self, **kw: object) -> Inbound:
-        return super().inbound(locale="de-DE", **kw)
-
-
 async def test_the_review_writes_figures_the_musicians_way(database: Database) -> None:
     """Issue #15 §3: "numbers formatted for the musician's locale" — in the review shown on
     request and in the one the tick sends, which knows the musician only from the database."""
     clock = FakeClock(_wednesday_noon() - timedelta(days=7))
     coach = await synced_coach(database, clock=clock)
-    lena = _German(coach, "lena")
+    lena = Driver(coach, "lena", locale="de-DE")  # users.locale is set at sign-up
     await lena.onboard(name="Lena")
     await lena.say("/timezone Europe/Berlin")
     await lena.say("/update listeners 1200")

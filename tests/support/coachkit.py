@@ -70,10 +70,20 @@ async def catalog_of(database: Database) -> Catalog:
 class Driver:
     """One musician talking to the coach."""
 
-    def __init__(self, coach: Coach, user: str = "maya", platform: str = "console") -> None:
+    def __init__(
+        self,
+        coach: Coach,
+        user: str = "maya",
+        platform: str = "console",
+        *,
+        locale: str | None = None,
+    ) -> None:
         self.coach = coach
         self.user = user
         self.platform = platform
+        #: The language the platform reports with every event (Telegram's ``language_code``);
+        #: ``None``: it says nothing, like the terminal.
+        self.locale = locale
         self.replies: list[Outbound] = []
         self.buttons: list[Button] = []
 
@@ -92,6 +102,8 @@ class Driver:
             "user_id": self.user,
             "chat_id": self.user,
         }
+        if self.locale is not None:
+            base["locale"] = self.locale
         base.update(kw)
         return Inbound(**base)
 
