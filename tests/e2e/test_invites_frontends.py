@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
+from bandkit import member_identities
 from coachkit import synced_coach
 from discordkit import ANA, CLEO, Bench, front_end, world
 from fakes.discord_api import FakeDiscord
@@ -29,7 +30,7 @@ from telegramkit import TelegramChat
 from bot.telegram.app import TelegramFrontEnd
 from core.app.start_payloads import UNKNOWN
 from core.db.engine import Database
-from core.db.models import BandMember, Identity, User
+from core.db.models import Identity, User
 
 TOM, LEA = 5001, 5002
 _TME = re.compile(r"https://t\.me/(\w+)\?start=((?:inv|lnk)-[A-Z0-9]{16})")
@@ -67,16 +68,6 @@ async def _both(database: Database) -> AsyncIterator[Both]:
             await telegram.stop()
 
 
-async def _members(database: Database) -> set[tuple[str, str]]:
-    async with database.transaction() as session:
-        rows = await session.execute(
-            select(Identity.platform, Identity.external_id).join(
-                BandMember, BandMember.user_id == Identity.user_id
-            )
-        )
-        return {(p, e) for p, e in rows.all()}
-
-
 async def test_a_discord_band_invites_a_telegram_musician(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -97,7 +88,7 @@ async def test_a_discord_band_invites_a_telegram_musician(
         tom = both.chat(TOM)
         welcome = await tom.say(f"/start {link.group(2)}")  # what Telegram sends for the link
         assert "Welcome to Night Owls" in welcome.plain_text
-        assert ("telegram", str(TOM)) in await _members(database)
+        assert ("telegram", str(TOM)) in await member_identities(database)
         used = await both.chat(LEA).say(f"/start {link.group(2)}")
         assert "already been used" in used.plain_text
         again = await bench.answered(
@@ -113,8 +104,8 @@ async def test_a_discord_band_invites_a_telegram_musician(
             bench.fake.user_runs_command_in_dm(CLEO, "join", code=fresh.group(1))
         )
         assert "has expired" in late.texts()
-        assert await _members(database) == {("discord", str(ANA)), ("telegram", str(TOM))}
-        assert ("discord", str(CLEO)) not in await _members(database)
+        assert await member_identities(database) == {("discord", str(ANA)), ("telegram", str(TOM))}
+        assert ("discord", str(CLEO)) not in await member_identities(database)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "telegram: polling" in logged, "INFO lines were captured"
     for secret in (code.group(1), fresh.group(1)):

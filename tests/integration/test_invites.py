@@ -14,7 +14,7 @@ import logging
 import re
 
 import pytest
-from bandkit import GuildDriver
+from bandkit import GuildDriver, member_identities
 from coachkit import Driver, count, synced_coach
 from reminderkit import FakeClock
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from core.app.engine import Coach
 from core.app.start_payloads import UNKNOWN
 from core.bands.invites import ISSUES_PER_DAY, TRIES
 from core.db.engine import Database
-from core.db.models import Band, BandInvite, BandMember, Identity, User
+from core.db.models import Band, BandInvite, BandMember, User
 from core.kernel.audit import latest
 
 _JOIN = re.compile(r"/join ((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})")
@@ -46,17 +46,6 @@ async def _band(database: Database, **kw: object) -> tuple[Coach, GuildDriver, F
     ana = GuildDriver(coach, "1001", name="Ana", manager=True)
     await ana.say("/band create The Night Owls")
     return coach, ana, clock
-
-
-async def _members(database: Database) -> set[tuple[str, str]]:
-    """(platform, external id) of every band member's identities."""
-    async with database.transaction() as session:
-        rows = await session.execute(
-            select(Identity.platform, Identity.external_id).join(
-                BandMember, BandMember.user_id == Identity.user_id
-            )
-        )
-        return {(p, e) for p, e in rows.all()}
 
 
 async def _denials(database: Database) -> list[str]:
@@ -89,7 +78,7 @@ async def test_an_invite_brings_a_telegram_musician_into_a_discord_band(
     await tom.say(f"/start {link.group(1)}")  # what Telegram sends for the t.me link
     assert "Welcome to The Night Owls" in tom.text
     assert "link your Discord account" in tom.text, "its home is on the other platform"
-    assert ("telegram", "555") in await _members(database)
+    assert ("telegram", "555") in await member_identities(database)
     joined = next(e for e in await latest(database) if e.action == "band.join")
     assert (joined.outcome, joined.details["via"]) == ("ok", "invite")
     assert code not in str(joined.details)
@@ -102,7 +91,7 @@ async def test_an_invite_brings_a_telegram_musician_into_a_discord_band(
     eve = Driver(coach, "777", platform="discord")
     await eve.say(f"/join {code}")
     assert "already been used" in eve.text
-    assert await _members(database) == {("discord", "1001"), ("telegram", "555")}
+    assert await member_identities(database) == {("discord", "1001"), ("telegram", "555")}
     assert await _denials(database) == ["used", "used"]
     # the person already in is told so, and takes no use
     await tom.say(f"/join {code}")
@@ -160,7 +149,7 @@ async def test_expired_withdrawn_and_unknown_invites_are_refused(database: Datab
     await eli.say("/start inv-nonsense")
     assert "don't know that invite" in eli.text
     assert await _denials(database) == ["unknown", "unknown", "revoked", "expired"]
-    assert await _members(database) == {("discord", "1001")}
+    assert await member_identities(database) == {("discord", "1001")}
 
 
 async def test_one_invite_for_several_people(database: Database) -> None:
@@ -169,7 +158,7 @@ async def test_one_invite_for_several_people(database: Database) -> None:
     code = _code(ana)
     for who in ("a1", "a2", "a3"):
         await Driver(coach, who, platform="telegram").say(f"/join {code}")
-    assert await _members(database) == {
+    assert await member_identities(database) == {
         ("discord", "1001"),
         ("telegram", "a1"),
         ("telegram", "a2"),
@@ -212,9 +201,9 @@ async def test_a_person_tries_only_a_few_codes(database: Database) -> None:
         assert "don't know that invite" in mallory.text
     await mallory.say(f"/join {good}")
     assert "wait ten minutes" in mallory.text, "the limit holds even for a good code"
-    assert ("telegram", "m") not in await _members(database)
+    assert ("telegram", "m") not in await member_identities(database)
     await Driver(coach, "n", platform="telegram").say(f"/join {good}")  # others are not held
-    assert ("telegram", "n") in await _members(database)
+    assert ("telegram", "n") in await member_identities(database)
 
     coach.redeems = RateLimiter(RateLimit(1, 600))  # one try: the refusal is its first denial
     await ana.say("/band invite")

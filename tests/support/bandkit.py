@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from coachkit import Driver
+from sqlalchemy import select
 
 from core.app.engine import Coach
+from core.db.engine import Database
+from core.db.models import BandMember, Identity
 from core.kernel.types import Inbound
 from core.roadmaps.catalog import Catalog, TaskInfo
 
@@ -80,3 +83,15 @@ class TelegramGroupDriver(Driver):
         }
         base.update(kw)
         return Inbound(**base)
+
+
+async def member_identities(database: Database) -> set[tuple[str, str]]:
+    """(platform, external id) of every band member's identities: who is in a band, on which
+    platform(s) — a member who linked accounts shows up once per platform."""
+    async with database.transaction() as session:
+        rows = await session.execute(
+            select(Identity.platform, Identity.external_id).join(
+                BandMember, BandMember.user_id == Identity.user_id
+            )
+        )
+        return {(p, e) for p, e in rows.all()}
