@@ -464,3 +464,33 @@ async def test_band_digest_is_paced_per_group(bench: Bench) -> None:
     # one gap a little; unpaced, the digest would follow a reply within a second
     assert min(gaps) >= 0.75 * interval, gaps
     assert fake.violations == []
+
+
+_INVITE = re.compile(r"https://t\.me/StardomCoachBot\?start=(inv-[A-Z0-9]{16})")
+
+
+async def test_a_telegram_band_invites_by_link(bench: Bench, database: Database) -> None:
+    """Issue #17 §2 on a Telegram band: a group admin's ``/band invite`` comes to their private
+    chat (never the group), and its ``t.me`` link, opened by someone who is not in the group,
+    makes them a member; the same single-use link is refused to the next person."""
+    fake, group = bench.fake, bench.group
+    await _create_band(bench)
+    members = await _count_members(database)
+    in_group = len(group.messages())
+    await group.say(ANA, "/band@StardomCoachBot invite")
+    private = "\n".join(m.plain_text for m in fake.messages(ANA))
+    link = _INVITE.search(private)
+    assert link is not None, private
+    assert link.group(1) not in group.since(in_group), "the code stays out of the group"
+
+    dan, eve = 2004, 2005
+    fake.open_private_chat(dan, "Dan")
+    fake.user_message(dan, f"/start {link.group(1)}", first_name="Dan")  # what the link sends
+    await group.idle()
+    assert "Welcome to The Night Owls" in fake.last(dan).plain_text
+    assert await _count_members(database) == members + 1
+    fake.open_private_chat(eve, "Eve")
+    fake.user_message(eve, f"/start {link.group(1)}", first_name="Eve")
+    await group.idle()
+    assert "already been used" in fake.last(eve).plain_text
+    assert await _count_members(database) == members + 1
