@@ -120,6 +120,13 @@ class PerChatOrder(BaseUpdateProcessor):
     ``on_done`` is told about each update whose processing ran to its end (PTB routes a
     handler's error to the error handlers, so that is every update not cancelled by a stop):
     the inbox then deletes its row (:meth:`bot.telegram.intake.Intake.done`).
+
+    ``turn``, when set (webhook mode, :class:`~bot.telegram.webhook.TelegramWebhook`), is
+    awaited before an update of a chat runs: it waits for the chat's older updates that
+    *other* workers hold (``Inbox.wait_turn``), so a chat keeps its order across workers. An
+    update older than the chat's newest one here (taken over from a dead worker while a newer
+    one of its chat waits for it) does not queue behind that newer one: it runs at once,
+    else the two would wait for each other.
     """
 
     def __init__(
@@ -128,28 +135,44 @@ class PerChatOrder(BaseUpdateProcessor):
         on_done: Callable[[object], None] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
-        self._tails: dict[int, asyncio.Future[None]] = {}
+        self._tails: dict[int, tuple[int, asyncio.Future[None]]] = {}
         self._on_done = on_done
+        self.turn: Callable[[Update, int], Awaitable[object]] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the chat's previous update, then process this one."""
+        """Wait for the chat's previous update (and, across workers, its turn), then process
+        this one."""
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
+        if chat is None or not isinstance(update, Update):
             await coroutine
             self._done(update)
             return
-        previous = self._tails.get(chat.id)
+        tail = self._tails.get(chat.id)
+        if tail is not None and update.update_id < tail[0]:  # taken over: older than the tail
+            await self._run(update, chat.id, coroutine)
+            return
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tails[chat.id] = mine
+        self._tails[chat.id] = (update.update_id, mine)
         try:
-            if previous is not None:
-                await asyncio.shield(previous)
-            await coroutine
-            self._done(update)
+            if tail is not None:
+                await asyncio.shield(tail[1])
+            await self._run(update, chat.id, coroutine)
         finally:
             mine.set_result(None)
-            if self._tails.get(chat.id) is mine:
+            if self._tails.get(chat.id, (0, None))[1] is mine:
                 del self._tails[chat.id]
+
+    async def _run(self, update: Update, chat_id: int, coroutine: Awaitable[Any]) -> None:
+        if self.turn is not None:
+            try:
+                await self.turn(update, chat_id)
+            except BaseException:  # cancelled by a stop: the handler never runs
+                close = getattr(coroutine, "close", None)
+                if close is not None:
+                    close()
+                raise
+        await coroutine
+        self._done(update)
 
     def _done(self, update: object) -> None:
         if self._on_done is not None:
@@ -224,6 +247,7 @@ class TelegramFrontEnd:
         budgets: Budgets | None = None,
         timer: Timer | None = None,
         inbox_lease: timedelta = DEFAULT_LEASE,
+        sends_per_second: float = OVERALL_PER_SECOND,
     ) -> None:
         self.coach = coach
         #: Failed sends by kind (``forbidden`` and, per refusal, ``forbidden_gone``,
@@ -242,7 +266,7 @@ class TelegramFrontEnd:
         # and pauses after a 429 (see sending.py). A notice that gets no slot within its
         # budget fails, and its owner (the tick, the broadcast sender) retries it later.
         self.limiter = PacedLimiter(
-            overall_per_second=OVERALL_PER_SECOND,
+            overall_per_second=sends_per_second,
             group_per_minute=GROUP_PER_MINUTE,
             timer=self.timer,
             max_wait={Priority.NUDGE: budgets.notice, Priority.BROADCAST: budgets.notice},
