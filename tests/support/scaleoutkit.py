@@ -210,30 +210,39 @@ async def order_broken(conn: asyncpg.Connection, per_chat: dict[int, list[int]])
     return broken
 
 
-async def make_due(conn: asyncpg.Connection, chat_ids: list[int]) -> int:
-    """Every musician's daily reminder and weekly review due now; how many rows.
+async def make_due(
+    conn: asyncpg.Connection,
+    targets: list[str],
+    *,
+    platform: str = "telegram",
+    weekly: str = "review",
+) -> int:
+    """The reminders (``schedule``) and weekly messages (``weekly``: a musician's ``review``, a
+    band's ``digest``) addressed to ``targets`` (``target_chat``) due now; how many rows.
 
-    The daily reminder just comes due a minute ago. A weekly review is sent only at its slot
-    (day and time, plus the profile's stable spread in the hour after: ``week.spread``), within
-    its grace window: so its slot is moved to two minutes before now, less that spread.
+    A reminder just comes due a minute ago. A weekly message is sent only at its slot (day and
+    time, plus the profile's stable spread in the hour after: ``week.spread``), within its grace
+    window: so its slot is moved to two minutes before now, less that spread.
     """
     now = datetime.now(UTC)
-    chats_ = [str(c) for c in chat_ids]
     status = await conn.execute(
         "UPDATE reminders SET next_due_at = $1 WHERE kind = 'schedule' "
-        "AND platform = 'telegram' AND target_chat = ANY($2::text[])",
+        "AND platform = $2 AND target_chat = ANY($3::text[])",
         now - timedelta(minutes=1),
-        chats_,
+        platform,
+        targets,
     )
     count = int(status.split()[-1])
     rows = await conn.fetch(
-        "SELECT r.id, r.timezone, p.id AS profile_id FROM reminders r "
-        "JOIN profiles p ON p.user_id = r.user_id WHERE r.kind = 'review' "
-        "AND r.platform = 'telegram' AND r.target_chat = ANY($1::text[])",
-        chats_,
+        "SELECT r.id, r.timezone, p.id AS profile_id FROM reminders r JOIN profiles p "
+        "ON p.user_id = r.user_id OR p.band_id = r.band_id WHERE r.kind = $1 "
+        "AND r.platform = $2 AND r.target_chat = ANY($3::text[])",
+        weekly,
+        platform,
+        targets,
     )
     for row in rows:
-        assert row["timezone"] == "UTC", row  # the musicians never set a time zone
+        assert row["timezone"] == "UTC", row  # nobody set a time zone
         at = (now - spread(row["profile_id"]) - timedelta(minutes=2)).replace(
             second=0, microsecond=0
         )
