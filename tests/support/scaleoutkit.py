@@ -95,7 +95,11 @@ class WebhookFleet(WorkerProcesses):
 
     async def __aenter__(self) -> Self:
         await self.proxy.__aenter__()
-        await asyncio.gather(*(self.start(name) for name in self.ports))
+        try:
+            await asyncio.gather(*(self.start(name) for name in self.ports))
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
