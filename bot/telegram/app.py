@@ -94,6 +94,9 @@ ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 #: unchanged at ~9 ms). Replies go out through the aiohttp client (bot/telegram/http.py), whose
 #: cost per request does not grow with the requests in flight as httpx's did.
 MAX_CONCURRENT_UPDATES = 64
+#: Updates that may wait for their turn at once (their chat's previous update, here or in another
+#: webhook worker) besides those running: waiting takes none of the running slots.
+MAX_WAITING_UPDATES = 4096
 #: What ``coach run`` says when Telegram refuses the token (never the token itself).
 REFUSAL_MESSAGE = (
     "Telegram refused TELEGRAM_BOT_TOKEN: copy it again from @BotFather (/token) and set it in "
@@ -127,6 +130,11 @@ class PerChatOrder(BaseUpdateProcessor):
     update older than the chat's newest one here (taken over from a dead worker while a newer
     one of its chat waits for it) does not queue behind that newer one: it runs at once,
     else the two would wait for each other.
+
+    At most ``max_concurrent_updates`` handlers run at once; an update waiting for its turn
+    holds none of those slots (PTB's own bound is :data:`MAX_WAITING_UPDATES`), so the chats
+    held up after a worker died — waiting up to a lease for the update it had — do not stall
+    the others.
     """
 
     def __init__(
@@ -134,7 +142,8 @@ class PerChatOrder(BaseUpdateProcessor):
         max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
         on_done: Callable[[object], None] | None = None,
     ) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(MAX_WAITING_UPDATES)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._tails: dict[int, tuple[int, asyncio.Future[None]]] = {}
         self._on_done = on_done
         self.turn: Callable[[Update, int], Awaitable[object]] | None = None
@@ -144,7 +153,8 @@ class PerChatOrder(BaseUpdateProcessor):
         this one."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None or not isinstance(update, Update):
-            await coroutine
+            async with self._running:
+                await coroutine
             self._done(update)
             return
         tail = self._tails.get(chat.id)
@@ -171,7 +181,8 @@ class PerChatOrder(BaseUpdateProcessor):
                 if close is not None:
                     close()
                 raise
-        await coroutine
+        async with self._running:
+            await coroutine
         self._done(update)
 
     def _done(self, update: object) -> None:

@@ -76,3 +76,27 @@ async def test_an_older_update_taken_over_runs_at_once() -> None:
     await asyncio.sleep(0.01)
     older = asyncio.create_task(order.process_update(_update(5, 7), handle(5)))
     await asyncio.wait_for(asyncio.gather(newer, older), 2)
+
+
+async def test_an_update_waiting_for_its_turn_holds_no_running_slot() -> None:
+    """One running slot; chat 7's update waits for its turn (an older update in a dead
+    worker): chat 8's update still runs."""
+    order = PerChatOrder(max_concurrent_updates=1)
+    release = asyncio.Event()
+
+    async def turn(update: Update, chat: int) -> None:
+        if chat == 7:
+            await release.wait()
+
+    order.turn = turn
+    ran: list[int] = []
+
+    async def handle(n: int) -> None:
+        ran.append(n)
+
+    held = asyncio.create_task(order.process_update(_update(1, 7), handle(1)))
+    await asyncio.wait_for(order.process_update(_update(2, 8), handle(2)), 2)
+    assert ran == [2]
+    release.set()
+    await asyncio.wait_for(held, 2)
+    assert ran == [2, 1]
