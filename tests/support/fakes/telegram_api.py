@@ -41,9 +41,11 @@ The contract, as the real API has it:
   Telegram has forgotten the batch but the bot may not have handled it.
 * :attr:`FakeTelegram.on_call` sees every call before it is handled and may drop it (a bot
   killed while sending: the edit it asked for never happens).
-* Webhook delivery (:meth:`FakeTelegram.deliver_by_webhook`): queued updates are POSTed one at a
-  time, oldest first, with the secret header; a 2xx confirms one, anything else (or no answer)
-  is retried, as Telegram does. Every attempt is in :attr:`FakeTelegram.webhook_attempts`.
+* Webhook delivery (:meth:`FakeTelegram.deliver_by_webhook`): queued updates are POSTed oldest
+  first, with the secret header, over one or more connections but never two of one chat at once
+  (button presses: of one user), as the Bot API server does; a 2xx confirms one, anything else
+  (or no answer) is retried, as Telegram does; a redelivery after a 2xx can be injected. Every
+  attempt is in :attr:`FakeTelegram.webhook_attempts`.
 
 Deliberate simplifications (documented so nobody relies on them): ``Markdown``/``MarkdownV2``
 text is accepted and stored unparsed; ``inline_message_id`` edits are rejected; group chats
