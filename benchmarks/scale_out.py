@@ -11,9 +11,13 @@ roadmaps synced; dropped at the end, also after an error or Ctrl-C) and starts t
 (``tests/support/rrproxy.py``, not sticky), fed by the fake Telegram as Telegram feeds a
 webhook: up to 40 connections (the Bot API's default ``max_connections``), one queue per chat
 (``tests/support/scaleoutkit.py``). ``--musicians`` musicians are onboarded (``/start``, a name,
-the indie roadmap picked: not timed), then each loops with no think time over ``/today`` and
-``/progress`` (a text message answered with ``sendMessage``), waiting for the reply before the
-next one, for ``--duration`` seconds: a closed loop that keeps every worker busy.
+the indie roadmap picked: not timed), then each loops over ``/today`` and ``/progress`` (a text
+message answered with ``sendMessage``), waiting for the reply and then ``--think`` seconds (0.3)
+before the next one, for ``--duration`` seconds: a closed loop that keeps every worker busy.
+Why a think time: a worker deletes the inbox rows of handled updates in batches every 0.2 s
+(``core/inbox.py``), and a chat's next update that lands on another worker waits until the
+previous one's row is gone (its order across workers). People take seconds to answer; a loop
+with none would measure that artifact (up to 0.2 s an update with 2+ workers), not the load.
 
 Reported per worker count: updates handled end to end per second (an update counts when its
 reply reached the fake), the reply latency p50/p95/p99 (from the moment the update was queued
@@ -170,9 +174,11 @@ class Window:
     samples: int = 0
 
 
-async def musician(fake: BenchFake, chat: int, until: float, window: Window) -> None:
+async def musician(fake: BenchFake, chat: int, until: float, window: Window, think: float) -> None:
     step = 0
     while time.perf_counter() < until:
+        if step:
+            await asyncio.sleep(think)
         waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         fake.waiting[chat] = waiter
         start = time.perf_counter()
@@ -242,7 +248,7 @@ async def one_count(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                         before = cpu_now(pids)
                         await asyncio.gather(
                             sample_waits(asyncpg_dsn(url), run.name, until, window),
-                            *(musician(fake, chat, until, window) for chat in people),
+                            *(musician(fake, chat, until, window, args.think) for chat in people),
                         )
                         after = cpu_now(pids)
                 finally:
@@ -255,6 +261,7 @@ async def one_count(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     return {
         "workers": workers,
         "musicians": args.musicians,
+        "think_s": args.think,
         "onboarding_s": round(onboarded, 1),
         "window_s": round(wall, 1),
         "updates": handled,
@@ -269,7 +276,8 @@ async def one_count(args: argparse.Namespace, workers: int) -> dict[str, Any]:
 async def bench(args: argparse.Namespace) -> int:
     load = os.getloadavg()
     say(
-        f"scale-out: {args.musicians} musicians, {args.duration:g} s windows, workers "
+        f"scale-out: {args.musicians} musicians, {args.duration:g} s windows, think "
+        f"{args.think:g} s, workers "
         f"{','.join(map(str, args.workers))}; {cpu_model()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average before {load[0]:.1f}"
     )
@@ -298,6 +306,9 @@ def main() -> int:
     parser.add_argument("--musicians", type=int, default=500)
     parser.add_argument("--workers", default="1,2,3")
     parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument(
+        "--think", type=float, default=0.3, help="seconds between a reply and the next message"
+    )
     parser.add_argument("--quick", action="store_true", help="60 musicians, 5 s windows")
     args = parser.parse_args()
     args.workers = [int(w) for w in str(args.workers).split(",") if w.strip()]
