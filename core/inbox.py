@@ -21,6 +21,11 @@ the rest (a ``my_chat_member`` reachability flag, answering a button press) is i
 a replay cannot bring back is a *reply* that was in flight at the crash: the state is right, the
 musician may have to ask again (a checklist card catches up on the next press).
 
+A chat's order across webhook workers: each row carries its chat, and a webhook worker handles
+an update only once no older row of that chat is left (:meth:`Inbox.wait_turn`) — Telegram sends
+a chat's next update only after our answer to the previous one, which comes once that one is
+written down here, so an older row still here is an update not handled yet, wherever it is.
+
 A row taken :data:`MAX_ATTEMPTS` times without being finished — an update whose handling kills
 the process every time — is dropped with an error in the log, so one poisonous update cannot
 keep a worker in a crash loop.
