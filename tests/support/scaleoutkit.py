@@ -177,11 +177,14 @@ async def all_handled(conn: asyncpg.Connection, update_ids: list[int], within: f
     await wait_until(done, within=within, what=f"{len(want)} updates to be handled", poll=0.2)
 
 
-async def onboard(fleet: WebhookFleet, conn: asyncpg.Connection, chat_ids: list[int]) -> None:
-    """``/start`` and an artist name typed at once, then the Indie roadmap picked."""
+async def onboard(
+    fleet: WebhookFleet, conn: asyncpg.Connection, chat_ids: list[int], within: float = 120
+) -> None:
+    """``/start`` and an artist name typed at once, then the Indie roadmap picked (each step
+    within ``within`` seconds)."""
     fake = fleet.fake
     ids = type_all(fake, chat_ids, ["/start", "Artist"])
-    await all_handled(conn, ids, within=120)
+    await all_handled(conn, ids, within=within)
 
     def menu_of(chat: int) -> Any:
         return next(
@@ -190,14 +193,14 @@ async def onboard(fleet: WebhookFleet, conn: asyncpg.Connection, chat_ids: list[
         )
 
     await wait_until(
-        lambda: all(menu_of(c) is not None for c in chat_ids), within=60, what="roadmap menus"
+        lambda: all(menu_of(c) is not None for c in chat_ids), within=within, what="roadmap menus"
     )
     picks = []
     for chat in chat_ids:
         menu = menu_of(chat)
         data = next(d for label, d in menu.buttons() if "Indie" in label)
         picks.append(int(fake.press_button(chat, menu.message_id, data)["update_id"]))
-    await all_handled(conn, picks, within=120)
+    await all_handled(conn, picks, within=within)
 
 
 async def order_broken(conn: asyncpg.Connection, per_chat: dict[int, list[int]]) -> list[str]:
