@@ -409,6 +409,7 @@ def _telegram_front_end(
             notice=settings.telegram_notice_budget_seconds,
         ),
         inbox_lease=timedelta(seconds=settings.telegram_inbox_lease_seconds),
+        sends_per_second=settings.telegram_sends_per_second,
     )
     secret = settings.telegram_webhook_secret
     if not webhook or secret is None:

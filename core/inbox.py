@@ -21,6 +21,11 @@ the rest (a ``my_chat_member`` reachability flag, answering a button press) is i
 a replay cannot bring back is a *reply* that was in flight at the crash: the state is right, the
 musician may have to ask again (a checklist card catches up on the next press).
 
+A chat's order across webhook workers: each row carries its chat, and a webhook worker handles
+an update only once no older row of that chat is left (:meth:`Inbox.wait_turn`) — Telegram sends
+a chat's next update only after our answer to the previous one, which comes once that one is
+written down here, so an older row still here is an update not handled yet, wherever it is.
+
 A row taken :data:`MAX_ATTEMPTS` times without being finished — an update whose handling kills
 the process every time — is dropped with an error in the log, so one poisonous update cannot
 keep a worker in a crash loop.
@@ -38,7 +43,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -80,10 +85,11 @@ _TZ = _T.claimed_until.type  # UTCDateTime: the same conversion as the column on
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One update: the platform's id and its JSON text."""
+    """One update: the platform's id, its JSON text and its chat (``None``: it has none)."""
 
     update_id: int
     payload: str
+    chat_id: int | None = None
 
 
 # ---------------------------------------------------------------------------------- statements
@@ -95,9 +101,9 @@ class Entry:
 # the update must still be handed on; someone else's row is being (or was) handled elsewhere.
 _PUT_PG = text(
     "INSERT INTO inbox_updates "
-    "(platform, update_id, payload, received_at, claimed_by, claimed_until, attempts) "
-    "SELECT :for_platform, u.update_id, u.payload, :now, :me, :until, 1 "
-    "FROM unnest(:ids, :payloads) AS u(update_id, payload) "
+    "(platform, update_id, payload, received_at, claimed_by, claimed_until, attempts, chat_id) "
+    "SELECT :for_platform, u.update_id, u.payload, :now, :me, :until, 1, u.chat_id "
+    "FROM unnest(:ids, :payloads, :chats) AS u(update_id, payload, chat_id) "
     "ON CONFLICT (platform, update_id) DO UPDATE SET claimed_by = excluded.claimed_by "
     "WHERE inbox_updates.claimed_by = excluded.claimed_by "
     "RETURNING update_id"
@@ -108,6 +114,7 @@ _PUT_PG = text(
     bindparam("until", type_=_TZ),
     bindparam("ids", type_=ARRAY(BigInteger())),
     bindparam("payloads", type_=ARRAY(String())),
+    bindparam("chats", type_=ARRAY(BigInteger())),
 )
 # SQLite (one local process, no round trips to save): one row per execution, one transaction.
 _PUT_SQLITE = (
@@ -120,6 +127,7 @@ _PUT_SQLITE = (
         claimed_by=bindparam("me"),
         claimed_until=bindparam("until"),
         attempts=1,
+        chat_id=bindparam("chat"),
     )
     .on_conflict_do_update(
         index_elements=[_T.platform, _T.update_id],
@@ -149,7 +157,7 @@ def _take(*, expired_only: bool, skip_locked: bool) -> ClauseElement:
             claimed_until=bindparam("until", type_=_TZ),
             attempts=_T.attempts + literal_column("1"),
         )
-        .returning(_T.update_id, _T.payload, _T.attempts)
+        .returning(_T.update_id, _T.payload, _T.attempts, _T.chat_id)
     )
 
 
@@ -167,6 +175,21 @@ _DONE_SQLITE = inbox_updates.delete().where(
     _T.update_id.in_(bindparam("ids", expanding=True)),
 )
 _COUNT = select(_T.update_id).where(_T.platform == bindparam("for_platform", type_=String()))
+# The rows of a chat older than an update: what must be handled before it (the index
+# ix_inbox_updates_chat; the table only holds what is in flight).
+_OLDER = (
+    select(_T.update_id)
+    .where(
+        _T.platform == bindparam("for_platform", type_=String()),
+        _T.chat_id == bindparam("chat", type_=BigInteger()),
+        _T.update_id < bindparam("uid", type_=BigInteger()),
+    )
+    .order_by(_T.update_id)
+    .limit(bindparam("batch", type_=Integer()))
+)
+#: First pause between two looks at a chat's older rows; it doubles up to :data:`TURN_POLL_MAX`.
+TURN_POLL_MIN: Final = 0.02
+TURN_POLL_MAX: Final = 0.2
 
 
 def _worker_name() -> str:
@@ -236,12 +259,21 @@ class Inbox:
                 if ex.dialect == "postgresql":
                     ids = [e.update_id for e in entries]
                     payloads = [e.payload for e in entries]
-                    rows = await ex.rows(_PUT_PG, {**params, "ids": ids, "payloads": payloads})
+                    chats = [e.chat_id for e in entries]
+                    rows = await ex.rows(
+                        _PUT_PG, {**params, "ids": ids, "payloads": payloads, "chats": chats}
+                    )
                     return {int(row[0]) for row in rows}
                 mine: set[int] = set()
                 for entry in entries:
                     rows = await ex.rows(
-                        _PUT_SQLITE, {**params, "uid": entry.update_id, "body": entry.payload}
+                        _PUT_SQLITE,
+                        {
+                            **params,
+                            "uid": entry.update_id,
+                            "body": entry.payload,
+                            "chat": entry.chat_id,
+                        },
                     )
                     mine.update(int(row[0]) for row in rows)
                 return mine
@@ -277,7 +309,7 @@ class Inbox:
             if not expired_only:
                 del params["now"]
             rows = await self.db.retrying(partial(self._lease, params, expired_only))
-            for update_id, payload, attempts in sorted(rows, key=lambda row: int(row[0])):
+            for update_id, payload, attempts, chat in sorted(rows, key=lambda row: int(row[0])):
                 if attempts > MAX_ATTEMPTS:
                     logger.error(
                         "%s update %s was taken %d times without being handled (each try "
@@ -289,7 +321,7 @@ class Inbox:
                     self.dropped += 1
                     self.finished(int(update_id))
                     continue
-                taken.append(Entry(int(update_id), str(payload)))
+                taken.append(Entry(int(update_id), str(payload), chat))
             if len(rows) < TAKE_BATCH:
                 return taken
 
@@ -356,6 +388,66 @@ class Inbox:
             await self.flush()
             if self._finished:  # failed: try again after the pause
                 self._wake.set()
+
+    # ------------------------------------------------------------------ a chat's order
+
+    async def wait_turn(
+        self,
+        update_id: int,
+        chat_id: int,
+        *,
+        sleep: Callable[[float], Awaitable[None]],
+        patience: float | None = None,
+    ) -> bool:
+        """Wait until no older update of ``chat_id`` is left in the inbox (bar the ones this
+        worker finished and has not deleted yet); ``True`` then, ``False`` after ``patience``
+        seconds of waiting (default: two leases) or when the database cannot be asked.
+
+        Why: with several webhook workers behind a load balancer that is not sticky, a chat's
+        updates reach different workers. Telegram sends a chat's next update only after the
+        previous one was answered — and the answer comes once it is written down here, not once
+        it is handled. So an older row still here is an update another worker (or this one) has
+        not finished: waiting for it to go keeps the chat's order across workers. A row whose
+        worker died stays until its lease runs out and a worker takes it over and handles it,
+        which is what the patience allows for; past it the update goes ahead (logged), so one
+        stuck row cannot hold a chat for ever. ``sleep`` is the caller's (its injected timer).
+        """
+        limit = patience if patience is not None else 2 * self.lease.total_seconds()
+        params = {
+            "for_platform": self.platform,
+            "chat": chat_id,
+            "uid": update_id,
+            "batch": TAKE_BATCH,
+        }
+        waited, pause = 0.0, TURN_POLL_MIN
+        while True:
+            try:
+                async with self.db.unit_of_work() as ex:
+                    rows = await ex.rows(_OLDER, params)
+            except Exception as exc:
+                logger.warning(
+                    "%s update %s: could not look for its chat's older updates (%s); handled "
+                    "without waiting",
+                    self.platform,
+                    update_id,
+                    type(exc).__name__,
+                )
+                return False
+            if all(int(row[0]) in self._finished for row in rows):
+                return True
+            if waited >= limit:
+                logger.warning(
+                    "%s update %s handled before %d older update(s) of its chat that were "
+                    "still unfinished after %.0f s",
+                    self.platform,
+                    update_id,
+                    len(rows),
+                    waited,
+                )
+                return False
+            await sleep(pause)
+            waited += pause
+            pause = min(pause * 2, TURN_POLL_MAX)
 
     # ------------------------------------------------------------------ looking
 

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     #: The same for a notice (nudge, broadcast): its sender waits for it and retries a failure
     #: itself, so it must end well inside the senders' two-minute leases.
     telegram_notice_budget_seconds: float = Field(default=30.0, gt=0, le=90)
+    #: Messages a second this process sends at most (replies, nudges, broadcasts together).
+    #: Telegram's ~30 a second is per bot, so N webhook workers share it: 28 / N each.
+    telegram_sends_per_second: float = Field(default=28.0, gt=0, le=1000)
     #: Proxies whose ``X-Forwarded-For`` the webhook believes: addresses or CIDR ranges,
     #: comma-separated (empty: the header is ignored; the peer's address is the client's).
     telegram_webhook_trusted_proxies: str = ""
@@ -130,6 +133,15 @@ class Settings(BaseSettings):
     #: The longest 429 wait discord.py sits out for one request (at least 30, its minimum);
     #: longer fails the send at once. Notices must end inside the two-minute leases.
     discord_ratelimit_max_seconds: float = Field(default=60.0, ge=30, le=90)
+
+    @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        """An empty token is no token: ``DISCORD_BOT_TOKEN=`` (as compose's Telegram workers
+        set it, to run Telegram only) must not start a Discord front end with no token."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("telegram_webhook_trusted_proxies")
     @classmethod

@@ -112,6 +112,9 @@ ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 #: unchanged at ~9 ms). Replies go out through the aiohttp client (bot/telegram/http.py), whose
 #: cost per request does not grow with the requests in flight as httpx's did.
 MAX_CONCURRENT_UPDATES = 64
+#: Updates that may wait for their turn at once (their chat's previous update, here or in another
+#: webhook worker) besides those running: waiting takes none of the running slots.
+MAX_WAITING_UPDATES = 4096
 #: What ``coach run`` says when Telegram refuses the token (never the token itself).
 REFUSAL_MESSAGE = (
     "Telegram refused TELEGRAM_BOT_TOKEN: copy it again from @BotFather (/token) and set it in "
@@ -138,6 +141,18 @@ class PerChatOrder(BaseUpdateProcessor):
     ``on_done`` is told about each update whose processing ran to its end (PTB routes a
     handler's error to the error handlers, so that is every update not cancelled by a stop):
     the inbox then deletes its row (:meth:`bot.telegram.intake.Intake.done`).
+
+    ``turn``, when set (webhook mode, :class:`~bot.telegram.webhook.TelegramWebhook`), is
+    awaited before an update of a chat runs: it waits for the chat's older updates that
+    *other* workers hold (``Inbox.wait_turn``), so a chat keeps its order across workers. An
+    update older than the chat's newest one here (taken over from a dead worker while a newer
+    one of its chat waits for it) does not queue behind that newer one: it runs at once,
+    else the two would wait for each other.
+
+    At most ``max_concurrent_updates`` handlers run at once; an update waiting for its turn
+    holds none of those slots (PTB's own bound is :data:`MAX_WAITING_UPDATES`), so the chats
+    held up after a worker died — waiting up to a lease for the update it had — do not stall
+    the others.
     """
 
     def __init__(
@@ -145,29 +160,48 @@ class PerChatOrder(BaseUpdateProcessor):
         max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
         on_done: Callable[[object], None] | None = None,
     ) -> None:
-        super().__init__(max_concurrent_updates)
-        self._tails: dict[int, asyncio.Future[None]] = {}
+        super().__init__(MAX_WAITING_UPDATES)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
+        self._tails: dict[int, tuple[int, asyncio.Future[None]]] = {}
         self._on_done = on_done
+        self.turn: Callable[[Update, int], Awaitable[object]] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the chat's previous update, then process this one."""
+        """Wait for the chat's previous update (and, across workers, its turn), then process
+        this one."""
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
+        if chat is None or not isinstance(update, Update):
+            async with self._running:
+                await coroutine
             self._done(update)
             return
-        previous = self._tails.get(chat.id)
+        tail = self._tails.get(chat.id)
+        if tail is not None and update.update_id < tail[0]:  # taken over: older than the tail
+            await self._run(update, chat.id, coroutine)
+            return
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tails[chat.id] = mine
+        self._tails[chat.id] = (update.update_id, mine)
         try:
-            if previous is not None:
-                await asyncio.shield(previous)
-            await coroutine
-            self._done(update)
+            if tail is not None:
+                await asyncio.shield(tail[1])
+            await self._run(update, chat.id, coroutine)
         finally:
             mine.set_result(None)
-            if self._tails.get(chat.id) is mine:
+            if self._tails.get(chat.id, (0, None))[1] is mine:
                 del self._tails[chat.id]
+
+    async def _run(self, update: Update, chat_id: int, coroutine: Awaitable[Any]) -> None:
+        if self.turn is not None:
+            try:
+                await self.turn(update, chat_id)
+            except BaseException:  # cancelled by a stop: the handler never runs
+                close = getattr(coroutine, "close", None)
+                if close is not None:
+                    close()
+                raise
+        async with self._running:
+            await coroutine
+        self._done(update)
 
     def _done(self, update: object) -> None:
         if self._on_done is not None:
@@ -247,6 +281,7 @@ class TelegramFrontEnd:
         timer: Timer | None = None,
         inbox_lease: timedelta = DEFAULT_LEASE,
         group_per_minute: float = GROUP_PER_MINUTE,
+        sends_per_second: float = OVERALL_PER_SECOND,
     ) -> None:
         self.coach = coach
         #: Failed sends by kind (``forbidden`` and, per refusal, ``forbidden_gone``,
@@ -265,7 +300,7 @@ class TelegramFrontEnd:
         # and pauses after a 429 (see sending.py). A notice that gets no slot within its
         # budget fails, and its owner (the tick, the broadcast sender) retries it later.
         self.limiter = PacedLimiter(
-            overall_per_second=OVERALL_PER_SECOND,
+            overall_per_second=sends_per_second,
             group_per_minute=group_per_minute,
             timer=self.timer,
             max_wait={Priority.NUDGE: budgets.notice, Priority.BROADCAST: budgets.notice},

@@ -93,7 +93,9 @@ class Intake:
             except (TypeError, ValueError, RecursionError) as exc:  # pragma: no cover - PTB read it
                 logger.warning("telegram update %s not stored: %s", update.update_id, exc)
                 continue
-            readable.append((Entry(update.update_id, payload), update))
+            chat = update.effective_chat
+            entry = Entry(update.update_id, payload, chat.id if chat is not None else None)
+            readable.append((entry, update))
         if not readable:
             return
         new = await self.inbox.put([entry for entry, _ in readable])

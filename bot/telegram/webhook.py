@@ -20,6 +20,17 @@ not send it for ever); 400 body not a JSON object, not an update, or nested deep
 :data:`MAX_DEPTH`; 403 wrong or missing secret; 405 not a POST; 413 body over
 :data:`MAX_BODY`; 503 not running, or the update could not be written down (Telegram retries).
 
+A chat's order across workers: Telegram sends a chat's next update only once the webhook
+answered its previous one with a 2xx (the Bot API server keeps one queue per chat:
+``WebhookActor`` in github.com/tdlib/telegram-bot-api). Our 2xx comes once the update is
+written down, not handled, and the load balancer need not be sticky, so the next update may
+reach another worker while the first is still being handled. Every update's row carries its
+chat, and before a worker handles an update :class:`~bot.telegram.app.PerChatOrder` waits
+(``Inbox.wait_turn``) until no older row of that chat is left in the inbox: the older update
+has been handled, by whichever worker. Within one worker ``PerChatOrder`` keeps the order
+itself. Telegram keeps button presses in a queue per *user*, not per chat, so a press and a
+message sent at the same moment have no order to keep (with one worker neither).
+
 The client address (audit rows and the denial cap) is the connection's peer, or — only when
 that peer is one of ``trusted_proxies`` (``TELEGRAM_WEBHOOK_TRUSTED_PROXIES``) — the nearest
 address in ``X-Forwarded-For`` that is not a trusted proxy. Anyone can send that header, so
@@ -40,8 +51,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from telegram import Update
 
-from bot.telegram.app import ALLOWED_UPDATES, TelegramFrontEnd, startup_errors
+from bot.telegram.app import ALLOWED_UPDATES, PerChatOrder, TelegramFrontEnd, startup_errors
 from bot.telegram.proxies import client_address, parse_networks
 from core.kernel.audit import record
 from core.kernel.notify import DeliveryResult
@@ -185,6 +197,16 @@ class TelegramWebhook:
         self._bound_port: int | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._extra_routes = extra_routes
+        processor = front.application.update_processor
+        if isinstance(processor, PerChatOrder):  # a chat's order across workers
+            processor.turn = self._turn
+
+    async def _turn(self, update: Update, chat_id: int) -> bool:
+        """Wait until the chat's older updates, wherever they are, are handled (see the
+        module docstring, "A chat's order")."""
+        return await self.front.inbox.wait_turn(
+            update.update_id, chat_id, sleep=self.front.timer.sleep
+        )
 
     async def notify(self, chat_id: str, replies: Sequence[Outbound]) -> DeliveryResult:
         """A notice, sent as in polling mode (the front end's rate limits and retries)."""

@@ -759,6 +759,11 @@ class InboxUpdate(Base):
     claimed_until: Mapped[datetime] = mapped_column()
     #: Times a worker took it (1 when written); past ``core.inbox.MAX_ATTEMPTS`` it is dropped.
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    #: The chat the update belongs to (``None``: none): a webhook worker handles an update only
+    #: once no older row of its chat is left, so a chat keeps its order across workers.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_inbox_updates_chat", "platform", "chat_id", "update_id"),)
 
 
 class BandAssignment(Base):

@@ -735,3 +735,44 @@ async def test_webhook_delivery_retries_until_a_2xx(fake: FakeTelegram) -> None:
     ids = [first["update_id"], second["update_id"]]
     assert fake.webhook_attempts == [(ids[0], 503), (ids[0], 500), (ids[0], 200), (ids[1], 200)]
     assert [b["update_id"] for b in bodies] == [ids[0], ids[0], ids[0], ids[1]]
+
+
+async def test_webhook_delivery_keeps_one_update_of_a_chat_in_flight(fake: FakeTelegram) -> None:
+    """Several connections, but like the Bot API server never two updates of one chat at once:
+    chat A's second update waits for its first's 2xx while chat B's goes ahead; every second
+    confirmed update is POSTed once more (an answer Telegram did not see)."""
+    release = asyncio.Event()
+    seen: list[tuple[int, str]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.json()
+        seen.append((body["message"]["chat"]["id"], body["message"]["text"]))
+        if body["message"]["text"] == "a1":
+            await release.wait()
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    other = USER + 1
+    try:
+        fake.user_message(USER, "a1")
+        fake.user_message(USER, "a2")
+        fake.user_message(other, "b1")
+        url = f"http://127.0.0.1:{port}/hook"
+        fake.deliver_by_webhook(url, connections=4, redeliver_every=2)
+        await fake.wait_for(lambda: (other, "b1") in seen)
+        assert (USER, "a2") not in seen  # a1 is not answered yet
+        release.set()
+        await fake.wait_for(lambda: not fake.pending_updates)
+        await fake.wait_for(lambda: len(fake.redelivered) == 1)
+        await fake.stop_webhook_delivery()
+    finally:
+        await runner.cleanup()
+    mine = [text for chat, text in seen if chat == USER]
+    assert mine[:2] == ["a1", "a2"] or mine[:3] == ["a1", "a1", "a2"]
+    assert len(seen) == 4  # three updates, one of them twice

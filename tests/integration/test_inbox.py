@@ -208,3 +208,77 @@ async def test_a_desk_command_is_answered_even_when_its_record_fails(
     replies = await Driver(coach, "boss").say("/admin stats", update_id="u-9")
     assert replies
     assert "Stardom Coach in numbers" in replies[0].text
+
+
+# --------------------------------------------------------------------------- a chat's order
+
+
+def _chat_entries(chat: int, *ids: int) -> list[Entry]:
+    return [Entry(i, f'{{"update_id": {i}}}', chat) for i in ids]
+
+
+class _Sleeps:
+    """A sleep that records its waits and, after ``then`` of them, runs ``action`` once."""
+
+    def __init__(self, then: int = -1, action: object = None) -> None:
+        self.waits: list[float] = []
+        self.then, self.action = then, action
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if len(self.waits) == self.then and callable(self.action):
+            await self.action()
+        await asyncio.sleep(0)
+
+
+async def test_a_chats_update_waits_for_its_older_ones_held_elsewhere(
+    inbox: Inbox, database: Database
+) -> None:
+    """Worker 'other' holds update 1 of chat 7; 'me' got update 2 of chat 7 (and 3 of chat 8).
+    Update 2 waits until 1 is handled and deleted; update 3 (another chat) and update 1 itself
+    do not wait."""
+    other = Inbox(database, "telegram", worker="other", clock=inbox.clock)
+    assert await other.put(_chat_entries(7, 1)) == {1}
+    assert await inbox.put(_chat_entries(7, 2) + _chat_entries(8, 3)) == {2, 3}
+    rows = await _rows(database)
+    assert (rows[1].chat_id, rows[2].chat_id, rows[3].chat_id) == (7, 7, 8)
+
+    no_wait = _Sleeps()
+    assert await inbox.wait_turn(3, 8, sleep=no_wait)
+    assert await other.wait_turn(1, 7, sleep=no_wait)
+    assert no_wait.waits == []
+
+    async def other_finishes() -> None:
+        other.finished(1)
+        await other.flush()
+
+    sleeps = _Sleeps(then=3, action=other_finishes)
+    assert await inbox.wait_turn(2, 7, sleep=sleeps)
+    assert sleeps.waits == [0.02, 0.04, 0.08]  # polled with a growing pause until 1 was gone
+
+
+async def test_a_chats_update_does_not_wait_for_its_own_finished_rows(
+    inbox: Inbox, database: Database
+) -> None:
+    """Rows this worker finished and has not deleted yet are no reason to wait (within one
+    worker PerChatOrder keeps the order)."""
+    assert await inbox.put(_chat_entries(7, 1, 2)) == {1, 2}
+    inbox.finished(1)
+    sleeps = _Sleeps()
+    assert await inbox.wait_turn(2, 7, sleep=sleeps)
+    assert sleeps.waits == []
+
+
+async def test_a_chats_update_goes_ahead_after_its_patience(
+    inbox: Inbox, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An older row nobody finishes (its worker hung past every takeover) holds the chat for
+    ``patience`` seconds of waiting, then the update goes ahead, logged."""
+    other = Inbox(database, "telegram", worker="other", clock=inbox.clock)
+    await other.put(_chat_entries(7, 1))
+    await inbox.put(_chat_entries(7, 2))
+    sleeps = _Sleeps()
+    assert not await inbox.wait_turn(2, 7, sleep=sleeps, patience=1.0)
+    assert sum(sleeps.waits[:-1]) < 1.0 <= sum(sleeps.waits)
+    assert max(sleeps.waits) == 0.2
+    assert "handled before 1 older update(s) of its chat" in caplog.text

@@ -60,3 +60,26 @@ def test_bad_watch_settings_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name.lower()):
         load_settings()
+
+
+def test_an_empty_token_is_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compose runs its Telegram workers with ``DISCORD_BOT_TOKEN=""``: that must not start a
+    Discord front end with an empty token (nor the reverse)."""
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", "")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "  ")
+    settings = load_settings()
+    assert settings.discord_bot_token is None
+    assert settings.telegram_bot_token is None
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", "abc")
+    token = load_settings().discord_bot_token
+    assert token is not None
+    assert token.get_secret_value() == "abc"
+
+
+def test_sends_per_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().telegram_sends_per_second == 28
+    monkeypatch.setenv("TELEGRAM_SENDS_PER_SECOND", "9.5")
+    assert load_settings().telegram_sends_per_second == 9.5
+    monkeypatch.setenv("TELEGRAM_SENDS_PER_SECOND", "0")
+    with pytest.raises(ValueError, match="greater than 0"):
+        load_settings()

@@ -17,6 +17,12 @@ The gateway: HELLO (op 10) → IDENTIFY (op 2) → READY + GUILD_CREATE per guil
 missed is replayed with its sequence number, then RESUMED. Events are plain JSON text frames
 (no zlib), which discord.py accepts.
 
+Sharding, as Discord does it (discord.com/developers/docs/events/gateway#sharding): IDENTIFY's
+``shard: [shard_id, num_shards]`` makes a session that shard's; READY lists only the guilds
+with ``(guild_id >> 22) % num_shards == shard_id``, and every later event goes to the session
+of its guild's shard — DMs (no guild) to shard 0 only. Several processes, one per shard, can
+connect to one fake (:attr:`FakeDiscord.dispatched_to` records where each event went).
+
 REST, with Discord's own error answers (HTTP status and JSON ``code``):
 
 * interaction callbacks ``POST /interactions/{id}/{token}/callback``: types 4 (message),
@@ -272,6 +278,10 @@ class FakeDiscord:
         self.heartbeats = 0
         self.identified_shards: list[tuple[int, int]] = []
         self._session: _Session | None = None
+        #: The live (latest) session of each shard id.
+        self._shards: dict[int, _Session] = {}
+        #: ``(event, shard id)`` of every dispatch, in order.
+        self.dispatched_to: list[tuple[str, int]] = []
         self._sessions: dict[str, _Session] = {}
         self._rate_limits: list[_RateLimit] = []
         self._cuts: list[tuple[str, re.Pattern[str]]] = []
@@ -397,7 +407,7 @@ class FakeDiscord:
             "verification_level": 0,
             "preferred_locale": "en-US",
         }
-        if self._session is not None:
+        if self._shards:
             self.dispatch("GUILD_CREATE", self.guilds[guild_id])
 
     def add_member(
@@ -651,11 +661,26 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ gateway
 
-    def dispatch(self, event: str, data: JSONDict) -> None:
-        """Send (or, while disconnected, queue for RESUME) a dispatch event."""
-        session = self._session
+    def shard_of(self, guild_id: int | None) -> int:
+        """The shard an event of ``guild_id`` goes to: ``(guild_id >> 22) % num_shards``, and
+        shard 0 for DMs (Discord's rule)."""
+        if guild_id is None or not self._shards:
+            return 0
+        count = next(iter(self._shards.values())).shard[1]
+        return (guild_id >> 22) % count
+
+    def dispatch(self, event: str, data: JSONDict, session: _Session | None = None) -> None:
+        """Send (or, while disconnected, queue for RESUME) a dispatch event, on the session
+        of its guild's shard (``GUILD_CREATE`` carries the guild as ``id``)."""
         if session is None:
-            raise AssertionError("no gateway session: is the bot running?")
+            raw = data.get("id") if event == "GUILD_CREATE" else data.get("guild_id")
+            shard = self.shard_of(int(raw) if raw else None)
+            session = self._shards.get(shard)
+            if session is None:
+                raise AssertionError(
+                    f"no gateway session for shard {shard}: is the bot (that shard) running?"
+                )
+        self.dispatched_to.append((event, session.shard[0]))
         session.seq += 1
         frame = {"op": 0, "t": event, "s": session.seq, "d": data}
         session.log.append(frame)
@@ -689,6 +714,7 @@ class FakeDiscord:
                 self.resumes += 1
                 session.ws = ws
                 self._session = session
+                self._shards[session.shard[0]] = session
                 missed = [f for f in session.log if f["s"] > int(data.get("seq") or 0)]
                 for frame_ in missed:
                     await ws.send_json(frame_)
@@ -706,6 +732,7 @@ class FakeDiscord:
         self.identified_shards.append(session.shard)
         self._sessions[session.id] = session
         self._session = session
+        self._shards[session.shard[0]] = session
         return session
 
     async def _ready(self, session: _Session) -> None:
@@ -720,9 +747,9 @@ class FakeDiscord:
             "shard": [shard_id, count],
             "application": {"id": str(self.application_id), "flags": 0},
         }
-        self.dispatch("READY", ready)
+        self.dispatch("READY", ready, session)
         for gid in guild_ids:
-            self.dispatch("GUILD_CREATE", self.guilds[gid])
+            self.dispatch("GUILD_CREATE", self.guilds[gid], session)
         self._poke()
 
     # ------------------------------------------------------------------ interactions

@@ -51,9 +51,11 @@ The contract, as the real API has it:
   Telegram has forgotten the batch but the bot may not have handled it.
 * :attr:`FakeTelegram.on_call` sees every call before it is handled and may drop it (a bot
   killed while sending: the edit it asked for never happens).
-* Webhook delivery (:meth:`FakeTelegram.deliver_by_webhook`): queued updates are POSTed one at a
-  time, oldest first, with the secret header; a 2xx confirms one, anything else (or no answer)
-  is retried, as Telegram does. Every attempt is in :attr:`FakeTelegram.webhook_attempts`.
+* Webhook delivery (:meth:`FakeTelegram.deliver_by_webhook`): queued updates are POSTed oldest
+  first, with the secret header, over one or more connections but never two of one chat at once
+  (button presses: of one user), as the Bot API server does; a 2xx confirms one, anything else
+  (or no answer) is retried, as Telegram does; a redelivery after a 2xx can be injected. Every
+  attempt is in :attr:`FakeTelegram.webhook_attempts`.
 
 Deliberate simplifications (documented so nobody relies on them): ``Markdown``/``MarkdownV2``
 text is accepted and stored unparsed; ``inline_message_id`` edits are rejected; group chats
@@ -514,6 +516,19 @@ class _Failure:
     times: int
 
 
+def webhook_queue(update: JSONDict) -> tuple[str, int]:
+    """The Bot API server's delivery queue of an update (``webhook_queue_id`` in its
+    ``Client.cpp``): messages and member updates by chat, button presses by the presser."""
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        return ("user", int(query["from"]["id"]))
+    for name in ("message", "edited_message", "my_chat_member", "chat_member"):
+        body = update.get(name)
+        if isinstance(body, dict) and isinstance(body.get("chat"), dict):
+            return ("chat", int(body["chat"]["id"]))
+    return ("update", int(update["update_id"]))
+
+
 @dataclass
 class _Queued:
     update: JSONDict
@@ -653,6 +668,8 @@ class FakeTelegram:
         self.delivered: list[JSONDict] = []
         #: Every webhook delivery attempt as ``(update_id, HTTP status)``; 0 = no answer.
         self.webhook_attempts: list[tuple[int, int]] = []
+        #: Update ids POSTed a second time after a 2xx (``deliver_by_webhook(redeliver_every)``).
+        self.redelivered: list[int] = []
         #: ``(chat_id, message_id)`` of every message the bot deleted.
         self.deleted: list[tuple[int, int]] = []
         #: The webhook URL set with ``setWebhook`` (``""`` = none, polling allowed).
@@ -1023,18 +1040,32 @@ class FakeTelegram:
         self._queue.clear()
 
     def deliver_by_webhook(
-        self, url: str, *, secret: str | None = None, retry_delay: float = 0.05
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        retry_delay: float = 0.05,
+        connections: int = 1,
+        redeliver_every: int = 0,
     ) -> None:
         """Push queued updates to ``url`` (a loopback webhook) as Telegram pushes to a webhook.
 
-        One POST at a time, oldest update first, with ``secret`` in
-        ``X-Telegram-Bot-Api-Secret-Token``; a 2xx answer confirms the update, anything else
-        (or no answer) leaves it queued and it is POSTed again after ``retry_delay`` seconds.
-        Runs until :meth:`stop_webhook_delivery` (or :meth:`stop`).
+        Oldest update first, with ``secret`` in ``X-Telegram-Bot-Api-Secret-Token``; a 2xx
+        answer confirms the update, anything else (or no answer) leaves it queued and it is
+        POSTed again after ``retry_delay`` seconds. Up to ``connections`` POSTs at once (the
+        Bot API's ``max_connections``), but like Telegram's Bot API server (``WebhookActor``
+        in github.com/tdlib/telegram-bot-api: one queue per ``webhook_queue_id``) never two of
+        one queue: a chat's next message is sent only once its previous one was answered with
+        a 2xx; button presses queue per user (:func:`webhook_queue`).
+        ``redeliver_every`` (``n > 0``): every n-th confirmed update is POSTed once more before
+        its queue moves on, as Telegram does when our answer was lost (in
+        :attr:`redelivered`). Runs until :meth:`stop_webhook_delivery` (or :meth:`stop`).
         """
         if self._pusher is not None:
             raise RuntimeError("already delivering by webhook")
-        self._pusher = asyncio.create_task(self._push(url, secret, retry_delay))
+        self._pusher = asyncio.create_task(
+            self._push(url, secret, retry_delay, max(1, connections), redeliver_every)
+        )
 
     async def stop_webhook_delivery(self) -> None:
         """Stop pushing updates to the webhook."""
@@ -1044,32 +1075,61 @@ class FakeTelegram:
             with contextlib.suppress(asyncio.CancelledError):
                 await pusher
 
-    async def _push(self, url: str, secret: str | None, retry_delay: float) -> None:
+    async def _push(
+        self,
+        url: str,
+        secret: str | None,
+        retry_delay: float,
+        connections: int,
+        redeliver_every: int,
+    ) -> None:
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
+        busy: set[tuple[str, int]] = set()  # queues with a POST in flight
+        confirmed = 0
+
+        async def post(update: JSONDict) -> int:
+            try:
+                async with http.post(url, json=update, headers=headers) as response:
+                    await response.read()
+                    return response.status
+            except (aiohttp.ClientError, TimeoutError):
+                return 0
+
+        async def connection() -> None:
+            nonlocal confirmed
             while True:
-                if not self._queue:
+                queued = next((q for q in self._queue if webhook_queue(q.update) not in busy), None)
+                if queued is None:
                     wakeup = self._wakeup
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wakeup.wait(), 0.1)
                     continue
-                queued = self._queue[0]
-                status = 0
+                key = webhook_queue(queued.update)
+                busy.add(key)
                 try:
-                    async with http.post(url, json=queued.update, headers=headers) as response:
-                        await response.read()
-                        status = response.status
-                except (aiohttp.ClientError, TimeoutError):
-                    pass
-                self.webhook_attempts.append((queued.update_id, status))
-                if 200 <= status < 300:
-                    self._queue = [q for q in self._queue if q is not queued]
-                    self.delivered.append(copy.deepcopy(queued.update))
-                else:
-                    await asyncio.sleep(retry_delay)
+                    status = await post(queued.update)
+                    self.webhook_attempts.append((queued.update_id, status))
+                    if 200 <= status < 300:
+                        self._queue = [q for q in self._queue if q is not queued]
+                        self.delivered.append(copy.deepcopy(queued.update))
+                        confirmed += 1
+                        if redeliver_every and confirmed % redeliver_every == 0:
+                            again = await post(queued.update)  # "our answer was lost"
+                            self.webhook_attempts.append((queued.update_id, again))
+                            self.redelivered.append(queued.update_id)
+                    else:
+                        await asyncio.sleep(retry_delay)
+                finally:
+                    busy.discard(key)
+                self._notify()
+
+        async with aiohttp.ClientSession(
+            timeout=timeout, connector=aiohttp.TCPConnector(limit=connections)
+        ) as http:
+            await asyncio.gather(*(connection() for _ in range(connections)))
 
     # ------------------------------------------------------------------ inspecting
 
