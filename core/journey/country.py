@@ -6,11 +6,16 @@ everywhere. The country matters only for the tasks that have countries' versions
 (``variant_of`` / ``only_if: {country: …}`` in the content). The first time such a task is about
 to be shown and the profile has no country yet:
 
+* the coach asks, once: buttons for the countries the content has advice for, and "Other"
+  (stored as ``ZZ``: the general advice). A typed name or code answers too.
 * a platform locale that names a region (Telegram's ``language_code`` "en-GB", "pt-br";
-  Discord's locale "en-GB") settles it without a question — the card says so, once, and how to
-  change it. A bare language ("en", "de") names no country (German is spoken in three), so:
-* otherwise the coach asks, once: buttons for the countries the content has advice for, and
-  "Other" (stored as ``ZZ``: the general advice). A typed name or code answers too.
+  Discord's locale "en-GB") only *suggests* one: it comes first, marked as what the language
+  setting says. It never settles the country by itself: a platform's locale is a language
+  choice, and several pair a language with one default region whoever picks it (Discord's
+  English is "en-US" unless changed, its Portuguese "pt-BR", its Swedish "sv-SE"), so a British
+  musician on Discord in "en-US" would be given US tax advice without being asked. One tap is
+  cheaper than advice for the wrong country. A bare language ("en", "de") suggests nothing
+  (German is spoken in three).
 
 A band's country is the band's: its server's locale is one member's, so a band is always asked,
 and only a manager's answer (or ``/country``) sets it (core/bands/routes.py). ``/country``
@@ -60,29 +65,28 @@ def needed(turn: Turn, task: TaskInfo) -> bool:
     return turn.rec.country is None and turn.catalog.depends_on_country(task)
 
 
-def settle_from_locale(turn: Turn) -> str | None:
-    """Settle the country from a locale that names one ("en-GB"); the line the card adds.
-    ``None`` (nothing settled) for a bare language, an unknown tag, or a band."""
-    if in_band(turn):
-        return None
-    code = region_of(turn.inbound.locale or turn.rec.locale)
-    if code is None:
-        return None
-    turn.set_profile(country=code)
-    return (
-        f"{flag(code)} I'll give you the tax and funding advice for {bold(esc(name_of(code)))} "
-        f"— from your language setting. {italic('Somewhere else? /country changes it.')}"
+def suggested(turn: Turn) -> str | None:
+    """The country the musician's language setting names ("en-GB" → GB), offered first in the
+    question; ``None`` for a bare language, an unknown tag, or a band (its server's locale is
+    one member's)."""
+    return None if in_band(turn) else region_of(turn.inbound.locale or turn.rec.locale)
+
+
+def _button(code: str, suffix: str = "") -> Button:
+    return Button(
+        label=f"{flag(code)} {country_name(code)}{suffix}", payload=COUNTRY.encode(code.lower())
     )
 
 
 def question(turn: Turn, task: TaskInfo) -> Outbound:
-    """The one country question, before ``task`` (which it comes back to once answered)."""
+    """The one country question, before ``task`` (which it comes back to once answered); the
+    language setting's country, if it names one, first."""
     turn.set_state(Awaiting.COUNTRY, task)
-    buttons = [
-        Button(label=f"{flag(code)} {country_name(code)}", payload=COUNTRY.encode(code.lower()))
-        for code in MAIN
-    ]
+    guess = suggested(turn)
+    buttons = [_button(code) for code in MAIN if code != guess]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    if guess is not None:
+        rows.insert(0, (_button(guess, " (your language setting)"),))
     rows.append((Button(label="🌍 Other", payload=COUNTRY.encode(OTHER.lower())),))
     who = "the band pays" if in_band(turn) else "you pay"
     text = (
@@ -130,7 +134,7 @@ def show(turn: Turn) -> Message:
     current = turn.rec.country
     whose = "The band's" if in_band(turn) else "Your"
     if current is None:
-        guess = None if in_band(turn) else region_of(turn.inbound.locale or turn.rec.locale)
+        guess = suggested(turn)
         hint = f" (your language setting says {esc(name_of(guess))})" if guess else ""
         return Message(
             text=f"{whose} country isn't set yet{hint} — I'll ask when it first matters "

@@ -186,19 +186,10 @@ def task_card(
 ) -> Outbound:
     """Show a task and wait for its ticks or its answer.
 
-    A task whose advice differs by country, shown to a profile without one, first settles it
-    (from the locale, said on the card) or asks it, once (:mod:`core.journey.country`)."""
+    A task whose advice differs by country, shown to a profile without one, first asks it,
+    once (:mod:`core.journey.country`)."""
     if country.needed(turn, task):
-        note = country.settle_from_locale(turn)
-        if note is None:
-            return country.question(turn, task)
-        view = turn.roadmap or roadmap  # the settled country's view: its variant replaces
-        stage = next((s for s in view.stages if s.id == stage.id), stage)
-        variant = next((t for t in stage.tasks if t.variant_of == task.slug), None)
-        if variant is not None:  # never shown before, so it has no progress row yet
-            task, row = variant, None
-        card = task_card(turn, view, stage, task, row, edit=edit)
-        return card.model_copy(update={"text": f"{note}\n\n{card.text}"})
+        return country.question(turn, task)
     if task.is_checklist:
         turn.set_state(Awaiting.CHECKLIST, task)
         return cards.checklist_card(roadmap, stage, task, row, edit=edit, memo=turn.catalog.memo)

@@ -36,7 +36,7 @@ from core.journey.buttons import (
     TICK_ALL,
     UNTICK,
 )
-from core.journey.navigation import ask_name, offer_roadmaps, today
+from core.journey.navigation import ask_name, locate, offer_roadmaps, task_card, today
 from core.journey.states import Awaiting
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
@@ -133,7 +133,7 @@ async def _country(turn: Turn, args: str) -> list[Outbound]:
         return [country.show(turn)]
     reply = country.change(turn, args)
     if turn.awaiting is Awaiting.COUNTRY and turn.rec.country is not None:
-        return [reply, *await today(turn)]  # the question it answers was open
+        return [reply, *await back_to_asked(turn)]  # the question it answers was open
     return [reply]
 
 
@@ -234,6 +234,19 @@ async def _country_button(turn: Turn, payload: Payload) -> list[Outbound]:
     return await country_picked(turn, payload.args[0])
 
 
+async def back_to_asked(turn: Turn) -> list[Outbound]:
+    """Once the country question is answered: the task it was asked before, now in the
+    country's version (the question promised to come back to it); ``/today`` if that task is
+    no longer open."""
+    asked = turn.state_task
+    turn.set_state(None)
+    found = await locate(turn, asked.slug) if asked is not None else None
+    if found is None or isinstance(found, Outbound):
+        return await today(turn)
+    roadmap, stage, task, rows = found
+    return [task_card(turn, roadmap, stage, task, rows.get(task.id))]
+
+
 async def country_picked(turn: Turn, code: str) -> list[Outbound]:
     """A press of the country question's button (the band's door calls it for a manager)."""
     picked = country.parse(code)
@@ -243,8 +256,8 @@ async def country_picked(turn: Turn, code: str) -> list[Outbound]:
         if turn.rec.country == picked:
             return [Toast(text="Already set ✅ — /country changes it.")]
         return [country.chosen(turn, picked)]
-    turn.set_state(None)
-    return [country.chosen(turn, picked), *await today(turn)]
+    chosen = country.chosen(turn, picked)
+    return [chosen, *await back_to_asked(turn)]
 
 
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
@@ -329,8 +342,8 @@ async def _country_text(turn: Turn, text: str) -> list[Outbound]:
             if replies is not None:
                 return replies
         return [country.unknown(text)]
-    turn.set_state(None)
-    return [country.chosen(turn, code), *await today(turn)]
+    chosen = country.chosen(turn, code)
+    return [chosen, *await back_to_asked(turn)]
 
 
 @journey.on_text(Awaiting.NEW_DATE)

@@ -52,6 +52,7 @@ async def test_asked_once_kept_exported_and_forgotten(database: Database) -> Non
     await maya.press("Ireland")
     assert await _countries(database) == ["IE"]
     assert "Got it: Ireland (IE)" in maya.text
+    assert "Sort out tax and funding (Ireland)" in maya.text, "back to the task, Ireland's"
     await maya.press_payload(encode("open", "iss-money-admin-ie"))
     assert "Sort out tax and funding (Ireland)" in maya.text
     assert "Revenue" in maya.text
@@ -68,13 +69,14 @@ async def test_asked_once_kept_exported_and_forgotten(database: Database) -> Non
     assert await _countries(database) == []
 
 
-async def test_a_region_in_the_locale_is_kept_without_asking(database: Database) -> None:
+async def test_a_region_in_the_locale_is_offered_first(database: Database) -> None:
     coach = await synced_coach(database)
     maya = Driver(coach, "maya", locale="en-AU")
     await maya.onboard()
     await _open_money_admin(database, maya)
-    assert "which country" not in maya.text
-    assert "Australia (AU) — from your language setting" in maya.text
+    assert "which country" in maya.text
+    assert await _countries(database) == [None], "a language setting settles nothing"
+    await maya.press("Australia (your language setting)")
     assert "ABN" in maya.text, "Australia's version"
     assert await _countries(database) == ["AU"]
 

@@ -335,20 +335,31 @@ async def test_other_gets_the_general_task_and_is_not_asked_again() -> None:
     assert "which country" not in maya.text
 
 
-async def test_a_locale_with_a_region_settles_it_without_a_question() -> None:
+async def test_a_locale_with_a_region_is_offered_first_but_still_asked() -> None:
+    """A language setting is no country (Discord's English is "en-US" wherever one lives): it
+    only puts its country first in the one question."""
     coach, maya = await _at_tax("en-GB")
-    assert "which country" not in maya.text
-    assert "tax and funding advice for United Kingdom (GB) — from your language setting" in (
-        maya.text
-    )
-    assert "Sort out your tax (UK)" in maya.text
+    assert "which country" in maya.text
+    assert maya.buttons[0].label == "🇬🇧 United Kingdom (your language setting)"
+    assert sum("United Kingdom" in b.label for b in maya.buttons) == 1, "not offered twice"
+    assert _country(coach) is None, "nothing settled before the musician says so"
+    await maya.press("your language setting")
     assert _country(coach) == "GB"
+    assert "Sort out your tax (UK)" in maya.text
     await maya.say("/today")
-    assert "from your language setting" not in maya.text, "said once"
+    assert "which country" not in maya.text, "asked once"
+
+
+async def test_a_bare_language_suggests_no_country() -> None:
+    _coach, maya = await _at_tax("de")
+    assert "which country" in maya.text
+    assert not any("language setting" in b.label for b in maya.buttons)
+    assert maya.buttons[0].label == "🇬🇧 United Kingdom"
 
 
 async def test_slash_country_shows_and_changes_it() -> None:
     coach, maya = await _at_tax("en-GB")
+    await maya.press("your language setting")
     await maya.say("/country")
     assert "Your country: United Kingdom (GB)" in maya.text
     await maya.say("/country Mordor")
