@@ -118,6 +118,28 @@ async def _currency(turn: Turn, args: str) -> list[Outbound]:
 
 
 #: (help, usage, options) of ``/country``, shared with the band's (core/bands/routes.py).
+@journey.command(
+    "ask",
+    "Ask the coach a question (e.g. /ask how do I get on playlists?)",
+    usage="<your question>",
+    options=(Option("question", "e.g. how do I get on playlists?", required=True, rest=True),),
+)
+async def _ask(turn: Turn, args: str) -> list[Outbound]:
+    """A question as a command: where typed text can't reach the coach — a Discord server (its
+    messages are not the bot's to read), a Telegram group in privacy mode — and anywhere else
+    a musician would rather say it plainly. The same search as a typed question."""
+    waiting = turn.state_task if turn.awaiting is Awaiting.ANSWER else None
+    replies = await questions.ask(turn, args.strip(), waiting=waiting) if args.strip() else None
+    if replies is None:
+        return [
+            Message(
+                text="Ask me in a few words, e.g. /ask how do I get on playlists? or "
+                "/ask what's a split sheet?"
+            )
+        ]
+    return replies
+
+
 COUNTRY_HELP = (
     "Your country, for tax and funding advice (e.g. /country UK)",
     "[name | code | other]",

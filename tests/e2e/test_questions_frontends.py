@@ -82,3 +82,19 @@ async def test_discord_question_in_a_dm(database: Database) -> None:
 
         (honest,) = await _say(bench, "who won the football last night?")
         assert "I don't have a good answer to that" in honest.text()
+
+
+async def test_discord_question_in_a_band_server_by_slash_command(database: Database) -> None:
+    """A server's typed messages are not the bot's to read, so ``/ask`` carries the question
+    there: the band gets the same guidance as a DM (issue #15 §4 in a band's server)."""
+    async with running(database) as bench:
+        await bench.command(ANA, "band", sub="create", name="Night Owls")
+        start = await bench.command(ANA, "start")
+        menu = next(m for m in start.messages() if "Touring" in str(m.buttons()))
+        await bench.press(ANA, menu, "Touring")
+        answered = await bench.command(
+            ANA, "ask", question="how do we get people to sign up for our email list at shows?"
+        )
+        assert "💡 **Collect emails at every show**" in answered.texts()
+        empty = await bench.command(ANA, "ask", question="???")
+        assert "Ask me in a few words" in empty.texts()

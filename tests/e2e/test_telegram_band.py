@@ -494,3 +494,16 @@ async def test_a_telegram_band_invites_by_link(bench: Bench, database: Database)
     await group.idle()
     assert "already been used" in fake.last(eve).plain_text
     assert await _count_members(database) == members + 1
+
+
+async def test_a_band_asks_by_command_in_a_private_group(bench: Bench) -> None:
+    """Privacy mode withholds a typed question in a group; ``/ask@bot`` reaches the coach."""
+    group = bench.group
+    await _create_band(bench)
+    before = len(group.messages())
+    await group.say(BEN, "how do we get on playlists?")  # privacy mode: never delivered
+    assert len(group.messages()) == before
+    await group.say(BEN, "/ask@StardomCoachBot how do we get on playlists?")
+    answer = group.last().plain_text
+    assert "💡" in answer
+    assert "playlist" in answer.lower()
