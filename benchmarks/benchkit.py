@@ -14,7 +14,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,6 +91,26 @@ async def reminder_worker(db_url: str) -> AsyncIterator[asyncio.subprocess.Proce
         proc.terminate()
         await proc.wait()
         os.unlink(out.name)
+
+
+def machine_cpu_seconds(tick: int) -> float:
+    """CPU seconds the whole machine has used since boot (all but idle and iowait)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        values = [int(v) for v in stat.readline().split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / tick
+
+
+def proc_stat_lines() -> Iterator[tuple[int, str]]:
+    """(pid, ``/proc/<pid>/stat`` line) of every process still there when read: what the
+    benchmarks' CPU splits sort into the bot, PostgreSQL and the rest."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8") as proc:
+                yield int(entry.name), proc.read()
+        except OSError:
+            continue
 
 
 def proc_seconds(stat_line: str, tick: int) -> float:

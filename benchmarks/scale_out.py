@@ -66,7 +66,9 @@ from benchmarks.benchkit import (  # noqa: E402
     Run,
     asyncpg_dsn,
     cpu_model,
+    machine_cpu_seconds,
     proc_seconds,
+    proc_stat_lines,
     say,
     summary_ms,
 )
@@ -126,19 +128,9 @@ class Cpu:
 
 def cpu_now(worker_pids: set[int]) -> Cpu:
     tick = os.sysconf("SC_CLK_TCK")
-    with open("/proc/stat", encoding="ascii") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    machine = (sum(fields) - fields[3] - fields[4]) / tick  # all but idle and iowait
+    machine = machine_cpu_seconds(tick)
     workers = postgres = own = 0.0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="utf-8") as proc:
-                line = proc.read()
-        except OSError:
-            continue
-        pid = int(entry.name)
+    for pid, line in proc_stat_lines():
         if pid in worker_pids:
             workers += proc_seconds(line, tick)
         elif pid == os.getpid():

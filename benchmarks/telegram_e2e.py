@@ -101,9 +101,11 @@ from benchmarks.benchkit import (  # noqa: E402
     Run,
     asyncpg_dsn,
     cpu_model,
+    machine_cpu_seconds,
     peak_rss_mib,
     planned_tasks,
     proc_seconds,
+    proc_stat_lines,
     say,
     summary_ms,
 )
@@ -161,21 +163,12 @@ def cpu_sample(bot_pid: int) -> CpuSample:
     bot = 0.0
     postgres: dict[int, float] = {}
     try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            values = [int(v) for v in stat.readline().split()[1:9]]
-        machine = (sum(values) - values[3] - values[4]) / tick  # minus idle and iowait
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", encoding="utf-8") as proc:
-                    line = proc.read()
-            except OSError:
-                continue
-            if int(entry.name) == bot_pid:
+        machine = machine_cpu_seconds(tick)
+        for pid, line in proc_stat_lines():
+            if pid == bot_pid:
                 bot = proc_seconds(line, tick)
             elif "(postgres)" in line:
-                postgres[int(entry.name)] = proc_seconds(line, tick)
+                postgres[pid] = proc_seconds(line, tick)
     except (OSError, ValueError, IndexError):
         pass
     usage = resource.getrusage(resource.RUSAGE_SELF)
