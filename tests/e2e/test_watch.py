@@ -11,13 +11,12 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 from coachkit import free_port, start_coach_run, stop_coach_run
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy.engine import make_url
-from watchkit import dashboard_queries, exposed_names, sample
+from watchkit import dashboard_queries, exposed_names, get_json, get_text, sample, until_json
 
 from core.db.engine import Database
 from core.observe import context as log_context
@@ -25,33 +24,6 @@ from core.observe import context as log_context
 MAYA = 1001
 
 pytestmark = pytest.mark.slow
-
-
-async def _get(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
-    async with session.get(url) as response:
-        return response.status, await response.text()
-
-
-async def _until(
-    session: aiohttp.ClientSession,
-    url: str,
-    ok: Callable[[int, str], bool],
-    *,
-    within: float = 30,
-) -> tuple[int, str]:
-    """GET ``url`` until ``ok(status, body)`` (the process may still be starting)."""
-    deadline = asyncio.get_running_loop().time() + within
-    last: tuple[int, str] | None = None
-    while True:
-        try:
-            last = await _get(session, url)
-            if ok(*last):
-                return last
-        except aiohttp.ClientConnectionError:
-            pass
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{url}: never as expected; last answer {last}")
-        await asyncio.sleep(0.1)
 
 
 @pytest.mark.postgres_only
@@ -65,7 +37,7 @@ async def test_health_readiness_and_metrics_of_a_running_coach(
     own = Database(url.render_as_string(hide_password=False))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    async with FakeTelegram() as tg, aiohttp.ClientSession() as http:
+    async with FakeTelegram() as tg:
         env = {
             "TELEGRAM_BOT_TOKEN": tg.token,
             "TELEGRAM_API_BASE_URL": tg.url,
@@ -74,22 +46,21 @@ async def test_health_readiness_and_metrics_of_a_running_coach(
         }
         process = await start_coach_run(own, tmp_path, env=env)
         try:
-            status, body = await _until(http, f"{base}/healthz", lambda s, _b: s == 200)
-            assert json.loads(body) == {"status": "ok"}
+            _, health = await until_json(f"{base}/healthz", lambda s, _b: s == 200)
+            assert health == {"status": "ok"}
 
-            status, body = await _until(http, f"{base}/readyz", lambda s, _b: s == 200)
-            ready = json.loads(body)
+            _, ready = await until_json(f"{base}/readyz", lambda s, _b: s == 200)
             assert ready["status"] == "ready"
             assert ready["checks"]["database"] == "ok"
             assert ready["checks"]["telegram"] == "ok"
             assert ready["checks"]["job:reminder-tick"] == "ok"
 
             # a counter moves after an event
-            _, before = await _get(http, f"{base}/metrics")
+            _, before = await get_text(f"{base}/metrics")
             assert sample(before, "coach_events_total", platform="telegram", kind="command") == 0
             tg.user_message(MAYA, "/start")
             await tg.wait_for(lambda: len(tg.messages(MAYA)) > 0, timeout=30)
-            _, after = await _get(http, f"{base}/metrics")
+            _, after = await get_text(f"{base}/metrics")
             assert sample(after, "coach_events_total", platform="telegram", kind="command") == 1
             assert sample(after, "coach_handler_seconds_count", platform="telegram") == 1
             assert sample(after, "coach_outbound_sends_total", platform="telegram") >= 1
@@ -103,15 +74,14 @@ async def test_health_readiness_and_metrics_of_a_running_coach(
             # Telegram's getUpdates fails: the front end is down, and /readyz says so
             tg.fail_next("getUpdates", status=502, times=10_000)
             tg.user_message(MAYA, "Maya")  # ends the long poll in progress
-            status, body = await _until(http, f"{base}/readyz", lambda s, _b: s == 503)
-            down = json.loads(body)
+            _, down = await until_json(f"{base}/readyz", lambda s, _b: s == 503)
             assert down["checks"]["telegram"] == "getUpdates failing"
             assert "telegram: getUpdates failing" in down["reason"]
-            _, metrics = await _get(http, f"{base}/metrics")
+            _, metrics = await get_text(f"{base}/metrics")
             assert sample(metrics, "coach_frontend_up", platform="telegram") == 0
             tg.stop_failing()
             tg.user_message(MAYA, "/help")  # answered at once by the next (good) long poll
-            await _until(http, f"{base}/readyz", lambda s, _b: s == 200)
+            await until_json(f"{base}/readyz", lambda s, _b: s == 200)
 
             # the database goes away
             admin = await asyncpg.connect(
@@ -121,11 +91,10 @@ async def test_health_readiness_and_metrics_of_a_running_coach(
                 await admin.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
             finally:
                 await admin.close()
-            status, body = await _until(http, f"{base}/readyz", lambda s, _b: s == 503)
-            gone = json.loads(body)
+            _, gone = await until_json(f"{base}/readyz", lambda s, _b: s == 503)
             assert gone["checks"]["database"].startswith("unreachable"), gone
             assert "database: " in gone["reason"]
-            status, _ = await _get(http, f"{base}/healthz")
+            status, _ = await get_json(f"{base}/healthz")
             assert status == 200  # alive all the same: the loop answers
         finally:
             await stop_coach_run(process)

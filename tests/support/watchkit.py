@@ -57,10 +57,16 @@ def dashboard_queries() -> set[str]:
     return {name for expr in exprs for name in re.findall(r"\bcoach_[a-z_]+\b", expr)}
 
 
+async def get_text(url: str) -> tuple[int, str]:
+    """GET ``url``: its status and body (``/metrics`` is text)."""
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.text()
+
+
 async def get_json(url: str) -> tuple[int, dict[str, Any]]:
     """GET ``url``: its status and JSON body."""
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
-        return response.status, json.loads(await response.text())
+    status, text = await get_text(url)
+    return status, json.loads(text)
 
 
 async def until_json(
