@@ -33,6 +33,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db.base import Base, JSONType, new_id, utcnow
 
 
+def partial_index(name: str, *columns: Any, where: str) -> Index:
+    """An index of the rows matching ``where`` only, on both backends alike (PostgreSQL and
+    SQLite each take the predicate under their own keyword; stating it once keeps them equal).
+    ``where`` is a literal SQL predicate so the planner can prove a query's filter implies it."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
+
 class User(Base):
     """One person, whichever platforms they use."""
 
@@ -57,11 +64,10 @@ class User(Base):
 # (written at most once a minute per person: core.kernel.turn.ACTIVITY_RESOLUTION).
 Index("ix_users_last_active_at", User.last_active_at)
 #: /admin stats counts people per tracking tag: the few tagged users, read by this index alone.
-Index(
+partial_index(
     "ix_users_start_tag",
     User.start_tag,
-    postgresql_where=text("start_tag IS NOT NULL"),
-    sqlite_where=text("start_tag IS NOT NULL"),
+    where="start_tag IS NOT NULL",
 )
 
 
@@ -219,11 +225,10 @@ class Profile(Base):
 Index("ix_profiles_roadmap_stage", Profile.roadmap_id, Profile.current_stage_id)
 # Band profiles' ids: /export and /forget search only their rows' JSON for someone else's id
 # (core/db/json_refs.py); without it "band_id IS NOT NULL" scanned every profile (issue #18).
-Index(
+partial_index(
     "ix_profiles_band_profiles",
     Profile.id,
-    postgresql_where=text("band_id IS NOT NULL"),
-    sqlite_where=text("band_id IS NOT NULL"),
+    where="band_id IS NOT NULL",
 )
 
 
@@ -255,11 +260,10 @@ class UserTaskProgress(Base):
 
 # Who completed a task (an ON DELETE SET NULL key): /export and /forget find a person's rows by
 # it, and deleting a user makes PostgreSQL look for them. Only set on completed rows.
-Index(
+partial_index(
     "ix_user_task_progress_completed_by",
     UserTaskProgress.completed_by,
-    postgresql_where=text("completed_by IS NOT NULL"),
-    sqlite_where=text("completed_by IS NOT NULL"),
+    where="completed_by IS NOT NULL",
 )
 
 
@@ -311,11 +315,10 @@ class StatSample(Base):
 
 
 # Who recorded a sample (SET NULL): as for progress' completed_by.
-Index(
+partial_index(
     "ix_stat_samples_recorded_by",
     StatSample.recorded_by,
-    postgresql_where=text("recorded_by IS NOT NULL"),
-    sqlite_where=text("recorded_by IS NOT NULL"),
+    where="recorded_by IS NOT NULL",
 )
 
 
@@ -342,11 +345,10 @@ class Goal(Base):
 
 
 # Who set a goal (SET NULL): as for progress' completed_by.
-Index(
+partial_index(
     "ix_goals_set_by",
     Goal.set_by,
-    postgresql_where=text("set_by IS NOT NULL"),
-    sqlite_where=text("set_by IS NOT NULL"),
+    where="set_by IS NOT NULL",
 )
 
 
@@ -396,11 +398,10 @@ class StreakFreeze(Base):
 
 
 # Who froze a streak (SET NULL): as for progress' completed_by.
-Index(
+partial_index(
     "ix_streak_freezes_created_by",
     StreakFreeze.created_by,
-    postgresql_where=text("created_by IS NOT NULL"),
-    sqlite_where=text("created_by IS NOT NULL"),
+    where="created_by IS NOT NULL",
 )
 
 
@@ -457,11 +458,10 @@ class Reminder(Base):
 
 
 # The tick's claim reads due rows in due order: only live rows are in the index.
-Index(
+partial_index(
     "ix_reminders_due",
     Reminder.next_due_at,
-    postgresql_where=text("NOT paused AND next_due_at IS NOT NULL"),
-    sqlite_where=text("NOT paused AND next_due_at IS NOT NULL"),
+    where="NOT paused AND next_due_at IS NOT NULL",
 )
 
 
@@ -503,19 +503,17 @@ class Delivery(Base):
 OPEN_BROADCAST_ROWS: Final = "kind = 'broadcast' AND status IN ('pending', 'sending')"
 
 # The broadcast sender polls every few seconds for open rows in due order.
-Index(
+partial_index(
     "ix_deliveries_open_broadcast",
     Delivery.due_at,
-    postgresql_where=text(OPEN_BROADCAST_ROWS),
-    sqlite_where=text(OPEN_BROADCAST_ROWS),
+    where=OPEN_BROADCAST_ROWS,
 )
 
 # A broadcast's rows (its report, housekeeping); nudge rows have no broadcast and stay out.
-Index(
+partial_index(
     "ix_deliveries_broadcast_id",
     Delivery.broadcast_id,
-    postgresql_where=text("broadcast_id IS NOT NULL"),
-    sqlite_where=text("broadcast_id IS NOT NULL"),
+    where="broadcast_id IS NOT NULL",
 )
 
 
@@ -524,23 +522,21 @@ Index(
 #: the other partial indexes' predicates.
 NUDGE_ROWS: Final = "reminder_id IS NOT NULL"
 
-Index(
+partial_index(
     "ix_deliveries_nudges_created_at",
     Delivery.created_at,
     Delivery.status,
-    postgresql_where=text(NUDGE_ROWS),
-    sqlite_where=text(NUDGE_ROWS),
+    where=NUDGE_ROWS,
 )
 
 #: A milestone's celebration (and a band channel's announcement of it): housekeeping prunes old
 #: ones through this partial index (core/housekeeping.py).
 CELEBRATION_ROWS: Final = "kind = 'milestone'"
 
-Index(
+partial_index(
     "ix_deliveries_celebrations_created_at",
     Delivery.created_at,
-    postgresql_where=text(CELEBRATION_ROWS),
-    sqlite_where=text(CELEBRATION_ROWS),
+    where=CELEBRATION_ROWS,
 )
 
 
@@ -572,22 +568,20 @@ class Event(Base):
 #: Events the milestone consumer has still to handle, per profile in order: the claim finds a
 #: profile's head and the batch reads its queue by this partial index (processed rows, whose
 #: number only grows until housekeeping prunes them, are not in it).
-Index(
+partial_index(
     "ix_events_unprocessed",
     Event.profile_id,
     Event.created_at,
     Event.id,
-    postgresql_where=text("processed_at IS NULL"),
-    sqlite_where=text("processed_at IS NULL"),
+    where="processed_at IS NULL",
 )
 
 
 #: Who caused an event (SET NULL): /export and /forget, and the user row's deletion.
-Index(
+partial_index(
     "ix_events_user_id",
     Event.user_id,
-    postgresql_where=text("user_id IS NOT NULL"),
-    sqlite_where=text("user_id IS NOT NULL"),
+    where="user_id IS NOT NULL",
 )
 
 #: The events /admin stats counts (the last week's completions, by type). A literal predicate
@@ -595,12 +589,11 @@ Index(
 #: index, so the count reads the index alone.
 COMPLETIONS: Final = "type IN ('task.completed', 'stage.completed')"
 
-Index(
+partial_index(
     "ix_events_completions",
     Event.created_at,
     Event.type,
-    postgresql_where=text(COMPLETIONS),
-    sqlite_where=text(COMPLETIONS),
+    where=COMPLETIONS,
 )
 
 #: The outbox event types a milestone can come from: :func:`core.coaching.milestones.detect.detect`
@@ -663,28 +656,25 @@ DENIED_ROWS: Final = "outcome = 'denied'"
 
 # Housekeeping deletes old denials in batches (core/housekeeping.py): only denials are in the
 # index, so the batches never walk the admin actions they keep, whose number only grows.
-Index(
+partial_index(
     "ix_audit_log_denied_at",
     AuditLog.at,
-    postgresql_where=text(DENIED_ROWS),
-    sqlite_where=text(DENIED_ROWS),
+    where=DENIED_ROWS,
 )
 
 
 # /export and /forget look a person up in the log by the handle (``telegram:123``) that acted or
 # was acted on, by their user id as actor (a SET NULL key) and as a ``user:<id>`` target.
 Index("ix_audit_log_actor", AuditLog.actor)
-Index(
+partial_index(
     "ix_audit_log_target",
     AuditLog.target,
-    postgresql_where=text("target IS NOT NULL"),
-    sqlite_where=text("target IS NOT NULL"),
+    where="target IS NOT NULL",
 )
-Index(
+partial_index(
     "ix_audit_log_actor_user_id",
     AuditLog.actor_user_id,
-    postgresql_where=text("actor_user_id IS NOT NULL"),
-    sqlite_where=text("actor_user_id IS NOT NULL"),
+    where="actor_user_id IS NOT NULL",
 )
 
 #: Audit rows whose ``details`` may name a user by id (``account.unlink``: ``new_user``). Only
@@ -692,11 +682,10 @@ Index(
 #: the partial index below; a new action that puts a user id in its details belongs here.
 USER_IDS_IN_DETAILS: Final = "action IN ('account.unlink')"
 
-Index(
+partial_index(
     "ix_audit_log_user_details",
     AuditLog.at,
-    postgresql_where=text(USER_IDS_IN_DETAILS),
-    sqlite_where=text(USER_IDS_IN_DETAILS),
+    where=USER_IDS_IN_DETAILS,
 )
 
 
