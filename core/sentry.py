@@ -66,7 +66,6 @@ def init_sentry(
     dsn: str | None,
     secrets: Iterable[str],
     *,
-    release: str | None = None,
     transport: Any = None,
 ) -> bool:
     """Start Sentry if ``dsn`` is set and the SDK is installed; ``True`` when it started.
@@ -88,7 +87,6 @@ def init_sentry(
     hook = before_send(secrets)
     sentry_sdk.init(
         dsn=dsn,
-        release=release,
         send_default_pii=False,
         include_local_variables=False,
         before_send=hook,
