@@ -17,6 +17,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+#: How the process reaches PostgreSQL: directly, or through PgBouncer in transaction pooling
+#: (``DATABASE_POOLER``; core/db/engine.py).
+Pooler = Literal["none", "pgbouncer"]
+
 
 def default_database_url() -> str:
     """SQLite in the per-user data directory, so ``coach chat`` needs no server."""
@@ -45,7 +49,7 @@ class Settings(BaseSettings):
     database_retry_seconds: float = Field(default=5.0, ge=0, le=300)
     #: ``pgbouncer`` when DATABASE_URL points at PgBouncer in transaction pooling mode: no
     #: startup parameters, no named prepared statements (core/db/engine.py; README).
-    database_pooler: Literal["none", "pgbouncer"] = "none"
+    database_pooler: Pooler = "none"
     #: ``uvloop`` (when installed) or ``asyncio``: the event loop of the ``coach`` command.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     telegram_bot_token: SecretStr | None = None

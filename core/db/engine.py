@@ -24,7 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -46,7 +46,7 @@ from core.db.executor import (
 )
 from core.db.failures import DatabaseBusy, DatabaseUnavailable, connection_lost
 from core.db.retry import Outage, RetryPolicy
-from core.settings import Settings
+from core.settings import Pooler, Settings
 
 T = TypeVar("T")
 
@@ -116,10 +116,6 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     driver = getattr(dbapi_connection, "driver_connection", None)
     if driver is not None and driver.is_closed():
         raise DisconnectionError("the server closed this pooled connection")
-
-
-#: How the process reaches PostgreSQL: directly, or through PgBouncer in transaction pooling.
-Pooler = Literal["none", "pgbouncer"]
 
 
 def _unique_statement_name() -> str:
