@@ -31,9 +31,8 @@ from typing import Final
 
 from sqlalchemy import bindparam, literal_column, select
 
-from core.clock import zone
-from core.coaching.review.settings import WEEKLY_COLUMNS, pause_weekly, save_weekly
-from core.coaching.review.week import Slot, next_weekly, spread
+from core.coaching.review.settings import WEEKLY_COLUMNS, next_due, pause_weekly, save_weekly
+from core.coaching.review.week import Slot
 from core.db.executor import Executor
 from core.db.tables import reminders
 
@@ -86,13 +85,6 @@ async def band_timezone(ex: Executor, band_id: uuid.UUID, fallback: str) -> str:
     if current is not None:
         return current.timezone
     return (await _from_reminder(ex, band_id, fallback))[0]
-
-
-def next_due(
-    slot: Slot, tz_name: str, profile_id: uuid.UUID, now: datetime, sent: datetime | None
-) -> datetime:
-    """When the band's digest is next due (the tick moves it out of quiet hours)."""
-    return next_weekly(slot, zone(tz_name), spread(profile_id), now, sent)
 
 
 async def switch_on(
