@@ -30,13 +30,7 @@ from core.reminders.dispatch import Plan
 from core.reminders.store import ClaimedRow, Owner
 from core.roadmaps.catalog import Catalog
 
-GRACE, MIN_GAP = weekly.GRACE, weekly.MIN_GAP
-__all__ = ["GRACE", "KIND", "MIN_GAP", "build", "inputs", "key_of", "plan"]
-
-
-def key_of(row: ClaimedRow, slot_at: datetime, tz: tzinfo) -> str:
-    """The delivery key: reminder id + the ISO week of the slot's local day."""
-    return weekly.key_of(row, slot_at, tz, KIND)
+__all__ = ["KIND", "build", "inputs", "plan"]
 
 
 def plan(row: ClaimedRow, owner: Owner | None, now: datetime) -> Plan:

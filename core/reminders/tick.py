@@ -206,7 +206,13 @@ class ReminderTick:
             )
             digests = await digest_kind.inputs(
                 ex,
-                [(j.row, j.owner) for j in jobs if j.plan.send == digest_kind.KIND and not j.pause],
+                [
+                    (j.row, j.owner)
+                    for j in jobs
+                    if j.plan.send == digest_kind.KIND
+                    and not j.pause
+                    and not (j.owner and j.owner.band_unreachable)  # not sent (below): not read
+                ],
                 catalog,
                 now,
             )

@@ -48,6 +48,19 @@ CLEO = Person(uuid.UUID(int=3), "Cleo", None)  # no identity on the platform: ne
 GONE = uuid.UUID(int=9)  # left the band
 
 
+def _streak(weeks: int, *, best: int, done: bool) -> Streak:
+    """The band's streak as of :data:`TODAY`, no freeze on, two left."""
+    return Streak(
+        weeks=weeks,
+        best=best,
+        this_week_done=done,
+        this_week_frozen=False,
+        freeze=None,
+        freezes_left=2,
+        today=TODAY,
+    )
+
+
 def _rec(slug: str, status: str, **extra: object) -> ProgressRecord:
     return ProgressRecord(task_id=TASKS[slug].id, status=status, stored=True, **extra)  # type: ignore[arg-type]
 
@@ -202,15 +215,7 @@ def test_a_full_week_shows_the_bands_numbers_goals_streak_and_focus() -> None:
             "goal": {"target": "2000", "by": (TODAY + timedelta(days=90)).isoformat()},
         }
     }
-    streak = Streak(
-        weeks=3,
-        best=3,
-        this_week_done=True,
-        this_week_frozen=False,
-        freeze=None,
-        freezes_left=2,
-        today=TODAY,
-    )
+    streak = _streak(3, best=3, done=True)
     digest = compose(
         _band(
             [_rec("pl-master", "completed", completed_at=IN_WEEK, completed_by=ANA.user_id)],
@@ -251,15 +256,7 @@ def test_a_full_week_shows_the_bands_numbers_goals_streak_and_focus() -> None:
     ],
 )
 def test_a_quiet_week_is_short(streak_weeks: int, focus: bool, expect: tuple[str, ...]) -> None:
-    streak = Streak(
-        weeks=streak_weeks,
-        best=4,
-        this_week_done=False,
-        this_week_frozen=False,
-        freeze=None,
-        freezes_left=2,
-        today=TODAY,
-    )
+    streak = _streak(streak_weeks, best=4, done=False)
     rows = [] if focus else [_rec(t.slug, "completed", completed_at=BEFORE) for t in TASKS.values()]
     digest = compose(_band(rows, streak=streak))
     assert digest.quiet

@@ -34,9 +34,9 @@ from core.progress.service import ProgressRecord
 from core.progress.streaks import Streak
 from core.reminders import digest_kind
 from core.reminders.dispatch import Plan
-from core.reminders.review_kind import GRACE
 from core.reminders.review_kind import plan as review_plan
 from core.reminders.store import ClaimedRow, Owner
+from core.reminders.weekly import GRACE
 from core.roadmaps.catalog import catalog_from
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import ARRAY, Uuid, any_, bindparam, select
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy import bindparam, select
 
 from core.coaching.digest.compose import BandInputs, Person
 from core.coaching.review import read as review_read
+from core.coaching.review.read import many, pick
 from core.db.executor import Executor
 from core.db.tables import band_assignments, band_members, bands, identities, samples, users
 from core.journey.streak import streak_of
@@ -43,14 +43,7 @@ class Band:
     platform: str
 
 
-def _many(base: Any, key: Any, name: str) -> tuple[ClauseElement, ClauseElement]:
-    """The PostgreSQL (``= ANY(array)``) and SQLite (expanding ``IN``) forms of one read."""
-    pg = base.where(key == any_(bindparam(name, type_=ARRAY(Uuid()))))
-    lite = base.where(key.in_(bindparam(name, expanding=True)))
-    return pg, lite
-
-
-_MEMBERS = _many(
+_MEMBERS = many(
     select(
         band_members.c.band_id,
         band_members.c.user_id,
@@ -69,22 +62,18 @@ _MEMBERS = _many(
     band_members.c.band_id,
     "bids",
 )
-_ASSIGNED = _many(
+_ASSIGNED = many(
     select(band_assignments.c.band_id, band_assignments.c.task_id, band_assignments.c.user_id),
     band_assignments.c.band_id,
     "bids",
 )
-_RECORDED = _many(
+_RECORDED = many(
     select(samples.c.profile_id, samples.c.recorded_by, samples.c.recorded_at).where(
         samples.c.recorded_at >= bindparam("since"), samples.c.recorded_at <= bindparam("now")
     ),
     samples.c.profile_id,
     "pids",
 )
-
-
-def _pick(ex: Executor, pair: tuple[ClauseElement, ClauseElement]) -> ClauseElement:
-    return pair[0] if ex.dialect == "postgresql" else pair[1]
 
 
 @dataclass(slots=True)
@@ -100,18 +89,18 @@ async def _extras(ex: Executor, band_list: list[Band], now: datetime) -> _Extras
     pids = sorted({b.profile_id for b in band_list})
     members: dict[uuid.UUID, list[Person]] = {bid: [] for bid in bids}
     seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for bid, user_id, name, external in await ex.rows(_pick(ex, _MEMBERS), {"bids": bids}):
+    for bid, user_id, name, external in await ex.rows(pick(ex, _MEMBERS), {"bids": bids}):
         if (bid, user_id) in seen:  # two identities on one platform: the first one
             continue
         seen.add((bid, user_id))
         fallback = f"member {len(members[bid]) + 1}"
         members[bid].append(Person(user_id, name or fallback, external))
     assigned: dict[uuid.UUID, dict[uuid.UUID, uuid.UUID]] = {bid: {} for bid in bids}
-    for bid, task_id, user_id in await ex.rows(_pick(ex, _ASSIGNED), {"bids": bids}):
+    for bid, task_id, user_id in await ex.rows(pick(ex, _ASSIGNED), {"bids": bids}):
         assigned[bid][task_id] = user_id
     recorded: dict[uuid.UUID, list[tuple[uuid.UUID | None, datetime]]] = {p: [] for p in pids}
     window = {"pids": pids, "since": now - RECORDED_WINDOW, "now": now}
-    for pid, who, at in await ex.rows(_pick(ex, _RECORDED), window):
+    for pid, who, at in await ex.rows(pick(ex, _RECORDED), window):
         recorded[pid].append((who, at))
     return _Extras(members, assigned, recorded)
 

@@ -31,9 +31,8 @@ from typing import Final
 
 from sqlalchemy import bindparam, literal_column, select
 
-from core.clock import zone
-from core.coaching.review.settings import WEEKLY_COLUMNS, pause_weekly, save_weekly
-from core.coaching.review.week import Slot, next_weekly, spread
+from core.coaching.review.settings import WEEKLY_COLUMNS, next_due, pause_weekly, save_weekly
+from core.coaching.review.week import Slot
 from core.db.executor import Executor
 from core.db.tables import reminders
 
@@ -69,20 +68,23 @@ async def of_band(ex: Executor, band_id: uuid.UUID) -> DigestRow | None:
     return DigestRow(rid, Slot.from_json(schedule), not paused, due, sent, tz, target)
 
 
+async def _from_reminder(
+    ex: Executor, band_id: uuid.UUID, fallback: str
+) -> tuple[str, tuple[str | None, str | None]]:
+    """The band reminder's timezone (else ``fallback``) and quiet hours (none without one)."""
+    found = await ex.rows(_BAND_REMINDER, {"bid": band_id})
+    if not found:
+        return fallback, (None, None)
+    tz, start, end = found[0]
+    return (str(tz) if tz else fallback), (start, end)
+
+
 async def band_timezone(ex: Executor, band_id: uuid.UUID, fallback: str) -> str:
     """The band's timezone: its digest's, else its reminder's, else ``fallback``."""
     current = await of_band(ex, band_id)
     if current is not None:
         return current.timezone
-    found = await ex.rows(_BAND_REMINDER, {"bid": band_id})
-    return str(found[0][0]) if found and found[0][0] else fallback
-
-
-def next_due(
-    slot: Slot, tz_name: str, profile_id: uuid.UUID, now: datetime, sent: datetime | None
-) -> datetime:
-    """When the band's digest is next due (the tick moves it out of quiet hours)."""
-    return next_weekly(slot, zone(tz_name), spread(profile_id), now, sent)
+    return (await _from_reminder(ex, band_id, fallback))[0]
 
 
 async def switch_on(
@@ -101,10 +103,12 @@ async def switch_on(
     Returns the slot, the next due time and the timezone."""
     current = await of_band(ex, band_id)
     chosen = slot or (current.slot if current is not None else Slot())
-    tz = await band_timezone(ex, band_id, timezone)
-    sent = current.last_sent_at if current is not None else None
+    quiet: tuple[str | None, str | None] = (None, None)
+    if current is not None:  # its row keeps its own timezone and quiet hours
+        tz, sent = current.timezone, current.last_sent_at
+    else:  # a new row: the band reminder's, read once
+        (tz, quiet), sent = await _from_reminder(ex, band_id, timezone), None
     due = next_due(chosen, tz, profile_id, now, sent)
-    quiet = await ex.rows(_BAND_REMINDER, {"bid": band_id}) if current is None else []
     await save_weekly(
         ex,
         current.id if current is not None else None,
@@ -115,7 +119,7 @@ async def switch_on(
         platform=platform,
         target=target,
         due=due,
-        quiet=(quiet[0][1], quiet[0][2]) if quiet else (None, None),
+        quiet=quiet,
         now=now,
     )
     return chosen, due, tz

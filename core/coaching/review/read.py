@@ -54,16 +54,27 @@ _SAMPLES_OF_ONE = select(*_SAMPLE_COLUMNS).where(
 )
 
 
+def many(base: Any, key: Any, name: str = "pids") -> tuple[ClauseElement, ClauseElement]:
+    """The PostgreSQL (``= ANY(array)``) and SQLite (expanding ``IN``) forms of one read
+    (a band digest's extra reads take them too: core/coaching/digest/read.py)."""
+    pg = base.where(key == any_(bindparam(name, type_=ARRAY(Uuid()))))
+    lite = base.where(key.in_(bindparam(name, expanding=True)))
+    return pg, lite
+
+
+def pick(ex: Executor, pair: tuple[ClauseElement, ClauseElement]) -> ClauseElement:
+    """The form of a :func:`many` read for ``ex``'s dialect."""
+    return pair[0] if ex.dialect == "postgresql" else pair[1]
+
+
 def _many(
     columns: Iterable[Any], key: Any, *where: Any, from_: Any = None
 ) -> tuple[ClauseElement, ClauseElement]:
-    """The PostgreSQL (``= ANY(array)``) and SQLite (expanding ``IN``) forms of one read."""
+    """:func:`many` over ``select(*columns).where(*where)`` (from ``from_`` when given)."""
     base = select(*columns).where(*where)
     if from_ is not None:
         base = base.select_from(from_)
-    pg = base.where(key == any_(bindparam("pids", type_=ARRAY(Uuid()))))
-    lite = base.where(key.in_(bindparam("pids", expanding=True)))
-    return pg, lite
+    return many(base, key)
 
 
 _PROFILES = _many(
@@ -97,10 +108,6 @@ _SAMPLES = _many(
     samples.c.recorded_at >= bindparam("since"),
     samples.c.recorded_at <= bindparam("now"),
 )
-
-
-def _pick(ex: Executor, pair: tuple[ClauseElement, ClauseElement]) -> ClauseElement:
-    return pair[0] if ex.dialect == "postgresql" else pair[1]
 
 
 def _sample(value: Any) -> Decimal:
@@ -150,9 +157,9 @@ async def for_profiles(
     if not pids:
         return {}
     params: dict[str, Any] = {"pids": pids}
-    found = await ex.rows(_pick(ex, _PROFILES), params)
+    found = await ex.rows(pick(ex, _PROFILES), params)
     rows: dict[uuid.UUID, dict[uuid.UUID, ProgressRecord]] = {pid: {} for pid in pids}
-    found_progress = await ex.rows(_pick(ex, _PROGRESS), params)
+    found_progress = await ex.rows(pick(ex, _PROGRESS), params)
     for pid, task_id, status, data, completed_at, completed_by in found_progress:
         rows[pid][task_id] = ProgressRecord(
             task_id=task_id,
@@ -164,11 +171,11 @@ async def for_profiles(
         )
     taken: dict[uuid.UUID, list[Sample]] = {pid: [] for pid in pids}
     window = {**params, "since": now - WINDOW, "now": now}
-    for pid, metric, value, at in await ex.rows(_pick(ex, _SAMPLES), window):
+    for pid, metric, value, at in await ex.rows(pick(ex, _SAMPLES), window):
         taken[pid].append((metric, _sample(value), at))
     closed: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = {pid: [] for pid in pids}
     lately = {**params, "closed_since": now - CLOSED_LATELY}
-    for pid, task_id, at in await ex.rows(_pick(ex, _CYCLES), lately):
+    for pid, task_id, at in await ex.rows(pick(ex, _CYCLES), lately):
         if at is not None:
             closed[pid].append((task_id, at))
     histories = await streak_histories(ex, pids)

@@ -76,7 +76,8 @@ def next_due(
     now: datetime,
     last_sent: datetime | None = None,
 ) -> datetime:
-    """When the review is next due (:func:`~core.coaching.review.week.next_weekly`)."""
+    """When a weekly row (the review, a band's digest) is next due; the tick moves it out of
+    quiet hours (:func:`~core.coaching.review.week.next_weekly`)."""
     return next_weekly(slot, zone(tz_name), spread(profile_id), now, last_sent)
 
 
