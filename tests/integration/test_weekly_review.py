@@ -302,7 +302,10 @@ async def test_the_review_writes_figures_the_musicians_way(database: Database) -
     clock.set(_wednesday_noon())
     await lena.say("/update listeners 1400")
     by = (clock().date() + timedelta(days=120)).isoformat()
+    lena.locale = None  # an event without a language (a Discord DM): the stored one holds
     await lena.say(f"/goal listeners 2500 by {by}")
+    assert "2,500" not in lena.text
+    assert "2.500" in lena.text
     await lena.say("/review")
     assert "Monthly listeners: 1.200 → 1.400 (▲ +200)" in lena.text
     assert "🎯 2.500 by" in lena.text

@@ -99,7 +99,7 @@ def ask_date(turn: Turn, info: MetricInfo, target: Decimal) -> list[Outbound]:
     return [
         Card(
             text=f"By when? Tap one or type a date (e.g. 31 March) for "
-            f"{bold(words.number(target, turn.inbound.locale))} {esc(metrics.label(info))}.",
+            f"{bold(words.number(target, turn.reading.locale))} {esc(metrics.label(info))}.",
             buttons=(buttons,),
             form="prompt",
             task=form,
@@ -223,7 +223,7 @@ async def set_goal(turn: Turn, info: MetricInfo, target: Decimal, due: date) -> 
             text="\n".join(
                 [
                     f"🎯 Goal set: {words.name(info.name)} "
-                    f"{bold(words.number(target, turn.inbound.locale))} "
+                    f"{bold(words.number(target, turn.reading.locale))} "
                     f"by {words.day(due, turn.today)}.",
                     words.goal_verdict(target, due, projection, turn.today, turn.reading.locale),
                     words.how(),
@@ -267,7 +267,7 @@ async def list_goals(turn: Turn) -> list[Outbound]:
             continue
         projection = await metrics.projection(turn, info, goal.target, goal.due_on, goal.baseline)
         if goal.met_at is not None:
-            verdict = f"🎯 {bold(words.number(goal.target, turn.inbound.locale))}: ✅ reached on "
+            verdict = f"🎯 {bold(words.number(goal.target, turn.reading.locale))}: ✅ reached on "
             verdict += words.day(goal.met_at, turn.today) + "."
         else:
             verdict = words.goal_verdict(

@@ -116,7 +116,7 @@ async def save_value(turn: Turn, info: MetricInfo, text: str) -> list[Outbound]:
         since = f" (was {esc(str(last.get('display')))}"
         since += f" on {words.day(date.fromisoformat(at), turn.today)})" if _iso(at) else ")"
         lines.append(
-            f"{words.signed(parsed.numeric - before, turn.inbound.locale)} since last time{since}."
+            f"{words.signed(parsed.numeric - before, turn.reading.locale)} since last time{since}."
         )
     if settled:
         lines.append(settled)
