@@ -27,7 +27,7 @@ from core.progress.parsing.currencies import codes_for, is_code
 from core.progress.parsing.locales import babel_locale, currency_guess
 
 
-def name_of(code: str, locale: str | None = None) -> str:
+def name_of(code: str) -> str:
     """ "US dollars (USD)": the currency's plural name in the coach's language, with its code."""
     try:
         name = get_currency_name(code, count=2, locale=babel_locale(None))
