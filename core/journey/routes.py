@@ -117,7 +117,6 @@ async def _currency(turn: Turn, args: str) -> list[Outbound]:
     return await currency.currency_command(turn, args)
 
 
-#: (help, usage, options) of ``/country``, shared with the band's (core/bands/routes.py).
 @journey.command(
     "ask",
     "Ask the coach a question (e.g. /ask how do I get on playlists?)",
@@ -140,6 +139,7 @@ async def _ask(turn: Turn, args: str) -> list[Outbound]:
     return replies
 
 
+#: (help, usage, options) of ``/country``, shared with the band's (core/bands/routes.py).
 COUNTRY_HELP = (
     "Your country, for tax and funding advice (e.g. /country UK)",
     "[name | code | other]",
