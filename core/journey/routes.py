@@ -269,6 +269,12 @@ async def back_to_asked(turn: Turn) -> list[Outbound]:
     return [task_card(turn, roadmap, stage, task, rows.get(task.id))]
 
 
+async def answered(turn: Turn, code: str) -> list[Outbound]:
+    """The country question answered with ``code``: kept, confirmed, and the task it was asked
+    before shown again (:func:`back_to_asked`)."""
+    return [country.chosen(turn, code), *await back_to_asked(turn)]
+
+
 async def country_picked(turn: Turn, code: str) -> list[Outbound]:
     """A press of the country question's button (the band's door calls it for a manager)."""
     picked = country.parse(code)
@@ -278,8 +284,7 @@ async def country_picked(turn: Turn, code: str) -> list[Outbound]:
         if turn.rec.country == picked:
             return [Toast(text="Already set ✅ — /country changes it.")]
         return [country.chosen(turn, picked)]
-    chosen = country.chosen(turn, picked)
-    return [chosen, *await back_to_asked(turn)]
+    return await answered(turn, picked)
 
 
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
@@ -364,8 +369,7 @@ async def _country_text(turn: Turn, text: str) -> list[Outbound]:
             if replies is not None:
                 return replies
         return [country.unknown(text)]
-    chosen = country.chosen(turn, code)
-    return [chosen, *await back_to_asked(turn)]
+    return await answered(turn, code)
 
 
 @journey.on_text(Awaiting.NEW_DATE)
