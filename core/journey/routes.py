@@ -38,6 +38,7 @@ from core.journey.buttons import (
 )
 from core.journey.navigation import ask_name, locate, offer_roadmaps, task_card, today
 from core.journey.states import Awaiting
+from core.journey.streak import is_band_turn
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
 from core.kernel.registry import SOLO, Feature, Option
@@ -358,7 +359,7 @@ async def _answer_text(turn: Turn, text: str) -> list[Outbound]:
 
 @journey.on_text(Awaiting.COUNTRY)
 async def _country_text(turn: Turn, text: str) -> list[Outbound]:
-    if country.in_band(turn):
+    if is_band_turn(turn):
         return [
             Message(text="A manager sets the band's country: a button above, or /country <name>.")
         ]

@@ -428,3 +428,16 @@ async def test_help_lists_country() -> None:
     await maya.say("/help")
     assert "/country" in maya.text
     assert "tax and funding advice" in maya.text
+
+
+async def test_in_a_group_without_a_band_the_musician_answers_for_themselves() -> None:
+    """A Telegram group names its server (its own chat id), but with no band bound there its
+    events stay on the musician's own profile (``Coach._band_event``): the country question
+    is theirs to answer, like in their DM — not a manager's."""
+    coach, maya = await _at_tax("en-GB")
+    group = {"chat_id": "-1001", "chat_type": "group", "server_id": "-1001"}
+    await maya._push(maya.inbound(kind="command", text="/today", **group))
+    assert "which country do you pay tax in?" in maya.text
+    await maya._push(maya.inbound(kind="text", text="Germany", **group))
+    assert _country(coach) == "DE"
+    assert "Sort out your tax (Germany)" in maya.text
