@@ -81,7 +81,9 @@ async def measure(url: str, rounds: int) -> dict[str, Any]:
                     whole.append(time.perf_counter() - started)
                     query = read_query(q["q"], knowledge.vocabulary)
                     started = time.perf_counter()
-                    await search(ex, query, prefer=prefer, limit=questions.ASKED)
+                    await search(
+                        ex, query, prefer=prefer, limit=questions.ASKED * questions.COUNTRY_TWINS
+                    )
                     query_only.append(time.perf_counter() - started)
                 if n == 0:
                     hits += q["expect"] in [task.slug for task in found]

@@ -28,6 +28,7 @@ from typing import Final
 
 from core.journey.buttons import COUNTRY
 from core.journey.states import Awaiting
+from core.journey.streak import is_band_turn
 from core.kernel.markup import bold, esc, italic
 from core.kernel.turn import Turn
 from core.kernel.types import Button, Message, Outbound
@@ -54,11 +55,6 @@ def name_of(code: str) -> str:
     return f"{country_name(code)} ({code})"
 
 
-def in_band(turn: Turn) -> bool:
-    """Whether this event acts on a band (its country is the managers' to set)."""
-    return turn.inbound.server_id is not None
-
-
 def needed(turn: Turn, task: TaskInfo) -> bool:
     """Whether showing ``task`` needs the profile's country first (not settled yet, and what
     the task says differs by country)."""
@@ -69,7 +65,7 @@ def suggested(turn: Turn) -> str | None:
     """The country the musician's language setting names ("en-GB" → GB), offered first in the
     question; ``None`` for a bare language, an unknown tag, or a band (its server's locale is
     one member's)."""
-    return None if in_band(turn) else region_of(turn.inbound.locale or turn.rec.locale)
+    return None if is_band_turn(turn) else region_of(turn.inbound.locale or turn.rec.locale)
 
 
 def _button(code: str, suffix: str = "") -> Button:
@@ -88,13 +84,13 @@ def question(turn: Turn, task: TaskInfo) -> Outbound:
     if guess is not None:
         rows.insert(0, (_button(guess, " (your language setting)"),))
     rows.append((Button(label="🌍 Other", payload=COUNTRY.encode(OTHER.lower())),))
-    who = "the band pays" if in_band(turn) else "you pay"
+    who = "does the band pay" if is_band_turn(turn) else "do you pay"
     text = (
-        f"🌍 One question before {bold(esc(task.title))}: which country do {who} tax in? "
+        f"🌍 One question before {bold(esc(task.title))}: which country {who} tax in? "
         "Tax, grants and funding bodies differ by country, so I'll show the advice for yours. "
         "I'll only ask this once."
     )
-    if in_band(turn):
+    if is_band_turn(turn):
         text += "\n" + italic("A manager answers for the band (or /country <name>).")
     else:
         text += "\n" + italic("Not listed? Type its name (e.g. Sweden) or tap Other.")
@@ -109,7 +105,7 @@ def chosen(turn: Turn, code: str) -> Message:
             text="🌍 OK — I'll give you the general advice, which works anywhere. "
             f"If your country gets its own later, {_EXAMPLES.split(',')[0]} sets it."
         )
-    whose = "the band's" if in_band(turn) else "your"
+    whose = "the band's" if is_band_turn(turn) else "your"
     return Message(
         text=f"{flag(code)} Got it: {bold(esc(name_of(code)))}. Tax and funding advice is "
         f"{whose} country's from now on. /country changes it."
@@ -132,7 +128,7 @@ def unknown(text: str) -> Message:
 def show(turn: Turn) -> Message:
     """``/country`` alone: the profile's country and how to change it."""
     current = turn.rec.country
-    whose = "The band's" if in_band(turn) else "Your"
+    whose = "The band's" if is_band_turn(turn) else "Your"
     if current is None:
         guess = suggested(turn)
         hint = f" (your language setting says {esc(name_of(guess))})" if guess else ""

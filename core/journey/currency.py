@@ -27,7 +27,7 @@ from core.progress.parsing.currencies import codes_for, is_code
 from core.progress.parsing.locales import babel_locale, currency_guess
 
 
-def name_of(code: str, locale: str | None = None) -> str:
+def name_of(code: str) -> str:
     """ "US dollars (USD)": the currency's plural name in the coach's language, with its code."""
     try:
         name = get_currency_name(code, count=2, locale=babel_locale(None))
@@ -47,7 +47,7 @@ def settle(turn: Turn, parsed: Parsed) -> str | None:
         return None
     if turn.rec.currency is None:
         turn.set_profile(currency=code)
-        guessed = currency_guess(turn.inbound.locale, turn.today)
+        guessed = currency_guess(turn.reading.locale, turn.today)
         why = "from your language setting" if guessed == code else "from your first amount"
         return (
             f"💱 I'll count your money in {bold(esc(name_of(code)))} — {why}. "
@@ -90,7 +90,7 @@ async def currency_command(turn: Turn, args: str) -> list[Outbound]:
     current = turn.rec.currency
     if not wanted:
         if current is None:
-            guess = currency_guess(turn.inbound.locale, turn.today)
+            guess = currency_guess(turn.reading.locale, turn.today)
             hint = f" (your language setting suggests {esc(guess)})" if guess else ""
             return [
                 Message(

@@ -38,6 +38,7 @@ from core.journey.buttons import (
 )
 from core.journey.navigation import ask_name, locate, offer_roadmaps, task_card, today
 from core.journey.states import Awaiting
+from core.journey.streak import is_band_turn
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
 from core.kernel.registry import SOLO, Feature, Option
@@ -117,7 +118,6 @@ async def _currency(turn: Turn, args: str) -> list[Outbound]:
     return await currency.currency_command(turn, args)
 
 
-#: (help, usage, options) of ``/country``, shared with the band's (core/bands/routes.py).
 @journey.command(
     "ask",
     "Ask the coach a question (e.g. /ask how do I get on playlists?)",
@@ -140,6 +140,7 @@ async def _ask(turn: Turn, args: str) -> list[Outbound]:
     return replies
 
 
+#: (help, usage, options) of ``/country``, shared with the band's (core/bands/routes.py).
 COUNTRY_HELP = (
     "Your country, for tax and funding advice (e.g. /country UK)",
     "[name | code | other]",
@@ -269,6 +270,12 @@ async def back_to_asked(turn: Turn) -> list[Outbound]:
     return [task_card(turn, roadmap, stage, task, rows.get(task.id))]
 
 
+async def answered(turn: Turn, code: str) -> list[Outbound]:
+    """The country question answered with ``code``: kept, confirmed, and the task it was asked
+    before shown again (:func:`back_to_asked`)."""
+    return [country.chosen(turn, code), *await back_to_asked(turn)]
+
+
 async def country_picked(turn: Turn, code: str) -> list[Outbound]:
     """A press of the country question's button (the band's door calls it for a manager)."""
     picked = country.parse(code)
@@ -278,8 +285,7 @@ async def country_picked(turn: Turn, code: str) -> list[Outbound]:
         if turn.rec.country == picked:
             return [Toast(text="Already set ✅ — /country changes it.")]
         return [country.chosen(turn, picked)]
-    chosen = country.chosen(turn, picked)
-    return [chosen, *await back_to_asked(turn)]
+    return await answered(turn, picked)
 
 
 @journey.on_cancel(Awaiting.CONFIRM_VALUE)
@@ -353,7 +359,7 @@ async def _answer_text(turn: Turn, text: str) -> list[Outbound]:
 
 @journey.on_text(Awaiting.COUNTRY)
 async def _country_text(turn: Turn, text: str) -> list[Outbound]:
-    if country.in_band(turn):
+    if is_band_turn(turn):
         return [
             Message(text="A manager sets the band's country: a button above, or /country <name>.")
         ]
@@ -364,8 +370,7 @@ async def _country_text(turn: Turn, text: str) -> list[Outbound]:
             if replies is not None:
                 return replies
         return [country.unknown(text)]
-    chosen = country.chosen(turn, code)
-    return [chosen, *await back_to_asked(turn)]
+    return await answered(turn, code)
 
 
 @journey.on_text(Awaiting.NEW_DATE)

@@ -56,14 +56,13 @@ def body_of(description: str, parts: Iterable[str | None]) -> str:
     return "\n".join([description, *(p for p in parts if p)])
 
 
-_PG_CLEAR = text("DELETE FROM task_search")
+_CLEAR = text("DELETE FROM task_search")
 _PG_INSERT = text(
     "INSERT INTO task_search (task_id, roadmap_id, slug, document) VALUES "
     "(:task_id, :roadmap_id, :slug, "
     "setweight(to_tsvector('english', :title), 'A') || "
     "setweight(to_tsvector('english', :body), 'B'))"
 )
-_SQLITE_CLEAR = text("DELETE FROM task_search")
 _SQLITE_INSERT = text(
     "INSERT INTO task_search (slug, roadmap_id, title, body) "
     "VALUES (:slug, :roadmap_id, :title, :body)"
@@ -82,8 +81,8 @@ def roadmap_key(ex: Executor, roadmap_id: uuid.UUID | None) -> uuid.UUID | str |
 async def rebuild(ex: Executor, documents: Sequence[Document]) -> None:
     """Replace the whole index with ``documents`` (in the caller's transaction: a search in
     another transaction sees the old index or the new one, never half of it)."""
+    await ex.run(_CLEAR, {})
     if ex.dialect == "postgresql":
-        await ex.run(_PG_CLEAR, {})
         rows = [
             {
                 "task_id": d.task_id,
@@ -97,7 +96,6 @@ async def rebuild(ex: Executor, documents: Sequence[Document]) -> None:
         if rows:
             await ex.run_many(_PG_INSERT, rows)
         return
-    await ex.run(_SQLITE_CLEAR, {})
     rows = [
         {"slug": d.slug, "roadmap_id": d.roadmap_id.hex, "title": d.title, "body": d.body}
         for d in documents

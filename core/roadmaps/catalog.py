@@ -458,7 +458,6 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
             for position, task in enumerate(stage.tasks):
                 content = _content(task_config(task, stage.repeats))
                 source = content.only_if.task if content.only_if else None
-                variant_of = content.variant_of
                 tasks.append(
                     TaskInfo(
                         id=ident("task", task.slug),
@@ -478,7 +477,7 @@ def catalog_from(roadmaps: Iterable[Roadmap]) -> Catalog:
                         only_if=content.only_if,
                         only_if_id=ids.get(source) if source else None,
                         cycle=content.cycle,
-                        variant_of=variant_of,
+                        variant_of=content.variant_of,
                         once=content.once,
                     )
                 )

@@ -164,3 +164,16 @@ async def test_an_approximate_update_says_it_is_an_estimate(database: Database) 
     await jo.say("/update monthly listeners 1")
     assert "Saved: 1 listener — Monthly listeners." in jo.text
     assert "-79 since last time" in jo.text
+
+
+async def test_an_event_without_a_locale_reads_the_one_kept_at_sign_up(database: Database) -> None:
+    """A Discord DM carries no locale: the one stored at sign-up (``users.locale``) stands in,
+    for the currency guessed and for where the reply says it came from."""
+    coach = await synced_coach(database, clock=FakeClock(START))
+    await Driver(coach, "kai", locale="en-GB").onboard()
+    kai = Driver(coach, "kai")  # the same musician, an event that names no language
+    await kai.say("/currency")
+    assert "your language setting suggests GBP" in kai.text
+    await kai.say("/update gig fee 150")
+    assert "Saved: £150.00" in kai.text
+    assert "British pounds (GBP) — from your language setting" in kai.text

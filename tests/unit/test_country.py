@@ -223,6 +223,27 @@ def test_each_country_sees_its_own_tasks_and_everyone_else_the_general_one() -> 
         assert _shown(elsewhere) == ["ct-song", "ct-tax", "ct-gig"], elsewhere
 
 
+def test_the_view_is_built_once_per_snapshot_and_shared_by_countries_without_tasks() -> None:
+    """``Turn.roadmap`` asks for the view on every access of every event: it must be the
+    snapshot's memo, not a new walk of the stages each time."""
+    catalog = catalog_from([_roadmap()])
+    roadmap_id = catalog.roadmaps[0].id
+    gb = catalog.roadmap(roadmap_id, "GB")
+    assert gb is not None
+    assert catalog.roadmap(roadmap_id, "GB") is gb
+    general = catalog.roadmap(roadmap_id, None)
+    assert general is not None
+    assert general is not gb
+    for elsewhere in (OTHER, "SE", "US"):
+        assert catalog.roadmap(roadmap_id, elsewhere) is general, elsewhere
+
+    def without_country_tasks(stages: list[dict[str, Any]]) -> None:
+        del stages[0]["tasks"][2:]
+
+    plain = catalog_from([_roadmap(_with(without_country_tasks))])
+    assert plain.roadmap(plain.roadmaps[0].id, "GB") is plain.roadmaps[0], "nothing to hide"
+
+
 def test_a_hidden_task_does_not_count_or_hold_the_stage() -> None:
     catalog = catalog_from([_roadmap()])
     gb = catalog.roadmap(catalog.roadmaps[0].id, "GB")
@@ -407,3 +428,16 @@ async def test_help_lists_country() -> None:
     await maya.say("/help")
     assert "/country" in maya.text
     assert "tax and funding advice" in maya.text
+
+
+async def test_in_a_group_without_a_band_the_musician_answers_for_themselves() -> None:
+    """A Telegram group names its server (its own chat id), but with no band bound there its
+    events stay on the musician's own profile (``Coach._band_event``): the country question
+    is theirs to answer, like in their DM — not a manager's."""
+    coach, maya = await _at_tax("en-GB")
+    group = {"chat_id": "-1001", "chat_type": "group", "server_id": "-1001"}
+    await maya._push(maya.inbound(kind="command", text="/today", **group))
+    assert "which country do you pay tax in?" in maya.text
+    await maya._push(maya.inbound(kind="text", text="Germany", **group))
+    assert _country(coach) == "DE"
+    assert "Sort out your tax (Germany)" in maya.text

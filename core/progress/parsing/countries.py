@@ -104,12 +104,12 @@ def country_code(text: str) -> str | None:
     return None
 
 
-def country_name(code: str, locale: str | None = None) -> str:
-    """The country's name in ``locale`` ("United Kingdom", "Deutschland"); "somewhere else"
-    for :data:`OTHER`; the code itself for one Babel does not name."""
+def country_name(code: str) -> str:
+    """The country's name in the coach's language ("United Kingdom"); "somewhere else" for
+    :data:`OTHER`; the code itself for one Babel does not name."""
     if code == OTHER:
         return "somewhere else"
-    return str(babel_locale(locale).territories.get(code, code))
+    return str(babel_locale(None).territories.get(code, code))
 
 
 #: Short words that name a country in running text even in lower case ("tax in the uk").

@@ -85,7 +85,7 @@ def _parse_money(spec: InputSpec, text: str, label: str, reading: Reading, today
     except AmbiguousNumber as both:
         big = format_money(both.thousands, code, reading.locale)
         small = format_money(both.decimal, code, reading.locale)
-        raise AmbiguousNumber(both.text, both.thousands, both.decimal).reworded(
+        raise both.reworded(
             f"is “{both.text}” {big} or {small}? Please write "
             f"{typed(both.thousands)} or "
             f"{typed(both.decimal, decimal_comma=reading.decimal_comma)} — "
