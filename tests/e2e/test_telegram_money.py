@@ -5,7 +5,6 @@ amount is read and echoed in the musician's currency and locale, and the profile
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from coachkit import synced_coach
 from fakes.telegram_api import FakeTelegram
 from reminderkit import FakeClock
 from sqlalchemy import select
+from telegramkit import settle, telegram_chat
 
 from bot.telegram.app import TelegramFrontEnd
 from core.db.engine import Database
@@ -34,10 +34,7 @@ class Rig:
         before = len(self.fake.messages(BIA))
         self.fake.user_message(BIA, text, first_name="Bia", language_code="pt-br")
         await self.fake.wait_for(lambda: len(self.fake.messages(BIA)) > before)
-        await self.fake.wait_for(lambda: not self.fake.pending_updates)
-        app = self.front.application
-        await self.fake.wait_for(app.update_queue.empty)
-        await self.fake.wait_for(lambda: app.update_processor.current_concurrent_updates == 0)
+        await settle(self.fake, self.front)
         return "\n".join(m.plain_text for m in self.fake.messages(BIA)[before:])
 
     async def press(self, label: str) -> str:
@@ -46,23 +43,15 @@ class Rig:
         before, answers = len(self.fake.messages(BIA)), len(self.fake.callback_answers)
         self.fake.press_button(BIA, message.message_id, data)
         await self.fake.wait_for(lambda: len(self.fake.callback_answers) > answers)
-        await self.fake.wait_for(
-            lambda: self.front.application.update_processor.current_concurrent_updates == 0
-        )
+        await settle(self.fake, self.front)
         return "\n".join(m.plain_text for m in self.fake.messages(BIA)[before:])
 
 
 @pytest.fixture
 async def rig(database: Database) -> AsyncIterator[Rig]:
     coach = await synced_coach(database, clock=FakeClock(START))
-    async with FakeTelegram() as fake:
-        front = TelegramFrontEnd(coach, fake.token, api_base_url=fake.url)
-        await front.start(poll_timeout=1)
-        try:
-            yield Rig(fake, front)
-        finally:
-            with contextlib.suppress(Exception):
-                await front.stop()
+    async with telegram_chat(coach) as chat:
+        yield Rig(chat.fake, chat.front)
 
 
 async def test_a_brazilian_musicians_fee_is_in_reais_on_telegram(
