@@ -53,7 +53,7 @@ from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import Intake
 from bot.telegram.lean import LeanBot
 from bot.telegram.menus import Menus
-from bot.telegram.placement import Placement, is_shared, place
+from bot.telegram.placement import Placement, band_matters, is_shared, place
 from bot.telegram.polling import Poller
 from bot.telegram.render import (
     MAX_CAPTION,
@@ -528,7 +528,7 @@ class TelegramFrontEnd:
         toast = next((r for r in here if isinstance(r, Toast)), None)
         if pressed:
             await self._answer(update, toast)
-        band = pressed and await self._is_band(inbound)
+        band = band_matters(update, inbound) and await self._is_band(inbound)
         where = place(update, inbound, band=band)
         chat_id = where.chat_id
         # the press's toast is its answerCallbackQuery; a toast answering typed text is shown
