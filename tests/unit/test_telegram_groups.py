@@ -94,6 +94,19 @@ def test_a_reply_names_its_author_for_member_commands_only() -> None:
     )
     assert rename is not None
     assert rename.text == "/band rename Owls"
+    # a reply to the bot's own message names no member (the bot is never one)
+    bots = telegram.Message(
+        message_id=4,
+        date=WHEN,
+        chat=Chat(id=GROUP, type="supergroup"),
+        from_user=_user(7, BOT, is_bot=True),
+        text="Your next step",
+    )
+    to_bot = to_inbound(
+        _update("/assign Master the mix", reply_to=bots), bot_username=BOT, takes_member=MEMBERS
+    )
+    assert to_bot is not None
+    assert to_bot.text == "/assign Master the mix"
 
 
 def test_a_text_mention_becomes_a_mention_the_core_reads() -> None:
