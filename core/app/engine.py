@@ -509,7 +509,6 @@ class Coach:
             rec,
             now,
             audits,
-            self.link_key,
             self.links,
             lambda: self.redeems.check(who) is Verdict.ALLOW,
         )
