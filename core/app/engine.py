@@ -166,12 +166,11 @@ class Coach:
         #: Events, their latency and failures (``coach run`` exposes them on ``/metrics``);
         #: ``None``: not counted (library use, tests, the terminal).
         self.metrics = metrics
-        #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
-        self.link_key = linking.link_key(link_secret)
-        #: The code key again and the Telegram bot's username, for invites' and /link's deep
-        #: links (``TELEGRAM_BOT_USERNAME``, or told by the Telegram front end at its start:
-        #: :meth:`DeepLinks.know_telegram_bot`; core/accounts/deep_links.py).
-        self.links = DeepLinks(self.link_key, telegram_bot)
+        #: The HMAC key of stored ``/link`` and invite codes (COACH_LINK_SECRET;
+        #: core/accounts/linking.py) and the Telegram bot's username, for invites' and /link's
+        #: deep links (``TELEGRAM_BOT_USERNAME``, or told by the Telegram front end at its
+        #: start: :meth:`DeepLinks.know_telegram_bot`; core/accounts/deep_links.py).
+        self.links = DeepLinks(linking.link_key(link_secret), telegram_bot)
         #: Codes one person may try (band invites), in memory per worker like :attr:`limiter`
         #: — a bound on guessing and on a flood of lookups, not a quota (core/bands/invites.py).
         self.redeems = RateLimiter(RateLimit(invites.TRIES, invites.TRY_WINDOW_SECONDS))
