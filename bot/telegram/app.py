@@ -424,12 +424,11 @@ class TelegramFrontEnd:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = update.my_chat_member
         if member is not None:
-            await self._membership(member.chat.id, member.chat.type, member.new_chat_member.status)
-            if member.chat.type == "private" and member.new_chat_member.status in _BACK_OR_GONE:
+            status = member.new_chat_member.status
+            await self._membership(member.chat.id, member.chat.type, status)
+            if member.chat.type == "private" and status in _BACK_OR_GONE:
                 await self.coach.report_reachability(
-                    "telegram",
-                    str(member.from_user.id),
-                    reachable=member.new_chat_member.status == "member",
+                    "telegram", str(member.from_user.id), reachable=status == "member"
                 )
             return
         message = update.message
