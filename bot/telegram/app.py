@@ -53,7 +53,7 @@ from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import Intake
 from bot.telegram.lean import LeanBot
 from bot.telegram.menus import Menus
-from bot.telegram.placement import Placement, is_shared, place
+from bot.telegram.placement import Placement, band_matters, is_shared, place
 from bot.telegram.polling import Poller
 from bot.telegram.render import (
     MAX_CAPTION,
@@ -424,12 +424,11 @@ class TelegramFrontEnd:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = update.my_chat_member
         if member is not None:
-            await self._membership(member.chat.id, member.chat.type, member.new_chat_member.status)
-            if member.chat.type == "private" and member.new_chat_member.status in _BACK_OR_GONE:
+            status = member.new_chat_member.status
+            await self._membership(member.chat.id, member.chat.type, status)
+            if member.chat.type == "private" and status in _BACK_OR_GONE:
                 await self.coach.report_reachability(
-                    "telegram",
-                    str(member.from_user.id),
-                    reachable=member.new_chat_member.status == "member",
+                    "telegram", str(member.from_user.id), reachable=status == "member"
                 )
             return
         message = update.message
@@ -528,7 +527,7 @@ class TelegramFrontEnd:
         toast = next((r for r in here if isinstance(r, Toast)), None)
         if pressed:
             await self._answer(update, toast)
-        band = pressed and await self._is_band(inbound)
+        band = band_matters(update, inbound) and await self._is_band(inbound)
         where = place(update, inbound, band=band)
         chat_id = where.chat_id
         # the press's toast is its answerCallbackQuery; a toast answering typed text is shown

@@ -60,13 +60,32 @@ def card_owner(message: Message) -> int | None:
     return author.id
 
 
+def _card(update: Update) -> Message | None:
+    """The card a press sat on; ``None`` for a message, or a card too old to touch."""
+    query = update.callback_query
+    pressed = query.message if query is not None else None
+    return pressed if isinstance(pressed, Message) else None
+
+
+def band_matters(update: Update, inbound: Inbound) -> bool:
+    """Whether :func:`place` depends on the group being a band's: only for a press in a group
+    on a card that answered someone else. The front end asks the core (a database read) only
+    then, not for every press."""
+    query, card = update.callback_query, _card(update)
+    return (
+        is_shared(int(inbound.chat_id))
+        and query is not None
+        and card is not None
+        and card_owner(card) != query.from_user.id
+    )
+
+
 def place(update: Update, inbound: Inbound, *, band: bool = False) -> Placement:
     """Where the replies to ``update`` (translated to ``inbound``) go; ``band``: the group is
     a band's (its cards are everyone's in it)."""
     chat_id = int(inbound.chat_id)
     query = update.callback_query
-    pressed = query.message if query is not None else None
-    card = pressed if isinstance(pressed, Message) else None  # None: too old to touch
+    card = _card(update)
     if not is_shared(chat_id):
         return Placement(chat_id, editable=card.message_id if card is not None else None)
     if query is None:  # a member's message: the answer replies to it, and is theirs

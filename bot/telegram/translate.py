@@ -21,6 +21,7 @@ from collections.abc import Callable
 from telegram import Message, Update
 from telegram.constants import ChatType, MessageEntityType
 
+from bot.telegram.placement import card_owner
 from core.kernel.types import Inbound
 
 _CHAT_TYPES = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group"}
@@ -42,11 +43,8 @@ def _with_members(message: Message, text: str, takes_member: Callable[[str], boo
             text = text.replace(words, f"<@{entity.user.id}>", 1)
     if named or takes_member is None or not takes_member(text):
         return text
-    replied = message.reply_to_message
-    author = replied.from_user if replied is not None else None
-    if author is None or author.is_bot:
-        return text
-    return f"{text} <@{author.id}>"
+    author = card_owner(message)  # whose message it replies to (a person, not a bot)
+    return text if author is None else f"{text} <@{author}>"
 
 
 def to_inbound(

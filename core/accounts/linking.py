@@ -154,8 +154,8 @@ def shown(code: str) -> str:
 @dataclass(frozen=True, slots=True)
 class AccountCall:
     """A command on the account itself (the registry's ``account`` door): the event, the
-    person's rows as loaded (not locked as a turn), the time, where audit notes go, the HMAC
-    key of stored codes, the process's deep links (the Telegram bot's username), and
+    person's rows as loaded (not locked as a turn), the time, where audit notes go, the
+    process's deep links (the HMAC key of stored codes and the Telegram bot's username), and
     ``attempt``: counts one try of a code by this person and says whether it may go ahead
     (the per-person limit on redeeming; always yes where none is set)."""
 
@@ -164,9 +164,13 @@ class AccountCall:
     rec: TurnRecord
     now: datetime
     audits: list[AuditNote]
-    key: bytes
-    links: DeepLinks | None = None
+    links: DeepLinks
     attempt: Callable[[], bool] = field(default=lambda: True)
+
+    @property
+    def key(self) -> bytes:
+        """The HMAC key of stored codes (the deep links carry it: one copy, not two)."""
+        return self.links.key
 
 
 async def handle(call: AccountCall, *, command: str, args: str) -> list[Outbound]:

@@ -166,12 +166,11 @@ class Coach:
         #: Events, their latency and failures (``coach run`` exposes them on ``/metrics``);
         #: ``None``: not counted (library use, tests, the terminal).
         self.metrics = metrics
-        #: The HMAC key of stored ``/link`` codes (COACH_LINK_SECRET; core/accounts/linking.py).
-        self.link_key = linking.link_key(link_secret)
-        #: The code key again and the Telegram bot's username, for invites' and /link's deep
-        #: links (``TELEGRAM_BOT_USERNAME``, or told by the Telegram front end at its start:
-        #: :meth:`DeepLinks.know_telegram_bot`; core/accounts/deep_links.py).
-        self.links = DeepLinks(self.link_key, telegram_bot)
+        #: The HMAC key of stored ``/link`` and invite codes (COACH_LINK_SECRET;
+        #: core/accounts/linking.py) and the Telegram bot's username, for invites' and /link's
+        #: deep links (``TELEGRAM_BOT_USERNAME``, or told by the Telegram front end at its
+        #: start: :meth:`DeepLinks.know_telegram_bot`; core/accounts/deep_links.py).
+        self.links = DeepLinks(linking.link_key(link_secret), telegram_bot)
         #: Codes one person may try (band invites), in memory per worker like :attr:`limiter`
         #: — a bound on guessing and on a flood of lookups, not a quota (core/bands/invites.py).
         self.redeems = RateLimiter(RateLimit(invites.TRIES, invites.TRY_WINDOW_SECONDS))
@@ -445,7 +444,7 @@ class Coach:
         band_event = await self._band_event(ex, inbound, routed)
         if band_event is not None:
             # a server chat acts on the server's band profile (core/bands/guild.py)
-            as_band, band_routed = band_event
+            as_band, band_routed, band = band_event
             return await guild.handle(
                 ex,
                 catalog,
@@ -457,6 +456,7 @@ class Coach:
                 states=states,
                 offload=self.offload,
                 links=self.links,
+                band=band,
             )
         loaded = await store.load_turn(
             ex, inbound.platform, inbound.user_id, inbound.update_id, now
@@ -508,15 +508,15 @@ class Coach:
             rec,
             now,
             audits,
-            self.link_key,
             self.links,
             lambda: self.redeems.check(who) is Verdict.ALLOW,
         )
 
     async def _band_event(
         self, ex: Executor, inbound: Inbound, routed: Routed
-    ) -> tuple[Inbound, Routed] | None:
-        """The event as a band event, when it is one; ``None`` for the solo path.
+    ) -> tuple[Inbound, Routed, band_store.BandRow | None] | None:
+        """The event as a band event, when it is one, with its band when that was read here
+        (:func:`core.bands.guild.handle` then doesn't read it again); ``None`` for the solo path.
 
         A Discord server's chat (``guild``) is always a band chat. A group that names its
         server (a Telegram group: ``server_id`` is the group's own chat id) is one when a band
@@ -529,13 +529,14 @@ class Coach:
         if inbound.server_id is None or inbound.chat_type == "private":
             return None
         if inbound.chat_type == "guild":
-            return inbound, routed
-        if routed.command != "band" and (
-            await band_store.band_for_server(ex, inbound.platform, inbound.server_id) is None
-        ):
-            return None
+            return inbound, routed, None
+        band = None
+        if routed.command != "band":
+            band = await band_store.band_for_server(ex, inbound.platform, inbound.server_id)
+            if band is None:
+                return None
         as_band = inbound.model_copy(update={"chat_type": "guild"})
-        return as_band, self.route(as_band)
+        return as_band, self.route(as_band), band
 
     async def _dispatch_dated(
         self, turn: Turn, routed: Routed, redraw: list[uuid.UUID]

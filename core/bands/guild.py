@@ -125,10 +125,14 @@ async def handle(
     states: Mapping[str, StrEnum],
     offload: Offload | None = None,
     links: DeepLinks | None = None,
+    band: BandRow | None = None,
 ) -> list[Outbound]:
     """One event from a server chat, in the caller's transaction: find the band, check the
     sender may act on it, lock the band's turn, then hand the event to its route — a band
-    door route gets a :class:`BandCall`, any other runs as an ordinary turn (``run``)."""
+    door route gets a :class:`BandCall`, any other runs as an ordinary turn (``run``).
+
+    ``band``: the server's band when the caller read it already in this transaction (the
+    engine does, to tell a Telegram band group from any group), so it is not read twice."""
     assert inbound.server_id is not None  # noqa: S101 - the engine routes only these here
     if inbound.update_id is not None and not await conv_store.first_time(
         ex, inbound.platform, inbound.update_id, now
@@ -143,7 +147,8 @@ async def handle(
     sub, rest = (
         band_sub(event.args) if isinstance(route, Command) and route.name == "band" else ("", "")
     )
-    band = await store.band_for_server(ex, inbound.platform, inbound.server_id)
+    if band is None:
+        band = await store.band_for_server(ex, inbound.platform, inbound.server_id)
     if sub == "help":
         return [Message(text=flows.band_help(inbound.platform), ephemeral=True)]
     if sub == "create":

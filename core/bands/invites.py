@@ -46,7 +46,7 @@ from core.accounts.linking import (
     normalise,
     shown,
 )
-from core.bands import store
+from core.bands import store, words
 from core.db.tables import band_invites as invites
 from core.db.tables import bands
 from core.kernel.audit import AuditNote
@@ -65,7 +65,6 @@ TRIES: Final = 5
 TRY_WINDOW_SECONDS: Final = 600.0
 
 _PLATFORM_NAMES: Final = {"telegram": "Telegram", "discord": "Discord", "console": "terminal"}
-_HOMES: Final = {"telegram": "group", "discord": "server"}
 
 #: Constants written into the SQL (the hot path's executor binds only named parameters).
 _ZERO: Final[ColumnClause[int]] = literal_column("0", Integer)
@@ -288,7 +287,7 @@ async def redeem(call: AccountCall, raw: str) -> list[Outbound]:
 
 def _where(home: str, here: str) -> str:
     """Where the band's work happens, and — from the other platform — how to get there."""
-    place = f"its {_PLATFORM_NAMES.get(home, home)} {_HOMES.get(home, 'chat')}"
+    place = f"its {_PLATFORM_NAMES.get(home, home)} {words.place(home)}"
     if home == here:
         return f"The band works in {place}: /today there shows its next step."
     other = _PLATFORM_NAMES.get(home, home)

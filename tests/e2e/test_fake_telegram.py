@@ -8,12 +8,13 @@ surface as the same PTB exceptions the real API produces.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import re
 import struct
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -708,6 +709,23 @@ async def test_a_dropped_call_changes_nothing(fake: FakeTelegram, bot: Bot) -> N
     assert fake.on_call is None, "reset() forgets the hooks"
 
 
+@contextlib.asynccontextmanager
+async def _hook(
+    receive: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """A loopback web server whose ``/hook`` answers with ``receive``: the webhook's URL."""
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    finally:
+        await runner.cleanup()
+
+
 async def test_webhook_delivery_retries_until_a_2xx(fake: FakeTelegram) -> None:
     answers = [503, 500, 200, 200]
     bodies: list[dict[str, object]] = []
@@ -717,21 +735,12 @@ async def test_webhook_delivery_retries_until_a_2xx(fake: FakeTelegram) -> None:
         bodies.append(await request.json())
         return web.Response(status=answers.pop(0))
 
-    app = web.Application()
-    app.router.add_post("/hook", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
+    async with _hook(receive) as url:
         first = fake.user_message(USER, "one")
         second = fake.user_message(USER, "two")
-        fake.deliver_by_webhook(f"http://127.0.0.1:{port}/hook", secret="s3cret")
+        fake.deliver_by_webhook(url, secret="s3cret")
         await fake.wait_for(lambda: not fake.pending_updates)
         await fake.stop_webhook_delivery()
-    finally:
-        await runner.cleanup()
     ids = [first["update_id"], second["update_id"]]
     assert fake.webhook_attempts == [(ids[0], 503), (ids[0], 500), (ids[0], 200), (ids[1], 200)]
     assert [b["update_id"] for b in bodies] == [ids[0], ids[0], ids[0], ids[1]]
@@ -751,19 +760,11 @@ async def test_webhook_delivery_keeps_one_update_of_a_chat_in_flight(fake: FakeT
             await release.wait()
         return web.Response(status=200)
 
-    app = web.Application()
-    app.router.add_post("/hook", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
     other = USER + 1
-    try:
+    async with _hook(receive) as url:
         fake.user_message(USER, "a1")
         fake.user_message(USER, "a2")
         fake.user_message(other, "b1")
-        url = f"http://127.0.0.1:{port}/hook"
         fake.deliver_by_webhook(url, connections=4, redeliver_every=2)
         await fake.wait_for(lambda: (other, "b1") in seen)
         assert (USER, "a2") not in seen  # a1 is not answered yet
@@ -771,8 +772,6 @@ async def test_webhook_delivery_keeps_one_update_of_a_chat_in_flight(fake: FakeT
         await fake.wait_for(lambda: not fake.pending_updates)
         await fake.wait_for(lambda: len(fake.redelivered) == 1)
         await fake.stop_webhook_delivery()
-    finally:
-        await runner.cleanup()
     mine = [text for chat, text in seen if chat == USER]
     assert mine[:2] == ["a1", "a2"] or mine[:3] == ["a1", "a1", "a2"]
     assert len(seen) == 4  # three updates, one of them twice

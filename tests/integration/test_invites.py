@@ -78,6 +78,7 @@ async def test_an_invite_brings_a_telegram_musician_into_a_discord_band(
     await tom.say(f"/start {link.group(1)}")  # what Telegram sends for the t.me link
     assert "Welcome to The Night Owls" in tom.text
     assert "link your Discord account" in tom.text, "its home is on the other platform"
+    assert "The band works in its Discord server." in tom.text
     assert ("telegram", "555") in await member_identities(database)
     joined = next(e for e in await latest(database) if e.action == "band.join")
     assert (joined.outcome, joined.details["via"]) == ("ok", "invite")

@@ -13,10 +13,11 @@ from telegram import Chat, MessageEntity, Update, User
 
 from bot.telegram.app import merge_replies
 from bot.telegram.groups import GroupAdmins, answered_by_reply, takes_member
+from bot.telegram.placement import band_matters, place
 from bot.telegram.translate import to_inbound
 from core.app.features import FEATURES
 from core.kernel.registry import Registry
-from core.kernel.types import Button, Card, Message
+from core.kernel.types import Button, Card, Inbound, Message
 
 GROUP, ANA, BEN = -100_42, 42, 43
 BOT = "StardomCoachBot"
@@ -93,6 +94,19 @@ def test_a_reply_names_its_author_for_member_commands_only() -> None:
     )
     assert rename is not None
     assert rename.text == "/band rename Owls"
+    # a reply to the bot's own message names no member (the bot is never one)
+    bots = telegram.Message(
+        message_id=4,
+        date=WHEN,
+        chat=Chat(id=GROUP, type="supergroup"),
+        from_user=_user(7, BOT, is_bot=True),
+        text="Your next step",
+    )
+    to_bot = to_inbound(
+        _update("/assign Master the mix", reply_to=bots), bot_username=BOT, takes_member=MEMBERS
+    )
+    assert to_bot is not None
+    assert to_bot.text == "/assign Master the mix"
 
 
 def test_a_text_mention_becomes_a_mention_the_core_reads() -> None:
@@ -148,3 +162,42 @@ async def test_admin_status_is_kept_for_its_ttl_and_asked_afresh_on_demand() -> 
     now[0] += 61  # past the time-to-live: no longer trusted
     assert not admins.kept(GROUP, ANA)
     assert bot.calls == 3
+
+
+def _press(presser: int, chat: Chat, answered: telegram.Message | None) -> Update:
+    """``presser`` presses a card of the bot's in ``chat`` that answered ``answered``."""
+    card = telegram.Message(
+        message_id=11,
+        date=WHEN,
+        chat=chat,
+        from_user=_user(7, BOT, is_bot=True),
+        text="card",
+        reply_to_message=answered,
+    )
+    query = telegram.CallbackQuery(
+        id="q", from_user=_user(presser, "P"), chat_instance="c", message=card, data="x"
+    )
+    return Update(update_id=5, callback_query=query)
+
+
+def test_only_a_press_on_someone_elses_group_card_asks_whether_the_group_is_a_band() -> None:
+    group = Chat(id=GROUP, type="supergroup")
+    bens = _bens_message()
+
+    def matters(update: Update) -> bool:
+        return band_matters(update, _inbound(update))
+
+    anas_press, bens_press = _press(ANA, group, bens), _press(BEN, group, bens)
+    assert matters(anas_press)  # Ben's card: edited by Ana's press only in a band's group
+    assert place(anas_press, _inbound(anas_press)).editable is None
+    assert place(anas_press, _inbound(anas_press), band=True).editable == 11
+    assert not matters(bens_press)  # his own card: edited either way
+    assert place(bens_press, _inbound(bens_press)).editable == 11
+    assert not matters(_update("/today"))  # a message: answered, never edited
+    assert not matters(_press(ANA, Chat(id=ANA, type="private"), None))
+
+
+def _inbound(update: Update) -> Inbound:
+    inbound = to_inbound(update, bot_username=BOT)
+    assert inbound is not None
+    return inbound
