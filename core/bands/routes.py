@@ -22,7 +22,7 @@ from core.coaching.streaks.routes import STREAK_HELP, STREAK_OPTIONS
 from core.coaching.streaks.words import FreezeAsk, Unfreeze
 from core.journey import country
 from core.journey.buttons import COUNTRY
-from core.journey.routes import COUNTRY_HELP, country_picked
+from core.journey.routes import COUNTRY_HELP, change_country, country_picked
 from core.kernel.markup import bold, esc
 from core.kernel.payloads import Payload
 from core.kernel.registry import SOLO, Asked, Feature, Option, Place, Subcommand, Suggestion
@@ -298,11 +298,11 @@ async def _country(call: BandCall, args: str) -> list[Outbound]:
         call.deny("band.country", f"band:{call.band.id}", args=args[:60])
         return [
             Message(
-                text="Only server managers (Manage Server) can change the band's country.",
+                text=words.only_managers(call.turn.inbound.platform, "change the band's country"),
                 ephemeral=True,
             )
         ]
-    return [country.change(call.turn, args)]
+    return await change_country(call.turn, args)
 
 
 @bands.button(COUNTRY, places=BAND, door="band", audience="managers", refused_as="band.country")

@@ -154,9 +154,15 @@ COUNTRY_HELP = (
 async def _country(turn: Turn, args: str) -> list[Outbound]:
     if not args.strip():
         return [country.show(turn)]
+    return await change_country(turn, args)
+
+
+async def change_country(turn: Turn, args: str) -> list[Outbound]:
+    """``/country <name>``: changed, and — when it answers the open country question — the
+    task that question was asked before (a musician's or, from the band's door, a band's)."""
     reply = country.change(turn, args)
     if turn.awaiting is Awaiting.COUNTRY and turn.rec.country is not None:
-        return [reply, *await back_to_asked(turn)]  # the question it answers was open
+        return [reply, *await back_to_asked(turn)]
     return [reply]
 
 

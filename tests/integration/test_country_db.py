@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from bandkit import GuildDriver
+from bandkit import GuildDriver, TelegramGroupDriver
 from coachkit import Driver, catalog_of, synced_coach
 from sqlalchemy import select
 
@@ -143,3 +143,29 @@ async def test_a_question_about_tax_finds_the_askers_countrys_version(database: 
     # a country named in the question wins over the profile's
     assert "iss-money-admin-ca" in await top("grants for musicians in canada", "GB")
     assert coach is not None
+
+
+async def test_a_manager_answers_the_bands_country_by_command_and_gets_the_task_back(
+    database: Database,
+) -> None:
+    """``/country <name>`` answers the band's open country question as a button does: the
+    band is taken back to the task it was asked before, in the country's version; a Telegram
+    band's member is refused in Telegram's words (no "Manage Server" there)."""
+    coach = await synced_coach(database)
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    await ana.say("/band create The Night Owls")
+    await ana.say("/start")
+    await ana.press("Indie")
+    await _open_money_admin(database, ana)
+    assert "which country does the band pay tax in?" in ana.text
+    await ana.say("/country Germany")
+    assert "Got it: Germany (DE)" in ana.text
+    assert "Sort out tax and funding (Germany)" in ana.text
+
+    group = -100_555
+    admin = TelegramGroupDriver(coach, 2001, group, name="Cat", admin=True)
+    member = TelegramGroupDriver(coach, 2002, group, name="Dan")
+    await admin.say("/band create The Day Larks")
+    await member.say("/band join")
+    await member.say("/country Germany")
+    assert "Only the band's managers (group admins) can change the band's country" in member.text
