@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from answerkit import LUFS_ADVICE, coaching_roadmap
 from coachkit import catalog_of
-from discordkit import ANA, Bench, running
+from discordkit import ANA, running
 from fakes.discord_api import FakeMessage
 from sqlalchemy import select
 from support.memory import bundled_roadmaps
@@ -21,16 +21,6 @@ from support.memory import bundled_roadmaps
 from core.db.engine import Database
 from core.db.models import UserTaskProgress
 from core.roadmaps.sync import sync_roadmaps
-
-
-async def _say(bench: Bench, text: str) -> list[FakeMessage]:
-    """Ana writes ``text`` in her DM; the bot's messages in answer to it."""
-    fake = bench.fake
-    before = len(fake.dm_messages(ANA))
-    fake.dm_message(ANA, text)
-    await fake.wait_for(lambda: len(fake.dm_messages(ANA)) > before)
-    await bench.settled()
-    return fake.dm_messages(ANA)[before:]
 
 
 def _text(messages: list[FakeMessage]) -> str:
@@ -48,14 +38,14 @@ async def test_answers_get_their_reactions_in_a_dm(database: Database) -> None:
         bench.coach.catalog.invalidate()
         fake = bench.fake
         await bench.answered(fake.user_runs_command_in_dm(ANA, "start"))
-        await _say(bench, "Ana")
+        await bench.dm(ANA, "Ana")
         menu = next(
             m for m in reversed(fake.dm_messages(ANA)) if "Coaching test" in str(m.buttons())
         )
         await bench.press(ANA, menu, "Coaching test")
         assert "How many followers" in fake.dm_messages(ANA)[-1].text()
 
-        later = await _say(bench, "idk")
+        later = await bench.dm(ANA, "idk")
         assert "No problem — I'll ask again in 3 days." in _text(later)
         card = _with(later, "How are you recording the single?")
         assert [label for label, _ in card.buttons()] == [
@@ -69,7 +59,7 @@ async def test_answers_get_their_reactions_in_a_dm(database: Database) -> None:
         assert "Saved: **With a producer**" in answered.texts() + _text(fake.dm_messages(ANA))
         assert "integrated loudness" in fake.dm_messages(ANA)[-1].text()
 
-        asked = await _say(bench, "9.5")  # a positive LUFS: probably a typo
+        asked = await bench.dm(ANA, "9.5")  # a positive LUFS: probably a typo
         question = _with(asked, "Did you mean -9.5 LUFS?")
         labels = [label for label, _ in question.buttons()]
         assert "Yes, save it" in labels
@@ -80,7 +70,7 @@ async def test_answers_get_their_reactions_in_a_dm(database: Database) -> None:
             "nothing is saved before the musician says which it is"
         )
 
-        verdict = _text(await _say(bench, "-9,5"))
+        verdict = _text(await bench.dm(ANA, "-9,5"))
         assert "✅ Saved: **-9.5 LUFS**." in verdict
         assert (
             "⚠️ Louder than the -14 LUFS the big services play at: they'll turn it down by "

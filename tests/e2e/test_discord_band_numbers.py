@@ -61,16 +61,6 @@ async def _sync(bench: Bench, database: Database) -> None:
     bench.coach.catalog.invalidate()
 
 
-async def _dm(bench: Bench, text: str) -> list[FakeMessage]:
-    """Ana types ``text`` in her DM; the messages the bot sent back."""
-    fake = bench.fake
-    before = len(fake.dm_messages(ANA))
-    fake.dm_message(ANA, text)
-    await fake.wait_for(lambda: len(fake.dm_messages(ANA)) > before)
-    await bench.settled()
-    return fake.dm_messages(ANA)[before:]
-
-
 async def _dm_command(bench: Bench, name: str, **options: Any) -> FakeInteraction:
     return await bench.answered(bench.fake.user_runs_command_in_dm(ANA, name, **options))
 
@@ -78,7 +68,7 @@ async def _dm_command(bench: Bench, name: str, **options: Any) -> FakeInteractio
 async def _solo_on(bench: Bench, roadmap: str) -> None:
     """Ana's solo profile, in her DM, on ``roadmap``."""
     await _dm_command(bench, "start")
-    await _dm(bench, "Ana")
+    await bench.dm(ANA, "Ana")
     await bench.press(ANA, _with_button(bench.fake.dm_messages(ANA), roadmap), roadmap)
 
 
@@ -142,7 +132,7 @@ async def test_a_bands_update_is_answered_in_the_server_not_on_the_members_solo_
         waiting = await _state(database, solo)
         assert waiting.awaiting == "answer", "her own question still waits for her number"
 
-        mine = await _dm(bench, "500")  # her own number, in her own chat
+        mine = await bench.dm(ANA, "500")  # her own number, in her own chat
         assert "Saved" in "\n".join(m.text() for m in mine)
         solo, band = await _profiles(database)
         assert solo.current_stats[LISTENERS]["value"] == "500"

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from discordkit import ANA, Bench, running
-from fakes.discord_api import FakeMessage
+from discordkit import ANA, running
 from reminderkit import FakeClock
 from sqlalchemy import select
 from support.memory import bundled_roadmaps
@@ -21,15 +20,6 @@ from core.db.engine import Database
 from core.db.models import Profile
 from core.progress.timeline import show_date
 from core.roadmaps.sync import sync_roadmaps
-
-
-async def _say(bench: Bench, text: str) -> list[FakeMessage]:
-    fake = bench.fake
-    before = len(fake.dm_messages(ANA))
-    fake.dm_message(ANA, text)
-    await fake.wait_for(lambda: len(fake.dm_messages(ANA)) > before)
-    await bench.settled()
-    return fake.dm_messages(ANA)[before:]
 
 
 async def _anchors(database: Database) -> dict[str, str]:
@@ -48,13 +38,13 @@ async def test_a_thursday_gets_the_nearest_fridays_as_buttons_in_a_dm(database: 
         bench.coach.catalog.invalidate()
         fake = bench.fake
         await bench.answered(fake.user_runs_command_in_dm(ANA, "start"))
-        await _say(bench, "Ana")
+        await bench.dm(ANA, "Ana")
         menu = next(m for m in fake.dm_messages(ANA) if "Plan test" in str(m.buttons()))
         await bench.press(ANA, menu, "Plan test")
         await bench.answered(fake.user_runs_command_in_dm(ANA, "skip"))
         assert "What is your release date?" in fake.dm_messages(ANA)[-1].text()
 
-        ruled = await _say(bench, thursday.isoformat())
+        ruled = await bench.dm(ANA, thursday.isoformat())
         card = next(m for m in ruled if m.buttons())
         assert "That's a Thursday — it should be a Friday." in card.text()
         labels = [label for label, _ in card.buttons()]

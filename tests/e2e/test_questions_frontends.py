@@ -10,8 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from coachkit import synced_coach
-from discordkit import ANA, Bench, running
-from fakes.discord_api import FakeMessage
+from discordkit import ANA, running
 from telegramkit import MAYA, TelegramChat, telegram_chat
 
 from core.db.engine import Database
@@ -52,26 +51,16 @@ async def test_telegram_question_answer_and_done_all(database: Database) -> None
         assert "Lock in your artist name and identity — done!" in said
 
 
-async def _say(bench: Bench, text: str) -> list[FakeMessage]:
-    """Ana writes ``text`` in her DM; the bot's messages in answer to it."""
-    fake = bench.fake
-    before = len(fake.dm_messages(ANA))
-    fake.dm_message(ANA, text)
-    await fake.wait_for(lambda: len(fake.dm_messages(ANA)) > before)
-    await bench.settled()
-    return fake.dm_messages(ANA)[before:]
-
-
 async def test_discord_question_in_a_dm(database: Database) -> None:
     async with running(database) as bench:
         fake = bench.fake
         await bench.answered(fake.user_runs_command_in_dm(ANA, "start"))
-        await _say(bench, "Ana")
+        await bench.dm(ANA, "Ana")
         menu = next(m for m in reversed(fake.dm_messages(ANA)) if "Touring" in str(m.buttons()))
         await bench.press(ANA, menu, "Touring")
 
         asked = "how do we get people to sign up for our email list at shows?"
-        (answer,) = await _say(bench, asked)
+        (answer,) = await bench.dm(ANA, asked)
         assert "💡 **Collect emails at every show**" in answer.content  # Discord's Markdown
         labels = [label for label, _id in answer.buttons()]
         assert labels[0] == "👉 Open this task"
@@ -80,7 +69,7 @@ async def test_discord_question_in_a_dm(database: Database) -> None:
         shown = fake.dm_messages(ANA)[-1]
         assert f"💡 **{labels[1].removeprefix('📖 ').rstrip('…')}" in shown.content
 
-        (honest,) = await _say(bench, "who won the football last night?")
+        (honest,) = await bench.dm(ANA, "who won the football last night?")
         assert "I don't have a good answer to that" in honest.text()
 
 

@@ -69,6 +69,14 @@ class Bench:
         iid = self.fake.member_runs_command(GUILD, CHANNEL, user, name, sub=sub, **options)
         return await self.answered(iid)
 
+    async def dm(self, user: int, text: str) -> list[FakeMessage]:
+        """``user`` types ``text`` in their DM with the bot; the messages the bot sent back."""
+        before = len(self.fake.dm_messages(user))
+        self.fake.dm_message(user, text)
+        await self.fake.wait_for(lambda: len(self.fake.dm_messages(user)) > before)
+        await self.settled()
+        return self.fake.dm_messages(user)[before:]
+
     async def press(self, user: int, message: FakeMessage, label: str) -> FakeInteraction:
         """Press the button whose label contains ``label``."""
         return await self.answered(self.fake.press_button(user, message, message.button(label)))
