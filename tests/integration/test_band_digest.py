@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bandkit import GuildDriver, first_checklist
+from bandkit import GuildDriver, first_checklist, night_owls
 from coachkit import catalog_of, synced_coach
 from reminderkit import FakeClock, RecordingNotifier, delivery_rows, reminder_rows
 
@@ -32,12 +32,7 @@ INDIE = "indie-singer-songwriter"
 async def _band(database: Database, clock: FakeClock) -> tuple[Coach, GuildDriver, GuildDriver]:
     """The Night Owls on the indie roadmap: Ana manages, Ben joined."""
     coach = await synced_coach(database, clock=clock)
-    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
-    ben = GuildDriver(coach, "1002", name="Ben")
-    await ana.say("/band create The Night Owls")
-    await ben.say("/band join")
-    await ana.say("/start")
-    await ana.press("Indie")
+    ana, ben = await night_owls(coach)
     return coach, ana, ben
 
 

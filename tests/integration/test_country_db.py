@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from bandkit import GuildDriver, TelegramGroupDriver
+from bandkit import GuildDriver, TelegramGroupDriver, night_owls
 from coachkit import Driver, catalog_of, synced_coach
 from sqlalchemy import select
 
@@ -90,12 +90,7 @@ async def _band_country(database: Database) -> str | None:
 
 async def test_only_a_manager_sets_the_bands_country(database: Database) -> None:
     coach = await synced_coach(database)
-    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
-    ben = GuildDriver(coach, "1002", name="Ben")
-    await ana.say("/band create The Night Owls")
-    await ben.say("/band join")
-    await ana.say("/start")
-    await ana.press("Touring")
+    ana, ben = await night_owls(coach, "Touring")
 
     await ben.press_payload(encode("country", "de"))  # the question's button, pressed by a member
     assert "Only server managers" in ben.text

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from bandkit import GuildDriver
+from bandkit import night_owls
 from coachkit import Driver, at_a_checklist, count, synced_coach
 from querykit import BIG_TABLES, ExplainingExecutor, musician, seed
 from reminderkit import FakeClock
@@ -209,12 +209,7 @@ async def test_a_bands_streak_is_the_bands_and_only_managers_freeze_it(
     database: Database,
 ) -> None:
     coach, _clock = await _coach(database)
-    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
-    ben = GuildDriver(coach, "1002", name="Ben")
-    await ana.say("/band create The Night Owls")
-    await ben.say("/band join")
-    await ana.say("/start")
-    await ana.press("Indie")
+    ana, ben = await night_owls(coach)
     await ben.say("/update monthly listeners 9000")
     await ben.say("/streak")
     assert "Streak: 1 week — this week's done." in ben.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from bandkit import GuildDriver
+from bandkit import GuildDriver, night_owls
 from coachkit import catalog_of, synced_coach
 
 from core.app.engine import Coach
@@ -38,12 +38,7 @@ def _dm(user: str = "1003") -> Inbound:
 async def _band(database: Database) -> tuple[Coach, GuildDriver, GuildDriver]:
     """The Night Owls on the indie roadmap: Ana manages the server, Ben joined."""
     coach = await synced_coach(database)
-    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
-    ben = GuildDriver(coach, "1002", name="Ben")
-    await ana.say("/band create The Night Owls")
-    await ben.say("/band join")
-    await ana.say("/start")
-    await ana.press("Indie")
+    ana, ben = await night_owls(coach)
     return coach, ana, ben
 
 

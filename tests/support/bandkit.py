@@ -85,6 +85,18 @@ class TelegramGroupDriver(Driver):
         return Inbound(**base)
 
 
+async def night_owls(coach: Coach, roadmap: str = "Indie") -> tuple[GuildDriver, GuildDriver]:
+    """The Night Owls in a Discord server: Ana (Manage Server) creates the band, Ben joins,
+    Ana picks ``roadmap`` (a label part of its button); (ana, ben)."""
+    ana = GuildDriver(coach, "1001", name="Ana", manager=True)
+    ben = GuildDriver(coach, "1002", name="Ben")
+    await ana.say("/band create The Night Owls")
+    await ben.say("/band join")
+    await ana.say("/start")
+    await ana.press(roadmap)
+    return ana, ben
+
+
 async def member_identities(database: Database) -> set[tuple[str, str]]:
     """(platform, external id) of every band member's identities: who is in a band, on which
     platform(s) — a member who linked accounts shows up once per platform."""
