@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cycleroadmap import cycle_roadmap
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support.plankit import plan_roadmap
 
@@ -95,6 +95,8 @@ def test_the_spread_is_stable_within_the_hour_and_spreads() -> None:
     ),
     seconds=st.integers(0, 3599),
 )
+# Sunday 02:00 on the day Berlin's clocks jump from 02:00 to 03:00: that slot is 03:00 that day
+@example(day=6, hour=2, minute=0, instant=datetime(2026, 3, 22, 1, 0, tzinfo=UTC), seconds=0)
 def test_slot_occurrences_keep_the_local_time_across_dst(
     day: int, hour: int, minute: int, instant: datetime, seconds: int
 ) -> None:
@@ -107,7 +109,13 @@ def test_slot_occurrences_keep_the_local_time_across_dst(
         local = (at - offset).astimezone(BERLIN)
         assert local.weekday() == day or local.time() != time(hour, minute)  # a DST gap moves it
         if local.weekday() == day:
-            assert local.time() == time(hour, minute)
+            assert local.time() == time(hour, minute) or not _exists(local.date(), hour, minute)
+
+
+def _exists(day: date, hour: int, minute: int) -> bool:
+    """Whether Berlin's clocks show ``hour:minute`` on ``day`` (not inside a DST gap)."""
+    wall = datetime.combine(day, time(hour, minute), tzinfo=BERLIN)
+    return wall.astimezone(UTC).astimezone(BERLIN).replace(tzinfo=None) == wall.replace(tzinfo=None)
 
 
 def test_settings_words() -> None:
